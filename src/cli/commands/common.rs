@@ -1,0 +1,194 @@
+//! Pieces shared by the entity commands: output and filter flags, printing
+//! write outcomes.
+
+use crate::cli::error::CmdResult;
+use crate::cli::render::{self, Format};
+use crate::error::Error;
+use crate::model::vocab::parse_strict;
+use crate::model::*;
+use crate::ops::Outcome;
+use crate::store::{Loaded, Store, WriteMode};
+use std::io::Write;
+
+/// `--format` for entity commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Filters shared by list commands, combined with AND. Each accepts the same
+/// aliases as the loader (`--priority P0`, `--status done`) and several
+/// comma-separated values.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Filters {
+    /// Only these statuses (comma-separated; aliases accepted).
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only these priorities (comma-separated; `P0`..`P3` accepted).
+    #[arg(long, value_delimiter = ',')]
+    pub priority: Vec<String>,
+    /// Only entities of this repository (name or nickname).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Only entities assigned to this person.
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Only entities with this label.
+    #[arg(long)]
+    pub label: Option<String>,
+}
+
+fn vocab_set<T: Vocab>(values: &[String]) -> Result<Vec<T>, Error> {
+    values
+        .iter()
+        .map(|v| parse_strict::<T>(v).map_err(Error::Invalid))
+        .collect()
+}
+
+fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, Error> {
+    if wanted.is_empty() {
+        return Ok(true);
+    }
+    let set = vocab_set::<T>(wanted)?;
+    Ok(actual.known().is_some_and(|s| set.contains(&s)))
+}
+
+impl Filters {
+    /// Applies the filters to one entity.
+    pub fn matches(&self, e: &Entity, loaded: &Loaded) -> Result<bool, Error> {
+        let reg = &loaded.registry;
+        let repo_ok = |repos: &[&str]| match &self.repo {
+            None => true,
+            Some(r) => {
+                let want = reg.canonical(r);
+                repos
+                    .iter()
+                    .any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
+            }
+        };
+        let prio_ok = |p: &Lenient<Priority>| -> Result<bool, Error> {
+            if self.priority.is_empty() {
+                return Ok(true);
+            }
+            let set = vocab_set::<Priority>(&self.priority)?;
+            Ok(p.known().is_some_and(|x| set.contains(&x)))
+        };
+        let who_ok = |a: &Option<String>| {
+            self.assignee
+                .as_ref()
+                .is_none_or(|w| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(w)))
+        };
+        let label_ok = |l: &[String]| {
+            self.label
+                .as_ref()
+                .is_none_or(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)))
+        };
+        let no = |flag: &str, set: bool| -> Result<(), Error> {
+            if set {
+                Err(Error::Invalid(format!(
+                    "{flag} does not apply to a {}",
+                    e.kind()
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match e {
+            Entity::Issue(i) => {
+                status_ok(&self.status, &i.status)?
+                    && prio_ok(&i.priority)?
+                    && repo_ok(&i.repos.iter().map(String::as_str).collect::<Vec<_>>())
+                    && who_ok(&i.assignee)
+                    && label_ok(&i.labels)
+            }
+            Entity::Todo(t) => {
+                status_ok(&self.status, &t.status)?
+                    && prio_ok(&t.priority)?
+                    && repo_ok(&[t.repo.as_str()])
+                    && who_ok(&t.assignee)
+                    && label_ok(&t.labels)
+            }
+            Entity::Plan(p) => {
+                no("--priority", !self.priority.is_empty())?;
+                no("--assignee", self.assignee.is_some())?;
+                no("--label", self.label.is_some())?;
+                status_ok(&self.status, &p.status)?
+                    && repo_ok(&p.repos.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+            Entity::Dependency(d) => {
+                no("--priority", !self.priority.is_empty())?;
+                no("--assignee", self.assignee.is_some())?;
+                no("--label", self.label.is_some())?;
+                status_ok(&self.status, &d.status)?
+                    && repo_ok(&[d.consumer.as_str(), d.provider.as_str()])
+            }
+        })
+    }
+}
+
+/// `list-*`: loads one kind, filters, prints.
+pub fn list(store: &Store, kind: Kind, filters: &Filters, format: Format) -> CmdResult {
+    let loaded = store.load(&[kind])?;
+    render::warn_load_problems(&loaded.problems);
+    if let Some(r) = &filters.repo
+        && !loaded.registry.is_empty()
+        && loaded.registry.find(r).is_none()
+    {
+        return Err(Error::Invalid(loaded.registry.resolve(r).unwrap_err()).into());
+    }
+    let mut out = Vec::new();
+    for rec in loaded.records(kind) {
+        if filters.matches(&rec.entity, &loaded)? {
+            out.push(&rec.entity);
+        }
+    }
+    render::entities(&mut render::out(), kind, &out, format)?;
+    Ok(())
+}
+
+/// `show-*`: one entity.
+pub fn show(store: &Store, kind: Kind, id: &str, format: Format) -> CmdResult {
+    let rec = crate::ops::find(store, kind, id)?;
+    let mut err = anstream::stderr();
+    for p in &rec.problems {
+        let _ = writeln!(err, "warning: {p}");
+    }
+    render::entity(&mut render::out(), &rec.entity, format)?;
+    Ok(())
+}
+
+/// Prints the outcome of a write.
+pub fn outcome(store: &Store, o: &Outcome, verb: &str, format: Format) -> CmdResult {
+    let mut w = render::out();
+    match format {
+        Format::Table => {
+            if o.mode == WriteMode::Unchanged {
+                writeln!(w, "{}: nothing to change", o.entity.id())?;
+            } else {
+                writeln!(
+                    w,
+                    "{verb} {} ({})",
+                    o.entity.id(),
+                    store.rel(&o.path).display()
+                )?;
+            }
+        }
+        f => render::entity(&mut w, &o.entity, f)?,
+    }
+    Ok(())
+}
+
+/// The answer to an update with no flags: nothing to update, exit 0.
+pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
+    if format == Format::Table {
+        writeln!(
+            render::out(),
+            "nothing to update for {id} (no change was asked for; see --help)"
+        )?;
+    } else {
+        eprintln!("nothing to update for {id}");
+    }
+    Ok(())
+}

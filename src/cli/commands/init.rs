@@ -1,0 +1,39 @@
+//! `init`: creates the coordination layout in the current root.
+
+use crate::cli::Context;
+use crate::cli::error::CmdResult;
+use crate::cli::render;
+use crate::model::Kind;
+use std::io::Write;
+
+/// Create `coordination/{issues,plans,todos,dependencies}/` and a documented
+/// `settings/coord.yaml` if they are missing. Safe to run again.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {}
+
+/// The default settings file written by `init`.
+pub const DEFAULT_SETTINGS: &str = include_str!("../../../settings/coord.yaml");
+
+/// `init`
+pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
+    let store = cx.store()?;
+    let mut w = render::out();
+    for kind in Kind::ALL {
+        let dir = store.kind_dir(kind);
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+            let keep = dir.join(".gitkeep");
+            std::fs::write(&keep, b"").map_err(|e| crate::Error::io(&keep, e))?;
+            writeln!(w, "created {}", store.rel(&dir).display())?;
+        }
+    }
+    let settings = store.root.dir.join("settings/coord.yaml");
+    if !settings.exists() {
+        let dir = settings.parent().expect("has parent");
+        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+        crate::store::atomic_write(&settings, DEFAULT_SETTINGS.as_bytes())?;
+        writeln!(w, "created {}", store.rel(&settings).display())?;
+    }
+    writeln!(w, "coordination root: {}", store.root.dir.display())?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The command-line front end: clap definitions, dispatch and rendering.
+//! Everything it does goes through the library (`ops`, `store`, `lint`), so
+//! the MCP server can do the same.
+
+pub mod commands;
+pub mod error;
+pub mod render;
+
+use crate::error::Result;
+use crate::model::Kind;
+use crate::store::Store;
+use clap::{CommandFactory, Parser, Subcommand};
+use commands::*;
+use error::CmdResult;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Coordinate issues, plans, todos and dependencies across many repositories.
+///
+/// Data lives in `coordination/<kind>/<ID>.yaml` (and the legacy
+/// `coordination:` section of settings/ecosystem.yaml), committed and
+/// reviewed like code.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-coord",
+    bin_name = "git coord",
+    version,
+    about,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Run as if started in DIR (like git -C).
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the coordination layout and default settings.
+    Init(init::InitArgs),
+    /// List issues.
+    ListIssues(issue::ListArgs),
+    /// Show an issue.
+    ShowIssue(issue::ShowArgs),
+    /// Create an issue.
+    CreateIssue(issue::CreateArgs),
+    /// Update fields of an issue.
+    UpdateIssue(issue::UpdateArgs),
+    /// Close (or resolve) an issue.
+    CloseIssue(issue::CloseArgs),
+    /// Reopen an issue.
+    ReopenIssue(issue::ReopenArgs),
+    /// Delete an issue.
+    DeleteIssue(issue::DeleteArgs),
+    /// List the ecosystem's repositories.
+    ListRepos(repos::ListReposArgs),
+    /// Move the legacy coordination section into one file per entity.
+    Migrate(migrate::MigrateArgs),
+    /// Check all coordination data.
+    Lint(lint::LintArgs),
+    /// Write man pages.
+    Man(man::ManArgs),
+}
+
+/// Where the command runs.
+pub struct Context {
+    /// The directory given with -C, or the current one.
+    pub dir: PathBuf,
+}
+
+impl Context {
+    /// Opens the store (root discovery + settings).
+    pub fn store(&self) -> Result<Store> {
+        Store::open(&self.dir)
+    }
+}
+
+/// The clap command (for man pages and tests).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
+    match cmd {
+        Command::Init(a) => init::run(cx, a),
+        Command::ListIssues(a) => issue::list(cx, a),
+        Command::ShowIssue(a) => issue::show(cx, a),
+        Command::CreateIssue(a) => issue::create(cx, a),
+        Command::UpdateIssue(a) => issue::update(cx, a),
+        Command::CloseIssue(a) => issue::close(cx, a),
+        Command::ReopenIssue(a) => issue::reopen(cx, a),
+        Command::DeleteIssue(a) => issue::delete(cx, Kind::Issue, a),
+        Command::ListRepos(a) => repos::run(cx, a),
+        Command::Migrate(a) => migrate::run(cx, a),
+        Command::Lint(a) => lint::run(cx, a),
+        Command::Man(a) => man::run(cx, a),
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("GIT_COORD_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let dir = match &cli.dir {
+        Some(d) => d.clone(),
+        None => match std::env::current_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: cannot read the current directory: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let cx = Context { dir };
+    match dispatch(&cx, &cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(e.report()),
+    }
+}

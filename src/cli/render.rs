@@ -1,0 +1,290 @@
+//! Rendering: aligned tables (colour only on a terminal, `NO_COLOR`
+//! honoured), JSON and YAML. JSON lists are arrays of entity objects with the
+//! YAML field names; single entities print one object.
+
+use crate::model::{Entity, Kind, Vocab};
+use crate::problem::{Problem, Severity};
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use std::io::Write;
+
+/// `--format` for entity commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// JSON for scripts and CI.
+    Json,
+    /// YAML, as stored.
+    Yaml,
+}
+
+/// The output stream (strips colour when not a terminal or `NO_COLOR` is set).
+pub fn out() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+    anstream::AutoStream::auto(std::io::stdout().lock())
+}
+
+/// Bold header style.
+pub const HEADER: Style = Style::new().bold();
+/// Dimmed style for secondary text.
+pub const DIM: Style = Style::new().dimmed();
+
+/// The colour for a status or priority value.
+pub fn value_style(v: &str) -> Style {
+    let c = match v {
+        "critical" | "blocked" | "unsatisfied" => AnsiColor::Red,
+        "high" | "in_progress" | "active" => AnsiColor::Yellow,
+        "resolved" | "closed" | "completed" | "satisfied" => AnsiColor::Green,
+        "pending" | "draft" | "unknown" => AnsiColor::Cyan,
+        _ => return Style::new(),
+    };
+    Style::new().fg_color(Some(c.into()))
+}
+
+/// A table cell: text plus style.
+pub struct Cell(pub String, pub Style);
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell(s, Style::new())
+    }
+}
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell(s.to_string(), Style::new())
+    }
+}
+
+/// A styled cell for a vocabulary value.
+pub fn styled(v: &str) -> Cell {
+    Cell(v.to_string(), value_style(v))
+}
+
+/// Prints aligned columns; the last column is not padded.
+pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.0.chars().count());
+        }
+    }
+    let last = headers.len() - 1;
+    for (i, h) in headers.iter().enumerate() {
+        let pad = if i == last {
+            0
+        } else {
+            widths[i] - h.chars().count() + 2
+        };
+        write!(w, "{HEADER}{h}{HEADER:#}{:pad$}", "")?;
+    }
+    writeln!(w)?;
+    for row in rows {
+        for (i, c) in row.iter().enumerate() {
+            let pad = if i == last {
+                0
+            } else {
+                widths[i] - c.0.chars().count() + 2
+            };
+            write!(w, "{}{}{:#}{:pad$}", c.1, c.0, c.1, "")?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// JSON of any serialisable value, pretty, newline-terminated.
+pub fn json(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, v).map_err(std::io::Error::other)?;
+    writeln!(w)
+}
+
+/// YAML of any serialisable value.
+pub fn yaml(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
+    let s = serde_yaml::to_string(v).map_err(std::io::Error::other)?;
+    w.write_all(s.as_bytes())
+}
+
+fn join(v: &[String]) -> String {
+    v.join(",")
+}
+
+fn hours(h: Option<f64>) -> String {
+    h.map(|h| format!("{h}h")).unwrap_or_default()
+}
+
+/// Prints a list of entities of one kind.
+pub fn entities(
+    w: &mut dyn Write,
+    kind: Kind,
+    list: &[&Entity],
+    format: Format,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json(w, &list.iter().map(|e| e.to_mapping()).collect::<Vec<_>>()),
+        Format::Yaml => yaml(w, &list.iter().map(|e| e.to_mapping()).collect::<Vec<_>>()),
+        Format::Table => {
+            if list.is_empty() {
+                return writeln!(
+                    w,
+                    "no {}s",
+                    kind.noun().trim_end_matches('y').to_string()
+                        + if kind == Kind::Dependency { "ie" } else { "" }
+                );
+            }
+            let (headers, rows): (&[&str], Vec<Vec<Cell>>) = match kind {
+                Kind::Issue => (
+                    &["ID", "STATUS", "PRIORITY", "REPOS", "ASSIGNEE", "TITLE"],
+                    list.iter()
+                        .filter_map(|e| match e {
+                            Entity::Issue(i) => Some(vec![
+                                i.id.as_str().into(),
+                                styled(i.status.as_str()),
+                                styled(i.priority.as_str()),
+                                join(&i.repos).into(),
+                                i.assignee.clone().unwrap_or_default().into(),
+                                i.title.as_str().into(),
+                            ]),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                Kind::Plan => (
+                    &["ID", "STATUS", "TARGET", "MILESTONES", "TITLE"],
+                    list.iter()
+                        .filter_map(|e| match e {
+                            Entity::Plan(p) => {
+                                let done = p
+                                    .milestones
+                                    .iter()
+                                    .filter(|m| {
+                                        m.status.is(crate::model::MilestoneStatus::Completed)
+                                    })
+                                    .count();
+                                Some(vec![
+                                    p.id.as_str().into(),
+                                    styled(p.status.as_str()),
+                                    p.target_date()
+                                        .map(|d| d.to_string())
+                                        .unwrap_or_default()
+                                        .into(),
+                                    format!("{done}/{}", p.milestones.len()).into(),
+                                    p.title.as_str().into(),
+                                ])
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                Kind::Todo => (
+                    &[
+                        "ID", "STATUS", "PRIORITY", "REPO", "EST", "ASSIGNEE", "TASK",
+                    ],
+                    list.iter()
+                        .filter_map(|e| match e {
+                            Entity::Todo(t) => Some(vec![
+                                t.id.as_str().into(),
+                                styled(t.status.as_str()),
+                                styled(t.priority.as_str()),
+                                t.repo.as_str().into(),
+                                hours(t.estimated_hours).into(),
+                                t.assignee.clone().unwrap_or_default().into(),
+                                t.task.as_str().into(),
+                            ]),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                Kind::Dependency => (
+                    &["ID", "CONSUMER", "PROVIDER", "TYPE", "CONSTRAINT", "STATUS"],
+                    list.iter()
+                        .filter_map(|e| match e {
+                            Entity::Dependency(d) => Some(vec![
+                                d.id.as_str().into(),
+                                d.consumer.as_str().into(),
+                                d.provider.as_str().into(),
+                                d.dep_type.as_str().into(),
+                                d.version_constraint.clone().unwrap_or_default().into(),
+                                styled(d.status.as_str()),
+                            ]),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+            };
+            table(w, headers, rows)
+        }
+    }
+}
+
+/// Prints one entity: `key: value` lines for people, or JSON/YAML.
+pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<()> {
+    let map = e.to_mapping();
+    match format {
+        Format::Json => json(w, &map),
+        Format::Yaml => yaml(w, &map),
+        Format::Table => {
+            let text = serde_yaml::to_string(&map).map_err(std::io::Error::other)?;
+            for line in text.lines() {
+                match line.split_once(": ") {
+                    Some((k, v)) if !k.starts_with(' ') && !k.starts_with('-') => {
+                        let style = if k == "status" || k == "priority" {
+                            value_style(v)
+                        } else {
+                            Style::new()
+                        };
+                        writeln!(w, "{HEADER}{k}{HEADER:#}: {style}{v}{style:#}")?;
+                    }
+                    _ => match line.strip_suffix(':') {
+                        Some(k) if !k.starts_with(' ') && !k.starts_with('-') => {
+                            writeln!(w, "{HEADER}{k}{HEADER:#}:")?
+                        }
+                        _ => writeln!(w, "{line}")?,
+                    },
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Prints problems, one per line, to stderr-like `w`.
+pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
+    for p in list {
+        let (label, style) = match p.severity {
+            Severity::Error => (
+                "error",
+                Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            ),
+            Severity::Warning => (
+                "warning",
+                Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
+            ),
+        };
+        writeln!(w, "{style}{label}{style:#}: {p}")?;
+    }
+    Ok(())
+}
+
+/// Prints load warnings (not errors) to stderr, so list commands still say
+/// when something was skipped.
+pub fn warn_load_problems(list: &[Problem]) {
+    let mut err = anstream::stderr();
+    let broken: Vec<&Problem> = list
+        .iter()
+        .filter(|p| matches!(p.code, "yaml" | "io" | "id"))
+        .collect();
+    for p in broken {
+        let _ = writeln!(err, "warning: skipped unreadable entity: {p}");
+    }
+    if list.iter().any(|p| p.code == "override") {
+        for p in list.iter().filter(|p| p.code == "override") {
+            let _ = writeln!(err, "warning: {p}");
+        }
+    }
+}
+
+/// Lists the allowed values of a vocabulary, for help text.
+pub fn allowed<T: Vocab>() -> String {
+    T::ALLOWED.join(", ")
+}

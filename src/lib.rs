@@ -1,0 +1,20 @@
+//! git-coord: coordinate issues, plans, todos and inter-repository
+//! dependencies across many repositories, stored as one YAML file per entity
+//! in a git repository.
+//!
+//! Layout: [`model`] (types, no I/O) → [`store`] (files, loading, the one
+//! write path) → [`ops`] (validated operations shared by every front end) →
+//! [`cli`] (and later the MCP server) rendering results.
+
+pub mod cli;
+pub mod ecosystem;
+pub mod error;
+pub mod lint;
+pub mod model;
+pub mod ops;
+pub mod problem;
+pub mod settings;
+pub mod store;
+pub mod suggest;
+
+pub use error::{Error, Result};

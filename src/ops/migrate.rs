@@ -1,0 +1,134 @@
+//! `migrate`: moves every entity of the legacy `coordination:` section of
+//! `settings/ecosystem.yaml` into its own file, then removes only that section
+//! (every other byte of the file stays). Idempotent; refuses, changing
+//! nothing, when an ID already exists as a file with different content.
+
+use crate::error::{Error, Result};
+use crate::model::{Entity, Kind};
+use crate::store::{Origin, Store, atomic_write, canonical_text, parse_mapping};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// What `migrate` did (or would do with `dry_run`).
+#[derive(Debug, Default)]
+pub struct MigrateReport {
+    /// Files written.
+    pub written: Vec<(String, PathBuf)>,
+    /// IDs whose file already existed with the same content.
+    pub already: Vec<String>,
+    /// Whether the section was removed from ecosystem.yaml.
+    pub section_removed: bool,
+}
+
+/// Runs the migration.
+pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
+    let _lock = store.lock()?;
+    let eco = store.ecosystem_path();
+    let mut report = MigrateReport::default();
+    let Ok(text) = std::fs::read_to_string(&eco) else {
+        return Ok(report);
+    };
+    let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml {
+        path: store.rel(&eco),
+        line,
+        message,
+    })?;
+    if !doc.contains_key("coordination") {
+        return Ok(report);
+    }
+    let loaded = store.load(&Kind::ALL)?;
+    let mut plan: Vec<(Entity, PathBuf)> = Vec::new();
+    let mut conflicts = Vec::new();
+    for kind in Kind::ALL {
+        // Legacy items: those whose origin is the ecosystem file, plus those
+        // shadowed by an existing file (the loader dropped them with a warning).
+        let Some(serde_yaml::Value::Mapping(coord)) = doc.get("coordination") else {
+            break;
+        };
+        let Some(serde_yaml::Value::Sequence(items)) = coord.get(kind.dir_name()) else {
+            continue;
+        };
+        for item in items {
+            let serde_yaml::Value::Mapping(map) = item else {
+                return Err(Error::Refused(format!(
+                    "coordination.{} holds a non-mapping item; fix it before migrating",
+                    kind.dir_name()
+                )));
+            };
+            let Some(id) = map.get("id").and_then(crate::model::reader::scalar_text) else {
+                return Err(Error::Refused(format!(
+                    "an item of coordination.{} has no id; fix it before migrating",
+                    kind.dir_name()
+                )));
+            };
+            let path = store.entity_path(kind, &id)?;
+            let (entity, problems) = Entity::read(kind, id.clone(), map.clone());
+            if problems
+                .iter()
+                .any(|p| p.kind == crate::model::FieldProblemKind::Type)
+            {
+                return Err(Error::Refused(format!(
+                    "{id} has type errors in the legacy section; run `git coord lint` and fix them first"
+                )));
+            }
+            match loaded.get(kind, &id) {
+                Some(rec) if matches!(rec.origin, Origin::File(_)) => {
+                    if rec.entity.to_mapping() == entity.to_mapping() {
+                        report.already.push(id);
+                    } else {
+                        conflicts.push(format!(
+                            "{id}: {} exists with different content",
+                            store.rel(&path).display()
+                        ));
+                    }
+                }
+                _ => plan.push((entity, path)),
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(Error::Refused(format!(
+            "migrate changed nothing:\n  {}",
+            conflicts.join("\n  ")
+        )));
+    }
+    let new_text = remove_section(&text)?;
+    // The result must parse and keep every other top-level key unchanged.
+    let check = parse_mapping(&new_text).unwrap_or_default();
+    let mut expected = doc.clone();
+    expected.remove("coordination");
+    if check != expected && !(expected.is_empty() && new_text.trim().is_empty()) {
+        return Err(Error::Refused(
+            "could not remove the coordination section safely; nothing was changed".into(),
+        ));
+    }
+    if dry_run {
+        report.written = plan
+            .into_iter()
+            .map(|(e, p)| (e.id().to_string(), p))
+            .collect();
+        report.section_removed = true;
+        return Ok(report);
+    }
+    for (entity, path) in plan {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        atomic_write(&path, canonical_text(&entity.to_mapping())?.as_bytes())?;
+        report.written.push((entity.id().to_string(), path));
+    }
+    atomic_write(&eco, new_text.as_bytes())?;
+    report.section_removed = true;
+    Ok(report)
+}
+
+/// Removes the top-level `coordination:` entry, nothing else.
+fn remove_section(text: &str) -> Result<String> {
+    let doc = yaml_edit::Document::from_str(text)
+        .map_err(|e| Error::Invalid(format!("cannot edit ecosystem.yaml: {e}")))?;
+    let root = doc
+        .as_mapping()
+        .ok_or_else(|| Error::Invalid("ecosystem.yaml is not a mapping".into()))?;
+    root.remove("coordination");
+    Ok(doc.to_string())
+}

@@ -1,0 +1,271 @@
+//! Settings: `settings/coord.yaml` (or, when absent, the `coordination:`
+//! section of `settings/mahavishnu.yaml`), parsed then resolved into one
+//! validated value before any command runs. Unknown keys are warnings; a
+//! wrong type is an error naming the key.
+
+use crate::error::{Error, Result};
+use crate::model::{DatePrecision, Kind};
+use crate::problem::Problem;
+use serde_yaml::{Mapping, Value};
+use std::path::{Path, PathBuf};
+
+/// ID prefixes per kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdPrefixes {
+    pub issue: String,
+    pub plan: String,
+    pub todo: String,
+    pub dependency: String,
+    pub milestone: String,
+}
+
+impl Default for IdPrefixes {
+    fn default() -> Self {
+        IdPrefixes {
+            issue: "ISSUE".into(),
+            plan: "PLAN".into(),
+            todo: "TODO".into(),
+            dependency: "DEP".into(),
+            milestone: "MILESTONE".into(),
+        }
+    }
+}
+
+impl IdPrefixes {
+    /// The prefix for a kind.
+    pub fn for_kind(&self, kind: Kind) -> &str {
+        match kind {
+            Kind::Issue => &self.issue,
+            Kind::Plan => &self.plan,
+            Kind::Todo => &self.todo,
+            Kind::Dependency => &self.dependency,
+        }
+    }
+}
+
+/// Whether `validation.command`s run without a per-command `git coord trust`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrustCommands {
+    /// Only commands approved with `git coord trust` run (the default).
+    #[default]
+    Approved,
+    /// Every command runs (CI on an already trusted checkout).
+    All,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub enabled: bool,
+    pub memory_enabled: bool,
+    pub pool_execution_enabled: bool,
+    pub auto_dependency_check: bool,
+    pub dependency_check_interval_minutes: u64,
+    pub id_prefixes: IdPrefixes,
+    pub date_precision: DatePrecision,
+    pub hours_per_day: f64,
+    pub trust_commands: TrustCommands,
+    /// The file the settings came from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            enabled: true,
+            memory_enabled: false,
+            pool_execution_enabled: false,
+            auto_dependency_check: true,
+            dependency_check_interval_minutes: 60,
+            id_prefixes: IdPrefixes::default(),
+            date_precision: DatePrecision::Date,
+            hours_per_day: 8.0,
+            trust_commands: TrustCommands::Approved,
+            source: None,
+        }
+    }
+}
+
+const KNOWN: &[&str] = &[
+    "enabled",
+    "memory_enabled",
+    "pool_execution_enabled",
+    "auto_dependency_check",
+    "dependency_check_interval_minutes",
+    "id_prefixes",
+    "date_precision",
+    "hours_per_day",
+    "trust_commands",
+];
+
+struct Ctx<'a> {
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, key: &str, message: impl Into<String>) -> Error {
+        Error::Settings {
+            path: self.path.to_path_buf(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+    fn bool(&self, key: &str, v: &Value) -> Result<bool> {
+        v.as_bool()
+            .ok_or_else(|| self.err(key, "expected true or false"))
+    }
+    fn uint(&self, key: &str, v: &Value) -> Result<u64> {
+        v.as_u64()
+            .ok_or_else(|| self.err(key, "expected a whole number ≥ 0"))
+    }
+    fn str<'v>(&self, key: &str, v: &'v Value) -> Result<&'v str> {
+        v.as_str().ok_or_else(|| self.err(key, "expected text"))
+    }
+}
+
+impl Settings {
+    /// Loads settings for a coordination root. Returns warnings alongside.
+    pub fn load(root: &Path) -> Result<(Settings, Vec<Problem>)> {
+        let coord = root.join("settings/coord.yaml");
+        if coord.is_file() {
+            let map = read_mapping(&coord)?;
+            return Settings::resolve(&map, &coord, "");
+        }
+        let legacy = root.join("settings/mahavishnu.yaml");
+        if legacy.is_file() {
+            let map = read_mapping(&legacy)?;
+            if let Some(Value::Mapping(section)) = map.get("coordination") {
+                return Settings::resolve(section, &legacy, "coordination.");
+            }
+        }
+        Ok((Settings::default(), Vec::new()))
+    }
+
+    /// Resolves a parsed mapping into settings.
+    pub fn resolve(
+        map: &Mapping,
+        path: &Path,
+        key_prefix: &str,
+    ) -> Result<(Settings, Vec<Problem>)> {
+        let cx = Ctx { path };
+        let mut s = Settings {
+            source: Some(path.to_path_buf()),
+            ..Settings::default()
+        };
+        let mut warnings = Vec::new();
+        for (k, v) in map {
+            let Some(key) = k.as_str() else {
+                return Err(cx.err(&format!("{k:?}"), "keys must be text"));
+            };
+            let full = format!("{key_prefix}{key}");
+            match key {
+                "enabled" => s.enabled = cx.bool(&full, v)?,
+                "memory_enabled" => s.memory_enabled = cx.bool(&full, v)?,
+                "pool_execution_enabled" => s.pool_execution_enabled = cx.bool(&full, v)?,
+                "auto_dependency_check" => s.auto_dependency_check = cx.bool(&full, v)?,
+                "dependency_check_interval_minutes" => {
+                    s.dependency_check_interval_minutes = cx.uint(&full, v)?
+                }
+                "hours_per_day" => {
+                    let h = v
+                        .as_f64()
+                        .ok_or_else(|| cx.err(&full, "expected a number of hours"))?;
+                    if !(h > 0.0 && h <= 24.0) {
+                        return Err(
+                            cx.err(&full, format!("expected hours between 0 and 24, found {h}"))
+                        );
+                    }
+                    s.hours_per_day = h;
+                }
+                "date_precision" => {
+                    s.date_precision = match cx.str(&full, v)? {
+                        "date" => DatePrecision::Date,
+                        "timestamp" | "rfc3339" | "datetime" => DatePrecision::Timestamp,
+                        other => {
+                            return Err(cx.err(
+                                &full,
+                                format!("expected `date` or `timestamp`, found `{other}`"),
+                            ));
+                        }
+                    }
+                }
+                "trust_commands" => {
+                    s.trust_commands = match cx.str(&full, v)? {
+                        "approved" | "ask" => TrustCommands::Approved,
+                        "all" => TrustCommands::All,
+                        other => {
+                            return Err(cx.err(
+                                &full,
+                                format!("expected `approved` or `all`, found `{other}`"),
+                            ));
+                        }
+                    }
+                }
+                "id_prefixes" => {
+                    let Value::Mapping(m) = v else {
+                        return Err(cx.err(
+                            &full,
+                            "expected a mapping (issue, plan, todo, dependency, milestone)",
+                        ));
+                    };
+                    for (pk, pv) in m {
+                        let pkey = pk.as_str().unwrap_or_default();
+                        let pfull = format!("{full}.{pkey}");
+                        let prefix = cx.str(&pfull, pv)?.to_string();
+                        if prefix.is_empty()
+                            || !prefix
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        {
+                            return Err(cx.err(&pfull, "expected letters, digits or `_`"));
+                        }
+                        match pkey {
+                            "issue" => s.id_prefixes.issue = prefix,
+                            "plan" => s.id_prefixes.plan = prefix,
+                            "todo" => s.id_prefixes.todo = prefix,
+                            "dependency" | "dep" => s.id_prefixes.dependency = prefix,
+                            "milestone" => s.id_prefixes.milestone = prefix,
+                            _ => warnings.push(
+                                Problem::warning(
+                                    "settings",
+                                    format!("unknown setting `{pfull}` (ignored)"),
+                                )
+                                .at(path, None),
+                            ),
+                        }
+                    }
+                }
+                _ => {
+                    let hint = crate::suggest::did_you_mean(key, KNOWN.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    warnings.push(
+                        Problem::warning(
+                            "settings",
+                            format!("unknown setting `{full}` (ignored){hint}"),
+                        )
+                        .at(path, None),
+                    );
+                }
+            }
+        }
+        Ok((s, warnings))
+    }
+}
+
+fn read_mapping(path: &Path) -> Result<Mapping> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    if text.trim().is_empty() {
+        return Ok(Mapping::new());
+    }
+    match serde_yaml::from_str::<Value>(&text) {
+        Ok(Value::Mapping(m)) => Ok(m),
+        Ok(Value::Null) => Ok(Mapping::new()),
+        Ok(_) => Err(Error::Settings {
+            path: path.into(),
+            key: "(top level)".into(),
+            message: "expected a mapping".into(),
+        }),
+        Err(e) => Err(Error::yaml(path, &e)),
+    }
+}

@@ -1,0 +1,318 @@
+//! Format-preserving edits with `yaml-edit`.
+//!
+//! Given the canonical mapping of an entity before and after a change, only
+//! the keys whose values differ are touched in the syntax tree: comments, key
+//! order, quoting, unknown keys and untouched block scalars stay byte-identical.
+//! Lists are edited item by item (so a one-label change is a one-line diff),
+//! nested mappings and milestone lists are patched recursively. The caller
+//! re-parses the result and compares it with the intended value; any mismatch
+//! falls back to a canonical rewrite.
+
+use crate::model::entities::key_aliases;
+use crate::model::reader::scalar_text;
+use serde_yaml::{Mapping, Value};
+use std::str::FromStr;
+use yaml_edit::Document;
+
+type EditResult<T> = Result<T, String>;
+
+/// Where the entity sits in the document.
+pub enum Locate<'a> {
+    /// The whole document is the entity.
+    Root,
+    /// `coordination.<section>[id == id]` in ecosystem.yaml.
+    Legacy { section: &'a str, id: &'a str },
+}
+
+/// Applies `old → new` to the entity inside `text`; returns the new text.
+pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> EditResult<String> {
+    let doc =
+        Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
+    let root = doc.as_mapping().ok_or("the document is not a mapping")?;
+    let target = match at {
+        Locate::Root => root,
+        Locate::Legacy { section, id } => {
+            let coord = root
+                .get_mapping("coordination")
+                .ok_or("no `coordination:` mapping")?;
+            let seq = coord
+                .get_sequence(section)
+                .ok_or_else(|| format!("no `coordination.{section}` list"))?;
+            let mut found = None;
+            for item in seq.values() {
+                if let Some(m) = item.as_mapping()
+                    && m.get("id").map(|v| unquote(&v.to_string())) == Some(id.to_string())
+                {
+                    found = Some(m.clone());
+                    break;
+                }
+            }
+            found.ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?
+        }
+    };
+    patch_mapping(&target, old, new)?;
+    Ok(doc.to_string())
+}
+
+/// Replaces the entity of a legacy section with `new` as a whole (fallback
+/// when item-level edits do not verify), keeping the rest of the file.
+pub fn replace_legacy_item(
+    text: &str,
+    section: &str,
+    id: &str,
+    new: &Mapping,
+) -> EditResult<String> {
+    let doc =
+        Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
+    let root = doc.as_mapping().ok_or("the document is not a mapping")?;
+    let coord = root
+        .get_mapping("coordination")
+        .ok_or("no `coordination:` mapping")?;
+    let seq = coord
+        .get_sequence(section)
+        .ok_or_else(|| format!("no `coordination.{section}` list"))?;
+    let idx = seq
+        .values()
+        .position(|item| {
+            item.as_mapping()
+                .and_then(|m| m.get("id"))
+                .map(|v| unquote(&v.to_string()))
+                == Some(id.to_string())
+        })
+        .ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?;
+    let node = to_node(&Value::Mapping(new.clone()))?;
+    let mapping = node.as_mapping().ok_or("internal: mapping expected")?;
+    seq.set(idx, mapping);
+    Ok(doc.to_string())
+}
+
+fn unquote(s: &str) -> String {
+    let t = s.trim();
+    t.strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .or_else(|| t.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+        .unwrap_or(t)
+        .to_string()
+}
+
+/// Parses a value's canonical YAML into a yaml-edit document to insert.
+fn to_node(v: &Value) -> EditResult<Document> {
+    let text = serde_yaml::to_string(v).map_err(|e| e.to_string())?;
+    Document::from_str(&text).map_err(|e| e.to_string())
+}
+
+fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> {
+    match v {
+        Value::String(s) => node.set(key, s.as_str()),
+        Value::Bool(b) => node.set(key, *b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                node.set(key, i)
+            } else if let Some(f) = n.as_f64() {
+                node.set(key, f)
+            }
+        }
+        Value::Null => node.set(key, Option::<String>::None),
+        Value::Sequence(_) => {
+            let doc = to_node(v)?;
+            node.set(key, doc.as_sequence().ok_or("internal: sequence expected")?);
+        }
+        Value::Mapping(_) => {
+            let doc = to_node(v)?;
+            node.set(key, doc.as_mapping().ok_or("internal: mapping expected")?);
+        }
+        Value::Tagged(_) => {
+            let doc = to_node(v)?;
+            node.set(key, &doc);
+        }
+    }
+    Ok(())
+}
+
+fn insert_value(
+    node: &yaml_edit::Mapping,
+    after: Option<&str>,
+    key: &str,
+    v: &Value,
+) -> EditResult<()> {
+    if let Some(prev) = after {
+        // Insert in canonical position; scalars directly, collections via a parsed node.
+        let inserted = match v {
+            Value::String(s) => node.insert_after(prev, key, s.as_str()),
+            Value::Number(n) if n.as_i64().is_some() => {
+                node.insert_after(prev, key, n.as_i64().unwrap_or_default())
+            }
+            Value::Number(n) => node.insert_after(prev, key, n.as_f64().unwrap_or_default()),
+            Value::Bool(b) => node.insert_after(prev, key, *b),
+            Value::Sequence(_) => {
+                let doc = to_node(v)?;
+                node.insert_after(
+                    prev,
+                    key,
+                    doc.as_sequence().ok_or("internal: sequence expected")?,
+                )
+            }
+            Value::Mapping(_) => {
+                let doc = to_node(v)?;
+                node.insert_after(
+                    prev,
+                    key,
+                    doc.as_mapping().ok_or("internal: mapping expected")?,
+                )
+            }
+            _ => false,
+        };
+        if inserted {
+            return Ok(());
+        }
+    }
+    set_value(node, key, v)
+}
+
+fn scalar_list(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Sequence(items) => items.iter().map(scalar_text).collect(),
+        _ => None,
+    }
+}
+
+fn id_list(v: &Value) -> Option<Vec<(String, &Mapping)>> {
+    match v {
+        Value::Sequence(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Mapping(m) => m.get("id").and_then(scalar_text).map(|id| (id, m)),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The order that removing then appending produces, if it equals `new`.
+fn append_order_matches<T: PartialEq + Clone>(old: &[T], new: &[T]) -> bool {
+    let mut result: Vec<T> = old.iter().filter(|x| new.contains(x)).cloned().collect();
+    result.extend(new.iter().filter(|x| !old.contains(x)).cloned());
+    result == new
+}
+
+fn patch_scalar_list(seq: &yaml_edit::Sequence, old: &[String], new: &[String]) -> bool {
+    let current: Vec<String> = seq.values().map(|v| unquote(&v.to_string())).collect();
+    if current != old || !append_order_matches(old, new) {
+        return false;
+    }
+    for i in (0..old.len()).rev() {
+        if !new.contains(&old[i]) {
+            seq.remove(i);
+        }
+    }
+    for item in new.iter().filter(|x| !old.contains(x)) {
+        seq.push(item.as_str());
+    }
+    true
+}
+
+fn patch_id_list(
+    seq: &yaml_edit::Sequence,
+    old: &[(String, &Mapping)],
+    new: &[(String, &Mapping)],
+) -> EditResult<bool> {
+    let old_ids: Vec<&String> = old.iter().map(|(id, _)| id).collect();
+    let new_ids: Vec<&String> = new.iter().map(|(id, _)| id).collect();
+    if seq.len() != old.len() || !append_order_matches(&old_ids, &new_ids) {
+        return Ok(false);
+    }
+    for i in (0..old.len()).rev() {
+        if !new_ids.contains(&old_ids[i]) {
+            seq.remove(i);
+        }
+    }
+    let mut idx = 0;
+    for (id, old_m) in old {
+        let Some((_, new_m)) = new.iter().find(|(n, _)| n == id) else {
+            continue;
+        };
+        let item = seq.get(idx).ok_or("internal: item vanished")?;
+        let item_map = item.as_mapping().ok_or("list item is not a mapping")?;
+        patch_mapping(item_map, old_m, new_m)?;
+        idx += 1;
+    }
+    for (id, m) in new {
+        if !old_ids.contains(&id) {
+            let doc = to_node(&Value::Mapping((*m).clone()))?;
+            seq.push(doc.as_mapping().ok_or("internal: mapping expected")?);
+        }
+    }
+    Ok(true)
+}
+
+/// Patches one mapping node from `old` to `new`.
+pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) -> EditResult<()> {
+    let present = |k: &str| -> Option<String> {
+        if node.contains_key(k) {
+            return Some(k.to_string());
+        }
+        key_aliases(k)
+            .iter()
+            .find(|a| node.contains_key(**a))
+            .map(|a| (*a).to_string())
+    };
+    for (k, _) in old {
+        let Some(key) = k.as_str() else { continue };
+        if !new.contains_key(k)
+            && let Some(actual) = present(key)
+        {
+            node.remove(actual.as_str());
+        }
+    }
+    let mut prev: Option<String> = None;
+    for (k, v_new) in new {
+        let Some(key) = k.as_str() else { continue };
+        let v_old = old.get(k);
+        if v_old == Some(v_new) {
+            if present(key).is_some() {
+                prev = present(key);
+            }
+            continue;
+        }
+        match present(key) {
+            Some(actual) => {
+                if actual != key {
+                    node.rename_key(actual.as_str(), key);
+                }
+                let done = match (v_old, v_new) {
+                    (Some(o @ Value::Sequence(_)), Value::Sequence(_)) => {
+                        if let (Some(ol), Some(nl), Some(seq)) =
+                            (scalar_list(o), scalar_list(v_new), node.get_sequence(key))
+                        {
+                            patch_scalar_list(&seq, &ol, &nl)
+                        } else if let (Some(ol), Some(nl), Some(seq)) =
+                            (id_list(o), id_list(v_new), node.get_sequence(key))
+                        {
+                            patch_id_list(&seq, &ol, &nl)?
+                        } else {
+                            false
+                        }
+                    }
+                    (Some(Value::Mapping(om)), Value::Mapping(nm)) => match node.get_mapping(key) {
+                        Some(child) => {
+                            patch_mapping(&child, om, nm)?;
+                            true
+                        }
+                        None => false,
+                    },
+                    _ => false,
+                };
+                if !done {
+                    set_value(node, key, v_new)?;
+                }
+                prev = Some(key.to_string());
+            }
+            None => {
+                insert_value(node, prev.as_deref(), key, v_new)?;
+                prev = Some(key.to_string());
+            }
+        }
+    }
+    Ok(())
+}

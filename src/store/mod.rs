@@ -1,0 +1,873 @@
+//! The store: coordination data on disk, one YAML file per entity plus the
+//! legacy `coordination:` section of `settings/ecosystem.yaml`.
+//!
+//! Loading aggregates both (the file wins when an ID is in both, with a
+//! warning naming both places) and never lets one broken file hide the rest:
+//! problems are collected with file, line and field. Writing goes through
+//! [`Store::write_new`], [`Store::write_update`] and [`Store::remove`] only —
+//! atomic (temp file + rename), minimal-diff, verified by re-parsing.
+
+pub mod edit;
+pub mod ids;
+pub mod root;
+
+use crate::ecosystem::Registry;
+use crate::error::{Error, Result};
+use crate::model::id::{id_number, validate_id};
+use crate::model::reader::{FieldProblemKind, scalar_text};
+use crate::model::{Entity, FieldProblem, Kind};
+use crate::problem::Problem;
+use crate::settings::Settings;
+use rayon::prelude::*;
+use serde_yaml::{Mapping, Value};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use root::Root;
+
+/// Where an entity was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Its own file.
+    File(PathBuf),
+    /// An item of `coordination.<kind>` in `settings/ecosystem.yaml`.
+    Legacy(PathBuf),
+}
+
+impl Origin {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        match self {
+            Origin::File(p) | Origin::Legacy(p) => p,
+        }
+    }
+}
+
+/// One loaded entity with where it came from.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub entity: Entity,
+    pub origin: Origin,
+    /// Field problems found while reading (with lines resolved).
+    pub problems: Vec<Problem>,
+}
+
+impl Record {
+    /// True when a field had the wrong type: writing could lose data, so
+    /// writes are refused until the file is fixed.
+    pub fn is_broken(&self) -> bool {
+        self.problems.iter().any(|p| p.code == "type")
+    }
+}
+
+/// Everything loaded for a command.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub registry: Registry,
+    records: HashMap<Kind, Vec<Record>>,
+    index: HashMap<(Kind, String), usize>,
+    /// Load problems: unreadable files, field problems, duplicates, overrides.
+    pub problems: Vec<Problem>,
+    /// Kinds that were loaded.
+    pub kinds: Vec<Kind>,
+}
+
+/// Sorts IDs naturally (`ISSUE-999` before `ISSUE-1000`).
+pub fn natural_key(id: &str) -> (String, u64, String) {
+    match id.rfind('-') {
+        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i + 1 < id.len() => (
+            id[..i].to_string(),
+            id[i + 1..].parse().unwrap_or(u64::MAX),
+            String::new(),
+        ),
+        _ => (id.to_string(), 0, id.to_string()),
+    }
+}
+
+impl Loaded {
+    /// The records of one kind, in natural ID order.
+    pub fn records(&self, kind: Kind) -> &[Record] {
+        self.records.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Looks up a record.
+    pub fn get(&self, kind: Kind, id: &str) -> Option<&Record> {
+        self.index
+            .get(&(kind, id.to_string()))
+            .map(|&i| &self.records[&kind][i])
+    }
+
+    /// Finds an ID of any loaded kind.
+    pub fn find_any(&self, id: &str) -> Option<&Record> {
+        Kind::ALL.iter().find_map(|k| self.get(*k, id))
+    }
+
+    /// All issues.
+    pub fn issues(&self) -> impl Iterator<Item = &crate::model::Issue> {
+        self.records(Kind::Issue)
+            .iter()
+            .filter_map(|r| match &r.entity {
+                Entity::Issue(e) => Some(e),
+                _ => None,
+            })
+    }
+    /// All plans.
+    pub fn plans(&self) -> impl Iterator<Item = &crate::model::Plan> {
+        self.records(Kind::Plan)
+            .iter()
+            .filter_map(|r| match &r.entity {
+                Entity::Plan(e) => Some(e),
+                _ => None,
+            })
+    }
+    /// All todos.
+    pub fn todos(&self) -> impl Iterator<Item = &crate::model::Todo> {
+        self.records(Kind::Todo)
+            .iter()
+            .filter_map(|r| match &r.entity {
+                Entity::Todo(e) => Some(e),
+                _ => None,
+            })
+    }
+    /// All dependencies.
+    pub fn dependencies(&self) -> impl Iterator<Item = &crate::model::Dependency> {
+        self.records(Kind::Dependency)
+            .iter()
+            .filter_map(|r| match &r.entity {
+                Entity::Dependency(e) => Some(e),
+                _ => None,
+            })
+    }
+
+    /// A milestone by ID, with its plan.
+    pub fn milestone(&self, id: &str) -> Option<(&crate::model::Plan, &crate::model::Milestone)> {
+        self.plans()
+            .find_map(|p| p.milestones.iter().find(|m| m.id == id).map(|m| (p, m)))
+    }
+}
+
+/// A parsed `settings/ecosystem.yaml`.
+struct EcosystemDoc {
+    path: PathBuf,
+    text: String,
+    doc: Option<Mapping>,
+}
+
+/// The coordination store of one root.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub root: Root,
+    pub settings: Settings,
+    /// Warnings from reading settings.
+    pub settings_warnings: Vec<Problem>,
+}
+
+/// The outcome of an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Only the changed lines were edited.
+    Minimal,
+    /// The format-preserving edit did not verify; the entity was rewritten canonically.
+    Canonical,
+    /// Nothing differed.
+    Unchanged,
+}
+
+impl Store {
+    /// Opens the store for the root discovered from `start`.
+    pub fn open(start: &Path) -> Result<Store> {
+        let root = Root::discover(start)?;
+        let (settings, settings_warnings) = Settings::load(&root.dir)?;
+        Ok(Store {
+            root,
+            settings,
+            settings_warnings,
+        })
+    }
+
+    /// `<root>/coordination`.
+    pub fn coord_dir(&self) -> PathBuf {
+        self.root.dir.join("coordination")
+    }
+
+    /// The directory of one kind.
+    pub fn kind_dir(&self, kind: Kind) -> PathBuf {
+        self.coord_dir().join(kind.dir_name())
+    }
+
+    /// The file an entity of `kind` with `id` lives in.
+    pub fn entity_path(&self, kind: Kind, id: &str) -> Result<PathBuf> {
+        validate_id(id)?;
+        Ok(self.kind_dir(kind).join(format!("{id}.yaml")))
+    }
+
+    /// `<root>/settings/ecosystem.yaml`.
+    pub fn ecosystem_path(&self) -> PathBuf {
+        self.root.dir.join("settings/ecosystem.yaml")
+    }
+
+    /// A path relative to the root, for messages.
+    pub fn rel(&self, p: &Path) -> PathBuf {
+        p.strip_prefix(&self.root.dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+
+    /// The ID prefix for a kind.
+    pub fn prefix(&self, kind: Kind) -> &str {
+        self.settings.id_prefixes.for_kind(kind)
+    }
+
+    /// Takes the exclusive write lock on the coordination root (released on drop).
+    /// Every write takes it, so two writers (two agents over MCP, a CLI and a
+    /// hook) never interleave their read-modify-write.
+    pub fn lock(&self) -> Result<File> {
+        let dir = &self.root.dir;
+        let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
+        f.lock().map_err(|e| Error::io(dir, e))?;
+        Ok(f)
+    }
+
+    fn read_ecosystem(&self) -> Option<EcosystemDoc> {
+        let path = self.ecosystem_path();
+        let text = std::fs::read_to_string(&path).ok()?;
+        Some(EcosystemDoc {
+            path,
+            text,
+            doc: None,
+        })
+    }
+
+    /// Loads the registry and the given kinds (files and legacy section).
+    pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
+        let mut loaded = Loaded {
+            kinds: kinds.to_vec(),
+            ..Loaded::default()
+        };
+        loaded
+            .problems
+            .extend(self.settings_warnings.iter().cloned());
+        let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
+        if let Some(mut eco) = self.read_ecosystem() {
+            let rel = self.rel(&eco.path);
+            match parse_mapping(&eco.text) {
+                Ok(doc) => eco.doc = Some(doc),
+                Err((line, msg)) => loaded
+                    .problems
+                    .push(Problem::error("yaml", msg).at(&rel, line)),
+            }
+            if let Some(doc) = &eco.doc {
+                let (registry, problems) = Registry::from_document(doc, &rel);
+                loaded.registry = registry;
+                loaded.problems.extend(problems);
+                for &kind in kinds {
+                    let recs = self.legacy_records(doc, &eco, kind, &mut loaded.problems);
+                    legacy.insert(kind, recs);
+                }
+            }
+        }
+        for &kind in kinds {
+            let mut recs = self.file_records(kind, &mut loaded.problems)?;
+            let mut seen: HashMap<String, PathBuf> = HashMap::new();
+            recs.retain(|r| {
+                let id = r.entity.id().to_string();
+                if let Some(first) = seen.get(&id) {
+                    loaded.problems.push(
+                        Problem::error(
+                            "duplicate",
+                            format!(
+                                "duplicate ID: also defined in {}",
+                                self.rel(first).display()
+                            ),
+                        )
+                        .at(self.rel(r.origin.path()), Some(1))
+                        .on(&id),
+                    );
+                    false
+                } else {
+                    seen.insert(id, r.origin.path().to_path_buf());
+                    true
+                }
+            });
+            for r in legacy.remove(&kind).unwrap_or_default() {
+                let id = r.entity.id().to_string();
+                if let Some(file) = seen.get(&id) {
+                    loaded.problems.push(
+                        Problem::warning(
+                            "override",
+                            format!(
+                                "defined both in {} and in the legacy section of {}; the file wins",
+                                self.rel(file).display(),
+                                self.rel(r.origin.path()).display()
+                            ),
+                        )
+                        .on(&id),
+                    );
+                    continue;
+                }
+                seen.insert(id, r.origin.path().to_path_buf());
+                recs.push(r);
+            }
+            recs.sort_by_cached_key(|r| natural_key(r.entity.id()));
+            for r in &recs {
+                loaded.problems.extend(r.problems.iter().cloned());
+            }
+            let map = &mut loaded.index;
+            for (i, r) in recs.iter().enumerate() {
+                map.insert((kind, r.entity.id().to_string()), i);
+            }
+            loaded.records.insert(kind, recs);
+        }
+        Ok(loaded)
+    }
+
+    /// Loads one entity quickly: its file if present, else a full load of
+    /// that kind (legacy section, or a file whose name differs from its id).
+    pub fn load_one(&self, kind: Kind, id: &str) -> Result<Option<Record>> {
+        let path = self.entity_path(kind, id)?;
+        if path.is_file() {
+            let rel = self.rel(&path);
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            return match parse_mapping(&text) {
+                Ok(map) => Ok(Some(build_record(
+                    kind,
+                    id.to_string(),
+                    map,
+                    Origin::File(path),
+                    &rel,
+                    &text,
+                    1,
+                ))),
+                Err((line, msg)) => Err(Error::Yaml {
+                    path: rel,
+                    line,
+                    message: msg,
+                }),
+            };
+        }
+        let mut loaded = self.load(&[kind])?;
+        let idx = loaded.index.get(&(kind, id.to_string())).copied();
+        Ok(idx.map(|i| {
+            loaded
+                .records
+                .get_mut(&kind)
+                .expect("kind loaded")
+                .swap_remove(i)
+        }))
+    }
+
+    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
+        let dir = self.kind_dir(kind);
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
+            .min_depth(1)
+            .max_depth(1)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+            .collect();
+        paths.sort();
+        let results: Vec<(Option<Record>, Vec<Problem>)> = paths
+            .par_iter()
+            .map(|path| self.read_file_record(kind, path))
+            .collect();
+        let mut out = Vec::with_capacity(results.len());
+        for (rec, probs) in results {
+            problems.extend(probs);
+            out.extend(rec);
+        }
+        Ok(out)
+    }
+
+    fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>) {
+        let rel = self.rel(path);
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                return (
+                    None,
+                    vec![Problem::error("io", e.to_string()).at(&rel, None)],
+                );
+            }
+        };
+        let map = match parse_mapping(&text) {
+            Ok(m) => m,
+            Err((line, msg)) => {
+                return (
+                    None,
+                    vec![Problem::error("yaml", msg).at(&rel, line).on(stem)],
+                );
+            }
+        };
+        let mut problems = Vec::new();
+        let id = match map.get("id").and_then(scalar_text) {
+            Some(id) => match validate_id(&id) {
+                Ok(()) => {
+                    if id != stem {
+                        problems.push(
+                            Problem::error(
+                                "filename",
+                                format!("file name `{stem}` does not match id `{id}`"),
+                            )
+                            .at(&rel, line_of_key(&text, 0, "id"))
+                            .on(&id)
+                            .field("id"),
+                        );
+                    }
+                    id
+                }
+                Err(e) => {
+                    return (
+                        None,
+                        vec![
+                            Problem::error("id", e.to_string())
+                                .at(&rel, line_of_key(&text, 0, "id"))
+                                .field("id"),
+                        ],
+                    );
+                }
+            },
+            None => {
+                problems.push(
+                    Problem::warning(
+                        "id",
+                        format!("no `id` field; `{stem}` (the file name) is used"),
+                    )
+                    .at(&rel, Some(1))
+                    .on(&stem),
+                );
+                if let Err(e) = validate_id(&stem) {
+                    return (
+                        None,
+                        vec![Problem::error("id", e.to_string()).at(&rel, None)],
+                    );
+                }
+                stem
+            }
+        };
+        let mut rec = build_record(
+            kind,
+            id,
+            map,
+            Origin::File(path.to_path_buf()),
+            &rel,
+            &text,
+            1,
+        );
+        problems.append(&mut rec.problems);
+        rec.problems = problems;
+        (Some(rec), Vec::new())
+    }
+
+    fn legacy_records(
+        &self,
+        doc: &Mapping,
+        eco: &EcosystemDoc,
+        kind: Kind,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Record> {
+        let rel = self.rel(&eco.path);
+        let Some(Value::Mapping(coord)) = doc.get("coordination") else {
+            return Vec::new();
+        };
+        let items = match coord.get(kind.dir_name()) {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Sequence(items)) => items,
+            Some(_) => {
+                problems.push(
+                    Problem::error(
+                        "type",
+                        format!("`coordination.{}` must be a list", kind.dir_name()),
+                    )
+                    .at(&rel, line_of_key(&eco.text, 0, kind.dir_name())),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let Value::Mapping(map) = item else {
+                problems.push(
+                    Problem::error(
+                        "type",
+                        format!("coordination.{}[{i}] is not a mapping", kind.dir_name()),
+                    )
+                    .at(&rel, None),
+                );
+                continue;
+            };
+            let Some(id) = map.get("id").and_then(scalar_text) else {
+                problems.push(
+                    Problem::error(
+                        "id",
+                        format!("coordination.{}[{i}] has no `id`", kind.dir_name()),
+                    )
+                    .at(&rel, None),
+                );
+                continue;
+            };
+            let start = line_of_id(&eco.text, &id).unwrap_or(1);
+            if let Err(e) = validate_id(&id) {
+                problems.push(Problem::error("id", e.to_string()).at(&rel, Some(start)));
+                continue;
+            }
+            if seen.insert(id.clone(), ()).is_some() {
+                problems.push(
+                    Problem::error("duplicate", "duplicate ID in the legacy section")
+                        .at(&rel, Some(start))
+                        .on(&id),
+                );
+                continue;
+            }
+            out.push(build_record(
+                kind,
+                id,
+                map.clone(),
+                Origin::Legacy(eco.path.clone()),
+                &rel,
+                &eco.text,
+                start,
+            ));
+        }
+        out
+    }
+
+    /// Writes a new entity to its own file (canonical key order). Refuses to
+    /// overwrite an existing file.
+    pub fn write_new(&self, entity: &Entity) -> Result<PathBuf> {
+        let path = self.entity_path(entity.kind(), entity.id())?;
+        if path.exists() {
+            return Err(Error::Refused(format!(
+                "{} already exists",
+                self.rel(&path).display()
+            )));
+        }
+        let dir = path.parent().expect("entity path has a parent");
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let text = canonical_text(&entity.to_mapping())?;
+        atomic_write(&path, text.as_bytes())?;
+        Ok(path)
+    }
+
+    /// Writes `new` over `record` with a minimal diff (see [`edit`]).
+    pub fn write_update(&self, record: &Record, new: &Entity) -> Result<WriteMode> {
+        if record.is_broken() {
+            return Err(Error::Broken {
+                id: record.entity.id().to_string(),
+                path: self.rel(record.origin.path()),
+                problems: record
+                    .problems
+                    .iter()
+                    .filter(|p| p.code == "type")
+                    .map(|p| p.to_string())
+                    .collect(),
+            });
+        }
+        let old_map = record.entity.to_mapping();
+        let new_map = new.to_mapping();
+        if old_map == new_map {
+            return Ok(WriteMode::Unchanged);
+        }
+        let path = record.origin.path();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let kind = new.kind();
+        let id = new.id();
+        let locate = match &record.origin {
+            Origin::File(_) => edit::Locate::Root,
+            Origin::Legacy(_) => edit::Locate::Legacy {
+                section: kind.dir_name(),
+                id,
+            },
+        };
+        let verify = |candidate: &str| -> bool {
+            let Ok(doc) = parse_mapping(candidate) else {
+                return false;
+            };
+            let map = match &record.origin {
+                Origin::File(_) => Some(doc),
+                Origin::Legacy(_) => legacy_item(&doc, kind, id),
+            };
+            map.is_some_and(|m| Entity::read(kind, id.to_string(), m).0.to_mapping() == new_map)
+        };
+        if let Ok(candidate) = edit::patch_text(&text, locate, &old_map, &new_map)
+            && verify(&candidate)
+        {
+            atomic_write(path, candidate.as_bytes())?;
+            return Ok(WriteMode::Minimal);
+        }
+        let fallback = match &record.origin {
+            Origin::File(_) => canonical_text(&new_map)?,
+            Origin::Legacy(_) => edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map)
+                .map_err(Error::Invalid)?,
+        };
+        if !verify(&fallback) {
+            return Err(Error::Refused(format!(
+                "could not write {id} to {} safely; nothing was changed",
+                self.rel(path).display()
+            )));
+        }
+        atomic_write(path, fallback.as_bytes())?;
+        Ok(WriteMode::Canonical)
+    }
+
+    /// Removes an entity (its file, or its item in the legacy section).
+    pub fn remove(&self, record: &Record) -> Result<()> {
+        match &record.origin {
+            Origin::File(p) => std::fs::remove_file(p).map_err(|e| Error::io(p, e)),
+            Origin::Legacy(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                let kind = record.entity.kind();
+                let id = record.entity.id();
+                let new = remove_legacy_item(&text, kind.dir_name(), id).map_err(Error::Invalid)?;
+                let check = parse_mapping(&new)
+                    .ok()
+                    .is_some_and(|d| legacy_item(&d, kind, id).is_none());
+                if !check {
+                    return Err(Error::Refused(format!(
+                        "could not remove {id} from {} safely",
+                        self.rel(p).display()
+                    )));
+                }
+                atomic_write(p, new.as_bytes())
+            }
+        }
+    }
+
+    /// The next free number for `kind`'s prefix across working tree, legacy
+    /// section and every branch.
+    /// `known_max` is the highest number the caller already knows of (the
+    /// legacy section).
+    pub fn next_id(&self, kind: Kind, known_max: u64) -> Result<String> {
+        let prefix = self.prefix(kind).to_string();
+        let mut best = known_max;
+        // File names count, even for files whose content fails to parse.
+        if let Ok(rd) = std::fs::read_dir(self.kind_dir(kind)) {
+            for e in rd.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                let stem = name.split('.').next().unwrap_or_default();
+                if let Some(n) = id_number(stem, &prefix) {
+                    best = best.max(n);
+                }
+            }
+        }
+        best = best.max(self.highest_on_branches(kind.dir_name(), &prefix, false)?);
+        Ok(crate::model::id::format_id(&prefix, best + 1))
+    }
+
+    /// The next free milestone ID (unique across all plans and branches).
+    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<String> {
+        let prefix = self.settings.id_prefixes.milestone.clone();
+        let mut best = loaded
+            .plans()
+            .flat_map(|p| p.milestones.iter())
+            .map(|m| m.id.as_str())
+            .chain(taken.iter().map(String::as_str))
+            .filter_map(|id| id_number(id, &prefix))
+            .max()
+            .unwrap_or(0);
+        best = best.max(self.highest_on_branches("plans", &prefix, true)?);
+        Ok(crate::model::id::format_id(&prefix, best + 1))
+    }
+
+    fn highest_on_branches(&self, dir: &str, id_prefix: &str, scan_contents: bool) -> Result<u64> {
+        let (Some(wt), Some(prefix)) = (&self.root.worktree, self.root.prefix_in_repo()) else {
+            return Ok(0);
+        };
+        ids::highest_on_branches(
+            wt,
+            &ids::BranchScan {
+                prefix: &prefix,
+                dir,
+                id_prefix,
+                scan_contents,
+            },
+        )
+    }
+}
+
+fn build_record(
+    kind: Kind,
+    id: String,
+    map: Mapping,
+    origin: Origin,
+    rel: &Path,
+    text: &str,
+    start_line: usize,
+) -> Record {
+    let (entity, field_problems) = Entity::read(kind, id.clone(), map);
+    let problems = field_problems
+        .into_iter()
+        .map(|fp| field_problem(fp, &id, rel, text, start_line))
+        .collect();
+    Record {
+        entity,
+        origin,
+        problems,
+    }
+}
+
+fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &str, start_line: usize) -> Problem {
+    let (code, severity_error) = match fp.kind {
+        FieldProblemKind::Type => ("type", true),
+        FieldProblemKind::Value => ("value", true),
+        FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
+    };
+    let line = locate_field(text, start_line, &fp.field);
+    let p = if severity_error {
+        Problem::error(code, fp.message)
+    } else {
+        Problem::warning(code, fp.message)
+    };
+    p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
+}
+
+/// Line of a field: `milestones[MILESTONE-001].due` finds the milestone first.
+fn locate_field(text: &str, start_line: usize, field: &str) -> Option<usize> {
+    let mut start = start_line.saturating_sub(1);
+    let mut key = field;
+    if let Some(rest) = field.strip_prefix("milestones[")
+        && let Some(end) = rest.find(']')
+    {
+        let ms = &rest[..end];
+        if let Some(l) = text
+            .lines()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| l.contains(ms))
+            .map(|(i, _)| i)
+        {
+            start = l;
+        }
+        key = rest[end + 1..].trim_start_matches('.');
+    }
+    let root_key = key.split(['[', '.']).next().unwrap_or(key);
+    line_of_key(text, start, root_key)
+}
+
+/// 1-based line of the first `key:` at or after 0-based line `from`.
+pub fn line_of_key(text: &str, from: usize, key: &str) -> Option<usize> {
+    text.lines().enumerate().skip(from).find_map(|(i, line)| {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let t = t.strip_prefix(key)?;
+        t.trim_start().starts_with(':').then_some(i + 1)
+    })
+}
+
+fn line_of_id(text: &str, id: &str) -> Option<usize> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let rest = t.strip_prefix("id:")?.trim();
+        let rest = rest.trim_matches(|c| c == '"' || c == '\'');
+        (rest == id).then_some(i + 1)
+    })
+}
+
+/// Parses YAML text into a mapping; errors carry the 1-based line.
+pub fn parse_mapping(text: &str) -> std::result::Result<Mapping, (Option<usize>, String)> {
+    if text.trim().is_empty() {
+        return Err((
+            Some(1),
+            "the file is empty (expected a mapping of fields)".into(),
+        ));
+    }
+    match serde_yaml::from_str::<Value>(text) {
+        Ok(Value::Mapping(m)) => Ok(m),
+        Ok(Value::Null) => Err((
+            Some(1),
+            "the file has no content (expected a mapping of fields)".into(),
+        )),
+        Ok(other) => Err((
+            Some(1),
+            format!(
+                "expected a mapping of fields, found {}",
+                match other {
+                    Value::Sequence(_) => "a list",
+                    _ => "a single value",
+                }
+            ),
+        )),
+        Err(e) => Err((
+            e.location().map(|l| l.line()),
+            crate::error::yaml_message(&e),
+        )),
+    }
+}
+
+fn legacy_item(doc: &Mapping, kind: Kind, id: &str) -> Option<Mapping> {
+    let Value::Mapping(coord) = doc.get("coordination")? else {
+        return None;
+    };
+    let Value::Sequence(items) = coord.get(kind.dir_name())? else {
+        return None;
+    };
+    items.iter().find_map(|i| match i {
+        Value::Mapping(m) if m.get("id").and_then(scalar_text).as_deref() == Some(id) => {
+            Some(m.clone())
+        }
+        _ => None,
+    })
+}
+
+fn remove_legacy_item(text: &str, section: &str, id: &str) -> std::result::Result<String, String> {
+    use std::str::FromStr;
+    let doc = yaml_edit::Document::from_str(text).map_err(|e| e.to_string())?;
+    let root = doc.as_mapping().ok_or("not a mapping")?;
+    let coord = root
+        .get_mapping("coordination")
+        .ok_or("no coordination section")?;
+    let seq = coord.get_sequence(section).ok_or("no such section")?;
+    let idx = seq
+        .values()
+        .position(|item| {
+            item.as_mapping()
+                .and_then(|m| m.get("id"))
+                .map(|v| v.to_string().trim().trim_matches(['"', '\'']).to_string())
+                == Some(id.to_string())
+        })
+        .ok_or("not found")?;
+    seq.remove(idx);
+    Ok(doc.to_string())
+}
+
+/// Serialises a mapping in canonical form.
+pub fn canonical_text(map: &Mapping) -> Result<String> {
+    serde_yaml::to_string(map).map_err(|e| Error::Invalid(format!("cannot serialise: {e}")))
+}
+
+/// Writes `bytes` to a temp file in the same directory, then renames it over
+/// `path`, so a crash never leaves a half-written file.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".coord-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o644);
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
+    }
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Finding the coordination root: the nearest directory, from the current one
+//! up to the work-tree root, that holds `coordination/` or
+//! `settings/ecosystem.yaml`; else the work-tree root. Outside a repository,
+//! the current directory.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Where coordination data lives and which repository holds it.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// The coordination root (holds `coordination/` and `settings/`).
+    pub dir: PathBuf,
+    /// The git work tree containing it, if any.
+    pub worktree: Option<PathBuf>,
+}
+
+fn has_markers(dir: &Path) -> bool {
+    dir.join("coordination").is_dir() || dir.join("settings/ecosystem.yaml").is_file()
+}
+
+impl Root {
+    /// Discovers the root from `start`.
+    pub fn discover(start: &Path) -> Result<Root> {
+        let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
+        let worktree = start
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .map(Path::to_path_buf);
+        let Some(wt) = worktree else {
+            return Ok(Root {
+                dir: start,
+                worktree: None,
+            });
+        };
+        let dir = start
+            .ancestors()
+            .take_while(|d| d.starts_with(&wt))
+            .find(|d| has_markers(d))
+            .unwrap_or(&wt)
+            .to_path_buf();
+        Ok(Root {
+            dir,
+            worktree: Some(wt),
+        })
+    }
+
+    /// The coordination root relative to the work tree (empty at top level),
+    /// with `/` separators, as git trees name it.
+    pub fn prefix_in_repo(&self) -> Option<String> {
+        let wt = self.worktree.as_ref()?;
+        let rel = self.dir.strip_prefix(wt).ok()?;
+        Some(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    }
+}
