@@ -1,0 +1,218 @@
+//! The hermetic test environment: a temp directory holding a real git
+//! repository, driven through the real `git` binary and the real
+//! `git-coord` binary, with global config, HOME, dates and the clock pinned.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The fixed "today" of every test (`GIT_COORD_NOW`).
+pub const TODAY: &str = "2026-03-01";
+
+/// The result of running a command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts exit 0 and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        &self.stdout
+    }
+
+    /// Asserts the exit code and returns stderr.
+    #[track_caller]
+    pub fn fails(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        &self.stderr
+    }
+
+    /// Parses stdout as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        self.ok();
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// A temp git repository plus the environment to run commands in it.
+pub struct TestEnv {
+    _tmp: tempfile::TempDir,
+    /// The repository (work tree root).
+    pub root: PathBuf,
+    home: PathBuf,
+    extra_env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    /// An empty git repository with one empty commit on `main`.
+    pub fn new() -> TestEnv {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let base = tmp.path().canonicalize().expect("canonical tmp");
+        let home = base.join("home");
+        let root = base.join("repo");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n",
+        )
+        .unwrap();
+        let env = TestEnv { _tmp: tmp, root, home, extra_env: Vec::new() };
+        env.git(&["init", "-q", "-b", "main"]).ok();
+        env
+    }
+
+    /// A repository with the small example ecosystem committed.
+    pub fn with_ecosystem() -> TestEnv {
+        let env = TestEnv::new();
+        env.write("settings/ecosystem.yaml", ECOSYSTEM);
+        env.commit_all("ecosystem");
+        env
+    }
+
+    /// Sets an extra environment variable for later commands.
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.extra_env.push((k.into(), v.into()));
+    }
+
+    fn apply_env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_DATE", "2026-03-01T10:00:00+00:00")
+            .env("GIT_COMMITTER_DATE", "2026-03-01T10:00:00+00:00")
+            .env("GIT_COORD_NOW", TODAY)
+            .env("NO_COLOR", "1")
+            .env("LANG", "C.UTF-8");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+    }
+
+    fn run(&self, mut cmd: Command, dir: &Path) -> Run {
+        self.apply_env(&mut cmd);
+        cmd.current_dir(dir);
+        let out = cmd.output().expect("spawn");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `git-coord ARGS` at the repository root.
+    pub fn coord(&self, args: &[&str]) -> Run {
+        self.coord_in(&self.root, args)
+    }
+
+    /// Runs `git-coord ARGS` in a directory.
+    pub fn coord_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-coord"));
+        cmd.args(args);
+        self.run(cmd, dir)
+    }
+
+    /// Runs `git ARGS` at the repository root.
+    pub fn git(&self, args: &[&str]) -> Run {
+        self.git_in(&self.root, args)
+    }
+
+    /// Runs `git ARGS` in a directory.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut cmd = Command::new("git");
+        cmd.args(args);
+        self.run(cmd, dir)
+    }
+
+    /// Writes a file (creating directories).
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Reads a file.
+    #[track_caller]
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// True if the file exists.
+    pub fn exists(&self, rel: &str) -> bool {
+        self.root.join(rel).exists()
+    }
+
+    /// `git add -A && git commit`.
+    pub fn commit_all(&self, msg: &str) {
+        self.git(&["add", "-A"]).ok();
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]).ok();
+    }
+
+    /// `git diff` of the work tree, without the header lines that carry hashes.
+    pub fn diff(&self) -> String {
+        let d = self.git(&["diff", "--no-color", "-U0"]).ok().to_string();
+        d.lines()
+            .filter(|l| !l.starts_with("index ") && !l.starts_with("diff --git"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Changed lines of `git diff` (`+`/`-` lines without the file headers).
+    pub fn changed_lines(&self) -> Vec<String> {
+        let d = self.git(&["diff", "--no-color", "-U0"]).ok().to_string();
+        d.lines()
+            .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---"))
+            .map(String::from)
+            .collect()
+    }
+}
+
+/// A small ecosystem: three repos (with nicknames), two roles, and a legacy
+/// coordination section with one issue and one todo.
+pub const ECOSYSTEM: &str = r#"# The example ecosystem
+repos:
+  - name: mahavishnu
+    nickname: vishnu
+    path: ../mahavishnu
+    role: orchestrator
+    tags: [python, core]
+    description: Orchestrator
+  - name: session-buddy
+    nicknames: [buddy, sb]
+    path: ../session-buddy
+    role: memory
+    description: Memory service
+  - name: oneiric
+    path: ../oneiric
+    role: config
+    description: Configuration and lifecycle
+
+roles:
+  - name: orchestrator
+    description: Runs workflows
+    capabilities: [dispatch]
+  - name: memory
+    description: Stores memories
+
+coordination:
+  issues:
+    - id: ISSUE-001
+      title: "Legacy issue"
+      status: open
+      priority: P1
+      repos: [mahavishnu]
+      created_at: "2026-01-05"
+  todos:
+    - id: TODO-001
+      title: "Legacy todo"
+      repo: buddy
+      status: done
+      estimate_hours: 4
+"#;

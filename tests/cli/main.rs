@@ -1,0 +1,5 @@
+//! The one integration-test binary: every test runs the real `git-coord`
+//! binary against real git repositories in temp directories (see `env`).
+
+mod env;
+mod test_issues;
