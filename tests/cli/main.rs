@@ -3,3 +3,4 @@
 
 mod env;
 mod test_issues;
+mod test_store;
