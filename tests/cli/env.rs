@@ -119,6 +119,14 @@ impl TestEnv {
         self.run(cmd, dir)
     }
 
+    /// Starts `git-coord ARGS` at the repository root without waiting.
+    pub fn coord_spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-coord"));
+        cmd.args(args).current_dir(&self.root).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        self.apply_env(&mut cmd);
+        cmd.spawn().expect("spawn git-coord")
+    }
+
     /// Runs `git ARGS` at the repository root.
     pub fn git(&self, args: &[&str]) -> Run {
         self.git_in(&self.root, args)

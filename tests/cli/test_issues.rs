@@ -126,3 +126,36 @@ fn delete_refuses_while_referenced() {
     env.coord(&["delete-issue", "ISSUE-002"]).ok();
     assert!(!env.exists("coordination/issues/ISSUE-002.yaml"));
 }
+
+#[test]
+fn concurrent_creates_get_distinct_ids_and_lose_nothing() {
+    let env = TestEnv::with_ecosystem();
+    let children: Vec<_> = (0..8)
+        .map(|i| env.coord_spawn(&["create-issue", "--title", &format!("Parallel {i}"), "--repos", "oneiric"]))
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let list = env.coord(&["list-issues", "--format", "json"]).json();
+    let mut titles: Vec<String> = list.as_array().unwrap().iter().skip(1).map(|i| i["title"].as_str().unwrap().to_string()).collect();
+    titles.sort();
+    assert_eq!(titles, (0..8).map(|i| format!("Parallel {i}")).collect::<Vec<_>>());
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 9);
+    assert_eq!(ids[8], "ISSUE-009");
+}
+
+#[test]
+fn concurrent_updates_of_one_issue_keep_every_label() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Shared", "--repos", "oneiric"]).ok();
+    let children: Vec<_> = (0..6).map(|i| env.coord_spawn(&["update-issue", "ISSUE-002", "--add-label", &format!("l{i}")])).collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    let mut labels: Vec<String> = issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
+    labels.sort();
+    assert_eq!(labels, ["l0", "l1", "l2", "l3", "l4", "l5"]);
+}
