@@ -71,16 +71,7 @@ fn entries(v: &Value) -> Vec<(Option<String>, Mapping)> {
             .collect(),
         Value::Mapping(m) => m
             .iter()
-            .map(|(k, v)| {
-                (
-                    scalar_text(k),
-                    if let Value::Mapping(inner) = v {
-                        inner.clone()
-                    } else {
-                        Mapping::new()
-                    },
-                )
-            })
+            .map(|(k, v)| (scalar_text(k), if let Value::Mapping(inner) = v { inner.clone() } else { Mapping::new() }))
             .collect(),
         _ => Vec::new(),
     }
@@ -94,10 +85,7 @@ impl Registry {
         if let Some(v) = doc.get("repos") {
             for (i, (key, m)) in entries(v).into_iter().enumerate() {
                 let Some(name) = text(&m, "name").or(key) else {
-                    problems.push(
-                        Problem::error("registry", format!("repos[{i}] has no `name`"))
-                            .at(file, None),
-                    );
+                    problems.push(Problem::error("registry", format!("repos[{i}] has no `name`")).at(file, None));
                     continue;
                 };
                 let mut nicknames = texts(m.get("nickname"));
@@ -140,10 +128,7 @@ impl Registry {
                         problems.push(
                             Problem::error(
                                 "registry",
-                                format!(
-                                    "`{alias}` names both `{}` and `{}`",
-                                    reg.repos[other].name, repo.name
-                                ),
+                                format!("`{alias}` names both `{}` and `{}`", reg.repos[other].name, repo.name),
                             )
                             .at(file, None),
                         );
@@ -163,9 +148,7 @@ impl Registry {
 
     /// Finds a repo by name or nickname (case-insensitive).
     pub fn find(&self, name: &str) -> Option<&Repo> {
-        self.index
-            .get(&name.trim().to_ascii_lowercase())
-            .map(|&i| &self.repos[i])
+        self.index.get(&name.trim().to_ascii_lowercase()).map(|&i| &self.repos[i])
     }
 
     /// The canonical name for a name or nickname; unknown names are returned as given.
@@ -181,15 +164,14 @@ impl Registry {
         match self.find(name) {
             Some(r) => Ok(r.name.clone()),
             None => {
-                let all = self.repos.iter().flat_map(|r| {
-                    std::iter::once(r.name.as_str()).chain(r.nicknames.iter().map(String::as_str))
-                });
+                let all = self
+                    .repos
+                    .iter()
+                    .flat_map(|r| std::iter::once(r.name.as_str()).chain(r.nicknames.iter().map(String::as_str)));
                 let hint = crate::suggest::did_you_mean(name, all)
                     .map(|s| format!("; did you mean `{}`?", self.canonical(s)))
                     .unwrap_or_default();
-                Err(format!(
-                    "unknown repository `{name}`{hint} (see `git coord list-repos`)"
-                ))
+                Err(format!("unknown repository `{name}`{hint} (see `git coord list-repos`)"))
             }
         }
     }
@@ -208,15 +190,11 @@ impl Registry {
 
 /// Expands `~` and resolves relative paths against `root`.
 pub fn expand_path(p: &str, root: &Path) -> PathBuf {
-    if let Some(rest) = p.strip_prefix("~/").or_else(|| (p == "~").then_some("")) {
-        if let Some(home) = std::env::var_os("HOME") {
-            return PathBuf::from(home).join(rest);
-        }
+    if let Some(rest) = p.strip_prefix("~/").or_else(|| (p == "~").then_some(""))
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
     }
     let path = PathBuf::from(p);
-    if path.is_absolute() {
-        path
-    } else {
-        root.join(path)
-    }
+    if path.is_absolute() { path } else { root.join(path) }
 }

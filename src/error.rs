@@ -85,19 +85,12 @@ pub enum Error {
 impl Error {
     /// Wraps an I/O error with its path.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     /// Wraps a YAML parse error with its path and line.
     pub fn yaml(path: impl Into<PathBuf>, err: &serde_yaml::Error) -> Self {
-        Error::Yaml {
-            path: path.into(),
-            line: err.location().map(|l| l.line()),
-            message: yaml_message(err),
-        }
+        Error::Yaml { path: path.into(), line: err.location().map(|l| l.line()), message: yaml_message(err) }
     }
 
     /// Wraps any git error.

@@ -41,12 +41,8 @@ pub fn find_cycles(edges: &[(String, String)]) -> Vec<Vec<String>> {
     let mut g: DiGraph<&str, ()> = DiGraph::new();
     let mut idx: HashMap<&str, NodeIndex> = HashMap::new();
     for (a, b) in edges {
-        let na = *idx
-            .entry(a.as_str())
-            .or_insert_with(|| g.add_node(a.as_str()));
-        let nb = *idx
-            .entry(b.as_str())
-            .or_insert_with(|| g.add_node(b.as_str()));
+        let na = *idx.entry(a.as_str()).or_insert_with(|| g.add_node(a.as_str()));
+        let nb = *idx.entry(b.as_str()).or_insert_with(|| g.add_node(b.as_str()));
         g.update_edge(na, nb, ());
     }
     let mut cycles = Vec::new();
@@ -59,10 +55,7 @@ pub fn find_cycles(edges: &[(String, String)]) -> Vec<Vec<String>> {
             continue;
         }
         let members: HashSet<NodeIndex> = scc.iter().copied().collect();
-        let start = *scc
-            .iter()
-            .min_by_key(|n| crate::store::natural_key(g[**n]))
-            .expect("non-empty scc");
+        let start = *scc.iter().min_by_key(|n| crate::store::natural_key(g[**n])).expect("non-empty scc");
         if let Some(path) = cycle_from(&g, start, &members) {
             cycles.push(path.into_iter().map(|n| g[n].to_string()).collect());
         }
@@ -72,11 +65,7 @@ pub fn find_cycles(edges: &[(String, String)]) -> Vec<Vec<String>> {
 }
 
 /// A shortest cycle from `start` back to itself inside `members` (BFS).
-fn cycle_from(
-    g: &DiGraph<&str, ()>,
-    start: NodeIndex,
-    members: &HashSet<NodeIndex>,
-) -> Option<Vec<NodeIndex>> {
+fn cycle_from(g: &DiGraph<&str, ()>, start: NodeIndex, members: &HashSet<NodeIndex>) -> Option<Vec<NodeIndex>> {
     let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
     let mut seen = HashSet::from([start]);
@@ -113,9 +102,7 @@ pub fn cycle_through(loaded: &Loaded, entity: &Entity) -> Option<Vec<String>> {
         .filter(|e| !(e.kind() == entity.kind() && e.id() == entity.id()));
     let edges = blocking_edges(others.chain(std::iter::once(entity)));
     let ids: HashSet<&str> = match entity {
-        Entity::Plan(p) => std::iter::once(p.id.as_str())
-            .chain(p.milestones.iter().map(|m| m.id.as_str()))
-            .collect(),
+        Entity::Plan(p) => std::iter::once(p.id.as_str()).chain(p.milestones.iter().map(|m| m.id.as_str())).collect(),
         e => HashSet::from([e.id()]),
     };
     find_cycles(&edges)
@@ -145,12 +132,9 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                 if let Some(other) = m.insert(ms.id.as_str(), p.id.as_str()) {
                     let rec = loaded.get(Kind::Plan, &p.id);
                     problems.push(at(
-                        Problem::error(
-                            "duplicate",
-                            format!("milestone ID `{}` is also used in {other}", ms.id),
-                        )
-                        .on(&p.id)
-                        .field(format!("milestones[{}].id", ms.id)),
+                        Problem::error("duplicate", format!("milestone ID `{}` is also used in {other}", ms.id))
+                            .on(&p.id)
+                            .field(format!("milestones[{}].id", ms.id)),
                         rec,
                     ));
                 }
@@ -162,10 +146,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
     let check_repo = |problems: &mut Vec<Problem>, rec: &Record, field: &str, name: &str| {
         if !registry.is_empty() && !name.is_empty() && registry.find(name).is_none() {
             let msg = registry.resolve(name).err().unwrap_or_default();
-            problems.push(at(
-                Problem::error("repo", msg).on(rec.entity.id()).field(field),
-                Some(rec),
-            ));
+            problems.push(at(Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
         }
     };
     for kind in [Kind::Issue, Kind::Plan, Kind::Todo, Kind::Dependency] {
@@ -173,31 +154,15 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
             let mut refs: Vec<(&str, &String, &[Kind])> = Vec::new();
             match &rec.entity {
                 Entity::Issue(i) => {
-                    refs.extend(
-                        i.dependencies
-                            .iter()
-                            .map(|d| ("dependencies", d, &[Kind::Issue][..])),
-                    );
-                    refs.extend(
-                        i.blocking
-                            .iter()
-                            .map(|d| ("blocking", d, &[Kind::Issue, Kind::Todo, Kind::Plan][..])),
-                    );
+                    refs.extend(i.dependencies.iter().map(|d| ("dependencies", d, &[Kind::Issue][..])));
+                    refs.extend(i.blocking.iter().map(|d| ("blocking", d, &[Kind::Issue, Kind::Todo, Kind::Plan][..])));
                     for r in &i.repos {
                         check_repo(&mut problems, rec, "repos", r);
                     }
                 }
                 Entity::Plan(p) => {
-                    refs.extend(
-                        p.issue_ids
-                            .iter()
-                            .map(|d| ("issue_ids", d, &[Kind::Issue][..])),
-                    );
-                    refs.extend(
-                        p.depends_on
-                            .iter()
-                            .map(|d| ("depends_on", d, &[Kind::Plan][..])),
-                    );
+                    refs.extend(p.issue_ids.iter().map(|d| ("issue_ids", d, &[Kind::Issue][..])));
+                    refs.extend(p.depends_on.iter().map(|d| ("depends_on", d, &[Kind::Plan][..])));
                     for r in &p.repos {
                         check_repo(&mut problems, rec, "repos", r);
                     }
@@ -212,12 +177,9 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                                 ));
                             } else if *d == m.id {
                                 problems.push(at(
-                                    Problem::error(
-                                        "self-reference",
-                                        format!("{} depends on itself", m.id),
-                                    )
-                                    .on(&p.id)
-                                    .field(format!("milestones[{}].dependencies", m.id)),
+                                    Problem::error("self-reference", format!("{} depends on itself", m.id))
+                                        .on(&p.id)
+                                        .field(format!("milestones[{}].dependencies", m.id)),
                                     Some(rec),
                                 ));
                             }
@@ -225,21 +187,9 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                     }
                 }
                 Entity::Todo(t) => {
-                    refs.extend(
-                        t.blocked_by
-                            .iter()
-                            .map(|d| ("blocked_by", d, &[Kind::Issue, Kind::Todo][..])),
-                    );
-                    refs.extend(
-                        t.blocking
-                            .iter()
-                            .map(|d| ("blocking", d, &[Kind::Issue, Kind::Todo][..])),
-                    );
-                    refs.extend(
-                        t.issue_id
-                            .iter()
-                            .map(|d| ("issue_id", d, &[Kind::Issue][..])),
-                    );
+                    refs.extend(t.blocked_by.iter().map(|d| ("blocked_by", d, &[Kind::Issue, Kind::Todo][..])));
+                    refs.extend(t.blocking.iter().map(|d| ("blocking", d, &[Kind::Issue, Kind::Todo][..])));
+                    refs.extend(t.issue_id.iter().map(|d| ("issue_id", d, &[Kind::Issue][..])));
                     refs.extend(t.plan_id.iter().map(|d| ("plan_id", d, &[Kind::Plan][..])));
                     if let Some(m) = &t.milestone_id
                         && !milestone_ids.contains_key(m.as_str())
@@ -256,16 +206,11 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                 Entity::Dependency(d) => {
                     check_repo(&mut problems, rec, "consumer", &d.consumer);
                     check_repo(&mut problems, rec, "provider", &d.provider);
-                    if !d.consumer.is_empty()
-                        && registry.canonical(&d.consumer) == registry.canonical(&d.provider)
-                    {
+                    if !d.consumer.is_empty() && registry.canonical(&d.consumer) == registry.canonical(&d.provider) {
                         problems.push(at(
-                            Problem::error(
-                                "self-reference",
-                                "consumer and provider are the same repository",
-                            )
-                            .on(&d.id)
-                            .field("provider"),
+                            Problem::error("self-reference", "consumer and provider are the same repository")
+                                .on(&d.id)
+                                .field("provider"),
                             Some(rec),
                         ));
                     }
@@ -275,9 +220,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
             for (field, target, kinds) in refs {
                 if target == id {
                     problems.push(at(
-                        Problem::error("self-reference", format!("{id} references itself"))
-                            .on(id)
-                            .field(field),
+                        Problem::error("self-reference", format!("{id} references itself")).on(id).field(field),
                         Some(rec),
                     ));
                 } else if !exists(target, kinds) {
@@ -285,10 +228,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                     problems.push(at(
                         Problem::error(
                             "reference",
-                            format!(
-                                "unknown reference `{target}` (no {} with that ID)",
-                                what.join(" or ")
-                            ),
+                            format!("unknown reference `{target}` (no {} with that ID)", what.join(" or ")),
                         )
                         .on(id)
                         .field(field),
@@ -298,33 +238,22 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
             }
         }
     }
-    let all = Kind::ALL
-        .iter()
-        .flat_map(|k| loaded.records(*k))
-        .map(|r| &r.entity);
+    let all = Kind::ALL.iter().flat_map(|k| loaded.records(*k)).map(|r| &r.entity);
     for cycle in find_cycles(&blocking_edges(all)) {
         if cycle.len() == 2 && cycle[0] == cycle[1] {
             continue; // self-references are reported above
         }
-        let rec = loaded.find_any(&cycle[0]).or_else(|| {
-            loaded
-                .milestone(&cycle[0])
-                .and_then(|(p, _)| loaded.get(Kind::Plan, &p.id))
-        });
-        problems.push(at(
-            Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]),
-            rec,
-        ));
+        let rec = loaded
+            .find_any(&cycle[0])
+            .or_else(|| loaded.milestone(&cycle[0]).and_then(|(p, _)| loaded.get(Kind::Plan, &p.id)));
+        problems.push(at(Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]), rec));
     }
     problems
 }
 
 fn at(p: Problem, rec: Option<&Record>) -> Problem {
     match rec {
-        Some(r) => Problem {
-            file: Some(r.origin.path().to_path_buf()),
-            ..p
-        },
+        Some(r) => Problem { file: Some(r.origin.path().to_path_buf()), ..p },
         None => p,
     }
 }

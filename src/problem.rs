@@ -54,10 +54,7 @@ impl Problem {
 
     /// A new warning.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Problem {
-            severity: Severity::Warning,
-            ..Problem::error(code, message)
-        }
+        Problem { severity: Severity::Warning, ..Problem::error(code, message) }
     }
 
     /// Sets the file.

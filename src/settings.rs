@@ -104,19 +104,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, key: &str, message: impl Into<String>) -> Error {
-        Error::Settings {
-            path: self.path.to_path_buf(),
-            key: key.to_string(),
-            message: message.into(),
-        }
+        Error::Settings { path: self.path.to_path_buf(), key: key.to_string(), message: message.into() }
     }
     fn bool(&self, key: &str, v: &Value) -> Result<bool> {
-        v.as_bool()
-            .ok_or_else(|| self.err(key, "expected true or false"))
+        v.as_bool().ok_or_else(|| self.err(key, "expected true or false"))
     }
     fn uint(&self, key: &str, v: &Value) -> Result<u64> {
-        v.as_u64()
-            .ok_or_else(|| self.err(key, "expected a whole number ≥ 0"))
+        v.as_u64().ok_or_else(|| self.err(key, "expected a whole number ≥ 0"))
     }
     fn str<'v>(&self, key: &str, v: &'v Value) -> Result<&'v str> {
         v.as_str().ok_or_else(|| self.err(key, "expected text"))
@@ -142,16 +136,9 @@ impl Settings {
     }
 
     /// Resolves a parsed mapping into settings.
-    pub fn resolve(
-        map: &Mapping,
-        path: &Path,
-        key_prefix: &str,
-    ) -> Result<(Settings, Vec<Problem>)> {
+    pub fn resolve(map: &Mapping, path: &Path, key_prefix: &str) -> Result<(Settings, Vec<Problem>)> {
         let cx = Ctx { path };
-        let mut s = Settings {
-            source: Some(path.to_path_buf()),
-            ..Settings::default()
-        };
+        let mut s = Settings { source: Some(path.to_path_buf()), ..Settings::default() };
         let mut warnings = Vec::new();
         for (k, v) in map {
             let Some(key) = k.as_str() else {
@@ -163,17 +150,11 @@ impl Settings {
                 "memory_enabled" => s.memory_enabled = cx.bool(&full, v)?,
                 "pool_execution_enabled" => s.pool_execution_enabled = cx.bool(&full, v)?,
                 "auto_dependency_check" => s.auto_dependency_check = cx.bool(&full, v)?,
-                "dependency_check_interval_minutes" => {
-                    s.dependency_check_interval_minutes = cx.uint(&full, v)?
-                }
+                "dependency_check_interval_minutes" => s.dependency_check_interval_minutes = cx.uint(&full, v)?,
                 "hours_per_day" => {
-                    let h = v
-                        .as_f64()
-                        .ok_or_else(|| cx.err(&full, "expected a number of hours"))?;
+                    let h = v.as_f64().ok_or_else(|| cx.err(&full, "expected a number of hours"))?;
                     if !(h > 0.0 && h <= 24.0) {
-                        return Err(
-                            cx.err(&full, format!("expected hours between 0 and 24, found {h}"))
-                        );
+                        return Err(cx.err(&full, format!("expected hours between 0 and 24, found {h}")));
                     }
                     s.hours_per_day = h;
                 }
@@ -182,10 +163,7 @@ impl Settings {
                         "date" => DatePrecision::Date,
                         "timestamp" | "rfc3339" | "datetime" => DatePrecision::Timestamp,
                         other => {
-                            return Err(cx.err(
-                                &full,
-                                format!("expected `date` or `timestamp`, found `{other}`"),
-                            ));
+                            return Err(cx.err(&full, format!("expected `date` or `timestamp`, found `{other}`")));
                         }
                     }
                 }
@@ -194,29 +172,19 @@ impl Settings {
                         "approved" | "ask" => TrustCommands::Approved,
                         "all" => TrustCommands::All,
                         other => {
-                            return Err(cx.err(
-                                &full,
-                                format!("expected `approved` or `all`, found `{other}`"),
-                            ));
+                            return Err(cx.err(&full, format!("expected `approved` or `all`, found `{other}`")));
                         }
                     }
                 }
                 "id_prefixes" => {
                     let Value::Mapping(m) = v else {
-                        return Err(cx.err(
-                            &full,
-                            "expected a mapping (issue, plan, todo, dependency, milestone)",
-                        ));
+                        return Err(cx.err(&full, "expected a mapping (issue, plan, todo, dependency, milestone)"));
                     };
                     for (pk, pv) in m {
                         let pkey = pk.as_str().unwrap_or_default();
                         let pfull = format!("{full}.{pkey}");
                         let prefix = cx.str(&pfull, pv)?.to_string();
-                        if prefix.is_empty()
-                            || !prefix
-                                .chars()
-                                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                        {
+                        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                             return Err(cx.err(&pfull, "expected letters, digits or `_`"));
                         }
                         match pkey {
@@ -226,11 +194,8 @@ impl Settings {
                             "dependency" | "dep" => s.id_prefixes.dependency = prefix,
                             "milestone" => s.id_prefixes.milestone = prefix,
                             _ => warnings.push(
-                                Problem::warning(
-                                    "settings",
-                                    format!("unknown setting `{pfull}` (ignored)"),
-                                )
-                                .at(path, None),
+                                Problem::warning("settings", format!("unknown setting `{pfull}` (ignored)"))
+                                    .at(path, None),
                             ),
                         }
                     }
@@ -240,11 +205,8 @@ impl Settings {
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     warnings.push(
-                        Problem::warning(
-                            "settings",
-                            format!("unknown setting `{full}` (ignored){hint}"),
-                        )
-                        .at(path, None),
+                        Problem::warning("settings", format!("unknown setting `{full}` (ignored){hint}"))
+                            .at(path, None),
                     );
                 }
             }
@@ -261,11 +223,9 @@ fn read_mapping(path: &Path) -> Result<Mapping> {
     match serde_yaml::from_str::<Value>(&text) {
         Ok(Value::Mapping(m)) => Ok(m),
         Ok(Value::Null) => Ok(Mapping::new()),
-        Ok(_) => Err(Error::Settings {
-            path: path.into(),
-            key: "(top level)".into(),
-            message: "expected a mapping".into(),
-        }),
+        Ok(_) => {
+            Err(Error::Settings { path: path.into(), key: "(top level)".into(), message: "expected a mapping".into() })
+        }
         Err(e) => Err(Error::yaml(path, &e)),
     }
 }

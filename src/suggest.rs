@@ -1,10 +1,7 @@
 //! "Did you mean …?" suggestions for mistyped names.
 
 /// The closest candidate to `input`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let input_l = input.to_ascii_lowercase();
     candidates
         .into_iter()
@@ -19,10 +16,7 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let names = ["session-buddy", "mahavishnu", "oneiric"];
-        assert_eq!(
-            super::did_you_mean("sesion-buddy", names),
-            Some("session-buddy")
-        );
+        assert_eq!(super::did_you_mean("sesion-buddy", names), Some("session-buddy"));
         assert_eq!(super::did_you_mean("zzz", names), None);
     }
 }

@@ -41,9 +41,7 @@ fn hint(e: &Error) -> Option<&'static str> {
             crate::model::Kind::Todo => "list todos with `git coord list-todos`",
             crate::model::Kind::Dependency => "list dependencies with `git coord list-deps`",
         }),
-        Error::Yaml { .. } | Error::Broken { .. } => {
-            Some("`git coord lint` lists every problem in the data")
-        }
+        Error::Yaml { .. } | Error::Broken { .. } => Some("`git coord lint` lists every problem in the data"),
         _ => None,
     }
 }

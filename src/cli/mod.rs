@@ -21,13 +21,7 @@ use std::process::ExitCode;
 /// `coordination:` section of settings/ecosystem.yaml), committed and
 /// reviewed like code.
 #[derive(Debug, Parser)]
-#[command(
-    name = "git-coord",
-    bin_name = "git coord",
-    version,
-    about,
-    max_term_width = 100
-)]
+#[command(name = "git-coord", bin_name = "git coord", version, about, max_term_width = 100)]
 pub struct Cli {
     /// Run as if started in DIR (like git -C).
     #[arg(short = 'C', value_name = "DIR", global = true)]

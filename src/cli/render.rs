@@ -71,21 +71,13 @@ pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::
     }
     let last = headers.len() - 1;
     for (i, h) in headers.iter().enumerate() {
-        let pad = if i == last {
-            0
-        } else {
-            widths[i] - h.chars().count() + 2
-        };
+        let pad = if i == last { 0 } else { widths[i] - h.chars().count() + 2 };
         write!(w, "{HEADER}{h}{HEADER:#}{:pad$}", "")?;
     }
     writeln!(w)?;
     for row in rows {
         for (i, c) in row.iter().enumerate() {
-            let pad = if i == last {
-                0
-            } else {
-                widths[i] - c.0.chars().count() + 2
-            };
+            let pad = if i == last { 0 } else { widths[i] - c.0.chars().count() + 2 };
             write!(w, "{}{}{:#}{:pad$}", c.1, c.0, c.1, "")?;
         }
         writeln!(w)?;
@@ -114,12 +106,7 @@ fn hours(h: Option<f64>) -> String {
 }
 
 /// Prints a list of entities of one kind.
-pub fn entities(
-    w: &mut dyn Write,
-    kind: Kind,
-    list: &[&Entity],
-    format: Format,
-) -> std::io::Result<()> {
+pub fn entities(w: &mut dyn Write, kind: Kind, list: &[&Entity], format: Format) -> std::io::Result<()> {
     match format {
         Format::Json => json(w, &list.iter().map(|e| e.to_mapping()).collect::<Vec<_>>()),
         Format::Yaml => yaml(w, &list.iter().map(|e| e.to_mapping()).collect::<Vec<_>>()),
@@ -128,8 +115,7 @@ pub fn entities(
                 return writeln!(
                     w,
                     "no {}s",
-                    kind.noun().trim_end_matches('y').to_string()
-                        + if kind == Kind::Dependency { "ie" } else { "" }
+                    kind.noun().trim_end_matches('y').to_string() + if kind == Kind::Dependency { "ie" } else { "" }
                 );
             }
             let (headers, rows): (&[&str], Vec<Vec<Cell>>) = match kind {
@@ -157,17 +143,12 @@ pub fn entities(
                                 let done = p
                                     .milestones
                                     .iter()
-                                    .filter(|m| {
-                                        m.status.is(crate::model::MilestoneStatus::Completed)
-                                    })
+                                    .filter(|m| m.status.is(crate::model::MilestoneStatus::Completed))
                                     .count();
                                 Some(vec![
                                     p.id.as_str().into(),
                                     styled(p.status.as_str()),
-                                    p.target_date()
-                                        .map(|d| d.to_string())
-                                        .unwrap_or_default()
-                                        .into(),
+                                    p.target_date().map(|d| d.to_string()).unwrap_or_default().into(),
                                     format!("{done}/{}", p.milestones.len()).into(),
                                     p.title.as_str().into(),
                                 ])
@@ -177,9 +158,7 @@ pub fn entities(
                         .collect(),
                 ),
                 Kind::Todo => (
-                    &[
-                        "ID", "STATUS", "PRIORITY", "REPO", "EST", "ASSIGNEE", "TASK",
-                    ],
+                    &["ID", "STATUS", "PRIORITY", "REPO", "EST", "ASSIGNEE", "TASK"],
                     list.iter()
                         .filter_map(|e| match e {
                             Entity::Todo(t) => Some(vec![
@@ -228,17 +207,11 @@ pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<
             for line in text.lines() {
                 match line.split_once(": ") {
                     Some((k, v)) if !k.starts_with(' ') && !k.starts_with('-') => {
-                        let style = if k == "status" || k == "priority" {
-                            value_style(v)
-                        } else {
-                            Style::new()
-                        };
+                        let style = if k == "status" || k == "priority" { value_style(v) } else { Style::new() };
                         writeln!(w, "{HEADER}{k}{HEADER:#}: {style}{v}{style:#}")?;
                     }
                     _ => match line.strip_suffix(':') {
-                        Some(k) if !k.starts_with(' ') && !k.starts_with('-') => {
-                            writeln!(w, "{HEADER}{k}{HEADER:#}:")?
-                        }
+                        Some(k) if !k.starts_with(' ') && !k.starts_with('-') => writeln!(w, "{HEADER}{k}{HEADER:#}:")?,
                         _ => writeln!(w, "{line}")?,
                     },
                 }
@@ -252,14 +225,8 @@ pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<
 pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
     for p in list {
         let (label, style) = match p.severity {
-            Severity::Error => (
-                "error",
-                Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
-            ),
-            Severity::Warning => (
-                "warning",
-                Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
-            ),
+            Severity::Error => ("error", Style::new().fg_color(Some(AnsiColor::Red.into())).bold()),
+            Severity::Warning => ("warning", Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold()),
         };
         writeln!(w, "{style}{label}{style:#}: {p}")?;
     }
@@ -270,10 +237,7 @@ pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
 /// when something was skipped.
 pub fn warn_load_problems(list: &[Problem]) {
     let mut err = anstream::stderr();
-    let broken: Vec<&Problem> = list
-        .iter()
-        .filter(|p| matches!(p.code, "yaml" | "io" | "id"))
-        .collect();
+    let broken: Vec<&Problem> = list.iter().filter(|p| matches!(p.code, "yaml" | "io" | "id")).collect();
     for p in broken {
         let _ = writeln!(err, "warning: skipped unreadable entity: {p}");
     }

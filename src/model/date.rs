@@ -40,12 +40,9 @@ impl CoordDate {
         if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
             return Some(Self::Zoned(dt));
         }
-        for fmt in [
-            "%Y-%m-%d %H:%M:%S%.f%:z",
-            "%Y-%m-%d %H:%M:%S%.f %:z",
-            "%Y-%m-%d %H:%M:%S%.f%z",
-            "%Y-%m-%d %H:%M:%S%.f %z",
-        ] {
+        for fmt in
+            ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f %:z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"]
+        {
             if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
                 return Some(Self::Zoned(dt));
             }
@@ -57,12 +54,7 @@ impl CoordDate {
                 }
             }
         }
-        for fmt in [
-            "%Y-%m-%dT%H:%M:%S%.f",
-            "%Y-%m-%d %H:%M:%S%.f",
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M",
-        ] {
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
             if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
                 return Some(Self::Naive(dt));
             }
@@ -130,11 +122,7 @@ mod tests {
             "2026-01-31 10:20:30 +00:00",
         ] {
             let d = CoordDate::parse(s).unwrap_or_else(|| panic!("{s} should parse"));
-            assert_eq!(
-                d.date(),
-                NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
-                "{s}"
-            );
+            assert_eq!(d.date(), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(), "{s}");
         }
         assert!(CoordDate::parse("31/01/2026").is_none());
         assert!(CoordDate::parse("2026-02-30").is_none());
@@ -142,15 +130,7 @@ mod tests {
 
     #[test]
     fn round_trips_dates_verbatim() {
-        assert_eq!(
-            CoordDate::parse("2026-01-31").unwrap().to_string(),
-            "2026-01-31"
-        );
-        assert_eq!(
-            CoordDate::parse("2026-01-31T10:20:30+02:00")
-                .unwrap()
-                .to_string(),
-            "2026-01-31T10:20:30+02:00"
-        );
+        assert_eq!(CoordDate::parse("2026-01-31").unwrap().to_string(), "2026-01-31");
+        assert_eq!(CoordDate::parse("2026-01-31T10:20:30+02:00").unwrap().to_string(), "2026-01-31T10:20:30+02:00");
     }
 }

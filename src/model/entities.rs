@@ -23,10 +23,7 @@ impl Out {
     }
     fn list(&mut self, k: &str, v: &[String]) {
         if !v.is_empty() {
-            self.0.insert(
-                k.into(),
-                Value::Sequence(v.iter().map(|s| Value::String(s.clone())).collect()),
-            );
+            self.0.insert(k.into(), Value::Sequence(v.iter().map(|s| Value::String(s.clone())).collect()));
         }
     }
     fn date(&mut self, k: &str, v: &Option<Lenient<CoordDate>>) {
@@ -66,11 +63,7 @@ impl Out {
 
 /// Whole numbers are written without a fraction (`24`, not `24.0`).
 pub fn number_value(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        Value::Number((n as i64).into())
-    } else {
-        Value::Number(n.into())
-    }
+    if n.fract() == 0.0 && n.abs() < 1e15 { Value::Number((n as i64).into()) } else { Value::Number(n.into()) }
 }
 
 fn date_known(d: &Option<Lenient<CoordDate>>) -> Option<CoordDate> {
@@ -202,21 +195,13 @@ pub fn key_aliases(key: &str) -> &'static [&'static str] {
 
 fn status_or_default<T: Vocab>(r: &mut Reader, default: T) -> Lenient<T> {
     if !r.has("status") {
-        r.report(
-            "status",
-            FieldProblemKind::Missing,
-            format!("is missing (`{}` assumed)", default.as_str()),
-        );
+        r.report("status", FieldProblemKind::Missing, format!("is missing (`{}` assumed)", default.as_str()));
     }
     r.vocab::<T>(&["status"]).unwrap_or(Lenient::Known(default))
 }
 
 fn labels(r: &mut Reader) -> Vec<String> {
-    if r.has("labels") {
-        r.list(&["labels"])
-    } else {
-        r.list(&["tags"])
-    }
+    if r.has("labels") { r.list(&["labels"]) } else { r.list(&["tags"]) }
 }
 
 impl Issue {
@@ -227,19 +212,13 @@ impl Issue {
         let title = r.required_text(&["title"]);
         let description = r.text(&["description"]);
         let status = status_or_default(&mut r, IssueStatus::Pending);
-        let priority = r
-            .vocab::<Priority>(&["priority"])
-            .unwrap_or(Lenient::Known(Priority::Medium));
+        let priority = r.vocab::<Priority>(&["priority"]).unwrap_or(Lenient::Known(Priority::Medium));
         let severity = r.text(&["severity"]).unwrap_or_else(|| "normal".into());
         let mut repos = r.list(&["repos"]);
         if repos.is_empty() {
             repos = infer_repos(&r);
             if repos.is_empty() {
-                r.report(
-                    "repos",
-                    FieldProblemKind::Missing,
-                    "needs at least one repository".into(),
-                );
+                r.report("repos", FieldProblemKind::Missing, "needs at least one repository".into());
             }
         }
         let created = r.date(CREATED_KEYS);
@@ -310,12 +289,7 @@ fn infer_repos(r: &Reader) -> Vec<String> {
     let mut repos: Vec<String> = Vec::new();
     if let Some(Value::Sequence(files)) = r.peek("affected_files") {
         for f in files.iter().filter_map(scalar_text) {
-            let first = f
-                .trim_start_matches("./")
-                .split(['/', '\\'])
-                .next()
-                .unwrap_or("")
-                .to_string();
+            let first = f.trim_start_matches("./").split(['/', '\\']).next().unwrap_or("").to_string();
             if !first.is_empty() && !repos.contains(&first) {
                 repos.push(first);
             }
@@ -335,11 +309,7 @@ impl Milestone {
     /// Reads a milestone from a plan's `milestones` list.
     pub fn read(map: Mapping, index: usize) -> (Self, Vec<FieldProblem>) {
         let id = map.get("id").and_then(scalar_text).unwrap_or_default();
-        let label = if id.is_empty() {
-            format!("milestones[{index}].")
-        } else {
-            format!("milestones[{id}].")
-        };
+        let label = if id.is_empty() { format!("milestones[{index}].") } else { format!("milestones[{id}].") };
         let mut r = Reader::new(map, label);
         r.take_any(&["id"]);
         if id.is_empty() {
@@ -356,17 +326,7 @@ impl Milestone {
         let deliverables = r.list(&["deliverables"]);
         let (extra, problems) = r.finish();
         (
-            Milestone {
-                id,
-                name,
-                description,
-                due,
-                status,
-                dependencies,
-                completion_criteria,
-                deliverables,
-                extra,
-            },
+            Milestone { id, name, description, due, status, dependencies, completion_criteria, deliverables, extra },
             problems,
         )
     }
@@ -427,11 +387,7 @@ impl Plan {
                     }
                 }
             }
-            Some(_) => r.report(
-                "milestones",
-                FieldProblemKind::Type,
-                "expected a list of milestones".into(),
-            ),
+            Some(_) => r.report("milestones", FieldProblemKind::Type, "expected a list of milestones".into()),
         }
         let (extra, problems) = r.finish();
         (
@@ -469,12 +425,7 @@ impl Plan {
         if !self.milestones.is_empty() {
             o.value(
                 "milestones",
-                Value::Sequence(
-                    self.milestones
-                        .iter()
-                        .map(|m| Value::Mapping(m.to_mapping()))
-                        .collect(),
-                ),
+                Value::Sequence(self.milestones.iter().map(|m| Value::Mapping(m.to_mapping())).collect()),
             );
         }
         o.extra(&self.extra)
@@ -495,20 +446,14 @@ impl Todo {
         let description = r.text(&["description"]);
         let repo = r.required_text(&["repo"]);
         let status = status_or_default(&mut r, TodoStatus::Pending);
-        let priority = r
-            .vocab::<Priority>(&["priority"])
-            .unwrap_or(Lenient::Known(Priority::Medium));
+        let priority = r.vocab::<Priority>(&["priority"]).unwrap_or(Lenient::Known(Priority::Medium));
         let created = r.date(CREATED_KEYS);
         let updated = r.date(UPDATED_KEYS);
         let estimated_hours = r.number(&["estimated_hours", "estimate_hours"]);
         if let Some(h) = estimated_hours
             && h <= 0.0
         {
-            r.report(
-                "estimated_hours",
-                FieldProblemKind::Value,
-                format!("must be greater than 0, found {h}"),
-            );
+            r.report("estimated_hours", FieldProblemKind::Value, format!("must be greater than 0, found {h}"));
         }
         let actual_hours = r.number(&["actual_hours"]);
         let blocked_by = r.list(&["blocked_by"]);
@@ -583,24 +528,14 @@ impl Validation {
         let expected_status = match v.number(&["expected_status"]) {
             Some(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Some(n as u16),
             Some(n) => {
-                v.report(
-                    "expected_status",
-                    FieldProblemKind::Value,
-                    format!("`{n}` is not an HTTP status (100–599)"),
-                );
+                v.report("expected_status", FieldProblemKind::Value, format!("`{n}` is not an HTTP status (100–599)"));
                 None
             }
             None => None,
         };
         let (extra, problems) = v.finish();
         r.absorb(problems);
-        Validation {
-            command,
-            expected_pattern,
-            health_check,
-            expected_status,
-            extra,
-        }
+        Validation { command, expected_pattern, health_check, expected_status, extra }
     }
 
     fn to_mapping(&self) -> Mapping {
@@ -622,13 +557,9 @@ impl Dependency {
         r.take_any(&["id"]);
         let consumer = r.required_text(&["consumer"]);
         let provider = r.required_text(&["provider"]);
-        let dep_type = r
-            .vocab::<DepType>(&["type"])
-            .unwrap_or(Lenient::Known(DepType::Runtime));
+        let dep_type = r.vocab::<DepType>(&["type"]).unwrap_or(Lenient::Known(DepType::Runtime));
         let version_constraint = r.text(&["version_constraint", "version"]);
-        let status = r
-            .vocab::<DepStatus>(&["status"])
-            .unwrap_or(Lenient::Known(DepStatus::Unknown));
+        let status = r.vocab::<DepStatus>(&["status"]).unwrap_or(Lenient::Known(DepStatus::Unknown));
         let created = r.date(CREATED_KEYS);
         let updated = r.date(UPDATED_KEYS);
         let notes = r.text(&["notes"]);
@@ -639,8 +570,7 @@ impl Dependency {
                 r.report(
                     "validation",
                     FieldProblemKind::Type,
-                    "expected a mapping with command/expected_pattern/health_check/expected_status"
-                        .into(),
+                    "expected a mapping with command/expected_pattern/health_check/expected_status".into(),
                 );
                 None
             }
@@ -687,9 +617,6 @@ impl Dependency {
 
     /// Satisfied (or deprecated) dependencies no longer block.
     pub fn is_open(&self) -> bool {
-        !matches!(
-            self.status.known(),
-            Some(DepStatus::Satisfied) | Some(DepStatus::Deprecated)
-        )
+        !matches!(self.status.known(), Some(DepStatus::Satisfied) | Some(DepStatus::Deprecated))
     }
 }

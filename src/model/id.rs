@@ -10,9 +10,7 @@ pub enum IdError {
     #[error("ID `{0}` is longer than 100 characters")]
     TooLong(String),
     /// Contains a character outside `[A-Za-z0-9_-]`.
-    #[error(
-        "ID `{id}` contains `{ch}`; IDs may only use letters, digits, `-` and `_` (they become file names)"
-    )]
+    #[error("ID `{id}` contains `{ch}`; IDs may only use letters, digits, `-` and `_` (they become file names)")]
     BadChar {
         /// The refused ID.
         id: String,
@@ -33,14 +31,8 @@ pub fn validate_id(id: &str) -> Result<(), IdError> {
     if id.len() > 100 {
         return Err(IdError::TooLong(id.to_string()));
     }
-    if let Some(ch) = id
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-    {
-        return Err(IdError::BadChar {
-            id: id.to_string(),
-            ch,
-        });
+    if let Some(ch) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        return Err(IdError::BadChar { id: id.to_string(), ch });
     }
     if !id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
         return Err(IdError::BadStart(id.to_string()));
@@ -75,17 +67,7 @@ mod tests {
 
     #[test]
     fn refuses_traversal_and_separators() {
-        for bad in [
-            "../etc/passwd",
-            "a/b",
-            "a\\b",
-            "..",
-            ".hidden",
-            "-rf",
-            "x y",
-            "ISSUE-1\0",
-            "",
-        ] {
+        for bad in ["../etc/passwd", "a/b", "a\\b", "..", ".hidden", "-rf", "x y", "ISSUE-1\0", ""] {
             assert!(validate_id(bad).is_err(), "{bad:?} must be refused");
         }
         for good in ["ISSUE-001", "todo_7", "DEP-12345", "a"] {
@@ -101,9 +83,6 @@ mod tests {
         assert_eq!(id_number("ISSUE-1a", "ISSUE"), None);
         assert_eq!(format_id("TODO", 7), "TODO-007");
         assert_eq!(format_id("TODO", 1234), "TODO-1234");
-        assert_eq!(
-            canonical_lookup("issue-7", "ISSUE").as_deref(),
-            Some("ISSUE-007")
-        );
+        assert_eq!(canonical_lookup("issue-7", "ISSUE").as_deref(), Some("ISSUE-007"));
     }
 }

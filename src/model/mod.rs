@@ -9,10 +9,7 @@ pub mod vocab;
 pub use date::{CoordDate, DatePrecision};
 pub use entities::{Dependency, Issue, Milestone, Plan, Todo, Validation};
 pub use reader::{FieldProblem, FieldProblemKind};
-pub use vocab::{
-    DepStatus, DepType, IssueStatus, Lenient, MilestoneStatus, PlanStatus, Priority, TodoStatus,
-    Vocab,
-};
+pub use vocab::{DepStatus, DepType, IssueStatus, Lenient, MilestoneStatus, PlanStatus, Priority, TodoStatus, Vocab};
 
 use serde_yaml::Mapping;
 use std::fmt;

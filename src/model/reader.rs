@@ -66,19 +66,11 @@ impl Reader {
     /// Starts reading `map`. `prefix` is prepended to field names in problems
     /// (used for milestones inside plans: `milestones[MILESTONE-001].due`).
     pub fn new(map: Mapping, prefix: impl Into<String>) -> Self {
-        Self {
-            map,
-            problems: Vec::new(),
-            prefix: prefix.into(),
-        }
+        Self { map, problems: Vec::new(), prefix: prefix.into() }
     }
 
     fn problem(&mut self, field: &str, kind: FieldProblemKind, message: String) {
-        self.problems.push(FieldProblem {
-            field: format!("{}{}", self.prefix, field),
-            message,
-            kind,
-        });
+        self.problems.push(FieldProblem { field: format!("{}{}", self.prefix, field), message, kind });
     }
 
     /// Removes and returns the first present key among `keys` (canonical first).
@@ -111,11 +103,7 @@ impl Reader {
             Some(s) => Some(s),
             None => {
                 let found = type_name(&v);
-                self.problem(
-                    &k,
-                    FieldProblemKind::Type,
-                    format!("expected text, found {found}"),
-                );
+                self.problem(&k, FieldProblemKind::Type, format!("expected text, found {found}"));
                 None
             }
         }
@@ -158,11 +146,7 @@ impl Reader {
                 Some(s) => vec![s],
                 None => {
                     let found = type_name(&other);
-                    self.problem(
-                        &k,
-                        FieldProblemKind::Type,
-                        format!("expected a list of text, found {found}"),
-                    );
+                    self.problem(&k, FieldProblemKind::Type, format!("expected a list of text, found {found}"));
                     Vec::new()
                 }
             },
@@ -177,11 +161,7 @@ impl Reader {
         }
         let Some(s) = scalar_text(&v) else {
             let found = type_name(&v);
-            self.problem(
-                &k,
-                FieldProblemKind::Type,
-                format!("expected a {}, found {found}", T::WHAT),
-            );
+            self.problem(&k, FieldProblemKind::Type, format!("expected a {}, found {found}", T::WHAT));
             return None;
         };
         let value = Lenient::<T>::from_text(&s);
@@ -189,11 +169,7 @@ impl Reader {
             self.problem(
                 &k,
                 FieldProblemKind::Value,
-                format!(
-                    "unknown {} `{raw}` (allowed: {})",
-                    T::WHAT,
-                    T::ALLOWED.join(", ")
-                ),
+                format!("unknown {} `{raw}` (allowed: {})", T::WHAT, T::ALLOWED.join(", ")),
             );
         }
         Some(value)
@@ -207,11 +183,7 @@ impl Reader {
         }
         let Some(s) = scalar_text(&v) else {
             let found = type_name(&v);
-            self.problem(
-                &k,
-                FieldProblemKind::Type,
-                format!("expected a date, found {found}"),
-            );
+            self.problem(&k, FieldProblemKind::Type, format!("expected a date, found {found}"));
             return None;
         };
         match CoordDate::parse(&s) {
@@ -236,21 +208,13 @@ impl Reader {
             Value::String(s) => match s.trim().parse::<f64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    self.problem(
-                        &k,
-                        FieldProblemKind::Type,
-                        format!("expected a number, found text `{s}`"),
-                    );
+                    self.problem(&k, FieldProblemKind::Type, format!("expected a number, found text `{s}`"));
                     None
                 }
             },
             other => {
                 let found = type_name(other);
-                self.problem(
-                    &k,
-                    FieldProblemKind::Type,
-                    format!("expected a number, found {found}"),
-                );
+                self.problem(&k, FieldProblemKind::Type, format!("expected a number, found {found}"));
                 None
             }
         }
@@ -266,11 +230,7 @@ impl Reader {
             Value::Mapping(m) => m,
             other => {
                 let found = type_name(&other);
-                self.problem(
-                    &k,
-                    FieldProblemKind::Type,
-                    format!("expected a mapping, found {found}"),
-                );
+                self.problem(&k, FieldProblemKind::Type, format!("expected a mapping, found {found}"));
                 Mapping::new()
             }
         }

@@ -20,10 +20,7 @@ pub trait Vocab: Sized + Copy + Eq + fmt::Debug + 'static {
     fn parse(s: &str) -> Option<Self>;
     /// All values, in canonical order.
     fn all() -> Vec<Self> {
-        Self::ALLOWED
-            .iter()
-            .filter_map(|s| Self::parse(s))
-            .collect()
+        Self::ALLOWED.iter().filter_map(|s| Self::parse(s)).collect()
     }
 }
 
@@ -196,14 +193,7 @@ impl<T: Vocab> fmt::Display for Lenient<T> {
 /// Parses a user-supplied vocabulary value strictly: aliases are fine, unknown
 /// values are an error listing the allowed ones.
 pub fn parse_strict<T: Vocab>(s: &str) -> Result<T, String> {
-    T::parse(s).ok_or_else(|| {
-        format!(
-            "invalid {} `{}` (expected one of: {})",
-            T::WHAT,
-            s,
-            T::ALLOWED.join(", ")
-        )
-    })
+    T::parse(s).ok_or_else(|| format!("invalid {} `{}` (expected one of: {})", T::WHAT, s, T::ALLOWED.join(", ")))
 }
 
 #[cfg(test)]
@@ -214,21 +204,12 @@ mod tests {
     fn aliases_map_for_every_kind() {
         assert_eq!(IssueStatus::parse("fixed"), Some(IssueStatus::Resolved));
         assert_eq!(IssueStatus::parse("open"), Some(IssueStatus::Pending));
-        assert_eq!(
-            IssueStatus::parse("In Progress"),
-            Some(IssueStatus::InProgress)
-        );
+        assert_eq!(IssueStatus::parse("In Progress"), Some(IssueStatus::InProgress));
         assert_eq!(TodoStatus::parse("done"), Some(TodoStatus::Completed));
         assert_eq!(TodoStatus::parse("complete"), Some(TodoStatus::Completed));
         assert_eq!(TodoStatus::parse("todo"), Some(TodoStatus::Pending));
-        assert_eq!(
-            TodoStatus::parse("in-progress"),
-            Some(TodoStatus::InProgress)
-        );
-        assert_eq!(
-            MilestoneStatus::parse("planned"),
-            Some(MilestoneStatus::Pending)
-        );
+        assert_eq!(TodoStatus::parse("in-progress"), Some(TodoStatus::InProgress));
+        assert_eq!(MilestoneStatus::parse("planned"), Some(MilestoneStatus::Pending));
         assert_eq!(PlanStatus::parse("pending"), Some(PlanStatus::Draft));
         assert_eq!(PlanStatus::parse("done"), Some(PlanStatus::Completed));
         assert_eq!(Priority::parse("P0"), Some(Priority::Critical));

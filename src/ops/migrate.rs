@@ -28,11 +28,7 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
     let Ok(text) = std::fs::read_to_string(&eco) else {
         return Ok(report);
     };
-    let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml {
-        path: store.rel(&eco),
-        line,
-        message,
-    })?;
+    let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml { path: store.rel(&eco), line, message })?;
     if !doc.contains_key("coordination") {
         return Ok(report);
     }
@@ -63,10 +59,7 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
             };
             let path = store.entity_path(kind, &id)?;
             let (entity, problems) = Entity::read(kind, id.clone(), map.clone());
-            if problems
-                .iter()
-                .any(|p| p.kind == crate::model::FieldProblemKind::Type)
-            {
+            if problems.iter().any(|p| p.kind == crate::model::FieldProblemKind::Type) {
                 return Err(Error::Refused(format!(
                     "{id} has type errors in the legacy section; run `git coord lint` and fix them first"
                 )));
@@ -76,10 +69,7 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
                     if rec.entity.to_mapping() == entity.to_mapping() {
                         report.already.push(id);
                     } else {
-                        conflicts.push(format!(
-                            "{id}: {} exists with different content",
-                            store.rel(&path).display()
-                        ));
+                        conflicts.push(format!("{id}: {} exists with different content", store.rel(&path).display()));
                     }
                 }
                 _ => plan.push((entity, path)),
@@ -87,10 +77,7 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
         }
     }
     if !conflicts.is_empty() {
-        return Err(Error::Refused(format!(
-            "migrate changed nothing:\n  {}",
-            conflicts.join("\n  ")
-        )));
+        return Err(Error::Refused(format!("migrate changed nothing:\n  {}", conflicts.join("\n  "))));
     }
     let new_text = remove_section(&text)?;
     // The result must parse and keep every other top-level key unchanged.
@@ -98,15 +85,10 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
     let mut expected = doc.clone();
     expected.remove("coordination");
     if check != expected && !(expected.is_empty() && new_text.trim().is_empty()) {
-        return Err(Error::Refused(
-            "could not remove the coordination section safely; nothing was changed".into(),
-        ));
+        return Err(Error::Refused("could not remove the coordination section safely; nothing was changed".into()));
     }
     if dry_run {
-        report.written = plan
-            .into_iter()
-            .map(|(e, p)| (e.id().to_string(), p))
-            .collect();
+        report.written = plan.into_iter().map(|(e, p)| (e.id().to_string(), p)).collect();
         report.section_removed = true;
         return Ok(report);
     }
@@ -124,11 +106,9 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
 
 /// Removes the top-level `coordination:` entry, nothing else.
 fn remove_section(text: &str) -> Result<String> {
-    let doc = yaml_edit::Document::from_str(text)
-        .map_err(|e| Error::Invalid(format!("cannot edit ecosystem.yaml: {e}")))?;
-    let root = doc
-        .as_mapping()
-        .ok_or_else(|| Error::Invalid("ecosystem.yaml is not a mapping".into()))?;
+    let doc =
+        yaml_edit::Document::from_str(text).map_err(|e| Error::Invalid(format!("cannot edit ecosystem.yaml: {e}")))?;
+    let root = doc.as_mapping().ok_or_else(|| Error::Invalid("ecosystem.yaml is not a mapping".into()))?;
     root.remove("coordination");
     Ok(doc.to_string())
 }

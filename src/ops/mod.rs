@@ -45,19 +45,14 @@ impl<'s> Refs<'s> {
         let mut legacy_ids = HashSet::new();
         let eco = store.ecosystem_path();
         if let Ok(text) = std::fs::read_to_string(&eco) {
-            let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml {
-                path: store.rel(&eco),
-                line,
-                message,
-            })?;
+            let doc =
+                parse_mapping(&text).map_err(|(line, message)| Error::Yaml { path: store.rel(&eco), line, message })?;
             registry = Registry::from_document(&doc, &store.rel(&eco)).0;
             if let Some(serde_yaml::Value::Mapping(coord)) = doc.get("coordination") {
                 for kind in Kind::ALL {
                     if let Some(serde_yaml::Value::Sequence(items)) = coord.get(kind.dir_name()) {
                         for item in items {
-                            if let Some(id) =
-                                item.get("id").and_then(crate::model::reader::scalar_text)
-                            {
+                            if let Some(id) = item.get("id").and_then(crate::model::reader::scalar_text) {
                                 legacy_ids.insert(format!("{}:{id}", kind.dir_name()));
                             }
                         }
@@ -65,12 +60,7 @@ impl<'s> Refs<'s> {
                 }
             }
         }
-        Ok(Refs {
-            store,
-            registry,
-            legacy_ids,
-            plans: None,
-        })
+        Ok(Refs { store, registry, legacy_ids, plans: None })
     }
 
     /// The registry.
@@ -115,10 +105,7 @@ impl<'s> Refs<'s> {
                 out.push(id.clone());
             } else {
                 let what: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
-                errs.push(format!(
-                    "unknown reference `{id}` (no {} with that ID)",
-                    what.join(" or ")
-                ));
+                errs.push(format!("unknown reference `{id}` (no {} with that ID)", what.join(" or ")));
             }
         }
         out
@@ -132,9 +119,7 @@ impl<'s> Refs<'s> {
         crate::model::id::validate_id(id)?;
         match self.kind_of(id, &[kind]) {
             Some(_) => Ok(Some(id.to_string())),
-            None => Err(Error::Invalid(format!(
-                "unknown reference `{id}` (no {kind} with that ID)"
-            ))),
+            None => Err(Error::Invalid(format!("unknown reference `{id}` (no {kind} with that ID)"))),
         }
     }
 
@@ -154,9 +139,7 @@ impl<'s> Refs<'s> {
         if self.plans()?.milestone(id).is_some() {
             Ok(Some(id.to_string()))
         } else {
-            Err(Error::Invalid(format!(
-                "unknown reference `{id}` (no milestone with that ID)"
-            )))
+            Err(Error::Invalid(format!("unknown reference `{id}` (no milestone with that ID)")))
         }
     }
 }
@@ -177,11 +160,7 @@ pub fn find(store: &Store, kind: Kind, id: &str) -> Result<Record> {
     {
         return Ok(r);
     }
-    Err(Error::NotFound {
-        kind,
-        id: id.to_string(),
-        hint: None,
-    })
+    Err(Error::NotFound { kind, id: id.to_string(), hint: None })
 }
 
 /// Creates an entity of `kind` from a patch. The ID is allocated under the lock.
@@ -193,11 +172,7 @@ pub fn create(store: &Store, kind: Kind, patch: &Patch) -> Result<Outcome> {
     patch.apply(&mut entity, &mut refs)?;
     check_cycles(store, &entity)?;
     let path = store.write_new(&entity)?;
-    Ok(Outcome {
-        entity,
-        path,
-        mode: WriteMode::Minimal,
-    })
+    Ok(Outcome { entity, path, mode: WriteMode::Minimal })
 }
 
 fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<String> {
@@ -233,20 +208,12 @@ pub fn update(store: &Store, kind: Kind, id: &str, patch: &Patch) -> Result<Outc
 /// Stamps `updated` and writes, unless nothing changed.
 fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<Outcome> {
     if entity.to_mapping() == record.entity.to_mapping() {
-        return Ok(Outcome {
-            entity,
-            path: record.origin.path().to_path_buf(),
-            mode: WriteMode::Unchanged,
-        });
+        return Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode: WriteMode::Unchanged });
     }
     check_cycles(store, &entity)?;
     entity.set_updated(today(store));
     let mode = store.write_update(record, &entity)?;
-    Ok(Outcome {
-        entity,
-        path: record.origin.path().to_path_buf(),
-        mode,
-    })
+    Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode })
 }
 
 /// Refuses a change that would close a cycle (see [`crate::lint`]).
@@ -282,9 +249,7 @@ pub fn referrers(loaded: &Loaded, id: &str) -> Vec<String> {
     }
     for t in loaded.todos() {
         let links = [&t.issue_id, &t.plan_id, &t.milestone_id];
-        if t.blocked_by.iter().chain(&t.blocking).any(|x| x == id)
-            || links.iter().any(|l| l.as_deref() == Some(id))
-        {
+        if t.blocked_by.iter().chain(&t.blocking).any(|x| x == id) || links.iter().any(|l| l.as_deref() == Some(id)) {
             out.push(t.id.clone());
         }
     }
@@ -334,29 +299,22 @@ pub fn parse_milestone_spec(spec: &str) -> Result<NewMilestone> {
         _ => (spec.trim(), None),
     };
     if name.is_empty() {
-        return Err(Error::Invalid(format!(
-            "milestone `{spec}` has no name (expected Name:YYYY-MM-DD)"
-        )));
+        return Err(Error::Invalid(format!("milestone `{spec}` has no name (expected Name:YYYY-MM-DD)")));
     }
-    Ok(NewMilestone {
-        name: name.to_string(),
-        due,
-        ..NewMilestone::default()
-    })
+    Ok(NewMilestone { name: name.to_string(), due, ..NewMilestone::default() })
 }
 
 fn build_milestone(id: String, m: &NewMilestone, known: &HashSet<String>) -> Result<Milestone> {
     let due = match &m.due {
-        Some(d) => Some(Lenient::Known(CoordDate::parse(d).ok_or_else(|| {
-            Error::Invalid(format!("invalid due date `{d}` (expected YYYY-MM-DD)"))
-        })?)),
+        Some(d) => Some(Lenient::Known(
+            CoordDate::parse(d)
+                .ok_or_else(|| Error::Invalid(format!("invalid due date `{d}` (expected YYYY-MM-DD)")))?,
+        )),
         None => None,
     };
     for d in &m.dependencies {
         if !known.contains(d) {
-            return Err(Error::Invalid(format!(
-                "unknown reference `{d}` (no milestone with that ID)"
-            )));
+            return Err(Error::Invalid(format!("unknown reference `{d}` (no milestone with that ID)")));
         }
     }
     Ok(Milestone {
@@ -380,10 +338,7 @@ pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) ->
     let mut entity = patch::blank(Kind::Plan, id, today(store));
     patch.apply(&mut entity, &mut refs)?;
     let plans = store.load(&[Kind::Plan])?;
-    let mut known: HashSet<String> = plans
-        .plans()
-        .flat_map(|p| p.milestones.iter().map(|m| m.id.clone()))
-        .collect();
+    let mut known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
     let mut taken = Vec::new();
     if let Entity::Plan(p) = &mut entity {
         for m in milestones {
@@ -395,11 +350,7 @@ pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) ->
     }
     check_cycles(store, &entity)?;
     let path = store.write_new(&entity)?;
-    Ok(Outcome {
-        entity,
-        path,
-        mode: WriteMode::Minimal,
-    })
+    Ok(Outcome { entity, path, mode: WriteMode::Minimal })
 }
 
 /// Adds a milestone to a plan.
@@ -407,10 +358,7 @@ pub fn add_milestone(store: &Store, plan_id: &str, m: &NewMilestone) -> Result<(
     let _lock = store.lock()?;
     let record = find(store, Kind::Plan, plan_id)?;
     let plans = store.load(&[Kind::Plan])?;
-    let known: HashSet<String> = plans
-        .plans()
-        .flat_map(|p| p.milestones.iter().map(|m| m.id.clone()))
-        .collect();
+    let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
     let mid = store.next_milestone_id(&plans, &[])?;
     let milestone = build_milestone(mid.clone(), m, &known)?;
     let mut entity = record.entity.clone();
@@ -448,20 +396,13 @@ impl MilestonePatch {
 }
 
 /// Updates a milestone (found in whichever plan holds it).
-pub fn update_milestone(
-    store: &Store,
-    milestone_id: &str,
-    patch: &MilestonePatch,
-) -> Result<Outcome> {
+pub fn update_milestone(store: &Store, milestone_id: &str, patch: &MilestonePatch) -> Result<Outcome> {
     let _lock = store.lock()?;
     let plans = store.load(&[Kind::Plan])?;
     let Some((plan, _)) = plans.milestone(milestone_id) else {
         return Err(Error::Invalid(format!("no milestone `{milestone_id}`")));
     };
-    let record = plans
-        .get(Kind::Plan, &plan.id)
-        .expect("plan is loaded")
-        .clone();
+    let record = plans.get(Kind::Plan, &plan.id).expect("plan is loaded").clone();
     if patch.is_empty() {
         return Ok(Outcome {
             entity: record.entity.clone(),
@@ -469,26 +410,13 @@ pub fn update_milestone(
             mode: WriteMode::Unchanged,
         });
     }
-    let known: HashSet<String> = plans
-        .plans()
-        .flat_map(|p| p.milestones.iter().map(|m| m.id.clone()))
-        .collect();
+    let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
     let mut entity = record.entity.clone();
-    let Entity::Plan(p) = &mut entity else {
-        unreachable!("plans hold plans")
-    };
-    let m = p
-        .milestones
-        .iter_mut()
-        .find(|m| m.id == milestone_id)
-        .expect("milestone found above");
+    let Entity::Plan(p) = &mut entity else { unreachable!("plans hold plans") };
+    let m = p.milestones.iter_mut().find(|m| m.id == milestone_id).expect("milestone found above");
     let mut errs = Vec::new();
     if let Some(v) = &patch.name {
-        if v.trim().is_empty() {
-            errs.push("name cannot be empty".to_string())
-        } else {
-            m.name = v.clone()
-        }
+        if v.trim().is_empty() { errs.push("name cannot be empty".to_string()) } else { m.name = v.clone() }
     }
     if let Some(v) = &patch.description {
         m.description = (!v.is_empty()).then(|| v.clone());
@@ -513,15 +441,12 @@ pub fn update_milestone(
         if d == milestone_id {
             errs.push(format!("{milestone_id} cannot depend on itself"));
         } else if !known.contains(d) {
-            errs.push(format!(
-                "unknown reference `{d}` (no milestone with that ID)"
-            ));
+            errs.push(format!("unknown reference `{d}` (no milestone with that ID)"));
         } else if !m.dependencies.contains(d) {
             m.dependencies.push(d.clone());
         }
     }
-    m.dependencies
-        .retain(|d| !patch.remove_dependencies.contains(d));
+    m.dependencies.retain(|d| !patch.remove_dependencies.contains(d));
     for c in &patch.add_criteria {
         if !m.completion_criteria.contains(c) {
             m.completion_criteria.push(c.clone());

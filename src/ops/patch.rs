@@ -155,27 +155,20 @@ pub fn parse_estimate(s: &str, hours_per_day: f64) -> Result<f64> {
         (t.as_str(), 1.0)
     };
     let n: f64 = num.trim().parse().map_err(|_| {
-        Error::Invalid(format!(
-            "invalid estimate `{s}` (expected e.g. `3d`, `4h`, `90m` or a number of hours)"
-        ))
+        Error::Invalid(format!("invalid estimate `{s}` (expected e.g. `3d`, `4h`, `90m` or a number of hours)"))
     })?;
     let hours = n * factor;
     if !(hours > 0.0 && hours.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "estimate must be greater than 0, found `{s}`"
-        )));
+        return Err(Error::Invalid(format!("estimate must be greater than 0, found `{s}`")));
     }
     Ok((hours * 100.0).round() / 100.0)
 }
 
 fn hours(s: &str, what: &str) -> Result<f64> {
-    let h: f64 = s.trim().parse().map_err(|_| {
-        Error::Invalid(format!("invalid {what} `{s}` (expected a number of hours)"))
-    })?;
+    let h: f64 =
+        s.trim().parse().map_err(|_| Error::Invalid(format!("invalid {what} `{s}` (expected a number of hours)")))?;
     if h < 0.0 || !h.is_finite() {
-        return Err(Error::Invalid(format!(
-            "{what} cannot be negative, found `{s}`"
-        )));
+        return Err(Error::Invalid(format!("{what} cannot be negative, found `{s}`")));
     }
     Ok(h)
 }
@@ -190,17 +183,11 @@ fn date(s: &str, field: &str) -> Result<Option<Lenient<CoordDate>>> {
 }
 
 fn opt_text(s: &str) -> Option<String> {
-    if s.trim().is_empty() {
-        None
-    } else {
-        Some(s.to_string())
-    }
+    if s.trim().is_empty() { None } else { Some(s.to_string()) }
 }
 
 fn vocab<T: Vocab>(s: &str) -> Result<Lenient<T>> {
-    parse_strict::<T>(s)
-        .map(Lenient::Known)
-        .map_err(Error::Invalid)
+    parse_strict::<T>(s).map(Lenient::Known).map_err(Error::Invalid)
 }
 
 fn edit_list(list: &mut Vec<String>, add: &[String], remove: &[String]) {
@@ -213,17 +200,20 @@ fn edit_list(list: &mut Vec<String>, add: &[String], remove: &[String]) {
 }
 
 fn require_text(v: &str, what: &str) -> Result<String> {
-    if v.trim().is_empty() {
-        Err(Error::Invalid(format!("{what} cannot be empty")))
-    } else {
-        Ok(v.trim().to_string())
-    }
+    if v.trim().is_empty() { Err(Error::Invalid(format!("{what} cannot be empty"))) } else { Ok(v.trim().to_string()) }
 }
 
 /// Errors collected while applying, so the user sees every problem at once.
 struct Errs(Vec<String>);
 
 impl Errs {
+    /// Sets `slot` when a value was given and is valid; records the error otherwise.
+    fn set<T>(&mut self, slot: &mut T, value: Option<Result<T>>) {
+        if let Some(v) = value.and_then(|r| self.check(r)) {
+            *slot = v;
+        }
+    }
+
     fn check<T>(&mut self, r: Result<T>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
@@ -236,9 +226,7 @@ impl Errs {
     fn done(self) -> Result<()> {
         match self.0.len() {
             0 => Ok(()),
-            1 => Err(Error::Invalid(
-                self.0.into_iter().next().unwrap_or_default(),
-            )),
+            1 => Err(Error::Invalid(self.0.into_iter().next().unwrap_or_default())),
             _ => Err(Error::InvalidMany(self.0)),
         }
     }
@@ -255,10 +243,7 @@ impl Patch {
     pub fn apply(&self, entity: &mut Entity, refs: &mut Refs<'_>) -> Result<()> {
         let mut errs = Errs(Vec::new());
         let repos = |refs: &mut Refs<'_>, errs: &mut Errs, names: &[String]| -> Vec<String> {
-            names
-                .iter()
-                .filter_map(|n| errs.check(refs.repo(n)))
-                .collect()
+            names.iter().filter_map(|n| errs.check(refs.repo(n))).collect()
         };
         let kind = entity.kind();
         match entity {
@@ -269,57 +254,31 @@ impl Patch {
                 if let Some(v) = &self.description {
                     e.description = opt_text(v);
                 }
-                if let Some(v) = &self.status {
-                    if let Some(s) = errs.check(vocab(v)) {
-                        e.status = s;
-                    }
-                }
-                if let Some(v) = &self.priority {
-                    if let Some(p) = errs.check(vocab(v)) {
-                        e.priority = p;
-                    }
-                }
+                errs.set(&mut e.status, self.status.as_deref().map(vocab));
+                errs.set(&mut e.priority, self.priority.as_deref().map(vocab));
                 if let Some(v) = &self.severity {
-                    e.severity = if v.trim().is_empty() {
-                        "normal".into()
-                    } else {
-                        v.clone()
-                    };
+                    e.severity = if v.trim().is_empty() { "normal".into() } else { v.clone() };
                 }
                 if let Some(v) = &self.assignee {
                     e.assignee = opt_text(v);
                 }
-                if let Some(v) = &self.target {
-                    if let Some(d) = errs.check(date(v, "target")) {
-                        e.target = d;
-                    }
-                }
+                errs.set(&mut e.target, self.target.as_deref().map(|v| date(v, "target")));
                 let add = repos(refs, &mut errs, &self.add_repos);
-                let rm: Vec<String> = self
-                    .remove_repos
-                    .iter()
-                    .map(|r| refs.canonical_repo(r))
-                    .collect();
+                let rm: Vec<String> = self.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
                 edit_list(&mut e.repos, &add, &rm);
                 if e.repos.is_empty() {
-                    errs.0
-                        .push("an issue needs at least one repository (--repos)".into());
+                    errs.0.push("an issue needs at least one repository (--repos)".into());
                 }
                 edit_list(&mut e.labels, &self.add_labels, &self.remove_labels);
                 let add = refs.existing(&self.add_blockers, &[Kind::Issue], &mut errs.0);
                 edit_list(&mut e.dependencies, &add, &self.remove_blockers);
-                let add = refs.existing(
-                    &self.add_blocking,
-                    &[Kind::Issue, Kind::Todo, Kind::Plan],
-                    &mut errs.0,
-                );
+                let add = refs.existing(&self.add_blocking, &[Kind::Issue, Kind::Todo, Kind::Plan], &mut errs.0);
                 edit_list(&mut e.blocking, &add, &self.remove_blocking);
                 for (k, v) in &self.metadata {
                     if v.is_empty() {
                         e.metadata.remove(k.as_str());
                     } else {
-                        e.metadata
-                            .insert(k.as_str().into(), serde_yaml::Value::String(v.clone()));
+                        e.metadata.insert(k.as_str().into(), serde_yaml::Value::String(v.clone()));
                     }
                 }
                 not_for(&mut errs, self.repo.is_some(), "--repo", kind);
@@ -337,22 +296,10 @@ impl Patch {
                 if let Some(v) = &self.description {
                     e.description = opt_text(v);
                 }
-                if let Some(v) = &self.status {
-                    if let Some(s) = errs.check(vocab(v)) {
-                        e.status = s;
-                    }
-                }
-                if let Some(v) = &self.target {
-                    if let Some(d) = errs.check(date(v, "target")) {
-                        e.target = d;
-                    }
-                }
+                errs.set(&mut e.status, self.status.as_deref().map(vocab));
+                errs.set(&mut e.target, self.target.as_deref().map(|v| date(v, "target")));
                 let add = repos(refs, &mut errs, &self.add_repos);
-                let rm: Vec<String> = self
-                    .remove_repos
-                    .iter()
-                    .map(|r| refs.canonical_repo(r))
-                    .collect();
+                let rm: Vec<String> = self.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
                 edit_list(&mut e.repos, &add, &rm);
                 let add = refs.existing(&self.add_issues, &[Kind::Issue], &mut errs.0);
                 edit_list(&mut e.issue_ids, &add, &self.remove_issues);
@@ -374,40 +321,21 @@ impl Patch {
                 if let Some(v) = &self.description {
                     e.description = opt_text(v);
                 }
-                if let Some(v) = &self.repo {
-                    if let Some(r) = errs.check(refs.repo(v)) {
-                        e.repo = r;
-                    }
-                }
-                if let Some(v) = &self.status {
-                    if let Some(s) = errs.check(vocab(v)) {
-                        e.status = s;
-                    }
-                }
-                if let Some(v) = &self.priority {
-                    if let Some(p) = errs.check(vocab(v)) {
-                        e.priority = p;
-                    }
-                }
+                errs.set(&mut e.repo, self.repo.as_deref().map(|v| refs.repo(v)));
+                errs.set(&mut e.status, self.status.as_deref().map(vocab));
+                errs.set(&mut e.priority, self.priority.as_deref().map(vocab));
                 if let Some(v) = &self.assignee {
                     e.assignee = opt_text(v);
                 }
-                if let Some(v) = &self.estimate {
-                    if let Some(h) = errs.check(parse_estimate(v, refs.hours_per_day())) {
-                        e.estimated_hours = Some(h);
-                    }
-                }
-                if let Some(v) = &self.actual_hours {
-                    if let Some(h) = errs.check(hours(v, "actual hours")) {
-                        e.actual_hours = Some(h);
-                    }
-                }
+                errs.set(
+                    &mut e.estimated_hours,
+                    self.estimate.as_deref().map(|v| parse_estimate(v, refs.hours_per_day()).map(Some)),
+                );
+                errs.set(&mut e.actual_hours, self.actual_hours.as_deref().map(|v| hours(v, "actual hours").map(Some)));
                 edit_list(&mut e.labels, &self.add_labels, &self.remove_labels);
-                let add =
-                    refs.existing(&self.add_blockers, &[Kind::Issue, Kind::Todo], &mut errs.0);
+                let add = refs.existing(&self.add_blockers, &[Kind::Issue, Kind::Todo], &mut errs.0);
                 edit_list(&mut e.blocked_by, &add, &self.remove_blockers);
-                let add =
-                    refs.existing(&self.add_blocking, &[Kind::Issue, Kind::Todo], &mut errs.0);
+                let add = refs.existing(&self.add_blocking, &[Kind::Issue, Kind::Todo], &mut errs.0);
                 edit_list(&mut e.blocking, &add, &self.remove_blocking);
                 edit_list(&mut e.acceptance_criteria, &self.add_criteria, &[]);
                 if let Some(v) = &self.issue_id {
@@ -425,26 +353,10 @@ impl Patch {
                 not_for(&mut errs, self.target.is_some(), "--target", kind);
             }
             Entity::Dependency(e) => {
-                if let Some(v) = &self.consumer {
-                    if let Some(r) = errs.check(refs.repo(v)) {
-                        e.consumer = r;
-                    }
-                }
-                if let Some(v) = &self.provider {
-                    if let Some(r) = errs.check(refs.repo(v)) {
-                        e.provider = r;
-                    }
-                }
-                if let Some(v) = &self.dep_type {
-                    if let Some(t) = errs.check(vocab(v)) {
-                        e.dep_type = t;
-                    }
-                }
-                if let Some(v) = &self.status {
-                    if let Some(s) = errs.check(vocab(v)) {
-                        e.status = s;
-                    }
-                }
+                errs.set(&mut e.consumer, self.consumer.as_deref().map(|v| refs.repo(v)));
+                errs.set(&mut e.provider, self.provider.as_deref().map(|v| refs.repo(v)));
+                errs.set(&mut e.dep_type, self.dep_type.as_deref().map(vocab));
+                errs.set(&mut e.status, self.status.as_deref().map(vocab));
                 if let Some(v) = &self.version_constraint {
                     e.version_constraint = opt_text(v);
                 }
@@ -464,8 +376,7 @@ impl Patch {
                         if !v.is_empty()
                             && let Err(err) = regex::Regex::new(v)
                         {
-                            errs.0
-                                .push(format!("invalid expected pattern `{v}`: {err}"));
+                            errs.0.push(format!("invalid expected pattern `{v}`: {err}"));
                         }
                         val.expected_pattern = opt_text(v);
                     }
@@ -474,21 +385,15 @@ impl Patch {
                     }
                     if let Some(v) = self.expected_status {
                         if !(100..=599).contains(&v) {
-                            errs.0.push(format!(
-                                "expected status {v} is not an HTTP status (100–599)"
-                            ));
+                            errs.0.push(format!("expected status {v} is not an HTTP status (100–599)"));
                         }
                         val.expected_status = Some(v);
                     }
                 }
                 if e.consumer.is_empty() || e.provider.is_empty() {
-                    errs.0
-                        .push("a dependency needs --consumer and --provider".into());
+                    errs.0.push("a dependency needs --consumer and --provider".into());
                 } else if e.consumer == e.provider {
-                    errs.0.push(format!(
-                        "a repository cannot depend on itself (`{}`)",
-                        e.consumer
-                    ));
+                    errs.0.push(format!("a repository cannot depend on itself (`{}`)", e.consumer));
                 }
                 not_for(&mut errs, self.priority.is_some(), "--priority", kind);
                 not_for(&mut errs, self.assignee.is_some(), "--assignee", kind);
@@ -496,7 +401,7 @@ impl Patch {
         }
         let id = entity.id().to_string();
         for list in self_refs(entity) {
-            if list.iter().any(|x| *x == id) {
+            if list.contains(&id) {
                 errs.0.push(format!("{id} cannot reference itself"));
                 break;
             }

@@ -26,18 +26,13 @@ pub enum Locate<'a> {
 
 /// Applies `old → new` to the entity inside `text`; returns the new text.
 pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> EditResult<String> {
-    let doc =
-        Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
+    let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
     let root = doc.as_mapping().ok_or("the document is not a mapping")?;
     let target = match at {
         Locate::Root => root,
         Locate::Legacy { section, id } => {
-            let coord = root
-                .get_mapping("coordination")
-                .ok_or("no `coordination:` mapping")?;
-            let seq = coord
-                .get_sequence(section)
-                .ok_or_else(|| format!("no `coordination.{section}` list"))?;
+            let coord = root.get_mapping("coordination").ok_or("no `coordination:` mapping")?;
+            let seq = coord.get_sequence(section).ok_or_else(|| format!("no `coordination.{section}` list"))?;
             let mut found = None;
             for item in seq.values() {
                 if let Some(m) = item.as_mapping()
@@ -56,28 +51,15 @@ pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> E
 
 /// Replaces the entity of a legacy section with `new` as a whole (fallback
 /// when item-level edits do not verify), keeping the rest of the file.
-pub fn replace_legacy_item(
-    text: &str,
-    section: &str,
-    id: &str,
-    new: &Mapping,
-) -> EditResult<String> {
-    let doc =
-        Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
+pub fn replace_legacy_item(text: &str, section: &str, id: &str, new: &Mapping) -> EditResult<String> {
+    let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
     let root = doc.as_mapping().ok_or("the document is not a mapping")?;
-    let coord = root
-        .get_mapping("coordination")
-        .ok_or("no `coordination:` mapping")?;
-    let seq = coord
-        .get_sequence(section)
-        .ok_or_else(|| format!("no `coordination.{section}` list"))?;
+    let coord = root.get_mapping("coordination").ok_or("no `coordination:` mapping")?;
+    let seq = coord.get_sequence(section).ok_or_else(|| format!("no `coordination.{section}` list"))?;
     let idx = seq
         .values()
         .position(|item| {
-            item.as_mapping()
-                .and_then(|m| m.get("id"))
-                .map(|v| unquote(&v.to_string()))
-                == Some(id.to_string())
+            item.as_mapping().and_then(|m| m.get("id")).map(|v| unquote(&v.to_string())) == Some(id.to_string())
         })
         .ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?;
     let node = to_node(&Value::Mapping(new.clone()))?;
@@ -129,36 +111,21 @@ fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> 
     Ok(())
 }
 
-fn insert_value(
-    node: &yaml_edit::Mapping,
-    after: Option<&str>,
-    key: &str,
-    v: &Value,
-) -> EditResult<()> {
+fn insert_value(node: &yaml_edit::Mapping, after: Option<&str>, key: &str, v: &Value) -> EditResult<()> {
     if let Some(prev) = after {
         // Insert in canonical position; scalars directly, collections via a parsed node.
         let inserted = match v {
             Value::String(s) => node.insert_after(prev, key, s.as_str()),
-            Value::Number(n) if n.as_i64().is_some() => {
-                node.insert_after(prev, key, n.as_i64().unwrap_or_default())
-            }
+            Value::Number(n) if n.as_i64().is_some() => node.insert_after(prev, key, n.as_i64().unwrap_or_default()),
             Value::Number(n) => node.insert_after(prev, key, n.as_f64().unwrap_or_default()),
             Value::Bool(b) => node.insert_after(prev, key, *b),
             Value::Sequence(_) => {
                 let doc = to_node(v)?;
-                node.insert_after(
-                    prev,
-                    key,
-                    doc.as_sequence().ok_or("internal: sequence expected")?,
-                )
+                node.insert_after(prev, key, doc.as_sequence().ok_or("internal: sequence expected")?)
             }
             Value::Mapping(_) => {
                 let doc = to_node(v)?;
-                node.insert_after(
-                    prev,
-                    key,
-                    doc.as_mapping().ok_or("internal: mapping expected")?,
-                )
+                node.insert_after(prev, key, doc.as_mapping().ok_or("internal: mapping expected")?)
             }
             _ => false,
         };
@@ -252,10 +219,7 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
         if node.contains_key(k) {
             return Some(k.to_string());
         }
-        key_aliases(k)
-            .iter()
-            .find(|a| node.contains_key(**a))
-            .map(|a| (*a).to_string())
+        key_aliases(k).iter().find(|a| node.contains_key(**a)).map(|a| (*a).to_string())
     };
     for (k, _) in old {
         let Some(key) = k.as_str() else { continue };

@@ -21,28 +21,19 @@ pub struct BranchScan<'a> {
 }
 
 fn join(prefix: &str, rest: &str) -> String {
-    if prefix.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{prefix}/{rest}")
-    }
+    if prefix.is_empty() { rest.to_string() } else { format!("{prefix}/{rest}") }
 }
 
 /// The highest number used by `id_prefix` on any branch of the repository.
 pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) -> Result<u64> {
     let repo = gix::open(worktree).map_err(Error::git)?;
-    let re =
-        Regex::new(&format!(r"\b{}-(\d+)\b", regex::escape(scan.id_prefix))).expect("valid regex");
+    let re = Regex::new(&format!(r"\b{}-(\d+)\b", regex::escape(scan.id_prefix))).expect("valid regex");
     let mut best = 0u64;
     let mut seen_trees = HashSet::new();
     let mut seen_blobs = HashSet::new();
     let refs = repo.references().map_err(Error::git)?;
     let mut tips = Vec::new();
-    for r in refs
-        .local_branches()
-        .map_err(Error::git)?
-        .chain(refs.remote_branches().map_err(Error::git)?)
-    {
+    for r in refs.local_branches().map_err(Error::git)?.chain(refs.remote_branches().map_err(Error::git)?) {
         let Ok(mut r) = r else { continue };
         if let Ok(id) = r.peel_to_id() {
             tips.push(id.detach());
@@ -63,10 +54,7 @@ pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) ->
             if let Ok(decoded) = sub.decode() {
                 for e in &decoded.entries {
                     let name = e.filename.to_string();
-                    let stem = name
-                        .strip_suffix(".yaml")
-                        .or_else(|| name.strip_suffix(".yml"))
-                        .unwrap_or(&name);
+                    let stem = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")).unwrap_or(&name);
                     if let Some(n) = id_number(stem, scan.id_prefix) {
                         best = best.max(n);
                     }
@@ -91,8 +79,5 @@ pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) ->
 
 /// The highest `PREFIX-N` number mentioned in a text.
 pub fn max_in_text(re: &Regex, text: &str) -> u64 {
-    re.captures_iter(text)
-        .filter_map(|c| c[1].parse::<u64>().ok())
-        .max()
-        .unwrap_or(0)
+    re.captures_iter(text).filter_map(|c| c[1].parse::<u64>().ok()).max().unwrap_or(0)
 }

@@ -77,11 +77,9 @@ pub struct Loaded {
 /// Sorts IDs naturally (`ISSUE-999` before `ISSUE-1000`).
 pub fn natural_key(id: &str) -> (String, u64, String) {
     match id.rfind('-') {
-        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i + 1 < id.len() => (
-            id[..i].to_string(),
-            id[i + 1..].parse().unwrap_or(u64::MAX),
-            String::new(),
-        ),
+        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i + 1 < id.len() => {
+            (id[..i].to_string(), id[i + 1..].parse().unwrap_or(u64::MAX), String::new())
+        }
         _ => (id.to_string(), 0, id.to_string()),
     }
 }
@@ -94,9 +92,7 @@ impl Loaded {
 
     /// Looks up a record.
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Record> {
-        self.index
-            .get(&(kind, id.to_string()))
-            .map(|&i| &self.records[&kind][i])
+        self.index.get(&(kind, id.to_string())).map(|&i| &self.records[&kind][i])
     }
 
     /// Finds an ID of any loaded kind.
@@ -106,45 +102,36 @@ impl Loaded {
 
     /// All issues.
     pub fn issues(&self) -> impl Iterator<Item = &crate::model::Issue> {
-        self.records(Kind::Issue)
-            .iter()
-            .filter_map(|r| match &r.entity {
-                Entity::Issue(e) => Some(e),
-                _ => None,
-            })
+        self.records(Kind::Issue).iter().filter_map(|r| match &r.entity {
+            Entity::Issue(e) => Some(e),
+            _ => None,
+        })
     }
     /// All plans.
     pub fn plans(&self) -> impl Iterator<Item = &crate::model::Plan> {
-        self.records(Kind::Plan)
-            .iter()
-            .filter_map(|r| match &r.entity {
-                Entity::Plan(e) => Some(e),
-                _ => None,
-            })
+        self.records(Kind::Plan).iter().filter_map(|r| match &r.entity {
+            Entity::Plan(e) => Some(e),
+            _ => None,
+        })
     }
     /// All todos.
     pub fn todos(&self) -> impl Iterator<Item = &crate::model::Todo> {
-        self.records(Kind::Todo)
-            .iter()
-            .filter_map(|r| match &r.entity {
-                Entity::Todo(e) => Some(e),
-                _ => None,
-            })
+        self.records(Kind::Todo).iter().filter_map(|r| match &r.entity {
+            Entity::Todo(e) => Some(e),
+            _ => None,
+        })
     }
     /// All dependencies.
     pub fn dependencies(&self) -> impl Iterator<Item = &crate::model::Dependency> {
-        self.records(Kind::Dependency)
-            .iter()
-            .filter_map(|r| match &r.entity {
-                Entity::Dependency(e) => Some(e),
-                _ => None,
-            })
+        self.records(Kind::Dependency).iter().filter_map(|r| match &r.entity {
+            Entity::Dependency(e) => Some(e),
+            _ => None,
+        })
     }
 
     /// A milestone by ID, with its plan.
     pub fn milestone(&self, id: &str) -> Option<(&crate::model::Plan, &crate::model::Milestone)> {
-        self.plans()
-            .find_map(|p| p.milestones.iter().find(|m| m.id == id).map(|m| (p, m)))
+        self.plans().find_map(|p| p.milestones.iter().find(|m| m.id == id).map(|m| (p, m)))
     }
 }
 
@@ -180,11 +167,7 @@ impl Store {
     pub fn open(start: &Path) -> Result<Store> {
         let root = Root::discover(start)?;
         let (settings, settings_warnings) = Settings::load(&root.dir)?;
-        Ok(Store {
-            root,
-            settings,
-            settings_warnings,
-        })
+        Ok(Store { root, settings, settings_warnings })
     }
 
     /// `<root>/coordination`.
@@ -210,9 +193,7 @@ impl Store {
 
     /// A path relative to the root, for messages.
     pub fn rel(&self, p: &Path) -> PathBuf {
-        p.strip_prefix(&self.root.dir)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| p.to_path_buf())
+        p.strip_prefix(&self.root.dir).map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
     }
 
     /// The ID prefix for a kind.
@@ -233,30 +214,19 @@ impl Store {
     fn read_ecosystem(&self) -> Option<EcosystemDoc> {
         let path = self.ecosystem_path();
         let text = std::fs::read_to_string(&path).ok()?;
-        Some(EcosystemDoc {
-            path,
-            text,
-            doc: None,
-        })
+        Some(EcosystemDoc { path, text, doc: None })
     }
 
     /// Loads the registry and the given kinds (files and legacy section).
     pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
-        let mut loaded = Loaded {
-            kinds: kinds.to_vec(),
-            ..Loaded::default()
-        };
-        loaded
-            .problems
-            .extend(self.settings_warnings.iter().cloned());
+        let mut loaded = Loaded { kinds: kinds.to_vec(), ..Loaded::default() };
+        loaded.problems.extend(self.settings_warnings.iter().cloned());
         let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
         if let Some(mut eco) = self.read_ecosystem() {
             let rel = self.rel(&eco.path);
             match parse_mapping(&eco.text) {
                 Ok(doc) => eco.doc = Some(doc),
-                Err((line, msg)) => loaded
-                    .problems
-                    .push(Problem::error("yaml", msg).at(&rel, line)),
+                Err((line, msg)) => loaded.problems.push(Problem::error("yaml", msg).at(&rel, line)),
             }
             if let Some(doc) = &eco.doc {
                 let (registry, problems) = Registry::from_document(doc, &rel);
@@ -277,10 +247,7 @@ impl Store {
                     loaded.problems.push(
                         Problem::error(
                             "duplicate",
-                            format!(
-                                "duplicate ID: also defined in {}",
-                                self.rel(first).display()
-                            ),
+                            format!("duplicate ID: also defined in {}", self.rel(first).display()),
                         )
                         .at(self.rel(r.origin.path()), Some(1))
                         .on(&id),
@@ -331,31 +298,13 @@ impl Store {
             let rel = self.rel(&path);
             let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
             return match parse_mapping(&text) {
-                Ok(map) => Ok(Some(build_record(
-                    kind,
-                    id.to_string(),
-                    map,
-                    Origin::File(path),
-                    &rel,
-                    &text,
-                    1,
-                ))),
-                Err((line, msg)) => Err(Error::Yaml {
-                    path: rel,
-                    line,
-                    message: msg,
-                }),
+                Ok(map) => Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &text, 1))),
+                Err((line, msg)) => Err(Error::Yaml { path: rel, line, message: msg }),
             };
         }
         let mut loaded = self.load(&[kind])?;
         let idx = loaded.index.get(&(kind, id.to_string())).copied();
-        Ok(idx.map(|i| {
-            loaded
-                .records
-                .get_mut(&kind)
-                .expect("kind loaded")
-                .swap_remove(i)
-        }))
+        Ok(idx.map(|i| loaded.records.get_mut(&kind).expect("kind loaded").swap_remove(i)))
     }
 
     fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
@@ -373,10 +322,8 @@ impl Store {
             .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
             .collect();
         paths.sort();
-        let results: Vec<(Option<Record>, Vec<Problem>)> = paths
-            .par_iter()
-            .map(|path| self.read_file_record(kind, path))
-            .collect();
+        let results: Vec<(Option<Record>, Vec<Problem>)> =
+            paths.par_iter().map(|path| self.read_file_record(kind, path)).collect();
         let mut out = Vec::with_capacity(results.len());
         for (rec, probs) in results {
             problems.extend(probs);
@@ -387,27 +334,17 @@ impl Store {
 
     fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>) {
         let rel = self.rel(path);
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                return (
-                    None,
-                    vec![Problem::error("io", e.to_string()).at(&rel, None)],
-                );
+                return (None, vec![Problem::error("io", e.to_string()).at(&rel, None)]);
             }
         };
         let map = match parse_mapping(&text) {
             Ok(m) => m,
             Err((line, msg)) => {
-                return (
-                    None,
-                    vec![Problem::error("yaml", msg).at(&rel, line).on(stem)],
-                );
+                return (None, vec![Problem::error("yaml", msg).at(&rel, line).on(stem)]);
             }
         };
         let mut problems = Vec::new();
@@ -416,13 +353,10 @@ impl Store {
                 Ok(()) => {
                     if id != stem {
                         problems.push(
-                            Problem::error(
-                                "filename",
-                                format!("file name `{stem}` does not match id `{id}`"),
-                            )
-                            .at(&rel, line_of_key(&text, 0, "id"))
-                            .on(&id)
-                            .field("id"),
+                            Problem::error("filename", format!("file name `{stem}` does not match id `{id}`"))
+                                .at(&rel, line_of_key(&text, 0, "id"))
+                                .on(&id)
+                                .field("id"),
                         );
                     }
                     id
@@ -430,41 +364,23 @@ impl Store {
                 Err(e) => {
                     return (
                         None,
-                        vec![
-                            Problem::error("id", e.to_string())
-                                .at(&rel, line_of_key(&text, 0, "id"))
-                                .field("id"),
-                        ],
+                        vec![Problem::error("id", e.to_string()).at(&rel, line_of_key(&text, 0, "id")).field("id")],
                     );
                 }
             },
             None => {
                 problems.push(
-                    Problem::warning(
-                        "id",
-                        format!("no `id` field; `{stem}` (the file name) is used"),
-                    )
-                    .at(&rel, Some(1))
-                    .on(&stem),
+                    Problem::warning("id", format!("no `id` field; `{stem}` (the file name) is used"))
+                        .at(&rel, Some(1))
+                        .on(&stem),
                 );
                 if let Err(e) = validate_id(&stem) {
-                    return (
-                        None,
-                        vec![Problem::error("id", e.to_string()).at(&rel, None)],
-                    );
+                    return (None, vec![Problem::error("id", e.to_string()).at(&rel, None)]);
                 }
                 stem
             }
         };
-        let mut rec = build_record(
-            kind,
-            id,
-            map,
-            Origin::File(path.to_path_buf()),
-            &rel,
-            &text,
-            1,
-        );
+        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, &text, 1);
         problems.append(&mut rec.problems);
         rec.problems = problems;
         (Some(rec), Vec::new())
@@ -486,11 +402,8 @@ impl Store {
             Some(Value::Sequence(items)) => items,
             Some(_) => {
                 problems.push(
-                    Problem::error(
-                        "type",
-                        format!("`coordination.{}` must be a list", kind.dir_name()),
-                    )
-                    .at(&rel, line_of_key(&eco.text, 0, kind.dir_name())),
+                    Problem::error("type", format!("`coordination.{}` must be a list", kind.dir_name()))
+                        .at(&rel, line_of_key(&eco.text, 0, kind.dir_name())),
                 );
                 return Vec::new();
             }
@@ -500,21 +413,14 @@ impl Store {
         for (i, item) in items.iter().enumerate() {
             let Value::Mapping(map) = item else {
                 problems.push(
-                    Problem::error(
-                        "type",
-                        format!("coordination.{}[{i}] is not a mapping", kind.dir_name()),
-                    )
-                    .at(&rel, None),
+                    Problem::error("type", format!("coordination.{}[{i}] is not a mapping", kind.dir_name()))
+                        .at(&rel, None),
                 );
                 continue;
             };
             let Some(id) = map.get("id").and_then(scalar_text) else {
                 problems.push(
-                    Problem::error(
-                        "id",
-                        format!("coordination.{}[{i}] has no `id`", kind.dir_name()),
-                    )
-                    .at(&rel, None),
+                    Problem::error("id", format!("coordination.{}[{i}] has no `id`", kind.dir_name())).at(&rel, None),
                 );
                 continue;
             };
@@ -525,21 +431,11 @@ impl Store {
             }
             if seen.insert(id.clone(), ()).is_some() {
                 problems.push(
-                    Problem::error("duplicate", "duplicate ID in the legacy section")
-                        .at(&rel, Some(start))
-                        .on(&id),
+                    Problem::error("duplicate", "duplicate ID in the legacy section").at(&rel, Some(start)).on(&id),
                 );
                 continue;
             }
-            out.push(build_record(
-                kind,
-                id,
-                map.clone(),
-                Origin::Legacy(eco.path.clone()),
-                &rel,
-                &eco.text,
-                start,
-            ));
+            out.push(build_record(kind, id, map.clone(), Origin::Legacy(eco.path.clone()), &rel, &eco.text, start));
         }
         out
     }
@@ -549,10 +445,7 @@ impl Store {
     pub fn write_new(&self, entity: &Entity) -> Result<PathBuf> {
         let path = self.entity_path(entity.kind(), entity.id())?;
         if path.exists() {
-            return Err(Error::Refused(format!(
-                "{} already exists",
-                self.rel(&path).display()
-            )));
+            return Err(Error::Refused(format!("{} already exists", self.rel(&path).display())));
         }
         let dir = path.parent().expect("entity path has a parent");
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -567,12 +460,7 @@ impl Store {
             return Err(Error::Broken {
                 id: record.entity.id().to_string(),
                 path: self.rel(record.origin.path()),
-                problems: record
-                    .problems
-                    .iter()
-                    .filter(|p| p.code == "type")
-                    .map(|p| p.to_string())
-                    .collect(),
+                problems: record.problems.iter().filter(|p| p.code == "type").map(|p| p.to_string()).collect(),
             });
         }
         let old_map = record.entity.to_mapping();
@@ -586,10 +474,7 @@ impl Store {
         let id = new.id();
         let locate = match &record.origin {
             Origin::File(_) => edit::Locate::Root,
-            Origin::Legacy(_) => edit::Locate::Legacy {
-                section: kind.dir_name(),
-                id,
-            },
+            Origin::Legacy(_) => edit::Locate::Legacy { section: kind.dir_name(), id },
         };
         let verify = |candidate: &str| -> bool {
             let Ok(doc) = parse_mapping(candidate) else {
@@ -609,8 +494,9 @@ impl Store {
         }
         let fallback = match &record.origin {
             Origin::File(_) => canonical_text(&new_map)?,
-            Origin::Legacy(_) => edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map)
-                .map_err(Error::Invalid)?,
+            Origin::Legacy(_) => {
+                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(Error::Invalid)?
+            }
         };
         if !verify(&fallback) {
             return Err(Error::Refused(format!(
@@ -631,14 +517,9 @@ impl Store {
                 let kind = record.entity.kind();
                 let id = record.entity.id();
                 let new = remove_legacy_item(&text, kind.dir_name(), id).map_err(Error::Invalid)?;
-                let check = parse_mapping(&new)
-                    .ok()
-                    .is_some_and(|d| legacy_item(&d, kind, id).is_none());
+                let check = parse_mapping(&new).ok().is_some_and(|d| legacy_item(&d, kind, id).is_none());
                 if !check {
-                    return Err(Error::Refused(format!(
-                        "could not remove {id} from {} safely",
-                        self.rel(p).display()
-                    )));
+                    return Err(Error::Refused(format!("could not remove {id} from {} safely", self.rel(p).display())));
                 }
                 atomic_write(p, new.as_bytes())
             }
@@ -686,15 +567,7 @@ impl Store {
         let (Some(wt), Some(prefix)) = (&self.root.worktree, self.root.prefix_in_repo()) else {
             return Ok(0);
         };
-        ids::highest_on_branches(
-            wt,
-            &ids::BranchScan {
-                prefix: &prefix,
-                dir,
-                id_prefix,
-                scan_contents,
-            },
-        )
+        ids::highest_on_branches(wt, &ids::BranchScan { prefix: &prefix, dir, id_prefix, scan_contents })
     }
 }
 
@@ -708,15 +581,8 @@ fn build_record(
     start_line: usize,
 ) -> Record {
     let (entity, field_problems) = Entity::read(kind, id.clone(), map);
-    let problems = field_problems
-        .into_iter()
-        .map(|fp| field_problem(fp, &id, rel, text, start_line))
-        .collect();
-    Record {
-        entity,
-        origin,
-        problems,
-    }
+    let problems = field_problems.into_iter().map(|fp| field_problem(fp, &id, rel, text, start_line)).collect();
+    Record { entity, origin, problems }
 }
 
 fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &str, start_line: usize) -> Problem {
@@ -726,11 +592,7 @@ fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &str, start_line:
         FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
     };
     let line = locate_field(text, start_line, &fp.field);
-    let p = if severity_error {
-        Problem::error(code, fp.message)
-    } else {
-        Problem::warning(code, fp.message)
-    };
+    let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
 }
 
@@ -742,13 +604,7 @@ fn locate_field(text: &str, start_line: usize, field: &str) -> Option<usize> {
         && let Some(end) = rest.find(']')
     {
         let ms = &rest[..end];
-        if let Some(l) = text
-            .lines()
-            .enumerate()
-            .skip(start)
-            .find(|(_, l)| l.contains(ms))
-            .map(|(i, _)| i)
-        {
+        if let Some(l) = text.lines().enumerate().skip(start).find(|(_, l)| l.contains(ms)).map(|(i, _)| i) {
             start = l;
         }
         key = rest[end + 1..].trim_start_matches('.');
@@ -778,17 +634,11 @@ fn line_of_id(text: &str, id: &str) -> Option<usize> {
 /// Parses YAML text into a mapping; errors carry the 1-based line.
 pub fn parse_mapping(text: &str) -> std::result::Result<Mapping, (Option<usize>, String)> {
     if text.trim().is_empty() {
-        return Err((
-            Some(1),
-            "the file is empty (expected a mapping of fields)".into(),
-        ));
+        return Err((Some(1), "the file is empty (expected a mapping of fields)".into()));
     }
     match serde_yaml::from_str::<Value>(text) {
         Ok(Value::Mapping(m)) => Ok(m),
-        Ok(Value::Null) => Err((
-            Some(1),
-            "the file has no content (expected a mapping of fields)".into(),
-        )),
+        Ok(Value::Null) => Err((Some(1), "the file has no content (expected a mapping of fields)".into())),
         Ok(other) => Err((
             Some(1),
             format!(
@@ -799,10 +649,7 @@ pub fn parse_mapping(text: &str) -> std::result::Result<Mapping, (Option<usize>,
                 }
             ),
         )),
-        Err(e) => Err((
-            e.location().map(|l| l.line()),
-            crate::error::yaml_message(&e),
-        )),
+        Err(e) => Err((e.location().map(|l| l.line()), crate::error::yaml_message(&e))),
     }
 }
 
@@ -814,9 +661,7 @@ fn legacy_item(doc: &Mapping, kind: Kind, id: &str) -> Option<Mapping> {
         return None;
     };
     items.iter().find_map(|i| match i {
-        Value::Mapping(m) if m.get("id").and_then(scalar_text).as_deref() == Some(id) => {
-            Some(m.clone())
-        }
+        Value::Mapping(m) if m.get("id").and_then(scalar_text).as_deref() == Some(id) => Some(m.clone()),
         _ => None,
     })
 }
@@ -825,9 +670,7 @@ fn remove_legacy_item(text: &str, section: &str, id: &str) -> std::result::Resul
     use std::str::FromStr;
     let doc = yaml_edit::Document::from_str(text).map_err(|e| e.to_string())?;
     let root = doc.as_mapping().ok_or("not a mapping")?;
-    let coord = root
-        .get_mapping("coordination")
-        .ok_or("no coordination section")?;
+    let coord = root.get_mapping("coordination").ok_or("no coordination section")?;
     let seq = coord.get_sequence(section).ok_or("no such section")?;
     let idx = seq
         .values()
@@ -851,21 +694,14 @@ pub fn canonical_text(map: &Mapping) -> Result<String> {
 /// `path`, so a crash never leaves a half-written file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".coord-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(".coord-").suffix(".tmp").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
+        let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0o644);
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;

@@ -23,26 +23,13 @@ impl Root {
     /// Discovers the root from `start`.
     pub fn discover(start: &Path) -> Result<Root> {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
-        let worktree = start
-            .ancestors()
-            .find(|d| d.join(".git").exists())
-            .map(Path::to_path_buf);
+        let worktree = start.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf);
         let Some(wt) = worktree else {
-            return Ok(Root {
-                dir: start,
-                worktree: None,
-            });
+            return Ok(Root { dir: start, worktree: None });
         };
-        let dir = start
-            .ancestors()
-            .take_while(|d| d.starts_with(&wt))
-            .find(|d| has_markers(d))
-            .unwrap_or(&wt)
-            .to_path_buf();
-        Ok(Root {
-            dir,
-            worktree: Some(wt),
-        })
+        let dir =
+            start.ancestors().take_while(|d| d.starts_with(&wt)).find(|d| has_markers(d)).unwrap_or(&wt).to_path_buf();
+        Ok(Root { dir, worktree: Some(wt) })
     }
 
     /// The coordination root relative to the work tree (empty at top level),
@@ -50,11 +37,6 @@ impl Root {
     pub fn prefix_in_repo(&self) -> Option<String> {
         let wt = self.worktree.as_ref()?;
         let rel = self.dir.strip_prefix(wt).ok()?;
-        Some(
-            rel.components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-        )
+        Some(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"))
     }
 }

@@ -76,6 +76,7 @@ impl TestEnv {
     }
 
     /// Sets an extra environment variable for later commands.
+    #[allow(dead_code)] // not every test module needs it
     pub fn set_env(&mut self, k: &str, v: &str) {
         self.extra_env.push((k.into(), v.into()));
     }
@@ -122,7 +123,10 @@ impl TestEnv {
     /// Starts `git-coord ARGS` at the repository root without waiting.
     pub fn coord_spawn(&self, args: &[&str]) -> std::process::Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-coord"));
-        cmd.args(args).current_dir(&self.root).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        cmd.args(args)
+            .current_dir(&self.root)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         self.apply_env(&mut cmd);
         cmd.spawn().expect("spawn git-coord")
     }
@@ -161,15 +165,6 @@ impl TestEnv {
     pub fn commit_all(&self, msg: &str) {
         self.git(&["add", "-A"]).ok();
         self.git(&["commit", "-q", "--allow-empty", "-m", msg]).ok();
-    }
-
-    /// `git diff` of the work tree, without the header lines that carry hashes.
-    pub fn diff(&self) -> String {
-        let d = self.git(&["diff", "--no-color", "-U0"]).ok().to_string();
-        d.lines()
-            .filter(|l| !l.starts_with("index ") && !l.starts_with("diff --git"))
-            .collect::<Vec<_>>()
-            .join("\n")
     }
 
     /// Changed lines of `git diff` (`+`/`-` lines without the file headers).

@@ -6,7 +6,17 @@ use crate::env::TestEnv;
 #[test]
 fn create_list_show_round_trip() {
     let env = TestEnv::with_ecosystem();
-    let out = env.coord(&["create-issue", "--title", "Python 3.13", "--repos", "vishnu,buddy", "--priority", "P0", "--label", "migration"]);
+    let out = env.coord(&[
+        "create-issue",
+        "--title",
+        "Python 3.13",
+        "--repos",
+        "vishnu,buddy",
+        "--priority",
+        "P0",
+        "--label",
+        "migration",
+    ]);
     assert_eq!(out.ok(), "created ISSUE-002 (coordination/issues/ISSUE-002.yaml)\n");
     insta::assert_snapshot!(env.read("coordination/issues/ISSUE-002.yaml"), @r"
     id: ISSUE-002
@@ -93,13 +103,22 @@ fn legacy_entities_are_edited_in_place() {
 #[test]
 fn invalid_values_are_refused_with_the_allowed_ones() {
     let env = TestEnv::with_ecosystem();
-    let err = env.coord(&["create-issue", "--title", "x", "--repos", "mahavishnu", "--priority", "urgent"]).fails(1).to_string();
+    let err = env
+        .coord(&["create-issue", "--title", "x", "--repos", "mahavishnu", "--priority", "urgent"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("invalid priority `urgent` (expected one of: critical, high, medium, low)"), "{err}");
     let err = env.coord(&["create-issue", "--title", "x", "--repos", "nope"]).fails(1).to_string();
     assert!(err.contains("unknown repository `nope`"), "{err}");
-    let err = env.coord(&["create-issue", "--title", "x", "--repos", "oneiric", "--target", "31/12/2026"]).fails(1).to_string();
+    let err = env
+        .coord(&["create-issue", "--title", "x", "--repos", "oneiric", "--target", "31/12/2026"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("invalid target date `31/12/2026`"), "{err}");
-    let err = env.coord(&["create-issue", "--title", "x", "--repos", "oneiric", "--depends-on", "ISSUE-099"]).fails(1).to_string();
+    let err = env
+        .coord(&["create-issue", "--title", "x", "--repos", "oneiric", "--depends-on", "ISSUE-099"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("unknown reference `ISSUE-099`"), "{err}");
     assert!(!env.exists("coordination/issues/ISSUE-002.yaml"), "nothing written on error");
     let err = env.coord(&["create-issue", "--title", "x"]).fails(2).to_string();
@@ -138,7 +157,8 @@ fn concurrent_creates_get_distinct_ids_and_lose_nothing() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let list = env.coord(&["list-issues", "--format", "json"]).json();
-    let mut titles: Vec<String> = list.as_array().unwrap().iter().skip(1).map(|i| i["title"].as_str().unwrap().to_string()).collect();
+    let mut titles: Vec<String> =
+        list.as_array().unwrap().iter().skip(1).map(|i| i["title"].as_str().unwrap().to_string()).collect();
     titles.sort();
     assert_eq!(titles, (0..8).map(|i| format!("Parallel {i}")).collect::<Vec<_>>());
     let ids: Vec<&str> = list.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -150,12 +170,14 @@ fn concurrent_creates_get_distinct_ids_and_lose_nothing() {
 fn concurrent_updates_of_one_issue_keep_every_label() {
     let env = TestEnv::with_ecosystem();
     env.coord(&["create-issue", "--title", "Shared", "--repos", "oneiric"]).ok();
-    let children: Vec<_> = (0..6).map(|i| env.coord_spawn(&["update-issue", "ISSUE-002", "--add-label", &format!("l{i}")])).collect();
+    let children: Vec<_> =
+        (0..6).map(|i| env.coord_spawn(&["update-issue", "ISSUE-002", "--add-label", &format!("l{i}")])).collect();
     for c in children {
         assert!(c.wait_with_output().unwrap().status.success());
     }
     let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
-    let mut labels: Vec<String> = issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
+    let mut labels: Vec<String> =
+        issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
     labels.sort();
     assert_eq!(labels, ["l0", "l1", "l2", "l3", "l4", "l5"]);
 }

@@ -18,7 +18,8 @@ fn invalid_yaml_in_one_file_is_reported_and_the_rest_still_load() {
     env.write("coordination/issues/ISSUE-004.yaml", "id: ISSUE-004\ntitle: Trunc");
     env.write("coordination/issues/ISSUE-005.yaml", "");
     let out = env.coord(&["list-issues", "--format", "json"]);
-    let listed: Vec<String> = out.json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let listed: Vec<String> =
+        out.json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(listed, ["ISSUE-001", "ISSUE-002", "ISSUE-004"], "a truncated but parseable file still loads");
     assert!(out.stderr.contains("coordination/issues/ISSUE-003.yaml:3"), "names file and line: {}", out.stderr);
     assert!(out.stderr.contains("ISSUE-005.yaml:1"), "{}", out.stderr);
@@ -38,7 +39,13 @@ fn a_wrong_type_names_file_line_and_field_and_blocks_writes() {
         "id: ISSUE-002\ntitle: Typed wrong\nstatus: pending\nrepos: [oneiric]\nlabels:\n  nested: map\n",
     );
     let lint = env.coord(&["lint"]);
-    assert!(lint.stdout.contains("coordination/issues/ISSUE-002.yaml:5: ISSUE-002 labels: expected a list of text, found a mapping"), "{}", lint.stdout);
+    assert!(
+        lint.stdout.contains(
+            "coordination/issues/ISSUE-002.yaml:5: ISSUE-002 labels: expected a list of text, found a mapping"
+        ),
+        "{}",
+        lint.stdout
+    );
     lint.fails(1);
     let before = env.read("coordination/issues/ISSUE-002.yaml");
     let err = env.coord(&["update-issue", "ISSUE-002", "--priority", "high"]).fails(1).to_string();
@@ -49,7 +56,10 @@ fn a_wrong_type_names_file_line_and_field_and_blocks_writes() {
 #[test]
 fn unmappable_values_load_and_lint_reports_them() {
     let env = TestEnv::with_ecosystem();
-    env.write("coordination/issues/ISSUE-002.yaml", "id: ISSUE-002\ntitle: Odd\nstatus: wontfix\npriority: P2\nrepos: [oneiric]\n");
+    env.write(
+        "coordination/issues/ISSUE-002.yaml",
+        "id: ISSUE-002\ntitle: Odd\nstatus: wontfix\npriority: P2\nrepos: [oneiric]\n",
+    );
     let list = env.coord(&["list-issues", "--format", "json"]).json();
     assert_eq!(list[1]["status"], "wontfix", "kept verbatim, not replaced");
     assert_eq!(list[1]["priority"], "medium");
@@ -72,7 +82,10 @@ fn drift_aliases_are_understood() {
         "coordination/issues/ISSUE-002.yaml",
         "id: ISSUE-002\ntitle: Drift\nstatus: fixed\npriority: p0\nupdated_at: 2026-02-01 10:00:00\ntags: [a, b]\naffected_files: [oneiric/core.py, session-buddy/x.py]\n",
     );
-    env.write("coordination/issues/ISSUE-003.yaml", "id: ISSUE-003\ntitle: Pool\nstatus: In Progress\npool: mahavishnu\n");
+    env.write(
+        "coordination/issues/ISSUE-003.yaml",
+        "id: ISSUE-003\ntitle: Pool\nstatus: In Progress\npool: mahavishnu\n",
+    );
     let list = env.coord(&["list-issues", "--format", "json"]).json();
     let i2 = &list[1];
     assert_eq!(i2["status"], "resolved");
@@ -88,7 +101,10 @@ fn drift_aliases_are_understood() {
 #[test]
 fn a_file_overrides_the_legacy_section_with_a_warning() {
     let env = TestEnv::with_ecosystem();
-    env.write("coordination/issues/ISSUE-001.yaml", "id: ISSUE-001\ntitle: From file\nrepos: [oneiric]\nstatus: pending\n");
+    env.write(
+        "coordination/issues/ISSUE-001.yaml",
+        "id: ISSUE-001\ntitle: From file\nrepos: [oneiric]\nstatus: pending\n",
+    );
     let out = env.coord(&["list-issues", "--format", "json"]);
     assert_eq!(out.json()[0]["title"], "From file");
     assert!(

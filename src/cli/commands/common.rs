@@ -41,10 +41,7 @@ pub struct Filters {
 }
 
 fn vocab_set<T: Vocab>(values: &[String]) -> Result<Vec<T>, Error> {
-    values
-        .iter()
-        .map(|v| parse_strict::<T>(v).map_err(Error::Invalid))
-        .collect()
+    values.iter().map(|v| parse_strict::<T>(v).map_err(Error::Invalid)).collect()
 }
 
 fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, Error> {
@@ -63,9 +60,7 @@ impl Filters {
             None => true,
             Some(r) => {
                 let want = reg.canonical(r);
-                repos
-                    .iter()
-                    .any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
+                repos.iter().any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
             }
         };
         let prio_ok = |p: &Lenient<Priority>| -> Result<bool, Error> {
@@ -76,24 +71,11 @@ impl Filters {
             Ok(p.known().is_some_and(|x| set.contains(&x)))
         };
         let who_ok = |a: &Option<String>| {
-            self.assignee
-                .as_ref()
-                .is_none_or(|w| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(w)))
+            self.assignee.as_ref().is_none_or(|w| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(w)))
         };
-        let label_ok = |l: &[String]| {
-            self.label
-                .as_ref()
-                .is_none_or(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)))
-        };
+        let label_ok = |l: &[String]| self.label.as_ref().is_none_or(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)));
         let no = |flag: &str, set: bool| -> Result<(), Error> {
-            if set {
-                Err(Error::Invalid(format!(
-                    "{flag} does not apply to a {}",
-                    e.kind()
-                )))
-            } else {
-                Ok(())
-            }
+            if set { Err(Error::Invalid(format!("{flag} does not apply to a {}", e.kind()))) } else { Ok(()) }
         };
         Ok(match e {
             Entity::Issue(i) => {
@@ -114,15 +96,13 @@ impl Filters {
                 no("--priority", !self.priority.is_empty())?;
                 no("--assignee", self.assignee.is_some())?;
                 no("--label", self.label.is_some())?;
-                status_ok(&self.status, &p.status)?
-                    && repo_ok(&p.repos.iter().map(String::as_str).collect::<Vec<_>>())
+                status_ok(&self.status, &p.status)? && repo_ok(&p.repos.iter().map(String::as_str).collect::<Vec<_>>())
             }
             Entity::Dependency(d) => {
                 no("--priority", !self.priority.is_empty())?;
                 no("--assignee", self.assignee.is_some())?;
                 no("--label", self.label.is_some())?;
-                status_ok(&self.status, &d.status)?
-                    && repo_ok(&[d.consumer.as_str(), d.provider.as_str()])
+                status_ok(&self.status, &d.status)? && repo_ok(&[d.consumer.as_str(), d.provider.as_str()])
             }
         })
     }
@@ -167,12 +147,7 @@ pub fn outcome(store: &Store, o: &Outcome, verb: &str, format: Format) -> CmdRes
             if o.mode == WriteMode::Unchanged {
                 writeln!(w, "{}: nothing to change", o.entity.id())?;
             } else {
-                writeln!(
-                    w,
-                    "{verb} {} ({})",
-                    o.entity.id(),
-                    store.rel(&o.path).display()
-                )?;
+                writeln!(w, "{verb} {} ({})", o.entity.id(), store.rel(&o.path).display())?;
             }
         }
         f => render::entity(&mut w, &o.entity, f)?,
@@ -183,10 +158,7 @@ pub fn outcome(store: &Store, o: &Outcome, verb: &str, format: Format) -> CmdRes
 /// The answer to an update with no flags: nothing to update, exit 0.
 pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
     if format == Format::Table {
-        writeln!(
-            render::out(),
-            "nothing to update for {id} (no change was asked for; see --help)"
-        )?;
+        writeln!(render::out(), "nothing to update for {id} (no change was asked for; see --help)")?;
     } else {
         eprintln!("nothing to update for {id}");
     }

@@ -205,10 +205,7 @@ pub struct CloseArgs {
 pub fn close(cx: &Context, a: &CloseArgs) -> CmdResult {
     let store = cx.store()?;
     let status = if a.resolved { "resolved" } else { "closed" };
-    let patch = Patch {
-        status: Some(status.into()),
-        ..Patch::default()
-    };
+    let patch = Patch { status: Some(status.into()), ..Patch::default() };
     let o = ops::update(&store, Kind::Issue, &a.id, &patch)?;
     common::outcome(&store, &o, status, a.out.format)
 }
@@ -228,15 +225,8 @@ pub struct ReopenArgs {
 /// `reopen-issue`
 pub fn reopen(cx: &Context, a: &ReopenArgs) -> CmdResult {
     let store = cx.store()?;
-    let status = if a.in_progress {
-        "in_progress"
-    } else {
-        "pending"
-    };
-    let patch = Patch {
-        status: Some(status.into()),
-        ..Patch::default()
-    };
+    let status = if a.in_progress { "in_progress" } else { "pending" };
+    let patch = Patch { status: Some(status.into()), ..Patch::default() };
     let o = ops::update(&store, Kind::Issue, &a.id, &patch)?;
     common::outcome(&store, &o, "reopened", a.out.format)
 }

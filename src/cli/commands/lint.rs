@@ -43,10 +43,7 @@ pub fn run(cx: &Context, a: &LintArgs) -> CmdResult {
         Format::Yaml => render::yaml(&mut w, &problems)?,
         Format::Table => {
             render::problems(&mut w, &problems)?;
-            writeln!(
-                w,
-                "{entities} entities checked: {errors} error(s), {warnings} warning(s)"
-            )?;
+            writeln!(w, "{entities} entities checked: {errors} error(s), {warnings} warning(s)")?;
         }
     }
     if errors > 0 || (a.strict && warnings > 0) {

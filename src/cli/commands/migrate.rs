@@ -29,15 +29,9 @@ pub fn run(cx: &Context, a: &MigrateArgs) -> CmdResult {
     }
     if report.section_removed {
         let verb = if a.dry_run { "would remove" } else { "removed" };
-        writeln!(
-            w,
-            "{verb} the coordination section from settings/ecosystem.yaml"
-        )?;
+        writeln!(w, "{verb} the coordination section from settings/ecosystem.yaml")?;
     } else {
-        writeln!(
-            w,
-            "nothing to migrate: settings/ecosystem.yaml has no coordination section"
-        )?;
+        writeln!(w, "nothing to migrate: settings/ecosystem.yaml has no coordination section")?;
     }
     Ok(())
 }

@@ -27,11 +27,7 @@ pub fn run(cx: &Context, a: &ListReposArgs) -> CmdResult {
         .registry
         .repos
         .iter()
-        .filter(|r| {
-            a.role
-                .as_ref()
-                .is_none_or(|role| r.role.as_deref() == Some(role.as_str()))
-        })
+        .filter(|r| a.role.as_ref().is_none_or(|role| r.role.as_deref() == Some(role.as_str())))
         .filter(|r| a.tag.as_ref().is_none_or(|t| r.tags.contains(t)))
         .collect();
     let mut w = render::out();
@@ -45,11 +41,7 @@ pub fn run(cx: &Context, a: &ListReposArgs) -> CmdResult {
                     m
                 })
                 .collect();
-            if a.out.format == Format::Json {
-                render::json(&mut w, &list)?
-            } else {
-                render::yaml(&mut w, &list)?
-            }
+            if a.out.format == Format::Json { render::json(&mut w, &list)? } else { render::yaml(&mut w, &list)? }
         }
         Format::Table => {
             let rows = repos
@@ -64,11 +56,7 @@ pub fn run(cx: &Context, a: &ListReposArgs) -> CmdResult {
                     ]
                 })
                 .collect();
-            render::table(
-                &mut w,
-                &["NAME", "NICKNAMES", "ROLE", "PATH", "DESCRIPTION"],
-                rows,
-            )?;
+            render::table(&mut w, &["NAME", "NICKNAMES", "ROLE", "PATH", "DESCRIPTION"], rows)?;
         }
     }
     Ok(())
