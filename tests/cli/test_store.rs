@@ -130,17 +130,13 @@ fn ids_are_allocated_past_every_branch() {
     env.git(&["init", "-q", "--bare", remote.to_str().unwrap()]).ok();
     env.git(&["remote", "add", "origin", remote.to_str().unwrap()]).ok();
     env.git(&["checkout", "-q", "-b", "other"]).ok();
-    env.write("coordination/todos/TODO-041.yaml", "id: TODO-041\ntask: Far\nrepo: oneiric\n");
-    env.commit_all("todo 41");
+    env.write("coordination/issues/ISSUE-041.yaml", "id: ISSUE-041\ntitle: Far\nrepos: [oneiric]\n");
+    env.commit_all("issue 41");
     env.git(&["push", "-q", "origin", "other"]).ok();
     env.git(&["checkout", "-q", "main"]).ok();
     env.git(&["branch", "-q", "-D", "other"]).ok();
-    let out = env.coord(&["create-todo", "--task", "Next", "--repo", "oneiric"]);
-    if out.code == 0 {
-        assert!(out.stdout.contains("TODO-042"), "{}", out.stdout);
-    } else {
-        assert!(out.stderr.contains("unrecognized subcommand"), "create-todo not registered yet: {}", out.stderr);
-    }
+    let out = env.coord(&["create-issue", "--title", "Next", "--repos", "oneiric"]);
+    assert!(out.ok().contains("ISSUE-042"), "origin/other holds ISSUE-041: {}", out.stdout);
 }
 
 #[test]
