@@ -278,6 +278,7 @@ impl Store {
                 recs.push(r);
             }
             recs.sort_by_cached_key(|r| natural_key(r.entity.id()));
+            tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
             for r in &recs {
                 loaded.problems.extend(r.problems.iter().cloned());
             }
@@ -486,7 +487,11 @@ impl Store {
             };
             map.is_some_and(|m| Entity::read(kind, id.to_string(), m).0.to_mapping() == new_map)
         };
-        if let Ok(candidate) = edit::patch_text(&text, locate, &old_map, &new_map)
+        let patched = edit::patch_text(&text, locate, &old_map, &new_map);
+        if let Err(e) = &patched {
+            tracing::debug!(id, error = %e, "format-preserving edit failed; rewriting canonically");
+        }
+        if let Ok(candidate) = patched
             && verify(&candidate)
         {
             atomic_write(path, candidate.as_bytes())?;
