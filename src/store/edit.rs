@@ -26,6 +26,12 @@ pub enum Locate<'a> {
 
 /// Applies `old → new` to the entity inside `text`; returns the new text.
 pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> EditResult<String> {
+    // Files with CRLF line endings are edited as LF and converted back, so
+    // new lines match the old ones.
+    if text.contains("\r\n") {
+        let lf = text.replace("\r\n", "\n");
+        return patch_text(&lf, at, old, new).map(|out| out.replace('\n', "\r\n"));
+    }
     let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
     let root = doc.as_mapping().ok_or("the document is not a mapping")?;
     let target = match at {

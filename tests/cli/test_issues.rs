@@ -181,3 +181,18 @@ fn concurrent_updates_of_one_issue_keep_every_label() {
     labels.sort();
     assert_eq!(labels, ["l0", "l1", "l2", "l3", "l4", "l5"]);
 }
+
+#[test]
+fn crlf_files_keep_their_line_endings() {
+    let env = TestEnv::with_ecosystem();
+    env.write(
+        "coordination/issues/ISSUE-002.yaml",
+        "id: ISSUE-002\r\ntitle: Windows\r\nrepos: [oneiric]\r\nstatus: pending\r\n",
+    );
+    env.commit_all("crlf");
+    env.coord(&["update-issue", "ISSUE-002", "--status", "blocked"]).ok();
+    assert_eq!(
+        env.read("coordination/issues/ISSUE-002.yaml"),
+        "id: ISSUE-002\r\ntitle: Windows\r\nrepos: [oneiric]\r\nupdated: 2026-03-01\r\nstatus: blocked\r\n"
+    );
+}
