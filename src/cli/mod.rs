@@ -38,7 +38,7 @@ pub enum Command {
     /// List issues.
     ListIssues(issue::ListArgs),
     /// Show an issue.
-    ShowIssue(issue::ShowArgs),
+    ShowIssue(common::ShowArgs),
     /// Create an issue.
     CreateIssue(issue::CreateArgs),
     /// Update fields of an issue.
@@ -48,7 +48,41 @@ pub enum Command {
     /// Reopen an issue.
     ReopenIssue(issue::ReopenArgs),
     /// Delete an issue.
-    DeleteIssue(issue::DeleteArgs),
+    DeleteIssue(common::DeleteArgs),
+    /// List plans.
+    ListPlans(plan::ListArgs),
+    /// Show a plan with its milestones.
+    ShowPlan(common::ShowArgs),
+    /// Create a plan (with `--milestone "Name:YYYY-MM-DD"`…).
+    CreatePlan(plan::CreateArgs),
+    /// Update fields of a plan.
+    UpdatePlan(plan::UpdateArgs),
+    /// Add a milestone to a plan.
+    AddMilestone(plan::AddMilestoneArgs),
+    /// Update a milestone.
+    UpdateMilestone(plan::UpdateMilestoneArgs),
+    /// List todos.
+    ListTodos(todo::ListArgs),
+    /// Show a todo.
+    ShowTodo(common::ShowArgs),
+    /// Create a todo.
+    CreateTodo(todo::CreateArgs),
+    /// Update fields of a todo.
+    UpdateTodo(todo::UpdateArgs),
+    /// Mark a todo completed.
+    CompleteTodo(todo::CompleteArgs),
+    /// Delete a todo.
+    DeleteTodo(common::DeleteArgs),
+    /// List dependencies.
+    ListDeps(dep::ListArgs),
+    /// Show a dependency.
+    ShowDep(common::ShowArgs),
+    /// Create a dependency between two repositories.
+    CreateDep(dep::CreateArgs),
+    /// Update fields of a dependency.
+    UpdateDep(dep::UpdateArgs),
+    /// Delete a dependency.
+    DeleteDep(common::DeleteArgs),
     /// List the ecosystem's repositories.
     ListRepos(repos::ListReposArgs),
     /// Move the legacy coordination section into one file per entity.
@@ -86,7 +120,24 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::UpdateIssue(a) => issue::update(cx, a),
         Command::CloseIssue(a) => issue::close(cx, a),
         Command::ReopenIssue(a) => issue::reopen(cx, a),
-        Command::DeleteIssue(a) => issue::delete(cx, Kind::Issue, a),
+        Command::DeleteIssue(a) => common::delete(&cx.store()?, Kind::Issue, a),
+        Command::ListPlans(a) => plan::list(cx, a),
+        Command::ShowPlan(a) => plan::show(cx, a),
+        Command::CreatePlan(a) => plan::create(cx, a),
+        Command::UpdatePlan(a) => plan::update(cx, a),
+        Command::AddMilestone(a) => plan::add_milestone(cx, a),
+        Command::UpdateMilestone(a) => plan::update_milestone(cx, a),
+        Command::ListTodos(a) => todo::list(cx, a),
+        Command::ShowTodo(a) => todo::show(cx, a),
+        Command::CreateTodo(a) => todo::create(cx, a),
+        Command::UpdateTodo(a) => todo::update(cx, a),
+        Command::CompleteTodo(a) => todo::complete(cx, a),
+        Command::DeleteTodo(a) => common::delete(&cx.store()?, Kind::Todo, a),
+        Command::ListDeps(a) => dep::list(cx, a),
+        Command::ShowDep(a) => dep::show(cx, a),
+        Command::CreateDep(a) => dep::create(cx, a),
+        Command::UpdateDep(a) => dep::update(cx, a),
+        Command::DeleteDep(a) => common::delete(&cx.store()?, Kind::Dependency, a),
         Command::ListRepos(a) => repos::run(cx, a),
         Command::Migrate(a) => migrate::run(cx, a),
         Command::Lint(a) => lint::run(cx, a),

@@ -164,3 +164,41 @@ pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
     }
     Ok(())
 }
+
+/// Show one entity.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The ID (e.g. ISSUE-001; `issue-1` finds ISSUE-001).
+    pub id: String,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `update-*`: applies a patch; with no flags, says so and writes nothing.
+pub fn update(store: &Store, kind: Kind, id: &str, patch: &crate::ops::Patch, format: Format) -> CmdResult {
+    if patch.is_empty() {
+        crate::ops::find(store, kind, id)?;
+        return nothing_to_update(id, format);
+    }
+    let o = crate::ops::update(store, kind, id, patch)?;
+    outcome(store, &o, "updated", format)
+}
+
+/// Delete an entity (refused while others reference it).
+#[derive(Debug, clap::Args)]
+pub struct DeleteArgs {
+    /// The ID.
+    pub id: String,
+    /// Delete even if other entities reference it.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `delete-issue`, `delete-todo`, `delete-dep`
+pub fn delete(store: &Store, kind: Kind, a: &DeleteArgs) -> CmdResult {
+    let rec = crate::ops::delete(store, kind, &a.id, a.force)?;
+    let o = Outcome { entity: rec.entity, path: rec.origin.path().to_path_buf(), mode: WriteMode::Minimal };
+    outcome(store, &o, "deleted", a.out.format)
+}

@@ -21,17 +21,8 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
     common::list(&cx.store()?, Kind::Issue, &a.filters, a.out.format)
 }
 
-/// Show one issue.
-#[derive(Debug, clap::Args)]
-pub struct ShowArgs {
-    /// Issue ID (e.g. ISSUE-001).
-    pub id: String,
-    #[command(flatten)]
-    pub out: OutputArgs,
-}
-
 /// `show-issue`
-pub fn show(cx: &Context, a: &ShowArgs) -> CmdResult {
+pub fn show(cx: &Context, a: &common::ShowArgs) -> CmdResult {
     common::show(&cx.store()?, Kind::Issue, &a.id, a.out.format)
 }
 
@@ -181,12 +172,7 @@ pub fn update(cx: &Context, a: &UpdateArgs) -> CmdResult {
         metadata: a.metadata.clone(),
         ..Patch::default()
     };
-    if patch.is_empty() {
-        crate::ops::find(&store, Kind::Issue, &a.id)?;
-        return common::nothing_to_update(&a.id, a.out.format);
-    }
-    let o = ops::update(&store, Kind::Issue, &a.id, &patch)?;
-    common::outcome(&store, &o, "updated", a.out.format)
+    common::update(&store, Kind::Issue, &a.id, &patch, a.out.format)
 }
 
 /// Close an issue (status `closed`, or `resolved` with --resolved).
@@ -229,28 +215,4 @@ pub fn reopen(cx: &Context, a: &ReopenArgs) -> CmdResult {
     let patch = Patch { status: Some(status.into()), ..Patch::default() };
     let o = ops::update(&store, Kind::Issue, &a.id, &patch)?;
     common::outcome(&store, &o, "reopened", a.out.format)
-}
-
-/// Delete an entity's file (refused while others reference it).
-#[derive(Debug, clap::Args)]
-pub struct DeleteArgs {
-    /// The ID.
-    pub id: String,
-    /// Delete even if other entities reference it.
-    #[arg(long)]
-    pub force: bool,
-    #[command(flatten)]
-    pub out: OutputArgs,
-}
-
-/// `delete-issue`, `delete-todo`, `delete-dep`
-pub fn delete(cx: &Context, kind: Kind, a: &DeleteArgs) -> CmdResult {
-    let store = cx.store()?;
-    let rec = ops::delete(&store, kind, &a.id, a.force)?;
-    let o = ops::Outcome {
-        entity: rec.entity,
-        path: rec.origin.path().to_path_buf(),
-        mode: crate::store::WriteMode::Minimal,
-    };
-    common::outcome(&store, &o, "deleted", a.out.format)
 }

@@ -1,9 +1,12 @@
 //! One module per command (or per entity kind's family of commands).
 
 pub mod common;
+pub mod dep;
 pub mod init;
 pub mod issue;
 pub mod lint;
 pub mod man;
 pub mod migrate;
+pub mod plan;
 pub mod repos;
+pub mod todo;
