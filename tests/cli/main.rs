@@ -3,4 +3,5 @@
 
 mod env;
 mod test_issues;
+mod test_plans_todos_deps;
 mod test_store;

@@ -44,7 +44,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub status: Option<String>,
     /// Estimate: `3d` (days × hours_per_day), `4h`, `90m` or a number of hours.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub estimate: Option<String>,
     /// Issues or todos that block this one.
     #[arg(long = "blocked-by", value_delimiter = ',')]
@@ -117,10 +117,10 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub assignee: Option<String>,
     /// `3d`, `4h`, `90m` or hours.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub estimate: Option<String>,
     /// Hours actually spent.
-    #[arg(long = "actual-hours")]
+    #[arg(long = "actual-hours", allow_hyphen_values = true)]
     pub actual_hours: Option<String>,
     #[arg(long = "add-label", value_delimiter = ',')]
     pub add_labels: Vec<String>,
@@ -187,7 +187,7 @@ pub struct CompleteArgs {
     /// Todo ID.
     pub id: String,
     /// Hours actually spent.
-    #[arg(long = "actual-hours")]
+    #[arg(long = "actual-hours", allow_hyphen_values = true)]
     pub actual_hours: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
