@@ -253,7 +253,10 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
 
 fn at(p: Problem, rec: Option<&Record>) -> Problem {
     match rec {
-        Some(r) => Problem { file: Some(r.origin.path().to_path_buf()), ..p },
+        Some(r) => {
+            let line = crate::store::locate(&r.origin, r.entity.id(), p.field.as_deref().unwrap_or("id"));
+            Problem { file: Some(r.origin.path().to_path_buf()), line, ..p }
+        }
         None => p,
     }
 }

@@ -244,6 +244,7 @@ impl Store {
             recs.retain(|r| {
                 let id = r.entity.id().to_string();
                 if let Some(first) = seen.get(&id) {
+                    loaded.problems.extend(r.problems.iter().cloned());
                     loaded.problems.push(
                         Problem::error(
                             "duplicate",
@@ -410,7 +411,7 @@ impl Store {
             }
         };
         let mut out = Vec::new();
-        let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             let Value::Mapping(map) = item else {
                 problems.push(
@@ -425,12 +426,13 @@ impl Store {
                 );
                 continue;
             };
-            let start = line_of_id(&eco.text, &id).unwrap_or(1);
+            let from = seen.get(&id).copied().unwrap_or(0);
+            let start = line_of_id(&eco.text, &id, from).unwrap_or(1);
             if let Err(e) = validate_id(&id) {
                 problems.push(Problem::error("id", e.to_string()).at(&rel, Some(start)));
                 continue;
             }
-            if seen.insert(id.clone(), ()).is_some() {
+            if seen.insert(id.clone(), start).is_some() {
                 problems.push(
                     Problem::error("duplicate", "duplicate ID in the legacy section").at(&rel, Some(start)).on(&id),
                 );
@@ -601,6 +603,17 @@ fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &str, start_line:
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
 }
 
+/// The line of `field` of entity `id` in its file (re-reads the file; used
+/// only when reporting problems).
+pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(origin.path()).ok()?;
+    let start = match origin {
+        Origin::File(_) => 1,
+        Origin::Legacy(_) => line_of_id(&text, id, 0)?,
+    };
+    locate_field(&text, start, field).or(Some(start))
+}
+
 /// Line of a field: `milestones[MILESTONE-001].due` finds the milestone first.
 fn locate_field(text: &str, start_line: usize, field: &str) -> Option<usize> {
     let mut start = start_line.saturating_sub(1);
@@ -627,8 +640,9 @@ pub fn line_of_key(text: &str, from: usize, key: &str) -> Option<usize> {
     })
 }
 
-fn line_of_id(text: &str, id: &str) -> Option<usize> {
-    text.lines().enumerate().find_map(|(i, line)| {
+/// 1-based line of `id: <id>` after 1-based line `after` (0: from the top).
+fn line_of_id(text: &str, id: &str, after: usize) -> Option<usize> {
+    text.lines().enumerate().skip(after).find_map(|(i, line)| {
         let t = line.trim_start().trim_start_matches("- ").trim_start();
         let rest = t.strip_prefix("id:")?.trim();
         let rest = rest.trim_matches(|c| c == '"' || c == '\'');

@@ -237,3 +237,75 @@ fn help_works_every_way() {
     assert!(page.contains(".TH git-coord 1"), "{page}");
     assert!(dir.join("git-coord-list-issues.1").is_file());
 }
+
+#[test]
+fn every_status_and_date_alias_maps_for_every_kind() {
+    let env = TestEnv::with_ecosystem();
+    env.write(
+        "coordination/issues/ISSUE-010.yaml",
+        "id: ISSUE-010\ntitle: a\nrepos: [oneiric]\nstatus: planned\nfixed_at: 2026-02-02\n",
+    );
+    env.write(
+        "coordination/issues/ISSUE-011.yaml",
+        "id: ISSUE-011\ntitle: b\nrepos: [oneiric]\nstatus: in-progress\npriority: P3\n",
+    );
+    env.write(
+        "coordination/todos/TODO-010.yaml",
+        "id: TODO-010\ntask: c\nrepo: oneiric\nstatus: fixed\ncompleted_at: 2026-02-03\ncreated_at: 2026-01-03\n",
+    );
+    env.write("coordination/todos/TODO-011.yaml", "id: TODO-011\ntask: d\nrepo: oneiric\nstatus: open\npriority: P2\n");
+    env.write(
+        "coordination/plans/PLAN-010.yaml",
+        "id: PLAN-010\ntitle: e\nstatus: In Progress\nmilestones:\n- id: MILESTONE-010\n  name: m\n  status: done\n",
+    );
+    env.write(
+        "coordination/dependencies/DEP-010.yaml",
+        "id: DEP-010\nconsumer: vishnu\nprovider: sb\nstatus: ok\ntype: dev\n",
+    );
+    let i = |id: &str| env.coord(&["show-issue", id, "--format", "json"]).json();
+    assert_eq!(i("ISSUE-010")["status"], "pending");
+    assert_eq!(i("ISSUE-010")["updated"], "2026-02-02");
+    assert_eq!(i("ISSUE-011")["status"], "in_progress");
+    assert_eq!(i("ISSUE-011")["priority"], "low");
+    let t = env.coord(&["show-todo", "TODO-010", "--format", "json"]).json();
+    assert_eq!(
+        (t["status"].as_str(), t["updated"].as_str(), t["created"].as_str()),
+        (Some("completed"), Some("2026-02-03"), Some("2026-01-03"))
+    );
+    let t = env.coord(&["show-todo", "TODO-011", "--format", "json"]).json();
+    assert_eq!((t["status"].as_str(), t["priority"].as_str()), (Some("pending"), Some("medium")));
+    let p = env.coord(&["show-plan", "PLAN-010", "--format", "json"]).json();
+    assert_eq!((p["status"].as_str(), p["milestones"][0]["status"].as_str()), (Some("active"), Some("completed")));
+    let d = env.coord(&["show-dep", "DEP-010", "--format", "json"]).json();
+    assert_eq!((d["status"].as_str(), d["type"].as_str()), (Some("satisfied"), Some("development")));
+    env.coord(&["lint"]).ok();
+}
+
+#[test]
+fn lint_reports_duplicates_mismatched_names_and_missing_references() {
+    let env = TestEnv::with_ecosystem();
+    env.write("coordination/issues/ISSUE-002.yaml", "id: ISSUE-002\ntitle: a\nrepos: [oneiric]\n");
+    env.write("coordination/issues/ISSUE-003.yaml", "id: ISSUE-002\ntitle: copy\nrepos: [oneiric]\n");
+    env.write(
+        "coordination/todos/TODO-002.yaml",
+        "id: TODO-002\ntask: t\nrepo: nowhere\nblocked_by: [TODO-099, TODO-002]\nmilestone_id: MILESTONE-404\n",
+    );
+    env.write(
+        "settings/ecosystem.yaml",
+        &format!("{}    - id: TODO-001\n      task: twice\n      repo: oneiric\n", crate::env::ECOSYSTEM),
+    );
+    let lint = env.coord(&["lint"]);
+    let out = lint.stdout.clone();
+    lint.fails(1);
+    for expected in [
+        "coordination/issues/ISSUE-003.yaml:1: ISSUE-002 id: file name `ISSUE-003` does not match id `ISSUE-002`",
+        "coordination/issues/ISSUE-003.yaml:1: ISSUE-002: duplicate ID: also defined in coordination/issues/ISSUE-002.yaml",
+        "TODO-002.yaml:4: TODO-002 blocked_by: unknown reference `TODO-099` (no issue or todo with that ID)",
+        "TODO-002.yaml:4: TODO-002 blocked_by: TODO-002 references itself",
+        "TODO-002.yaml:5: TODO-002 milestone_id: unknown milestone `MILESTONE-404`",
+        "TODO-002.yaml:3: TODO-002 repo: unknown repository `nowhere`",
+        "settings/ecosystem.yaml:40: TODO-001: duplicate ID in the legacy section",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+    }
+}
