@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod ecosystem;
 pub mod error;
+pub mod graph;
 pub mod lint;
 pub mod model;
 pub mod ops;

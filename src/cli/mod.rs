@@ -83,6 +83,22 @@ pub enum Command {
     UpdateDep(dep::UpdateArgs),
     /// Delete a dependency.
     DeleteDep(common::DeleteArgs),
+    /// Pending todos nothing blocks, best first.
+    Ready(reports::ReadyArgs),
+    /// What is blocking a repository.
+    Blocking(reports::BlockingArgs),
+    /// What a repository blocks.
+    BlockedBy(reports::BlockedByArgs),
+    /// Coordination status of a repository or the ecosystem.
+    Status(reports::StatusArgs),
+    /// Active plans, milestones, critical paths and projected dates.
+    Roadmap(reports::RoadmapArgs),
+    /// Open work per assignee or repository.
+    Workload(reports::WorkloadArgs),
+    /// The repository dependency graph or the entity blocking graph.
+    DepGraph(reports::DepGraphArgs),
+    /// Check a repository's registration, path and dependencies.
+    ValidateRepo(reports::ValidateRepoArgs),
     /// List the ecosystem's repositories.
     ListRepos(repos::ListReposArgs),
     /// Move the legacy coordination section into one file per entity.
@@ -138,6 +154,14 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::CreateDep(a) => dep::create(cx, a),
         Command::UpdateDep(a) => dep::update(cx, a),
         Command::DeleteDep(a) => common::delete(&cx.store()?, Kind::Dependency, a),
+        Command::Ready(a) => reports::ready(cx, a),
+        Command::Blocking(a) => reports::blocking(cx, a),
+        Command::BlockedBy(a) => reports::blocked_by(cx, a),
+        Command::Status(a) => reports::status(cx, a),
+        Command::Roadmap(a) => reports::roadmap(cx, a),
+        Command::Workload(a) => reports::workload(cx, a),
+        Command::DepGraph(a) => reports::dep_graph(cx, a),
+        Command::ValidateRepo(a) => reports::validate_repo(cx, a),
         Command::ListRepos(a) => repos::run(cx, a),
         Command::Migrate(a) => migrate::run(cx, a),
         Command::Lint(a) => lint::run(cx, a),

@@ -8,5 +8,6 @@ pub mod lint;
 pub mod man;
 pub mod migrate;
 pub mod plan;
+pub mod reports;
 pub mod repos;
 pub mod todo;

@@ -1,0 +1,492 @@
+//! Graph commands: `ready`, `blocking`, `blocked-by`, `status`, `roadmap`,
+//! `workload`, `dep-graph`, `validate-repo`. Each loads everything, builds
+//! the graph once, asks the library for a report and renders it.
+
+use super::common::OutputArgs;
+use crate::cli::Context;
+use crate::cli::error::{CmdResult, CommandError};
+use crate::cli::render::{self, Cell, DIM, Format, HEADER, styled};
+use crate::error::Error;
+use crate::graph::{self, CoordGraph, DepGraphKind, DepGraphQuery, ReadyQuery, WorkloadBy};
+use crate::model::Kind;
+use crate::store::{Loaded, Store};
+use serde::Serialize;
+use std::io::Write;
+
+fn load(store: &Store) -> Result<Loaded, Error> {
+    let loaded = store.load(&Kind::ALL)?;
+    render::warn_load_problems(&loaded.problems);
+    Ok(loaded)
+}
+
+fn repo_arg(loaded: &Loaded, name: &str) -> Result<String, Error> {
+    loaded.registry.resolve(name).map_err(Error::Invalid)
+}
+
+fn structured(format: Format, v: &impl Serialize) -> Option<std::io::Result<()>> {
+    match format {
+        Format::Json => Some(render::json(&mut render::out(), v)),
+        Format::Yaml => Some(render::yaml(&mut render::out(), v)),
+        Format::Table => None,
+    }
+}
+
+fn hours(h: Option<f64>) -> String {
+    h.map(|h| format!("{h}h")).unwrap_or_default()
+}
+
+/// Pending todos nothing active blocks, best first: "what can I do now".
+#[derive(Debug, clap::Args)]
+pub struct ReadyArgs {
+    /// Only todos of this repository (name or nickname).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Only todos assigned to this person.
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// At most this many.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `ready`
+pub fn ready(cx: &Context, a: &ReadyArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    let repo = a.repo.as_deref().map(|r| repo_arg(&loaded, r)).transpose()?;
+    let cg = CoordGraph::build(&loaded);
+    let list = graph::ready(&cg, &ReadyQuery { repo, assignee: a.assignee.clone(), limit: a.limit });
+    if let Some(r) = structured(a.out.format, &list) {
+        return Ok(r?);
+    }
+    let mut w = render::out();
+    if list.is_empty() {
+        writeln!(w, "nothing is ready")?;
+        return Ok(());
+    }
+    let rows = list
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::from(r.todo.id.as_str()),
+                styled(&r.todo.priority),
+                r.todo.repo.as_str().into(),
+                hours(r.todo.estimated_hours).into(),
+                r.unblocks.to_string().into(),
+                r.todo.assignee.clone().unwrap_or_default().into(),
+                r.todo.task.as_str().into(),
+            ]
+        })
+        .collect();
+    render::table(&mut w, &["ID", "PRIORITY", "REPO", "EST", "UNBLOCKS", "ASSIGNEE", "TASK"], rows)?;
+    Ok(())
+}
+
+/// What is blocking a repository: open issues naming it, unsatisfied
+/// dependencies it consumes, and its todos' active blockers (with the chain
+/// to the root cause).
+#[derive(Debug, clap::Args)]
+pub struct BlockingArgs {
+    /// Repository name or nickname.
+    pub repo: String,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `blocking`
+pub fn blocking(cx: &Context, a: &BlockingArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    let repo = repo_arg(&loaded, &a.repo)?;
+    let cg = CoordGraph::build(&loaded);
+    let report = graph::blocking(&cg, &repo);
+    if let Some(r) = structured(a.out.format, &report) {
+        return Ok(r?);
+    }
+    let mut w = render::out();
+    print_blocking(&mut w, &report)?;
+    Ok(())
+}
+
+fn print_blocking(w: &mut dyn Write, r: &graph::BlockingReport) -> std::io::Result<()> {
+    if r.open_issues.is_empty() && r.unsatisfied_dependencies.is_empty() && r.blocked_todos.is_empty() {
+        return writeln!(w, "nothing is blocking {}", r.repo);
+    }
+    if !r.open_issues.is_empty() {
+        writeln!(w, "{HEADER}Open issues naming {}{HEADER:#}", r.repo)?;
+        for i in &r.open_issues {
+            writeln!(w, "  {}  {}  {}  {}", i.id, i.status, i.priority, i.title)?;
+        }
+    }
+    if !r.unsatisfied_dependencies.is_empty() {
+        writeln!(w, "{HEADER}Dependencies not satisfied{HEADER:#}")?;
+        for d in &r.unsatisfied_dependencies {
+            let c = d.version_constraint.as_deref().unwrap_or("");
+            writeln!(w, "  {}  {} → {} {c}  {}", d.id, d.consumer, d.provider, d.status)?;
+        }
+    }
+    if !r.blocked_todos.is_empty() {
+        writeln!(w, "{HEADER}Blocked todos{HEADER:#}")?;
+        for t in &r.blocked_todos {
+            writeln!(w, "  {}  {}", t.todo.id, t.todo.task)?;
+            for chain in &t.blockers {
+                writeln!(w, "    {DIM}blocked by{DIM:#} {}", chain.join(" ← "))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a repository blocks: consumers of its unsatisfied dependencies and
+/// entities of other repositories waiting on its open work.
+#[derive(Debug, clap::Args)]
+pub struct BlockedByArgs {
+    /// Repository name or nickname.
+    pub repo: String,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `blocked-by`
+pub fn blocked_by(cx: &Context, a: &BlockedByArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    let repo = repo_arg(&loaded, &a.repo)?;
+    let cg = CoordGraph::build(&loaded);
+    let report = graph::blocked_by(&cg, &repo);
+    if let Some(r) = structured(a.out.format, &report) {
+        return Ok(r?);
+    }
+    let mut w = render::out();
+    print_blocked_by(&mut w, &report)?;
+    Ok(())
+}
+
+fn print_blocked_by(w: &mut dyn Write, r: &graph::BlockedByReport) -> std::io::Result<()> {
+    if r.dependencies.is_empty() && r.entities.is_empty() {
+        return writeln!(w, "{} blocks nothing", r.repo);
+    }
+    writeln!(w, "{HEADER}{} blocks:{HEADER:#} {}", r.repo, r.repos.join(", "))?;
+    for d in &r.dependencies {
+        writeln!(
+            w,
+            "  {}  {} needs {} {}  {}",
+            d.id,
+            d.consumer,
+            d.provider,
+            d.version_constraint.as_deref().unwrap_or(""),
+            d.status
+        )?;
+    }
+    for e in &r.entities {
+        writeln!(w, "  {}  {}  ({}) waits on {}", e.id, e.title, e.repos.join(","), e.waits_on.join(", "))?;
+    }
+    Ok(())
+}
+
+/// Coordination status of one repository, or of the whole ecosystem.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Repository name or nickname (same as --repo).
+    pub repo_pos: Option<String>,
+    /// Repository name or nickname.
+    #[arg(long = "repo", conflicts_with = "repo_pos")]
+    pub repo: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `status`
+pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    let cg = CoordGraph::build(&loaded);
+    let mut w = render::out();
+    match a.repo.as_ref().or(a.repo_pos.as_ref()) {
+        Some(name) => {
+            let repo = repo_arg(&loaded, name)?;
+            let s = graph::repo_status(&cg, &repo);
+            if let Some(r) = structured(a.out.format, &s) {
+                return Ok(r?);
+            }
+            writeln!(w, "{HEADER}{}{HEADER:#}", s.repo)?;
+            let t = &s.todos;
+            writeln!(
+                w,
+                "todos: {} pending, {} in progress, {} blocked, {} completed, {} cancelled",
+                t.pending, t.in_progress, t.blocked, t.completed, t.cancelled
+            )?;
+            writeln!(w, "open issues: {}", s.open_issues.len())?;
+            for i in &s.open_issues {
+                writeln!(w, "  {}  {}  {}  {}", i.id, i.status, i.priority, i.title)?;
+            }
+            writeln!(w, "depends on:")?;
+            for d in &s.depends_on {
+                writeln!(
+                    w,
+                    "  {}  {} {}  {}",
+                    d.id,
+                    d.provider,
+                    d.version_constraint.as_deref().unwrap_or(""),
+                    d.status
+                )?;
+            }
+            writeln!(w, "depended on by:")?;
+            for d in &s.depended_on_by {
+                writeln!(
+                    w,
+                    "  {}  {} {}  {}",
+                    d.id,
+                    d.consumer,
+                    d.version_constraint.as_deref().unwrap_or(""),
+                    d.status
+                )?;
+            }
+            writeln!(w, "plans:")?;
+            for p in &s.plans {
+                writeln!(
+                    w,
+                    "  {}  {}  {}/{} milestones  {}",
+                    p.id, p.status, p.milestones_completed, p.milestones_total, p.title
+                )?;
+            }
+            print_blocking(&mut w, &s.blocking)?;
+            print_blocked_by(&mut w, &s.blocked_by)?;
+        }
+        None => {
+            let s = graph::ecosystem_status(&cg);
+            if let Some(r) = structured(a.out.format, &s) {
+                return Ok(r?);
+            }
+            let style = render::value_style(if s.health == "healthy" { "completed" } else { "critical" });
+            write!(w, "health: {style}{}{style:#}", s.health)?;
+            if !s.reasons.is_empty() {
+                write!(w, " ({})", s.reasons.join("; "))?;
+            }
+            writeln!(w)?;
+            let t = &s.todos;
+            writeln!(w, "repos: {}   open issues: {}   ready todos: {}", s.repos, s.open_issues, s.ready_todos)?;
+            writeln!(
+                w,
+                "todos: {} pending, {} in progress, {} blocked, {} completed, {} cancelled",
+                t.pending, t.in_progress, t.blocked, t.completed, t.cancelled
+            )?;
+            writeln!(w, "{HEADER}Active plans{HEADER:#}")?;
+            for p in &s.active_plans {
+                writeln!(w, "  {}  {}/{} milestones  {}", p.id, p.milestones_completed, p.milestones_total, p.title)?;
+            }
+            writeln!(w, "{HEADER}Critical blockers{HEADER:#}")?;
+            for i in &s.critical_blockers {
+                writeln!(w, "  {}  {}  {}  {}", i.id, i.priority, i.repos.join(","), i.title)?;
+            }
+            writeln!(w, "{HEADER}Dependencies not satisfied{HEADER:#}")?;
+            for d in &s.unsatisfied_dependencies {
+                writeln!(w, "  {}  {} → {}  {}", d.id, d.consumer, d.provider, d.status)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Active plans with milestones, progress, the critical path and projected
+/// finish dates (flagging plans and milestones that will miss their date).
+#[derive(Debug, clap::Args)]
+pub struct RoadmapArgs {
+    /// Only this plan (any status).
+    #[arg(long)]
+    pub plan: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+fn bar(percent: u8) -> String {
+    let filled = usize::from(percent) / 10;
+    format!("[{}{}] {percent:>3}%", "#".repeat(filled), "-".repeat(10 - filled))
+}
+
+/// `roadmap`
+pub fn roadmap(cx: &Context, a: &RoadmapArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    if let Some(p) = &a.plan
+        && loaded.get(Kind::Plan, p).is_none()
+    {
+        return Err(Error::NotFound { kind: Kind::Plan, id: p.clone(), hint: None }.into());
+    }
+    let cg = CoordGraph::build(&loaded);
+    let today = crate::model::date::now().date_naive();
+    let r = graph::roadmap(&cg, today, store.settings.hours_per_day, a.plan.as_deref());
+    if let Some(res) = structured(a.out.format, &r) {
+        return Ok(res?);
+    }
+    let mut w = render::out();
+    if r.plans.is_empty() {
+        writeln!(w, "no active plans")?;
+    }
+    let late = render::value_style("critical");
+    for p in &r.plans {
+        let target = p.target.as_deref().map(|t| format!("  target {t}")).unwrap_or_default();
+        writeln!(w, "{HEADER}{}  {}{HEADER:#}  [{}]{target}", p.id, p.title, p.status)?;
+        writeln!(
+            w,
+            "  {}  {}/{} milestones, {}/{} todos",
+            bar(p.percent),
+            p.milestones_completed,
+            p.milestones_total,
+            p.todos_done,
+            p.todos_total
+        )?;
+        if let Some(note) = &p.note {
+            writeln!(w, "  {note}")?;
+        } else if !p.critical_path.is_empty() {
+            write!(w, "  critical path: {} ({}h)", p.critical_path.join(" → "), p.critical_path_hours)?;
+            if let Some(f) = &p.projected_finish {
+                write!(w, ", projected {f}")?;
+            }
+            if p.late {
+                write!(w, "  {late}WILL MISS TARGET{late:#}")?;
+            }
+            writeln!(w)?;
+        }
+        if !p.unestimated.is_empty() {
+            writeln!(w, "  {DIM}unestimated (counted as 0h): {}{DIM:#}", p.unestimated.join(", "))?;
+        }
+        for m in &p.milestones {
+            let due = m.due.as_deref().map(|d| format!("due {d}")).unwrap_or_else(|| "no due date".into());
+            let proj = m.projected.as_deref().map(|d| format!(", projected {d}")).unwrap_or_default();
+            let flag = if m.late { format!("  {late}LATE{late:#}") } else { String::new() };
+            writeln!(
+                w,
+                "  {}  {}  {}  {}  {}/{} todos{proj}{flag}",
+                m.id, m.name, due, m.status, m.todos_done, m.todos_total
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Open todos and estimated hours per assignee or repository, plus
+/// unassigned work.
+#[derive(Debug, clap::Args)]
+pub struct WorkloadArgs {
+    /// Group by assignee (default) or repository.
+    #[arg(long, value_enum, default_value_t = WorkloadBy::Assignee)]
+    pub by: WorkloadBy,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `workload`
+pub fn workload(cx: &Context, a: &WorkloadArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = store.load(&[Kind::Todo])?;
+    render::warn_load_problems(&loaded.problems);
+    let rows = graph::workload(&loaded, a.by);
+    if let Some(r) = structured(a.out.format, &rows) {
+        return Ok(r?);
+    }
+    let mut w = render::out();
+    let head = if a.by == WorkloadBy::Assignee { "ASSIGNEE" } else { "REPO" };
+    let cells = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::from(r.key.clone().unwrap_or_else(|| "(unassigned)".into())),
+                r.open_todos.to_string().into(),
+                r.in_progress.to_string().into(),
+                r.blocked.to_string().into(),
+                format!("{}h", r.estimated_hours).into(),
+                r.unestimated.to_string().into(),
+            ]
+        })
+        .collect();
+    render::table(&mut w, &[head, "OPEN", "IN_PROGRESS", "BLOCKED", "HOURS", "UNESTIMATED"], cells)?;
+    Ok(())
+}
+
+/// Output formats of `dep-graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// One edge per line.
+    #[default]
+    Text,
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart (for pull requests and markdown).
+    Mermaid,
+    /// Nodes and edges as JSON.
+    Json,
+}
+
+/// The repository dependency graph (default) or the entity blocking graph.
+#[derive(Debug, clap::Args)]
+pub struct DepGraphArgs {
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+    /// Only what touches this repository.
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Only what belongs to this plan.
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// `repos` (dependencies between repositories) or `entities` (blocking).
+    #[arg(long, value_enum, default_value_t = DepGraphKind::Repos)]
+    pub kind: DepGraphKind,
+}
+
+/// `dep-graph`
+pub fn dep_graph(cx: &Context, a: &DepGraphArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    let repo = a.repo.as_deref().map(|r| repo_arg(&loaded, r)).transpose()?;
+    if let Some(p) = &a.plan
+        && loaded.get(Kind::Plan, p).is_none()
+    {
+        return Err(Error::NotFound { kind: Kind::Plan, id: p.clone(), hint: None }.into());
+    }
+    let cg = CoordGraph::build(&loaded);
+    let g = graph::export::dep_graph(&cg, &DepGraphQuery { kind: a.kind, repo, plan: a.plan.clone() });
+    let mut w = render::out();
+    match a.format {
+        GraphFormat::Json => render::json(&mut w, &g)?,
+        GraphFormat::Dot => write!(w, "{}", g.to_dot())?,
+        GraphFormat::Mermaid => write!(w, "{}", g.to_mermaid())?,
+        GraphFormat::Text => write!(w, "{}", g.to_text())?,
+    }
+    Ok(())
+}
+
+/// Check a repository: registered, its path exists and is a git repository,
+/// every dependency naming it has a known counterpart. Exit 1 on problems.
+#[derive(Debug, clap::Args)]
+pub struct ValidateRepoArgs {
+    /// Repository name or nickname.
+    pub name: String,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `validate-repo`
+pub fn validate_repo(cx: &Context, a: &ValidateRepoArgs) -> CmdResult {
+    let store = cx.store()?;
+    let loaded = load(&store)?;
+    let v = graph::validate_repo(&loaded, &store.root.dir, &a.name);
+    if let Some(r) = structured(a.out.format, &v) {
+        r?;
+    } else {
+        let mut w = render::out();
+        for c in &v.checks {
+            let (mark, style) = if c.status == "ok" {
+                ("ok", render::value_style("completed"))
+            } else {
+                ("error", render::value_style("critical"))
+            };
+            writeln!(w, "{style}{mark:>5}{style:#}  {}: {}", c.check, c.detail)?;
+        }
+        let ents = if v.entities.is_empty() { "none".to_string() } else { v.entities.join(", ") };
+        writeln!(w, "entities naming {}: {ents}", v.repo)?;
+    }
+    if v.ok { Ok(()) } else { Err(CommandError::Failed) }
+}

@@ -1,0 +1,311 @@
+//! `dep-graph`: the repository dependency graph (default) or the entity
+//! blocking graph, as data (JSON) and as text, Graphviz DOT or Mermaid.
+//! Unsatisfied dependencies and active blocking edges are marked.
+
+use super::{CoordGraph, EdgeKind, NodeKind};
+use crate::model::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write;
+
+/// Which graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepGraphKind {
+    /// Repositories, with an edge consumer → provider per dependency.
+    #[default]
+    Repos,
+    /// Issues, plans, milestones and todos, with an edge blocker → blocked.
+    Entities,
+}
+
+/// What to include.
+#[derive(Debug, Clone, Default)]
+pub struct DepGraphQuery {
+    pub kind: DepGraphKind,
+    /// Only what touches this repository (canonical name).
+    pub repo: Option<String>,
+    /// Only what belongs to this plan.
+    pub plan: Option<String>,
+}
+
+/// A node of the exported graph.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GraphNode {
+    pub id: String,
+    pub kind: NodeKind,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// An edge of the exported graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphEdge {
+    pub from: String,
+    pub to: String,
+    /// For repo graphs, the dependency ID; for entity graphs, `blocks`.
+    pub label: String,
+    /// Unsatisfied dependency, or a blocking edge whose blocker is unfinished.
+    pub active: bool,
+    /// Dependency status (repo graphs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// The exported graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedGraph {
+    pub kind: DepGraphKind,
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+}
+
+/// Builds the exported graph for a query.
+pub fn dep_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
+    match q.kind {
+        DepGraphKind::Repos => repo_graph(cg, q),
+        DepGraphKind::Entities => entity_graph(cg, q),
+    }
+}
+
+fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
+    let reg = &cg.loaded.registry;
+    let plan_repos: Option<HashSet<String>> = q.plan.as_ref().map(|pid| {
+        cg.loaded
+            .plans()
+            .filter(|p| &p.id == pid)
+            .flat_map(|p| p.repos.iter().map(|r| reg.canonical(r).to_string()))
+            .chain(
+                cg.loaded
+                    .todos()
+                    .filter(|t| t.plan_id.as_deref() == Some(pid.as_str()))
+                    .map(|t| reg.canonical(&t.repo).to_string()),
+            )
+            .collect()
+    });
+    let mut edges = Vec::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for d in cg.loaded.dependencies() {
+        let (c, p) = (reg.canonical(&d.consumer).to_string(), reg.canonical(&d.provider).to_string());
+        if q.repo.as_ref().is_some_and(|r| *r != c && *r != p) {
+            continue;
+        }
+        if plan_repos.as_ref().is_some_and(|s| !s.contains(&c) || !s.contains(&p)) {
+            continue;
+        }
+        names.insert(c.clone());
+        names.insert(p.clone());
+        let mut label = d.id.clone();
+        if let Some(v) = &d.version_constraint {
+            let _ = write!(label, " {v}");
+        }
+        edges.push(GraphEdge {
+            from: c,
+            to: p,
+            label,
+            active: d.status.is(DepStatus::Unsatisfied),
+            status: Some(d.status.as_str().to_string()),
+        });
+    }
+    if q.repo.is_none() && q.plan.is_none() {
+        names.extend(reg.repos.iter().map(|r| r.name.clone()));
+    }
+    if let Some(r) = &q.repo {
+        names.insert(r.clone());
+    }
+    let nodes = names
+        .into_iter()
+        .map(|n| GraphNode {
+            label: n.clone(),
+            status: reg.find(&n).and_then(|r| r.role.clone()),
+            id: n,
+            kind: NodeKind::Repo,
+        })
+        .collect();
+    ExportedGraph { kind: DepGraphKind::Repos, nodes, edges }
+}
+
+fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
+    let reg = &cg.loaded.registry;
+    let loaded = cg.loaded;
+    let keep = |id: &str| -> bool {
+        if let Some(pid) = &q.plan {
+            let in_plan = loaded.todos().any(|t| t.id == id && t.plan_id.as_deref() == Some(pid.as_str()))
+                || loaded.plans().any(|p| {
+                    &p.id == pid
+                        && (p.id == id
+                            || p.milestones.iter().any(|m| m.id == id)
+                            || p.issue_ids.iter().any(|i| i == id))
+                })
+                || loaded.todos().any(|t| {
+                    t.id == id
+                        && t.milestone_id
+                            .as_deref()
+                            .is_some_and(|m| loaded.milestone(m).is_some_and(|(p, _)| &p.id == pid))
+                });
+            if !in_plan {
+                return false;
+            }
+        }
+        if let Some(r) = &q.repo {
+            let of_repo = match loaded.find_any(id).map(|rec| &rec.entity) {
+                Some(Entity::Issue(i)) => i.repos.iter().any(|x| reg.same(x, r)),
+                Some(Entity::Todo(t)) => reg.same(&t.repo, r),
+                Some(Entity::Plan(p)) => p.repos.iter().any(|x| reg.same(x, r)),
+                _ => false,
+            };
+            if !of_repo {
+                return false;
+            }
+        }
+        true
+    };
+    let mut nodes: BTreeMap<(String, u64, String), GraphNode> = BTreeMap::new();
+    let mut edges = Vec::new();
+    let node_of = |n: petgraph::graph::NodeIndex| {
+        let node = &cg.g[n];
+        let (label, status) = match loaded.find_any(&node.id).map(|r| &r.entity) {
+            Some(Entity::Issue(i)) => (i.title.clone(), i.status.as_str().to_string()),
+            Some(Entity::Todo(t)) => (t.task.clone(), t.status.as_str().to_string()),
+            Some(Entity::Plan(p)) => (p.title.clone(), p.status.as_str().to_string()),
+            _ => match loaded.milestone(&node.id) {
+                Some((_, m)) => (m.name.clone(), m.status.as_str().to_string()),
+                None => (node.id.clone(), String::new()),
+            },
+        };
+        GraphNode { id: node.id.clone(), kind: node.kind, label, status: Some(status) }
+    };
+    for e in cg.g.edge_indices() {
+        if cg.g[e] != EdgeKind::Blocks {
+            continue;
+        }
+        let (a, b) = cg.g.edge_endpoints(e).expect("edge exists");
+        let (ia, ib) = (&cg.g[a].id, &cg.g[b].id);
+        // An edge is kept when either end matches the filter, so blockers
+        // from elsewhere stay visible.
+        if !(keep(ia) || keep(ib)) {
+            continue;
+        }
+        for n in [a, b] {
+            nodes.entry(crate::store::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
+        }
+        edges.push(GraphEdge {
+            from: ia.clone(),
+            to: ib.clone(),
+            label: "blocks".into(),
+            active: !cg.g[a].finished,
+            status: None,
+        });
+    }
+    if q.plan.is_some() || q.repo.is_some() {
+        for n in cg.g.node_indices() {
+            let node = &cg.g[n];
+            if matches!(node.kind, NodeKind::Issue | NodeKind::Todo | NodeKind::Milestone | NodeKind::Plan)
+                && keep(&node.id)
+            {
+                nodes.entry(crate::store::natural_key(&node.id)).or_insert_with(|| node_of(n));
+            }
+        }
+    }
+    edges.sort_by(|x, y| {
+        crate::store::natural_key(&x.from)
+            .cmp(&crate::store::natural_key(&y.from))
+            .then_with(|| crate::store::natural_key(&x.to).cmp(&crate::store::natural_key(&y.to)))
+    });
+    ExportedGraph { kind: DepGraphKind::Entities, nodes: nodes.into_values().collect(), edges }
+}
+
+fn mermaid_id(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+fn mermaid_text(s: &str) -> String {
+    s.replace('"', "#quot;")
+}
+
+impl ExportedGraph {
+    /// Mermaid flowchart: paste into a pull request or markdown doc.
+    /// Unsatisfied / active edges are dotted and labelled.
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        for n in &self.nodes {
+            let label =
+                if self.kind == DepGraphKind::Repos { n.label.clone() } else { format!("{}: {}", n.id, n.label) };
+            let _ = writeln!(out, "    {}[\"{}\"]", mermaid_id(&n.id), mermaid_text(&label));
+        }
+        for e in &self.edges {
+            let (from, to) = (mermaid_id(&e.from), mermaid_id(&e.to));
+            match self.kind {
+                DepGraphKind::Repos if e.active => {
+                    let _ = writeln!(out, "    {from} -. \"{} (unsatisfied)\" .-> {to}", mermaid_text(&e.label));
+                }
+                DepGraphKind::Repos => {
+                    let _ = writeln!(out, "    {from} -- \"{}\" --> {to}", mermaid_text(&e.label));
+                }
+                DepGraphKind::Entities if e.active => {
+                    let _ = writeln!(out, "    {from} ==>|blocks| {to}");
+                }
+                DepGraphKind::Entities => {
+                    let _ = writeln!(out, "    {from} -.->|done| {to}");
+                }
+            }
+        }
+        out
+    }
+
+    /// Graphviz DOT. Unsatisfied / active edges are red.
+    pub fn to_dot(&self) -> String {
+        let mut g: petgraph::graph::DiGraph<String, (String, bool)> = petgraph::graph::DiGraph::new();
+        let mut idx = std::collections::HashMap::new();
+        for n in &self.nodes {
+            let label =
+                if self.kind == DepGraphKind::Repos { n.label.clone() } else { format!("{}\\n{}", n.id, n.label) };
+            idx.insert(n.id.clone(), g.add_node(label));
+        }
+        for e in &self.edges {
+            if let (Some(&a), Some(&b)) = (idx.get(&e.from), idx.get(&e.to)) {
+                let label = match (self.kind, e.active) {
+                    (DepGraphKind::Repos, true) => format!("{} (unsatisfied)", e.label),
+                    (DepGraphKind::Repos, false) => e.label.clone(),
+                    (DepGraphKind::Entities, true) => "blocks".into(),
+                    (DepGraphKind::Entities, false) => "done".into(),
+                };
+                g.add_edge(a, b, (label, e.active));
+            }
+        }
+        let edge_attr = |_: &_, e: petgraph::graph::EdgeReference<'_, (String, bool)>| {
+            let (label, active) = e.weight();
+            let style = if *active { ", color=red, style=dashed" } else { "" };
+            format!("label=\"{}\"{style}", label.replace('"', "\\\""))
+        };
+        let node_attr = |_: &_, n: (petgraph::graph::NodeIndex, &String)| {
+            format!("label=\"{}\", shape=box", n.1.replace('"', "\\\""))
+        };
+        let dot = petgraph::dot::Dot::with_attr_getters(
+            &g,
+            &[petgraph::dot::Config::EdgeNoLabel, petgraph::dot::Config::NodeNoLabel],
+            &edge_attr,
+            &node_attr,
+        );
+        format!("{dot:?}")
+    }
+
+    /// Plain text: one edge per line.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if self.edges.is_empty() {
+            out.push_str("(no edges)\n");
+        }
+        for e in &self.edges {
+            let mark = match (self.kind, e.active) {
+                (DepGraphKind::Repos, true) => "  [unsatisfied]",
+                (DepGraphKind::Entities, false) => "  [done]",
+                _ => "",
+            };
+            let verb = if self.kind == DepGraphKind::Repos { "depends on" } else { "blocks" };
+            let _ = writeln!(out, "{} {verb} {} ({}){mark}", e.from, e.to, e.label);
+        }
+        out
+    }
+}

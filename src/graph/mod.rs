@@ -1,0 +1,250 @@
+//! The coordination graph: one petgraph over everything the loader returns.
+//!
+//! Nodes are issues, plans, milestones, todos, dependencies and repos. Edges
+//! point from a blocker to what it blocks (todo `blocked_by`/`blocking`, issue
+//! `dependencies`/`blocking`, plan `depends_on`, milestone `dependencies`),
+//! from a part to its whole (plan `issue_ids`, todo `issue_id`/`plan_id`/
+//! `milestone_id`, milestone → plan), and from a consumer repo to its provider
+//! through the dependency. An edge declared on either side counts once. A
+//! blocking edge is *active* only while its blocker is unfinished.
+//!
+//! The queries built on it (ready work, what blocks a repo, status reports,
+//! roadmaps, exports) live in the submodules and return plain data that the
+//! CLI and the MCP server render.
+
+pub mod export;
+pub mod queries;
+pub mod roadmap;
+
+use crate::model::*;
+use crate::store::{Loaded, natural_key};
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+
+pub use export::{DepGraphKind, DepGraphQuery};
+pub use queries::*;
+pub use roadmap::{Roadmap, roadmap};
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Issue,
+    Plan,
+    Milestone,
+    Todo,
+    Dependency,
+    Repo,
+}
+
+/// A node: kind, ID (repo name for repos) and whether it is finished.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub id: String,
+    /// Finished entities no longer block (resolved/closed issues,
+    /// completed/cancelled todos and milestones, satisfied/deprecated deps).
+    pub finished: bool,
+}
+
+/// What an edge means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// Source blocks target (active while the source is unfinished).
+    Blocks,
+    /// Source is part of target (todo → issue/plan/milestone, issue → plan,
+    /// milestone → plan).
+    PartOf,
+    /// Consumer repo → dependency, dependency → provider repo.
+    DependsOn,
+}
+
+/// The graph and an ID index.
+pub struct CoordGraph<'a> {
+    pub loaded: &'a Loaded,
+    pub g: DiGraph<Node, EdgeKind>,
+    index: HashMap<String, NodeIndex>,
+}
+
+fn repo_key(name: &str) -> String {
+    format!("repo:{name}")
+}
+
+impl<'a> CoordGraph<'a> {
+    /// Builds the graph over everything loaded.
+    pub fn build(loaded: &'a Loaded) -> CoordGraph<'a> {
+        let mut cg = CoordGraph { loaded, g: DiGraph::new(), index: HashMap::new() };
+        for i in loaded.issues() {
+            cg.add(NodeKind::Issue, &i.id, !i.is_open());
+        }
+        for p in loaded.plans() {
+            let done = matches!(p.status.known(), Some(PlanStatus::Completed | PlanStatus::Cancelled));
+            cg.add(NodeKind::Plan, &p.id, done);
+            for m in &p.milestones {
+                cg.add(NodeKind::Milestone, &m.id, m.status.known().is_some_and(MilestoneStatus::is_finished));
+            }
+        }
+        for t in loaded.todos() {
+            cg.add(NodeKind::Todo, &t.id, !t.is_open());
+        }
+        for d in loaded.dependencies() {
+            cg.add(NodeKind::Dependency, &d.id, !d.is_open());
+        }
+        for r in &loaded.registry.repos {
+            cg.add_repo(&r.name);
+        }
+        // Edges. Unknown targets are skipped here (lint reports them).
+        for i in loaded.issues() {
+            for d in &i.dependencies {
+                cg.edge(d, &i.id, EdgeKind::Blocks);
+            }
+            for b in &i.blocking {
+                cg.edge(&i.id, b, EdgeKind::Blocks);
+            }
+        }
+        for p in loaded.plans() {
+            for d in &p.depends_on {
+                cg.edge(d, &p.id, EdgeKind::Blocks);
+            }
+            for i in &p.issue_ids {
+                cg.edge(i, &p.id, EdgeKind::PartOf);
+            }
+            for m in &p.milestones {
+                cg.edge(&m.id, &p.id, EdgeKind::PartOf);
+                for d in &m.dependencies {
+                    cg.edge(d, &m.id, EdgeKind::Blocks);
+                }
+            }
+        }
+        for t in loaded.todos() {
+            for b in &t.blocked_by {
+                cg.edge(b, &t.id, EdgeKind::Blocks);
+            }
+            for b in &t.blocking {
+                cg.edge(&t.id, b, EdgeKind::Blocks);
+            }
+            for link in [&t.issue_id, &t.plan_id, &t.milestone_id].into_iter().flatten() {
+                cg.edge(&t.id, link, EdgeKind::PartOf);
+            }
+        }
+        for d in loaded.dependencies() {
+            let consumer = cg.repo_node(&d.consumer);
+            let provider = cg.repo_node(&d.provider);
+            let dep = cg.index[&d.id];
+            cg.g.update_edge(consumer, dep, EdgeKind::DependsOn);
+            cg.g.update_edge(dep, provider, EdgeKind::DependsOn);
+        }
+        cg
+    }
+
+    fn add(&mut self, kind: NodeKind, id: &str, finished: bool) -> NodeIndex {
+        if let Some(&n) = self.index.get(id) {
+            return n;
+        }
+        let n = self.g.add_node(Node { kind, id: id.to_string(), finished });
+        self.index.insert(id.to_string(), n);
+        n
+    }
+
+    fn add_repo(&mut self, name: &str) -> NodeIndex {
+        let key = repo_key(name);
+        if let Some(&n) = self.index.get(&key) {
+            return n;
+        }
+        let n = self.g.add_node(Node { kind: NodeKind::Repo, id: name.to_string(), finished: false });
+        self.index.insert(key, n);
+        n
+    }
+
+    fn repo_node(&mut self, name: &str) -> NodeIndex {
+        let canonical = self.loaded.registry.canonical(name).to_string();
+        self.add_repo(&canonical)
+    }
+
+    /// Adds `from → to` once (declared on either side counts once).
+    fn edge(&mut self, from: &str, to: &str, kind: EdgeKind) {
+        if let (Some(&a), Some(&b)) = (self.index.get(from), self.index.get(to))
+            && a != b
+        {
+            self.g.update_edge(a, b, kind);
+        }
+    }
+
+    /// The node of an entity ID.
+    pub fn node(&self, id: &str) -> Option<NodeIndex> {
+        self.index.get(id).copied()
+    }
+
+    /// The node of a repository (canonical name).
+    pub fn repo(&self, name: &str) -> Option<NodeIndex> {
+        self.index.get(&repo_key(self.loaded.registry.canonical(name))).copied()
+    }
+
+    /// Unfinished blockers of `n` (active incoming `Blocks` edges), in ID order.
+    pub fn active_blockers(&self, n: NodeIndex) -> Vec<NodeIndex> {
+        let mut v: Vec<NodeIndex> = self
+            .g
+            .edges_directed(n, Direction::Incoming)
+            .filter(|e| *e.weight() == EdgeKind::Blocks)
+            .map(|e| petgraph::visit::EdgeRef::source(&e))
+            .filter(|s| !self.g[*s].finished)
+            .collect();
+        v.sort_by_cached_key(|x| natural_key(&self.g[*x].id));
+        v.dedup();
+        v
+    }
+
+    /// What `n` blocks while it is unfinished (outgoing `Blocks` edges).
+    pub fn blocked(&self, n: NodeIndex) -> Vec<NodeIndex> {
+        if self.g[n].finished {
+            return Vec::new();
+        }
+        let mut v: Vec<NodeIndex> = self
+            .g
+            .edges_directed(n, Direction::Outgoing)
+            .filter(|e| *e.weight() == EdgeKind::Blocks)
+            .map(|e| petgraph::visit::EdgeRef::target(&e))
+            .collect();
+        v.sort_by_cached_key(|x| natural_key(&self.g[*x].id));
+        v.dedup();
+        v
+    }
+
+    /// A chain from `n` up through active blockers to a root cause (the
+    /// first blocker in ID order at each step; stops on a cycle).
+    pub fn chain_to_root(&self, n: NodeIndex) -> Vec<String> {
+        let mut chain = vec![self.g[n].id.clone()];
+        let mut seen = std::collections::HashSet::from([n]);
+        let mut cur = n;
+        while let Some(&next) = self.active_blockers(cur).first() {
+            if !seen.insert(next) {
+                break;
+            }
+            chain.push(self.g[next].id.clone());
+            cur = next;
+        }
+        chain
+    }
+
+    /// How many open todos and issues wait on `n`, directly or transitively.
+    pub fn unblocks_count(&self, n: NodeIndex, stamp: &mut [u32], round: u32) -> usize {
+        let mut count = 0;
+        let mut stack = vec![n];
+        stamp[n.index()] = round;
+        while let Some(x) = stack.pop() {
+            for y in self.blocked(x) {
+                if stamp[y.index()] != round {
+                    stamp[y.index()] = round;
+                    let node = &self.g[y];
+                    if !node.finished && matches!(node.kind, NodeKind::Todo | NodeKind::Issue) {
+                        count += 1;
+                    }
+                    stack.push(y);
+                }
+            }
+        }
+        count
+    }
+}

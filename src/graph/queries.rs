@@ -1,0 +1,603 @@
+//! Queries over the coordination graph: ready work, what blocks a repository
+//! and what it blocks, repository and ecosystem status, workload, and
+//! repository validation. Each returns a serialisable report.
+
+use super::{CoordGraph, NodeKind};
+use crate::model::*;
+use crate::store::{Loaded, natural_key};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A compact view of a todo in reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TodoRef {
+    pub id: String,
+    pub task: String,
+    pub repo: String,
+    pub status: String,
+    pub priority: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_hours: Option<f64>,
+}
+
+impl TodoRef {
+    fn of(t: &Todo) -> Self {
+        TodoRef {
+            id: t.id.clone(),
+            task: t.task.clone(),
+            repo: t.repo.clone(),
+            status: t.status.as_str().to_string(),
+            priority: t.priority.as_str().to_string(),
+            assignee: t.assignee.clone(),
+            estimated_hours: t.estimated_hours,
+        }
+    }
+}
+
+/// A compact view of an issue in reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueRef {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub priority: String,
+    pub repos: Vec<String>,
+}
+
+impl IssueRef {
+    fn of(i: &Issue) -> Self {
+        IssueRef {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            status: i.status.as_str().to_string(),
+            priority: i.priority.as_str().to_string(),
+            repos: i.repos.clone(),
+        }
+    }
+}
+
+/// A compact view of a dependency in reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepRef {
+    pub id: String,
+    pub consumer: String,
+    pub provider: String,
+    #[serde(rename = "type")]
+    pub dep_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_constraint: Option<String>,
+    pub status: String,
+}
+
+impl DepRef {
+    fn of(d: &Dependency) -> Self {
+        DepRef {
+            id: d.id.clone(),
+            consumer: d.consumer.clone(),
+            provider: d.provider.clone(),
+            dep_type: d.dep_type.as_str().to_string(),
+            version_constraint: d.version_constraint.clone(),
+            status: d.status.as_str().to_string(),
+        }
+    }
+}
+
+/// `ready` filters.
+#[derive(Debug, Clone, Default)]
+pub struct ReadyQuery {
+    pub repo: Option<String>,
+    pub assignee: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// One ready todo.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadyTodo {
+    #[serde(flatten)]
+    pub todo: TodoRef,
+    /// Open todos and issues waiting on it, directly or transitively.
+    pub unblocks: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+fn created_key(t: &Todo) -> (u8, String) {
+    match &t.created {
+        Some(Lenient::Known(d)) => (0, d.date().to_string()),
+        _ => (1, String::new()),
+    }
+}
+
+/// Pending todos with no active blocker: by priority, then by how much work
+/// each unblocks, then oldest first.
+pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
+    let reg = &cg.loaded.registry;
+    let want_repo = q.repo.as_deref().map(|r| reg.canonical(r).to_string());
+    let mut stamp = vec![0u32; cg.g.node_count()];
+    let mut round = 0;
+    let mut out: Vec<(u8, usize, (u8, String), &Todo)> = Vec::new();
+    for t in cg.loaded.todos() {
+        if !t.status.is(TodoStatus::Pending) {
+            continue;
+        }
+        if want_repo.as_ref().is_some_and(|r| !reg.canonical(&t.repo).eq_ignore_ascii_case(r)) {
+            continue;
+        }
+        if q.assignee.as_ref().is_some_and(|a| !t.assignee.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(a))) {
+            continue;
+        }
+        let Some(n) = cg.node(&t.id) else { continue };
+        if !cg.active_blockers(n).is_empty() {
+            continue;
+        }
+        round += 1;
+        let unblocks = cg.unblocks_count(n, &mut stamp, round);
+        out.push((t.priority.known().map_or(4, Priority::rank), unblocks, created_key(t), t));
+    }
+    out.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+            .then_with(|| natural_key(&a.3.id).cmp(&natural_key(&b.3.id)))
+    });
+    out.into_iter()
+        .take(q.limit.unwrap_or(usize::MAX))
+        .map(|(_, unblocks, _, t)| ReadyTodo {
+            todo: TodoRef::of(t),
+            unblocks,
+            created: t.created.as_ref().map(|c| match c {
+                Lenient::Known(d) => d.to_string(),
+                Lenient::Invalid(s) => s.clone(),
+            }),
+        })
+        .collect()
+}
+
+/// A blocker of a todo, with its chain to the root cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockedTodo {
+    #[serde(flatten)]
+    pub todo: TodoRef,
+    /// Active blockers, each as a chain `[blocker, its blocker, …, root]`.
+    pub blockers: Vec<Vec<String>>,
+}
+
+/// What is blocking a repository.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockingReport {
+    pub repo: String,
+    /// Open issues that name the repository.
+    pub open_issues: Vec<IssueRef>,
+    /// Dependencies where it is the consumer and which are not satisfied.
+    pub unsatisfied_dependencies: Vec<DepRef>,
+    /// Its todos that have active blockers.
+    pub blocked_todos: Vec<BlockedTodo>,
+}
+
+fn names_repo(reg: &crate::ecosystem::Registry, list: &[String], repo: &str) -> bool {
+    list.iter().any(|r| reg.same(r, repo))
+}
+
+/// What is blocking `repo` (canonical name).
+pub fn blocking(cg: &CoordGraph<'_>, repo: &str) -> BlockingReport {
+    let reg = &cg.loaded.registry;
+    let open_issues =
+        cg.loaded.issues().filter(|i| i.is_open() && names_repo(reg, &i.repos, repo)).map(IssueRef::of).collect();
+    let unsatisfied_dependencies =
+        cg.loaded.dependencies().filter(|d| d.is_open() && reg.same(&d.consumer, repo)).map(DepRef::of).collect();
+    let mut blocked_todos = Vec::new();
+    for t in cg.loaded.todos().filter(|t| t.is_open() && reg.same(&t.repo, repo)) {
+        let Some(n) = cg.node(&t.id) else { continue };
+        let blockers: Vec<Vec<String>> = cg.active_blockers(n).into_iter().map(|b| cg.chain_to_root(b)).collect();
+        if !blockers.is_empty() {
+            blocked_todos.push(BlockedTodo { todo: TodoRef::of(t), blockers });
+        }
+    }
+    BlockingReport { repo: repo.to_string(), open_issues, unsatisfied_dependencies, blocked_todos }
+}
+
+/// An entity of another repository waiting on this one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    /// The waiting entity.
+    pub id: String,
+    pub kind: NodeKind,
+    pub title: String,
+    /// Its repositories.
+    pub repos: Vec<String>,
+    /// The open entities of this repository it waits on.
+    pub waits_on: Vec<String>,
+}
+
+/// What a repository blocks.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockedByReport {
+    pub repo: String,
+    /// Unsatisfied dependencies where it is the provider.
+    pub dependencies: Vec<DepRef>,
+    /// Repositories waiting on it (consumers of those dependencies and owners
+    /// of the waiting entities).
+    pub repos: Vec<String>,
+    /// Entities of other repositories blocked by its open entities.
+    pub entities: Vec<Waiting>,
+}
+
+fn entity_repos(loaded: &Loaded, id: &str) -> Vec<String> {
+    if let Some(rec) = loaded.find_any(id) {
+        match &rec.entity {
+            Entity::Issue(i) => return i.repos.clone(),
+            Entity::Todo(t) => return vec![t.repo.clone()],
+            Entity::Plan(p) => return p.repos.clone(),
+            Entity::Dependency(d) => return vec![d.consumer.clone()],
+        }
+    }
+    Vec::new()
+}
+
+fn entity_title(loaded: &Loaded, id: &str) -> String {
+    loaded
+        .find_any(id)
+        .map(|r| r.entity.title())
+        .or_else(|| loaded.milestone(id).map(|(_, m)| m.name.clone()))
+        .unwrap_or_default()
+}
+
+/// What `repo` (canonical name) blocks.
+pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
+    let reg = &cg.loaded.registry;
+    let dependencies: Vec<DepRef> =
+        cg.loaded.dependencies().filter(|d| d.is_open() && reg.same(&d.provider, repo)).map(DepRef::of).collect();
+    let mut repos: Vec<String> = dependencies.iter().map(|d| reg.canonical(&d.consumer).to_string()).collect();
+    let mut waiting: BTreeMap<(String, u64, String), Waiting> = BTreeMap::new();
+    let own: Vec<&str> = cg
+        .loaded
+        .issues()
+        .filter(|i| i.is_open() && names_repo(reg, &i.repos, repo))
+        .map(|i| i.id.as_str())
+        .chain(cg.loaded.todos().filter(|t| t.is_open() && reg.same(&t.repo, repo)).map(|t| t.id.as_str()))
+        .collect();
+    for id in own {
+        let Some(n) = cg.node(id) else { continue };
+        for b in cg.blocked(n) {
+            let node = &cg.g[b];
+            if node.finished {
+                continue;
+            }
+            let their = entity_repos(cg.loaded, &node.id);
+            if names_repo(reg, &their, repo) {
+                continue; // waiting inside the same repository
+            }
+            for r in &their {
+                repos.push(reg.canonical(r).to_string());
+            }
+            let (p, num, rest) = natural_key(&node.id);
+            waiting
+                .entry((p, num, rest))
+                .or_insert_with(|| Waiting {
+                    id: node.id.clone(),
+                    kind: node.kind,
+                    title: entity_title(cg.loaded, &node.id),
+                    repos: their.clone(),
+                    waits_on: Vec::new(),
+                })
+                .waits_on
+                .push(id.to_string());
+        }
+    }
+    repos.sort();
+    repos.dedup();
+    BlockedByReport { repo: repo.to_string(), dependencies, repos, entities: waiting.into_values().collect() }
+}
+
+/// Counts of todos by status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TodoCounts {
+    pub pending: usize,
+    pub in_progress: usize,
+    pub blocked: usize,
+    pub completed: usize,
+    pub cancelled: usize,
+    /// Todos whose status is not a known value.
+    pub other: usize,
+}
+
+impl TodoCounts {
+    fn add(&mut self, t: &Todo) {
+        match t.status.known() {
+            Some(TodoStatus::Pending) => self.pending += 1,
+            Some(TodoStatus::InProgress) => self.in_progress += 1,
+            Some(TodoStatus::Blocked) => self.blocked += 1,
+            Some(TodoStatus::Completed) => self.completed += 1,
+            Some(TodoStatus::Cancelled) => self.cancelled += 1,
+            None => self.other += 1,
+        }
+    }
+}
+
+/// A plan with milestone progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanProgress {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub milestones_completed: usize,
+    pub milestones_total: usize,
+}
+
+impl PlanProgress {
+    fn of(p: &Plan) -> Self {
+        PlanProgress {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            status: p.status.as_str().to_string(),
+            target: p.target_date().map(|d| d.to_string()),
+            milestones_completed: p.milestones.iter().filter(|m| m.status.is(MilestoneStatus::Completed)).count(),
+            milestones_total: p.milestones.len(),
+        }
+    }
+}
+
+/// One repository's coordination status.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoStatus {
+    pub repo: String,
+    pub open_issues: Vec<IssueRef>,
+    pub todos: TodoCounts,
+    pub open_todos: Vec<TodoRef>,
+    /// Dependencies where it is the consumer.
+    pub depends_on: Vec<DepRef>,
+    /// Dependencies where it is the provider.
+    pub depended_on_by: Vec<DepRef>,
+    pub blocking: BlockingReport,
+    pub blocked_by: BlockedByReport,
+    pub plans: Vec<PlanProgress>,
+}
+
+/// The status of `repo` (canonical name).
+pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
+    let reg = &cg.loaded.registry;
+    let mut todos = TodoCounts::default();
+    let mut open_todos = Vec::new();
+    for t in cg.loaded.todos().filter(|t| reg.same(&t.repo, repo)) {
+        todos.add(t);
+        if t.is_open() {
+            open_todos.push(TodoRef::of(t));
+        }
+    }
+    let plans = cg
+        .loaded
+        .plans()
+        .filter(|p| {
+            names_repo(reg, &p.repos, repo)
+                || cg.loaded.todos().any(|t| t.plan_id.as_deref() == Some(p.id.as_str()) && reg.same(&t.repo, repo))
+        })
+        .map(PlanProgress::of)
+        .collect();
+    RepoStatus {
+        repo: repo.to_string(),
+        open_issues: cg
+            .loaded
+            .issues()
+            .filter(|i| i.is_open() && names_repo(reg, &i.repos, repo))
+            .map(IssueRef::of)
+            .collect(),
+        todos,
+        open_todos,
+        depends_on: cg.loaded.dependencies().filter(|d| reg.same(&d.consumer, repo)).map(DepRef::of).collect(),
+        depended_on_by: cg.loaded.dependencies().filter(|d| reg.same(&d.provider, repo)).map(DepRef::of).collect(),
+        blocking: blocking(cg, repo),
+        blocked_by: blocked_by(cg, repo),
+        plans,
+    }
+}
+
+/// The ecosystem view.
+#[derive(Debug, Clone, Serialize)]
+pub struct EcosystemStatus {
+    /// `healthy` or `degraded`.
+    pub health: &'static str,
+    /// Why it is degraded (empty when healthy).
+    pub reasons: Vec<String>,
+    pub repos: usize,
+    pub active_plans: Vec<PlanProgress>,
+    /// Open critical and high-priority issues.
+    pub critical_blockers: Vec<IssueRef>,
+    /// Dependencies that are not satisfied (unsatisfied or unknown).
+    pub unsatisfied_dependencies: Vec<DepRef>,
+    pub todos: TodoCounts,
+    /// Pending todos with no active blocker.
+    pub ready_todos: usize,
+    pub open_issues: usize,
+}
+
+/// The ecosystem's coordination status.
+pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
+    let loaded = cg.loaded;
+    let mut todos = TodoCounts::default();
+    loaded.todos().for_each(|t| todos.add(t));
+    let critical_blockers: Vec<IssueRef> = loaded
+        .issues()
+        .filter(|i| i.is_open() && matches!(i.priority.known(), Some(Priority::Critical | Priority::High)))
+        .map(IssueRef::of)
+        .collect();
+    let unsatisfied_dependencies: Vec<DepRef> = loaded.dependencies().filter(|d| d.is_open()).map(DepRef::of).collect();
+    let mut reasons = Vec::new();
+    let critical = critical_blockers.iter().filter(|i| i.priority == "critical").count();
+    if critical > 0 {
+        reasons.push(format!("{critical} open critical issue(s)"));
+    }
+    let unsatisfied = unsatisfied_dependencies.iter().filter(|d| d.status == "unsatisfied").count();
+    if unsatisfied > 0 {
+        reasons.push(format!("{unsatisfied} unsatisfied dependenc{}", if unsatisfied == 1 { "y" } else { "ies" }));
+    }
+    let errors = loaded.problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
+        reasons.push(format!("{errors} data error(s) (run `git coord lint`)"));
+    }
+    let ready_todos = ready(cg, &ReadyQuery::default()).len();
+    EcosystemStatus {
+        health: if reasons.is_empty() { "healthy" } else { "degraded" },
+        reasons,
+        repos: loaded.registry.repos.len(),
+        active_plans: loaded.plans().filter(|p| p.status.is(PlanStatus::Active)).map(PlanProgress::of).collect(),
+        critical_blockers,
+        unsatisfied_dependencies,
+        todos,
+        ready_todos,
+        open_issues: loaded.issues().filter(|i| i.is_open()).count(),
+    }
+}
+
+/// How `workload` groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkloadBy {
+    #[default]
+    Assignee,
+    Repo,
+}
+
+/// One row of the workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadRow {
+    /// Assignee or repository; `null` for unassigned work.
+    pub key: Option<String>,
+    pub open_todos: usize,
+    pub in_progress: usize,
+    pub blocked: usize,
+    pub estimated_hours: f64,
+    /// Open todos without an estimate.
+    pub unestimated: usize,
+}
+
+/// Open todos and estimated hours per assignee or repository (unassigned
+/// work last), heaviest first.
+pub fn workload(loaded: &Loaded, by: WorkloadBy) -> Vec<WorkloadRow> {
+    let mut rows: BTreeMap<Option<String>, WorkloadRow> = BTreeMap::new();
+    for t in loaded.todos().filter(|t| t.is_open()) {
+        let key = match by {
+            WorkloadBy::Assignee => t.assignee.clone(),
+            WorkloadBy::Repo => Some(loaded.registry.canonical(&t.repo).to_string()),
+        };
+        let row = rows.entry(key.clone()).or_insert(WorkloadRow {
+            key,
+            open_todos: 0,
+            in_progress: 0,
+            blocked: 0,
+            estimated_hours: 0.0,
+            unestimated: 0,
+        });
+        row.open_todos += 1;
+        match t.status.known() {
+            Some(TodoStatus::InProgress) => row.in_progress += 1,
+            Some(TodoStatus::Blocked) => row.blocked += 1,
+            _ => {}
+        }
+        match t.estimated_hours {
+            Some(h) => row.estimated_hours += h,
+            None => row.unestimated += 1,
+        }
+    }
+    let mut out: Vec<WorkloadRow> = rows.into_values().collect();
+    out.sort_by(|a, b| {
+        a.key
+            .is_none()
+            .cmp(&b.key.is_none())
+            .then(b.estimated_hours.total_cmp(&a.estimated_hours))
+            .then(a.key.cmp(&b.key))
+    });
+    out
+}
+
+/// One finding of `validate-repo`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoCheck {
+    /// `ok` or `error`.
+    pub status: &'static str,
+    pub check: String,
+    pub detail: String,
+}
+
+/// The result of `validate-repo`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoValidation {
+    pub repo: String,
+    pub ok: bool,
+    pub checks: Vec<RepoCheck>,
+    /// Entities that name the repository.
+    pub entities: Vec<String>,
+}
+
+/// Validates a repository: registered, path exists and is a git repository,
+/// every dependency naming it has a known counterpart.
+pub fn validate_repo(loaded: &Loaded, root: &std::path::Path, name: &str) -> RepoValidation {
+    let reg = &loaded.registry;
+    let mut checks = Vec::new();
+    let mut push = |ok: bool, check: &str, detail: String| {
+        checks.push(RepoCheck { status: if ok { "ok" } else { "error" }, check: check.to_string(), detail })
+    };
+    let canonical = match reg.find(name) {
+        Some(r) => {
+            push(true, "registered", format!("`{}` is in settings/ecosystem.yaml", r.name));
+            match reg.repo_path(r, root) {
+                None => push(false, "path", "no `path` in the registry".into()),
+                Some(p) if !p.exists() => push(false, "path", format!("{} does not exist", p.display())),
+                Some(p) => {
+                    push(true, "path", format!("{} exists", p.display()));
+                    let is_git = p.join(".git").exists() || gix::open(&p).is_ok();
+                    push(
+                        is_git,
+                        "git",
+                        if is_git {
+                            format!("{} is a git repository", p.display())
+                        } else {
+                            format!("{} is not a git repository", p.display())
+                        },
+                    );
+                }
+            }
+            r.name.clone()
+        }
+        None => {
+            push(false, "registered", reg.resolve(name).err().unwrap_or_else(|| format!("`{name}` is not registered")));
+            name.to_string()
+        }
+    };
+    for d in loaded.dependencies() {
+        let (mine, other, role) = if reg.same(&d.consumer, &canonical) {
+            (true, &d.provider, "provider")
+        } else if reg.same(&d.provider, &canonical) {
+            (true, &d.consumer, "consumer")
+        } else {
+            (false, &d.provider, "")
+        };
+        if !mine {
+            continue;
+        }
+        let known = reg.is_empty() || reg.find(other).is_some();
+        push(
+            known,
+            "dependency",
+            format!("{}: {role} `{other}` {}", d.id, if known { "is registered" } else { "is not in the registry" }),
+        );
+    }
+    let mut entities = Vec::new();
+    for i in loaded.issues().filter(|i| names_repo(reg, &i.repos, &canonical)) {
+        entities.push(i.id.clone());
+    }
+    for p in loaded.plans().filter(|p| names_repo(reg, &p.repos, &canonical)) {
+        entities.push(p.id.clone());
+    }
+    for t in loaded.todos().filter(|t| reg.same(&t.repo, &canonical)) {
+        entities.push(t.id.clone());
+    }
+    for d in loaded.dependencies().filter(|d| reg.same(&d.consumer, &canonical) || reg.same(&d.provider, &canonical)) {
+        entities.push(d.id.clone());
+    }
+    let ok = checks.iter().all(|c| c.status == "ok");
+    RepoValidation { repo: canonical, ok, checks, entities }
+}
