@@ -3,6 +3,7 @@
 //! repository validation. Each returns a serialisable report.
 
 use super::{CoordGraph, NodeKind};
+use crate::ecosystem::Registry;
 use crate::model::*;
 use crate::store::{Loaded, natural_key};
 use serde::Serialize;
@@ -23,11 +24,11 @@ pub struct TodoRef {
 }
 
 impl TodoRef {
-    fn of(t: &Todo) -> Self {
+    fn of(t: &Todo, reg: &Registry) -> Self {
         TodoRef {
             id: t.id.clone(),
             task: t.task.clone(),
-            repo: t.repo.clone(),
+            repo: reg.canonical(&t.repo).to_string(),
             status: t.status.as_str().to_string(),
             priority: t.priority.as_str().to_string(),
             assignee: t.assignee.clone(),
@@ -47,13 +48,13 @@ pub struct IssueRef {
 }
 
 impl IssueRef {
-    fn of(i: &Issue) -> Self {
+    fn of(i: &Issue, reg: &Registry) -> Self {
         IssueRef {
             id: i.id.clone(),
             title: i.title.clone(),
             status: i.status.as_str().to_string(),
             priority: i.priority.as_str().to_string(),
-            repos: i.repos.clone(),
+            repos: i.repos.iter().map(|r| reg.canonical(r).to_string()).collect(),
         }
     }
 }
@@ -72,11 +73,11 @@ pub struct DepRef {
 }
 
 impl DepRef {
-    fn of(d: &Dependency) -> Self {
+    fn of(d: &Dependency, reg: &Registry) -> Self {
         DepRef {
             id: d.id.clone(),
-            consumer: d.consumer.clone(),
-            provider: d.provider.clone(),
+            consumer: reg.canonical(&d.consumer).to_string(),
+            provider: reg.canonical(&d.provider).to_string(),
             dep_type: d.dep_type.as_str().to_string(),
             version_constraint: d.version_constraint.clone(),
             status: d.status.as_str().to_string(),
@@ -145,7 +146,7 @@ pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
     out.into_iter()
         .take(q.limit.unwrap_or(usize::MAX))
         .map(|(_, unblocks, _, t)| ReadyTodo {
-            todo: TodoRef::of(t),
+            todo: TodoRef::of(t, reg),
             unblocks,
             created: t.created.as_ref().map(|c| match c {
                 Lenient::Known(d) => d.to_string(),
@@ -183,16 +184,24 @@ fn names_repo(reg: &crate::ecosystem::Registry, list: &[String], repo: &str) -> 
 /// What is blocking `repo` (canonical name).
 pub fn blocking(cg: &CoordGraph<'_>, repo: &str) -> BlockingReport {
     let reg = &cg.loaded.registry;
-    let open_issues =
-        cg.loaded.issues().filter(|i| i.is_open() && names_repo(reg, &i.repos, repo)).map(IssueRef::of).collect();
-    let unsatisfied_dependencies =
-        cg.loaded.dependencies().filter(|d| d.is_open() && reg.same(&d.consumer, repo)).map(DepRef::of).collect();
+    let open_issues = cg
+        .loaded
+        .issues()
+        .filter(|i| i.is_open() && names_repo(reg, &i.repos, repo))
+        .map(|x| IssueRef::of(x, reg))
+        .collect();
+    let unsatisfied_dependencies = cg
+        .loaded
+        .dependencies()
+        .filter(|d| d.is_open() && reg.same(&d.consumer, repo))
+        .map(|x| DepRef::of(x, reg))
+        .collect();
     let mut blocked_todos = Vec::new();
     for t in cg.loaded.todos().filter(|t| t.is_open() && reg.same(&t.repo, repo)) {
         let Some(n) = cg.node(&t.id) else { continue };
         let blockers: Vec<Vec<String>> = cg.active_blockers(n).into_iter().map(|b| cg.chain_to_root(b)).collect();
         if !blockers.is_empty() {
-            blocked_todos.push(BlockedTodo { todo: TodoRef::of(t), blockers });
+            blocked_todos.push(BlockedTodo { todo: TodoRef::of(t, reg), blockers });
         }
     }
     BlockingReport { repo: repo.to_string(), open_issues, unsatisfied_dependencies, blocked_todos }
@@ -247,8 +256,12 @@ fn entity_title(loaded: &Loaded, id: &str) -> String {
 /// What `repo` (canonical name) blocks.
 pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
     let reg = &cg.loaded.registry;
-    let dependencies: Vec<DepRef> =
-        cg.loaded.dependencies().filter(|d| d.is_open() && reg.same(&d.provider, repo)).map(DepRef::of).collect();
+    let dependencies: Vec<DepRef> = cg
+        .loaded
+        .dependencies()
+        .filter(|d| d.is_open() && reg.same(&d.provider, repo))
+        .map(|x| DepRef::of(x, reg))
+        .collect();
     let mut repos: Vec<String> = dependencies.iter().map(|d| reg.canonical(&d.consumer).to_string()).collect();
     let mut waiting: BTreeMap<(String, u64, String), Waiting> = BTreeMap::new();
     let own: Vec<&str> = cg
@@ -365,7 +378,7 @@ pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
     for t in cg.loaded.todos().filter(|t| reg.same(&t.repo, repo)) {
         todos.add(t);
         if t.is_open() {
-            open_todos.push(TodoRef::of(t));
+            open_todos.push(TodoRef::of(t, reg));
         }
     }
     let plans = cg
@@ -383,12 +396,22 @@ pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
             .loaded
             .issues()
             .filter(|i| i.is_open() && names_repo(reg, &i.repos, repo))
-            .map(IssueRef::of)
+            .map(|x| IssueRef::of(x, reg))
             .collect(),
         todos,
         open_todos,
-        depends_on: cg.loaded.dependencies().filter(|d| reg.same(&d.consumer, repo)).map(DepRef::of).collect(),
-        depended_on_by: cg.loaded.dependencies().filter(|d| reg.same(&d.provider, repo)).map(DepRef::of).collect(),
+        depends_on: cg
+            .loaded
+            .dependencies()
+            .filter(|d| reg.same(&d.consumer, repo))
+            .map(|x| DepRef::of(x, reg))
+            .collect(),
+        depended_on_by: cg
+            .loaded
+            .dependencies()
+            .filter(|d| reg.same(&d.provider, repo))
+            .map(|x| DepRef::of(x, reg))
+            .collect(),
         blocking: blocking(cg, repo),
         blocked_by: blocked_by(cg, repo),
         plans,
@@ -417,14 +440,16 @@ pub struct EcosystemStatus {
 /// The ecosystem's coordination status.
 pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
     let loaded = cg.loaded;
+    let reg = &loaded.registry;
     let mut todos = TodoCounts::default();
     loaded.todos().for_each(|t| todos.add(t));
     let critical_blockers: Vec<IssueRef> = loaded
         .issues()
         .filter(|i| i.is_open() && matches!(i.priority.known(), Some(Priority::Critical | Priority::High)))
-        .map(IssueRef::of)
+        .map(|x| IssueRef::of(x, reg))
         .collect();
-    let unsatisfied_dependencies: Vec<DepRef> = loaded.dependencies().filter(|d| d.is_open()).map(DepRef::of).collect();
+    let unsatisfied_dependencies: Vec<DepRef> =
+        loaded.dependencies().filter(|d| d.is_open()).map(|x| DepRef::of(x, reg)).collect();
     let mut reasons = Vec::new();
     let critical = critical_blockers.iter().filter(|i| i.priority == "critical").count();
     if critical > 0 {

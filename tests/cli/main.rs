@@ -2,6 +2,7 @@
 //! binary against real git repositories in temp directories (see `env`).
 
 mod env;
+mod test_graph;
 mod test_issues;
 mod test_plans_todos_deps;
 mod test_store;
