@@ -20,7 +20,7 @@ use crate::model::*;
 use crate::store::{Loaded, natural_key};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub use export::{DepGraphKind, DepGraphQuery};
 pub use queries::*;
@@ -65,7 +65,7 @@ pub enum EdgeKind {
 pub struct CoordGraph<'a> {
     pub loaded: &'a Loaded,
     pub g: DiGraph<Node, EdgeKind>,
-    index: HashMap<String, NodeIndex>,
+    index: FxHashMap<String, NodeIndex>,
 }
 
 fn repo_key(name: &str) -> String {
@@ -75,7 +75,7 @@ fn repo_key(name: &str) -> String {
 impl<'a> CoordGraph<'a> {
     /// Builds the graph over everything loaded.
     pub fn build(loaded: &'a Loaded) -> CoordGraph<'a> {
-        let mut cg = CoordGraph { loaded, g: DiGraph::new(), index: HashMap::new() };
+        let mut cg = CoordGraph { loaded, g: DiGraph::new(), index: FxHashMap::default() };
         for i in loaded.issues() {
             cg.add(NodeKind::Issue, &i.id, !i.is_open());
         }

@@ -463,7 +463,11 @@ pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
     if errors > 0 {
         reasons.push(format!("{errors} data error(s) (run `git coord lint`)"));
     }
-    let ready_todos = ready(cg, &ReadyQuery::default()).len();
+    let ready_todos = loaded
+        .todos()
+        .filter(|t| t.status.is(TodoStatus::Pending))
+        .filter(|t| cg.node(&t.id).is_some_and(|n| cg.active_blockers(n).is_empty()))
+        .count();
     EcosystemStatus {
         health: if reasons.is_empty() { "healthy" } else { "degraded" },
         reasons,

@@ -85,6 +85,76 @@ fn project(today: NaiveDate, hours: f64, hours_per_day: f64) -> NaiveDate {
     today + chrono::Duration::days(days)
 }
 
+/// Longest remaining chain ending at each open todo, computed once over the
+/// whole todo blocking graph: `dist[t] = remaining(t) + max(dist[blockers])`.
+/// Todos on (or downstream of) a blocking cycle get no value.
+struct Chains {
+    /// Per graph node: (hours, predecessor on the longest chain).
+    dist: HashMap<NodeIndex, (f64, Option<NodeIndex>)>,
+    /// Open todos on or downstream of a cycle.
+    cyclic: HashSet<NodeIndex>,
+}
+
+fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
+    let mut sub: DiGraph<NodeIndex, ()> = DiGraph::new();
+    let mut local: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+    for n in cg.g.node_indices() {
+        let node = &cg.g[n];
+        if node.kind == super::NodeKind::Todo && !node.finished {
+            local.insert(n, sub.add_node(n));
+        }
+    }
+    for (&n, &l) in &local {
+        for e in cg.g.edges_directed(n, Direction::Outgoing) {
+            if *e.weight() == EdgeKind::Blocks
+                && let Some(&t) = local.get(&e.target())
+            {
+                sub.update_edge(l, t, ());
+            }
+        }
+    }
+    let mut dist: HashMap<NodeIndex, (f64, Option<NodeIndex>)> = HashMap::new();
+    let mut cyclic = HashSet::new();
+    // tarjan_scc yields components in reverse topological order.
+    for scc in petgraph::algo::tarjan_scc(&sub).into_iter().rev() {
+        let l = scc[0];
+        let on_cycle = scc.len() > 1 || sub.contains_edge(l, l);
+        if on_cycle {
+            cyclic.extend(scc.iter().map(|x| sub[*x]));
+            continue;
+        }
+        let n = sub[l];
+        let mut best: (f64, Option<NodeIndex>) = (0.0, None);
+        let mut tainted = false;
+        for u in sub.neighbors_directed(l, Direction::Incoming) {
+            let un = sub[u];
+            if cyclic.contains(&un) {
+                tainted = true;
+                continue;
+            }
+            let d = dist[&un].0;
+            let better = match best.1 {
+                None => true,
+                Some(b) => {
+                    d > best.0
+                        || (d == best.0
+                            && crate::store::natural_key(&cg.g[un].id) < crate::store::natural_key(&cg.g[b].id))
+                }
+            };
+            if better {
+                best = (d, Some(un));
+            }
+        }
+        if tainted {
+            cyclic.insert(n);
+            continue;
+        }
+        let own = todos.get(cg.g[n].id.as_str()).map_or(0.0, |t| remaining(t));
+        dist.insert(n, (best.0 + own, best.1));
+    }
+    Chains { dist, cyclic }
+}
+
 /// Builds the roadmap of active plans, or of one plan (any status).
 pub fn roadmap(cg: &CoordGraph<'_>, today: NaiveDate, hours_per_day: f64, plan: Option<&str>) -> Roadmap {
     let plans: Vec<&Plan> = match plan {
@@ -92,95 +162,66 @@ pub fn roadmap(cg: &CoordGraph<'_>, today: NaiveDate, hours_per_day: f64, plan: 
         None => cg.loaded.plans().filter(|p| p.status.is(PlanStatus::Active)).collect(),
     };
     let todos: HashMap<&str, &Todo> = cg.loaded.todos().map(|t| (t.id.as_str(), t)).collect();
+    // Todos of each plan: linked to the plan or to one of its milestones.
+    let milestone_plan: HashMap<&str, &str> =
+        cg.loaded.plans().flat_map(|p| p.milestones.iter().map(move |m| (m.id.as_str(), p.id.as_str()))).collect();
+    let mut by_plan: HashMap<&str, Vec<&Todo>> = HashMap::new();
+    for t in cg.loaded.todos() {
+        let via_plan = t.plan_id.as_deref();
+        let via_milestone = t.milestone_id.as_deref().and_then(|m| milestone_plan.get(m).copied());
+        for pid in [via_plan, via_milestone.filter(|m| Some(*m) != via_plan)].into_iter().flatten() {
+            by_plan.entry(pid).or_default().push(t);
+        }
+    }
+    let ch = chains(cg, &todos);
+    let empty = Vec::new();
     Roadmap {
         today: today.to_string(),
         hours_per_day,
-        plans: plans.into_iter().map(|p| plan_roadmap(cg, &todos, p, today, hours_per_day)).collect(),
+        plans: plans
+            .into_iter()
+            .map(|p| plan_roadmap(cg, &ch, by_plan.get(p.id.as_str()).unwrap_or(&empty), p, today, hours_per_day))
+            .collect(),
     }
 }
 
 fn plan_roadmap(
     cg: &CoordGraph<'_>,
-    todos: &HashMap<&str, &Todo>,
+    ch: &Chains,
+    members: &[&Todo],
     p: &Plan,
     today: NaiveDate,
     hpd: f64,
 ) -> PlanRoadmap {
-    let ms_ids: HashSet<&str> = p.milestones.iter().map(|m| m.id.as_str()).collect();
-    let members: Vec<&Todo> = cg
-        .loaded
-        .todos()
-        .filter(|t| {
-            t.plan_id.as_deref() == Some(p.id.as_str()) || t.milestone_id.as_deref().is_some_and(|m| ms_ids.contains(m))
-        })
-        .collect();
     let todos_done = members.iter().filter(|t| !t.is_open()).count();
-    // The open todos of the plan and every open todo that transitively blocks them.
-    let mut set: Vec<NodeIndex> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut stack: Vec<NodeIndex> = members.iter().filter(|t| t.is_open()).filter_map(|t| cg.node(&t.id)).collect();
-    while let Some(n) = stack.pop() {
-        if !seen.insert(n) {
-            continue;
-        }
-        set.push(n);
-        for b in cg.active_blockers(n) {
-            if cg.g[b].kind == super::NodeKind::Todo {
-                stack.push(b);
-            }
-        }
-    }
-    // Longest path over the sub-DAG, weighted by remaining hours.
-    let mut sub: DiGraph<NodeIndex, ()> = DiGraph::new();
-    let local: HashMap<NodeIndex, NodeIndex> = set.iter().map(|&n| (n, sub.add_node(n))).collect();
-    for &n in &set {
-        for e in cg.g.edges_directed(n, Direction::Outgoing) {
-            if *e.weight() == EdgeKind::Blocks
-                && let Some(&t) = local.get(&e.target())
-            {
-                sub.update_edge(local[&n], t, ());
-            }
-        }
-    }
-    let hours = |l: NodeIndex| todos.get(cg.g[sub[l]].id.as_str()).map_or(0.0, |t| remaining(t));
-    let mut dist: HashMap<NodeIndex, (f64, Option<NodeIndex>)> = HashMap::new();
-    let mut note = None;
-    match petgraph::algo::toposort(&sub, None) {
-        Ok(order) => {
-            for l in order {
-                let best = sub
-                    .neighbors_directed(l, Direction::Incoming)
-                    .map(|u| (dist[&u].0, Some(u)))
-                    .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
-                    .unwrap_or((0.0, None));
-                dist.insert(l, (best.0 + hours(l), best.1));
-            }
-        }
-        Err(c) => note = Some(format!("blocking cycle through {}; no projection", cg.g[sub[c.node_id()]].id)),
-    }
-    let finish_of = |ids: &mut dyn Iterator<Item = &str>| -> Option<f64> {
-        ids.filter_map(|id| cg.node(id))
-            .filter_map(|n| local.get(&n))
-            .filter_map(|l| dist.get(l))
-            .map(|d| d.0)
-            .max_by(f64::total_cmp)
+    let open_members: Vec<&Todo> = members.iter().copied().filter(|t| t.is_open()).collect();
+    let nodes = |ts: &mut dyn Iterator<Item = &Todo>| -> Vec<NodeIndex> { ts.filter_map(|t| cg.node(&t.id)).collect() };
+    let open_nodes = nodes(&mut open_members.iter().copied());
+    let note = open_nodes
+        .iter()
+        .find(|n| ch.cyclic.contains(n))
+        .map(|n| format!("blocking cycle through {}; no projection", cg.g[*n].id));
+    // The end of the longest chain among `ns`, and its hours.
+    let longest = |ns: &[NodeIndex]| -> Option<(NodeIndex, f64)> {
+        ns.iter().filter_map(|n| ch.dist.get(n).map(|d| (*n, d.0))).max_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| crate::store::natural_key(&cg.g[b.0].id).cmp(&crate::store::natural_key(&cg.g[a.0].id)))
+        })
     };
-    let (critical_path, critical_path_hours) =
-        match dist.iter().max_by(|a, b| a.1.0.total_cmp(&b.1.0).then_with(|| b.0.cmp(a.0))) {
-            Some((&end, &(h, _))) => {
-                let mut path = vec![cg.g[sub[end]].id.clone()];
+    let (critical_path, critical_path_hours, plan_finish) =
+        match (note.is_none()).then(|| longest(&open_nodes)).flatten() {
+            Some((end, h)) => {
+                let mut path = vec![cg.g[end].id.clone()];
                 let mut cur = end;
-                while let Some(prev) = dist[&cur].1 {
-                    path.push(cg.g[sub[prev]].id.clone());
+                while let Some(prev) = ch.dist[&cur].1 {
+                    path.push(cg.g[prev].id.clone());
                     cur = prev;
                 }
                 path.reverse();
-                (path, h)
+                (path, h, Some(h))
             }
-            None => (Vec::new(), 0.0),
+            None => (Vec::new(), 0.0, None),
         };
-    let open_members: Vec<&Todo> = members.iter().copied().filter(|t| t.is_open()).collect();
-    let plan_finish = if note.is_some() { None } else { finish_of(&mut open_members.iter().map(|t| t.id.as_str())) };
     let projected_finish = plan_finish.map(|h| project(today, h, hpd));
     let plan_done = matches!(p.status.known(), Some(PlanStatus::Completed | PlanStatus::Cancelled));
     let target = p.target_date().map(|d| d.date());
@@ -190,10 +231,10 @@ fn plan_roadmap(
         .milestones
         .iter()
         .map(|m| {
-            let mine: Vec<&&Todo> =
-                members.iter().filter(|t| t.milestone_id.as_deref() == Some(m.id.as_str())).collect();
-            let open: Vec<&str> = mine.iter().filter(|t| t.is_open()).map(|t| t.id.as_str()).collect();
-            let finish = if note.is_some() { None } else { finish_of(&mut open.iter().copied()) };
+            let mine: Vec<&Todo> =
+                members.iter().copied().filter(|t| t.milestone_id.as_deref() == Some(m.id.as_str())).collect();
+            let open: Vec<NodeIndex> = nodes(&mut mine.iter().copied().filter(|t| t.is_open()));
+            let finish = if note.is_some() { None } else { longest(&open).map(|x| x.1) };
             let projected = finish.map(|h| project(today, h, hpd));
             let done = m.status.known().is_some_and(MilestoneStatus::is_finished);
             let due = m.due_date().map(|d| d.date());
@@ -204,7 +245,7 @@ fn plan_roadmap(
                 status: m.status.as_str().to_string(),
                 due: due.map(|d| d.to_string()),
                 todos_total: mine.len(),
-                todos_done: mine.len() - open.len(),
+                todos_done: mine.iter().filter(|t| !t.is_open()).count(),
                 remaining_hours: finish.unwrap_or(0.0),
                 projected: projected.map(|d| d.to_string()),
                 late,

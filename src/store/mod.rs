@@ -67,7 +67,7 @@ impl Record {
 pub struct Loaded {
     pub registry: Registry,
     records: HashMap<Kind, Vec<Record>>,
-    index: HashMap<(Kind, String), usize>,
+    index: HashMap<Kind, rustc_hash::FxHashMap<String, usize>>,
     /// Load problems: unreadable files, field problems, duplicates, overrides.
     pub problems: Vec<Problem>,
     /// Kinds that were loaded.
@@ -92,7 +92,7 @@ impl Loaded {
 
     /// Looks up a record.
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Record> {
-        self.index.get(&(kind, id.to_string())).map(|&i| &self.records[&kind][i])
+        self.index.get(&kind)?.get(id).map(|&i| &self.records[&kind][i])
     }
 
     /// Finds an ID of any loaded kind.
@@ -283,9 +283,9 @@ impl Store {
             for r in &recs {
                 loaded.problems.extend(r.problems.iter().cloned());
             }
-            let map = &mut loaded.index;
+            let map = loaded.index.entry(kind).or_default();
             for (i, r) in recs.iter().enumerate() {
-                map.insert((kind, r.entity.id().to_string()), i);
+                map.insert(r.entity.id().to_string(), i);
             }
             loaded.records.insert(kind, recs);
         }
@@ -305,7 +305,7 @@ impl Store {
             };
         }
         let mut loaded = self.load(&[kind])?;
-        let idx = loaded.index.get(&(kind, id.to_string())).copied();
+        let idx = loaded.index.get(&kind).and_then(|m| m.get(id)).copied();
         Ok(idx.map(|i| loaded.records.get_mut(&kind).expect("kind loaded").swap_remove(i)))
     }
 

@@ -14,7 +14,11 @@ use serde::Serialize;
 use std::io::Write;
 
 fn load(store: &Store) -> Result<Loaded, Error> {
-    let loaded = store.load(&Kind::ALL)?;
+    load_kinds(store, &Kind::ALL)
+}
+
+fn load_kinds(store: &Store, kinds: &[Kind]) -> Result<Loaded, Error> {
+    let loaded = store.load(kinds)?;
     render::warn_load_problems(&loaded.problems);
     Ok(loaded)
 }
@@ -54,7 +58,8 @@ pub struct ReadyArgs {
 /// `ready`
 pub fn ready(cx: &Context, a: &ReadyArgs) -> CmdResult {
     let store = cx.store()?;
-    let loaded = load(&store)?;
+    // Only issues and todos block todos.
+    let loaded = load_kinds(&store, &[Kind::Issue, Kind::Todo])?;
     let repo = a.repo.as_deref().map(|r| repo_arg(&loaded, r)).transpose()?;
     let cg = CoordGraph::build(&loaded);
     let list = graph::ready(&cg, &ReadyQuery { repo, assignee: a.assignee.clone(), limit: a.limit });
