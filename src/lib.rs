@@ -7,6 +7,7 @@
 //! [`cli`] (and later the MCP server) rendering results.
 
 pub mod cli;
+pub mod deps;
 pub mod ecosystem;
 pub mod error;
 pub mod graph;

@@ -1,0 +1,120 @@
+//! Running a `validation.command`: `sh -c` in its own process group, with a
+//! deadline after which the whole group is killed (so `sh -c 'sleep 100'`
+//! cannot outlive the check through a grandchild), stdout and stderr
+//! captured (capped in memory) and truncated for display.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+
+/// Bytes of output kept in memory per stream (the rest is drained).
+const CAPTURE_LIMIT: usize = 1 << 20;
+/// Characters of output shown in a report.
+pub const DISPLAY_LIMIT: usize = 2000;
+
+/// What running a command produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Exit code; `None` when killed or ended by a signal.
+    pub code: Option<i32>,
+    /// stdout followed by stderr.
+    pub output: String,
+    pub timed_out: bool,
+    pub elapsed: Duration,
+    /// Set when the command could not be started.
+    pub spawn_error: Option<String>,
+}
+
+async fn drain(mut r: impl tokio::io::AsyncRead + Unpin) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => return kept,
+            Ok(n) => {
+                let room = CAPTURE_LIMIT.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+}
+
+fn kill_group(pid: Option<u32>) {
+    if let Some(pid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) {
+        // SAFETY: killpg has no memory-safety preconditions; the group is the
+        // one we created for this child (process_group(0)), so it is ours.
+        unsafe {
+            libc::killpg(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Runs `command` through `sh -c` in `dir` with a deadline.
+pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
+    let start = Instant::now();
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return RunOutput {
+                code: None,
+                output: String::new(),
+                timed_out: false,
+                elapsed: start.elapsed(),
+                spawn_error: Some(format!("cannot start sh: {e}")),
+            };
+        }
+    };
+    let pid = child.id();
+    let out = tokio::spawn(drain(child.stdout.take().expect("stdout is piped")));
+    let err = tokio::spawn(drain(child.stderr.take().expect("stderr is piped")));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (code, mut timed_out) = match tokio::time::timeout_at(deadline, child.wait()).await {
+        Ok(Ok(status)) => (status.code(), false),
+        Ok(Err(_)) => (None, false),
+        Err(_) => {
+            kill_group(pid);
+            let _ = child.wait().await;
+            (None, true)
+        }
+    };
+    // A background grandchild may still hold the pipes open: it gets what
+    // is left of the deadline, then the group is killed. A process that left
+    // the group (setsid) cannot hold the report hostage: give up on it.
+    let readers = async { (out.await.unwrap_or_default(), err.await.unwrap_or_default()) };
+    tokio::pin!(readers);
+    let (o, e) = match tokio::time::timeout_at(deadline, &mut readers).await {
+        Ok(v) => v,
+        Err(_) => {
+            kill_group(pid);
+            timed_out = true;
+            tokio::time::timeout(Duration::from_millis(500), &mut readers).await.unwrap_or_default()
+        }
+    };
+    let mut output = String::from_utf8_lossy(&o).into_owned();
+    if !e.is_empty() {
+        if !output.is_empty() && !output.ends_with('\n') {
+            output.push('\n');
+        }
+        output.push_str(&String::from_utf8_lossy(&e));
+    }
+    RunOutput { code, output, timed_out, elapsed: start.elapsed(), spawn_error: None }
+}
+
+/// `text` cut to [`DISPLAY_LIMIT`] characters, marked when cut.
+pub fn truncate(text: &str) -> String {
+    let text = text.trim_end();
+    match text.char_indices().nth(DISPLAY_LIMIT) {
+        Some((i, _)) => format!("{}… [{} more bytes]", &text[..i], text.len() - i),
+        None => text.to_string(),
+    }
+}

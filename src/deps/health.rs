@@ -1,0 +1,69 @@
+//! Health checks: one HTTP GET with a connect timeout and a total timeout,
+//! redirects not followed (a 301 is reported as a 301, not as whatever it
+//! points at), no proxy from the environment. Failures are classified —
+//! connection refused, timeout, TLS error, wrong status — because "it failed"
+//! does not tell anyone what to fix.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+/// The outcome of one GET.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// The status received, if a response came.
+    pub status: Option<u16>,
+    pub latency: Duration,
+    /// Why no response came: `connection refused`, `timeout`, `TLS error: …`, ….
+    pub failure: Option<String>,
+}
+
+/// Builds the client shared by every check of a run.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+fn classify(e: &reqwest::Error) -> String {
+    let mut chain = Vec::new();
+    let mut src: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
+                std::io::ErrorKind::TimedOut => return "timeout".into(),
+                _ => {}
+            }
+        }
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    if e.is_timeout() {
+        return "timeout".into();
+    }
+    let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
+    let lower = chain.join(" ").to_ascii_lowercase();
+    if ["tls", "certificate", "handshake", "rustls"].iter().any(|w| lower.contains(w)) {
+        return format!("TLS error: {detail}");
+    }
+    if e.is_connect() {
+        return format!("connection failed: {detail}");
+    }
+    if e.is_builder() {
+        return format!("invalid URL: {detail}");
+    }
+    format!("request failed: {detail}")
+}
+
+/// GETs `url`.
+pub async fn probe(client: &reqwest::Client, url: &str) -> Probe {
+    let start = Instant::now();
+    match client.get(url).send().await {
+        Ok(resp) => Probe { status: Some(resp.status().as_u16()), latency: start.elapsed(), failure: None },
+        Err(e) => Probe { status: None, latency: start.elapsed(), failure: Some(classify(&e)) },
+    }
+}

@@ -1,0 +1,495 @@
+//! Dependency checks: judging each inter-repository dependency by what can
+//! actually be observed — the provider's version against the constraint, a
+//! trusted validation command, an HTTP health check — and reporting the
+//! evidence and the reason for every verdict.
+//!
+//! All checks of a run go concurrently on one tokio runtime built for the
+//! run ([`check`]) or on the caller's ([`check_async`], for the MCP server);
+//! a semaphore of `jobs` permits bounds the processes and the connections in
+//! flight. Nothing here writes: [`apply_updates`] writes judged statuses back
+//! through [`crate::ops::update`], the one write path.
+
+pub mod command;
+pub mod constraint;
+pub mod health;
+pub mod trust;
+pub mod version;
+
+use crate::error::{Error, Result};
+use crate::model::{DepStatus, Dependency, Kind};
+use crate::ops::Patch;
+use crate::store::{Loaded, Store, WriteMode, natural_key};
+use constraint::Ecosystem;
+use regex::Regex;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+pub use trust::TrustPolicy;
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Only these IDs (empty: all).
+    pub ids: Vec<String>,
+    /// Only dependencies of this consumer (any spelling).
+    pub consumer: Option<String>,
+    /// Only dependencies on this provider (any spelling).
+    pub provider: Option<String>,
+    /// Skip health checks (reported unknown).
+    pub offline: bool,
+    pub trust: TrustPolicy,
+    /// Per command and per HTTP request.
+    pub timeout: Duration,
+    /// Processes and connections in flight at once.
+    pub jobs: usize,
+}
+
+impl Default for CheckOptions {
+    /// The safe defaults: offline, no command runs.
+    fn default() -> Self {
+        CheckOptions {
+            ids: Vec::new(),
+            consumer: None,
+            provider: None,
+            offline: true,
+            trust: TrustPolicy::Never,
+            timeout: Duration::from_secs(10),
+            jobs: 8,
+        }
+    }
+}
+
+/// A check's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Satisfied,
+    Unsatisfied,
+    Unknown,
+    Deprecated,
+}
+
+impl Verdict {
+    /// The stored status word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Satisfied => "satisfied",
+            Verdict::Unsatisfied => "unsatisfied",
+            Verdict::Unknown => "unknown",
+            Verdict::Deprecated => "deprecated",
+        }
+    }
+}
+
+/// What a method observed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where the version came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_source: Option<String>,
+    /// `semver` or `pep440`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Command output (stdout then stderr), truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+}
+
+/// One method's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodResult {
+    /// `version`, `command` or `health`.
+    pub method: &'static str,
+    pub status: Verdict,
+    pub evidence: Evidence,
+    pub reason: String,
+}
+
+/// One dependency's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepResult {
+    pub id: String,
+    pub consumer: String,
+    pub provider: String,
+    /// The status in the data before the check.
+    pub stored: String,
+    pub status: Verdict,
+    pub methods: Vec<MethodResult>,
+    pub reason: String,
+}
+
+/// Counts per verdict.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub total: usize,
+    pub satisfied: usize,
+    pub unsatisfied: usize,
+    pub unknown: usize,
+    pub deprecated: usize,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub results: Vec<DepResult>,
+    pub summary: Summary,
+}
+
+impl CheckReport {
+    /// True when nothing is unsatisfied (exit 0).
+    pub fn passed(&self) -> bool {
+        self.summary.unsatisfied == 0
+    }
+}
+
+/// Everything one dependency's check needs, owned (tasks are `'static`).
+#[derive(Debug, Clone)]
+struct Job {
+    dep: Dependency,
+    stored: String,
+    provider_path: Option<PathBuf>,
+    consumer_dir: PathBuf,
+}
+
+/// Selects the dependencies to check, in natural ID order.
+fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job>> {
+    let reg = &loaded.registry;
+    let consumer = opts.consumer.as_deref().map(|c| reg.resolve(c).map_err(Error::Invalid)).transpose()?;
+    let provider = opts.provider.as_deref().map(|p| reg.resolve(p).map_err(Error::Invalid)).transpose()?;
+    for id in &opts.ids {
+        if loaded.get(Kind::Dependency, id).is_none() {
+            // Not loaded: let the one lookup explain (with a did-you-mean).
+            crate::ops::find(store, Kind::Dependency, id)?;
+        }
+    }
+    let mut deps: Vec<&Dependency> = loaded
+        .dependencies()
+        .filter(|d| opts.ids.is_empty() || opts.ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id)))
+        .filter(|d| consumer.as_deref().is_none_or(|c| reg.same(&d.consumer, c)))
+        .filter(|d| provider.as_deref().is_none_or(|p| reg.same(&d.provider, p)))
+        .collect();
+    deps.sort_by_key(|d| natural_key(&d.id));
+    let root = &store.root.dir;
+    let path_of = |name: &str| reg.find(name).and_then(|r| reg.repo_path(r, root));
+    Ok(deps
+        .into_iter()
+        .map(|d| Job {
+            stored: d.status.to_string(),
+            provider_path: path_of(&d.provider),
+            consumer_dir: path_of(&d.consumer).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone()),
+            dep: d.clone(),
+        })
+        .collect())
+}
+
+/// Checks the selected dependencies on a runtime built for this call.
+pub fn check(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(check_async(store, loaded, opts))
+}
+
+/// Checks the selected dependencies on the caller's tokio runtime.
+pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
+    let jobs = select(store, loaded, opts)?;
+    let shared = Arc::new(Shared {
+        permits: Semaphore::new(opts.jobs.max(1)),
+        client: if opts.offline { None } else { Some(health::client(opts.timeout).map_err(Error::Invalid)?) },
+        opts: opts.clone(),
+    });
+    let handles: Vec<_> = jobs
+        .into_iter()
+        .map(|job| {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move { judge(job, &shared).await })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(handles.len());
+    for h in handles {
+        results.push(h.await.map_err(|e| Error::Invalid(format!("a dependency check panicked: {e}")))?);
+    }
+    let mut summary = Summary { total: results.len(), ..Summary::default() };
+    for r in &results {
+        match r.status {
+            Verdict::Satisfied => summary.satisfied += 1,
+            Verdict::Unsatisfied => summary.unsatisfied += 1,
+            Verdict::Unknown => summary.unknown += 1,
+            Verdict::Deprecated => summary.deprecated += 1,
+        }
+    }
+    Ok(CheckReport { results, summary })
+}
+
+struct Shared {
+    permits: Semaphore,
+    client: Option<reqwest::Client>,
+    opts: CheckOptions,
+}
+
+fn method(method: &'static str, status: Verdict, evidence: Evidence, reason: impl Into<String>) -> MethodResult {
+    MethodResult { method, status, evidence, reason: reason.into() }
+}
+
+async fn judge(job: Job, shared: &Shared) -> DepResult {
+    let dep = &job.dep;
+    let base = |status, methods, reason: String| DepResult {
+        id: dep.id.clone(),
+        consumer: dep.consumer.clone(),
+        provider: dep.provider.clone(),
+        stored: job.stored.clone(),
+        status,
+        methods,
+        reason,
+    };
+    if dep.status.known() == Some(DepStatus::Deprecated) {
+        return base(Verdict::Deprecated, Vec::new(), "deprecated: not checked".into());
+    }
+    let validation = dep.validation.clone().unwrap_or_default();
+    let constraint = dep.version_constraint.clone().filter(|c| !c.trim().is_empty());
+    let command = validation.command.clone().filter(|c| !c.trim().is_empty());
+    let url = validation.health_check.clone().filter(|c| !c.trim().is_empty());
+    if constraint.is_none() && command.is_none() && url.is_none() {
+        return base(
+            Verdict::Unknown,
+            Vec::new(),
+            "nothing to check: no version_constraint, validation.command or validation.health_check".into(),
+        );
+    }
+    let cmd_and_version = async {
+        let mut out = Vec::new();
+        let ran = match &command {
+            Some(c) => {
+                let (m, output) = run_command(&dep.id, c, validation.expected_pattern.as_deref(), &job, shared).await;
+                out.push(m);
+                output
+            }
+            None => None,
+        };
+        if let Some(c) = &constraint {
+            out.push(judge_version(c, ran, validation.expected_pattern.as_deref(), &job).await);
+        }
+        out
+    };
+    let health = async {
+        match &url {
+            Some(u) => Some(run_health(u, validation.expected_status.unwrap_or(200), shared).await),
+            None => None,
+        }
+    };
+    let (mut methods, health) = tokio::join!(cmd_and_version, health);
+    methods.extend(health);
+    let (status, reason) = combine(&methods);
+    base(status, methods, reason)
+}
+
+/// All methods must pass; one failure fails the dependency, else one unknown
+/// makes it unknown.
+fn combine(methods: &[MethodResult]) -> (Verdict, String) {
+    let pick = |v: Verdict| methods.iter().filter(|m| m.status == v).map(|m| m.reason.clone()).collect::<Vec<_>>();
+    let failed = pick(Verdict::Unsatisfied);
+    if !failed.is_empty() {
+        return (Verdict::Unsatisfied, failed.join("; "));
+    }
+    let unknown = pick(Verdict::Unknown);
+    if !unknown.is_empty() {
+        return (Verdict::Unknown, unknown.join("; "));
+    }
+    (Verdict::Satisfied, pick(Verdict::Satisfied).join("; "))
+}
+
+/// Runs a trusted command; returns its method result and, when it ran and
+/// exited 0, its output (a version source).
+async fn run_command(
+    id: &str,
+    command: &str,
+    pattern: Option<&str>,
+    job: &Job,
+    shared: &Shared,
+) -> (MethodResult, Option<String>) {
+    if !shared.opts.trust.allows(command) {
+        let reason = match shared.opts.trust {
+            TrustPolicy::Never => "command not run (commands are disabled here)".to_string(),
+            _ => format!("untrusted command; run git coord trust {id} after reading it"),
+        };
+        return (method("command", Verdict::Unknown, Evidence::default(), reason), None);
+    }
+    let re = match pattern.map(Regex::new).transpose() {
+        Ok(re) => re,
+        Err(e) => {
+            let reason = format!("expected_pattern is not a valid regex: {e}");
+            return (method("command", Verdict::Unknown, Evidence::default(), reason), None);
+        }
+    };
+    let run = {
+        let _permit = shared.permits.acquire().await.expect("the semaphore is never closed");
+        command::run(command, &job.consumer_dir, shared.opts.timeout).await
+    };
+    let mut ev = Evidence {
+        exit_code: run.code,
+        output: Some(command::truncate(&run.output)),
+        latency_ms: Some(run.elapsed.as_millis() as u64),
+        ..Evidence::default()
+    };
+    if let Some(e) = run.spawn_error {
+        ev.output = None;
+        return (method("command", Verdict::Unknown, ev, e), None);
+    }
+    if run.timed_out {
+        let reason = format!("command timed out after {}s (process group killed)", secs(shared.opts.timeout));
+        return (method("command", Verdict::Unsatisfied, ev, reason), None);
+    }
+    match run.code {
+        Some(0) => {}
+        Some(c) => return (method("command", Verdict::Unsatisfied, ev, format!("command exited with {c}")), None),
+        None => return (method("command", Verdict::Unsatisfied, ev, "command was killed by a signal"), None),
+    }
+    if let Some(re) = &re
+        && !re.is_match(&run.output)
+    {
+        let reason = format!("command output does not match /{}/", re.as_str());
+        return (method("command", Verdict::Unsatisfied, ev, reason), None);
+    }
+    let reason = match &re {
+        Some(re) => format!("command exited 0 and matched /{}/", re.as_str()),
+        None => "command exited 0".to_string(),
+    };
+    (method("command", Verdict::Satisfied, ev, reason), Some(run.output))
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 { format!("{s:.0}") } else { format!("{s}") }
+}
+
+async fn judge_version(constraint: &str, output: Option<String>, pattern: Option<&str>, job: &Job) -> MethodResult {
+    let re = pattern.and_then(|p| Regex::new(p).ok());
+    let path = job.provider_path.clone();
+    // The ecosystem picks the constraint syntax even when the version comes
+    // from a command, so the checkout is consulted for it either way.
+    let from_repo = tokio::task::spawn_blocking(move || match path {
+        Some(p) => (version::ecosystem_of(&p), version::from_checkout(&p)),
+        None => (None, Err("the provider has no `path` in the ecosystem registry".to_string())),
+    })
+    .await
+    .unwrap_or_else(|e| (None, Err(format!("reading the provider failed: {e}"))));
+    let (eco, repo_found): (Option<Ecosystem>, _) = from_repo;
+    let found = match output.as_deref().and_then(|o| version::from_output(o, re.as_ref())) {
+        Some(v) => Ok(version::Found { version: v, source: "command output".into(), ecosystem: eco }),
+        None => repo_found,
+    };
+    let found = match found {
+        Ok(f) => f,
+        Err(why) => {
+            return method("version", Verdict::Unknown, Evidence::default(), format!("no provider version found: {why}"));
+        }
+    };
+    let mut ev = Evidence {
+        version: Some(found.version.clone()),
+        version_source: Some(found.source.clone()),
+        ..Evidence::default()
+    };
+    match constraint::evaluate(constraint, &found.version, found.ecosystem) {
+        Ok(v) => {
+            ev.syntax = Some(v.syntax);
+            let (status, word) =
+                if v.satisfied { (Verdict::Satisfied, "satisfies") } else { (Verdict::Unsatisfied, "does not satisfy") };
+            let reason = format!("{} ({}) {word} {constraint}", found.version, found.source);
+            method("version", status, ev, reason)
+        }
+        Err(e) => method("version", Verdict::Unknown, ev, format!("cannot evaluate: {e}")),
+    }
+}
+
+async fn run_health(url: &str, expected: u16, shared: &Shared) -> MethodResult {
+    let Some(client) = &shared.client else {
+        return method("health", Verdict::Unknown, Evidence::default(), "offline: health check skipped");
+    };
+    let probe = {
+        let _permit = shared.permits.acquire().await.expect("the semaphore is never closed");
+        health::probe(client, url).await
+    };
+    let ev = Evidence {
+        http_status: probe.status,
+        latency_ms: Some(probe.latency.as_millis() as u64),
+        ..Evidence::default()
+    };
+    match (probe.status, probe.failure) {
+        (Some(s), _) if s == expected => method("health", Verdict::Satisfied, ev, format!("GET {url}: HTTP {s}")),
+        (Some(s), _) => method("health", Verdict::Unsatisfied, ev, format!("GET {url}: HTTP {s}, expected {expected}")),
+        (None, Some(f)) => {
+            let f = if f == "timeout" { format!("timeout after {}s", secs(shared.opts.timeout)) } else { f };
+            method("health", Verdict::Unsatisfied, ev, format!("GET {url}: {f}"))
+        }
+        (None, None) => method("health", Verdict::Unsatisfied, ev, format!("GET {url}: no response")),
+    }
+}
+
+/// One status written back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Written {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Writes each judged status that differs from the stored one, through
+/// [`crate::ops::update`]. Deprecated dependencies are never touched.
+pub fn apply_updates(store: &Store, report: &CheckReport) -> Result<Vec<Written>> {
+    let mut written = Vec::new();
+    for r in &report.results {
+        if r.status == Verdict::Deprecated || r.stored == r.status.as_str() {
+            continue;
+        }
+        let patch = Patch { status: Some(r.status.as_str().to_string()), ..Patch::default() };
+        let outcome = crate::ops::update(store, Kind::Dependency, &r.id, &patch)?;
+        if outcome.mode != WriteMode::Unchanged {
+            written.push(Written { id: r.id.clone(), from: r.stored.clone(), to: r.status.as_str().to_string() });
+        }
+    }
+    Ok(written)
+}
+
+/// The trust policy the settings and a `--trust-all` flag ask for.
+pub fn policy_for(store: &Store, trust_all: bool) -> Result<TrustPolicy> {
+    if trust_all || store.settings.trust_commands == crate::settings::TrustCommands::All {
+        return Ok(TrustPolicy::All);
+    }
+    Ok(TrustPolicy::Approved(trust::approved(git_dir_of(store))?))
+}
+
+/// The repository whose local config holds approvals.
+pub fn git_dir_of(store: &Store) -> Option<&Path> {
+    store.root.worktree.as_deref()
+}
+
+/// Dependencies with a command, for `git coord trust`: `(id, command)`.
+pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<(String, String)>> {
+    for id in ids {
+        if loaded.get(Kind::Dependency, id).is_none() {
+            // Not loaded: let the one lookup explain (with a did-you-mean).
+            crate::ops::find(store, Kind::Dependency, id)?;
+        }
+    }
+    let mut out: Vec<(String, String)> = loaded
+        .dependencies()
+        .filter(|d| ids.is_empty() || ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id)))
+        .filter_map(|d| {
+            let c = d.validation.as_ref()?.command.clone().filter(|c| !c.trim().is_empty())?;
+            Some((d.id.clone(), c))
+        })
+        .collect();
+    out.sort_by_key(|(id, _)| natural_key(id));
+    Ok(out)
+}
