@@ -83,6 +83,10 @@ pub enum Command {
     UpdateDep(dep::UpdateArgs),
     /// Delete a dependency.
     DeleteDep(common::DeleteArgs),
+    /// Check dependencies for real: versions, commands, health checks.
+    CheckDeps(check_deps::CheckDepsArgs),
+    /// Approve dependencies' validation commands (after reading them).
+    Trust(trust::TrustArgs),
     /// Pending todos nothing blocks, best first.
     Ready(reports::ReadyArgs),
     /// What is blocking a repository.
@@ -154,6 +158,8 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::CreateDep(a) => dep::create(cx, a),
         Command::UpdateDep(a) => dep::update(cx, a),
         Command::DeleteDep(a) => common::delete(&cx.store()?, Kind::Dependency, a),
+        Command::CheckDeps(a) => check_deps::run(cx, a),
+        Command::Trust(a) => trust::run(cx, a),
         Command::Ready(a) => reports::ready(cx, a),
         Command::Blocking(a) => reports::blocking(cx, a),
         Command::BlockedBy(a) => reports::blocked_by(cx, a),

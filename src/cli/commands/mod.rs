@@ -1,5 +1,6 @@
 //! One module per command (or per entity kind's family of commands).
 
+pub mod check_deps;
 pub mod common;
 pub mod dep;
 pub mod init;
@@ -11,3 +12,4 @@ pub mod plan;
 pub mod reports;
 pub mod repos;
 pub mod todo;
+pub mod trust;
