@@ -7,6 +7,7 @@
 //! [`Store::write_new`], [`Store::write_update`] and [`Store::remove`] only —
 //! atomic (temp file + rename), minimal-diff, verified by re-parsing.
 
+pub mod cache;
 pub mod edit;
 pub mod ids;
 pub mod root;
@@ -324,29 +325,62 @@ impl Store {
             .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
             .collect();
         paths.sort();
-        let results: Vec<(Option<Record>, Vec<Problem>)> =
-            paths.par_iter().map(|path| self.read_file_record(kind, path)).collect();
+        let mut cache =
+            cache::ParseCache::open(self.root.worktree.as_deref(), self.root.prefix_in_repo().as_deref(), kind);
+        let results: Vec<(Option<Record>, Vec<Problem>, Option<(String, cache::Stamp, Mapping)>)> = paths
+            .par_iter()
+            .map(|path| {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let stamp =
+                    cache.as_ref().and_then(|_| std::fs::metadata(path).ok()).and_then(|m| cache::Stamp::of(&m));
+                if let (Some(c), Some(st)) = (&cache, &stamp)
+                    && let Some(map) = c.get(&name, st)
+                {
+                    let id = map.get("id").and_then(scalar_text).unwrap_or_default();
+                    let rec = build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), "", 1);
+                    if rec.problems.is_empty() {
+                        return (Some(rec), Vec::new(), None);
+                    }
+                }
+                let (rec, probs, parsed) = self.read_file_record(kind, path);
+                let fresh = match (rec.as_ref(), parsed, stamp) {
+                    (Some(r), Some(map), Some(st)) if r.problems.is_empty() && cache::cacheable(&map) => {
+                        Some((name, st, map))
+                    }
+                    _ => None,
+                };
+                (rec, probs, fresh)
+            })
+            .collect();
         let mut out = Vec::with_capacity(results.len());
-        for (rec, probs) in results {
+        for (rec, probs, fresh) in results {
             problems.extend(probs);
             out.extend(rec);
+            if let (Some(c), Some((name, st, map))) = (cache.as_mut(), fresh) {
+                c.put(name, st, map);
+            }
+        }
+        if let Some(c) = cache {
+            let live: Vec<String> =
+                paths.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+            c.save(&live);
         }
         Ok(out)
     }
 
-    fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>) {
+    fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
         let rel = self.rel(path);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                return (None, vec![Problem::error("io", e.to_string()).at(&rel, None)]);
+                return (None, vec![Problem::error("io", e.to_string()).at(&rel, None)], None);
             }
         };
         let map = match parse_mapping(&text) {
             Ok(m) => m,
             Err((line, msg)) => {
-                return (None, vec![Problem::error("yaml", msg).at(&rel, line).on(stem)]);
+                return (None, vec![Problem::error("yaml", msg).at(&rel, line).on(stem)], None);
             }
         };
         let mut problems = Vec::new();
@@ -367,6 +401,7 @@ impl Store {
                     return (
                         None,
                         vec![Problem::error("id", e.to_string()).at(&rel, line_of_key(&text, 0, "id")).field("id")],
+                        None,
                     );
                 }
             },
@@ -377,15 +412,16 @@ impl Store {
                         .on(&stem),
                 );
                 if let Err(e) = validate_id(&stem) {
-                    return (None, vec![Problem::error("id", e.to_string()).at(&rel, None)]);
+                    return (None, vec![Problem::error("id", e.to_string()).at(&rel, None)], None);
                 }
                 stem
             }
         };
+        let raw = map.clone();
         let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, &text, 1);
         problems.append(&mut rec.problems);
         rec.problems = problems;
-        (Some(rec), Vec::new())
+        (Some(rec), Vec::new(), Some(raw))
     }
 
     fn legacy_records(

@@ -309,3 +309,42 @@ fn lint_reports_duplicates_mismatched_names_and_missing_references() {
         assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
     }
 }
+
+#[test]
+fn the_parse_cache_never_serves_a_changed_file() {
+    let env = TestEnv::with_ecosystem();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for i in 2..6 {
+        let rel = format!("coordination/issues/ISSUE-00{i}.yaml");
+        env.write(&rel, &format!("id: ISSUE-00{i}\ntitle: Cached {i}\nstatus: pending\nrepos: [oneiric]\n"));
+        std::fs::File::options().write(true).open(env.root.join(&rel)).unwrap().set_modified(old).unwrap();
+    }
+    let statuses = |env: &TestEnv| -> Vec<String> {
+        env.coord(&["list-issues", "--format", "json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(statuses(&env), ["pending"; 5]);
+    assert!(env.root.join(".git/git-coord/cache-root-issues.json").is_file(), "cache written in the git directory");
+    assert_eq!(statuses(&env), ["pending"; 5], "served from the cache");
+    // Same size, different content and time: re-parsed.
+    let rel = "coordination/issues/ISSUE-003.yaml";
+    env.write(rel, "id: ISSUE-003\ntitle: Cached 3\nstatus: blocked\nrepos: [oneiric]\n");
+    std::fs::File::options()
+        .write(true)
+        .open(env.root.join(rel))
+        .unwrap()
+        .set_modified(old + std::time::Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(statuses(&env), ["pending", "pending", "blocked", "pending", "pending"]);
+    // Writes through git-coord replace the file (new inode): seen at once.
+    env.coord(&["update-issue", "ISSUE-004", "--status", "closed"]).ok();
+    assert_eq!(statuses(&env), ["pending", "pending", "blocked", "closed", "pending"]);
+    // A deleted file disappears.
+    std::fs::remove_file(env.root.join("coordination/issues/ISSUE-005.yaml")).unwrap();
+    assert_eq!(statuses(&env).len(), 4);
+}
