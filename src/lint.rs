@@ -46,7 +46,9 @@ pub fn find_cycles(edges: &[(String, String)]) -> Vec<Vec<String>> {
         g.update_edge(na, nb, ());
     }
     let mut cycles = Vec::new();
-    for scc in petgraph::algo::tarjan_scc(&g) {
+    // Kosaraju, not Tarjan: petgraph's `tarjan_scc` recurses once per node on
+    // a path and overflows the stack on long blocking chains.
+    for scc in petgraph::algo::kosaraju_scc(&g) {
         if scc.len() == 1 {
             let n = scc[0];
             if g.contains_edge(n, n) {
@@ -258,5 +260,34 @@ fn at(p: Problem, rec: Option<&Record>) -> Problem {
             Problem { file: Some(r.origin.path().to_path_buf()), line, ..p }
         }
         None => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_cycles;
+
+    fn chain(n: usize) -> Vec<(String, String)> {
+        (1..n).map(|i| (format!("TODO-{i}"), format!("TODO-{}", i + 1))).collect()
+    }
+
+    /// Test threads have small stacks: a recursive SCC search would overflow
+    /// on a long chain, an iterative one does not.
+    #[test]
+    fn long_chains_do_not_recurse() {
+        let mut edges = chain(200_000);
+        assert!(find_cycles(&edges).is_empty());
+        edges.push(("TODO-200000".into(), "TODO-1".into()));
+        let cycles = find_cycles(&edges);
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].len(), 200_001);
+        assert_eq!((cycles[0][0].as_str(), cycles[0][200_000].as_str()), ("TODO-1", "TODO-1"));
+    }
+
+    #[test]
+    fn one_representative_cycle_per_component() {
+        let e = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let edges = [e("TODO-4", "TODO-7"), e("TODO-7", "TODO-4"), e("TODO-7", "TODO-9"), e("ISSUE-1", "ISSUE-1")];
+        assert_eq!(find_cycles(&edges), [vec!["ISSUE-1", "ISSUE-1"], vec!["TODO-4", "TODO-7", "TODO-4"]]);
     }
 }

@@ -115,8 +115,9 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
     }
     let mut dist: HashMap<NodeIndex, (f64, Option<NodeIndex>)> = HashMap::new();
     let mut cyclic = HashSet::new();
-    // tarjan_scc yields components in reverse topological order.
-    for scc in petgraph::algo::tarjan_scc(&sub).into_iter().rev() {
+    // kosaraju_scc yields components in reverse topological order, and is
+    // iterative (`tarjan_scc` recurses and overflows on long chains).
+    for scc in petgraph::algo::kosaraju_scc(&sub).into_iter().rev() {
         let l = scc[0];
         let on_cycle = scc.len() > 1 || sub.contains_edge(l, l);
         if on_cycle {
