@@ -278,13 +278,12 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
             if node.finished {
                 continue;
             }
-            let their = entity_repos(cg.loaded, &node.id);
+            let their: Vec<String> =
+                entity_repos(cg.loaded, &node.id).iter().map(|r| reg.canonical(r).to_string()).collect();
             if names_repo(reg, &their, repo) {
                 continue; // waiting inside the same repository
             }
-            for r in &their {
-                repos.push(reg.canonical(r).to_string());
-            }
+            repos.extend(their.iter().cloned());
             let (p, num, rest) = natural_key(&node.id);
             waiting
                 .entry((p, num, rest))

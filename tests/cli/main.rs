@@ -3,6 +3,7 @@
 
 mod env;
 mod test_graph;
+mod test_graph_edges;
 mod test_issues;
 mod test_plans_todos_deps;
 mod test_store;
