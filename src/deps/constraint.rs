@@ -35,7 +35,10 @@ fn looks_python(constraint: &str) -> bool {
         || constraint.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
             // `1.0rc1`, `2.0a1`, `2.0b2`: a pre-release glued to digits.
             let w = w.trim_start_matches(|c: char| c.is_ascii_digit());
-            !w.is_empty() && ["rc", "a", "b"].iter().any(|p| w.strip_prefix(p).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+            !w.is_empty()
+                && ["rc", "a", "b"]
+                    .iter()
+                    .any(|p| w.strip_prefix(p).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
                 && w.len() < 6
         })
 }
@@ -72,7 +75,10 @@ pub fn parse_semver(v: &str) -> Option<semver::Version> {
     let split = v.find(['-', '+']).unwrap_or(v.len());
     let (release, rest) = v.split_at(split);
     let parts: Vec<&str> = release.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.is_empty()
+        || parts.len() > 3
+        || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let mut padded = parts.join(".");
@@ -108,7 +114,8 @@ fn normalise_npm(c: &str) -> String {
 }
 
 fn pep440(constraint: &str, version: &str) -> Result<bool, String> {
-    let specs = pep440_rs::VersionSpecifiers::from_str(constraint).map_err(|e| format!("constraint `{constraint}`: {e}"))?;
+    let specs =
+        pep440_rs::VersionSpecifiers::from_str(constraint).map_err(|e| format!("constraint `{constraint}`: {e}"))?;
     let v = pep440_rs::Version::from_str(version.trim().trim_start_matches('v'))
         .map_err(|e| format!("`{version}` is not a PEP 440 version: {e}"))?;
     if v.any_prerelease() && !specs.iter().any(|s| s.version().any_prerelease()) {

@@ -4,9 +4,10 @@
 //! evidence and the reason for every verdict.
 //!
 //! All checks of a run go concurrently on one tokio runtime built for the
-//! run ([`check`]) or on the caller's ([`check_async`], for the MCP server);
-//! a semaphore of `jobs` permits bounds the processes and the connections in
-//! flight. Nothing here writes: [`apply_updates`] writes judged statuses back
+//! run ([`check`]) or on the caller's ([`check_async`], for the MCP server).
+//! Two semaphores of `jobs` permits each bound the processes and the HTTP
+//! connections in flight; they are separate so that hanging health checks
+//! never hold up commands, nor the reverse. Nothing here writes: [`apply_updates`] writes judged statuses back
 //! through [`crate::ops::update`], the one write path.
 
 pub mod command;
@@ -42,7 +43,7 @@ pub struct CheckOptions {
     pub trust: TrustPolicy,
     /// Per command and per HTTP request.
     pub timeout: Duration,
-    /// Processes and connections in flight at once.
+    /// Processes in flight at once, and (separately) HTTP connections.
     pub jobs: usize,
 }
 
@@ -205,7 +206,8 @@ pub fn check(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Chec
 pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
     let jobs = select(store, loaded, opts)?;
     let shared = Arc::new(Shared {
-        permits: Semaphore::new(opts.jobs.max(1)),
+        processes: Semaphore::new(opts.jobs.max(1)),
+        connections: Semaphore::new(opts.jobs.max(1)),
         client: if opts.offline { None } else { Some(health::client(opts.timeout).map_err(Error::Invalid)?) },
         opts: opts.clone(),
     });
@@ -233,7 +235,8 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
 }
 
 struct Shared {
-    permits: Semaphore,
+    processes: Semaphore,
+    connections: Semaphore,
     client: Option<reqwest::Client>,
     opts: CheckOptions,
 }
@@ -333,7 +336,7 @@ async fn run_command(
         }
     };
     let run = {
-        let _permit = shared.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = shared.processes.acquire().await.expect("the semaphore is never closed");
         command::run(command, &job.consumer_dir, shared.opts.timeout).await
     };
     let mut ev = Evidence {
@@ -392,7 +395,12 @@ async fn judge_version(constraint: &str, output: Option<String>, pattern: Option
     let found = match found {
         Ok(f) => f,
         Err(why) => {
-            return method("version", Verdict::Unknown, Evidence::default(), format!("no provider version found: {why}"));
+            return method(
+                "version",
+                Verdict::Unknown,
+                Evidence::default(),
+                format!("no provider version found: {why}"),
+            );
         }
     };
     let mut ev = Evidence {
@@ -403,8 +411,11 @@ async fn judge_version(constraint: &str, output: Option<String>, pattern: Option
     match constraint::evaluate(constraint, &found.version, found.ecosystem) {
         Ok(v) => {
             ev.syntax = Some(v.syntax);
-            let (status, word) =
-                if v.satisfied { (Verdict::Satisfied, "satisfies") } else { (Verdict::Unsatisfied, "does not satisfy") };
+            let (status, word) = if v.satisfied {
+                (Verdict::Satisfied, "satisfies")
+            } else {
+                (Verdict::Unsatisfied, "does not satisfy")
+            };
             let reason = format!("{} ({}) {word} {constraint}", found.version, found.source);
             method("version", status, ev, reason)
         }
@@ -417,7 +428,7 @@ async fn run_health(url: &str, expected: u16, shared: &Shared) -> MethodResult {
         return method("health", Verdict::Unknown, Evidence::default(), "offline: health check skipped");
     };
     let probe = {
-        let _permit = shared.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = shared.connections.acquire().await.expect("the semaphore is never closed");
         health::probe(client, url).await
     };
     let ev = Evidence {

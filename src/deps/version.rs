@@ -35,10 +35,7 @@ pub fn from_output(text: &str, pattern: Option<&Regex>) -> Option<String> {
     {
         return Some(g.as_str().trim().to_string());
     }
-    VERSION_TOKEN
-        .captures(text)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().trim_end_matches(['.', '-']).to_string())
+    VERSION_TOKEN.captures(text).and_then(|c| c.get(1)).map(|m| m.as_str().trim_end_matches(['.', '-']).to_string())
 }
 
 /// The manifests we read, in order, with their ecosystem.
@@ -148,14 +145,10 @@ fn highest_tag(repo: &gix::Repository, eco: Option<Ecosystem>) -> Option<(String
             .max_by(|a, b| a.0.cmp(&b.0))
             .map(|(v, t)| (t, v.to_string()))
     } else {
-        names
-            .into_iter()
-            .filter_map(|t| parse_semver(&t).map(|v| (v, t)))
-            .max_by(|a, b| a.0.cmp(&b.0))
-            .map(|(_, t)| {
-                let v = t.trim_start_matches('v').to_string();
-                (t, v)
-            })
+        names.into_iter().filter_map(|t| parse_semver(&t).map(|v| (v, t))).max_by(|a, b| a.0.cmp(&b.0)).map(|(_, t)| {
+            let v = t.trim_start_matches('v').to_string();
+            (t, v)
+        })
     }
 }
 
@@ -175,8 +168,14 @@ mod tests {
 
     #[test]
     fn manifests() {
-        assert_eq!(manifest_version("Cargo.toml", "[package]\nname = \"x\"\nversion = \"0.3.1\"\n").as_deref(), Some("0.3.1"));
-        assert_eq!(manifest_version("pyproject.toml", "[project]\nversion = \"2.1.post1\"\n").as_deref(), Some("2.1.post1"));
+        assert_eq!(
+            manifest_version("Cargo.toml", "[package]\nname = \"x\"\nversion = \"0.3.1\"\n").as_deref(),
+            Some("0.3.1")
+        );
+        assert_eq!(
+            manifest_version("pyproject.toml", "[project]\nversion = \"2.1.post1\"\n").as_deref(),
+            Some("2.1.post1")
+        );
         assert_eq!(manifest_version("pyproject.toml", "[tool.poetry]\nversion = \"1.0\"\n").as_deref(), Some("1.0"));
         assert_eq!(manifest_version("package.json", r#"{"version": "4.5.6"}"#).as_deref(), Some("4.5.6"));
         assert_eq!(manifest_version("setup.cfg", "[metadata]\nname = x\nversion = 1.2\n").as_deref(), Some("1.2"));

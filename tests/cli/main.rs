@@ -2,6 +2,7 @@
 //! binary against real git repositories in temp directories (see `env`).
 
 mod env;
+mod test_check_deps;
 mod test_graph;
 mod test_graph_edges;
 mod test_issues;
