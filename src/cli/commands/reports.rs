@@ -314,7 +314,8 @@ fn bar(percent: u8) -> String {
 /// `roadmap`
 pub fn roadmap(cx: &Context, a: &RoadmapArgs) -> CmdResult {
     let store = cx.store()?;
-    let loaded = load(&store)?;
+    // Critical paths run through todos only; milestones live in plan files.
+    let loaded = load_kinds(&store, &[Kind::Plan, Kind::Todo])?;
     if let Some(p) = &a.plan
         && loaded.get(Kind::Plan, p).is_none()
     {
