@@ -220,7 +220,7 @@ fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<O
 fn check_cycles(store: &Store, entity: &Entity) -> Result<()> {
     let has_edges = match entity {
         Entity::Issue(i) => !i.dependencies.is_empty() || !i.blocking.is_empty(),
-        Entity::Plan(p) => !p.depends_on.is_empty(),
+        Entity::Plan(p) => !p.depends_on.is_empty() || p.milestones.iter().any(|m| !m.dependencies.is_empty()),
         Entity::Todo(t) => !t.blocked_by.is_empty() || !t.blocking.is_empty(),
         Entity::Dependency(_) => false,
     };

@@ -341,3 +341,15 @@ fn a_chain_five_thousand_long() {
     assert!(p["note"].as_str().unwrap().contains("blocking cycle"), "{p}");
     assert!(p.get("projected_finish").is_none());
 }
+
+#[test]
+fn milestone_and_plan_cycles_are_refused() {
+    let env = fixture();
+    // MILESTONE-002 already depends on MILESTONE-001 (in PLAN-002).
+    let err = env.coord(&["update-milestone", "MILESTONE-001", "--depends-on", "MILESTONE-002"]).fails(1).to_string();
+    assert!(err.contains("would create a cycle: MILESTONE-001 → MILESTONE-002 → MILESTONE-001"), "{err}");
+    // PLAN-002 already depends on PLAN-001.
+    let err = env.coord(&["update-plan", "PLAN-001", "--depends-on", "PLAN-002"]).fails(1).to_string();
+    assert!(err.contains("would create a cycle: PLAN-001 → PLAN-002 → PLAN-001"), "{err}");
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "", "nothing written");
+}
