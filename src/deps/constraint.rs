@@ -43,6 +43,9 @@ fn looks_python(constraint: &str) -> bool {
         })
 }
 
+/// One library's evaluation: satisfied, or why it cannot tell.
+type Evaluator = fn(&str, &str) -> Result<bool, String>;
+
 /// Evaluates `constraint` against `version`. `Err` explains a constraint or
 /// version neither library accepts.
 pub fn evaluate(constraint: &str, version: &str, eco: Option<Ecosystem>) -> Result<Verdict, String> {
@@ -51,15 +54,15 @@ pub fn evaluate(constraint: &str, version: &str, eco: Option<Ecosystem>) -> Resu
         Some(Ecosystem::Cargo | Ecosystem::Npm) => false,
         None => looks_python(constraint),
     };
-    let (first, second): (fn(&str, &str) -> Result<bool, String>, fn(&str, &str) -> Result<bool, String>) =
-        if python_first { (pep440, semver) } else { (semver, pep440) };
-    let names = if python_first { ("pep440", "semver") } else { ("semver", "pep440") };
+    let order: [(Evaluator, &'static str); 2] =
+        if python_first { [(pep440, "pep440"), (semver, "semver")] } else { [(semver, "semver"), (pep440, "pep440")] };
+    let [(first, first_name), (second, second_name)] = order;
     match first(constraint, version) {
-        Ok(satisfied) => Ok(Verdict { satisfied, syntax: names.0 }),
+        Ok(satisfied) => Ok(Verdict { satisfied, syntax: first_name }),
         // The ecosystem's syntax did not fit: the constraint may be written
         // in the other one (a `^1.4` on a Python package).
         Err(e1) => match second(constraint, version) {
-            Ok(satisfied) => Ok(Verdict { satisfied, syntax: names.1 }),
+            Ok(satisfied) => Ok(Verdict { satisfied, syntax: second_name }),
             Err(_) => Err(e1),
         },
     }
