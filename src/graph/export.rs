@@ -303,8 +303,12 @@ impl ExportedGraph {
                 (DepGraphKind::Entities, false) => "  [done]",
                 _ => "",
             };
-            let verb = if self.kind == DepGraphKind::Repos { "depends on" } else { "blocks" };
-            let _ = writeln!(out, "{} {verb} {} ({}){mark}", e.from, e.to, e.label);
+            // Entity edges are all labelled `blocks`: the verb says it already.
+            let (verb, label) = match self.kind {
+                DepGraphKind::Repos => ("depends on", format!(" ({})", e.label)),
+                DepGraphKind::Entities => ("blocks", String::new()),
+            };
+            let _ = writeln!(out, "{} {verb} {}{label}{mark}", e.from, e.to);
         }
         out
     }

@@ -353,3 +353,32 @@ fn milestone_and_plan_cycles_are_refused() {
     assert!(err.contains("would create a cycle: PLAN-001 → PLAN-002 → PLAN-001"), "{err}");
     assert_eq!(env.git(&["status", "--porcelain"]).ok(), "", "nothing written");
 }
+
+#[test]
+fn ecosystem_status_and_entity_graph_as_text() {
+    let env = fixture();
+    insta::assert_snapshot!(env.coord(&["status"]).ok(), @r"
+    health: degraded (1 unsatisfied dependency)
+    repos: 3   open issues: 2   ready todos: 2
+    todos: 4 pending, 0 in progress, 0 blocked, 0 completed, 1 cancelled
+    Active plans
+      PLAN-001  0/1 milestones  Lib 2.0
+      PLAN-002  0/1 milestones  App 2.0
+    Critical blockers
+      ISSUE-001  high  lib  Lib crash
+    Dependencies not satisfied
+      DEP-001  app → lib  unsatisfied
+    ");
+    insta::assert_snapshot!(env.coord(&["dep-graph", "--kind", "entities"]).ok(), @r"
+    ISSUE-001 blocks ISSUE-002
+    ISSUE-001 blocks TODO-002
+    MILESTONE-001 blocks MILESTONE-002
+    PLAN-001 blocks PLAN-002
+    TODO-001 blocks TODO-003
+    TODO-005 blocks TODO-004  [done]
+    ");
+    env.coord(&["update-dep", "DEP-001", "--status", "satisfied"]).ok();
+    let s = env.coord(&["status"]).ok().to_string();
+    assert!(s.starts_with("health: healthy\n"), "{s}");
+    assert!(s.ends_with("Dependencies not satisfied\n  none\n"), "{s}");
+}

@@ -228,6 +228,9 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
                 writeln!(w, "  {}  {}  {}  {}", i.id, i.status, i.priority, i.title)?;
             }
             writeln!(w, "depends on:")?;
+            if s.depends_on.is_empty() {
+                writeln!(w, "  none")?;
+            }
             for d in &s.depends_on {
                 writeln!(
                     w,
@@ -239,6 +242,9 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
                 )?;
             }
             writeln!(w, "depended on by:")?;
+            if s.depended_on_by.is_empty() {
+                writeln!(w, "  none")?;
+            }
             for d in &s.depended_on_by {
                 writeln!(
                     w,
@@ -250,6 +256,9 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
                 )?;
             }
             writeln!(w, "plans:")?;
+            if s.plans.is_empty() {
+                writeln!(w, "  none")?;
+            }
             for p in &s.plans {
                 writeln!(
                     w,
@@ -279,14 +288,23 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
                 t.pending, t.in_progress, t.blocked, t.completed, t.cancelled
             )?;
             writeln!(w, "{HEADER}Active plans{HEADER:#}")?;
+            if s.active_plans.is_empty() {
+                writeln!(w, "  none")?;
+            }
             for p in &s.active_plans {
                 writeln!(w, "  {}  {}/{} milestones  {}", p.id, p.milestones_completed, p.milestones_total, p.title)?;
             }
             writeln!(w, "{HEADER}Critical blockers{HEADER:#}")?;
+            if s.critical_blockers.is_empty() {
+                writeln!(w, "  none")?;
+            }
             for i in &s.critical_blockers {
                 writeln!(w, "  {}  {}  {}  {}", i.id, i.priority, i.repos.join(","), i.title)?;
             }
             writeln!(w, "{HEADER}Dependencies not satisfied{HEADER:#}")?;
+            if s.unsatisfied_dependencies.is_empty() {
+                writeln!(w, "  none")?;
+            }
             for d in &s.unsatisfied_dependencies {
                 writeln!(w, "  {}  {} → {}  {}", d.id, d.consumer, d.provider, d.status)?;
             }
