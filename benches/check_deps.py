@@ -114,6 +114,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     cases = [
         ("check-deps-50-mixed", mixed, f"{binary} check-deps >/dev/null"),
+        ("check-deps-50-mixed-jobs-25", mixed, f"{binary} check-deps --jobs 25 >/dev/null"),
         ("check-deps-20-hanging-timeout-1s-jobs-8", hang, f"{binary} check-deps --timeout 1 >/dev/null || true"),
         ("check-deps-20-hanging-timeout-1s-jobs-20", hang,
          f"{binary} check-deps --timeout 1 --jobs 20 >/dev/null || true"),
