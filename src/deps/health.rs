@@ -30,12 +30,15 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
 
 fn classify(e: &reqwest::Error) -> String {
     let mut chain = Vec::new();
+    let mut invalid_data = false;
     let mut src: Option<&dyn std::error::Error> = e.source();
     while let Some(s) = src {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
                 std::io::ErrorKind::TimedOut => return "timeout".into(),
+                // tokio-rustls reports handshake failures as invalid data.
+                std::io::ErrorKind::InvalidData => invalid_data = true,
                 _ => {}
             }
         }
@@ -47,7 +50,9 @@ fn classify(e: &reqwest::Error) -> String {
     }
     let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
     let lower = chain.join(" ").to_ascii_lowercase();
-    if ["tls", "certificate", "handshake", "rustls"].iter().any(|w| lower.contains(w)) {
+    if (invalid_data && e.is_connect())
+        || ["tls", "certificate", "handshake", "rustls", "corrupt message", "alert"].iter().any(|w| lower.contains(w))
+    {
         return format!("TLS error: {detail}");
     }
     if e.is_connect() {

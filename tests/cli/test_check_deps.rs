@@ -16,6 +16,9 @@ enum Answer {
     Status(u16, Duration),
     /// Accepts and reads the request, then never answers.
     Never,
+    /// Writes a plain HTTP response at once, without reading (what a TLS
+    /// client gets from a plain HTTP port).
+    Plain,
 }
 
 /// Serves on 127.0.0.1 until the test process ends.
@@ -31,6 +34,11 @@ fn serve(answer: Answer) -> SocketAddr {
 }
 
 fn handle(mut stream: TcpStream, answer: Answer) {
+    if let Answer::Plain = answer {
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        std::thread::sleep(Duration::from_millis(200));
+        return;
+    }
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
     while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -48,6 +56,7 @@ fn handle(mut stream: TcpStream, answer: Answer) {
             std::thread::sleep(Duration::from_secs(60));
             drop(stream);
         }
+        Answer::Plain => unreachable!("answered above"),
     }
 }
 
@@ -258,6 +267,35 @@ fn health_checks_classify_each_failure() {
     let offline = check_json(&env, &["--offline"], 0);
     assert_eq!(verdict(&offline, "DEP-002"), ("unknown".into(), "offline: health check skipped".into()));
     assert_eq!(offline["summary"]["unknown"], 6);
+}
+
+#[test]
+fn tls_to_a_plain_http_server_is_a_tls_error() {
+    let env = TestEnv::new();
+    ecosystem(&env, &[]);
+    let plain = serve(Answer::Plain);
+    dep(
+        &env,
+        "DEP-001",
+        &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  health_check: https://{plain}/\n"),
+    );
+    let report = check_json(&env, &["--timeout", "2"], 1);
+    let (status, reason) = verdict(&report, "DEP-001");
+    assert_eq!(status, "unsatisfied");
+    assert!(reason.starts_with(&format!("GET https://{plain}/: TLS error: ")), "{reason}");
+}
+
+#[test]
+fn the_setting_trust_commands_all_runs_unapproved_commands() {
+    let env = TestEnv::new();
+    ecosystem(&env, &[]);
+    dep(&env, "DEP-001", "provider: nowhere\nstatus: unknown\nvalidation:\n  command: echo ok\n");
+    env.write("settings/coord.yaml", "trust_commands: all\n");
+    let report = check_json(&env, &[], 0);
+    assert_eq!(verdict(&report, "DEP-001"), ("satisfied".into(), "command exited 0".into()));
+    env.write("settings/coord.yaml", "trust_commands: approved\n");
+    let report = check_json(&env, &[], 0);
+    assert_eq!(verdict(&report, "DEP-001").0, "unknown");
 }
 
 #[test]
