@@ -196,6 +196,14 @@ impl<'a> CoordGraph<'a> {
         v
     }
 
+    /// True when `n` has at least one unfinished blocker (no allocation:
+    /// `ready` and the ecosystem status ask this of every pending todo).
+    pub fn is_blocked(&self, n: NodeIndex) -> bool {
+        self.g
+            .edges_directed(n, Direction::Incoming)
+            .any(|e| *e.weight() == EdgeKind::Blocks && !self.g[petgraph::visit::EdgeRef::source(&e)].finished)
+    }
+
     /// What `n` blocks while it is unfinished (outgoing `Blocks` edges).
     pub fn blocked(&self, n: NodeIndex) -> Vec<NodeIndex> {
         if self.g[n].finished {

@@ -130,7 +130,7 @@ pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
             continue;
         }
         let Some(n) = cg.node(&t.id) else { continue };
-        if !cg.active_blockers(n).is_empty() {
+        if cg.is_blocked(n) {
             continue;
         }
         round += 1;
@@ -465,7 +465,7 @@ pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
     let ready_todos = loaded
         .todos()
         .filter(|t| t.status.is(TodoStatus::Pending))
-        .filter(|t| cg.node(&t.id).is_some_and(|n| cg.active_blockers(n).is_empty()))
+        .filter(|t| cg.node(&t.id).is_some_and(|n| !cg.is_blocked(n)))
         .count();
     EcosystemStatus {
         health: if reasons.is_empty() { "healthy" } else { "degraded" },
