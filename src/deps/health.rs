@@ -1,6 +1,6 @@
 //! Health checks: one HTTP GET with a connect timeout and a total timeout,
-//! redirects not followed (a 301 is reported as a 301, not as whatever it
-//! points at), no proxy from the environment. Failures are classified —
+//! redirects not followed unless the check says `follow_redirects: true` (a
+//! 301 is reported as a 301, not as whatever it points at), no proxy from the environment. Failures are classified —
 //! connection refused, timeout, TLS error, wrong status — because "it failed"
 //! does not tell anyone what to fix.
 
@@ -17,12 +17,22 @@ pub struct Probe {
     pub failure: Option<String>,
 }
 
-/// Builds the client shared by every check of a run.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+/// Redirects followed when a check sets `validation.follow_redirects: true`.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Builds a client shared by the checks of a run: one that follows no
+/// redirect, and one (for `follow_redirects: true`) that follows up to
+/// [`MAX_REDIRECTS`].
+pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Client, String> {
+    let policy = if follow_redirects {
+        reqwest::redirect::Policy::limited(MAX_REDIRECTS)
+    } else {
+        reqwest::redirect::Policy::none()
+    };
     reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(policy)
         .no_proxy()
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))

@@ -208,7 +208,14 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
     let shared = Arc::new(Shared {
         processes: Semaphore::new(opts.jobs.max(1)),
         connections: Semaphore::new(opts.jobs.max(1)),
-        client: if opts.offline { None } else { Some(health::client(opts.timeout).map_err(Error::Invalid)?) },
+        clients: if opts.offline {
+            None
+        } else {
+            Some([
+                health::client(opts.timeout, false).map_err(Error::Invalid)?,
+                health::client(opts.timeout, true).map_err(Error::Invalid)?,
+            ])
+        },
         opts: opts.clone(),
     });
     let handles: Vec<_> = jobs
@@ -237,7 +244,8 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
 struct Shared {
     processes: Semaphore,
     connections: Semaphore,
-    client: Option<reqwest::Client>,
+    /// Not following redirects, following them; `None` offline.
+    clients: Option<[reqwest::Client; 2]>,
     opts: CheckOptions,
 }
 
@@ -287,7 +295,10 @@ async fn judge(job: Job, shared: &Shared) -> DepResult {
     };
     let health = async {
         match &url {
-            Some(u) => Some(run_health(u, validation.expected_status.unwrap_or(200), shared).await),
+            Some(u) => {
+                let follow = validation.extra.get("follow_redirects").and_then(serde_yaml::Value::as_bool);
+                Some(run_health(u, validation.expected_status.unwrap_or(200), follow == Some(true), shared).await)
+            }
             None => None,
         }
     };
@@ -423,10 +434,11 @@ async fn judge_version(constraint: &str, output: Option<String>, pattern: Option
     }
 }
 
-async fn run_health(url: &str, expected: u16, shared: &Shared) -> MethodResult {
-    let Some(client) = &shared.client else {
+async fn run_health(url: &str, expected: u16, follow: bool, shared: &Shared) -> MethodResult {
+    let Some(clients) = &shared.clients else {
         return method("health", Verdict::Unknown, Evidence::default(), "offline: health check skipped");
     };
+    let client = &clients[usize::from(follow)];
     let probe = {
         let _permit = shared.connections.acquire().await.expect("the semaphore is never closed");
         health::probe(client, url).await

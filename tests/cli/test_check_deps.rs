@@ -16,6 +16,8 @@ enum Answer {
     Status(u16, Duration),
     /// Accepts and reads the request, then never answers.
     Never,
+    /// 301 to another loopback address.
+    Redirect(SocketAddr),
     /// Writes a plain HTTP response at once, without reading (what a TLS
     /// client gets from a plain HTTP port).
     Plain,
@@ -57,6 +59,12 @@ fn handle(mut stream: TcpStream, answer: Answer) {
             drop(stream);
         }
         Answer::Plain => unreachable!("answered above"),
+        Answer::Redirect(to) => {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 301 Moved\r\nLocation: http://{to}/health\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
     }
 }
 
@@ -267,6 +275,23 @@ fn health_checks_classify_each_failure() {
     let offline = check_json(&env, &["--offline"], 0);
     assert_eq!(verdict(&offline, "DEP-002"), ("unknown".into(), "offline: health check skipped".into()));
     assert_eq!(offline["summary"]["unknown"], 6);
+}
+
+#[test]
+fn redirects_are_followed_only_when_asked() {
+    let env = TestEnv::new();
+    ecosystem(&env, &[]);
+    let ok = serve(Answer::Status(200, Duration::ZERO));
+    let moved = serve(Answer::Redirect(ok));
+    let hc = format!("provider: nowhere\nstatus: unknown\nvalidation:\n  health_check: http://{moved}/old\n");
+    dep(&env, "DEP-001", &hc);
+    dep(&env, "DEP-002", &format!("{hc}  follow_redirects: true\n"));
+    let report = check_json(&env, &["--timeout", "2"], 1);
+    assert_eq!(
+        verdict(&report, "DEP-001"),
+        ("unsatisfied".into(), format!("GET http://{moved}/old: HTTP 301, expected 200"))
+    );
+    assert_eq!(verdict(&report, "DEP-002"), ("satisfied".into(), format!("GET http://{moved}/old: HTTP 200")));
 }
 
 #[test]
