@@ -10,7 +10,22 @@
 //!
 //! The queries built on it (ready work, what blocks a repo, status reports,
 //! roadmaps, exports) live in the submodules and return plain data that the
-//! CLI and the MCP server render.
+//! CLI and the MCP server render. Build the graph once, then ask:
+//!
+//! ```ignore
+//! let loaded = store.load(&[Kind::Issue, Kind::Todo])?; // enough for `ready`
+//! let cg = CoordGraph::build(&loaded);
+//! let next = graph::ready(&cg, &ReadyQuery { limit: Some(5), ..Default::default() });
+//! let all = store.load(&Kind::ALL)?;
+//! let cg = CoordGraph::build(&all);
+//! let health = graph::ecosystem_status(&cg);
+//! let mermaid = graph::dep_graph(&cg, &DepGraphQuery::default()).to_mermaid();
+//! ```
+//!
+//! Kinds each query needs: `ready` issues and todos; `roadmap` plans and
+//! todos; `workload` todos; everything else all kinds. `workload` and
+//! `validate_repo` take the `&Loaded` directly.
+//! Repository arguments are canonical names (`registry.resolve` first).
 
 pub mod export;
 pub mod queries;
@@ -22,9 +37,9 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap;
 
-pub use export::{DepGraphKind, DepGraphQuery};
+pub use export::{DepGraphKind, DepGraphQuery, ExportedGraph, GraphEdge, GraphNode, dep_graph};
 pub use queries::*;
-pub use roadmap::{Roadmap, roadmap};
+pub use roadmap::{MilestoneView, PlanRoadmap, Roadmap, roadmap};
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
