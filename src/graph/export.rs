@@ -221,7 +221,14 @@ fn mermaid_id(s: &str) -> String {
 }
 
 fn mermaid_text(s: &str) -> String {
-    s.replace('"', "#quot;")
+    // A raw newline ends a Mermaid statement; quotes end the label.
+    s.replace(['\n', '\r'], " ").replace('"', "#quot;")
+}
+
+/// Escapes text for a quoted DOT string (backslashes first, so the `\n`
+/// line breaks added between ID and title stay line breaks).
+fn dot_text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace(['\n', '\r'], " ")
 }
 
 impl ExportedGraph {
@@ -259,15 +266,18 @@ impl ExportedGraph {
         let mut g: petgraph::graph::DiGraph<String, (String, bool)> = petgraph::graph::DiGraph::new();
         let mut idx = std::collections::HashMap::new();
         for n in &self.nodes {
-            let label =
-                if self.kind == DepGraphKind::Repos { n.label.clone() } else { format!("{}\\n{}", n.id, n.label) };
+            let label = if self.kind == DepGraphKind::Repos {
+                dot_text(&n.label)
+            } else {
+                format!("{}\\n{}", dot_text(&n.id), dot_text(&n.label))
+            };
             idx.insert(n.id.clone(), g.add_node(label));
         }
         for e in &self.edges {
             if let (Some(&a), Some(&b)) = (idx.get(&e.from), idx.get(&e.to)) {
                 let label = match (self.kind, e.active) {
-                    (DepGraphKind::Repos, true) => format!("{} (unsatisfied)", e.label),
-                    (DepGraphKind::Repos, false) => e.label.clone(),
+                    (DepGraphKind::Repos, true) => format!("{} (unsatisfied)", dot_text(&e.label)),
+                    (DepGraphKind::Repos, false) => dot_text(&e.label),
                     (DepGraphKind::Entities, true) => "blocks".into(),
                     (DepGraphKind::Entities, false) => "done".into(),
                 };
@@ -277,11 +287,9 @@ impl ExportedGraph {
         let edge_attr = |_: &_, e: petgraph::graph::EdgeReference<'_, (String, bool)>| {
             let (label, active) = e.weight();
             let style = if *active { ", color=red, style=dashed" } else { "" };
-            format!("label=\"{}\"{style}", label.replace('"', "\\\""))
+            format!("label=\"{label}\"{style}")
         };
-        let node_attr = |_: &_, n: (petgraph::graph::NodeIndex, &String)| {
-            format!("label=\"{}\", shape=box", n.1.replace('"', "\\\""))
-        };
+        let node_attr = |_: &_, n: (petgraph::graph::NodeIndex, &String)| format!("label=\"{}\", shape=box", n.1);
         let dot = petgraph::dot::Dot::with_attr_getters(
             &g,
             &[petgraph::dot::Config::EdgeNoLabel, petgraph::dot::Config::NodeNoLabel],

@@ -382,3 +382,27 @@ fn ecosystem_status_and_entity_graph_as_text() {
     assert!(s.starts_with("health: healthy\n"), "{s}");
     assert!(s.ends_with("Dependencies not satisfied\n  none\n"), "{s}");
 }
+
+#[test]
+fn dot_and_mermaid_escape_titles() {
+    let env = TestEnv::new();
+    env.write("settings/ecosystem.yaml", "repos:\n  - {name: core, path: core}\n");
+    env.write(
+        "coordination/todos/TODO-001.yaml",
+        "id: TODO-001\ntask: \"Say \\\"hi\\\"\\nto C:\\\\tmp\"\nrepo: core\nstatus: pending\nblocking: [TODO-002]\n",
+    );
+    env.write("coordination/todos/TODO-002.yaml", "id: TODO-002\ntask: B\nrepo: core\nstatus: pending\n");
+    insta::assert_snapshot!(env.coord(&["dep-graph", "--kind", "entities", "--format", "dot"]).ok(), @r#"
+    digraph {
+        0 [ label="TODO-001\nSay \"hi\" to C:\\tmp", shape=box]
+        1 [ label="TODO-002\nB", shape=box]
+        0 -> 1 [ label="blocks", color=red, style=dashed]
+    }
+    "#);
+    insta::assert_snapshot!(env.coord(&["dep-graph", "--kind", "entities", "--format", "mermaid"]).ok(), @r#"
+    flowchart LR
+        TODO_001["TODO-001: Say #quot;hi#quot; to C:\tmp"]
+        TODO_002["TODO-002: B"]
+        TODO_001 ==>|blocks| TODO_002
+    "#);
+}
