@@ -406,3 +406,40 @@ fn dot_and_mermaid_escape_titles() {
         TODO_001 ==>|blocks| TODO_002
     "#);
 }
+
+#[test]
+fn validate_repo_expands_home_and_absolute_paths() {
+    let env = TestEnv::new();
+    // TestEnv sets HOME to the `home` directory beside the repository.
+    let homey = env.root.parent().unwrap().join("home/src/homey");
+    let abs = env.root.parent().unwrap().join("elsewhere/abs");
+    for dir in [&homey, &abs] {
+        std::fs::create_dir_all(dir).unwrap();
+        env.git_in(dir, &["init", "-q"]).ok();
+    }
+    env.write(
+        "settings/ecosystem.yaml",
+        &format!("repos:\n  - {{name: homey, path: ~/src/homey}}\n  - {{name: abs, path: {}}}\n", abs.display()),
+    );
+    env.write(
+        "coordination/dependencies/DEP-001.yaml",
+        "id: DEP-001\nconsumer: homey\nprovider: ghost\ntype: runtime\nstatus: unsatisfied\n",
+    );
+    let run = env.coord(&["validate-repo", "homey", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let checks: Vec<(&str, &str)> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["check"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(checks, [("registered", "ok"), ("path", "ok"), ("git", "ok"), ("dependency", "error")]);
+    assert_eq!(v["checks"][1]["detail"], format!("{} exists", homey.display()));
+    assert_eq!(v["checks"][3]["detail"], "DEP-001: provider `ghost` is not in the registry");
+    assert_eq!(v["entities"], json!(["DEP-001"]));
+    run.fails(1);
+    // A repository no entity mentions, at an absolute path: all good.
+    let out = env.coord(&["validate-repo", "abs"]).ok().to_string();
+    assert!(out.ends_with("entities naming abs: none\n"), "{out}");
+    assert!(out.contains(&format!("ok  git: {} is a git repository", abs.display())), "{out}");
+}
