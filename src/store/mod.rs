@@ -239,8 +239,18 @@ impl Store {
                 }
             }
         }
-        for &kind in kinds {
-            let mut recs = self.file_records(kind, &mut loaded.problems)?;
+        // Kinds are read in parallel: each kind's parse cache is decoded on one
+        // thread, so overlapping the kinds beats the per-file parallelism alone.
+        let files: Vec<(Result<Vec<Record>>, Vec<Problem>)> = kinds
+            .par_iter()
+            .map(|&kind| {
+                let mut problems = Vec::new();
+                (self.file_records(kind, &mut problems), problems)
+            })
+            .collect();
+        for (&kind, (recs, problems)) in kinds.iter().zip(files) {
+            loaded.problems.extend(problems);
+            let mut recs = recs?;
             let mut seen: HashMap<String, PathBuf> = HashMap::new();
             recs.retain(|r| {
                 let id = r.entity.id().to_string();
