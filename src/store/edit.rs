@@ -174,13 +174,16 @@ fn patch_scalar_list(seq: &yaml_edit::Sequence, old: &[String], new: &[String]) 
     if current != old || !append_order_matches(old, new) {
         return false;
     }
+    // Append before removing: pushing onto an emptied sequence loses the
+    // file's indentation (`- a` → `  - b`), so the old items stay as the
+    // model until the new ones are in; their indices do not move.
+    for item in new.iter().filter(|x| !old.contains(x)) {
+        seq.push(item.as_str());
+    }
     for i in (0..old.len()).rev() {
         if !new.contains(&old[i]) {
             seq.remove(i);
         }
-    }
-    for item in new.iter().filter(|x| !old.contains(x)) {
-        seq.push(item.as_str());
     }
     true
 }

@@ -3,8 +3,11 @@
 
 mod env;
 mod test_check_deps;
+mod test_deps;
 mod test_graph;
 mod test_graph_edges;
 mod test_issues;
-mod test_plans_todos_deps;
+mod test_mcp;
+mod test_plans;
 mod test_store;
+mod test_todos;

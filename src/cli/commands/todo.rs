@@ -4,6 +4,8 @@
 use super::common::{self, Filters, OutputArgs};
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
+use crate::cli::render;
+use crate::model::id;
 use crate::model::{Entity, Kind};
 use crate::ops::{self, Patch};
 
@@ -12,13 +14,50 @@ use crate::ops::{self, Patch};
 pub struct ListArgs {
     #[command(flatten)]
     pub filters: Filters,
+    /// Only todos of this plan (PLAN-…).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Only todos linked to this issue (ISSUE-…).
+    #[arg(long)]
+    pub issue: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
+/// Whether a stored link names the ID the user typed: case and zero padding
+/// do not matter (`plan-1` matches `PLAN-001`), as for `show-*`.
+fn same_id(link: Option<&str>, want: &str, prefix: &str) -> bool {
+    let Some(link) = link else { return false };
+    link.eq_ignore_ascii_case(want)
+        || id::canonical_lookup(want, prefix).is_some_and(|w| id::canonical_lookup(link, prefix) == Some(w))
+}
+
 /// `list-todos`
 pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
-    common::list(&cx.store()?, Kind::Todo, &a.filters, a.out.format)
+    let store = cx.store()?;
+    if a.plan.is_none() && a.issue.is_none() {
+        return common::list(&store, Kind::Todo, &a.filters, a.out.format);
+    }
+    let loaded = store.load(&[Kind::Todo])?;
+    render::warn_load_problems(&loaded.problems);
+    if let Some(r) = &a.filters.repo
+        && !loaded.registry.is_empty()
+        && let Err(e) = loaded.registry.resolve(r)
+    {
+        return Err(crate::Error::Invalid(e).into());
+    }
+    let (plan_prefix, issue_prefix) = (store.prefix(Kind::Plan), store.prefix(Kind::Issue));
+    let mut out = Vec::new();
+    for rec in loaded.records(Kind::Todo) {
+        let Entity::Todo(t) = &rec.entity else { continue };
+        let linked = a.plan.as_deref().is_none_or(|p| same_id(t.plan_id.as_deref(), p, plan_prefix))
+            && a.issue.as_deref().is_none_or(|i| same_id(t.issue_id.as_deref(), i, issue_prefix));
+        if linked && a.filters.matches(&rec.entity, &loaded)? {
+            out.push(&rec.entity);
+        }
+    }
+    render::entities(&mut render::out(), Kind::Todo, &out, a.out.format)?;
+    Ok(())
 }
 
 /// `show-todo`
