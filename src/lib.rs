@@ -12,6 +12,7 @@ pub mod ecosystem;
 pub mod error;
 pub mod graph;
 pub mod lint;
+pub mod mcp;
 pub mod model;
 pub mod ops;
 pub mod problem;

@@ -111,6 +111,8 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Write man pages.
     Man(man::ManArgs),
+    /// Serve the coordination data over MCP (stdio) for agents.
+    Mcp(mcp::McpArgs),
 }
 
 /// Where the command runs.
@@ -172,6 +174,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Migrate(a) => migrate::run(cx, a),
         Command::Lint(a) => lint::run(cx, a),
         Command::Man(a) => man::run(cx, a),
+        Command::Mcp(a) => mcp::run(cx, a),
     }
 }
 

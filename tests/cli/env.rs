@@ -131,6 +131,16 @@ impl TestEnv {
         cmd.spawn().expect("spawn git-coord")
     }
 
+    /// A `git-coord ARGS` command at the repository root in the hermetic
+    /// environment, for tests that drive its stdin/stdout (the MCP server).
+    #[allow(dead_code)] // not every test module needs it
+    pub fn coord_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-coord"));
+        cmd.args(args).current_dir(&self.root);
+        self.apply_env(&mut cmd);
+        cmd
+    }
+
     /// Runs `git ARGS` at the repository root.
     pub fn git(&self, args: &[&str]) -> Run {
         self.git_in(&self.root, args)

@@ -7,6 +7,7 @@ pub mod init;
 pub mod issue;
 pub mod lint;
 pub mod man;
+pub mod mcp;
 pub mod migrate;
 pub mod plan;
 pub mod reports;

@@ -1,0 +1,286 @@
+//! `git coord mcp` end to end: the real binary speaks MCP (JSON-RPC lines)
+//! over its stdin/stdout; the test is the client. Covers the handshake, the
+//! tool list with schemas, writes that land in files, tool errors that leave
+//! the server serving, concurrent creates, and the agent's whole loop
+//! (create todo → ready → complete → status).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::env::TestEnv;
+
+/// A raw JSON-RPC client over the server's pipes.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// Responses read while waiting for another ID.
+    early: HashMap<u64, Value>,
+}
+
+impl Client {
+    fn start(env: &TestEnv) -> Client {
+        let mut child = env
+            .coord_command(&["mcp"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn git-coord mcp");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut c = Client { child, stdin, stdout, early: HashMap::new() };
+        let init = c.call(
+            1,
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "test", "version": "0"}}),
+        );
+        assert_eq!(init["result"]["serverInfo"]["name"], "git-coord", "{init}");
+        assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
+        c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        c
+    }
+
+    fn send(&mut self, v: &Value) {
+        writeln!(self.stdin, "{v}").expect("write to server");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn request(&mut self, id: u64, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+    }
+
+    /// Reads until the response with `id` arrives; every line must be JSON.
+    fn response(&mut self, id: u64) -> Value {
+        if let Some(v) = self.early.remove(&id) {
+            return v;
+        }
+        loop {
+            let mut line = String::new();
+            let n = self.stdout.read_line(&mut line).expect("read from server");
+            assert!(n > 0, "server closed stdout while waiting for response {id}");
+            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            match v["id"].as_u64() {
+                Some(got) if got == id => return v,
+                Some(got) => {
+                    self.early.insert(got, v);
+                }
+                None => {} // a notification
+            }
+        }
+    }
+
+    fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
+        self.request(id, method, params);
+        self.response(id)
+    }
+
+    /// Calls a tool that must succeed; returns its structured content.
+    fn tool(&mut self, id: u64, name: &str, args: Value) -> Value {
+        let r = self.call(id, "tools/call", json!({"name": name, "arguments": args}));
+        assert_eq!(r["result"]["isError"], false, "{name} failed: {r}");
+        r["result"]["structuredContent"].clone()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const TOOLS: &[&str] = &[
+    "coord_check_dependencies",
+    "coord_close_issue",
+    "coord_complete_todo",
+    "coord_create_issue",
+    "coord_create_todo",
+    "coord_dependency_graph",
+    "coord_diff",
+    "coord_ecosystem_status",
+    "coord_get_blocking_issues",
+    "coord_get_issue",
+    "coord_get_plan",
+    "coord_get_repo_status",
+    "coord_get_todo",
+    "coord_list_dependencies",
+    "coord_list_issues",
+    "coord_list_plans",
+    "coord_list_todos",
+    "coord_ready_todos",
+    "coord_roadmap",
+    "coord_update_issue",
+    "coord_update_todo",
+];
+
+#[test]
+fn tools_are_listed_with_input_and_output_schemas() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let r = c.call(2, "tools/list", json!({}));
+    let tools = r["result"]["tools"].as_array().expect("tools");
+    let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort();
+    let expected: Vec<&str> = TOOLS.iter().copied().filter(|t| names.contains(t)).collect();
+    assert_eq!(names, expected, "no unexpected tools");
+    for t in tools {
+        assert_eq!(t["inputSchema"]["type"], "object", "{t}");
+        assert_eq!(t["outputSchema"]["type"], "object", "{t}");
+        assert!(t["description"].as_str().is_some_and(|d| !d.is_empty()), "{t}");
+    }
+    let create = tools.iter().find(|t| t["name"] == "coord_create_issue").expect("create tool");
+    let required: Vec<&str> =
+        create["inputSchema"]["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(required, ["title", "repos"]);
+}
+
+#[test]
+fn create_issue_writes_the_file_and_lists_it_back() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let out = c.tool(
+        2,
+        "coord_create_issue",
+        json!({"title": "Python 3.13", "repos": ["vishnu", "buddy"], "priority": "P0", "labels": ["migration"]}),
+    );
+    assert_eq!(out["id"], "ISSUE-002");
+    assert_eq!(out["path"], "coordination/issues/ISSUE-002.yaml");
+    assert_eq!(out["changed"], true);
+    insta::assert_snapshot!(env.read("coordination/issues/ISSUE-002.yaml"), @r"
+    id: ISSUE-002
+    title: Python 3.13
+    status: pending
+    priority: critical
+    severity: normal
+    repos:
+    - mahavishnu
+    - session-buddy
+    created: 2026-03-01
+    updated: 2026-03-01
+    labels:
+    - migration
+    ");
+
+    let list = c.tool(3, "coord_list_issues", json!({}));
+    assert_eq!(list["count"], 2);
+    assert_eq!(
+        list["items"][1],
+        json!({"id": "ISSUE-002", "title": "Python 3.13", "status": "pending", "priority": "critical",
+               "repos": ["mahavishnu", "session-buddy"]})
+    );
+    let filtered = c.tool(4, "coord_list_issues", json!({"priority": ["critical"], "full": true}));
+    assert_eq!(filtered["count"], 1);
+    assert_eq!(filtered["items"][0]["labels"], json!(["migration"]), "full rows carry every field");
+
+    let got = c.tool(5, "coord_get_issue", json!({"id": "ISSUE-002"}));
+    assert_eq!(got["entity"]["severity"], "normal");
+
+    let closed = c.tool(6, "coord_close_issue", json!({"id": "ISSUE-002"}));
+    assert_eq!(closed["entity"]["status"], "closed");
+    assert!(env.read("coordination/issues/ISSUE-002.yaml").contains("status: closed\n"));
+}
+
+#[test]
+fn bad_input_is_a_tool_error_and_the_server_keeps_serving() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let r = c.call(
+        2,
+        "tools/call",
+        json!({"name": "coord_create_issue", "arguments": {"title": "x", "repos": ["vishnu"], "priority": "urgent"}}),
+    );
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("urgent"), "the message names the bad value: {text}");
+    assert!(!env.exists("coordination/issues/ISSUE-002.yaml"), "nothing written");
+
+    let r = c.call(3, "tools/call", json!({"name": "coord_get_issue", "arguments": {"id": "ISSUE-999"}}));
+    assert_eq!(r["result"]["isError"], true, "{r}");
+
+    let r =
+        c.call(4, "tools/call", json!({"name": "coord_create_todo", "arguments": {"task": "x", "repo": "nowhere"}}));
+    assert_eq!(r["result"]["isError"], true, "unknown repo: {r}");
+
+    // Still serving.
+    let list = c.tool(5, "coord_list_issues", json!({}));
+    assert_eq!(list["count"], 1);
+}
+
+#[test]
+fn concurrent_creates_get_different_ids() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    // Both requests are in flight before either answer is read.
+    for id in [10, 11] {
+        c.request(
+            id,
+            "tools/call",
+            json!({"name": "coord_create_issue", "arguments": {"title": format!("issue {id}"), "repos": ["oneiric"]}}),
+        );
+    }
+    let a = c.response(10);
+    let b = c.response(11);
+    let ids = |r: &Value| r["result"]["structuredContent"]["id"].as_str().expect("id").to_string();
+    let mut got = vec![ids(&a), ids(&b)];
+    got.sort();
+    assert_eq!(got, ["ISSUE-002", "ISSUE-003"]);
+    assert!(env.exists("coordination/issues/ISSUE-002.yaml"));
+    assert!(env.exists("coordination/issues/ISSUE-003.yaml"));
+
+    // Two servers (two agents) at once: the store lock serialises them.
+    let mut d = Client::start(&env);
+    let args = |t: &str| json!({"name": "coord_create_issue", "arguments": {"title": t, "repos": ["oneiric"]}});
+    c.request(20, "tools/call", args("from c"));
+    d.request(20, "tools/call", args("from d"));
+    let mut got = vec![ids(&c.response(20)), ids(&d.response(20))];
+    got.sort();
+    assert_eq!(got, ["ISSUE-004", "ISSUE-005"]);
+}
+
+#[test]
+fn agent_loop_create_todo_ready_complete_status() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let first = c.tool(
+        2,
+        "coord_create_todo",
+        json!({"task": "Bump the API", "repo": "buddy", "estimate_hours": 3, "priority": "high"}),
+    );
+    assert_eq!(first["id"], "TODO-002");
+    let second = c.tool(
+        3,
+        "coord_create_todo",
+        json!({"task": "Use the new API", "repo": "vishnu", "blocked_by": ["TODO-002"], "links": ["ISSUE-001"]}),
+    );
+    assert_eq!(second["id"], "TODO-003");
+    assert_eq!(second["entity"]["blocked_by"], json!(["TODO-002"]));
+    assert_eq!(second["entity"]["issue_id"], "ISSUE-001");
+
+    let ready = c.tool(4, "coord_ready_todos", json!({}));
+    let ids: Vec<&str> = ready["report"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["TODO-002"], "TODO-003 waits on TODO-002: {ready}");
+
+    let done = c.tool(5, "coord_complete_todo", json!({"id": "TODO-002", "actual_hours": 2.5}));
+    assert_eq!(done["entity"]["status"], "completed");
+    assert_eq!(done["entity"]["actual_hours"], 2.5);
+
+    let ready = c.tool(6, "coord_ready_todos", json!({}));
+    let ids: Vec<&str> = ready["report"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["TODO-003"], "unblocked once TODO-002 is done");
+
+    let status = c.tool(7, "coord_get_repo_status", json!({"repo": "sb"}));
+    assert_eq!(status["report"]["repo"], "session-buddy");
+    assert_eq!(status["report"]["todos"]["completed"], 2, "the legacy TODO-001 and TODO-002: {status}");
+
+    let todos = c.tool(8, "coord_list_todos", json!({"status": ["pending"]}));
+    assert_eq!(
+        todos["items"],
+        json!([{"id": "TODO-003", "task": "Use the new API", "status": "pending",
+        "priority": "medium", "repo": "mahavishnu"}])
+    );
+}
