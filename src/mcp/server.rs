@@ -9,7 +9,12 @@ use std::path::PathBuf;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer};
 use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -44,6 +49,13 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> crate::Result<T> + Send
         Ok(r) => r.map_err(|e| format!("error: {e}")),
         Err(e) => Err(format!("error: internal failure: {e}")),
     }
+}
+
+/// Runs a resource read on a blocking thread.
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ErrorData> + Send + 'static,
+) -> Result<T, ErrorData> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?
 }
 
 /// A list of entities: compact rows unless `full` was asked for.
@@ -231,6 +243,56 @@ pub struct ReadyParams {
 pub struct RepoParams {
     /// Repository name or nickname.
     pub repo: String,
+}
+
+/// Which roadmap.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct RoadmapParams {
+    /// Only this plan.
+    pub plan: Option<String>,
+}
+
+/// Output format of the dependency graph.
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (text).
+    #[default]
+    Mermaid,
+    /// Nodes and edges.
+    Json,
+}
+
+/// Which dependency graph.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct DepGraphParams {
+    /// `entities` for the blocking graph of issues, plans, milestones and
+    /// todos; repositories (consumer → provider) otherwise.
+    #[serde(default)]
+    pub entities: bool,
+    /// Only what touches this repository.
+    pub repo: Option<String>,
+    /// Only what belongs to this plan.
+    pub plan: Option<String>,
+    /// mermaid (default) or json.
+    #[serde(default)]
+    pub format: GraphFormat,
+}
+
+/// Which dependencies to check.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct CheckDepsParams {
+    /// Only dependencies of this consumer repository.
+    pub consumer: Option<String>,
+    /// Only dependencies on this provider repository.
+    pub provider: Option<String>,
+    /// Only these dependency IDs.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Run health checks (HTTP, and commands approved with `git coord trust`;
+    /// untrusted commands never run). Offline by default.
+    #[serde(default)]
+    pub online: bool,
 }
 
 fn compact(e: &Entity) -> Value {
@@ -493,6 +555,68 @@ impl CoordServer {
         self.graph_report(&Kind::ALL, |cg, _| Ok(graph::ecosystem_status(cg))).await
     }
 
+    #[tool(description = "Roadmap of active plans: milestones, projected dates, critical path.")]
+    async fn coord_roadmap(&self, Parameters(p): Parameters<RoadmapParams>) -> Result<Json<Report>, String> {
+        let dir = self.dir.clone();
+        let v = blocking(move || {
+            let store = Store::open(&dir)?;
+            let loaded = store.load(&[Kind::Plan, Kind::Todo])?;
+            if let Some(id) = &p.plan
+                && loaded.get(Kind::Plan, id).is_none()
+            {
+                return Err(crate::Error::NotFound { kind: Kind::Plan, id: id.clone(), hint: None });
+            }
+            let cg = CoordGraph::build(&loaded);
+            let today = crate::model::date::now().date_naive();
+            Ok(to_value(&graph::roadmap(&cg, today, store.settings.hours_per_day, p.plan.as_deref())))
+        })
+        .await?;
+        Ok(Json(Report { report: v }))
+    }
+
+    #[tool(description = "The repository dependency graph (or the entity blocking graph) as Mermaid or JSON.")]
+    async fn coord_dependency_graph(&self, Parameters(p): Parameters<DepGraphParams>) -> Result<Json<Report>, String> {
+        self.graph_report(&Kind::ALL, move |cg, loaded| {
+            let repo =
+                p.repo.as_deref().map(|r| loaded.registry.resolve(r).map_err(crate::Error::Invalid)).transpose()?;
+            if let Some(id) = &p.plan
+                && loaded.get(Kind::Plan, id).is_none()
+            {
+                return Err(crate::Error::NotFound { kind: Kind::Plan, id: id.clone(), hint: None });
+            }
+            let kind = if p.entities { graph::DepGraphKind::Entities } else { graph::DepGraphKind::Repos };
+            let g = graph::dep_graph(cg, &graph::DepGraphQuery { kind, repo, plan: p.plan });
+            Ok(match p.format {
+                GraphFormat::Mermaid => Value::String(g.to_mermaid()),
+                GraphFormat::Json => to_value(&g),
+            })
+        })
+        .await
+    }
+
+    #[tool(description = "Check inter-repo dependencies (versions against constraints; offline unless online: true).")]
+    async fn coord_check_dependencies(
+        &self,
+        Parameters(p): Parameters<CheckDepsParams>,
+    ) -> Result<Json<Report>, String> {
+        let run = async move {
+            let store = Store::open(&self.dir)?;
+            let loaded = store.load(&[Kind::Dependency])?;
+            let opts = crate::deps::CheckOptions {
+                ids: p.ids,
+                consumer: p.consumer,
+                provider: p.provider,
+                offline: !p.online,
+                trust: crate::deps::policy_for(&store, false)?,
+                ..crate::deps::CheckOptions::default()
+            };
+            let report = crate::deps::check_async(&store, &loaded, &opts).await?;
+            Ok::<_, crate::Error>(serde_json::json!({ "results": report.results, "summary": report.summary }))
+        };
+        let v = run.await.map_err(|e| format!("error: {e}"))?;
+        Ok(Json(Report { report: v }))
+    }
+
     #[tool(description = "List plans (compact rows; full: true for every field).")]
     async fn coord_list_plans(&self, Parameters(p): Parameters<ListParams>) -> Result<Json<EntityList>, String> {
         self.list(Kind::Plan, p).await
@@ -512,8 +636,26 @@ impl CoordServer {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for CoordServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(Implementation::new("git-coord", env!("CARGO_PKG_VERSION")))
             .with_instructions("Coordination data (issues, plans, todos, dependencies) of one repository.")
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let dir = self.dir.clone();
+        run_blocking(move || super::resources::list(&dir)).await
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let dir = self.dir.clone();
+        run_blocking(move || super::resources::read(&dir, &request.uri)).await.map(Into::into)
     }
 }
