@@ -7,11 +7,13 @@
 
 use std::path::PathBuf;
 
+use rmcp::handler::server::common::schema_for_output;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerCapabilities, ServerConfig,
+    CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
@@ -56,6 +58,59 @@ async fn run_blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ErrorData> + Send + 'static,
 ) -> Result<T, ErrorData> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?
+}
+
+/// A tool's answer: the value as `structuredContent`, and a short text
+/// summary as the content (rather than the JSON again) to keep agents'
+/// context small.
+pub struct Out<T>(pub T);
+
+/// The one-line text that goes with a structured answer.
+pub trait Summary {
+    fn summary(&self) -> String;
+}
+
+impl<T: Serialize + Summary> IntoCallToolResult for Out<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        let value = serde_json::to_value(&self.0).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let mut r = CallToolResult::structured(value);
+        r.content = vec![ContentBlock::text(self.0.summary())];
+        Ok(r.into())
+    }
+}
+
+impl Summary for EntityList {
+    fn summary(&self) -> String {
+        let ids: Vec<&str> = self.items.iter().filter_map(|i| i["id"].as_str()).collect();
+        format!("{} found: {}", self.count, ids.join(", "))
+    }
+}
+
+impl Summary for EntityResult {
+    fn summary(&self) -> String {
+        let title = self.entity["title"].as_str().or(self.entity["task"].as_str()).unwrap_or("");
+        format!("{}: {title}", self.id)
+    }
+}
+
+impl Summary for WriteResult {
+    fn summary(&self) -> String {
+        match self.changed {
+            true => format!("wrote {} ({})", self.id, self.path),
+            false => format!("{}: nothing to change", self.id),
+        }
+    }
+}
+
+impl Summary for Report {
+    fn summary(&self) -> String {
+        match &self.report {
+            Value::Array(a) => format!("{} entries", a.len()),
+            Value::String(s) => s.clone(),
+            Value::Object(o) => format!("report with {}", o.keys().cloned().collect::<Vec<_>>().join(", ")),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A list of entities: compact rows unless `full` was asked for.
@@ -322,7 +377,7 @@ fn hours(h: Option<f64>) -> Option<String> {
 }
 
 impl CoordServer {
-    async fn list(&self, kind: Kind, p: ListParams) -> Result<Json<EntityList>, String> {
+    async fn list(&self, kind: Kind, p: ListParams) -> Result<Out<EntityList>, String> {
         let dir = self.dir.clone();
         let items = blocking(move || {
             let store = Store::open(&dir)?;
@@ -343,16 +398,16 @@ impl CoordServer {
             Ok(out)
         })
         .await?;
-        Ok(Json(EntityList { count: items.len(), items }))
+        Ok(Out(EntityList { count: items.len(), items }))
     }
 
-    async fn get(&self, kind: Kind, id: String) -> Result<Json<EntityResult>, String> {
+    async fn get(&self, kind: Kind, id: String) -> Result<Out<EntityResult>, String> {
         let dir = self.dir.clone();
         let e = blocking(move || Ok(ops::find(&Store::open(&dir)?, kind, &id)?.entity)).await?;
-        Ok(Json(EntityResult { id: e.id().to_string(), entity: full(&e) }))
+        Ok(Out(EntityResult { id: e.id().to_string(), entity: full(&e) }))
     }
 
-    async fn write(&self, kind: Kind, id: Option<String>, patch: Patch) -> Result<Json<WriteResult>, String> {
+    async fn write(&self, kind: Kind, id: Option<String>, patch: Patch) -> Result<Out<WriteResult>, String> {
         let dir = self.dir.clone();
         let (o, rel) = blocking(move || {
             let store = Store::open(&dir)?;
@@ -364,7 +419,7 @@ impl CoordServer {
             Ok((o, rel))
         })
         .await?;
-        Ok(Json(WriteResult {
+        Ok(Out(WriteResult {
             id: o.entity.id().to_string(),
             path: rel,
             changed: o.mode != crate::store::WriteMode::Unchanged,
@@ -376,7 +431,7 @@ impl CoordServer {
         &self,
         kinds: &'static [Kind],
         f: impl FnOnce(&CoordGraph<'_>, &crate::store::Loaded) -> crate::Result<T> + Send + 'static,
-    ) -> Result<Json<Report>, String> {
+    ) -> Result<Out<Report>, String> {
         let dir = self.dir.clone();
         let v = blocking(move || {
             let loaded = Store::open(&dir)?.load(kinds)?;
@@ -384,7 +439,7 @@ impl CoordServer {
             Ok(to_value(&f(&cg, &loaded)?))
         })
         .await?;
-        Ok(Json(Report { report: v }))
+        Ok(Out(Report { report: v }))
     }
 }
 
@@ -395,21 +450,21 @@ impl CoordServer {
         Self { dir, tool_router: Self::tool_router() }
     }
 
-    #[tool(description = "List cross-repo issues (compact rows; full: true for every field).")]
-    async fn coord_list_issues(&self, Parameters(p): Parameters<ListParams>) -> Result<Json<EntityList>, String> {
+    #[tool(description = "List cross-repo issues (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]
+    async fn coord_list_issues(&self, Parameters(p): Parameters<ListParams>) -> Result<Out<EntityList>, String> {
         self.list(Kind::Issue, p).await
     }
 
-    #[tool(description = "Show one issue with every field.")]
-    async fn coord_get_issue(&self, Parameters(p): Parameters<IdParams>) -> Result<Json<EntityResult>, String> {
+    #[tool(description = "Show one issue with every field.", output_schema = schema_for_output::<EntityResult>())]
+    async fn coord_get_issue(&self, Parameters(p): Parameters<IdParams>) -> Result<Out<EntityResult>, String> {
         self.get(Kind::Issue, p.id).await
     }
 
-    #[tool(description = "Create an issue; returns its allocated ID and file.")]
+    #[tool(description = "Create an issue; returns its allocated ID and file.", output_schema = schema_for_output::<WriteResult>())]
     async fn coord_create_issue(
         &self,
         Parameters(p): Parameters<CreateIssueParams>,
-    ) -> Result<Json<WriteResult>, String> {
+    ) -> Result<Out<WriteResult>, String> {
         let patch = Patch {
             title: Some(p.title),
             description: p.description,
@@ -423,11 +478,11 @@ impl CoordServer {
         self.write(Kind::Issue, None, patch).await
     }
 
-    #[tool(description = "Update an issue: only the given fields change.")]
+    #[tool(description = "Update an issue: only the given fields change.", output_schema = schema_for_output::<WriteResult>())]
     async fn coord_update_issue(
         &self,
         Parameters(p): Parameters<UpdateIssueParams>,
-    ) -> Result<Json<WriteResult>, String> {
+    ) -> Result<Out<WriteResult>, String> {
         let patch = Patch {
             title: p.title,
             description: p.description,
@@ -444,31 +499,25 @@ impl CoordServer {
         self.write(Kind::Issue, Some(p.id), patch).await
     }
 
-    #[tool(description = "Close an issue (or mark it resolved with resolved: true).")]
-    async fn coord_close_issue(
-        &self,
-        Parameters(p): Parameters<CloseIssueParams>,
-    ) -> Result<Json<WriteResult>, String> {
+    #[tool(description = "Close an issue (or mark it resolved with resolved: true).", output_schema = schema_for_output::<WriteResult>())]
+    async fn coord_close_issue(&self, Parameters(p): Parameters<CloseIssueParams>) -> Result<Out<WriteResult>, String> {
         let status = if p.resolved { "resolved" } else { "closed" };
         let patch = Patch { status: Some(status.into()), ..Patch::default() };
         self.write(Kind::Issue, Some(p.id), patch).await
     }
 
-    #[tool(description = "List todos (compact rows; full: true for every field).")]
-    async fn coord_list_todos(&self, Parameters(p): Parameters<ListParams>) -> Result<Json<EntityList>, String> {
+    #[tool(description = "List todos (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]
+    async fn coord_list_todos(&self, Parameters(p): Parameters<ListParams>) -> Result<Out<EntityList>, String> {
         self.list(Kind::Todo, p).await
     }
 
-    #[tool(description = "Show one todo with every field.")]
-    async fn coord_get_todo(&self, Parameters(p): Parameters<IdParams>) -> Result<Json<EntityResult>, String> {
+    #[tool(description = "Show one todo with every field.", output_schema = schema_for_output::<EntityResult>())]
+    async fn coord_get_todo(&self, Parameters(p): Parameters<IdParams>) -> Result<Out<EntityResult>, String> {
         self.get(Kind::Todo, p.id).await
     }
 
-    #[tool(description = "Create a todo in one repository; returns its allocated ID and file.")]
-    async fn coord_create_todo(
-        &self,
-        Parameters(p): Parameters<CreateTodoParams>,
-    ) -> Result<Json<WriteResult>, String> {
+    #[tool(description = "Create a todo in one repository; returns its allocated ID and file.", output_schema = schema_for_output::<WriteResult>())]
+    async fn coord_create_todo(&self, Parameters(p): Parameters<CreateTodoParams>) -> Result<Out<WriteResult>, String> {
         let mut patch = Patch {
             title: Some(p.task),
             repo: Some(p.repo),
@@ -494,11 +543,8 @@ impl CoordServer {
         self.write(Kind::Todo, None, patch).await
     }
 
-    #[tool(description = "Update a todo: only the given fields change.")]
-    async fn coord_update_todo(
-        &self,
-        Parameters(p): Parameters<UpdateTodoParams>,
-    ) -> Result<Json<WriteResult>, String> {
+    #[tool(description = "Update a todo: only the given fields change.", output_schema = schema_for_output::<WriteResult>())]
+    async fn coord_update_todo(&self, Parameters(p): Parameters<UpdateTodoParams>) -> Result<Out<WriteResult>, String> {
         let patch = Patch {
             title: p.task,
             description: p.description,
@@ -513,17 +559,17 @@ impl CoordServer {
         self.write(Kind::Todo, Some(p.id), patch).await
     }
 
-    #[tool(description = "Mark a todo completed, optionally with the hours actually spent.")]
+    #[tool(description = "Mark a todo completed, optionally with the hours actually spent.", output_schema = schema_for_output::<WriteResult>())]
     async fn coord_complete_todo(
         &self,
         Parameters(p): Parameters<CompleteTodoParams>,
-    ) -> Result<Json<WriteResult>, String> {
+    ) -> Result<Out<WriteResult>, String> {
         let patch = Patch { status: Some("completed".into()), actual_hours: hours(p.actual_hours), ..Patch::default() };
         self.write(Kind::Todo, Some(p.id), patch).await
     }
 
-    #[tool(description = "Todos that can start now (no unfinished blocker), most unblocking first.")]
-    async fn coord_ready_todos(&self, Parameters(p): Parameters<ReadyParams>) -> Result<Json<Report>, String> {
+    #[tool(description = "Todos that can start now (no unfinished blocker), most unblocking first.", output_schema = schema_for_output::<Report>())]
+    async fn coord_ready_todos(&self, Parameters(p): Parameters<ReadyParams>) -> Result<Out<Report>, String> {
         self.graph_report(&[Kind::Issue, Kind::Todo], move |cg, loaded| {
             let repo =
                 p.repo.as_deref().map(|r| loaded.registry.resolve(r).map_err(crate::Error::Invalid)).transpose()?;
@@ -532,8 +578,8 @@ impl CoordServer {
         .await
     }
 
-    #[tool(description = "What a repository blocks: its open work that others wait on.")]
-    async fn coord_get_blocking_issues(&self, Parameters(p): Parameters<RepoParams>) -> Result<Json<Report>, String> {
+    #[tool(description = "What a repository blocks: its open work that others wait on.", output_schema = schema_for_output::<Report>())]
+    async fn coord_get_blocking_issues(&self, Parameters(p): Parameters<RepoParams>) -> Result<Out<Report>, String> {
         self.graph_report(&Kind::ALL, move |cg, loaded| {
             let repo = loaded.registry.resolve(&p.repo).map_err(crate::Error::Invalid)?;
             Ok(graph::blocking(cg, &repo))
@@ -541,8 +587,8 @@ impl CoordServer {
         .await
     }
 
-    #[tool(description = "Status of one repository: todo counts, open issues, blockers.")]
-    async fn coord_get_repo_status(&self, Parameters(p): Parameters<RepoParams>) -> Result<Json<Report>, String> {
+    #[tool(description = "Status of one repository: todo counts, open issues, blockers.", output_schema = schema_for_output::<Report>())]
+    async fn coord_get_repo_status(&self, Parameters(p): Parameters<RepoParams>) -> Result<Out<Report>, String> {
         self.graph_report(&Kind::ALL, move |cg, loaded| {
             let repo = loaded.registry.resolve(&p.repo).map_err(crate::Error::Invalid)?;
             Ok(graph::repo_status(cg, &repo))
@@ -550,13 +596,13 @@ impl CoordServer {
         .await
     }
 
-    #[tool(description = "Status of the whole ecosystem: counts per repository, blocked work.")]
-    async fn coord_ecosystem_status(&self) -> Result<Json<Report>, String> {
+    #[tool(description = "Status of the whole ecosystem: counts per repository, blocked work.", output_schema = schema_for_output::<Report>())]
+    async fn coord_ecosystem_status(&self) -> Result<Out<Report>, String> {
         self.graph_report(&Kind::ALL, |cg, _| Ok(graph::ecosystem_status(cg))).await
     }
 
-    #[tool(description = "Roadmap of active plans: milestones, projected dates, critical path.")]
-    async fn coord_roadmap(&self, Parameters(p): Parameters<RoadmapParams>) -> Result<Json<Report>, String> {
+    #[tool(description = "Roadmap of active plans: milestones, projected dates, critical path.", output_schema = schema_for_output::<Report>())]
+    async fn coord_roadmap(&self, Parameters(p): Parameters<RoadmapParams>) -> Result<Out<Report>, String> {
         let dir = self.dir.clone();
         let v = blocking(move || {
             let store = Store::open(&dir)?;
@@ -571,11 +617,11 @@ impl CoordServer {
             Ok(to_value(&graph::roadmap(&cg, today, store.settings.hours_per_day, p.plan.as_deref())))
         })
         .await?;
-        Ok(Json(Report { report: v }))
+        Ok(Out(Report { report: v }))
     }
 
-    #[tool(description = "The repository dependency graph (or the entity blocking graph) as Mermaid or JSON.")]
-    async fn coord_dependency_graph(&self, Parameters(p): Parameters<DepGraphParams>) -> Result<Json<Report>, String> {
+    #[tool(description = "The repository dependency graph (or the entity blocking graph) as Mermaid or JSON.", output_schema = schema_for_output::<Report>())]
+    async fn coord_dependency_graph(&self, Parameters(p): Parameters<DepGraphParams>) -> Result<Out<Report>, String> {
         self.graph_report(&Kind::ALL, move |cg, loaded| {
             let repo =
                 p.repo.as_deref().map(|r| loaded.registry.resolve(r).map_err(crate::Error::Invalid)).transpose()?;
@@ -594,11 +640,11 @@ impl CoordServer {
         .await
     }
 
-    #[tool(description = "Check inter-repo dependencies (versions against constraints; offline unless online: true).")]
+    #[tool(description = "Check inter-repo dependencies (versions against constraints; offline unless online: true).", output_schema = schema_for_output::<Report>())]
     async fn coord_check_dependencies(
         &self,
         Parameters(p): Parameters<CheckDepsParams>,
-    ) -> Result<Json<Report>, String> {
+    ) -> Result<Out<Report>, String> {
         let run = async move {
             let store = Store::open(&self.dir)?;
             let loaded = store.load(&[Kind::Dependency])?;
@@ -614,21 +660,21 @@ impl CoordServer {
             Ok::<_, crate::Error>(serde_json::json!({ "results": report.results, "summary": report.summary }))
         };
         let v = run.await.map_err(|e| format!("error: {e}"))?;
-        Ok(Json(Report { report: v }))
+        Ok(Out(Report { report: v }))
     }
 
-    #[tool(description = "List plans (compact rows; full: true for every field).")]
-    async fn coord_list_plans(&self, Parameters(p): Parameters<ListParams>) -> Result<Json<EntityList>, String> {
+    #[tool(description = "List plans (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]
+    async fn coord_list_plans(&self, Parameters(p): Parameters<ListParams>) -> Result<Out<EntityList>, String> {
         self.list(Kind::Plan, p).await
     }
 
-    #[tool(description = "Show one plan with its milestones.")]
-    async fn coord_get_plan(&self, Parameters(p): Parameters<IdParams>) -> Result<Json<EntityResult>, String> {
+    #[tool(description = "Show one plan with its milestones.", output_schema = schema_for_output::<EntityResult>())]
+    async fn coord_get_plan(&self, Parameters(p): Parameters<IdParams>) -> Result<Out<EntityResult>, String> {
         self.get(Kind::Plan, p.id).await
     }
 
-    #[tool(description = "List inter-repo dependencies (compact rows; full: true for every field).")]
-    async fn coord_list_dependencies(&self, Parameters(p): Parameters<ListParams>) -> Result<Json<EntityList>, String> {
+    #[tool(description = "List inter-repo dependencies (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]
+    async fn coord_list_dependencies(&self, Parameters(p): Parameters<ListParams>) -> Result<Out<EntityList>, String> {
         self.list(Kind::Dependency, p).await
     }
 }

@@ -164,6 +164,8 @@ fn create_issue_writes_the_file_and_lists_it_back() {
     - migration
     ");
 
+    let raw = c.call(30, "tools/call", json!({"name": "coord_list_issues", "arguments": {}}));
+    assert_eq!(raw["result"]["content"][0]["text"], "2 found: ISSUE-001, ISSUE-002", "a short text summary");
     let list = c.tool(3, "coord_list_issues", json!({}));
     assert_eq!(list["count"], 2);
     assert_eq!(
