@@ -206,6 +206,12 @@ fn bad_input_is_a_tool_error_and_the_server_keeps_serving() {
         c.call(4, "tools/call", json!({"name": "coord_create_todo", "arguments": {"task": "x", "repo": "nowhere"}}));
     assert_eq!(r["result"]["isError"], true, "unknown repo: {r}");
 
+    // A parameter of the wrong JSON type never reaches the tool.
+    let r = c.call(6, "tools/call", json!({"name": "coord_create_issue", "arguments": {"title": 5, "repos": "x"}}));
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("failed to deserialize parameters"), "{text}");
+
     // Still serving.
     let list = c.tool(5, "coord_list_issues", json!({}));
     assert_eq!(list["count"], 1);
