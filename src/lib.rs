@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod model;
 pub mod ops;
 pub mod problem;
+pub mod query;
 pub mod settings;
 pub mod store;
 pub mod suggest;

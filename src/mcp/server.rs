@@ -22,10 +22,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cli::commands::common::Filters;
 use crate::graph::{self, CoordGraph, ReadyQuery};
 use crate::model::{Entity, Kind};
 use crate::ops::{self, Patch};
+use crate::query::Filters;
 use crate::store::Store;
 
 /// The server state: only the directory it was started in.

@@ -1,0 +1,91 @@
+//! Filters over entities, shared by the list commands and the MCP list
+//! tools: status, priority, repository, assignee and label, combined with
+//! AND, each accepting the loader's aliases (`P0`, `done`).
+
+use crate::error::Error;
+use crate::model::vocab::parse_strict;
+use crate::model::*;
+use crate::store::Loaded;
+
+/// What to keep; empty fields keep everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Only these statuses (aliases accepted).
+    pub status: Vec<String>,
+    /// Only these priorities (`P0`..`P3` accepted).
+    pub priority: Vec<String>,
+    /// Only entities of this repository (name or nickname).
+    pub repo: Option<String>,
+    /// Only entities assigned to this person.
+    pub assignee: Option<String>,
+    /// Only entities with this label.
+    pub label: Option<String>,
+}
+
+fn vocab_set<T: Vocab>(values: &[String]) -> Result<Vec<T>, Error> {
+    values.iter().map(|v| parse_strict::<T>(v).map_err(Error::Invalid)).collect()
+}
+
+fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, Error> {
+    if wanted.is_empty() {
+        return Ok(true);
+    }
+    let set = vocab_set::<T>(wanted)?;
+    Ok(actual.known().is_some_and(|s| set.contains(&s)))
+}
+
+impl Filters {
+    /// Applies the filters to one entity.
+    pub fn matches(&self, e: &Entity, loaded: &Loaded) -> Result<bool, Error> {
+        let reg = &loaded.registry;
+        let repo_ok = |repos: &[&str]| match &self.repo {
+            None => true,
+            Some(r) => {
+                let want = reg.canonical(r);
+                repos.iter().any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
+            }
+        };
+        let prio_ok = |p: &Lenient<Priority>| -> Result<bool, Error> {
+            if self.priority.is_empty() {
+                return Ok(true);
+            }
+            let set = vocab_set::<Priority>(&self.priority)?;
+            Ok(p.known().is_some_and(|x| set.contains(&x)))
+        };
+        let who_ok = |a: &Option<String>| {
+            self.assignee.as_ref().is_none_or(|w| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(w)))
+        };
+        let label_ok = |l: &[String]| self.label.as_ref().is_none_or(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)));
+        let no = |flag: &str, set: bool| -> Result<(), Error> {
+            if set { Err(Error::Invalid(format!("{flag} does not apply to a {}", e.kind()))) } else { Ok(()) }
+        };
+        Ok(match e {
+            Entity::Issue(i) => {
+                status_ok(&self.status, &i.status)?
+                    && prio_ok(&i.priority)?
+                    && repo_ok(&i.repos.iter().map(String::as_str).collect::<Vec<_>>())
+                    && who_ok(&i.assignee)
+                    && label_ok(&i.labels)
+            }
+            Entity::Todo(t) => {
+                status_ok(&self.status, &t.status)?
+                    && prio_ok(&t.priority)?
+                    && repo_ok(&[t.repo.as_str()])
+                    && who_ok(&t.assignee)
+                    && label_ok(&t.labels)
+            }
+            Entity::Plan(p) => {
+                no("--priority", !self.priority.is_empty())?;
+                no("--assignee", self.assignee.is_some())?;
+                no("--label", self.label.is_some())?;
+                status_ok(&self.status, &p.status)? && repo_ok(&p.repos.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+            Entity::Dependency(d) => {
+                no("--priority", !self.priority.is_empty())?;
+                no("--assignee", self.assignee.is_some())?;
+                no("--label", self.label.is_some())?;
+                status_ok(&self.status, &d.status)? && repo_ok(&[d.consumer.as_str(), d.provider.as_str()])
+            }
+        })
+    }
+}
