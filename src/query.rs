@@ -35,6 +35,17 @@ fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, E
 }
 
 impl Filters {
+    /// Refuses a repository filter naming no known repository (with a
+    /// did-you-mean), rather than silently matching nothing.
+    pub fn check(&self, loaded: &Loaded) -> Result<(), Error> {
+        if let Some(r) = &self.repo
+            && !loaded.registry.is_empty()
+        {
+            loaded.registry.resolve(r).map_err(Error::Invalid)?;
+        }
+        Ok(())
+    }
+
     /// Applies the filters to one entity.
     pub fn matches(&self, e: &Entity, loaded: &Loaded) -> Result<bool, Error> {
         let reg = &loaded.registry;

@@ -382,13 +382,9 @@ impl CoordServer {
         let items = blocking(move || {
             let store = Store::open(&dir)?;
             let loaded = store.load(&[kind])?;
-            if let Some(r) = &p.repo
-                && !loaded.registry.is_empty()
-            {
-                loaded.registry.resolve(r).map_err(crate::Error::Invalid)?;
-            }
             let filters =
                 Filters { status: p.status, priority: p.priority, repo: p.repo, assignee: p.assignee, label: p.label };
+            filters.check(&loaded)?;
             let mut out = Vec::new();
             for rec in loaded.records(kind) {
                 if filters.matches(&rec.entity, &loaded)? {

@@ -212,6 +212,11 @@ fn bad_input_is_a_tool_error_and_the_server_keeps_serving() {
     let text = r["result"]["content"][0]["text"].as_str().unwrap();
     assert!(text.contains("failed to deserialize parameters"), "{text}");
 
+    let r = c.call(7, "tools/call", json!({"name": "coord_list_todos", "arguments": {"repo": "budy"}}));
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("buddy"), "did-you-mean like the CLI: {text}");
+
     // Still serving.
     let list = c.tool(5, "coord_list_issues", json!({}));
     assert_eq!(list["count"], 1);

@@ -61,15 +61,11 @@ impl Filters {
 pub fn list(store: &Store, kind: Kind, filters: &Filters, format: Format) -> CmdResult {
     let loaded = store.load(&[kind])?;
     render::warn_load_problems(&loaded.problems);
-    if let Some(r) = &filters.repo
-        && !loaded.registry.is_empty()
-        && loaded.registry.find(r).is_none()
-    {
-        return Err(Error::Invalid(loaded.registry.resolve(r).unwrap_err()).into());
-    }
+    let query = filters.to_query();
+    query.check(&loaded)?;
     let mut out = Vec::new();
     for rec in loaded.records(kind) {
-        if filters.matches(&rec.entity, &loaded)? {
+        if query.matches(&rec.entity, &loaded)? {
             out.push(&rec.entity);
         }
     }
