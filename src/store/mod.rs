@@ -321,6 +321,9 @@ impl Store {
     }
 
     fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
+        /// What reading one file gives: its record, its problems, and a fresh
+        /// parse to put into the cache (file name, stamp, mapping).
+        type FileOutcome = (Option<Record>, Vec<Problem>, Option<(String, cache::Stamp, Mapping)>);
         let dir = self.kind_dir(kind);
         if !dir.is_dir() {
             return Ok(Vec::new());
@@ -337,7 +340,7 @@ impl Store {
         paths.sort();
         let mut cache =
             cache::ParseCache::open(self.root.worktree.as_deref(), self.root.prefix_in_repo().as_deref(), kind);
-        let results: Vec<(Option<Record>, Vec<Problem>, Option<(String, cache::Stamp, Mapping)>)> = paths
+        let results: Vec<FileOutcome> = paths
             .par_iter()
             .map(|path| {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
