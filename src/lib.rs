@@ -11,6 +11,7 @@ pub mod deps;
 pub mod ecosystem;
 pub mod error;
 pub mod graph;
+pub mod history;
 pub mod lint;
 pub mod mcp;
 pub mod model;

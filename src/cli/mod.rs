@@ -109,6 +109,12 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Check all coordination data.
     Lint(lint::LintArgs),
+    /// Commits that changed coordination data, with field-level changes.
+    Log(log::LogArgs),
+    /// Coordination changes between revisions, field by field.
+    Diff(diff::DiffArgs),
+    /// Review a change: its diff and what it breaks (exit 1 on new errors).
+    Review(review::ReviewArgs),
     /// Write man pages.
     Man(man::ManArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
@@ -173,6 +179,9 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::ListRepos(a) => repos::run(cx, a),
         Command::Migrate(a) => migrate::run(cx, a),
         Command::Lint(a) => lint::run(cx, a),
+        Command::Log(a) => log::run(cx, a),
+        Command::Diff(a) => diff::run(cx, a),
+        Command::Review(a) => review::run(cx, a),
         Command::Man(a) => man::run(cx, a),
         Command::Mcp(a) => mcp::run(cx, a),
     }

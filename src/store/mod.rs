@@ -96,6 +96,19 @@ impl Loaded {
         self.index.get(&kind)?.get(id).map(|&i| &self.records[&kind][i])
     }
 
+    /// Takes a record out (the index of that kind is rebuilt).
+    pub fn take(&mut self, kind: Kind, id: &str) -> Option<Record> {
+        let i = *self.index.get(&kind)?.get(id)?;
+        let recs = self.records.get_mut(&kind)?;
+        let r = recs.remove(i);
+        let map = self.index.entry(kind).or_default();
+        map.clear();
+        for (j, r) in recs.iter().enumerate() {
+            map.insert(r.entity.id().to_string(), j);
+        }
+        Some(r)
+    }
+
     /// Finds an ID of any loaded kind.
     pub fn find_any(&self, id: &str) -> Option<&Record> {
         Kind::ALL.iter().find_map(|k| self.get(*k, id))
@@ -134,6 +147,16 @@ impl Loaded {
     pub fn milestone(&self, id: &str) -> Option<(&crate::model::Plan, &crate::model::Milestone)> {
         self.plans().find_map(|p| p.milestones.iter().find(|m| m.id == id).map(|m| (p, m)))
     }
+}
+
+/// Coordination data as texts, independent of the file system: what a
+/// revision held (see `history::snapshot`). Loaded with [`Store::load_snapshot`].
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The text of `settings/ecosystem.yaml`, if the revision has one.
+    pub ecosystem: Option<String>,
+    /// Per kind: (file name, text) of each file in `coordination/<kind>/`.
+    pub files: HashMap<Kind, Vec<(String, String)>>,
 }
 
 /// A parsed `settings/ecosystem.yaml`.
@@ -220,10 +243,25 @@ impl Store {
 
     /// Loads the registry and the given kinds (files and legacy section).
     pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
+        self.load_from(kinds, None)
+    }
+
+    /// Loads the given kinds from a snapshot (coordination data as it was at
+    /// a revision) with exactly the rules of [`Store::load`]. Records' origins
+    /// name the paths the files have in the work tree.
+    pub fn load_snapshot(&self, snapshot: &Snapshot, kinds: &[Kind]) -> Result<Loaded> {
+        self.load_from(kinds, Some(snapshot))
+    }
+
+    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>) -> Result<Loaded> {
         let mut loaded = Loaded { kinds: kinds.to_vec(), ..Loaded::default() };
         loaded.problems.extend(self.settings_warnings.iter().cloned());
         let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
-        if let Some(mut eco) = self.read_ecosystem() {
+        let eco = match snapshot {
+            None => self.read_ecosystem(),
+            Some(s) => s.ecosystem.clone().map(|text| EcosystemDoc { path: self.ecosystem_path(), text, doc: None }),
+        };
+        if let Some(mut eco) = eco {
             let rel = self.rel(&eco.path);
             match parse_mapping(&eco.text) {
                 Ok(doc) => eco.doc = Some(doc),
@@ -245,7 +283,11 @@ impl Store {
             .par_iter()
             .map(|&kind| {
                 let mut problems = Vec::new();
-                (self.file_records(kind, &mut problems), problems)
+                let recs = match snapshot {
+                    None => self.file_records(kind, &mut problems),
+                    Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
+                };
+                (recs, problems)
             })
             .collect();
         for (&kind, (recs, problems)) in kinds.iter().zip(files) {
@@ -381,16 +423,35 @@ impl Store {
         Ok(out)
     }
 
+    fn snapshot_records(&self, snapshot: &Snapshot, kind: Kind, problems: &mut Vec<Problem>) -> Vec<Record> {
+        let dir = self.kind_dir(kind);
+        let files = snapshot.files.get(&kind).map(Vec::as_slice).unwrap_or(&[]);
+        let results: Vec<(Option<Record>, Vec<Problem>)> = files
+            .par_iter()
+            .map(|(name, text)| {
+                let (rec, probs, _) = self.record_from_text(kind, &dir.join(name), text);
+                (rec, probs)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(results.len());
+        for (rec, probs) in results {
+            problems.extend(probs);
+            out.extend(rec);
+        }
+        out
+    }
+
     fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => self.record_from_text(kind, path, &text),
+            Err(e) => (None, vec![Problem::error("io", e.to_string()).at(self.rel(path), None)], None),
+        }
+    }
+
+    fn record_from_text(&self, kind: Kind, path: &Path, text: &str) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
         let rel = self.rel(path);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                return (None, vec![Problem::error("io", e.to_string()).at(&rel, None)], None);
-            }
-        };
-        let map = match parse_mapping(&text) {
+        let map = match parse_mapping(text) {
             Ok(m) => m,
             Err((line, msg)) => {
                 return (None, vec![Problem::error("yaml", msg).at(&rel, line).on(stem)], None);
@@ -403,7 +464,7 @@ impl Store {
                     if id != stem {
                         problems.push(
                             Problem::error("filename", format!("file name `{stem}` does not match id `{id}`"))
-                                .at(&rel, line_of_key(&text, 0, "id"))
+                                .at(&rel, line_of_key(text, 0, "id"))
                                 .on(&id)
                                 .field("id"),
                         );
@@ -413,7 +474,7 @@ impl Store {
                 Err(e) => {
                     return (
                         None,
-                        vec![Problem::error("id", e.to_string()).at(&rel, line_of_key(&text, 0, "id")).field("id")],
+                        vec![Problem::error("id", e.to_string()).at(&rel, line_of_key(text, 0, "id")).field("id")],
                         None,
                     );
                 }
@@ -431,7 +492,7 @@ impl Store {
             }
         };
         let raw = map.clone();
-        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, &text, 1);
+        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, text, 1);
         problems.append(&mut rec.problems);
         rec.problems = problems;
         (Some(rec), Vec::new(), Some(raw))

@@ -73,9 +73,13 @@ pub fn list(store: &Store, kind: Kind, filters: &Filters, format: Format) -> Cmd
     Ok(())
 }
 
-/// `show-*`: one entity.
-pub fn show(store: &Store, kind: Kind, id: &str, format: Format) -> CmdResult {
-    let rec = crate::ops::find(store, kind, id)?;
+/// `show-*`: one entity (as it is, or as it was at `--at REV`).
+pub fn show(store: &Store, kind: Kind, a: &ShowArgs) -> CmdResult {
+    let (id, format) = (a.id.as_str(), a.out.format);
+    let rec = match &a.at {
+        Some(rev) => crate::history::diff::find_at(store, kind, id, rev)?,
+        None => crate::ops::find(store, kind, id)?,
+    };
     let mut err = anstream::stderr();
     for p in &rec.problems {
         let _ = writeln!(err, "warning: {p}");
@@ -115,6 +119,9 @@ pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
 pub struct ShowArgs {
     /// The ID (e.g. ISSUE-001; `issue-1` finds ISSUE-001).
     pub id: String,
+    /// Show it as it was at this revision (`HEAD~3`, `main`, a tag, a commit).
+    #[arg(long, value_name = "REV")]
+    pub at: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
 }

@@ -54,7 +54,7 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
 
 /// `show-dep`
 pub fn show(cx: &Context, a: &common::ShowArgs) -> CmdResult {
-    common::show(&cx.store()?, Kind::Dependency, &a.id, a.out.format)
+    common::show(&cx.store()?, Kind::Dependency, a)
 }
 
 /// The fields of a dependency, shared by create and update.

@@ -23,7 +23,7 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
 
 /// `show-issue`
 pub fn show(cx: &Context, a: &common::ShowArgs) -> CmdResult {
-    common::show(&cx.store()?, Kind::Issue, &a.id, a.out.format)
+    common::show(&cx.store()?, Kind::Issue, a)
 }
 
 /// Create an issue.

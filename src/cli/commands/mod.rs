@@ -3,14 +3,17 @@
 pub mod check_deps;
 pub mod common;
 pub mod dep;
+pub mod diff;
 pub mod init;
 pub mod issue;
 pub mod lint;
+pub mod log;
 pub mod man;
 pub mod mcp;
 pub mod migrate;
 pub mod plan;
 pub mod reports;
 pub mod repos;
+pub mod review;
 pub mod todo;
 pub mod trust;

@@ -26,7 +26,7 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
 
 /// `show-plan`
 pub fn show(cx: &Context, a: &common::ShowArgs) -> CmdResult {
-    common::show(&cx.store()?, Kind::Plan, &a.id, a.out.format)
+    common::show(&cx.store()?, Kind::Plan, a)
 }
 
 /// Create a plan (roadmap) with milestones.

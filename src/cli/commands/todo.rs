@@ -62,7 +62,7 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
 
 /// `show-todo`
 pub fn show(cx: &Context, a: &common::ShowArgs) -> CmdResult {
-    common::show(&cx.store()?, Kind::Todo, &a.id, a.out.format)
+    common::show(&cx.store()?, Kind::Todo, a)
 }
 
 /// Create a todo: one unit of work in one repository.

@@ -1,0 +1,57 @@
+//! `diff`: coordination changes between revisions, field by field.
+
+use crate::cli::Context;
+use crate::cli::error::CmdResult;
+use crate::cli::render;
+use crate::history::render as hr;
+use std::io::Write;
+
+/// Output formats of `diff` and `review`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Readable text, grouped by kind.
+    #[default]
+    Text,
+    /// Markdown for a pull-request comment (a table per kind).
+    Markdown,
+    /// JSON (see docs/JSON.md).
+    Json,
+}
+
+/// Show the coordination changes between two revisions as field-level
+/// changes per entity, grouped by kind.
+///
+/// REVSPEC: `A..B` (A to B), `A...B` (from the merge base of A and B to B),
+/// a single revision (against the working tree); default: HEAD against the
+/// working tree.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// What to compare.
+    #[arg(value_name = "REVSPEC")]
+    pub revspec: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+/// `diff`
+pub fn run(cx: &Context, a: &DiffArgs) -> CmdResult {
+    let store = cx.store()?;
+    let d = crate::history::diff(&store, a.revspec.as_deref())?;
+    for w in &d.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut w = render::out();
+    match a.format {
+        DiffFormat::Json => render::json(&mut w, &d)?,
+        DiffFormat::Markdown => write!(w, "{}", hr::markdown(&d.changes))?,
+        DiffFormat::Text => {
+            if d.changes.is_empty() {
+                writeln!(w, "no coordination changes ({} → {})", d.range.from, d.range.to)?;
+            } else {
+                write!(w, "{}", hr::text(&d.changes))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! `log`: the commits that changed coordination data (or one entity), newest
+//! first, each with its field-level changes.
+//!
+//! Each commit is compared with its first parent; merge commits are skipped
+//! (their changes are shown on the commits that made them, as `git log`
+//! does). In a shallow clone the boundary commits are listed with a note
+//! instead of showing everything they hold as created.
+
+use super::changes::{Differ, EntityChange, Filter};
+use super::repo::{CommitInfo, GitRepo, Side, State};
+use crate::error::{Error, Result};
+use crate::model::Kind;
+use crate::model::id::canonical_lookup;
+use crate::store::Store;
+use gix::ObjectId;
+use serde::Serialize;
+
+/// What to show.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// One entity (any kind, or a milestone).
+    pub id: Option<String>,
+    /// A revision or range (`main`, `v1..HEAD`); default HEAD.
+    pub rev: Option<String>,
+    /// Only commits at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    /// Only commits whose author name or email contains this (any case).
+    pub author: Option<String>,
+    /// At most this many commits.
+    pub limit: Option<usize>,
+}
+
+/// One commit and what it changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    #[serde(flatten)]
+    pub commit: CommitInfo,
+    /// A shallow clone's boundary: its parents are not available, so its
+    /// changes cannot be told.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shallow_boundary: bool,
+    pub changes: Vec<EntityChange>,
+}
+
+/// The log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Log {
+    /// The entity asked for (canonical ID).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub commits: Vec<LogEntry>,
+    /// Versions that could not be parsed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Resolves a user-typed ID to (filter, canonical ID): `issue-7` → ISSUE-007;
+/// a milestone ID selects plans and the milestone's fields.
+pub fn entity_filter(store: &Store, id: &str) -> Result<(Filter, String)> {
+    let p = &store.settings.id_prefixes;
+    if let Some(ms) = canonical_lookup(id, &p.milestone) {
+        return Ok((Filter { kinds: vec![Kind::Plan], id: None, milestone: Some(ms.clone()) }, ms));
+    }
+    for kind in Kind::ALL {
+        if let Some(canon) = canonical_lookup(id, p.for_kind(kind)) {
+            return Ok((Filter { kinds: vec![kind], id: Some(canon.clone()), milestone: None }, canon));
+        }
+    }
+    crate::model::id::validate_id(id)?;
+    // An ID outside the configured prefixes: look in every kind.
+    Ok((Filter { kinds: Kind::ALL.to_vec(), id: Some(id.to_string()), milestone: None }, id.to_string()))
+}
+
+/// Whether a string looks like an entity ID (`ISSUE-001`, `todo-7`) rather
+/// than a revision.
+pub fn looks_like_id(store: &Store, s: &str) -> bool {
+    let p = &store.settings.id_prefixes;
+    Kind::ALL.iter().any(|k| canonical_lookup(s, p.for_kind(*k)).is_some())
+        || canonical_lookup(s, &p.milestone).is_some()
+}
+
+/// Runs `log`.
+pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
+    let repo = GitRepo::open(store, "log")?;
+    let (filter, id) = match &opts.id {
+        Some(id) => {
+            let (f, canon) = entity_filter(store, id)?;
+            (f, Some(canon))
+        }
+        None => (Filter::default(), None),
+    };
+    let (tips, hidden) = walk_bounds(&repo, opts.rev.as_deref())?;
+    let mut out = Log { id, commits: Vec::new(), warnings: Vec::new() };
+    if tips.is_empty() {
+        return Ok(out);
+    }
+    let shallow = repo.shallow_boundary();
+    let sorting = match opts.since {
+        Some(seconds) => gix::revision::walk::Sorting::ByCommitTimeCutoff {
+            order: gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+            seconds,
+        },
+        None => gix::revision::walk::Sorting::ByCommitTime(gix::traverse::commit::simple::CommitTimeOrder::NewestFirst),
+    };
+    let walk = repo.repo.rev_walk(tips).with_hidden(hidden).sorting(sorting).all().map_err(Error::git)?;
+    let author = opts.author.as_ref().map(|a| a.to_lowercase());
+    let mut differ = Differ::new(&repo);
+    // The parent's state is read to compare with; in a linear history the
+    // parent is the next commit walked, so it is kept for reuse.
+    let mut cached: Option<(ObjectId, State)> = None;
+    for info in walk {
+        let info = info.map_err(Error::git)?;
+        let id = info.id;
+        let parents: Vec<ObjectId> = info.parent_ids.iter().copied().collect();
+        if parents.len() > 1 {
+            continue;
+        }
+        let commit = repo.commit_info(id)?;
+        if opts.since.is_some_and(|s| commit.seconds < s) {
+            continue;
+        }
+        if let Some(a) = &author
+            && !commit.author.to_lowercase().contains(a)
+            && !commit.email.to_lowercase().contains(a)
+        {
+            continue;
+        }
+        let state = match cached.take() {
+            Some((cid, st)) if cid == id => st,
+            _ => repo.state(&Side::Commit(id))?,
+        };
+        let boundary = shallow.contains(&id);
+        let (parent_state, parent_id) = match parents.first() {
+            _ if boundary => (None, None),
+            Some(p) => (Some(repo.state(&Side::Commit(*p))?), Some(*p)),
+            None => (Some(State::default()), None),
+        };
+        let changes = match &parent_state {
+            Some(ps) => differ.changes(ps, &state, &filter)?,
+            None => Vec::new(),
+        };
+        if let (Some(pid), Some(ps)) = (parent_id, parent_state) {
+            cached = Some((pid, ps));
+        }
+        if changes.is_empty() && !boundary {
+            continue;
+        }
+        out.commits.push(LogEntry { commit, shallow_boundary: boundary, changes });
+        if opts.limit.is_some_and(|l| out.commits.len() >= l) {
+            break;
+        }
+    }
+    out.warnings = std::mem::take(&mut differ.warnings);
+    Ok(out)
+}
+
+/// Tips to walk from and commits to hide, from a revision or range.
+fn walk_bounds(repo: &GitRepo, rev: Option<&str>) -> Result<(Vec<ObjectId>, Vec<ObjectId>)> {
+    let head_or =
+        |s: &str| -> Result<Option<ObjectId>> { if s.is_empty() { repo.head() } else { repo.resolve(s).map(Some) } };
+    match rev {
+        None => Ok((repo.head()?.into_iter().collect(), Vec::new())),
+        Some(r) => {
+            if let Some((a, b)) = r.split_once("...") {
+                let (a, b) = (head_or(a)?, head_or(b)?);
+                let (Some(a), Some(b)) = (a, b) else { return Ok((Vec::new(), Vec::new())) };
+                let hidden = repo.merge_base(a, b)?.into_iter().collect();
+                Ok((vec![a, b], hidden))
+            } else if let Some((a, b)) = r.split_once("..") {
+                let (a, b) = (head_or(a)?, head_or(b)?);
+                Ok((b.into_iter().collect(), a.into_iter().collect()))
+            } else {
+                Ok((vec![repo.resolve(r)?], Vec::new()))
+            }
+        }
+    }
+}

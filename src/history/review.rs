@@ -1,0 +1,246 @@
+//! `review`: what a change does to the coordination data and what it breaks
+//! — the semantic diff from the merge base, plus lint errors it introduces,
+//! IDs it creates that the base branch also created, dependencies it newly
+//! leaves unsatisfied and todos it newly blocks.
+
+use super::changes::{Differ, EntityChange, Filter, Op};
+use super::repo::{GitRepo, Side};
+use crate::error::{Error, Result};
+use crate::graph::CoordGraph;
+use crate::model::Kind;
+use crate::problem::Problem;
+use crate::store::{Loaded, Store};
+use gix::ObjectId;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// What to review.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewOptions {
+    /// The base branch (default: the remote's default branch).
+    pub base: Option<String>,
+    /// The change's tip (default HEAD).
+    pub head: Option<String>,
+    /// Run health checks too (default: offline checks only).
+    pub online: bool,
+    /// Run every validation command (CI on a trusted checkout).
+    pub trust_all: bool,
+}
+
+/// An ID created by the change that the base branch created too.
+#[derive(Debug, Clone, Serialize)]
+pub struct Collision {
+    pub kind: &'static str,
+    pub id: String,
+    /// Title in this change.
+    pub title: String,
+    /// Title on the base branch.
+    pub base_title: String,
+}
+
+/// A dependency this change leaves unsatisfied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unsatisfied {
+    pub id: String,
+    pub consumer: String,
+    pub provider: String,
+    pub reason: String,
+}
+
+/// A todo this change blocks.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewlyBlocked {
+    pub id: String,
+    pub task: String,
+    /// Its unfinished blockers after the change.
+    pub blockers: Vec<String>,
+}
+
+/// The review.
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    /// The base branch as given or found.
+    pub base: String,
+    /// The merge base the change is compared with.
+    pub merge_base: String,
+    /// The change's tip.
+    pub head: String,
+    pub changes: Vec<EntityChange>,
+    /// Lint problems present after the change and not before.
+    pub introduced: Vec<Problem>,
+    pub collisions: Vec<Collision>,
+    pub unsatisfied: Vec<Unsatisfied>,
+    pub newly_blocked: Vec<NewlyBlocked>,
+    /// Errors introduced: lint errors, collisions and unsatisfied dependencies.
+    pub errors: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The remote's default branch: `origin/HEAD`, else `origin/main`,
+/// `origin/master`, else local `main`, `master`.
+pub fn default_base(repo: &GitRepo) -> Result<String> {
+    if let Ok(Some(r)) = repo.repo.try_find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = r.target().try_name()
+    {
+        return Ok(target.shorten().to_string());
+    }
+    for name in ["origin/main", "origin/master", "main", "master"] {
+        if repo.resolve(name).is_ok() {
+            return Ok(name.to_string());
+        }
+    }
+    Err(Error::Invalid("no base branch found (no origin/HEAD, origin/main, main or master); name one".into()))
+}
+
+/// Runs `review`.
+pub fn review(store: &Store, opts: &ReviewOptions) -> Result<Review> {
+    let repo = GitRepo::open(store, "review")?;
+    let base_name = match &opts.base {
+        Some(b) => b.clone(),
+        None => default_base(&repo)?,
+    };
+    let base_tip = repo.resolve(&base_name)?;
+    let head = match &opts.head {
+        Some(h) => repo.resolve(h)?,
+        None => repo.head()?.ok_or_else(|| Error::Invalid("HEAD has no commit yet".into()))?,
+    };
+    let mb = repo.merge_base(base_tip, head)?;
+    let from = mb.map(Side::Commit).unwrap_or(Side::Empty);
+    let to = Side::Commit(head);
+    let mut differ = Differ::new(&repo);
+    let changes = differ.changes(&repo.state(&from)?, &repo.state(&to)?, &Filter::default())?;
+
+    let before = store.load_snapshot(&repo.snapshot(&from)?, &Kind::ALL)?;
+    let after = store.load_snapshot(&repo.snapshot(&to)?, &Kind::ALL)?;
+    let introduced = introduced_problems(store, &before, &after);
+    let collisions = collisions(store, &repo, &changes, base_tip, mb)?;
+    let unsatisfied = unsatisfied(store, &before, &after, &changes, opts)?;
+    let newly_blocked = newly_blocked(&before, &after);
+    let errors = introduced.iter().filter(|p| p.is_error()).count() + collisions.len() + unsatisfied.len();
+    let short = |id: ObjectId| id.to_hex_with_len(7).to_string();
+    Ok(Review {
+        base: base_name,
+        merge_base: mb.map(short).unwrap_or_else(|| "(none)".into()),
+        head: short(head),
+        changes,
+        introduced,
+        collisions,
+        unsatisfied,
+        newly_blocked,
+        errors,
+        warnings: differ.warnings,
+    })
+}
+
+/// Lint problems of `after` that `before` does not have (compared without
+/// line numbers, which shift with any edit).
+pub fn introduced_problems(store: &Store, before: &Loaded, after: &Loaded) -> Vec<Problem> {
+    let key = |p: &Problem| (p.severity, p.code, p.id.clone(), p.field.clone(), p.message.clone());
+    let old: HashSet<_> = crate::lint::lint(before).iter().map(key).collect();
+    let mut out: Vec<Problem> = crate::lint::lint(after).into_iter().filter(|p| !old.contains(&key(p))).collect();
+    for p in &mut out {
+        if let Some(f) = &p.file {
+            p.file = Some(store.rel(f));
+        }
+    }
+    out.sort_by(|a, b| (a.severity, &a.file, a.line).cmp(&(b.severity, &b.file, b.line)));
+    out
+}
+
+fn collisions(
+    store: &Store,
+    repo: &GitRepo,
+    changes: &[EntityChange],
+    base_tip: ObjectId,
+    mb: Option<ObjectId>,
+) -> Result<Vec<Collision>> {
+    let created: Vec<_> = changes.iter().filter(|c| c.change == Op::Created).collect();
+    if created.is_empty() || mb == Some(base_tip) {
+        return Ok(Vec::new());
+    }
+    let base = store.load_snapshot(&repo.snapshot(&Side::Commit(base_tip))?, &Kind::ALL)?;
+    let mut out = Vec::new();
+    for c in created {
+        if let Some(r) = base.get(c.kind, &c.id)
+            && Some(&r.entity.to_mapping()) != c.after.as_ref()
+        {
+            out.push(Collision {
+                kind: c.kind_name,
+                id: c.id.clone(),
+                title: c.title.clone(),
+                base_title: r.entity.title(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn unsatisfied(
+    store: &Store,
+    before: &Loaded,
+    after: &Loaded,
+    changes: &[EntityChange],
+    opts: &ReviewOptions,
+) -> Result<Vec<Unsatisfied>> {
+    let ids: Vec<String> = changes
+        .iter()
+        .filter(|c| c.kind == Kind::Dependency && c.change != Op::Deleted)
+        .map(|c| c.id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let check = |loaded: &Loaded, ids: Vec<String>| -> Result<crate::deps::CheckReport> {
+        let o = crate::deps::CheckOptions {
+            ids,
+            consumer: None,
+            provider: None,
+            offline: !opts.online,
+            trust: crate::deps::policy_for(store, opts.trust_all)?,
+            timeout: std::time::Duration::from_secs(10),
+            jobs: 8,
+        };
+        crate::deps::check(store, loaded, &o)
+    };
+    let now = check(after, ids.clone())?;
+    let old_ids: Vec<String> = ids.into_iter().filter(|id| before.get(Kind::Dependency, id).is_some()).collect();
+    let was_unsatisfied: HashSet<String> = if old_ids.is_empty() {
+        HashSet::new()
+    } else {
+        check(before, old_ids)?
+            .results
+            .into_iter()
+            .filter(|r| r.status == crate::deps::Verdict::Unsatisfied)
+            .map(|r| r.id)
+            .collect()
+    };
+    Ok(now
+        .results
+        .into_iter()
+        .filter(|r| r.status == crate::deps::Verdict::Unsatisfied && !was_unsatisfied.contains(&r.id))
+        .map(|r| Unsatisfied { id: r.id, consumer: r.consumer, provider: r.provider, reason: r.reason })
+        .collect())
+}
+
+/// Open todos blocked after the change that were not blocked (or did not
+/// exist) before.
+pub fn newly_blocked(before: &Loaded, after: &Loaded) -> Vec<NewlyBlocked> {
+    let (gb, ga) = (CoordGraph::build(before), CoordGraph::build(after));
+    let mut out = Vec::new();
+    for t in after.todos() {
+        if !t.is_open() {
+            continue;
+        }
+        let Some(n) = ga.node(&t.id) else { continue };
+        if !ga.is_blocked(n) {
+            continue;
+        }
+        let was = gb.node(&t.id).is_some_and(|m| gb.is_blocked(m));
+        if !was {
+            let blockers = ga.active_blockers(n).into_iter().map(|b| ga.g[b].id.clone()).collect();
+            out.push(NewlyBlocked { id: t.id.clone(), task: t.task.clone(), blockers });
+        }
+    }
+    out
+}
