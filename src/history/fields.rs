@@ -173,7 +173,7 @@ fn diff_keyed(out: &mut Vec<FieldChange>, field: &str, a: &[Value], b: &[Value])
 
 /// A short unified diff of two texts (one line of context).
 pub fn text_patch(old: &str, new: &str) -> String {
-    let with_nl = |s: &str| if s.ends_with('\n') { s.to_string() } else { format!("{s}\n") };
+    let with_nl = |s: &str| if s.is_empty() || s.ends_with('\n') { s.to_string() } else { format!("{s}\n") };
     let (old, new) = (with_nl(old), with_nl(new));
     let diff = similar::TextDiff::from_lines(&old, &new);
     let mut out = String::new();

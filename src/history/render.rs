@@ -116,6 +116,18 @@ pub fn adds_blocker(f: &FieldChange) -> bool {
             && matches!(&f.change, Change::Set { new: Some(serde_json::Value::Array(a)), .. } if !a.is_empty())
 }
 
+/// What a newly created entity is blocked by (`blocked_by`, `dependencies`, `depends_on`).
+fn created_blockers(c: &EntityChange) -> Vec<String> {
+    let Some(m) = &c.after else { return Vec::new() };
+    ["blocked_by", "dependencies", "depends_on"]
+        .iter()
+        .filter_map(|k| m.get(*k))
+        .filter_map(|v| v.as_sequence())
+        .flatten()
+        .filter_map(crate::model::reader::scalar_text)
+        .collect()
+}
+
 fn md_field(f: &FieldChange) -> String {
     match &f.change {
         Change::Text { patch } => {
@@ -158,10 +170,17 @@ pub fn markdown(changes: &[EntityChange]) -> String {
         s.push_str(&format!("### {} ({})\n\n| ID | Title | Change |\n|---|---|---|\n", heading(kind), of.len()));
         for c in of {
             let what = match c.change {
-                Op::Created => match meta(c) {
-                    m if m.is_empty() => "🆕 created".to_string(),
-                    m => format!("🆕 created ({})", md_escape(&m.join(", "))),
-                },
+                Op::Created => {
+                    let mut s = match meta(c) {
+                        m if m.is_empty() => "🆕 created".to_string(),
+                        m => format!("🆕 created ({})", md_escape(&m.join(", "))),
+                    };
+                    let blockers = created_blockers(c);
+                    if !blockers.is_empty() {
+                        s.push_str(&format!(" ⛔ **blocked by** {}", md_escape(&blockers.join(", "))));
+                    }
+                    s
+                }
                 Op::Deleted => "🗑️ deleted".to_string(),
                 Op::Modified | Op::Moved => {
                     let mut parts: Vec<String> = Vec::new();

@@ -177,6 +177,29 @@ impl TestEnv {
         self.git(&["commit", "-q", "--allow-empty", "-m", msg]).ok();
     }
 
+    /// `git add -A && git commit` with author and committer date `date`
+    /// (RFC 3339), so commits are ordered in time.
+    #[allow(dead_code)] // not every test module needs it
+    pub fn commit_all_at(&self, msg: &str, date: &str) {
+        self.commit_all_by(msg, date, "Test User", "test@example.com");
+    }
+
+    /// Like [`TestEnv::commit_all_at`], by another author.
+    #[allow(dead_code)] // not every test module needs it
+    pub fn commit_all_by(&self, msg: &str, date: &str, name: &str, email: &str) {
+        self.git(&["add", "-A"]).ok();
+        let mut cmd = Command::new("git");
+        cmd.args(["commit", "-q", "--allow-empty", "-m", msg]);
+        self.apply_env(&mut cmd);
+        cmd.env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .env("GIT_AUTHOR_NAME", name)
+            .env("GIT_AUTHOR_EMAIL", email)
+            .current_dir(&self.root);
+        let out = cmd.output().expect("spawn git");
+        assert!(out.status.success(), "git commit failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Changed lines of `git diff` (`+`/`-` lines without the file headers).
     pub fn changed_lines(&self) -> Vec<String> {
         let d = self.git(&["diff", "--no-color", "-U0"]).ok().to_string();

@@ -1,0 +1,240 @@
+//! History: `log`, `diff`, `show-* --at` and `review`, on real git
+//! repositories with fixed dates (so commit IDs and output are stable).
+
+use crate::env::TestEnv;
+
+/// A small history:
+/// 1. (03-01) the example ecosystem (legacy ISSUE-001, TODO-001)
+/// 2. (03-02) ISSUE-002 created
+/// 3. (03-03, Bob) ISSUE-002 started, labelled, assigned, described
+/// 4. (03-04) migrate: legacy entities move to files
+/// 5. (03-05) ISSUE-001 resolved, TODO-002 created blocked by ISSUE-002
+fn history() -> TestEnv {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Fix auth", "--repos", "mahavishnu,buddy", "--priority", "high"]).ok();
+    env.commit_all_at("Add ISSUE-002", "2026-03-02T09:00:00+00:00");
+    env.coord(&[
+        "update-issue",
+        "ISSUE-002",
+        "--status",
+        "in_progress",
+        "--add-label",
+        "breaking",
+        "--assignee",
+        "ann",
+        "--description",
+        "Tokens expire too early.\nSee the incident notes.",
+    ])
+    .ok();
+    env.commit_all_by("Start auth work", "2026-03-03T09:00:00+00:00", "Bob Builder", "bob@example.com");
+    env.coord(&["migrate"]).ok();
+    env.commit_all_at("Migrate to one file per entity", "2026-03-04T09:00:00+00:00");
+    env.coord(&["close-issue", "ISSUE-001", "--resolved"]).ok();
+    env.coord(&["create-todo", "--task", "Rotate keys", "--repo", "vishnu", "--blocked-by", "ISSUE-002"]).ok();
+    env.commit_all_at("Resolve ISSUE-001; plan key rotation", "2026-03-05T09:00:00+00:00");
+    env
+}
+
+#[test]
+fn log_shows_field_level_changes_newest_first() {
+    let env = history();
+    insta::assert_snapshot!("log_all", env.coord(&["log"]).ok());
+}
+
+#[test]
+fn log_of_one_entity_follows_it_across_migrate() {
+    let env = history();
+    let out = env.coord(&["log", "issue-1"]).ok().to_string();
+    insta::assert_snapshot!("log_issue_001", out);
+    assert!(!out.contains("deleted"), "migrate must not look like a deletion:\n{out}");
+    assert_eq!(out.matches("created").count(), 1, "{out}");
+}
+
+#[test]
+fn log_filters_by_author_since_range_and_limit() {
+    let env = history();
+    let json = env.coord(&["log", "--author", "bob", "--format", "json"]).json();
+    let commits = json["commits"].as_array().unwrap();
+    assert_eq!(commits.len(), 1);
+    assert_eq!(commits[0]["author"], "Bob Builder");
+    assert_eq!(commits[0]["summary"], "Start auth work");
+    let ch = &commits[0]["changes"][0];
+    assert_eq!(ch["id"], "ISSUE-002");
+    assert_eq!(ch["change"], "modified");
+    let status = ch["fields"].as_array().unwrap().iter().find(|f| f["field"] == "status").unwrap();
+    assert_eq!(status["type"], "set");
+    assert_eq!(status["old"], "pending");
+    assert_eq!(status["new"], "in_progress");
+    let labels = ch["fields"].as_array().unwrap().iter().find(|f| f["field"] == "labels").unwrap();
+    assert_eq!(labels["type"], "list");
+    assert_eq!(labels["added"], serde_json::json!(["breaking"]));
+
+    let since = env.coord(&["log", "--since", "2026-03-04", "--format", "json"]).json();
+    let summaries: Vec<_> = since["commits"].as_array().unwrap().iter().map(|c| c["summary"].clone()).collect();
+    assert_eq!(summaries, ["Resolve ISSUE-001; plan key rotation", "Migrate to one file per entity"]);
+
+    let range = env.coord(&["log", "HEAD~3..HEAD~2", "--format", "json"]).json();
+    assert_eq!(range["commits"].as_array().unwrap().len(), 1);
+    assert_eq!(range["commits"][0]["summary"], "Start auth work");
+
+    let limited = env.coord(&["log", "-n", "1", "--format", "json"]).json();
+    assert_eq!(limited["commits"].as_array().unwrap().len(), 1);
+
+    let both = env.coord(&["log", "ISSUE-002", "HEAD~1", "--format", "json"]).json();
+    let s: Vec<_> = both["commits"].as_array().unwrap().iter().map(|c| c["summary"].clone()).collect();
+    assert_eq!(s, ["Start auth work", "Add ISSUE-002"]);
+}
+
+#[test]
+fn diff_between_revisions_text_markdown_and_json() {
+    let env = history();
+    insta::assert_snapshot!("diff_text", env.coord(&["diff", "HEAD~3..HEAD"]).ok());
+    insta::assert_snapshot!("diff_markdown", env.coord(&["diff", "HEAD~3..HEAD", "--format", "markdown"]).ok());
+    let j = env.coord(&["diff", "HEAD~1..HEAD", "--format", "json"]).json();
+    let ids: Vec<_> = j["changes"].as_array().unwrap().iter().map(|c| (c["id"].clone(), c["change"].clone())).collect();
+    assert_eq!(
+        ids,
+        [
+            (serde_json::json!("ISSUE-001"), serde_json::json!("modified")),
+            (serde_json::json!("TODO-002"), serde_json::json!("created"))
+        ]
+    );
+    assert_eq!(j["changes"][1]["entity"]["blocked_by"], serde_json::json!(["ISSUE-002"]));
+}
+
+#[test]
+fn diff_defaults_to_head_against_the_working_tree() {
+    let env = history();
+    assert_eq!(env.coord(&["diff"]).ok(), "no coordination changes (1accb74 → (working tree))\n");
+    env.coord(&["update-todo", "TODO-002", "--status", "in_progress"]).ok();
+    assert_eq!(env.coord(&["diff"]).ok(), "Todos:\n  TODO-002 status: pending → in_progress\n");
+    // A single revision compares it with the working tree.
+    let out = env.coord(&["diff", "HEAD~1"]).ok().to_string();
+    assert!(out.contains("TODO-002 created: \"Rotate keys\" (in_progress, medium, mahavishnu)"), "{out}");
+}
+
+#[test]
+fn diff_three_dots_starts_at_the_merge_base() {
+    let env = history();
+    env.git(&["checkout", "-q", "-b", "topic"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--priority", "critical"]).ok();
+    env.commit_all_at("escalate", "2026-03-06T09:00:00+00:00");
+    env.git(&["checkout", "-q", "main"]).ok();
+    env.coord(&["update-todo", "TODO-002", "--assignee", "zoe"]).ok();
+    env.commit_all_at("assign", "2026-03-07T09:00:00+00:00");
+    // main...topic: only what topic did since it forked.
+    assert_eq!(env.coord(&["diff", "main...topic"]).ok(), "Issues:\n  ISSUE-002 priority: high → critical\n");
+    // main..topic: the two tips compared directly (main's assignment shows as undone).
+    let two = env.coord(&["diff", "main..topic"]).ok().to_string();
+    assert!(two.contains("TODO-002 assignee: zoe → (removed)"), "{two}");
+}
+
+#[test]
+fn show_at_a_revision() {
+    let env = history();
+    let then = env.coord(&["show-issue", "ISSUE-002", "--at", "HEAD~3", "--format", "json"]).json();
+    assert_eq!(then["status"], "pending");
+    let legacy = env.coord(&["show-issue", "issue-1", "--at", "HEAD~4", "--format", "json"]).json();
+    assert_eq!(legacy["title"], "Legacy issue");
+    assert_eq!(legacy["status"], "pending");
+    let err = env.coord(&["show-todo", "TODO-002", "--at", "HEAD~1"]).fails(1).to_string();
+    assert!(err.contains("no todo `TODO-002` (not present at HEAD~1)"), "{err}");
+    let bad = env.coord(&["show-issue", "ISSUE-002", "--at", "nosuchrev"]).fails(1).to_string();
+    assert!(bad.contains("unknown revision `nosuchrev`"), "{bad}");
+}
+
+#[test]
+fn no_coordination_history() {
+    // An unborn branch: nothing to show.
+    let env = TestEnv::new();
+    assert_eq!(env.coord(&["log"]).ok(), "no commits changed coordination data\n");
+    assert_eq!(env.coord(&["diff"]).ok(), "no coordination changes ((empty) → (working tree))\n");
+    // Commits, none touching coordination data.
+    env.write("README.md", "hello\n");
+    env.commit_all_at("readme", "2026-03-02T09:00:00+00:00");
+    assert_eq!(env.coord(&["log"]).ok(), "no commits changed coordination data\n");
+    // Uncommitted data shows against HEAD.
+    env.coord(&["init"]).ok();
+    env.coord(&["create-issue", "--title", "First", "--repos", "x"]).ok();
+    let d = env.coord(&["diff"]).ok().to_string();
+    assert!(d.contains("ISSUE-001 created: \"First\""), "{d}");
+}
+
+#[test]
+fn shallow_clone_marks_its_boundary() {
+    let env = history();
+    let clone = env.root.parent().unwrap().join("shallow");
+    let url = format!("file://{}", env.root.display());
+    env.git(&["clone", "-q", "--depth", "2", &url, clone.to_str().unwrap()]).ok();
+    let out = env.coord_in(&clone, &["log"]).ok().to_string();
+    assert!(out.contains("Resolve ISSUE-001; plan key rotation"), "{out}");
+    assert!(out.contains("shallow clone boundary"), "{out}");
+    assert!(!out.contains("Start auth work"), "commits beyond the boundary are not there:\n{out}");
+    // The boundary commit's content is not shown as created.
+    assert!(!out.contains("ISSUE-002 created"), "{out}");
+}
+
+#[test]
+fn review_passes_a_clean_change_and_fails_a_broken_one() {
+    let env = history();
+    env.git(&["checkout", "-q", "-b", "topic"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--status", "blocked"]).ok();
+    env.commit_all_at("block auth", "2026-03-06T09:00:00+00:00");
+    let ok = env.coord(&["review", "main"]).ok().to_string();
+    assert!(ok.contains("ISSUE-002 status: in_progress → blocked"), "{ok}");
+    assert!(ok.contains("no errors introduced"), "{ok}");
+
+    // A hand edit that points at a missing issue.
+    let path = "coordination/todos/TODO-002.yaml";
+    env.write(path, &env.read(path).replace("- ISSUE-002", "- ISSUE-099"));
+    env.commit_all_at("typo", "2026-03-07T09:00:00+00:00");
+    let run = env.coord(&["review", "main", "--format", "markdown"]);
+    run.fails(1);
+    assert!(run.stdout.contains("❌ **1 error(s) introduced.**"), "{}", run.stdout);
+    assert!(run.stdout.contains("ISSUE-099"), "{}", run.stdout);
+    let j = env.coord(&["review", "main", "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(j["errors"], 1);
+    assert_eq!(j["introduced"][0]["code"], "reference");
+    assert_eq!(j["introduced"][0]["id"], "TODO-002");
+}
+
+#[test]
+fn review_finds_an_id_the_base_branch_also_created_and_new_blockers() {
+    let env = history();
+    env.git(&["checkout", "-q", "-b", "topic"]).ok();
+    env.coord(&["create-issue", "--title", "Topic issue", "--repos", "oneiric"]).ok();
+    env.coord(&["create-todo", "--task", "Wire config", "--repo", "oneiric"]).ok();
+    env.commit_all_at("topic work", "2026-03-06T09:00:00+00:00");
+    env.coord(&["update-todo", "TODO-003", "--blocked-by", "ISSUE-003"]).ok();
+    env.commit_all_at("wire config waits for ISSUE-003", "2026-03-06T10:00:00+00:00");
+    env.git(&["checkout", "-q", "main"]).ok();
+    // main creates its own ISSUE-003 meanwhile (the topic branch was not fetched).
+    env.write(
+        "coordination/issues/ISSUE-003.yaml",
+        "id: ISSUE-003\ntitle: Main issue\nstatus: pending\npriority: low\nrepos: [oneiric]\n",
+    );
+    env.commit_all_at("main work", "2026-03-07T09:00:00+00:00");
+    env.git(&["checkout", "-q", "topic"]).ok();
+    let run = env.coord(&["review", "main", "--format", "json"]);
+    run.fails(1);
+    let j: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(j["collisions"][0]["id"], "ISSUE-003");
+    assert_eq!(j["collisions"][0]["title"], "Topic issue");
+    assert_eq!(j["collisions"][0]["base_title"], "Main issue");
+    assert_eq!(j["newly_blocked"][0]["id"], "TODO-003");
+    assert_eq!(j["newly_blocked"][0]["blockers"], serde_json::json!(["ISSUE-003"]));
+    let md = env.coord(&["review", "main", "--format", "markdown"]).stdout;
+    assert!(md.contains("### ID collisions"), "{md}");
+    assert!(md.contains("⛔ `TODO-003` Wire config — blocked by ISSUE-003"), "{md}");
+    assert!(md.contains("🆕 created (pending, medium, oneiric) ⛔ **blocked by** ISSUE-003"), "{md}");
+}
+
+#[test]
+fn history_commands_need_a_repository() {
+    let env = TestEnv::new();
+    let outside = env.root.parent().unwrap().join("plain");
+    std::fs::create_dir_all(&outside).unwrap();
+    let err = env.coord_in(&outside, &["log"]).fails(1).to_string();
+    assert!(err.contains("log needs a git repository"), "{err}");
+}
