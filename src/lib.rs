@@ -12,6 +12,7 @@ pub mod ecosystem;
 pub mod error;
 pub mod graph;
 pub mod history;
+pub mod hooks;
 pub mod lint;
 pub mod mcp;
 pub mod model;

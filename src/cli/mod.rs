@@ -115,6 +115,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Review a change: its diff and what it breaks (exit 1 on new errors).
     Review(review::ReviewArgs),
+    /// Install or remove the pre-push hook, or run its check.
+    Hook(hook::HookArgs),
     /// Write man pages.
     Man(man::ManArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
@@ -182,6 +184,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Log(a) => log::run(cx, a),
         Command::Diff(a) => diff::run(cx, a),
         Command::Review(a) => review::run(cx, a),
+        Command::Hook(a) => hook::run(cx, a),
         Command::Man(a) => man::run(cx, a),
         Command::Mcp(a) => mcp::run(cx, a),
     }

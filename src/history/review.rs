@@ -25,6 +25,8 @@ pub struct ReviewOptions {
     pub online: bool,
     /// Run every validation command (CI on a trusted checkout).
     pub trust_all: bool,
+    /// Skip the dependency checks.
+    pub skip_dependency_checks: bool,
 }
 
 /// An ID created by the change that the base branch created too.
@@ -80,17 +82,26 @@ pub struct Review {
 /// The remote's default branch: `origin/HEAD`, else `origin/main`,
 /// `origin/master`, else local `main`, `master`.
 pub fn default_base(repo: &GitRepo) -> Result<String> {
-    if let Ok(Some(r)) = repo.repo.try_find_reference("refs/remotes/origin/HEAD")
-        && let Some(target) = r.target().try_name()
-    {
-        return Ok(target.shorten().to_string());
+    if let Some(b) = remote_default_branch(repo, "origin") {
+        return Ok(b);
     }
-    for name in ["origin/main", "origin/master", "main", "master"] {
+    for name in ["main", "master"] {
         if repo.resolve(name).is_ok() {
             return Ok(name.to_string());
         }
     }
     Err(Error::Invalid("no base branch found (no origin/HEAD, origin/main, main or master); name one".into()))
+}
+
+/// A remote's default branch as a remote-tracking name (`origin/main`):
+/// `<remote>/HEAD`'s target, else `<remote>/main`, else `<remote>/master`.
+pub fn remote_default_branch(repo: &GitRepo, remote: &str) -> Option<String> {
+    if let Ok(Some(r)) = repo.repo.try_find_reference(format!("refs/remotes/{remote}/HEAD").as_str())
+        && let Some(target) = r.target().try_name()
+    {
+        return Some(target.shorten().to_string());
+    }
+    ["main", "master"].iter().map(|b| format!("{remote}/{b}")).find(|n| repo.resolve(n).is_ok())
 }
 
 /// Runs `review`.
@@ -105,22 +116,42 @@ pub fn review(store: &Store, opts: &ReviewOptions) -> Result<Review> {
         Some(h) => repo.resolve(h)?,
         None => repo.head()?.ok_or_else(|| Error::Invalid("HEAD has no commit yet".into()))?,
     };
-    let mb = repo.merge_base(base_tip, head)?;
+    review_commits(store, &repo, &base_name, Some(base_tip), head, opts)
+}
+
+/// Reviews `head` against `base_tip` (from their merge base); without a
+/// base, everything at `head` is new (every lint error counts).
+pub fn review_commits(
+    store: &Store,
+    repo: &GitRepo,
+    base_name: &str,
+    base_tip: Option<ObjectId>,
+    head: ObjectId,
+    opts: &ReviewOptions,
+) -> Result<Review> {
+    let mb = match base_tip {
+        Some(b) => repo.merge_base(b, head)?,
+        None => None,
+    };
     let from = mb.map(Side::Commit).unwrap_or(Side::Empty);
     let to = Side::Commit(head);
-    let mut differ = Differ::new(&repo);
+    let mut differ = Differ::new(repo);
     let changes = differ.changes(&repo.state(&from)?, &repo.state(&to)?, &Filter::default())?;
 
     let before = store.load_snapshot(&repo.snapshot(&from)?, &Kind::ALL)?;
     let after = store.load_snapshot(&repo.snapshot(&to)?, &Kind::ALL)?;
     let introduced = introduced_problems(store, &before, &after);
-    let collisions = collisions(store, &repo, &changes, base_tip, mb)?;
-    let unsatisfied = unsatisfied(store, &before, &after, &changes, opts)?;
+    let collisions = match base_tip {
+        Some(tip) => collisions(store, repo, &changes, tip, mb)?,
+        None => Vec::new(),
+    };
+    let unsatisfied =
+        if opts.skip_dependency_checks { Vec::new() } else { unsatisfied(store, &before, &after, &changes, opts)? };
     let newly_blocked = newly_blocked(&before, &after);
     let errors = introduced.iter().filter(|p| p.is_error()).count() + collisions.len() + unsatisfied.len();
     let short = |id: ObjectId| id.to_hex_with_len(7).to_string();
     Ok(Review {
-        base: base_name,
+        base: base_name.to_string(),
         merge_base: mb.map(short).unwrap_or_else(|| "(none)".into()),
         head: short(head),
         changes,

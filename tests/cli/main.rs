@@ -7,6 +7,7 @@ mod test_deps;
 mod test_graph;
 mod test_graph_edges;
 mod test_history;
+mod test_hooks;
 mod test_issues;
 mod test_mcp;
 mod test_plans;

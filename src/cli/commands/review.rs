@@ -36,7 +36,13 @@ pub struct ReviewArgs {
 /// `review`
 pub fn run(cx: &Context, a: &ReviewArgs) -> CmdResult {
     let store = cx.store()?;
-    let opts = ReviewOptions { base: a.base.clone(), head: a.head.clone(), online: a.online, trust_all: a.trust_all };
+    let opts = ReviewOptions {
+        base: a.base.clone(),
+        head: a.head.clone(),
+        online: a.online,
+        trust_all: a.trust_all,
+        skip_dependency_checks: false,
+    };
     let r = crate::history::review(&store, &opts)?;
     for w in &r.warnings {
         eprintln!("warning: {w}");
