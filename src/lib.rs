@@ -22,5 +22,6 @@ pub mod query;
 pub mod settings;
 pub mod store;
 pub mod suggest;
+pub mod sync;
 
 pub use error::{Error, Result};

@@ -117,6 +117,8 @@ pub enum Command {
     Review(review::ReviewArgs),
     /// Install or remove the pre-push hook, or run its check.
     Hook(hook::HookArgs),
+    /// Fetch, renumber colliding IDs, merge, lint, commit and push.
+    Sync(sync::SyncArgs),
     /// Write man pages.
     Man(man::ManArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
@@ -185,6 +187,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Diff(a) => diff::run(cx, a),
         Command::Review(a) => review::run(cx, a),
         Command::Hook(a) => hook::run(cx, a),
+        Command::Sync(a) => sync::run(cx, a),
         Command::Man(a) => man::run(cx, a),
         Command::Mcp(a) => mcp::run(cx, a),
     }

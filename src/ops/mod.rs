@@ -7,6 +7,7 @@
 
 pub mod migrate;
 pub mod patch;
+pub mod renumber;
 
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
@@ -16,6 +17,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub use patch::{Patch, parse_estimate};
+pub use renumber::{Renumbered, renumber};
 
 /// What a write did.
 #[derive(Debug, Clone)]

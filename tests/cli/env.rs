@@ -160,6 +160,14 @@ impl TestEnv {
         std::fs::write(p, text).unwrap();
     }
 
+    /// Writes a file under another directory (creating directories).
+    #[allow(dead_code)] // not every test module needs it
+    pub fn write_in(&self, dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
     /// Reads a file.
     #[track_caller]
     pub fn read(&self, rel: &str) -> String {

@@ -12,4 +12,5 @@ mod test_issues;
 mod test_mcp;
 mod test_plans;
 mod test_store;
+mod test_sync;
 mod test_todos;

@@ -16,5 +16,6 @@ pub mod plan;
 pub mod reports;
 pub mod repos;
 pub mod review;
+pub mod sync;
 pub mod todo;
 pub mod trust;
