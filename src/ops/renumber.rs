@@ -77,7 +77,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
     map.insert("id".into(), Value::String(new_id.clone()));
     rewrite_references(&mut map, id, &new_id);
     let (mut entity, _) = Entity::read(kind, new_id.clone(), map);
-    entity.set_updated(stamp.clone());
+    entity.set_updated(stamp);
     store.write_new(&entity)?;
     if let Err(e) = store.remove(&record) {
         // Never leave both: undo the new file.
@@ -97,7 +97,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
                 continue;
             }
             let (mut e, _) = Entity::read(k, r.entity.id().to_string(), m);
-            e.set_updated(stamp.clone());
+            e.set_updated(stamp);
             store.write_update(r, &e)?;
             rewritten.push(r.entity.id().to_string());
         }
