@@ -119,6 +119,8 @@ pub enum Command {
     Hook(hook::HookArgs),
     /// Fetch, renumber colliding IDs, merge, lint, commit and push.
     Sync(sync::SyncArgs),
+    /// Find (and --fix) duplicate IDs, misnamed files and one-sided links.
+    Doctor(doctor::DoctorArgs),
     /// Write man pages.
     Man(man::ManArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
@@ -188,6 +190,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Review(a) => review::run(cx, a),
         Command::Hook(a) => hook::run(cx, a),
         Command::Sync(a) => sync::run(cx, a),
+        Command::Doctor(a) => doctor::run(cx, a),
         Command::Man(a) => man::run(cx, a),
         Command::Mcp(a) => mcp::run(cx, a),
     }

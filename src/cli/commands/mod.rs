@@ -4,6 +4,7 @@ pub mod check_deps;
 pub mod common;
 pub mod dep;
 pub mod diff;
+pub mod doctor;
 pub mod hook;
 pub mod init;
 pub mod issue;

@@ -1,0 +1,61 @@
+//! `doctor`: finds (and with --fix repairs) what hand merges leave behind.
+
+use super::common::OutputArgs;
+use crate::cli::Context;
+use crate::cli::error::{CmdResult, CommandError};
+use crate::cli::render::{self, Format};
+use std::io::Write;
+
+/// Find duplicate IDs, files named differently from their ID, entities both
+/// in a file and in the legacy section, dangling references and one-sided
+/// links; with --fix, repair what is safe (renames to a free name, identical
+/// legacy copies, the missing side of a link), printing each change.
+/// Exits 1 while anything is left to fix.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Repair what is safe to repair.
+    #[arg(long)]
+    pub fix: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `doctor`
+pub fn run(cx: &Context, a: &DoctorArgs) -> CmdResult {
+    let store = cx.store()?;
+    let findings = crate::doctor::doctor(&store, a.fix)?;
+    let left = findings.iter().filter(|f| !f.fixed).count();
+    let mut w = render::out();
+    match a.out.format {
+        Format::Json => render::json(&mut w, &serde_json::json!({ "findings": findings, "left": left }))?,
+        Format::Yaml => render::yaml(&mut w, &findings)?,
+        Format::Table => {
+            for f in &findings {
+                let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
+                let tag = if f.fixed {
+                    "fixed"
+                } else if f.fixable {
+                    "fixable"
+                } else {
+                    "to do"
+                };
+                writeln!(w, "{file}{} [{}] {}", f.id, f.code, f.message)?;
+                writeln!(w, "    {tag}: {}", f.remedy)?;
+            }
+            if findings.is_empty() {
+                writeln!(w, "no problems found")?;
+            } else {
+                let fixable = findings.iter().filter(|f| f.fixable && !f.fixed).count();
+                write!(w, "{} finding(s), {} fixed, {left} left", findings.len(), findings.len() - left)?;
+                if fixable > 0 {
+                    write!(w, " ({fixable} repairable with --fix)")?;
+                }
+                writeln!(w)?;
+            }
+        }
+    }
+    if left > 0 {
+        return Err(CommandError::Failed);
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! `doctor`: finds what hand merges and hand edits leave behind — duplicate
+//! IDs, files whose name is not their ID, an entity both in its file and in
+//! the legacy section, references to IDs that do not exist, and one-sided
+//! links (A lists B as blocked while B lists its blockers without A) — and
+//! with `fix` repairs what is safe to repair, through the store's write path:
+//!
+//! - a file named differently from its ID is renamed, when that name is free;
+//! - a legacy copy identical to the entity's file is removed from the section;
+//! - a one-sided link gets its other side (the graph does not change: either
+//!   side already counted).
+//!
+//! Duplicates, taken names and dangling references need a person's decision;
+//! they are reported with what to do.
+
+use crate::error::{Error, Result};
+use crate::model::{Entity, Kind};
+use crate::store::{Origin, Record, Store, natural_key, parse_mapping};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// `filename`, `duplicate`, `legacy-copy`, `dangling`, `one-sided`.
+    pub code: &'static str,
+    /// The entity concerned.
+    pub id: String,
+    /// Its file, relative to the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// What is wrong.
+    pub message: String,
+    /// What `--fix` does (or did), or what to do by hand.
+    pub remedy: String,
+    /// Whether `--fix` can repair it.
+    pub fixable: bool,
+    /// Whether it was repaired in this run.
+    pub fixed: bool,
+}
+
+fn finding(code: &'static str, id: &str, file: Option<PathBuf>, message: String, remedy: String) -> Finding {
+    Finding { code, id: id.to_string(), file, message, remedy, fixable: false, fixed: false }
+}
+
+/// Runs the checks; with `fix`, repairs what is safe to repair.
+pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
+    let _lock = if fix { Some(store.lock()?) } else { None };
+    let loaded = store.load(&Kind::ALL)?;
+    let mut out = Vec::new();
+    file_names(store, fix, &mut out)?;
+    for p in &loaded.problems {
+        match p.code {
+            "duplicate" => out.push(finding(
+                "duplicate",
+                p.id.as_deref().unwrap_or_default(),
+                p.file.clone(),
+                p.message.clone(),
+                "keep one: delete the other file, or give it a new ID with the next free number".into(),
+            )),
+            "override" => {
+                let id = p.id.clone().unwrap_or_default();
+                out.push(legacy_copy(store, &loaded, &id, fix)?);
+            }
+            _ => {}
+        }
+    }
+    for p in crate::lint::lint(&loaded).into_iter().filter(|p| p.code == "reference") {
+        let id = p.id.clone().unwrap_or_default();
+        let file = p.file.as_ref().map(|f| store.rel(f));
+        let target = p.message.split('`').nth(1).unwrap_or_default().to_string();
+        let all: Vec<&str> = Kind::ALL.iter().flat_map(|k| loaded.records(*k)).map(|r| r.entity.id()).collect();
+        let remedy = match crate::suggest::did_you_mean(&target, all.iter().copied()) {
+            Some(s) => format!("did you mean {s}? correct the reference, or remove it"),
+            None => "correct the reference, or remove it (git coord log shows who changed it)".into(),
+        };
+        out.push(finding("dangling", &id, file, format!("{}: {}", p.field.unwrap_or_default(), p.message), remedy));
+    }
+    one_sided(store, &loaded, fix, &mut out)?;
+    Ok(out)
+}
+
+/// Files whose name differs from the `id` inside.
+fn file_names(store: &Store, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
+    for kind in Kind::ALL {
+        let Ok(rd) = std::fs::read_dir(store.kind_dir(kind)) else { continue };
+        let mut files: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+            .collect();
+        files.sort();
+        for path in files {
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let Ok(map) = parse_mapping(&text) else { continue };
+            let Some(id) = map.get("id").and_then(crate::model::reader::scalar_text) else { continue };
+            if id == stem || crate::model::id::validate_id(&id).is_err() {
+                continue;
+            }
+            let target = store.entity_path(kind, &id)?;
+            let rel = store.rel(&path);
+            let message = format!("file name `{stem}` does not match id `{id}`");
+            if target.exists() {
+                out.push(finding(
+                    "filename",
+                    &id,
+                    Some(rel),
+                    message,
+                    format!(
+                        "{} exists too: the same ID twice; give one of them a new ID",
+                        store.rel(&target).display()
+                    ),
+                ));
+                continue;
+            }
+            let mut f =
+                finding("filename", &id, Some(rel), message, format!("rename to {}", store.rel(&target).display()));
+            f.fixable = true;
+            if fix {
+                std::fs::rename(&path, &target).map_err(|e| Error::io(&path, e))?;
+                f.fixed = true;
+                f.remedy = format!("renamed to {}", store.rel(&target).display());
+            }
+            out.push(f);
+        }
+    }
+    Ok(())
+}
+
+/// An entity in its file and in the legacy section: the legacy copy goes
+/// when it says the same.
+fn legacy_copy(store: &Store, loaded: &crate::store::Loaded, id: &str, fix: bool) -> Result<Finding> {
+    let eco = store.ecosystem_path();
+    let file_rec = Kind::ALL.iter().find_map(|k| loaded.get(*k, id));
+    let mut f = finding(
+        "legacy-copy",
+        id,
+        Some(store.rel(&eco)),
+        format!("{id} is both in its own file and in the legacy section (the file wins)"),
+        "compare the two and delete the legacy item (git coord migrate moves the rest)".into(),
+    );
+    let Some(file_rec) = file_rec else { return Ok(f) };
+    let kind = file_rec.entity.kind();
+    let text = std::fs::read_to_string(&eco).map_err(|e| Error::io(&eco, e))?;
+    let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml { path: store.rel(&eco), line, message })?;
+    let Some(item) = legacy_item(&doc, kind, id) else { return Ok(f) };
+    let (legacy, _) = Entity::read(kind, id.to_string(), item);
+    if legacy.to_mapping() != file_rec.entity.to_mapping() {
+        return Ok(f);
+    }
+    f.fixable = true;
+    f.remedy = "the two are identical: remove the legacy item".into();
+    if fix {
+        store.remove(&Record { entity: legacy, origin: Origin::Legacy(eco), problems: Vec::new() })?;
+        f.fixed = true;
+        f.remedy = "removed the identical legacy item".into();
+    }
+    Ok(f)
+}
+
+fn legacy_item(doc: &serde_yaml::Mapping, kind: Kind, id: &str) -> Option<serde_yaml::Mapping> {
+    let serde_yaml::Value::Mapping(coord) = doc.get("coordination")? else { return None };
+    let serde_yaml::Value::Sequence(items) = coord.get(kind.dir_name())? else { return None };
+    items.iter().find_map(|i| match i {
+        serde_yaml::Value::Mapping(m)
+            if m.get("id").and_then(crate::model::reader::scalar_text).as_deref() == Some(id) =>
+        {
+            Some(m.clone())
+        }
+        _ => None,
+    })
+}
+
+/// The reverse-list field of a blocking link between two entities of one
+/// kind: (forward field, reverse field).
+fn link_fields(kind: Kind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        Kind::Issue => Some(("blocking", "dependencies")),
+        Kind::Todo => Some(("blocking", "blocked_by")),
+        _ => None,
+    }
+}
+
+fn list<'a>(e: &'a Entity, field: &str) -> &'a [String] {
+    match (e, field) {
+        (Entity::Issue(i), "blocking") => &i.blocking,
+        (Entity::Issue(i), "dependencies") => &i.dependencies,
+        (Entity::Todo(t), "blocking") => &t.blocking,
+        (Entity::Todo(t), "blocked_by") => &t.blocked_by,
+        _ => &[],
+    }
+}
+
+/// A links B on one side while B's own (non-empty) list of that relation
+/// leaves A out: after a hand merge, usually one side's edit was lost.
+fn one_sided(store: &Store, loaded: &crate::store::Loaded, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
+    // (entity to complete, field, id to add, why)
+    let mut todo: Vec<(Kind, String, &'static str, String, String)> = Vec::new();
+    for kind in [Kind::Issue, Kind::Todo] {
+        let (fwd, rev) = link_fields(kind).expect("issue and todo have links");
+        for r in loaded.records(kind) {
+            let a = r.entity.id();
+            for (field, other_field) in [(fwd, rev), (rev, fwd)] {
+                for b in list(&r.entity, field) {
+                    let Some(other) = loaded.get(kind, b) else { continue };
+                    let theirs = list(&other.entity, other_field);
+                    if !theirs.is_empty() && !theirs.iter().any(|x| x == a) {
+                        todo.push((kind, b.clone(), other_field, a.to_string(), format!("{a} {field}: [{b}]")));
+                    }
+                }
+            }
+        }
+    }
+    todo.sort_by_cached_key(|t| (natural_key(&t.1), t.2, natural_key(&t.3)));
+    todo.dedup_by(|x, y| x.1 == y.1 && x.2 == y.2 && x.3 == y.3);
+    for (kind, id, field, add, why) in todo {
+        let rec = loaded.get(kind, &id).expect("checked above");
+        let mut f = finding(
+            "one-sided",
+            &id,
+            Some(store.rel(rec.origin.path())),
+            format!("{why}, but {id} {field} does not list {add}"),
+            format!("add {add} to {id} {field}"),
+        );
+        f.fixable = true;
+        if fix {
+            // Re-read: an earlier repair may have written this entity.
+            let fresh = crate::ops::find(store, kind, &id)?;
+            let mut m = fresh.entity.to_mapping();
+            if let Some(serde_yaml::Value::Sequence(items)) = m.get_mut(field)
+                && !items.iter().any(|v| v.as_str() == Some(add.as_str()))
+            {
+                items.push(serde_yaml::Value::String(add.clone()));
+            }
+            let (e, _) = Entity::read(kind, id.clone(), m);
+            store.write_update(&fresh, &e)?;
+            f.fixed = true;
+            f.remedy = format!("added {add} to {id} {field}");
+        }
+        out.push(f);
+    }
+    Ok(())
+}
