@@ -99,11 +99,8 @@ pub struct Differ<'r> {
     pub warnings: Vec<String>,
 }
 
-/// A kind's directory listing, read once per comparison when needed.
-struct Listing<'s> {
-    state: &'s State,
-    entries: Option<BTreeMap<String, FileRef>>,
-}
+/// A file before and after (either may be absent).
+type Pair = (Option<FileRef>, Option<FileRef>);
 
 impl<'r> Differ<'r> {
     /// A differ over one repository.
@@ -116,41 +113,43 @@ impl<'r> Differ<'r> {
         let mut out = Vec::new();
         let eco_changed = a.ecosystem.as_ref().map(|f| f.oid) != b.ecosystem.as_ref().map(|f| f.oid);
         for &kind in &filter.kinds {
-            let mut la = Listing { state: a, entries: None };
-            let mut lb = Listing { state: b, entries: None };
-            let mut ids: BTreeSet<String> = BTreeSet::new();
-            let same_tree = !GitRepo::is_worktree(a)
-                && !GitRepo::is_worktree(b)
-                && a.kind_trees.get(&kind) == b.kind_trees.get(&kind);
+            // Changed files: stem → (file before, file after).
+            let mut files: BTreeMap<String, Pair> = BTreeMap::new();
+            let both_commits = !GitRepo::is_worktree(a) && !GitRepo::is_worktree(b);
+            let same_tree = both_commits && a.kind_trees.get(&kind) == b.kind_trees.get(&kind);
             if !same_tree {
                 match &filter.id {
                     Some(id) => {
                         let name = format!("{id}.yaml");
-                        let fa = self.repo.entry(a, kind, &name)?.map(|f| f.oid);
-                        let fb = self.repo.entry(b, kind, &name)?.map(|f| f.oid);
-                        if fa != fb {
-                            ids.insert(id.clone());
+                        let pair = (self.repo.entry(a, kind, &name)?, self.repo.entry(b, kind, &name)?);
+                        if pair.0.as_ref().map(|f| f.oid) != pair.1.as_ref().map(|f| f.oid) {
+                            files.insert(id.clone(), pair);
+                        }
+                    }
+                    None if both_commits => {
+                        for (name, pair) in self.repo.changed_entries(a, b, kind)? {
+                            files.insert(stem(&name).to_string(), pair);
                         }
                     }
                     None => {
-                        let ea = self.listing(&mut la, kind)?.clone();
-                        let eb = self.listing(&mut lb, kind)?;
-                        for (name, f) in &ea {
-                            if eb.get(name).map(|g| g.oid) != Some(f.oid) {
-                                ids.insert(stem(name).to_string());
+                        let ea = self.repo.entries(a, kind)?;
+                        let mut eb = self.repo.entries(b, kind)?;
+                        for (name, f) in ea {
+                            let g = eb.remove(&name);
+                            if g.as_ref().map(|g| g.oid) != Some(f.oid) {
+                                files.insert(stem(&name).to_string(), (Some(f), g));
                             }
                         }
-                        for name in eb.keys() {
-                            if !ea.contains_key(name) {
-                                ids.insert(stem(name).to_string());
-                            }
+                        for (name, g) in eb {
+                            files.insert(stem(&name).to_string(), (None, Some(g)));
                         }
                     }
                 }
             }
-            let (leg_a, leg_b) = if eco_changed {
-                let (x, y) = (self.legacy_maps(a)?, self.legacy_maps(b)?);
-                let (xa, yb) = (x.get(&kind), y.get(&kind));
+            let mut ids: BTreeSet<String> = files.keys().cloned().collect();
+            let (leg_a, leg_b) = (self.legacy_maps(a)?, self.legacy_maps(b)?);
+            if eco_changed {
+                let (xa, yb) = (leg_a.get(&kind), leg_b.get(&kind));
                 let keys = xa.into_iter().flat_map(|m| m.keys()).chain(yb.into_iter().flat_map(|m| m.keys()));
                 for id in keys {
                     if filter.id.as_ref().is_some_and(|f| f != id) {
@@ -160,13 +159,18 @@ impl<'r> Differ<'r> {
                         ids.insert(id.clone());
                     }
                 }
-                (Some(x), Some(y))
-            } else {
-                (None, None)
-            };
+            }
             for id in ids {
-                let before = self.effective(&mut la, leg_a.as_deref(), kind, &id)?;
-                let after = self.effective(&mut lb, leg_b.as_deref(), kind, &id)?;
+                let (fa, fb) = match files.remove(&id) {
+                    Some(pair) => pair,
+                    // Only the legacy item changed: does a file shadow it?
+                    None => {
+                        let name = format!("{id}.yaml");
+                        (self.repo.entry(a, kind, &name)?, self.repo.entry(b, kind, &name)?)
+                    }
+                };
+                let before = self.effective(fa.as_ref(), &leg_a, kind, &id)?;
+                let after = self.effective(fb.as_ref(), &leg_b, kind, &id)?;
                 if let Some(c) = build_change(kind, &id, before, after, filter.milestone.as_deref()) {
                     out.push(c);
                 }
@@ -176,35 +180,20 @@ impl<'r> Differ<'r> {
         Ok(out)
     }
 
-    fn listing<'l>(&self, l: &'l mut Listing<'_>, kind: Kind) -> Result<&'l BTreeMap<String, FileRef>> {
-        if l.entries.is_none() {
-            l.entries = Some(self.repo.entries(l.state, kind)?);
-        }
-        Ok(l.entries.as_ref().expect("just listed"))
-    }
-
     /// The entity as the loader would see it on one side: its file, else
     /// its legacy item. Returns (canonical mapping, path).
     fn effective(
         &mut self,
-        l: &mut Listing<'_>,
-        legacy: Option<&LegacyMaps>,
+        file: Option<&FileRef>,
+        legacy: &LegacyMaps,
         kind: Kind,
         id: &str,
     ) -> Result<Option<(Mapping, String)>> {
-        let file = match &l.entries {
-            Some(e) => e.get(&format!("{id}.yaml")).or_else(|| e.get(&format!("{id}.yml"))).cloned(),
-            None => self.repo.entry(l.state, kind, &format!("{id}.yaml"))?,
-        };
         let path = format!("coordination/{}/{id}.yaml", kind.dir_name());
         if let Some(f) = file {
-            return Ok(self.parse_file(&f, &path)?.map(|m| (canonical(kind, id, (*m).clone()), path)));
+            return Ok(self.parse_file(f, &path)?.map(|m| (canonical(kind, id, (*m).clone()), path)));
         }
-        let legacy = legacy.map(|l| l.get(&kind).and_then(|m| m.get(id)).cloned());
-        let item = match legacy {
-            Some(item) => item,
-            None => self.legacy_maps(l.state)?.get(&kind).and_then(|m| m.get(id)).cloned(),
-        };
+        let item = legacy.get(&kind).and_then(|m| m.get(id)).cloned();
         Ok(item.map(|m| (canonical(kind, id, m), ECOSYSTEM.to_string())))
     }
 
