@@ -91,7 +91,8 @@ impl GitRepo {
         // object cache keeps the tree just compared for the next commit, and
         // a memory-capped pack cache keeps delta bases inflated.
         repo.object_cache_size_if_unset(64 * 1024 * 1024);
-        repo.objects.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(64 * 1024 * 1024)));
+        repo.objects
+            .set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(64 * 1024 * 1024)));
         Ok(GitRepo { repo, prefix, root_dir: store.root.dir.clone(), trees: Default::default() })
     }
 
@@ -229,7 +230,12 @@ impl GitRepo {
     /// The files of a kind's directory that differ between two commits, by
     /// walking both sorted trees side by side (no per-entry allocation for
     /// the unchanged majority).
-    pub fn changed_entries(&self, a: &State, b: &State, kind: Kind) -> Result<Vec<(String, (Option<FileRef>, Option<FileRef>))>> {
+    pub fn changed_entries(
+        &self,
+        a: &State,
+        b: &State,
+        kind: Kind,
+    ) -> Result<Vec<(String, (Option<FileRef>, Option<FileRef>))>> {
         let load = |st: &State| -> Result<Option<std::rc::Rc<[u8]>>> {
             match st.kind_trees.get(&kind) {
                 Some(t) => Ok(Some(self.tree_data(*t)?)),
@@ -242,7 +248,8 @@ impl GitRepo {
         let da = gix::objs::TreeRef::from_bytes(ta.as_deref().unwrap_or(empty), hash).map_err(Error::git)?.entries;
         let db = gix::objs::TreeRef::from_bytes(tb.as_deref().unwrap_or(empty), hash).map_err(Error::git)?.entries;
         let file = |e: &gix::objs::tree::EntryRef<'_>| -> Option<FileRef> {
-            (e.mode.is_blob() && is_yaml(&e.filename.to_string())).then(|| FileRef { oid: e.oid.to_owned(), disk: None })
+            (e.mode.is_blob() && is_yaml(&e.filename.to_string()))
+                .then(|| FileRef { oid: e.oid.to_owned(), disk: None })
         };
         let mut out = Vec::new();
         let (mut i, mut j) = (0, 0);

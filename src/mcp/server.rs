@@ -300,6 +300,43 @@ pub struct RepoParams {
     pub repo: String,
 }
 
+/// Which revisions to compare.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct DiffParams {
+    /// `A..B`, `A...B` (from the merge base), a single revision (against the
+    /// working tree); default: HEAD against the working tree.
+    pub revspec: Option<String>,
+    /// Also return the changes as Markdown (for a pull-request comment).
+    #[serde(default)]
+    pub markdown: bool,
+}
+
+/// A semantic diff: field-level changes per entity.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DiffResult {
+    /// The old side (a short commit ID, or `(empty)`).
+    pub from: String,
+    /// The new side (a short commit ID, or `(working tree)`).
+    pub to: String,
+    /// One entry per changed entity: kind, id, title, change
+    /// (created/deleted/modified/moved), path, fields (see docs/JSON.md).
+    pub changes: Vec<Value>,
+    /// The same as text lines (`ISSUE-003 status: pending → in_progress`).
+    pub text: String,
+    /// The changes as Markdown, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+}
+
+impl Summary for DiffResult {
+    fn summary(&self) -> String {
+        if self.changes.is_empty() {
+            return format!("no coordination changes ({} → {})", self.from, self.to);
+        }
+        format!("{} entities changed ({} → {}):\n{}", self.changes.len(), self.from, self.to, self.text.trim_end())
+    }
+}
+
 /// Which roadmap.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct RoadmapParams {
@@ -595,6 +632,25 @@ impl CoordServer {
     #[tool(description = "Status of the whole ecosystem: counts per repository, blocked work.", output_schema = schema_for_output::<Report>())]
     async fn coord_ecosystem_status(&self) -> Result<Out<Report>, String> {
         self.graph_report(&Kind::ALL, |cg, _| Ok(graph::ecosystem_status(cg))).await
+    }
+
+    #[tool(description = "Coordination changes between revisions, field by field (default: HEAD against the working tree).", output_schema = schema_for_output::<DiffResult>())]
+    async fn coord_diff(&self, Parameters(p): Parameters<DiffParams>) -> Result<Out<DiffResult>, String> {
+        let dir = self.dir.clone();
+        blocking(move || {
+            let store = Store::open(&dir)?;
+            let d = crate::history::diff(&store, p.revspec.as_deref())?;
+            let text = crate::history::render::text(&d.changes);
+            let markdown = p.markdown.then(|| crate::history::render::markdown(&d.changes));
+            Ok(Out(DiffResult {
+                from: d.range.from,
+                to: d.range.to,
+                changes: d.changes.iter().map(to_value).collect(),
+                text,
+                markdown,
+            }))
+        })
+        .await
     }
 
     #[tool(description = "Roadmap of active plans: milestones, projected dates, critical path.", output_schema = schema_for_output::<Report>())]

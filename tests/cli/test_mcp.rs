@@ -101,6 +101,7 @@ const TOOLS: &[&str] = &[
     "coord_create_issue",
     "coord_create_todo",
     "coord_dependency_graph",
+    "coord_diff",
     "coord_ecosystem_status",
     "coord_get_blocking_issues",
     "coord_get_issue",
@@ -336,4 +337,28 @@ fn graphs_dependency_checks_and_resources() {
     assert!(missing["error"].is_object(), "{missing}");
     // Still serving after a protocol error.
     assert_eq!(c.tool(11, "coord_list_issues", json!({}))["count"], 1);
+}
+
+#[test]
+fn diff_shows_field_level_changes_against_head() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let none = c.tool(2, "coord_diff", json!({}));
+    assert_eq!(none["changes"], json!([]), "{none}");
+    c.tool(3, "coord_create_issue", json!({"title": "From an agent", "repos": ["oneiric"]}));
+    c.tool(4, "coord_update_todo", json!({"id": "TODO-001", "status": "in_progress"}));
+    let d = c.tool(5, "coord_diff", json!({"markdown": true}));
+    let changes = d["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 2, "{d}");
+    assert_eq!(changes[0]["id"], "ISSUE-002");
+    assert_eq!(changes[0]["change"], "created");
+    assert_eq!(
+        changes[1]["fields"][0],
+        json!({"field": "status", "type": "set", "old": "completed", "new": "in_progress"})
+    );
+    assert!(d["text"].as_str().unwrap().contains("TODO-001 status: completed → in_progress"), "{d}");
+    assert!(d["markdown"].as_str().unwrap().contains("| `ISSUE-002` | From an agent | 🆕 created"), "{d}");
+    let bad = c.call(6, "tools/call", json!({"name": "coord_diff", "arguments": {"revspec": "nosuch..HEAD"}}));
+    assert_eq!(bad["result"]["isError"], true, "{bad}");
+    assert_eq!(c.tool(7, "coord_diff", json!({"revspec": "HEAD..HEAD"}))["changes"], json!([]));
 }
