@@ -10,7 +10,7 @@
 //! deletion and a creation.
 
 use super::fields::{self, FieldChange};
-use super::repo::{FileRef, GitRepo, State, stem};
+use super::repo::{FilePair, FileRef, GitRepo, State, stem};
 use crate::error::Result;
 use crate::model::reader::scalar_text;
 use crate::model::{Entity, Kind};
@@ -99,9 +99,6 @@ pub struct Differ<'r> {
     pub warnings: Vec<String>,
 }
 
-/// A file before and after (either may be absent).
-type Pair = (Option<FileRef>, Option<FileRef>);
-
 impl<'r> Differ<'r> {
     /// A differ over one repository.
     pub fn new(repo: &'r GitRepo) -> Self {
@@ -114,7 +111,7 @@ impl<'r> Differ<'r> {
         let eco_changed = a.ecosystem.as_ref().map(|f| f.oid) != b.ecosystem.as_ref().map(|f| f.oid);
         for &kind in &filter.kinds {
             // Changed files: stem → (file before, file after).
-            let mut files: BTreeMap<String, Pair> = BTreeMap::new();
+            let mut files: BTreeMap<String, FilePair> = BTreeMap::new();
             let both_commits = !GitRepo::is_worktree(a) && !GitRepo::is_worktree(b);
             let same_tree = both_commits && a.kind_trees.get(&kind) == b.kind_trees.get(&kind);
             if !same_tree {

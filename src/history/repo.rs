@@ -19,6 +19,9 @@ pub struct FileRef {
     pub disk: Option<PathBuf>,
 }
 
+/// One file before and after (either may be absent).
+pub type FilePair = (Option<FileRef>, Option<FileRef>);
+
 /// A side of a comparison: a commit, the working tree, or nothing (before
 /// the first commit).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,12 +233,7 @@ impl GitRepo {
     /// The files of a kind's directory that differ between two commits, by
     /// walking both sorted trees side by side (no per-entry allocation for
     /// the unchanged majority).
-    pub fn changed_entries(
-        &self,
-        a: &State,
-        b: &State,
-        kind: Kind,
-    ) -> Result<Vec<(String, (Option<FileRef>, Option<FileRef>))>> {
+    pub fn changed_entries(&self, a: &State, b: &State, kind: Kind) -> Result<Vec<(String, FilePair)>> {
         let load = |st: &State| -> Result<Option<std::rc::Rc<[u8]>>> {
             match st.kind_trees.get(&kind) {
                 Some(t) => Ok(Some(self.tree_data(*t)?)),
