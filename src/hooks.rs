@@ -194,7 +194,10 @@ pub fn pre_push(store: &Store, remote: &str, refs: &[PushRef]) -> Result<Vec<Ref
         let head = repo.resolve(&push.local_sha)?;
         let known_remote = (!is_zero(&push.remote_sha)).then(|| repo.resolve(&push.remote_sha).ok()).flatten();
         let (base_name, base_tip) = match known_remote {
-            Some(tip) => (format!("{remote} {}", push.remote_ref), Some(tip)),
+            Some(tip) => {
+                let branch = push.remote_ref.strip_prefix("refs/heads/").unwrap_or(&push.remote_ref);
+                (format!("{remote}/{branch}"), Some(tip))
+            }
             None => match remote_default_branch(&repo, remote) {
                 Some(b) => {
                     let tip = repo.resolve(&b)?;

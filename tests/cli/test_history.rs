@@ -238,3 +238,17 @@ fn history_commands_need_a_repository() {
     let err = env.coord_in(&outside, &["log"]).fails(1).to_string();
     assert!(err.contains("log needs a git repository"), "{err}");
 }
+
+#[test]
+fn the_ci_template_runs_review_as_markdown() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/ci/github-coord-review.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("the workflow is valid YAML");
+    let steps = doc["jobs"]["review"]["steps"].as_sequence().expect("steps");
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.iter().any(|r| r.contains("git coord review \"origin/${{ github.base_ref }}\" --format markdown")));
+    assert!(
+        !text.contains("--trust-all\n") && !runs.iter().any(|r| r.contains("--trust-all")),
+        "never trust PR commands"
+    );
+}

@@ -85,7 +85,12 @@ fn pre_push_refuses_a_broken_reference_and_allows_a_clean_push() {
     env.commit_all_at("typo", "2026-03-04T09:00:00+00:00");
     let refused = env.git(&["push", "origin", "main"]);
     let err = refused.fails(1);
-    assert!(err.contains("git coord: push refused: refs/heads/main has 1 coordination error(s)"), "{err}");
+    assert!(
+        err.contains(
+            "git coord: push refused: refs/heads/main has 1 coordination error(s) (compared with origin/main)"
+        ),
+        "{err}"
+    );
     assert!(err.contains("ISSUE-099"), "{err}");
     assert!(err.contains("--no-verify"), "{err}");
     let remote_head = env.git_in(&bare, &["rev-parse", "main"]).ok().trim().to_string();
