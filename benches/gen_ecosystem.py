@@ -7,7 +7,8 @@ a small legacy `coordination:` section, and N extra branches (each with one
 commit of its own) so ID allocation has real branch trees to read.
 
 --graph adds a realistic web of blocked_by links between todos (acyclic)
-and one blocking chain 5,000 long (ISSUE-k -> TODO-k -> ISSUE-k+1 -> ...).
+and one blocking chain 5,000 long (ISSUE-k -> TODO-k -> ISSUE-k+1 -> ...),
+with a third of its issues resolved so that some todos are ready.
 
 Deterministic: the same arguments give the same files.
 """
@@ -82,7 +83,9 @@ def main():
             f"id: ISSUE-{i:03d}",
             f"title: {q(title(rng))}",
             f"description: {q('Details for issue ' + str(i))}",
-            f"status: {rng.choice(STATUSES_ISSUE) if not chain else 'pending'}",
+            # In the chain a third of the issues are resolved: the chain stays
+            # 5,000 long, but the todos behind resolved issues become ready work.
+            f"status: {rng.choice(STATUSES_ISSUE) if not chain else ('resolved' if rng.random() < 0.33 else 'pending')}",
             f"priority: {rng.choice(PRIORITIES)}",
             "severity: normal",
             f"repos:{ylist(rng.sample(repos, rng.randint(1, 3)))}",

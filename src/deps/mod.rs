@@ -6,7 +6,9 @@
 //! All checks of a run go concurrently on one tokio runtime built for the
 //! run ([`check`]) or on the caller's ([`check_async`], for the MCP server).
 //! Two semaphores of `jobs` permits each bound the processes and the HTTP
-//! connections in flight; they are separate so that hanging health checks
+//! connections in flight (`jobs` processes, [`CONNECTIONS_PER_JOB`] × `jobs`
+//! connections: a connection waiting on a slow endpoint costs a socket, not
+//! a core); they are separate so that hanging health checks
 //! never hold up commands, nor the reverse. Nothing here writes: [`apply_updates`] writes judged statuses back
 //! through [`crate::ops::update`], the one write path.
 
@@ -29,6 +31,11 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 pub use trust::TrustPolicy;
 
+/// HTTP connections allowed per `--jobs` slot. Waiting on an endpoint is
+/// cheap (a socket and a timer), so 20 health checks against endpoints that
+/// never answer cost one timeout at the default `--jobs 8`, not three.
+pub const CONNECTIONS_PER_JOB: usize = 4;
+
 /// What to check and how.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -43,7 +50,8 @@ pub struct CheckOptions {
     pub trust: TrustPolicy,
     /// Per command and per HTTP request.
     pub timeout: Duration,
-    /// Processes in flight at once, and (separately) HTTP connections.
+    /// Processes in flight at once; HTTP connections get
+    /// [`CONNECTIONS_PER_JOB`] times as many (separately).
     pub jobs: usize,
 }
 
@@ -207,7 +215,7 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
     let jobs = select(store, loaded, opts)?;
     let shared = Arc::new(Shared {
         processes: Semaphore::new(opts.jobs.max(1)),
-        connections: Semaphore::new(opts.jobs.max(1)),
+        connections: Semaphore::new(opts.jobs.max(1) * CONNECTIONS_PER_JOB),
         clients: if opts.offline {
             None
         } else {

@@ -41,7 +41,7 @@ pub struct CheckDepsArgs {
     /// Timeout of each command and each HTTP request, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
     pub timeout: f64,
-    /// Commands running at once, and (separately) HTTP connections open at once.
+    /// Commands running at once; HTTP connections open at once are 4 × N (separately).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
     /// Write each judged status that differs from the stored one.
