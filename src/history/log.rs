@@ -13,6 +13,7 @@ use crate::model::Kind;
 use crate::model::id::canonical_lookup;
 use crate::store::Store;
 use gix::ObjectId;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// What to show.
@@ -103,23 +104,66 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
         None => gix::revision::walk::Sorting::ByCommitTime(gix::traverse::commit::simple::CommitTimeOrder::NewestFirst),
     };
     let walk = repo.repo.rev_walk(tips).with_hidden(hidden).sorting(sorting).all().map_err(Error::git)?;
-    let author = opts.author.as_ref().map(|a| a.to_lowercase());
-    let mut differ = Differ::new(&repo);
-    // The parent's state is read to compare with; in a linear history the
-    // parent is the next commit walked, so it is kept for reuse.
-    let mut cached: Option<(ObjectId, State)> = None;
+    // The walk itself is cheap; comparing trees is not. Commits are compared
+    // with their parents in parallel, in contiguous runs (a run reuses each
+    // parent's state and trees for the next commit, its parent in a linear
+    // history), batch by batch so that `--limit` stops early.
+    let mut todo: Vec<(ObjectId, Option<ObjectId>)> = Vec::new();
     for info in walk {
         let info = info.map_err(Error::git)?;
-        let id = info.id;
-        let parents: Vec<ObjectId> = info.parent_ids.iter().copied().collect();
-        if parents.len() > 1 {
+        if info.parent_ids.len() > 1 {
             continue;
         }
+        todo.push((info.id, info.parent_ids.first().copied()));
+    }
+    let cx = Cx { store, opts, filter: &filter, shallow: &shallow, author: opts.author.as_ref().map(|a| a.to_lowercase()) };
+    let threads = rayon::current_num_threads().max(1);
+    let batch = RUN * threads * 2;
+    for commits in todo.chunks(batch) {
+        let runs: Vec<Result<(Vec<LogEntry>, Vec<String>)>> =
+            commits.par_chunks(RUN).map(|run| compare_run(&cx, run)).collect();
+        for r in runs {
+            let (entries, warnings) = r?;
+            out.warnings.extend(warnings);
+            out.commits.extend(entries);
+        }
+        if opts.limit.is_some_and(|l| out.commits.len() >= l) {
+            break;
+        }
+    }
+    if let Some(l) = opts.limit {
+        out.commits.truncate(l);
+    }
+    out.warnings.dedup();
+    Ok(out)
+}
+
+/// Commits compared in one run on one thread.
+const RUN: usize = 48;
+
+/// What every run needs.
+struct Cx<'a> {
+    store: &'a Store,
+    opts: &'a LogOptions,
+    filter: &'a Filter,
+    shallow: &'a [ObjectId],
+    author: Option<String>,
+}
+
+/// Compares each commit of a run with its first parent, on this thread's
+/// own repository handle.
+fn compare_run(cx: &Cx<'_>, run: &[(ObjectId, Option<ObjectId>)]) -> Result<(Vec<LogEntry>, Vec<String>)> {
+    let repo = GitRepo::open(cx.store, "log")?;
+    let mut differ = Differ::new(&repo);
+    let mut out = Vec::new();
+    // The parent's state is kept: in a linear history it is the next commit's.
+    let mut cached: Option<(ObjectId, State)> = None;
+    for &(id, parent) in run {
         let commit = repo.commit_info(id)?;
-        if opts.since.is_some_and(|s| commit.seconds < s) {
+        if cx.opts.since.is_some_and(|s| commit.seconds < s) {
             continue;
         }
-        if let Some(a) = &author
+        if let Some(a) = &cx.author
             && !commit.author.to_lowercase().contains(a)
             && !commit.email.to_lowercase().contains(a)
         {
@@ -129,29 +173,23 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
             Some((cid, st)) if cid == id => st,
             _ => repo.state(&Side::Commit(id))?,
         };
-        let boundary = shallow.contains(&id);
-        let (parent_state, parent_id) = match parents.first() {
-            _ if boundary => (None, None),
-            Some(p) => (Some(repo.state(&Side::Commit(*p))?), Some(*p)),
-            None => (Some(State::default()), None),
+        let boundary = cx.shallow.contains(&id);
+        let parent_state = match parent {
+            _ if boundary => None,
+            Some(p) => Some((p, repo.state(&Side::Commit(p))?)),
+            None => Some((id, State::default())),
         };
         let changes = match &parent_state {
-            Some(ps) => differ.changes(ps, &state, &filter)?,
+            Some((_, ps)) => differ.changes(ps, &state, cx.filter)?,
             None => Vec::new(),
         };
-        if let (Some(pid), Some(ps)) = (parent_id, parent_state) {
-            cached = Some((pid, ps));
-        }
+        cached = parent_state.filter(|(p, _)| Some(*p) == parent);
         if changes.is_empty() && !boundary {
             continue;
         }
-        out.commits.push(LogEntry { commit, shallow_boundary: boundary, changes });
-        if opts.limit.is_some_and(|l| out.commits.len() >= l) {
-            break;
-        }
+        out.push(LogEntry { commit, shallow_boundary: boundary, changes });
     }
-    out.warnings = std::mem::take(&mut differ.warnings);
-    Ok(out)
+    Ok((out, std::mem::take(&mut differ.warnings)))
 }
 
 /// Tips to walk from and commits to hide, from a revision or range.
