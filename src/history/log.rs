@@ -116,7 +116,8 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
         }
         todo.push((info.id, info.parent_ids.first().copied()));
     }
-    let cx = Cx { store, opts, filter: &filter, shallow: &shallow, author: opts.author.as_ref().map(|a| a.to_lowercase()) };
+    let cx =
+        Cx { store, opts, filter: &filter, shallow: &shallow, author: opts.author.as_ref().map(|a| a.to_lowercase()) };
     let threads = rayon::current_num_threads().max(1);
     let batch = RUN * threads * 2;
     for commits in todo.chunks(batch) {
