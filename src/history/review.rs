@@ -150,6 +150,13 @@ pub fn review_commits(
     let newly_blocked = newly_blocked(&before, &after);
     let errors = introduced.iter().filter(|p| p.is_error()).count() + collisions.len() + unsatisfied.len();
     let short = |id: ObjectId| id.to_hex_with_len(7).to_string();
+    let mut warnings = differ.warnings;
+    if base_tip.is_some() && mb.is_none() {
+        warnings.push(format!(
+            "{base_name} and {} share no history here (a shallow clone? fetch with full depth): everything counts as new",
+            short(head)
+        ));
+    }
     Ok(Review {
         base: base_name.to_string(),
         merge_base: mb.map(short).unwrap_or_else(|| "(none)".into()),
@@ -160,7 +167,7 @@ pub fn review_commits(
         unsatisfied,
         newly_blocked,
         errors,
-        warnings: differ.warnings,
+        warnings,
     })
 }
 

@@ -252,3 +252,12 @@ fn the_ci_template_runs_review_as_markdown() {
         "never trust PR commands"
     );
 }
+
+#[test]
+fn review_warns_when_there_is_no_merge_base() {
+    let env = history();
+    env.git(&["checkout", "-q", "--orphan", "unrelated"]).ok();
+    env.commit_all_at("unrelated root", "2026-03-06T09:00:00+00:00");
+    let run = env.coord(&["review", "main"]);
+    assert!(run.stderr.contains("share no history here (a shallow clone? fetch with full depth)"), "{}", run.stderr);
+}
