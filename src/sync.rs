@@ -195,6 +195,28 @@ fn renumber_collisions(store: &Store, git: &Git<'_>, upstream: &str) -> Result<V
     for (kind, id) in collisions {
         done.push(crate::ops::renumber(store, kind, &id, None)?);
     }
+    // Milestones live inside plans: one created on both sides (in any plan)
+    // with different content is renumbered on ours too.
+    let milestones = |side: &Side| -> Result<std::collections::HashMap<String, String>> {
+        let loaded = store.load_snapshot(&repo.snapshot(side)?, &[Kind::Plan])?;
+        Ok(loaded
+            .plans()
+            .flat_map(|p| {
+                p.milestones.iter().map(|m| (m.id.clone(), serde_yaml::to_string(&m.to_mapping()).unwrap_or_default()))
+            })
+            .collect())
+    };
+    if ours.iter().chain(&theirs).any(|c| c.kind == Kind::Plan) {
+        let at_base = milestones(&base)?;
+        let on_theirs = milestones(&Side::Commit(up))?;
+        let mut on_ours: Vec<(String, String)> = milestones(&Side::Commit(head))?.into_iter().collect();
+        on_ours.sort_by_cached_key(|(id, _)| crate::store::natural_key(id));
+        for (id, body) in on_ours {
+            if !at_base.contains_key(&id) && on_theirs.get(&id).is_some_and(|t| *t != body) {
+                done.push(crate::ops::renumber::renumber_milestone(store, &id, None)?);
+            }
+        }
+    }
     if !done.is_empty() {
         let what: Vec<String> = done.iter().map(|r| format!("{} → {}", r.from, r.to)).collect();
         git.run(&["add", "-A", "--", &store.root.dir.join("coordination").display().to_string()])?;

@@ -106,6 +106,58 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
     Ok(Renumbered { kind: kind.noun(), from: id.to_string(), to: new_id, rewritten })
 }
 
+/// Gives milestone `id` (inside its plan) a new ID (`to`, or the next free
+/// one across all plans and branches) and rewrites every reference to it
+/// (todos' `milestone_id`, other milestones' `dependencies`).
+pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<Renumbered> {
+    let _lock = store.lock()?;
+    let loaded = store.load(&Kind::ALL)?;
+    let Some((plan, _)) = loaded.milestone(id) else {
+        return Err(Error::Invalid(format!("no milestone `{id}`")));
+    };
+    let plan_id = plan.id.clone();
+    let new_id = match to {
+        Some(t) => {
+            crate::model::id::validate_id(t)?;
+            if loaded.milestone(t).is_some() {
+                return Err(Error::Refused(format!("{t} is already taken")));
+            }
+            t.to_string()
+        }
+        None => store.next_milestone_id(&loaded, &[])?,
+    };
+    let stamp = today(store);
+    let mut rewritten = Vec::new();
+    for k in Kind::ALL {
+        for r in loaded.records(k) {
+            let mut m = r.entity.to_mapping();
+            let mut changed = rewrite_references(&mut m, id, &new_id);
+            if k == Kind::Plan
+                && r.entity.id() == plan_id
+                && let Some(Value::Sequence(ms)) = m.get_mut("milestones")
+            {
+                for item in ms.iter_mut() {
+                    if let Value::Mapping(item) = item
+                        && item.get("id").and_then(Value::as_str) == Some(id)
+                    {
+                        item.insert("id".into(), Value::String(new_id.clone()));
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                continue;
+            }
+            let (mut e, _) = Entity::read(k, r.entity.id().to_string(), m);
+            e.set_updated(stamp);
+            store.write_update(r, &e)?;
+            rewritten.push(r.entity.id().to_string());
+        }
+    }
+    rewritten.sort_by_cached_key(|s| natural_key(s));
+    Ok(Renumbered { kind: "milestone", from: id.to_string(), to: new_id, rewritten })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

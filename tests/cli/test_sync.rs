@@ -111,3 +111,31 @@ fn a_failed_sync_leaves_the_repository_as_it_was() {
     assert_eq!(env.git(&["status", "--porcelain"]).ok(), " M coordination/issues/ISSUE-002.yaml\n");
     assert!(env.read("coordination/issues/ISSUE-002.yaml").contains("status: in_progress"));
 }
+
+#[test]
+fn sync_renumbers_plans_and_milestones_created_on_both_sides() {
+    let (env, theirs) = two_clones();
+    env.coord_in(
+        &theirs,
+        &["create-plan", "--title", "Their plan", "--repos", "oneiric", "--milestone", "Beta:2026-05-01"],
+    )
+    .ok();
+    commit_in(&env, &theirs, "their plan");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.coord(&["create-plan", "--title", "Our plan", "--repos", "mahavishnu", "--milestone", "Alpha:2026-04-01"]).ok();
+    env.coord(&["create-todo", "--task", "Ship alpha", "--repo", "vishnu", "--milestone", "MILESTONE-001"]).ok();
+    env.commit_all_at("our plan", "2026-03-03T09:00:00+00:00");
+
+    let out = env.coord(&["sync", "--no-push"]).ok().to_string();
+    assert!(out.contains("renumbered plan PLAN-001 → PLAN-002"), "{out}");
+    assert!(out.contains("renumbered milestone MILESTONE-001 → MILESTONE-002"), "{out}");
+    let ours = env.coord(&["show-plan", "PLAN-002", "--format", "json"]).json();
+    assert_eq!(ours["title"], "Our plan");
+    assert_eq!(ours["milestones"][0]["id"], "MILESTONE-002");
+    assert_eq!(ours["milestones"][0]["name"], "Alpha");
+    let theirs_plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).json();
+    assert_eq!(theirs_plan["milestones"][0]["id"], "MILESTONE-001");
+    let todo = env.coord(&["show-todo", "TODO-002", "--format", "json"]).json();
+    assert_eq!(todo["milestone_id"], "MILESTONE-002");
+    env.coord(&["lint"]).ok();
+}
