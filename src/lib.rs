@@ -16,6 +16,7 @@ pub mod history;
 pub mod hooks;
 pub mod lint;
 pub mod mcp;
+pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod problem;

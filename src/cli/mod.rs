@@ -121,6 +121,10 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Find (and --fix) duplicate IDs, misnamed files and one-sided links.
     Doctor(doctor::DoctorArgs),
+    /// Give an entity or milestone a new ID, rewriting every reference.
+    Renumber(renumber::RenumberArgs),
+    /// Merge three versions of an entity file field by field (git's merge driver).
+    MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
     Man(man::ManArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
@@ -191,6 +195,8 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Hook(a) => hook::run(cx, a),
         Command::Sync(a) => sync::run(cx, a),
         Command::Doctor(a) => doctor::run(cx, a),
+        Command::Renumber(a) => renumber::run(cx, a),
+        Command::MergeDriver(a) => merge_driver::run(cx, a),
         Command::Man(a) => man::run(cx, a),
         Command::Mcp(a) => mcp::run(cx, a),
     }

@@ -11,6 +11,7 @@ mod test_history;
 mod test_hooks;
 mod test_issues;
 mod test_mcp;
+mod test_merge;
 mod test_plans;
 mod test_store;
 mod test_sync;

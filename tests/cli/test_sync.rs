@@ -139,3 +139,38 @@ fn sync_renumbers_plans_and_milestones_created_on_both_sides() {
     assert_eq!(todo["milestone_id"], "MILESTONE-002");
     env.coord(&["lint"]).ok();
 }
+
+#[test]
+fn sync_merges_edits_of_different_fields_of_one_entity() {
+    let (env, theirs) = two_clones();
+    env.coord_in(&theirs, &["update-issue", "ISSUE-002", "--status", "in_progress", "--add-label", "api"]).ok();
+    commit_in(&env, &theirs, "their edit");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--priority", "critical", "--add-label", "urgent"]).ok();
+    env.commit_all_at("our edit", "2026-03-03T09:00:00+00:00");
+
+    let out = env.coord(&["sync"]).ok().to_string();
+    assert!(out.contains("merged origin/main"), "{out}");
+    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    assert_eq!(issue["status"], "in_progress");
+    assert_eq!(issue["priority"], "critical");
+    assert_eq!(issue["labels"], serde_json::json!(["urgent", "api"]));
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "");
+}
+
+#[test]
+fn sync_refuses_a_field_conflict_and_changes_nothing() {
+    let (env, theirs) = two_clones();
+    env.coord_in(&theirs, &["update-issue", "ISSUE-002", "--status", "blocked"]).ok();
+    commit_in(&env, &theirs, "their edit");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--status", "resolved"]).ok();
+    env.commit_all_at("our edit", "2026-03-03T09:00:00+00:00");
+    let head = env.git(&["rev-parse", "HEAD"]).ok().to_string();
+
+    let err = env.coord(&["sync"]).fails(1).to_string();
+    assert!(err.contains("conflicts in coordination/issues/ISSUE-002.yaml"), "{err}");
+    assert_eq!(env.git(&["rev-parse", "HEAD"]).ok(), head);
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "");
+    assert!(env.read("coordination/issues/ISSUE-002.yaml").contains("status: resolved"));
+}

@@ -3,11 +3,15 @@
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
 use crate::cli::render;
+use crate::merge::setup::{ATTRIBUTE_LINE, SetupChange};
 use crate::model::Kind;
 use std::io::Write;
 
 /// Create `coordination/{issues,plans,todos,dependencies}/` and a documented
-/// `settings/coord.yaml` if they are missing. Safe to run again.
+/// `settings/coord.yaml` if they are missing; in a git repository, also set
+/// up the field-level merge driver (a `.gitattributes` line and
+/// `merge.coord.driver` in the local config; run once per clone). Safe to
+/// run again.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {}
 
@@ -33,6 +37,12 @@ pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
         std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
         crate::store::atomic_write(&settings, DEFAULT_SETTINGS.as_bytes())?;
         writeln!(w, "created {}", store.rel(&settings).display())?;
+    }
+    for change in crate::merge::setup::configure(&store)? {
+        match change {
+            SetupChange::Attributes(p) => writeln!(w, "added `{ATTRIBUTE_LINE}` to {}", p.display())?,
+            SetupChange::Driver(cmd) => writeln!(w, "set merge.coord.driver in the local git config: {cmd}")?,
+        }
     }
     writeln!(w, "coordination root: {}", store.root.dir.display())?;
     Ok(())

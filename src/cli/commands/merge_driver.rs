@@ -1,0 +1,55 @@
+//! `merge-driver`: git's merge-driver protocol for entity files.
+
+use crate::cli::Context;
+use crate::cli::error::{CmdResult, CommandError};
+use crate::merge::{self, FileOutcome};
+use std::path::PathBuf;
+
+/// Merge three versions of one entity file field by field (git calls this;
+/// `git coord init` configures it as `merge.coord.driver`). Writes the result
+/// to OURS; exits 0 when clean, 1 with conflicts marked around the
+/// conflicting fields only.
+#[derive(Debug, clap::Args)]
+pub struct MergeDriverArgs {
+    /// Conflict marker length (git's `%L`).
+    #[arg(long, default_value_t = merge::DEFAULT_MARKER_SIZE)]
+    pub marker_size: usize,
+    /// The common ancestor's version (`%O`; empty when both sides added the file).
+    pub base: PathBuf,
+    /// Our version (`%A`), replaced with the result.
+    pub ours: PathBuf,
+    /// Their version (`%B`).
+    pub theirs: PathBuf,
+    /// The file's path in the repository (`%P`), for messages.
+    pub path: Option<String>,
+}
+
+/// `merge-driver %O %A %B %P`
+pub fn run(_cx: &Context, a: &MergeDriverArgs) -> CmdResult {
+    let outcome = merge::merge_files(&a.base, &a.ours, &a.theirs, a.marker_size)?;
+    let path = a.path.clone().unwrap_or_else(|| a.ours.display().to_string());
+    // Git shows the driver's stderr among its own merge messages.
+    match &outcome {
+        FileOutcome::Clean => {}
+        FileOutcome::Conflicts(conflicts) => {
+            let n = conflicts.len();
+            eprintln!("git coord: {path}: {n} conflicting field{}:", if n == 1 { "" } else { "s" });
+            for c in conflicts {
+                eprintln!("  {c}");
+            }
+        }
+        FileOutcome::Collision { id, ours, theirs } => {
+            eprintln!(
+                "git coord: ID collision: {id} was created on both sides: \"{ours}\" (ours) and \"{theirs}\" (theirs)"
+            );
+            eprintln!(
+                "  both versions are kept in {path} between conflict markers; give one of them a new ID \
+                 (`git merge --abort`, then `git coord sync` renumbers the local one and rewrites its references)"
+            );
+        }
+        FileOutcome::LineMerge { reason, conflicts } => {
+            eprintln!("git coord: {path}: {reason}; merged line by line ({conflicts} conflict(s))");
+        }
+    }
+    if outcome.is_conflicted() { Err(CommandError::Failed) } else { Ok(()) }
+}

@@ -1,0 +1,206 @@
+//! The field-level merge driver: git's merge-driver protocol
+//! (`git coord merge-driver %O %A %B %P`) for one entity file.
+//!
+//! The three versions are parsed and merged field by field ([`value`]); the
+//! result is ours' file patched in place, so comments, quoting and unknown
+//! keys survive ([`markers`]). Fields changed differently on both sides get
+//! ordinary conflict markers around those lines only. Two different entities
+//! added under one path are an ID collision, reported with both titles. A
+//! version that is not a YAML mapping falls back to git's line merge
+//! (`git merge-file`), so the driver never does worse than git would.
+
+mod markers;
+pub mod setup;
+mod value;
+
+pub use value::{Conflict, Prefer, Seg, canonical_keys, merge_entity};
+
+use crate::error::{Error, Result};
+use crate::model::reader::scalar_text;
+use crate::store::{atomic_write, parse_mapping};
+use serde_yaml::Mapping;
+use std::path::Path;
+use std::process::Command;
+
+/// Conflict marker length when git does not pass `%L`.
+pub const DEFAULT_MARKER_SIZE: usize = 7;
+
+/// The result of merging three texts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Merged without conflicts.
+    Clean { text: String },
+    /// Merged, with markers around the conflicting fields.
+    Conflicts { text: String, conflicts: Vec<Conflict> },
+    /// Both sides created this file with different entities (an ID collision).
+    Collision { text: String, id: String, ours: String, theirs: String },
+    /// A version is not a YAML mapping: the caller merges lines instead.
+    Unparsed { side: &'static str, line: Option<usize>, message: String },
+}
+
+/// What the driver did to one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileOutcome {
+    Clean,
+    Conflicts(Vec<Conflict>),
+    Collision {
+        id: String,
+        ours: String,
+        theirs: String,
+    },
+    /// Merged line by line by `git merge-file` because a version could not
+    /// be read as a mapping; `conflicts` is its conflict count.
+    LineMerge {
+        reason: String,
+        conflicts: usize,
+    },
+}
+
+impl FileOutcome {
+    /// Whether the file still needs a human.
+    pub fn is_conflicted(&self) -> bool {
+        match self {
+            Self::Clean => false,
+            Self::LineMerge { conflicts, .. } => *conflicts > 0,
+            _ => true,
+        }
+    }
+}
+
+/// How the entity is named to a person: title, task or name, else
+/// `consumer → provider` for dependencies.
+pub fn title_of(map: &Mapping) -> String {
+    for key in ["title", "task", "name"] {
+        if let Some(t) = map.get(key).and_then(scalar_text) {
+            return t;
+        }
+    }
+    match (map.get("consumer").and_then(scalar_text), map.get("provider").and_then(scalar_text)) {
+        (Some(c), Some(p)) => format!("{c} → {p}"),
+        _ => "(untitled)".into(),
+    }
+}
+
+/// Merges three versions of one entity file. `base` is empty for add/add.
+pub fn merge_texts(base: &str, ours: &str, theirs: &str, marker_size: usize) -> Outcome {
+    let read = |side: &'static str, text: &str| -> std::result::Result<Mapping, Outcome> {
+        parse_mapping(text).map(|m| canonical_keys(&m)).map_err(|(line, message)| Outcome::Unparsed {
+            side,
+            line,
+            message,
+        })
+    };
+    let added_on_both = base.trim().is_empty();
+    let parsed = (|| {
+        let b = if added_on_both { Mapping::new() } else { read("base", base)? };
+        Ok::<_, Outcome>((b, read("ours", ours)?, read("theirs", theirs)?))
+    })();
+    let (b, o, t) = match parsed {
+        Ok(v) => v,
+        Err(outcome) => return outcome,
+    };
+    if added_on_both && o != t {
+        let (ours_title, theirs_title) = (title_of(&o), title_of(&t));
+        if ours_title != theirs_title {
+            let id = o.get("id").and_then(scalar_text).unwrap_or_default();
+            return Outcome::Collision {
+                text: markers::whole(ours, theirs, marker_size),
+                id,
+                ours: ours_title,
+                theirs: theirs_title,
+            };
+        }
+    }
+    let (as_ours, conflicts) = merge_entity(&b, &o, &t, Prefer::Ours);
+    if conflicts.is_empty() {
+        return Outcome::Clean { text: markers::clean(ours, &o, &as_ours) };
+    }
+    let (as_theirs, _) = merge_entity(&b, &o, &t, Prefer::Theirs);
+    Outcome::Conflicts { text: markers::with_markers(ours, &o, &as_ours, &as_theirs, marker_size), conflicts }
+}
+
+fn read_text(path: &Path) -> Result<Option<String>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(String::from_utf8(bytes).ok())
+}
+
+/// Runs the driver on git's three temp files: the result goes to `ours`
+/// (written atomically), as the protocol wants.
+pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, marker_size: usize) -> Result<FileOutcome> {
+    let texts = (read_text(base)?, read_text(ours)?, read_text(theirs)?);
+    let (Some(b), Some(o), Some(t)) = texts else {
+        return line_merge(base, ours, theirs, marker_size, "a version is not UTF-8 text".into());
+    };
+    match merge_texts(&b, &o, &t, marker_size) {
+        Outcome::Clean { text } => {
+            if text != o {
+                atomic_write(ours, text.as_bytes())?;
+            }
+            Ok(FileOutcome::Clean)
+        }
+        Outcome::Conflicts { text, conflicts } => {
+            atomic_write(ours, text.as_bytes())?;
+            Ok(FileOutcome::Conflicts(conflicts))
+        }
+        Outcome::Collision { text, id, ours: o_title, theirs: t_title } => {
+            atomic_write(ours, text.as_bytes())?;
+            Ok(FileOutcome::Collision { id, ours: o_title, theirs: t_title })
+        }
+        Outcome::Unparsed { side, line, message } => {
+            let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            line_merge(base, ours, theirs, marker_size, format!("{side} is not a readable entity{at}: {message}"))
+        }
+    }
+}
+
+/// `git merge-file`: git's own line merge, in place on `ours`.
+fn line_merge(base: &Path, ours: &Path, theirs: &Path, marker_size: usize, reason: String) -> Result<FileOutcome> {
+    let out = Command::new("git")
+        .arg("merge-file")
+        .arg(format!("--marker-size={}", marker_size.max(1)))
+        .args(["-L", "ours", "-L", "base", "-L", "theirs"])
+        .args([ours, base, theirs])
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git merge-file: {e}")))?;
+    match out.status.code() {
+        Some(n @ 0..=127) => Ok(FileOutcome::LineMerge { reason, conflicts: n as usize }),
+        _ => Err(Error::Git(format!("git merge-file failed: {}", String::from_utf8_lossy(&out.stderr).trim()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "id: ISSUE-001\ntitle: Fix it\nstatus: pending\npriority: medium\nrepos:\n- a\n";
+
+    #[test]
+    fn conflicting_field_is_the_only_marked_region() {
+        let ours = BASE.replace("status: pending", "status: in_progress");
+        let theirs = BASE.replace("status: pending", "status: blocked").replace("priority: medium", "priority: high");
+        let Outcome::Conflicts { text, conflicts } = merge_texts(BASE, &ours, &theirs, 7) else { panic!() };
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(
+            text,
+            "id: ISSUE-001\ntitle: Fix it\n<<<<<<< ours\nstatus: in_progress\n=======\nstatus: blocked\n>>>>>>> theirs\npriority: high\nrepos:\n- a\n"
+        );
+    }
+
+    #[test]
+    fn add_add_of_different_entities_is_a_collision() {
+        let other = BASE.replace("Fix it", "Something else");
+        match merge_texts("", BASE, &other, 7) {
+            Outcome::Collision { id, ours, theirs, text } => {
+                assert_eq!((id.as_str(), ours.as_str(), theirs.as_str()), ("ISSUE-001", "Fix it", "Something else"));
+                assert!(text.starts_with("<<<<<<< ours\nid: ISSUE-001\n"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(merge_texts("", BASE, BASE, 7), Outcome::Clean { text: BASE.into() });
+    }
+
+    #[test]
+    fn unreadable_side_asks_for_a_line_merge() {
+        assert!(matches!(merge_texts(BASE, "id: [", BASE, 7), Outcome::Unparsed { side: "ours", .. }));
+    }
+}
