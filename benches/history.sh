@@ -34,12 +34,13 @@ bench log-json "$bin log --format json >/dev/null"
 bench diff-500-commits "$bin diff HEAD~500..HEAD >/dev/null"
 bench diff-500-markdown "$bin diff HEAD~500..HEAD --format markdown >/dev/null"
 
-# The merge driver on one realistic file (an issue edited on both sides).
-if "$bin" merge-driver --help >/dev/null 2>&1; then
-    m=$tmp/merge
-    mkdir -p "$m"
-    git -C "$repo" show HEAD~600:coordination/issues/ISSUE-0042.yaml >"$m/base"
-    sed 's/^status: .*/status: in_progress/' "$m/base" >"$m/ours"
-    sed 's/^assignee: .*//; $a labels:\n- perf' "$m/base" >"$m/theirs"
-    bench merge-driver "cp $m/ours $m/work && $bin merge-driver $m/base $m/work $m/theirs coordination/issues/ISSUE-0042.yaml"
-fi
+# The merge driver on one realistic file (an issue edited on both sides):
+# a clean field-level merge, and one with a conflicting field.
+m=$tmp/merge
+mkdir -p "$m"
+git -C "$repo" show HEAD~600:coordination/issues/ISSUE-0042.yaml >"$m/base"
+sed 's/^status: .*/status: in_progress/; s/^  line 1$/  line 1, clarified/' "$m/base" >"$m/ours"
+sed 's/^priority: .*/priority: high/; s/^repos:$/labels_extra: [perf]\nrepos:/' "$m/base" >"$m/theirs"
+sed 's/^status: .*/status: blocked/' "$m/theirs" >"$m/theirs-conflict"
+bench merge-driver "cp $m/ours $m/work && $bin merge-driver $m/base $m/work $m/theirs coordination/issues/ISSUE-0042.yaml"
+bench merge-driver-conflict "cp $m/ours $m/work && { $bin merge-driver $m/base $m/work $m/theirs-conflict x 2>/dev/null; true; }"
