@@ -11,6 +11,7 @@ pub mod deps;
 pub mod doctor;
 pub mod ecosystem;
 pub mod error;
+pub mod gitcmd;
 pub mod graph;
 pub mod history;
 pub mod hooks;

@@ -8,13 +8,13 @@
 //! coordination changes uncommitted in the working tree, as they were.
 
 use crate::error::{Error, Result};
+use crate::gitcmd::Git;
 use crate::history::changes::{Differ, Filter, Op};
 use crate::history::{GitRepo, Side};
 use crate::model::Kind;
 use crate::ops::Renumbered;
 use crate::store::Store;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 /// What to sync with.
 #[derive(Debug, Clone, Default)]
@@ -38,30 +38,6 @@ pub struct SyncReport {
     /// Whether a merge (or fast-forward) brought changes in.
     pub merged: bool,
     pub pushed: bool,
-}
-
-struct Git<'a> {
-    dir: &'a Path,
-}
-
-impl Git<'_> {
-    fn run(&self, args: &[&str]) -> Result<String> {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.dir)
-            .output()
-            .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            let msg = if err.is_empty() { String::from_utf8_lossy(&out.stdout).trim().to_string() } else { err };
-            return Err(Error::Git(format!("`git {}` failed: {msg}", args.join(" "))));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    fn ok(&self, args: &[&str]) -> bool {
-        self.run(args).is_ok()
-    }
 }
 
 /// Paths (relative to the work tree) that belong to coordination data.

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Command;
 
 /// The git config key holding approved command hashes.
 pub const CONFIG_KEY: &str = "coord.trusted";
@@ -44,12 +43,7 @@ pub fn hash(command: &str) -> String {
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<std::process::Output> {
-    Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Invalid(format!("cannot run git: {e}")))
+    crate::gitcmd::Git::new(repo).output(args)
 }
 
 /// The approved hashes of the repository at `repo` (empty outside a repository).

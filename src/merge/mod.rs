@@ -16,11 +16,12 @@ mod value;
 pub use value::{Conflict, Prefer, Seg, canonical_keys, merge_entity};
 
 use crate::error::{Error, Result};
+use crate::gitcmd::Git;
 use crate::model::reader::scalar_text;
 use crate::store::{atomic_write, parse_mapping};
 use serde_yaml::Mapping;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 
 /// Conflict marker length when git does not pass `%L`.
 pub const DEFAULT_MARKER_SIZE: usize = 7;
@@ -155,13 +156,21 @@ pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, marker_size: usize) 
 
 /// `git merge-file`: git's own line merge, in place on `ours`.
 fn line_merge(base: &Path, ours: &Path, theirs: &Path, marker_size: usize, reason: String) -> Result<FileOutcome> {
-    let out = Command::new("git")
-        .arg("merge-file")
-        .arg(format!("--marker-size={}", marker_size.max(1)))
-        .args(["-L", "ours", "-L", "base", "-L", "theirs"])
-        .args([ours, base, theirs])
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git merge-file: {e}")))?;
+    let marker = format!("--marker-size={}", marker_size.max(1));
+    let args: [&OsStr; 11] = [
+        "merge-file".as_ref(),
+        marker.as_ref(),
+        "-L".as_ref(),
+        "ours".as_ref(),
+        "-L".as_ref(),
+        "base".as_ref(),
+        "-L".as_ref(),
+        "theirs".as_ref(),
+        ours.as_os_str(),
+        base.as_os_str(),
+        theirs.as_os_str(),
+    ];
+    let out = Git::new(Path::new(".")).output(&args)?;
     match out.status.code() {
         Some(n @ 0..=127) => Ok(FileOutcome::LineMerge { reason, conflicts: n as usize }),
         _ => Err(Error::Git(format!("git merge-file failed: {}", String::from_utf8_lossy(&out.stderr).trim()))),

@@ -3,9 +3,9 @@
 //! why each clone runs `git coord init` once).
 
 use crate::error::{Error, Result};
+use crate::gitcmd::Git;
 use crate::store::{Store, atomic_write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 /// The attribute line, relative to the coordination root.
 pub const ATTRIBUTE_LINE: &str = "coordination/**/*.yaml merge=coord";
@@ -17,15 +17,6 @@ pub enum SetupChange {
     Attributes(PathBuf),
     /// `merge.coord.driver` was set (or updated) in the local config.
     Driver(String),
-}
-
-fn git(worktree: &Path, args: &[&str]) -> Result<(bool, String)> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(worktree)
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-    Ok((out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string()))
 }
 
 /// The command git should run: plain `git-coord` when that is this binary
@@ -75,13 +66,12 @@ pub fn configure(store: &Store) -> Result<Vec<SetupChange>> {
         changes.push(SetupChange::Attributes(store.rel(&attrs)));
     }
     let wanted = driver_command();
-    let (_, driver) = git(&worktree, &["config", "--local", "--get", "merge.coord.driver"])?;
+    let git = Git::new(&worktree);
+    let out = git.output(&["config", "--local", "--get", "merge.coord.driver"])?;
+    let driver = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if driver != wanted {
         for (key, value) in [("merge.coord.name", "git-coord field-level merge"), ("merge.coord.driver", &wanted)] {
-            let (ok, _) = git(&worktree, &["config", "--local", key, value])?;
-            if !ok {
-                return Err(Error::Git(format!("`git config --local {key}` failed")));
-            }
+            git.run(&["config", "--local", key, value])?;
         }
         changes.push(SetupChange::Driver(wanted));
     }
