@@ -14,7 +14,6 @@ use crate::history::{GitRepo, Side};
 use crate::model::Kind;
 use crate::ops::Renumbered;
 use crate::store::Store;
-use std::path::PathBuf;
 
 /// What to sync with.
 #[derive(Debug, Clone, Default)]
@@ -207,8 +206,8 @@ fn renumber_collisions(store: &Store, git: &Git<'_>, upstream: &str) -> Result<V
 }
 
 fn merge(git: &Git<'_>, upstream: &str) -> Result<()> {
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-coord"));
-    let driver = format!("'{}' merge-driver %O %A %B %P", exe.display().to_string().replace('\'', "'\\''"));
+    // The driver as `init` configures it, for clones where `init` never ran.
+    let driver = crate::merge::setup::driver_command();
     let attrs = tempfile::NamedTempFile::new().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     std::fs::write(attrs.path(), "**/coordination/**/*.yaml merge=coord\n").map_err(|e| Error::io(attrs.path(), e))?;
     let attrs_cfg = format!("core.attributesFile={}", attrs.path().display());
