@@ -144,3 +144,30 @@ fn plans_are_updated_filtered_and_listed_as_json() {
     let err = env.coord(&["update-plan", "PLAN-001", "--depends-on", "PLAN-009"]).fails(1).to_string();
     assert!(err.contains("PLAN-009"), "{err}");
 }
+
+#[test]
+fn renumber_moves_a_milestone_and_its_references() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-plan", "--title", "Q2", "--milestone", "Alpha:2026-04-01"]).ok();
+    env.coord(&["add-milestone", "PLAN-001", "--name", "Beta", "--due", "2026-05-01", "--depends-on", "MILESTONE-001"])
+        .ok();
+    env.coord(&["create-todo", "--task", "Ship alpha", "--repo", "vishnu", "--milestone", "MILESTONE-001"]).ok();
+    let todos = env.coord(&["list-todos", "--format", "json"]).json();
+    let todo = todos.as_array().unwrap().iter().find(|t| t["task"] == "Ship alpha").unwrap();
+    let todo_id = todo["id"].as_str().unwrap().to_string();
+
+    let err = env.coord(&["renumber", "MILESTONE-001", "--to", "MILESTONE-002"]).fails(1).to_string();
+    assert!(err.contains("MILESTONE-002 is already taken"), "{err}");
+    let err = env.coord(&["renumber", "MILESTONE-404"]).fails(1).to_string();
+    assert!(err.contains("no issue, plan, todo, dependency or milestone `MILESTONE-404`"), "{err}");
+    env.coord(&["renumber", "../x"]).fails(1);
+
+    let out = env.coord(&["renumber", "MILESTONE-001", "--to", "MILESTONE-010"]).ok().to_string();
+    assert!(out.starts_with("renumbered milestone MILESTONE-001 → MILESTONE-010"), "{out}");
+    let plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).json();
+    assert_eq!(plan["milestones"][0]["id"], "MILESTONE-010");
+    assert_eq!(plan["milestones"][1]["dependencies"], serde_json::json!(["MILESTONE-010"]));
+    let todo = env.coord(&["show-todo", &todo_id, "--format", "json"]).json();
+    assert_eq!(todo["milestone_id"], "MILESTONE-010");
+    env.coord(&["lint"]).ok();
+}
