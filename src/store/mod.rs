@@ -778,8 +778,29 @@ pub fn parse_mapping(text: &str) -> std::result::Result<Mapping, (Option<usize>,
                 }
             ),
         )),
-        Err(e) => Err((e.location().map(|l| l.line()), crate::error::yaml_message(&e))),
+        Err(e) => {
+            Err(conflict_markers(text)
+                .unwrap_or_else(|| (e.location().map(|l| l.line()), crate::error::yaml_message(&e))))
+        }
     }
+}
+
+/// A file that fails to parse because a merge left conflict markers in it
+/// gets that said plainly, with the lines, instead of a YAML syntax error.
+fn conflict_markers(text: &str) -> Option<(Option<usize>, String)> {
+    let marker = |line: &str, c: char| line.len() >= 7 && line.chars().take(7).all(|x| x == c);
+    let start = text.lines().position(|l| marker(l, '<'))?;
+    let end = text.lines().enumerate().skip(start).find(|(_, l)| marker(l, '>')).map(|(i, _)| i + 1);
+    let lines = match end {
+        Some(end) => format!("lines {}-{end}", start + 1),
+        None => format!("from line {}", start + 1),
+    };
+    Some((
+        Some(start + 1),
+        format!(
+            "unresolved merge conflict ({lines}): keep the right value between the markers, delete the markers, then `git add` the file"
+        ),
+    ))
 }
 
 fn legacy_item(doc: &Mapping, kind: Kind, id: &str) -> Option<Mapping> {

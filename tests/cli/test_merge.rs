@@ -94,6 +94,14 @@ fn one_field_changed_on_both_sides_conflicts_on_that_field_only() {
     let unmerged = env.git(&["diff", "--name-only", "--diff-filter=U"]).ok().to_string();
     assert_eq!(unmerged.trim(), "coordination/issues/ISSUE-001.yaml");
     insta::assert_snapshot!("merge_field_conflict", env.read("coordination/issues/ISSUE-001.yaml"));
+    // Until it is resolved, lint points at the markers.
+    let lint = env.coord(&["lint"]);
+    assert_eq!(lint.code, 1, "{lint:?}");
+    assert!(
+        lint.stdout.contains("ISSUE-001.yaml:4: ISSUE-001: unresolved merge conflict (lines 4-8)"),
+        "{}",
+        lint.stdout
+    );
 }
 
 #[test]
