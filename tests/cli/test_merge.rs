@@ -227,6 +227,7 @@ fn an_id_created_on_both_branches_is_reported_as_a_collision_and_renumber_resolv
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("then on one branch `git coord renumber ISSUE-002`"), "{}", run.stderr);
     let text = env.read("coordination/issues/ISSUE-002.yaml");
     assert!(text.starts_with("<<<<<<< ours\n") && text.contains("title: Feature work"), "{text}");
 

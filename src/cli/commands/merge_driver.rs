@@ -43,8 +43,8 @@ pub fn run(_cx: &Context, a: &MergeDriverArgs) -> CmdResult {
                 "git coord: ID collision: {id} was created on both sides: \"{ours}\" (ours) and \"{theirs}\" (theirs)"
             );
             eprintln!(
-                "  both versions are kept in {path} between conflict markers; give one of them a new ID \
-                 (`git merge --abort`, then `git coord sync` renumbers the local one and rewrites its references)"
+                "  both versions are kept in {path} between conflict markers; give one of them a new ID: \
+                 `git merge --abort`, then on one branch `git coord renumber {id}` (references are rewritten)"
             );
         }
         FileOutcome::LineMerge { reason, conflicts } => {
