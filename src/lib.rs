@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod deps;
+pub mod display;
 pub mod doctor;
 pub mod ecosystem;
 pub mod error;

@@ -1,7 +1,9 @@
 //! Settings: `settings/coord.yaml` (or, when absent, the `coordination:`
 //! section of `settings/mahavishnu.yaml`), parsed then resolved into one
 //! validated value before any command runs. Unknown keys are warnings; a
-//! wrong type is an error naming the key.
+//! wrong type is an error naming the key. The settings are tracked, so they
+//! never grant trust: `trust_commands: all` is read only to warn that it is
+//! ignored (see [`crate::deps::trust`]).
 
 use crate::error::{Error, Result};
 use crate::model::{DatePrecision, Kind};
@@ -43,16 +45,6 @@ impl IdPrefixes {
     }
 }
 
-/// Whether `validation.command`s run without a per-command `git coord trust`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TrustCommands {
-    /// Only commands approved with `git coord trust` run (the default).
-    #[default]
-    Approved,
-    /// Every command runs (CI on an already trusted checkout).
-    All,
-}
-
 /// Resolved settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -64,7 +56,6 @@ pub struct Settings {
     pub id_prefixes: IdPrefixes,
     pub date_precision: DatePrecision,
     pub hours_per_day: f64,
-    pub trust_commands: TrustCommands,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -80,7 +71,6 @@ impl Default for Settings {
             id_prefixes: IdPrefixes::default(),
             date_precision: DatePrecision::Date,
             hours_per_day: 8.0,
-            trust_commands: TrustCommands::Approved,
             source: None,
         }
     }
@@ -167,15 +157,24 @@ impl Settings {
                         }
                     }
                 }
-                "trust_commands" => {
-                    s.trust_commands = match cx.str(&full, v)? {
-                        "approved" | "ask" => TrustCommands::Approved,
-                        "all" => TrustCommands::All,
-                        other => {
-                            return Err(cx.err(&full, format!("expected `approved` or `all`, found `{other}`")));
-                        }
+                // A tracked file must not be able to approve commands (a pull
+                // request could write it): `all` is ignored, and said so.
+                "trust_commands" => match cx.str(&full, v)? {
+                    "approved" | "ask" => {}
+                    "all" => warnings.push(
+                        Problem::warning(
+                            crate::deps::trust::WARNING_CODE,
+                            format!(
+                                "`{full}: all` is ignored: a tracked file cannot approve commands; {}",
+                                crate::deps::trust::WHERE_INSTEAD
+                            ),
+                        )
+                        .at(path, None),
+                    ),
+                    other => {
+                        return Err(cx.err(&full, format!("expected `approved` or `all`, found `{other}`")));
                     }
-                }
+                },
                 "id_prefixes" => {
                     let Value::Mapping(m) = v else {
                         return Err(cx.err(&full, "expected a mapping (issue, plan, todo, dependency, milestone)"));

@@ -196,14 +196,18 @@ pub fn entities(w: &mut dyn Write, kind: Kind, list: &[&Entity], format: Format)
     }
 }
 
-/// Prints one entity: `key: value` lines for people, or JSON/YAML.
+/// Prints one entity: `key: value` lines for people (URL credentials
+/// redacted), or JSON/YAML (the data as stored).
 pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<()> {
     let map = e.to_mapping();
     match format {
         Format::Json => json(w, &map),
         Format::Yaml => yaml(w, &map),
         Format::Table => {
+            // YAML quotes and escapes control characters; credentials in
+            // URLs are for the data, not for the screen.
             let text = serde_yaml::to_string(&map).map_err(std::io::Error::other)?;
+            let text = crate::display::redact_urls(&text);
             for line in text.lines() {
                 match line.split_once(": ") {
                     Some((k, v)) if !k.starts_with(' ') && !k.starts_with('-') => {

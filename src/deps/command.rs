@@ -1,7 +1,10 @@
-//! Running a `validation.command`: `sh -c` in its own process group, with a
-//! deadline after which the whole group is killed (so `sh -c 'sleep 100'`
-//! cannot outlive the check through a grandchild), stdout and stderr
-//! captured (capped in memory) and truncated for display.
+//! Running a `validation.command`: `sh -c` in its own process group, stdin
+//! closed, stdout and stderr captured (capped in memory) and truncated for
+//! display. When the command exits or its deadline passes, the whole group
+//! is killed, so nothing it started in the background (`sleep 100 &`, with
+//! or without its output redirected) outlives the check. A process that
+//! leaves the group on purpose (`setsid`, `setpgid`) escapes that kill:
+//! process groups are the boundary, not a sandbox.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -81,21 +84,25 @@ pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
     let (code, mut timed_out) = match tokio::time::timeout_at(deadline, child.wait()).await {
         Ok(Ok(status)) => (status.code(), false),
         Ok(Err(_)) => (None, false),
-        Err(_) => {
-            kill_group(pid);
-            let _ = child.wait().await;
-            (None, true)
-        }
+        Err(_) => (None, true),
     };
-    // A background grandchild may still hold the pipes open: it gets what
-    // is left of the deadline, then the group is killed. A process that left
-    // the group (setsid) cannot hold the report hostage: give up on it.
+    // The command is over (it exited or ran out of time): so is everything
+    // it started. Background children still in its group — whether or not
+    // they hold our pipes — are killed now, not left running after the
+    // check. (The group's ID cannot be reused while any member lives, so
+    // this reaches only the command's own processes.)
+    kill_group(pid);
+    if timed_out {
+        let _ = child.wait().await;
+    }
+    // A process that left the group (setsid) escapes the kill; if it holds
+    // the pipes open it cannot hold the report hostage: the readers get what
+    // is left of the deadline, then a moment, then are given up.
     let readers = async { (out.await.unwrap_or_default(), err.await.unwrap_or_default()) };
     tokio::pin!(readers);
     let (o, e) = match tokio::time::timeout_at(deadline, &mut readers).await {
         Ok(v) => v,
         Err(_) => {
-            kill_group(pid);
             timed_out = true;
             tokio::time::timeout(Duration::from_millis(500), &mut readers).await.unwrap_or_default()
         }

@@ -11,6 +11,12 @@
 //! a core); they are separate so that hanging health checks
 //! never hold up commands, nor the reverse. Nothing here writes: [`apply_updates`] writes judged statuses back
 //! through [`crate::ops::update`], the one write path.
+//!
+//! Two decisions are made here once for every front end (CLI, review, the
+//! pre-push hook, MCP): what "offline" means ([`CheckOptions::offline`]: no
+//! command and no network), and whether a command may run
+//! ([`trust::resolve`], read inside [`check_async`] so no caller can skip
+//! it).
 
 pub mod command;
 pub mod constraint;
@@ -45,9 +51,12 @@ pub struct CheckOptions {
     pub consumer: Option<String>,
     /// Only dependencies on this provider (any spelling).
     pub provider: Option<String>,
-    /// Skip health checks (reported unknown).
+    /// Offline: no command runs and no request goes out. Health checks and
+    /// commands are reported unknown; versions come from checkouts.
     pub offline: bool,
-    pub trust: TrustPolicy,
+    /// The caller's explicit request to run every command (`--trust-all`).
+    /// Every other source of trust is read by [`trust::resolve`].
+    pub trust_all: bool,
     /// Per command and per HTTP request.
     pub timeout: Duration,
     /// Processes in flight at once; HTTP connections get
@@ -63,7 +72,7 @@ impl Default for CheckOptions {
             consumer: None,
             provider: None,
             offline: true,
-            trust: TrustPolicy::Never,
+            trust_all: false,
             timeout: Duration::from_secs(10),
             jobs: 8,
         }
@@ -152,6 +161,9 @@ pub struct Summary {
 pub struct CheckReport {
     pub results: Vec<DepResult>,
     pub summary: Summary,
+    /// Requests for trust that were ignored (a tracked setting, a bad value).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl CheckReport {
@@ -167,7 +179,18 @@ struct Job {
     dep: Dependency,
     stored: String,
     provider_path: Option<PathBuf>,
-    consumer_dir: PathBuf,
+    /// Where its command runs, canonical (or why it cannot be found).
+    run_dir: std::result::Result<PathBuf, String>,
+}
+
+/// Where a dependency's command runs: the consumer's checkout (its `path`
+/// in the ecosystem registry) when that is a directory, else the
+/// coordination root — canonical, because an approval binds it.
+fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> std::result::Result<PathBuf, String> {
+    let reg = &loaded.registry;
+    let root = &store.root.dir;
+    let dir = reg.find(consumer).and_then(|r| reg.repo_path(r, root)).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone());
+    dir.canonicalize().map_err(|e| format!("cannot resolve the directory the command runs in ({}): {e}", dir.display()))
 }
 
 /// Selects the dependencies to check, in natural ID order.
@@ -195,7 +218,7 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
         .map(|d| Job {
             stored: d.status.to_string(),
             provider_path: path_of(&d.provider),
-            consumer_dir: path_of(&d.consumer).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone()),
+            run_dir: run_dir(store, loaded, &d.consumer),
             dep: d.clone(),
         })
         .collect())
@@ -213,7 +236,9 @@ pub fn check(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Chec
 /// Checks the selected dependencies on the caller's tokio runtime.
 pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
     let jobs = select(store, loaded, opts)?;
+    let trust = trust::resolve(store, opts.trust_all)?;
     let shared = Arc::new(Shared {
+        policy: if opts.offline { TrustPolicy::Never } else { trust.policy },
         processes: Semaphore::new(opts.jobs.max(1)),
         connections: Semaphore::new(opts.jobs.max(1) * CONNECTIONS_PER_JOB),
         clients: if opts.offline {
@@ -246,7 +271,7 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
             Verdict::Deprecated => summary.deprecated += 1,
         }
     }
-    Ok(CheckReport { results, summary })
+    Ok(CheckReport { results, summary, warnings: trust.warnings })
 }
 
 struct Shared {
@@ -254,6 +279,7 @@ struct Shared {
     connections: Semaphore,
     /// Not following redirects, following them; `None` offline.
     clients: Option<[reqwest::Client; 2]>,
+    policy: TrustPolicy,
     opts: CheckOptions,
 }
 
@@ -340,12 +366,16 @@ async fn run_command(
     job: &Job,
     shared: &Shared,
 ) -> (MethodResult, Option<String>) {
-    if !shared.opts.trust.allows(command) {
-        let reason = match shared.opts.trust {
-            TrustPolicy::Never => "command not run (commands are disabled here)".to_string(),
-            _ => format!("untrusted command; run git coord trust {id} after reading it"),
-        };
-        return (method("command", Verdict::Unknown, Evidence::default(), reason), None);
+    let unknown = |reason: String| (method("command", Verdict::Unknown, Evidence::default(), reason), None);
+    if shared.opts.offline {
+        return unknown("offline: command not run".into());
+    }
+    let dir = match &job.run_dir {
+        Ok(d) => d,
+        Err(e) => return unknown(e.clone()),
+    };
+    if let Err(reason) = shared.policy.decide(id, command, dir) {
+        return unknown(reason);
     }
     let re = match pattern.map(Regex::new).transpose() {
         Ok(re) => re,
@@ -356,7 +386,7 @@ async fn run_command(
     };
     let run = {
         let _permit = shared.processes.acquire().await.expect("the semaphore is never closed");
-        command::run(command, &job.consumer_dir, shared.opts.timeout).await
+        command::run(command, dir, shared.opts.timeout).await
     };
     let mut ev = Evidence {
         exit_code: run.code,
@@ -447,6 +477,7 @@ async fn run_health(url: &str, expected: u16, follow: bool, shared: &Shared) -> 
         return method("health", Verdict::Unknown, Evidence::default(), "offline: health check skipped");
     };
     let client = &clients[usize::from(follow)];
+    let shown = crate::display::redact_urls(url);
     let probe = {
         let _permit = shared.connections.acquire().await.expect("the semaphore is never closed");
         health::probe(client, url).await
@@ -457,13 +488,16 @@ async fn run_health(url: &str, expected: u16, follow: bool, shared: &Shared) -> 
         ..Evidence::default()
     };
     match (probe.status, probe.failure) {
-        (Some(s), _) if s == expected => method("health", Verdict::Satisfied, ev, format!("GET {url}: HTTP {s}")),
-        (Some(s), _) => method("health", Verdict::Unsatisfied, ev, format!("GET {url}: HTTP {s}, expected {expected}")),
+        (Some(s), _) if s == expected => method("health", Verdict::Satisfied, ev, format!("GET {shown}: HTTP {s}")),
+        (Some(s), _) => {
+            method("health", Verdict::Unsatisfied, ev, format!("GET {shown}: HTTP {s}, expected {expected}"))
+        }
         (None, Some(f)) => {
             let f = if f == "timeout" { format!("timeout after {}s", secs(shared.opts.timeout)) } else { f };
-            method("health", Verdict::Unsatisfied, ev, format!("GET {url}: {f}"))
+            // Error messages may quote the URL, credentials and all.
+            method("health", Verdict::Unsatisfied, ev, format!("GET {shown}: {}", crate::display::redact_urls(&f)))
         }
-        (None, None) => method("health", Verdict::Unsatisfied, ev, format!("GET {url}: no response")),
+        (None, None) => method("health", Verdict::Unsatisfied, ev, format!("GET {shown}: no response")),
     }
 }
 
@@ -492,35 +526,37 @@ pub fn apply_updates(store: &Store, report: &CheckReport) -> Result<Vec<Written>
     Ok(written)
 }
 
-/// The trust policy the settings and a `--trust-all` flag ask for.
-pub fn policy_for(store: &Store, trust_all: bool) -> Result<TrustPolicy> {
-    if trust_all || store.settings.trust_commands == crate::settings::TrustCommands::All {
-        return Ok(TrustPolicy::All);
-    }
-    Ok(TrustPolicy::Approved(trust::approved(git_dir_of(store))?))
-}
-
 /// The repository whose local config holds approvals.
 pub fn git_dir_of(store: &Store) -> Option<&Path> {
     store.root.worktree.as_deref()
 }
 
-/// Dependencies with a command, for `git coord trust`: `(id, command)`.
-pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<(String, String)>> {
+/// A command `git coord trust` approves: what runs and where.
+#[derive(Debug, Clone)]
+pub struct Runnable {
+    pub id: String,
+    pub command: String,
+    /// The canonical directory it runs in, as [`check`] resolves it.
+    pub dir: PathBuf,
+}
+
+/// Dependencies with a command, for `git coord trust`.
+pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<Runnable>> {
     for id in ids {
         if loaded.get(Kind::Dependency, id).is_none() {
             // Not loaded: let the one lookup explain (with a did-you-mean).
             crate::ops::find(store, Kind::Dependency, id)?;
         }
     }
-    let mut out: Vec<(String, String)> = loaded
-        .dependencies()
-        .filter(|d| ids.is_empty() || ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id)))
-        .filter_map(|d| {
-            let c = d.validation.as_ref()?.command.clone().filter(|c| !c.trim().is_empty())?;
-            Some((d.id.clone(), c))
-        })
-        .collect();
-    out.sort_by_key(|(id, _)| natural_key(id));
+    let mut out = Vec::new();
+    for d in loaded.dependencies().filter(|d| ids.is_empty() || ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id))) {
+        let Some(command) = d.validation.as_ref().and_then(|v| v.command.clone()).filter(|c| !c.trim().is_empty())
+        else {
+            continue;
+        };
+        let dir = run_dir(store, loaded, &d.consumer).map_err(|e| Error::Invalid(format!("{}: {e}", d.id)))?;
+        out.push(Runnable { id: d.id.clone(), command, dir });
+    }
+    out.sort_by_key(|r| natural_key(&r.id));
     Ok(out)
 }

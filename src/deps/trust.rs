@@ -1,70 +1,256 @@
-//! Trust for `validation.command`s. Commands in YAML are other people's code
-//! arriving through pull requests, and `check-deps` runs in hooks and CI, so
-//! a command runs only when the SHA-256 of its exact text was approved with
-//! `git coord trust`. Approvals live in the local repository's git config
-//! (`coord.trusted`, multi-valued) — never in a tracked file, where a pull
-//! request could approve its own command. Changing one byte of a command
-//! withdraws its approval.
+//! Trust for `validation.command`s: the one place that decides whether a
+//! command may run, used by every entry point (`check-deps`, `review`, the
+//! pre-push hook, the MCP server).
+//!
+//! Commands in YAML are other people's code arriving through pull requests,
+//! and checks run in hooks and CI, so trust comes only from places a pull
+//! request cannot write:
+//!
+//! - approvals recorded by `git coord trust` in the local repository's git
+//!   config (`coord.trusted`, multi-valued);
+//! - the local git config key `coord.trustCommands = all` (a CI job that has
+//!   decided to trust its checkout);
+//! - the environment variable [`ENV_TRUST_ALL`] (`GIT_COORD_TRUST_ALL=1`);
+//! - an explicit `--trust-all` from the caller.
+//!
+//! Tracked files are never a source: `trust_commands: all` in
+//! `settings/coord.yaml` is ignored with a warning saying where to put it.
+//!
+//! An approval binds everything that decides what runs: the exact command
+//! text and the canonical directory it runs in (the consumer's checkout,
+//! whose `path` comes from the tracked `settings/ecosystem.yaml`). Commands
+//! run through `sh -c` with the caller's own environment and stdin closed;
+//! the tool sets no variable, so the environment is not something a pull
+//! request can change and is not part of the binding. Changing one byte of
+//! the command, or where it runs, withdraws the approval, and the reason
+//! says which. Approvals from before the binding (a hash of the text alone)
+//! are recognised only to say so: they no longer let anything run.
 
 use crate::error::{Error, Result};
+use crate::store::Store;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::Path;
 
-/// The git config key holding approved command hashes.
+/// The git config key holding approvals.
 pub const CONFIG_KEY: &str = "coord.trusted";
+/// The local git config key that trusts every command (`all`).
+pub const CONFIG_TRUST_ALL: &str = "coord.trustCommands";
+/// The environment variable that trusts every command (`1`).
+pub const ENV_TRUST_ALL: &str = "GIT_COORD_TRUST_ALL";
+/// What settings warnings about ignored trust requests are filed under.
+pub const WARNING_CODE: &str = "trust";
+/// Where to ask for trust instead of a tracked file, for messages.
+pub const WHERE_INSTEAD: &str = "trust comes only from this machine: `git coord trust DEP-…` after reading \
+     the command, or, for a checkout you already trust, `git config --local coord.trustCommands all`, \
+     `GIT_COORD_TRUST_ALL=1` or `--trust-all`";
+
+/// Marks approvals that bind the command and its directory.
+const V2: &str = "v2";
+
+/// Why every command may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllFrom {
+    /// `--trust-all`.
+    Flag,
+    /// [`ENV_TRUST_ALL`].
+    Env,
+    /// [`CONFIG_TRUST_ALL`] in the local git config.
+    LocalConfig,
+}
+
+/// One approval: a command, bound to the directory it runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// SHA-256 of the command text.
+    pub command: String,
+    /// SHA-256 of what runs: command text and canonical directory.
+    pub binding: String,
+    /// The directory, as shown when the approval was given.
+    pub dir: String,
+}
+
+/// The approvals found in the local git config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approvals {
+    pub bound: Vec<Approval>,
+    /// Command-text hashes from before directory binding: never enough.
+    pub legacy: HashSet<String>,
+}
 
 /// Whether commands may run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrustPolicy {
-    /// Never run a command (the MCP server's choice): commands report unknown.
+    /// Never run a command: commands report unknown.
     Never,
-    /// Run commands whose hash is in the set.
-    Approved(HashSet<String>),
-    /// Run every command (`--trust-all`, `trust_commands: all`).
-    All,
+    /// Run commands approved for where they run.
+    Approved(Approvals),
+    /// Run every command.
+    All(AllFrom),
 }
 
 impl TrustPolicy {
-    /// Whether `command` may run.
-    pub fn allows(&self, command: &str) -> bool {
-        match self {
-            TrustPolicy::Never => false,
-            TrustPolicy::All => true,
-            TrustPolicy::Approved(set) => set.contains(&hash(command)),
+    /// `Ok` when `command` may run in `dir` (canonical), else why not.
+    pub fn decide(&self, id: &str, command: &str, dir: &Path) -> std::result::Result<(), String> {
+        let approvals = match self {
+            TrustPolicy::All(_) => return Ok(()),
+            TrustPolicy::Never => return Err("command not run (commands are disabled here)".into()),
+            TrustPolicy::Approved(a) => a,
+        };
+        let binding = binding(command, dir);
+        if approvals.bound.iter().any(|a| a.binding == binding) {
+            return Ok(());
         }
+        let text = hash(command);
+        let elsewhere: Vec<&str> =
+            approvals.bound.iter().filter(|a| a.command == text).map(|a| a.dir.as_str()).collect();
+        if !elsewhere.is_empty() {
+            return Err(format!(
+                "untrusted command: approved for {}, now runs in {}; run git coord trust {id} after reading it",
+                elsewhere.iter().map(|d| crate::display::escape_controls(d)).collect::<Vec<_>>().join(" and "),
+                crate::display::escape_controls(&dir.display().to_string())
+            ));
+        }
+        if approvals.legacy.contains(&text) {
+            return Err(format!(
+                "untrusted command: approval predates directory binding; re-run git coord trust {id} after reading it"
+            ));
+        }
+        Err(format!("untrusted command; run git coord trust {id} after reading it"))
     }
 }
 
-/// The hex SHA-256 of a command string, as approved.
+/// The trust of a run, with warnings about requests that were ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trust {
+    pub policy: TrustPolicy,
+    pub warnings: Vec<String>,
+}
+
+/// Decides the trust of a run for `store`: `trust_all` is the caller's
+/// explicit request (`--trust-all`); the environment and the local git
+/// config are read here; tracked settings asking for trust are reported in
+/// the warnings and ignored.
+pub fn resolve(store: &Store, trust_all: bool) -> Result<Trust> {
+    let mut warnings: Vec<String> =
+        store.settings_warnings.iter().filter(|p| p.code == WARNING_CODE).map(|p| p.to_string()).collect();
+    let config = read_config(store.root.worktree.as_deref())?;
+    let from_env = match std::env::var(ENV_TRUST_ALL) {
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => true,
+            "" | "0" | "false" | "no" | "off" => false,
+            other => {
+                warnings.push(format!("{ENV_TRUST_ALL}={other} is not 1 or 0: ignored (commands need approval)"));
+                false
+            }
+        },
+        Err(_) => false,
+    };
+    let from_config = match config.trust_commands.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("approved") => false,
+        Some("all") => true,
+        Some(other) => {
+            warnings.push(format!(
+                "git config {CONFIG_TRUST_ALL}={other} is not `all` or `approved`: ignored (commands need approval)"
+            ));
+            false
+        }
+    };
+    let policy = if trust_all {
+        TrustPolicy::All(AllFrom::Flag)
+    } else if from_env {
+        TrustPolicy::All(AllFrom::Env)
+    } else if from_config {
+        TrustPolicy::All(AllFrom::LocalConfig)
+    } else {
+        TrustPolicy::Approved(config.approvals)
+    };
+    Ok(Trust { policy, warnings })
+}
+
+/// The hex SHA-256 of a command string.
 pub fn hash(command: &str) -> String {
-    let digest = Sha256::digest(command.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(command.as_bytes()))
+}
+
+/// The hex SHA-256 of what runs: the command text and the directory.
+pub fn binding(command: &str, dir: &Path) -> String {
+    let mut h = Sha256::new();
+    h.update(b"git-coord approval v2: sh -c, stdin closed, caller's environment\0");
+    h.update((command.len() as u64).to_le_bytes());
+    h.update(command.as_bytes());
+    h.update(dir.as_os_str().as_encoded_bytes());
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<std::process::Output> {
     crate::gitcmd::Git::new(repo).output(args)
 }
 
-/// The approved hashes of the repository at `repo` (empty outside a repository).
-pub fn approved(repo: Option<&Path>) -> Result<HashSet<String>> {
-    let Some(repo) = repo else { return Ok(HashSet::new()) };
-    let out = git(repo, &["config", "--local", "--get-all", CONFIG_KEY])?;
-    // Exit 1 means "no such key": nothing approved yet.
-    Ok(String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect())
+#[derive(Debug, Default)]
+struct LocalConfig {
+    approvals: Approvals,
+    trust_commands: Option<String>,
 }
 
-/// Records approval of `command` in the local git config. Returns false when
-/// it was already approved.
-pub fn approve(repo: Option<&Path>, command: &str) -> Result<bool> {
+/// Reads approvals and `coord.trustCommands` from the local git config
+/// only (never global, system or included files; nothing outside a
+/// repository).
+fn read_config(repo: Option<&Path>) -> Result<LocalConfig> {
+    let mut cfg = LocalConfig::default();
+    let Some(repo) = repo else { return Ok(cfg) };
+    let out = git(repo, &["config", "--local", "--null", "--get-regexp", r"^coord\.(trusted|trustcommands)$"])?;
+    // Exit 1 means "no such key": nothing configured.
+    for entry in out.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let (key, value) = entry.split_once('\n').unwrap_or((&entry, ""));
+        if key.eq_ignore_ascii_case(CONFIG_TRUST_ALL) {
+            cfg.trust_commands = Some(value.trim().to_string());
+        } else if let Some(a) = parse_approval(value) {
+            cfg.approvals.bound.push(a);
+        } else {
+            let v = value.trim();
+            if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                cfg.approvals.legacy.insert(v.to_ascii_lowercase());
+            }
+        }
+    }
+    Ok(cfg)
+}
+
+/// `v2 <command sha256> <binding sha256> <directory>`.
+fn parse_approval(value: &str) -> Option<Approval> {
+    let mut parts = value.splitn(4, ' ');
+    (parts.next()? == V2).then_some(())?;
+    let command = parts.next()?.to_string();
+    let binding = parts.next()?.to_string();
+    let dir = parts.next()?.to_string();
+    Some(Approval { command, binding, dir })
+}
+
+/// Records approval of `command` running in `dir` (canonical) in the local
+/// git config, replacing an approval of the same command from before
+/// directory binding. Returns false when it was already approved.
+pub fn approve(repo: Option<&Path>, command: &str, dir: &Path) -> Result<bool> {
     let repo = repo.ok_or_else(|| {
         Error::Invalid("trust is recorded in the local git config: run this inside a git repository".into())
     })?;
-    let h = hash(command);
-    if approved(Some(repo))?.contains(&h) {
+    let cfg = read_config(Some(repo))?;
+    let binding = binding(command, dir);
+    if cfg.approvals.bound.iter().any(|a| a.binding == binding) {
         return Ok(false);
     }
-    let out = git(repo, &["config", "--local", "--add", CONFIG_KEY, &h])?;
+    let text = hash(command);
+    if cfg.approvals.legacy.contains(&text) {
+        // The value regex is hex only: nothing to escape.
+        let _ = git(repo, &["config", "--local", "--unset-all", CONFIG_KEY, &format!("^{text}$")])?;
+    }
+    let value = format!("{V2} {text} {binding} {}", dir.display());
+    let out = git(repo, &["config", "--local", "--add", CONFIG_KEY, &value])?;
     if !out.status.success() {
         return Err(Error::Invalid(format!(
             "git config --local --add {CONFIG_KEY} failed: {}",
@@ -85,12 +271,40 @@ mod tests {
     }
 
     #[test]
+    fn bindings_cover_the_text_and_the_directory() {
+        let (a, b) = (Path::new("/a/b"), Path::new("/c/d"));
+        assert_ne!(binding("sh ./ver.sh", a), binding("sh ./ver.sh", b));
+        assert_ne!(binding("sh ./ver.sh", a), binding("sh ./ver.sh ", a));
+        // The length prefix keeps text and directory from sliding into each other.
+        assert_ne!(binding("x", Path::new("/y")), binding("x/", Path::new("y")));
+    }
+
+    #[test]
     fn policies() {
-        let set: HashSet<String> = [hash("true")].into_iter().collect();
-        let p = TrustPolicy::Approved(set);
-        assert!(p.allows("true"));
-        assert!(!p.allows("rm -rf /"));
-        assert!(TrustPolicy::All.allows("x"));
-        assert!(!TrustPolicy::Never.allows("true"));
+        let (a, b) = (Path::new("/a/b"), Path::new("/c/d"));
+        let approvals = Approvals {
+            bound: vec![Approval { command: hash("true"), binding: binding("true", a), dir: "/a/b".into() }],
+            legacy: [hash("old")].into_iter().collect(),
+        };
+        let p = TrustPolicy::Approved(approvals);
+        assert_eq!(p.decide("DEP-1", "true", a), Ok(()));
+        assert_eq!(
+            p.decide("DEP-1", "true", b).unwrap_err(),
+            "untrusted command: approved for /a/b, now runs in /c/d; run git coord trust DEP-1 after reading it"
+        );
+        assert!(p.decide("DEP-1", "old", a).unwrap_err().contains("approval predates directory binding"));
+        assert_eq!(
+            p.decide("DEP-1", "rm -rf /", a).unwrap_err(),
+            "untrusted command; run git coord trust DEP-1 after reading it"
+        );
+        assert_eq!(TrustPolicy::All(AllFrom::Flag).decide("D", "x", a), Ok(()));
+        assert!(TrustPolicy::Never.decide("D", "true", a).is_err());
+    }
+
+    #[test]
+    fn approvals_parse_with_spaces_in_the_directory() {
+        let a = parse_approval("v2 c b /x/with space").unwrap();
+        assert_eq!(a.dir, "/x/with space");
+        assert!(parse_approval(&hash("x")).is_none());
     }
 }

@@ -49,9 +49,11 @@ impl FieldChange {
 }
 
 /// A JSON value as a short display string (strings unquoted).
+/// Strings are shown through [`crate::display::shown`]: values come from
+/// pull requests and end up in terminals and PR comments.
 pub fn display(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => crate::display::shown(s),
         serde_json::Value::Null => "~".into(),
         other => other.to_string(),
     }

@@ -27,7 +27,7 @@ pub fn field_line(f: &FieldChange) -> String {
             let mut s = format!("{}:", f.field);
             for l in patch.lines() {
                 s.push_str("\n    ");
-                s.push_str(l);
+                s.push_str(&crate::display::shown(l));
             }
             s
         }
@@ -55,7 +55,9 @@ fn meta(c: &EntityChange) -> Vec<String> {
 /// A one-line description of a created or deleted entity: title and [`meta`].
 fn summary(c: &EntityChange) -> String {
     let extra = meta(c);
-    if extra.is_empty() { format!("\"{}\"", c.title) } else { format!("\"{}\" ({})", c.title, extra.join(", ")) }
+    let title = crate::display::shown(&c.title);
+    let extra = extra.iter().map(|e| crate::display::shown(e)).collect::<Vec<_>>();
+    if extra.is_empty() { format!("\"{title}\"") } else { format!("\"{title}\" ({})", extra.join(", ")) }
 }
 
 /// The lines of one entity change, each prefixed by the ID, as in
@@ -105,8 +107,11 @@ pub fn text(changes: &[EntityChange]) -> String {
     s
 }
 
+/// Untrusted text in a table cell: shown safely ([`crate::display::shown`]
+/// redacts credentials and escapes controls), line breaks as spaces, pipes
+/// escaped.
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::display::shown(&s.replace('\n', " ")).replace('|', "\\|")
 }
 
 /// Whether a field change adds a blocker.

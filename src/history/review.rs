@@ -21,9 +21,11 @@ pub struct ReviewOptions {
     pub base: Option<String>,
     /// The change's tip (default HEAD).
     pub head: Option<String>,
-    /// Run health checks too (default: offline checks only).
+    /// Check online: health checks and trusted commands (default: offline,
+    /// neither runs; see [`crate::deps::CheckOptions::offline`]).
     pub online: bool,
-    /// Run every validation command (CI on a trusted checkout).
+    /// Run every validation command (CI on a checkout it already trusts);
+    /// only online.
     pub trust_all: bool,
     /// Skip the dependency checks.
     pub skip_dependency_checks: bool,
@@ -145,12 +147,15 @@ pub fn review_commits(
         Some(tip) => collisions(store, repo, &changes, tip, mb)?,
         None => Vec::new(),
     };
-    let unsatisfied =
-        if opts.skip_dependency_checks { Vec::new() } else { unsatisfied(store, &before, &after, &changes, opts)? };
+    let mut warnings = differ.warnings;
+    let unsatisfied = if opts.skip_dependency_checks {
+        Vec::new()
+    } else {
+        unsatisfied(store, &before, &after, &changes, opts, &mut warnings)?
+    };
     let newly_blocked = newly_blocked(&before, &after);
     let errors = introduced.iter().filter(|p| p.is_error()).count() + collisions.len() + unsatisfied.len();
     let short = |id: ObjectId| id.to_hex_with_len(7).to_string();
-    let mut warnings = differ.warnings;
     if base_tip.is_some() && mb.is_none() {
         warnings.push(format!(
             "{base_name} and {} share no history here (a shallow clone? fetch with full depth): everything counts as new",
@@ -220,6 +225,7 @@ fn unsatisfied(
     after: &Loaded,
     changes: &[EntityChange],
     opts: &ReviewOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<Unsatisfied>> {
     let ids: Vec<String> = changes
         .iter()
@@ -235,13 +241,14 @@ fn unsatisfied(
             consumer: None,
             provider: None,
             offline: !opts.online,
-            trust: crate::deps::policy_for(store, opts.trust_all)?,
+            trust_all: opts.trust_all,
             timeout: std::time::Duration::from_secs(10),
             jobs: 8,
         };
         crate::deps::check(store, loaded, &o)
     };
     let now = check(after, ids.clone())?;
+    warnings.extend(now.warnings.iter().cloned());
     let old_ids: Vec<String> = ids.into_iter().filter(|id| before.get(Kind::Dependency, id).is_some()).collect();
     let was_unsatisfied: HashSet<String> = if old_ids.is_empty() {
         HashSet::new()

@@ -381,8 +381,9 @@ pub struct CheckDepsParams {
     /// Only these dependency IDs.
     #[serde(default)]
     pub ids: Vec<String>,
-    /// Run health checks (HTTP, and commands approved with `git coord trust`;
-    /// untrusted commands never run). Offline by default.
+    /// Check online: health checks (HTTP) and the commands trusted on this
+    /// machine (`git coord trust`; untrusted commands never run). Offline by
+    /// default: offline runs no command and sends no request.
     #[serde(default)]
     pub online: bool,
 }
@@ -692,7 +693,7 @@ impl CoordServer {
         .await
     }
 
-    #[tool(description = "Check inter-repo dependencies (versions against constraints; offline unless online: true).", output_schema = schema_for_output::<Report>())]
+    #[tool(description = "Check inter-repo dependencies (versions against constraints; offline — no commands, no network — unless online: true).", output_schema = schema_for_output::<Report>())]
     async fn coord_check_dependencies(
         &self,
         Parameters(p): Parameters<CheckDepsParams>,
@@ -705,11 +706,14 @@ impl CoordServer {
                 consumer: p.consumer,
                 provider: p.provider,
                 offline: !p.online,
-                trust: crate::deps::policy_for(&store, false)?,
                 ..crate::deps::CheckOptions::default()
             };
             let report = crate::deps::check_async(&store, &loaded, &opts).await?;
-            Ok::<_, crate::Error>(serde_json::json!({ "results": report.results, "summary": report.summary }))
+            let mut v = serde_json::json!({ "results": report.results, "summary": report.summary });
+            if !report.warnings.is_empty() {
+                v["warnings"] = serde_json::json!(report.warnings);
+            }
+            Ok::<_, crate::Error>(v)
         };
         let v = run.await.map_err(|e| format!("error: {e}"))?;
         Ok(Out(Report { report: v }))

@@ -7,6 +7,7 @@ use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render::{self, Cell, DIM, HEADER};
 use crate::deps::{self, CheckOptions, CheckReport, DepResult, MethodResult, Verdict};
+use crate::display;
 use crate::model::Kind;
 use std::io::Write;
 use std::time::Duration;
@@ -35,7 +36,8 @@ pub struct CheckDepsArgs {
     /// Only these dependencies (repeatable or comma-separated).
     #[arg(long = "id", value_name = "DEP-…", value_delimiter = ',')]
     pub ids: Vec<String>,
-    /// Skip health checks (they are reported unknown).
+    /// No commands and no network: commands and health checks are reported
+    /// unknown, versions come from the providers' checkouts.
     #[arg(long)]
     pub offline: bool,
     /// Timeout of each command and each HTTP request, in seconds.
@@ -47,8 +49,9 @@ pub struct CheckDepsArgs {
     /// Write each judged status that differs from the stored one.
     #[arg(long)]
     pub update: bool,
-    /// Run every validation command, approved or not (for CI on a trusted
-    /// checkout; same as the setting `trust_commands: all`).
+    /// Run every validation command, approved or not (for CI on a checkout
+    /// it already trusts; never on pull requests). Same as
+    /// GIT_COORD_TRUST_ALL=1 or `git config --local coord.trustCommands all`.
     #[arg(long)]
     pub trust_all: bool,
     /// Output format.
@@ -73,17 +76,22 @@ pub fn run(cx: &Context, a: &CheckDepsArgs) -> CmdResult {
         consumer: a.consumer.clone(),
         provider: a.provider.clone(),
         offline: a.offline,
-        trust: deps::policy_for(&store, a.trust_all)?,
+        trust_all: a.trust_all,
         timeout: Duration::from_secs_f64(a.timeout),
         jobs: usize::from(a.jobs),
     };
     let report = deps::check(&store, &loaded, &opts)?;
+    for w in &report.warnings {
+        eprintln!("warning: {}", display::escape_controls(w));
+    }
     let written = if a.update { deps::apply_updates(&store, &report)? } else { Vec::new() };
     let mut w = render::out();
     match a.format {
         CheckFormat::Json => render::json(
             &mut w,
-            &serde_json::json!({ "results": report.results, "summary": report.summary, "updated": written }),
+            &serde_json::json!({
+                "results": report.results, "summary": report.summary, "updated": written, "warnings": report.warnings,
+            }),
         )?,
         CheckFormat::Table => {
             table(&mut w, &report)?;
@@ -112,7 +120,7 @@ fn table(w: &mut dyn Write, report: &CheckReport) -> std::io::Result<()> {
                     Cell::from(r.provider.as_str()),
                     render::styled(r.status.as_str()),
                     Cell::from(methods(r)),
-                    Cell::from(r.reason.as_str()),
+                    Cell::from(display::shown(&r.reason)),
                 ]
             })
             .collect();
@@ -120,7 +128,7 @@ fn table(w: &mut dyn Write, report: &CheckReport) -> std::io::Result<()> {
         for r in &report.results {
             for m in &r.methods {
                 if let Some(line) = evidence(m) {
-                    writeln!(w, "{DIM}  {} {}: {line}{DIM:#}", r.id, m.method)?;
+                    writeln!(w, "{DIM}  {} {}: {}{DIM:#}", r.id, m.method, display::shown(&line))?;
                 }
             }
         }

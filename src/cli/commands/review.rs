@@ -12,8 +12,9 @@ use std::io::Write;
 /// Review a change's coordination data: the field-level diff since the
 /// merge base with BASE, plus lint errors it introduces (broken references,
 /// cycles, invalid values, duplicate IDs, IDs the base branch also created),
-/// dependencies it newly leaves unsatisfied (offline checks unless
-/// --online) and todos it newly blocks. Exits 1 when it introduces errors.
+/// dependencies it newly leaves unsatisfied (offline checks, which run no
+/// command and no request, unless --online) and todos it newly blocks.
+/// Exits 1 when it introduces errors.
 #[derive(Debug, clap::Args)]
 pub struct ReviewArgs {
     /// The base branch (default: the remote's default branch, e.g. origin/main).
@@ -22,11 +23,12 @@ pub struct ReviewArgs {
     /// The change's tip (default HEAD).
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
-    /// Also run health checks of changed dependencies.
+    /// Also run health checks and trusted commands of changed dependencies.
     #[arg(long)]
     pub online: bool,
-    /// Run every validation command, approved or not (CI on a trusted checkout).
-    #[arg(long)]
+    /// With --online: run every validation command, approved or not (CI on a
+    /// checkout it already trusts; never on pull requests).
+    #[arg(long, requires = "online")]
     pub trust_all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
@@ -45,7 +47,7 @@ pub fn run(cx: &Context, a: &ReviewArgs) -> CmdResult {
     };
     let r = crate::history::review(&store, &opts)?;
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::display::escape_controls(w));
     }
     let mut w = render::out();
     match a.format {
@@ -86,7 +88,7 @@ pub fn text(r: &Review) -> String {
     if !r.unsatisfied.is_empty() {
         s.push_str("\ndependencies newly unsatisfied:\n");
         for u in &r.unsatisfied {
-            s.push_str(&format!("  {} {} → {}: {}\n", u.id, u.consumer, u.provider, u.reason));
+            s.push_str(&format!("  {} {} → {}: {}\n", u.id, u.consumer, u.provider, crate::display::shown(&u.reason)));
         }
     }
     if !r.newly_blocked.is_empty() {
@@ -102,8 +104,11 @@ pub fn text(r: &Review) -> String {
     s
 }
 
+/// Untrusted text in a Markdown table cell or list item: credentials
+/// redacted, controls escaped ([`crate::display::shown`]), line breaks as
+/// spaces, pipes escaped.
 fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::display::shown(&s.replace('\n', " ")).replace('|', "\\|")
 }
 
 /// The review as Markdown, for a pull-request comment.

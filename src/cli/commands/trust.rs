@@ -1,17 +1,21 @@
 //! `trust`: approves dependencies' validation commands after a person has
-//! read them. Approval is the SHA-256 of the exact command text, kept in the
-//! local repository's git config (`coord.trusted`), never in a tracked file.
+//! read them. An approval binds the exact command text and the canonical
+//! directory it runs in (see [`crate::deps::trust`]), is kept in the local
+//! repository's git config (`coord.trusted`), never in a tracked file, and
+//! is printed with control characters escaped, so what is shown is what is
+//! approved.
 
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render;
 use crate::deps;
+use crate::display;
 use crate::model::Kind;
 use std::io::Write;
 
 /// Approve validation commands so `check-deps` runs them. Read each command
-/// first: it runs with your rights in pre-push hooks and CI. A changed
-/// command needs a new approval.
+/// first: it runs with your rights. An approval covers the command text and
+/// the directory it runs in; a change to either needs a new approval.
 #[derive(Debug, clap::Args)]
 pub struct TrustArgs {
     /// Dependencies whose commands to approve.
@@ -35,15 +39,18 @@ pub fn run(cx: &Context, a: &TrustArgs) -> CmdResult {
     }
     let repo = deps::git_dir_of(&store);
     for id in &a.ids {
-        if !commands.iter().any(|(c, _)| c.eq_ignore_ascii_case(id)) {
+        if !commands.iter().any(|r| r.id.eq_ignore_ascii_case(id)) {
             return Err(CommandError::Usage(format!("{id} has no validation.command")));
         }
     }
-    for (id, command) in &commands {
-        if deps::trust::approve(repo, command)? {
-            writeln!(w, "trusted {id}: {command}")?;
-        } else {
-            writeln!(w, "already trusted {id}: {command}")?;
+    for r in &commands {
+        let verb = if deps::trust::approve(repo, &r.command, &r.dir)? { "trusted" } else { "already trusted" };
+        let command = display::escape_controls(&r.command);
+        let dir = r.dir.display().to_string();
+        writeln!(w, "{verb} {}: {command}", r.id)?;
+        writeln!(w, "  runs in {}", display::escape_controls(&dir))?;
+        if command != r.command.as_str() {
+            writeln!(w, "  (control characters in the command are shown escaped)")?;
         }
     }
     Ok(())
