@@ -7,6 +7,8 @@ use crate::env::TestEnv;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a test server answers.
@@ -246,9 +248,9 @@ fn health_checks_classify_each_failure() {
     dep(&env, "DEP-005", &hc(format!("http://{never}/health"), ""));
     dep(&env, "DEP-006", &hc(format!("http://127.0.0.1:{refused}/health"), ""));
 
-    let started = Instant::now();
+    // (That the two that time out wait concurrently is checked, without a
+    // wall-clock bound, by many_hanging_health_checks_are_in_flight_at_once.)
     let report = check_json(&env, &["--timeout", "1"], 1);
-    let wall = started.elapsed();
     assert_eq!(verdict(&report, "DEP-001"), ("satisfied".into(), format!("GET http://{ok}/health: HTTP 200")));
     assert_eq!(method(&report, "DEP-001", "health")["evidence"]["http_status"], 200);
     assert_eq!(
@@ -268,8 +270,6 @@ fn health_checks_classify_each_failure() {
         verdict(&report, "DEP-006"),
         ("unsatisfied".into(), format!("GET http://127.0.0.1:{refused}/health: connection refused"))
     );
-    // The two that time out wait concurrently: about one timeout, not two.
-    assert!(wall < Duration::from_millis(1900), "took {wall:?}");
 
     // Offline: every health check is unknown, nothing fails.
     let offline = check_json(&env, &["--offline"], 0);
@@ -310,24 +310,58 @@ fn tls_to_a_plain_http_server_is_a_tls_error() {
     assert!(reason.starts_with(&format!("GET https://{plain}/: TLS error: ")), "{reason}");
 }
 
-#[test]
-fn the_setting_trust_commands_all_runs_unapproved_commands() {
-    let env = TestEnv::new();
-    ecosystem(&env, &[]);
-    dep(&env, "DEP-001", "provider: nowhere\nstatus: unknown\nvalidation:\n  command: echo ok\n");
-    env.write("settings/coord.yaml", "trust_commands: all\n");
-    let report = check_json(&env, &[], 0);
-    assert_eq!(verdict(&report, "DEP-001"), ("satisfied".into(), "command exited 0".into()));
-    env.write("settings/coord.yaml", "trust_commands: approved\n");
-    let report = check_json(&env, &[], 0);
-    assert_eq!(verdict(&report, "DEP-001").0, "unknown");
+/// Serves on 127.0.0.1 and never answers; counts the connections open at
+/// once (a connection ends when the client closes it) and returns the
+/// highest count seen.
+fn serve_never_counting() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let (open, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let seen = Arc::clone(&max);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(now, Ordering::SeqCst);
+            let open = Arc::clone(&open);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Serves on 127.0.0.1: reads the request, then answers 200 as soon as
+/// `path` exists (giving up after a minute without answering).
+fn serve_when_exists(path: PathBuf) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let until = Instant::now() + Duration::from_secs(60);
+                while !path.exists() && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if path.exists() {
+                    let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                }
+            });
+        }
+    });
+    addr
 }
 
 #[test]
-fn many_hanging_health_checks_take_about_one_timeout() {
+fn many_hanging_health_checks_are_in_flight_at_once() {
     let env = TestEnv::new();
     ecosystem(&env, &[]);
-    let never = serve(Answer::Never);
+    let (never, max_open) = serve_never_counting();
     for i in 1..=20 {
         dep(
             &env,
@@ -335,30 +369,33 @@ fn many_hanging_health_checks_take_about_one_timeout() {
             &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  health_check: http://{never}/h{i}\n"),
         );
     }
-    let started = Instant::now();
-    let report = check_json(&env, &["--timeout", "0.5"], 1);
-    let wall = started.elapsed();
+    // At the default --jobs 8 there are 32 connections: all 20 requests are
+    // open at the same time, so the run costs one timeout, not three. The
+    // server counts them, so no wall-clock bound is needed: a timeout of a
+    // few seconds leaves a loaded machine plenty of time to open 20.
+    let report = check_json(&env, &["--timeout", "3"], 1);
     assert_eq!(report["summary"]["unsatisfied"], 20);
-    assert!(wall < Duration::from_millis(1200), "20 hanging checks took {wall:?}");
+    assert_eq!(max_open.load(Ordering::SeqCst), 20, "requests open at once");
 }
 
 #[test]
 fn hanging_health_checks_do_not_hold_up_commands() {
     let env = TestEnv::new();
     ecosystem(&env, &[]);
-    let never = serve(Answer::Never);
+    // The health check gets its answer only once the command has run: if
+    // the command waited for the health check (one job), the health check
+    // would time out instead.
+    let ran = env.root.join("command-ran");
+    let waiting = serve_when_exists(ran);
     dep(
         &env,
         "DEP-001",
-        &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  health_check: http://{never}/\n"),
+        &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  health_check: http://{waiting}/\n"),
     );
-    dep(&env, "DEP-002", "provider: nowhere\nstatus: unknown\nvalidation:\n  command: sleep 0.8\n");
-    // One job: if a command waited for the hanging connection, this would
-    // take a timeout plus the command.
-    let started = Instant::now();
-    let report = check_json(&env, &["--jobs", "1", "--timeout", "1", "--trust-all"], 1);
-    assert!(started.elapsed() < Duration::from_millis(1600), "took {:?}", started.elapsed());
+    dep(&env, "DEP-002", "provider: nowhere\nstatus: unknown\nvalidation:\n  command: touch command-ran\n");
+    let report = check_json(&env, &["--jobs", "1", "--timeout", "20", "--trust-all"], 0);
     assert_eq!(verdict(&report, "DEP-002"), ("satisfied".into(), "command exited 0".into()));
+    assert_eq!(verdict(&report, "DEP-001"), ("satisfied".into(), format!("GET http://{waiting}/: HTTP 200")));
 }
 
 #[test]
@@ -386,14 +423,28 @@ fn commands_run_only_when_trusted() {
     assert_eq!(method(&report, "DEP-004", "version")["evidence"]["version_source"], "Cargo.toml at HEAD");
     assert_eq!(verdict(&report, "DEP-004").0, "unsatisfied");
 
+    // `trust` shows what it approves: the command and where it runs.
+    let root = env.root.display();
     let trusted = env.coord(&["trust", "DEP-001", "DEP-002"]);
-    assert_eq!(trusted.ok(), "trusted DEP-001: cat marker.txt\ntrusted DEP-002: echo broken >&2; exit 3\n");
-    assert_eq!(env.coord(&["trust", "DEP-001"]).ok(), "already trusted DEP-001: cat marker.txt\n");
+    assert_eq!(
+        trusted.ok(),
+        format!("trusted DEP-001: cat marker.txt\n  runs in {root}\ntrusted DEP-002: echo broken >&2; exit 3\n  runs in {root}\n")
+    );
+    assert_eq!(
+        env.coord(&["trust", "DEP-001"]).ok(),
+        format!("already trusted DEP-001: cat marker.txt\n  runs in {root}\n")
+    );
     env.coord(&["trust", "--all"]).ok();
-    // Approvals are hashes in the local git config, not in any tracked file.
-    let hashes = env.git(&["config", "--local", "--get-all", "coord.trusted"]).ok().to_string();
-    assert_eq!(hashes.lines().count(), 5);
-    assert!(hashes.lines().all(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())), "{hashes}");
+    // Approvals are in the local git config, not in any tracked file: the
+    // command's hash, the hash binding it to its directory, the directory.
+    let approvals = env.git(&["config", "--local", "--get-all", "coord.trusted"]).ok().to_string();
+    assert_eq!(approvals.lines().count(), 5);
+    for a in approvals.lines() {
+        let f: Vec<&str> = a.splitn(4, ' ').collect();
+        assert_eq!(f[0], "v2", "{a}");
+        assert!(f[1..3].iter().all(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())), "{a}");
+        assert_eq!(f[3], root.to_string(), "{a}");
+    }
     assert_eq!(env.git(&["status", "--porcelain"]).ok(), "");
 
     let report = check_json(&env, &[], 1);
@@ -424,25 +475,72 @@ fn commands_run_only_when_trusted() {
     env.coord(&["trust"]).fails(2);
 }
 
+/// Whether process `pid` is gone (a zombie counts as gone: it runs nothing
+/// and waits only for its parent to reap it).
+fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // `pid (comm) S …`: the state follows the last `)`.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+/// Waits (up to a generous bound) for the process whose pid the command
+/// wrote to `file` to be gone.
+#[track_caller]
+fn assert_ends(env: &TestEnv, file: &str) {
+    let pid = env.read(file).trim().to_string();
+    assert!(!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()), "no pid in {file}: {pid:?}");
+    let until = Instant::now() + Duration::from_secs(20);
+    while !gone(&pid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = gone(&pid);
+    if !left {
+        // Do not leave it behind for the other tests.
+        // SAFETY: plain kill(2) of a pid this test's command started.
+        unsafe { libc::kill(pid.parse().expect("pid"), libc::SIGKILL) };
+    }
+    assert!(left, "the command's background child {pid} ({file}) outlived the check");
+}
+
 #[test]
 fn a_hanging_command_is_killed_with_its_whole_process_group() {
     let env = TestEnv::new();
     ecosystem(&env, &[]);
-    // The background subshell outlives `sh` unless the group is killed.
+    // The background child outlives `sh` unless the group is killed.
     dep(
         &env,
         "DEP-001",
-        "provider: nowhere\nstatus: unknown\nvalidation:\n  command: '(sleep 2; touch late) & wait'\n",
+        "provider: nowhere\nstatus: unknown\nvalidation:\n  command: 'sleep 120 & echo $! > bg.pid; wait'\n",
     );
     let started = Instant::now();
     let report = check_json(&env, &["--trust-all", "--timeout", "0.5"], 1);
-    assert!(started.elapsed() < Duration::from_millis(1800), "took {:?}", started.elapsed());
+    // Generous: without the kill this would take two minutes.
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     assert_eq!(
         verdict(&report, "DEP-001"),
         ("unsatisfied".into(), "command timed out after 0.5s (process group killed)".into())
     );
-    std::thread::sleep(Duration::from_millis(2500));
-    assert!(!env.exists("late"), "a grandchild survived the timeout");
+    assert_ends(&env, "bg.pid");
+}
+
+#[test]
+fn background_children_end_when_the_command_exits() {
+    let env = TestEnv::new();
+    ecosystem(&env, &[]);
+    let cmd = |c: &str| format!("provider: nowhere\nstatus: unknown\nvalidation:\n  command: '{c}'\n");
+    // Output redirected: the child holds no pipe, so nothing waits for it.
+    dep(&env, "DEP-001", &cmd("sleep 120 >/dev/null 2>&1 & echo $! > bg1.pid; echo 1.0.0"));
+    // Output not redirected: the child holds the pipes open.
+    dep(&env, "DEP-002", &cmd("sleep 120 & echo $! > bg2.pid; echo 1.0.0"));
+    let report = check_json(&env, &["--trust-all"], 0);
+    assert_eq!(verdict(&report, "DEP-001"), ("satisfied".into(), "command exited 0".into()));
+    assert_eq!(verdict(&report, "DEP-002"), ("satisfied".into(), "command exited 0".into()));
+    assert_eq!(method(&report, "DEP-001", "command")["evidence"]["output"], "1.0.0");
+    assert_eq!(method(&report, "DEP-002", "command")["evidence"]["output"], "1.0.0");
+    assert_ends(&env, "bg1.pid");
+    assert_ends(&env, "bg2.pid");
 }
 
 #[test]
@@ -471,4 +569,262 @@ fn update_writes_only_changed_statuses_with_a_minimal_diff() {
     );
     let table = env.coord(&["check-deps", "--offline", "--update", "--id", "DEP-001"]);
     assert!(!table.ok().contains("updated DEP-001"), "an unchanged status is not written again");
+}
+
+/// A path next to the repository (outside anything a command's directory
+/// or a pull request covers) whose existence says a command ran.
+fn marker(env: &TestEnv, name: &str) -> PathBuf {
+    env.root.parent().expect("root has a parent").join(name)
+}
+
+/// A dependency whose command creates `marker`.
+fn touching(env: &TestEnv, id: &str, marker: &std::path::Path) {
+    dep(env, id, &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  command: 'touch {}'\n", marker.display()));
+}
+
+#[test]
+fn a_tracked_setting_cannot_trust_commands() {
+    let env = TestEnv::new();
+    ecosystem(&env, &[]);
+    let ran = marker(&env, "ran");
+    touching(&env, "DEP-001", &ran);
+    // What a hostile pull request adds.
+    env.write("settings/coord.yaml", "trust_commands: all\n");
+    env.commit_all("a pull request approves its own command");
+
+    let run = env.coord(&["check-deps", "--format", "json"]);
+    run.ok();
+    assert!(!ran.exists(), "check-deps ran a command the tracked settings approved");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        verdict(&report, "DEP-001"),
+        ("unknown".into(), "untrusted command; run git coord trust DEP-001 after reading it".into())
+    );
+    // Ignored, and said so: where trust comes from instead.
+    for needle in [
+        "`trust_commands: all` is ignored: a tracked file cannot approve commands",
+        "git config --local coord.trustCommands all",
+        "GIT_COORD_TRUST_ALL=1",
+        "--trust-all",
+    ] {
+        assert!(run.stderr.contains(needle), "no `{needle}` in:\n{}", run.stderr);
+        assert!(report["warnings"][0].as_str().expect("a warning").contains(needle), "{report}");
+    }
+    // The table and --update do not run it either.
+    let table = env.coord(&["check-deps"]);
+    assert!(table.ok().contains("untrusted command"), "{}", table.stdout);
+    assert!(table.stderr.contains("is ignored"), "{}", table.stderr);
+    dep(
+        &env,
+        "DEP-001",
+        &format!("provider: nowhere\nstatus: satisfied\nvalidation:\n  command: 'touch {}'\n", ran.display()),
+    );
+    let updated = check_json(&env, &["--update"], 0);
+    assert_eq!(updated["updated"], serde_json::json!([{"id": "DEP-001", "from": "satisfied", "to": "unknown"}]));
+    assert!(!ran.exists(), "check-deps --update ran a command the tracked settings approved");
+    // lint reports the ignored setting too.
+    let lint = env.coord(&["lint"]);
+    assert!(lint.ok().contains("`trust_commands: all` is ignored"), "{}", lint.stdout);
+}
+
+#[test]
+fn trust_comes_from_this_machine() {
+    let mut env = TestEnv::new();
+    ecosystem(&env, &[]);
+    let ran = marker(&env, "ran");
+    touching(&env, "DEP-001", &ran);
+    env.commit_all("a dependency with a command");
+    let ran_now = |env: &TestEnv, args: &[&str]| -> bool {
+        let _ = std::fs::remove_file(&ran);
+        let mut full = vec!["check-deps"];
+        full.extend_from_slice(args);
+        env.coord(&full).ok();
+        ran.exists()
+    };
+    assert!(!ran_now(&env, &[]), "nothing approved yet");
+
+    // The local git config key, for a CI job that trusts its checkout.
+    env.git(&["config", "--local", "coord.trustCommands", "all"]).ok();
+    assert!(ran_now(&env, &[]), "git config --local coord.trustCommands all");
+    env.git(&["config", "--local", "coord.trustCommands", "approved"]).ok();
+    assert!(!ran_now(&env, &[]), "coord.trustCommands approved");
+    env.git(&["config", "--local", "--unset", "coord.trustCommands"]).ok();
+    // Global config is not the repository's: it does not count.
+    env.git(&["config", "--global", "coord.trustCommands", "all"]).ok();
+    assert!(!ran_now(&env, &[]), "global config must not trust commands");
+    env.git(&["config", "--global", "--unset", "coord.trustCommands"]).ok();
+
+    // The flag.
+    assert!(ran_now(&env, &["--trust-all"]), "--trust-all");
+
+    // An approval.
+    env.coord(&["trust", "DEP-001"]).ok();
+    assert!(ran_now(&env, &[]), "git coord trust");
+    env.git(&["config", "--local", "--unset-all", "coord.trusted"]).ok();
+    assert!(!ran_now(&env, &[]), "approval withdrawn");
+
+    // The environment variable.
+    env.set_env("GIT_COORD_TRUST_ALL", "1");
+    assert!(ran_now(&env, &[]), "GIT_COORD_TRUST_ALL=1");
+    env.set_env("GIT_COORD_TRUST_ALL", "0");
+    assert!(!ran_now(&env, &[]), "GIT_COORD_TRUST_ALL=0");
+    env.set_env("GIT_COORD_TRUST_ALL", "please");
+    let run = env.coord(&["check-deps"]);
+    assert!(run.stderr.contains("GIT_COORD_TRUST_ALL=please is not 1 or 0: ignored"), "{}", run.stderr);
+    assert!(!ran.exists());
+}
+
+#[test]
+fn offline_runs_no_command() {
+    let env = TestEnv::new();
+    provider(&env, "lib-rs", &[("Cargo.toml", "[package]\nname = \"lib-rs\"\nversion = \"0.3.1\"\n")], &[]);
+    ecosystem(&env, &["lib-rs"]);
+    let ran = marker(&env, "ran");
+    dep(
+        &env,
+        "DEP-001",
+        &format!(
+            "provider: lib-rs\nstatus: unknown\nversion_constraint: \">=0.2\"\nvalidation:\n  command: 'touch {}; echo 9.9.9'\n",
+            ran.display()
+        ),
+    );
+    env.coord(&["trust", "DEP-001"]).ok();
+    for args in [&["--offline"][..], &["--offline", "--trust-all"], &["--offline", "--update"]] {
+        let report = check_json(&env, args, 0);
+        assert!(!ran.exists(), "check-deps {args:?} ran a command");
+        let c = method(&report, "DEP-001", "command");
+        assert_eq!(c["status"], "unknown");
+        assert_eq!(c["reason"], "offline: command not run");
+        // The version comes from the checkout instead.
+        assert_eq!(method(&report, "DEP-001", "version")["evidence"]["version_source"], "Cargo.toml at HEAD");
+    }
+    let report = check_json(&env, &[], 0);
+    assert!(ran.exists(), "online, the approved command runs");
+    assert_eq!(method(&report, "DEP-001", "version")["evidence"]["version"], "9.9.9");
+}
+
+#[test]
+fn an_approval_binds_the_directory_the_command_runs_in() {
+    let env = TestEnv::new();
+    let ran = marker(&env, "other-script-ran");
+    env.write("a/ver.sh", "echo 1.0.0\n");
+    env.write("b/ver.sh", &format!("touch '{}'\necho 6.6.6\n", ran.display()));
+    std::os::unix::fs::symlink(env.root.join("a"), env.root.join("link")).expect("symlink");
+    let eco = |path: &str| env.write("settings/ecosystem.yaml", &format!("repos:\n  - name: app\n    path: {path}\n"));
+    eco("./a");
+    dep(&env, "DEP-001", "provider: nowhere\nstatus: unknown\nvalidation:\n  command: 'sh ./ver.sh'\n");
+    let (a, b) = (env.root.join("a"), env.root.join("b"));
+
+    let trusted = env.coord(&["trust", "DEP-001"]).ok().to_string();
+    assert_eq!(trusted, format!("trusted DEP-001: sh ./ver.sh\n  runs in {}\n", a.display()));
+    assert_eq!(check_json(&env, &[], 0)["results"][0]["status"], "satisfied");
+
+    // The same text in another directory is another command.
+    eco("./b");
+    let report = check_json(&env, &[], 0);
+    assert!(!ran.exists(), "the approval of ./a/ver.sh ran ./b/ver.sh");
+    assert_eq!(
+        verdict(&report, "DEP-001"),
+        (
+            "unknown".into(),
+            format!(
+                "untrusted command: approved for {}, now runs in {}; run git coord trust DEP-001 after reading it",
+                a.display(),
+                b.display()
+            )
+        )
+    );
+    // Directories are compared canonical: a link to the approved one is it…
+    eco("./link");
+    assert_eq!(check_json(&env, &[], 0)["results"][0]["status"], "satisfied");
+    // …and a link moved elsewhere is not.
+    std::fs::remove_file(env.root.join("link")).expect("unlink");
+    std::os::unix::fs::symlink(&b, env.root.join("link")).expect("symlink");
+    let report = check_json(&env, &[], 0);
+    assert!(!ran.exists(), "a moved link ran the other script");
+    assert!(verdict(&report, "DEP-001").1.contains(&format!("now runs in {}", b.display())), "{report}");
+    // A path that is no directory falls back to the root: another place too.
+    eco("./missing");
+    let report = check_json(&env, &[], 0);
+    assert!(verdict(&report, "DEP-001").1.contains(&format!("now runs in {};", env.root.display())), "{report}");
+
+    // An approval of the text alone (from before the binding) is not enough.
+    eco("./b");
+    env.git(&["config", "--local", "--unset-all", "coord.trusted"]).ok();
+    let legacy: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(b"sh ./ver.sh").iter().map(|b| format!("{b:02x}")).collect()
+    };
+    env.git(&["config", "--local", "--add", "coord.trusted", &legacy]).ok();
+    let report = check_json(&env, &[], 0);
+    assert!(!ran.exists(), "a text-only approval ran the command");
+    assert_eq!(
+        verdict(&report, "DEP-001").1,
+        "untrusted command: approval predates directory binding; re-run git coord trust DEP-001 after reading it"
+    );
+    // Re-trusting replaces it with a bound approval, which shows the directory.
+    let trusted = env.coord(&["trust", "DEP-001"]).ok().to_string();
+    assert_eq!(trusted, format!("trusted DEP-001: sh ./ver.sh\n  runs in {}\n", b.display()));
+    let values = env.git(&["config", "--local", "--get-all", "coord.trusted"]).ok().to_string();
+    assert_eq!(values.lines().count(), 1, "{values}");
+    assert!(values.starts_with("v2 "), "{values}");
+    let report = check_json(&env, &[], 0);
+    assert!(ran.exists(), "approved for ./b, the command runs there");
+    assert_eq!(verdict(&report, "DEP-001").0, "satisfied");
+}
+
+#[test]
+fn commands_and_urls_are_shown_escaped_and_redacted() {
+    let env = TestEnv::new();
+    ecosystem(&env, &[]);
+    let ok = serve(Answer::Status(200, Duration::ZERO));
+    let refused = refused_port();
+    let hc = |url: String, extra: &str| {
+        format!("provider: nowhere\nstatus: unknown\nvalidation:\n  health_check: {url}\n{extra}")
+    };
+    dep(&env, "DEP-001", &hc(format!("http://user:s3cret@{ok}/health"), "  command: \"echo ok\\r# harmless\"\n"));
+    dep(&env, "DEP-002", &hc(format!("http://tok3n@127.0.0.1:{refused}/health"), ""));
+    env.commit_all("deps");
+
+    // `trust` shows a carriage return as `\r`, never raw (which would let the
+    // rest of the line overwrite what came before).
+    let trusted = env.coord(&["trust", "DEP-001"]).ok().to_string();
+    assert!(!trusted.contains('\r'), "{trusted:?}");
+    assert!(trusted.starts_with("trusted DEP-001: echo ok\\r# harmless\n"), "{trusted}");
+    assert!(trusted.contains("(control characters in the command are shown escaped)"), "{trusted}");
+
+    let table = env.coord(&["check-deps", "--timeout", "5"]);
+    let json = env.coord(&["check-deps", "--timeout", "5", "--format", "json"]);
+    for run in [&table, &json] {
+        run.fails(1);
+        for secret in ["s3cret", "tok3n"] {
+            assert!(!run.stdout.contains(secret), "{secret} shown:\n{}", run.stdout);
+        }
+        assert!(!run.stdout.contains('\r'), "{:?}", run.stdout);
+    }
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(
+        verdict(&report, "DEP-001"),
+        ("satisfied".into(), format!("command exited 0; GET http://user:***@{ok}/health: HTTP 200"))
+    );
+    assert_eq!(
+        verdict(&report, "DEP-002"),
+        ("unsatisfied".into(), format!("GET http://***@127.0.0.1:{refused}/health: connection refused"))
+    );
+    assert!(table.stdout.contains(&format!("GET http://user:***@{ok}/health: HTTP 200")), "{}", table.stdout);
+
+    // A pull request changing them: the review (a PR comment) and the diff
+    // show neither the secret nor a raw control character.
+    env.git(&["checkout", "-q", "-b", "topic"]).ok();
+    dep(&env, "DEP-001", &hc(format!("http://user:n3wsecret@{ok}/health"), "  command: \"echo ok\\r\\e[2K# sneaky\"\n"));
+    env.commit_all("change the check");
+    for args in [&["review", "main", "--format", "markdown"][..], &["review", "main"], &["diff", "main..topic"]] {
+        let run = env.coord(args);
+        run.ok();
+        for bad in ["s3cret", "n3wsecret", "\r", "\u{1b}"] {
+            assert!(!run.stdout.contains(bad), "{args:?} shows {bad:?}:\n{}", run.stdout);
+        }
+        assert!(run.stdout.contains("user:***@"), "{args:?}:\n{}", run.stdout);
+        assert!(run.stdout.contains("echo ok\\r\\u{1b}[2K# sneaky"), "{args:?}:\n{}", run.stdout);
+    }
 }
