@@ -141,6 +141,30 @@ impl TestEnv {
         cmd
     }
 
+    /// Runs `sh -c SCRIPT` at the repository root in the hermetic
+    /// environment, with the binary under test first on `PATH` (so `git
+    /// coord` in the script runs it), plus `vars`: a CI step as CI runs it.
+    #[allow(dead_code)] // not every test module needs it
+    pub fn sh(&self, script: &str, vars: &[(&str, &Path)]) -> Run {
+        let bin = Path::new(env!("CARGO_BIN_EXE_git-coord")).parent().expect("bin dir").to_path_buf();
+        let mut path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect::<Vec<_>>();
+        path.insert(0, bin);
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        self.apply_env(&mut cmd);
+        cmd.env("PATH", std::env::join_paths(path).expect("PATH"));
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.current_dir(&self.root);
+        let out = cmd.output().expect("spawn sh");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Runs `git ARGS` at the repository root.
     pub fn git(&self, args: &[&str]) -> Run {
         self.git_in(&self.root, args)

@@ -239,18 +239,74 @@ fn history_commands_need_a_repository() {
     assert!(err.contains("log needs a git repository"), "{err}");
 }
 
+/// `history()` pushed to a bare `origin`, then a pull-request branch that
+/// approves its own command in the tracked settings and adds a dependency
+/// whose command creates the returned marker.
+fn hostile_pull_request() -> (TestEnv, std::path::PathBuf) {
+    let env = history();
+    let parent = env.root.parent().unwrap().to_path_buf();
+    let bare = parent.join("origin.git");
+    env.git(&["init", "-q", "--bare", bare.to_str().unwrap()]).ok();
+    env.git(&["remote", "add", "origin", bare.to_str().unwrap()]).ok();
+    env.git(&["push", "-q", "origin", "main"]).ok();
+    env.git(&["fetch", "-q", "origin"]).ok();
+    env.git(&["checkout", "-q", "-b", "pr"]).ok();
+    let ran = parent.join("pr-command-ran");
+    env.write("settings/coord.yaml", "trust_commands: all\n");
+    env.write(
+        "coordination/dependencies/DEP-001.yaml",
+        &format!(
+            "id: DEP-001\nconsumer: mahavishnu\nprovider: oneiric\nstatus: unknown\nvalidation:\n  command: 'touch {}'\n",
+            ran.display()
+        ),
+    );
+    env.commit_all_at("a dependency check", "2026-03-06T09:00:00+00:00");
+    (env, ran)
+}
+
 #[test]
-fn the_ci_template_runs_review_as_markdown() {
+fn the_ci_template_review_step_runs_no_command_of_the_pull_request() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/ci/github-coord-review.yml");
     let text = std::fs::read_to_string(&path).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("the workflow is valid YAML");
     let steps = doc["jobs"]["review"]["steps"].as_sequence().expect("steps");
-    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
-    assert!(runs.iter().any(|r| r.contains("git coord review \"origin/${{ github.base_ref }}\" --format markdown")));
-    assert!(
-        !text.contains("--trust-all\n") && !runs.iter().any(|r| r.contains("--trust-all")),
-        "never trust PR commands"
-    );
+    let step = steps.iter().find(|s| s["id"].as_str() == Some("review")).expect("the review step");
+    let script = step["run"].as_str().expect("run").replace("${{ github.base_ref }}", "main");
+    assert!(script.contains("git coord review \"origin/main\" --format markdown"), "{script}");
+
+    // Run the step as CI runs it, on the pull request's checkout.
+    let (env, ran) = hostile_pull_request();
+    let parent = env.root.parent().unwrap().to_path_buf();
+    let (output, summary) = (parent.join("github-output"), parent.join("step-summary"));
+    let run = env.sh(&script, &[("GITHUB_OUTPUT", &output), ("GITHUB_STEP_SUMMARY", &summary)]);
+    run.ok();
+    assert!(!ran.exists(), "the CI review step ran the pull request's command");
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=0\n");
+    let comment = std::fs::read_to_string(&summary).unwrap();
+    assert!(comment.starts_with("## Coordination review") && comment.contains("`DEP-001`"), "{comment}");
+    assert!(run.stderr.contains("`trust_commands: all` is ignored"), "{}", run.stderr);
+}
+
+#[test]
+fn review_runs_commands_only_online_and_only_when_this_machine_trusts_them() {
+    let (env, ran) = hostile_pull_request();
+    // Offline (the default) runs nothing, even with an approval.
+    env.coord(&["trust", "DEP-001"]).ok();
+    env.coord(&["review", "main"]).ok();
+    assert!(!ran.exists(), "an offline review ran a command");
+    env.git(&["config", "--local", "--unset-all", "coord.trusted"]).ok();
+    // Online, the tracked setting still approves nothing.
+    let run = env.coord(&["review", "main", "--online", "--format", "json"]);
+    run.ok();
+    assert!(!ran.exists(), "review --online ran a command the tracked settings approved");
+    let j: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(j["warnings"][0].as_str().unwrap().contains("`trust_commands: all` is ignored"), "{j}");
+    // --trust-all asks for commands, which only an online review runs.
+    assert!(env.coord(&["review", "main", "--trust-all"]).fails(2).contains("--online"));
+    // This machine's own approval, online, runs it.
+    env.coord(&["trust", "DEP-001"]).ok();
+    env.coord(&["review", "main", "--online"]).ok();
+    assert!(ran.exists(), "an approved command runs in an online review");
 }
 
 #[test]

@@ -151,3 +151,34 @@ fn pre_push_input_from_the_pre_commit_framework() {
     let err = env.coord(&["hook", "pre-push"]).fails(1).to_string();
     assert!(err.contains("ISSUE-099"), "{err}");
 }
+
+#[test]
+fn pre_push_runs_no_validation_command() {
+    let (env, _) = with_remote();
+    env.coord(&["hook", "install"]).ok();
+    // A branch (someone's pull request, checked out here) that approves its
+    // own command in the tracked settings.
+    env.git(&["checkout", "-q", "-b", "theirs"]).ok();
+    let ran = env.root.parent().unwrap().join("hook-ran-a-command");
+    env.write("settings/coord.yaml", "trust_commands: all\n");
+    env.write(
+        "coordination/dependencies/DEP-001.yaml",
+        &format!(
+            "id: DEP-001\nconsumer: mahavishnu\nprovider: oneiric\nstatus: unknown\nvalidation:\n  command: 'touch {}'\n",
+            ran.display()
+        ),
+    );
+    env.commit_all_at("a dependency check", "2026-03-03T09:00:00+00:00");
+    env.git(&["push", "-q", "origin", "theirs"]).ok();
+    assert!(!ran.exists(), "the pre-push hook ran a command the tracked settings approved");
+
+    // The hook's check is offline: even an approved command does not run.
+    env.coord(&["trust", "DEP-001"]).ok();
+    env.coord(&["update-dep", "DEP-001", "--status", "satisfied"]).ok();
+    env.commit_all_at("status", "2026-03-04T09:00:00+00:00");
+    env.git(&["push", "-q", "origin", "theirs"]).ok();
+    assert!(!ran.exists(), "the pre-push hook ran a command");
+    // Yet the same command runs where it is asked for: check-deps, online.
+    env.coord(&["check-deps"]).ok();
+    assert!(ran.exists());
+}

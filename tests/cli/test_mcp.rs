@@ -362,3 +362,60 @@ fn diff_shows_field_level_changes_against_head() {
     assert_eq!(bad["result"]["isError"], true, "{bad}");
     assert_eq!(c.tool(7, "coord_diff", json!({"revspec": "HEAD..HEAD"}))["changes"], json!([]));
 }
+
+#[test]
+fn check_dependencies_runs_commands_only_online_and_only_when_trusted_here() {
+    let env = TestEnv::with_ecosystem();
+    let ran = env.root.parent().unwrap().join("mcp-ran-a-command");
+    // A health check with credentials in its URL, on a loopback server.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 2048];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    env.write("settings/coord.yaml", "trust_commands: all\n");
+    env.write(
+        "coordination/dependencies/DEP-001.yaml",
+        &format!(
+            "id: DEP-001\nconsumer: mahavishnu\nprovider: oneiric\nstatus: unknown\nvalidation:\n  command: 'touch {}'\n  health_check: http://agent:s3cret@{addr}/health\n",
+            ran.display()
+        ),
+    );
+    env.commit_all("a pull request approves its own command");
+    let mut c = Client::start(&env);
+    let command = |report: &Value| {
+        report["report"]["results"][0]["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["method"] == "command")
+            .cloned()
+            .unwrap_or_else(|| panic!("no command method: {report}"))
+    };
+
+    // Offline (the default): nothing runs, no request goes out.
+    let r = c.tool(2, "coord_check_dependencies", json!({}));
+    assert!(!ran.exists(), "an offline check ran a command");
+    assert_eq!(command(&r)["reason"], "offline: command not run");
+    let health = &r["report"]["results"][0]["methods"][1];
+    assert_eq!(health["reason"], "offline: health check skipped", "{r}");
+    // Online: the tracked setting approves nothing, and says so.
+    let r = c.tool(3, "coord_check_dependencies", json!({"online": true}));
+    assert!(!ran.exists(), "MCP ran a command the tracked settings approved");
+    assert_eq!(command(&r)["reason"], "untrusted command; run git coord trust DEP-001 after reading it");
+    assert!(r["report"]["warnings"][0].as_str().unwrap().contains("`trust_commands: all` is ignored"), "{r}");
+    let text = r.to_string();
+    assert!(!text.contains("s3cret") && text.contains("agent:***@"), "{text}");
+
+    // Approved on this machine: offline still runs nothing; online runs it.
+    env.coord(&["trust", "DEP-001"]).ok();
+    c.tool(4, "coord_check_dependencies", json!({"online": false}));
+    assert!(!ran.exists(), "an offline check ran an approved command");
+    let r = c.tool(5, "coord_check_dependencies", json!({"online": true}));
+    assert!(ran.exists(), "an approved command runs online: {r}");
+    assert_eq!(command(&r)["status"], "satisfied");
+}
