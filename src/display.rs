@@ -54,7 +54,9 @@ pub fn redact_urls(text: &str) -> Cow<'_, str> {
         // userinfo ends at the last `@` inside it. Tabs and line breaks do
         // not end it: URL parsers delete them (`u:p\n@host` is `u:p@host`).
         let end = tail
-            .find(|c: char| matches!(c, '/' | '\\' | '?' | '#') || (c.is_whitespace() && !matches!(c, '\t' | '\n' | '\r')))
+            .find(|c: char| {
+                matches!(c, '/' | '\\' | '?' | '#') || (c.is_whitespace() && !matches!(c, '\t' | '\n' | '\r'))
+            })
             .unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
@@ -99,7 +101,10 @@ mod tests {
 
     #[test]
     fn credentials_in_urls_are_redacted() {
-        assert_eq!(redact_urls("GET http://user:pass@host:8080/h: HTTP 200"), "GET http://user:***@host:8080/h: HTTP 200");
+        assert_eq!(
+            redact_urls("GET http://user:pass@host:8080/h: HTTP 200"),
+            "GET http://user:***@host:8080/h: HTTP 200"
+        );
         assert_eq!(redact_urls("https://tok3n@example.com/x"), "https://***@example.com/x");
         assert_eq!(redact_urls("https://:pw@h"), "https://***@h");
         assert_eq!(redact_urls("http://u:p@a/ and ftp://v:q@b"), "http://u:***@a/ and ftp://v:***@b");

@@ -178,7 +178,8 @@ pub struct RefCheck {
 /// known here, else the remote's default branch (so IDs created on it are
 /// caught as collisions), else nothing (every error at the pushed commit
 /// counts). With `auto_dependency_check` on, changed dependencies get an
-/// offline check.
+/// offline check: no validation command runs in a hook, whatever the
+/// settings or approvals (see [`crate::deps::CheckOptions::offline`]).
 pub fn pre_push(store: &Store, remote: &str, refs: &[PushRef]) -> Result<Vec<RefCheck>> {
     let repo = GitRepo::open(store, "hook pre-push")?;
     let opts = ReviewOptions {

@@ -204,11 +204,12 @@ pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<
         Format::Json => json(w, &map),
         Format::Yaml => yaml(w, &map),
         Format::Table => {
-            // YAML quotes and escapes control characters; credentials in
-            // URLs are for the data, not for the screen.
+            // YAML escapes most control characters, not bidirectional
+            // overrides; credentials in URLs are for the data, not the screen.
             let text = serde_yaml::to_string(&map).map_err(std::io::Error::other)?;
-            let text = crate::display::redact_urls(&text);
             for line in text.lines() {
+                let line = crate::display::shown(line);
+                let line = line.as_str();
                 match line.split_once(": ") {
                     Some((k, v)) if !k.starts_with(' ') && !k.starts_with('-') => {
                         let style = if k == "status" || k == "priority" { value_style(v) } else { Style::new() };

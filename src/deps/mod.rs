@@ -189,7 +189,8 @@ struct Job {
 fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> std::result::Result<PathBuf, String> {
     let reg = &loaded.registry;
     let root = &store.root.dir;
-    let dir = reg.find(consumer).and_then(|r| reg.repo_path(r, root)).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone());
+    let dir =
+        reg.find(consumer).and_then(|r| reg.repo_path(r, root)).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone());
     dir.canonicalize().map_err(|e| format!("cannot resolve the directory the command runs in ({}): {e}", dir.display()))
 }
 

@@ -428,7 +428,9 @@ fn commands_run_only_when_trusted() {
     let trusted = env.coord(&["trust", "DEP-001", "DEP-002"]);
     assert_eq!(
         trusted.ok(),
-        format!("trusted DEP-001: cat marker.txt\n  runs in {root}\ntrusted DEP-002: echo broken >&2; exit 3\n  runs in {root}\n")
+        format!(
+            "trusted DEP-001: cat marker.txt\n  runs in {root}\ntrusted DEP-002: echo broken >&2; exit 3\n  runs in {root}\n"
+        )
     );
     assert_eq!(
         env.coord(&["trust", "DEP-001"]).ok(),
@@ -579,7 +581,11 @@ fn marker(env: &TestEnv, name: &str) -> PathBuf {
 
 /// A dependency whose command creates `marker`.
 fn touching(env: &TestEnv, id: &str, marker: &std::path::Path) {
-    dep(env, id, &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  command: 'touch {}'\n", marker.display()));
+    dep(
+        env,
+        id,
+        &format!("provider: nowhere\nstatus: unknown\nvalidation:\n  command: 'touch {}'\n", marker.display()),
+    );
 }
 
 #[test]
@@ -793,6 +799,11 @@ fn commands_and_urls_are_shown_escaped_and_redacted() {
     assert!(trusted.starts_with("trusted DEP-001: echo ok\\r# harmless\n"), "{trusted}");
     assert!(trusted.contains("(control characters in the command are shown escaped)"), "{trusted}");
 
+    // Reading the command before trusting it: `show-dep` escapes too.
+    let shown = env.coord(&["show-dep", "DEP-001"]).ok().to_string();
+    assert!(shown.contains("command: \"echo ok\\r# harmless\""), "{shown}");
+    assert!(shown.contains(&format!("health_check: http://user:***@{ok}/health")), "{shown}");
+
     let table = env.coord(&["check-deps", "--timeout", "5"]);
     let json = env.coord(&["check-deps", "--timeout", "5", "--format", "json"]);
     for run in [&table, &json] {
@@ -816,7 +827,11 @@ fn commands_and_urls_are_shown_escaped_and_redacted() {
     // A pull request changing them: the review (a PR comment) and the diff
     // show neither the secret nor a raw control character.
     env.git(&["checkout", "-q", "-b", "topic"]).ok();
-    dep(&env, "DEP-001", &hc(format!("http://user:n3wsecret@{ok}/health"), "  command: \"echo ok\\r\\e[2K# sneaky\"\n"));
+    dep(
+        &env,
+        "DEP-001",
+        &hc(format!("http://user:n3wsecret@{ok}/health"), "  command: \"echo ok\\r\\e[2K# sneaky\"\n"),
+    );
     env.commit_all("change the check");
     for args in [&["review", "main", "--format", "markdown"][..], &["review", "main"], &["diff", "main..topic"]] {
         let run = env.coord(args);

@@ -112,7 +112,14 @@ fn pre_push(store: &crate::store::Store, remote: Option<&str>) -> CmdResult {
             )?;
         }
         for u in &r.unsatisfied {
-            writeln!(e, "  {} {} → {} is unsatisfied: {}", u.id, u.consumer, u.provider, crate::display::shown(&u.reason))?;
+            writeln!(
+                e,
+                "  {} {} → {} is unsatisfied: {}",
+                u.id,
+                u.consumer,
+                u.provider,
+                crate::display::shown(&u.reason)
+            )?;
         }
     }
     writeln!(e, "fix these and push again (git push --no-verify skips this check)")?;
