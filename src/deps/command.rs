@@ -89,8 +89,9 @@ pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
     // The command is over (it exited or ran out of time): so is everything
     // it started. Background children still in its group — whether or not
     // they hold our pipes — are killed now, not left running after the
-    // check. (The group's ID cannot be reused while any member lives, so
-    // this reaches only the command's own processes.)
+    // check. (A group's ID is not handed out again while any member lives,
+    // so this reaches the command's own processes; with none left it finds
+    // nothing.)
     kill_group(pid);
     if timed_out {
         let _ = child.wait().await;
