@@ -218,19 +218,13 @@ fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<O
     Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode })
 }
 
-/// Refuses a change that would close a cycle (see [`crate::lint`]).
+/// Refuses a change that would close a cycle (see [`crate::graph::cycles`]).
 fn check_cycles(store: &Store, entity: &Entity) -> Result<()> {
-    let has_edges = match entity {
-        Entity::Issue(i) => !i.dependencies.is_empty() || !i.blocking.is_empty(),
-        Entity::Plan(p) => !p.depends_on.is_empty() || p.milestones.iter().any(|m| !m.dependencies.is_empty()),
-        Entity::Todo(t) => !t.blocked_by.is_empty() || !t.blocking.is_empty(),
-        Entity::Dependency(_) => false,
-    };
-    if !has_edges {
+    if !entity.has_blocking_references() {
         return Ok(());
     }
-    let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
-    if let Some(cycle) = crate::lint::cycle_through(&loaded, entity) {
+    let mut loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
+    if let Some(cycle) = crate::graph::cycles::cycle_through(&mut loaded, entity) {
         return Err(Error::Cycle(cycle));
     }
     Ok(())
@@ -238,24 +232,14 @@ fn check_cycles(store: &Store, entity: &Entity) -> Result<()> {
 
 /// Who references `id` (so deleting it would leave dangling references).
 pub fn referrers(loaded: &Loaded, id: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in loaded.issues() {
-        if i.dependencies.iter().chain(&i.blocking).any(|x| x == id) {
-            out.push(i.id.clone());
-        }
-    }
-    for p in loaded.plans() {
-        if p.issue_ids.iter().chain(&p.depends_on).any(|x| x == id) {
-            out.push(p.id.clone());
-        }
-    }
-    for t in loaded.todos() {
-        let links = [&t.issue_id, &t.plan_id, &t.milestone_id];
-        if t.blocked_by.iter().chain(&t.blocking).any(|x| x == id) || links.iter().any(|l| l.as_deref() == Some(id)) {
-            out.push(t.id.clone());
-        }
-    }
+    let mut out: Vec<String> = Kind::ALL
+        .iter()
+        .flat_map(|k| loaded.records(*k))
+        .filter(|r| r.entity.references().iter().any(|x| x.target == id))
+        .map(|r| r.entity.id().to_string())
+        .collect();
     out.sort_by_cached_key(|s| natural_key(s));
+    out.dedup();
     out
 }
 
