@@ -13,7 +13,7 @@
 //! they are reported with what to do.
 
 use crate::error::{Error, Result};
-use crate::model::{Entity, Kind};
+use crate::model::{Entity, Kind, refs};
 use crate::store::{Origin, Record, Store, natural_key, parse_mapping};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -67,7 +67,7 @@ pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
     for p in crate::lint::lint(&loaded).into_iter().filter(|p| p.code == "reference") {
         let id = p.id.clone().unwrap_or_default();
         let file = p.file.as_ref().map(|f| store.rel(f));
-        let target = p.message.split('`').nth(1).unwrap_or_default().to_string();
+        let target = p.value.clone().unwrap_or_default();
         let all: Vec<&str> = Kind::ALL.iter().flat_map(|k| loaded.records(*k)).map(|r| r.entity.id()).collect();
         let remedy = match crate::suggest::did_you_mean(&target, all.iter().copied()) {
             Some(s) => format!("did you mean {s}? correct the reference, or remove it"),
@@ -171,39 +171,20 @@ fn legacy_item(doc: &serde_yaml::Mapping, kind: Kind, id: &str) -> Option<serde_
     })
 }
 
-/// The reverse-list field of a blocking link between two entities of one
-/// kind: (forward field, reverse field).
-fn link_fields(kind: Kind) -> Option<(&'static str, &'static str)> {
-    match kind {
-        Kind::Issue => Some(("blocking", "dependencies")),
-        Kind::Todo => Some(("blocking", "blocked_by")),
-        _ => None,
-    }
-}
-
-fn list<'a>(e: &'a Entity, field: &str) -> &'a [String] {
-    match (e, field) {
-        (Entity::Issue(i), "blocking") => &i.blocking,
-        (Entity::Issue(i), "dependencies") => &i.dependencies,
-        (Entity::Todo(t), "blocking") => &t.blocking,
-        (Entity::Todo(t), "blocked_by") => &t.blocked_by,
-        _ => &[],
-    }
-}
-
 /// A links B on one side while B's own (non-empty) list of that relation
 /// leaves A out: after a hand merge, usually one side's edit was lost.
 fn one_sided(store: &Store, loaded: &crate::store::Loaded, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
     // (entity to complete, field, id to add, why)
     let mut todo: Vec<(Kind, String, &'static str, String, String)> = Vec::new();
-    for kind in [Kind::Issue, Kind::Todo] {
-        let (fwd, rev) = link_fields(kind).expect("issue and todo have links");
+    for kind in Kind::ALL {
         for r in loaded.records(kind) {
             let a = r.entity.id();
-            for (field, other_field) in [(fwd, rev), (rev, fwd)] {
-                for b in list(&r.entity, field) {
+            let mut fields: Vec<&'static str> = r.entity.references().iter().map(|x| x.field).collect();
+            fields.dedup();
+            for (field, other_field) in fields.into_iter().filter_map(|f| Some((f, refs::inverse_field(kind, f)?))) {
+                for b in r.entity.reference_list(field) {
                     let Some(other) = loaded.get(kind, b) else { continue };
-                    let theirs = list(&other.entity, other_field);
+                    let theirs = other.entity.reference_list(other_field);
                     if !theirs.is_empty() && !theirs.iter().any(|x| x == a) {
                         todo.push((kind, b.clone(), other_field, a.to_string(), format!("{a} {field}: [{b}]")));
                     }
@@ -226,13 +207,12 @@ fn one_sided(store: &Store, loaded: &crate::store::Loaded, fix: bool, out: &mut 
         if fix {
             // Re-read: an earlier repair may have written this entity.
             let fresh = crate::ops::find(store, kind, &id)?;
-            let mut m = fresh.entity.to_mapping();
-            if let Some(serde_yaml::Value::Sequence(items)) = m.get_mut(field)
-                && !items.iter().any(|v| v.as_str() == Some(add.as_str()))
+            let mut e = fresh.entity.clone();
+            if let Some(items) = e.reference_list_mut(field)
+                && !items.contains(&add)
             {
-                items.push(serde_yaml::Value::String(add.clone()));
+                items.push(add.clone());
             }
-            let (e, _) = Entity::read(kind, id.clone(), m);
             store.write_update(&fresh, &e)?;
             f.fixed = true;
             f.remedy = format!("added {add} to {id} {field}");

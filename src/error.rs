@@ -42,6 +42,14 @@ pub enum Error {
         /// e.g. "did you mean ISSUE-012?"
         hint: Option<String>,
     },
+    /// No milestone with that ID in any plan.
+    #[error("no milestone `{id}`{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    NotFoundMilestone {
+        /// The ID asked for.
+        id: String,
+        /// e.g. "did you mean MILESTONE-012?"
+        hint: Option<String>,
+    },
     /// Input that breaks a rule (bad enum value, unknown reference, bad date…).
     #[error("{0}")]
     Invalid(String),
@@ -80,6 +88,73 @@ pub enum Error {
     /// Refused because it would overwrite or lose data.
     #[error("{0}")]
     Refused(String),
+    /// Fields of a request that break a rule, each with what was expected.
+    /// The front ends name a field their own way (the CLI as its flag, MCP as
+    /// its parameter); the library names it by the request's field name.
+    #[error("{}", .0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"))]
+    Fields(Vec<FieldError>),
+}
+
+/// A problem with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The request field (`title`, `depends_on`), as the operation's request
+    /// type names it.
+    pub field: String,
+    /// The value given, when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// What is wrong.
+    pub problem: String,
+    /// What was expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// A suggestion (`did you mean ISSUE-012?`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        FieldError { field: field.into(), value: None, problem: problem.into(), expected: None, suggestion: None }
+    }
+    /// Sets the value given.
+    pub fn value(mut self, v: impl Into<String>) -> Self {
+        self.value = Some(v.into());
+        self
+    }
+    /// Sets what was expected.
+    pub fn expected(mut self, e: impl Into<String>) -> Self {
+        self.expected = Some(e.into());
+        self
+    }
+    /// Sets a suggestion.
+    pub fn suggest(mut self, s: Option<String>) -> Self {
+        self.suggestion = s;
+        self
+    }
+    /// The message without the field name: `unknown reference `X` (expected
+    /// a plan; did you mean PLAN-002?)`.
+    pub fn message(&self) -> String {
+        let mut m = self.problem.clone();
+        let extra: Vec<String> =
+            self.expected.iter().map(|e| format!("expected {e}")).chain(self.suggestion.iter().cloned()).collect();
+        if !extra.is_empty() {
+            m.push_str(&format!(" ({})", extra.join("; ")));
+        }
+        m
+    }
+    /// Renders with the field named by `name` (a flag, a parameter).
+    pub fn render(&self, name: &str) -> String {
+        format!("{name}: {}", self.message())
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(&format!("`{}`", self.field)))
+    }
 }
 
 impl Error {

@@ -6,6 +6,7 @@
 //! write path) → [`ops`] (validated operations shared by every front end) →
 //! [`cli`] (and later the MCP server) rendering results.
 
+pub mod api;
 pub mod cli;
 pub mod deps;
 pub mod display;

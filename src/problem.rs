@@ -34,6 +34,10 @@ pub struct Problem {
     /// The field concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The offending value, when there is one (the ID of an unknown
+    /// reference, …): for tools that repair, so none parses the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// What is wrong and what was expected.
     pub message: String,
 }
@@ -48,6 +52,7 @@ impl Problem {
             line: None,
             id: None,
             field: None,
+            value: None,
             message: message.into(),
         }
     }
@@ -73,6 +78,12 @@ impl Problem {
     /// Sets the field.
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Sets the offending value.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
         self
     }
 

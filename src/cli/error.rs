@@ -9,6 +9,9 @@ use std::io;
 pub enum CommandError {
     /// A library error (exit 1).
     Lib(Error),
+    /// Request fields that break a rule, each already named as its flag
+    /// (exit 1).
+    Fields(Vec<String>),
     /// Usage error found after parsing (exit 2).
     Usage(String),
     /// The command ran but reports failure (lint errors, problems): it has
@@ -54,6 +57,12 @@ impl CommandError {
                 eprintln!("error: {e}");
                 if let Some(h) = hint(&e) {
                     eprintln!("hint: {h}");
+                }
+                1
+            }
+            CommandError::Fields(lines) => {
+                for l in lines {
+                    eprintln!("error: {l}");
                 }
                 1
             }

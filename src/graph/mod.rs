@@ -27,6 +27,7 @@
 //! `validate_repo` take the `&Loaded` directly.
 //! Repository arguments are canonical names (`registry.resolve` first).
 
+pub mod cycles;
 pub mod export;
 pub mod queries;
 pub mod roadmap;
@@ -37,6 +38,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap;
 
+pub use cycles::find_cycles;
 pub use export::{DepGraphKind, DepGraphQuery, ExportedGraph, GraphEdge, GraphNode, dep_graph};
 pub use queries::*;
 pub use roadmap::{MilestoneView, PlanRoadmap, Roadmap, roadmap};
@@ -110,38 +112,23 @@ impl<'a> CoordGraph<'a> {
         for r in &loaded.registry.repos {
             cg.add_repo(&r.name);
         }
-        // Edges. Unknown targets are skipped here (lint reports them).
-        for i in loaded.issues() {
-            for d in &i.dependencies {
-                cg.edge(d, &i.id, EdgeKind::Blocks);
-            }
-            for b in &i.blocking {
-                cg.edge(&i.id, b, EdgeKind::Blocks);
-            }
-        }
-        for p in loaded.plans() {
-            for d in &p.depends_on {
-                cg.edge(d, &p.id, EdgeKind::Blocks);
-            }
-            for i in &p.issue_ids {
-                cg.edge(i, &p.id, EdgeKind::PartOf);
-            }
-            for m in &p.milestones {
-                cg.edge(&m.id, &p.id, EdgeKind::PartOf);
-                for d in &m.dependencies {
-                    cg.edge(d, &m.id, EdgeKind::Blocks);
+        // Edges, from the one map of references (`Entity::references`).
+        // Unknown targets are skipped here (lint reports them).
+        for kind in [Kind::Issue, Kind::Plan, Kind::Todo] {
+            for rec in loaded.records(kind) {
+                for r in rec.entity.references() {
+                    if let Some((from, to)) = r.blocking_edge() {
+                        cg.edge(from, to, EdgeKind::Blocks);
+                    } else if let Some((part, whole)) = r.part_of_edge() {
+                        cg.edge(part, whole, EdgeKind::PartOf);
+                    }
                 }
             }
         }
-        for t in loaded.todos() {
-            for b in &t.blocked_by {
-                cg.edge(b, &t.id, EdgeKind::Blocks);
-            }
-            for b in &t.blocking {
-                cg.edge(&t.id, b, EdgeKind::Blocks);
-            }
-            for link in [&t.issue_id, &t.plan_id, &t.milestone_id].into_iter().flatten() {
-                cg.edge(&t.id, link, EdgeKind::PartOf);
+        // A milestone is part of its plan (structure, not a field).
+        for p in loaded.plans() {
+            for m in &p.milestones {
+                cg.edge(&m.id, &p.id, EdgeKind::PartOf);
             }
         }
         for d in loaded.dependencies() {

@@ -5,8 +5,10 @@ use super::changes::{EntityChange, Op};
 use super::fields::{Change, FieldChange, display};
 use crate::model::Kind;
 
-/// Fields whose additions create new blockers.
-pub const BLOCKER_FIELDS: &[&str] = &["blocked_by", "blocking", "dependencies", "depends_on"];
+/// Whether additions to field `name` create new blocking edges.
+fn is_blocking_field(name: &str) -> bool {
+    crate::model::refs::relation_of(name).is_some_and(|r| r.is_blocking())
+}
 
 /// One field change as a line: `status: pending → in_progress`,
 /// `labels: +breaking −draft`, `description:` followed by its patch lines.
@@ -116,18 +118,19 @@ fn md_escape(s: &str) -> String {
 
 /// Whether a field change adds a blocker.
 pub fn adds_blocker(f: &FieldChange) -> bool {
-    BLOCKER_FIELDS.contains(&f.root()) && matches!(&f.change, Change::List { added, .. } if !added.is_empty())
-        || BLOCKER_FIELDS.contains(&f.root())
-            && matches!(&f.change, Change::Set { new: Some(serde_json::Value::Array(a)), .. } if !a.is_empty())
+    is_blocking_field(f.root())
+        && (matches!(&f.change, Change::List { added, .. } if !added.is_empty())
+            || matches!(&f.change, Change::Set { new: Some(serde_json::Value::Array(a)), .. } if !a.is_empty()))
 }
 
 /// What a newly created entity is blocked by (`blocked_by`, `dependencies`, `depends_on`).
 fn created_blockers(c: &EntityChange) -> Vec<String> {
     let Some(m) = &c.after else { return Vec::new() };
-    ["blocked_by", "dependencies", "depends_on"]
-        .iter()
-        .filter_map(|k| m.get(*k))
-        .filter_map(|v| v.as_sequence())
+    m.iter()
+        .filter(|(k, _)| {
+            k.as_str().and_then(crate::model::refs::relation_of) == Some(crate::model::refs::Relation::BlockedBy)
+        })
+        .filter_map(|(_, v)| v.as_sequence())
         .flatten()
         .filter_map(crate::model::reader::scalar_text)
         .collect()

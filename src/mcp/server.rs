@@ -481,7 +481,12 @@ impl CoordServer {
 impl CoordServer {
     /// A server for the coordination repository found from `dir`.
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, tool_router: Self::tool_router() }
+        Self { dir, tool_router: Self::tool_router() + super::ops::router() }
+    }
+
+    /// The directory the server was started in.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     #[tool(description = "List cross-repo issues (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]

@@ -4,6 +4,7 @@ pub mod date;
 pub mod entities;
 pub mod id;
 pub mod reader;
+pub mod refs;
 pub mod vocab;
 
 pub use date::{CoordDate, DatePrecision};

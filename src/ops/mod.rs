@@ -82,7 +82,8 @@ impl<'s> Refs<'s> {
         self.registry.resolve(name).map_err(Error::Invalid)
     }
 
-    fn canonical_repo(&self, name: &str) -> String {
+    /// The canonical name of a repository, or the name as given.
+    pub fn canonical_repo(&self, name: &str) -> String {
         self.registry.canonical(name).to_string()
     }
 
@@ -130,6 +131,49 @@ impl<'s> Refs<'s> {
             self.plans = Some(self.store.load(&[Kind::Plan])?);
         }
         Ok(self.plans.as_ref().expect("just loaded"))
+    }
+
+    /// Whether `id` exists as one of `targets` (entity kinds, milestones).
+    pub fn exists_as(&mut self, id: &str, targets: &[crate::model::refs::Target]) -> Result<bool> {
+        use crate::model::refs::Target;
+        let kinds: Vec<Kind> =
+            targets.iter().filter_map(|t| if let Target::Kind(k) = t { Some(*k) } else { None }).collect();
+        if self.kind_of(id, &kinds).is_some() {
+            return Ok(true);
+        }
+        Ok(targets.contains(&Target::Milestone) && self.plans()?.milestone(id).is_some())
+    }
+
+    /// A "did you mean …?" for an ID that is none of `targets`.
+    pub fn suggest(&mut self, id: &str, targets: &[crate::model::refs::Target]) -> Result<Option<String>> {
+        use crate::model::refs::Target;
+        let mut candidates: Vec<String> = Vec::new();
+        for t in targets {
+            match t {
+                Target::Kind(k) => {
+                    if let Ok(rd) = std::fs::read_dir(self.store.kind_dir(*k)) {
+                        candidates.extend(rd.flatten().filter_map(|e| {
+                            e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string)
+                        }));
+                    }
+                    let section = format!("{}:", k.dir_name());
+                    candidates
+                        .extend(self.legacy_ids.iter().filter_map(|x| x.strip_prefix(&section)).map(str::to_string));
+                }
+                Target::Milestone => {
+                    candidates.extend(self.plans()?.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())))
+                }
+            }
+        }
+        Ok(crate::suggest::did_you_mean(id, candidates.iter().map(String::as_str))
+            .map(|s| format!("did you mean {s}?")))
+    }
+
+    /// The next free milestone ID (every plan, every branch), besides `taken`.
+    pub fn next_milestone_id(&mut self, taken: &[String]) -> Result<String> {
+        let store = self.store;
+        let plans = self.plans()?;
+        store.next_milestone_id(plans, taken)
     }
 
     /// A link to a milestone (`""` clears it).
@@ -190,6 +234,54 @@ fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<String> {
     store.next_id(kind, from_legacy)
 }
 
+/// Creates an entity of `kind`: `fill` sets the fields of a blank entity
+/// that has its allocated ID (allocated under the lock); the result is
+/// checked for cycles and written.
+pub fn create_with(
+    store: &Store,
+    kind: Kind,
+    fill: impl FnOnce(&mut Entity, &mut Refs<'_>) -> Result<()>,
+) -> Result<Outcome> {
+    let _lock = store.lock()?;
+    let mut refs = Refs::new(store)?;
+    let id = next_id(store, kind, &refs)?;
+    let mut entity = patch::blank(kind, id, today(store));
+    fill(&mut entity, &mut refs)?;
+    check_cycles(store, &entity)?;
+    let path = store.write_new(&entity)?;
+    Ok(Outcome { entity, path, mode: WriteMode::Minimal })
+}
+
+/// Updates entity `id` of `kind`: `change` edits a copy of the stored entity
+/// (re-read under the lock); an unchanged entity writes nothing, a changed
+/// one is checked for cycles, stamped `updated` and written minimally.
+pub fn update_with(
+    store: &Store,
+    kind: Kind,
+    id: &str,
+    change: impl FnOnce(&mut Entity, &mut Refs<'_>) -> Result<()>,
+) -> Result<Outcome> {
+    let _lock = store.lock()?;
+    let record = find(store, kind, id)?;
+    let mut refs = Refs::new(store)?;
+    let mut entity = record.entity.clone();
+    change(&mut entity, &mut refs)?;
+    write_changed(store, &record, entity)
+}
+
+/// The plan holding milestone `id`.
+pub fn plan_of_milestone(store: &Store, id: &str) -> Result<String> {
+    let plans = store.load(&[Kind::Plan])?;
+    match plans.milestone(id) {
+        Some((p, _)) => Ok(p.id.clone()),
+        None => {
+            let all: Vec<&str> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.as_str())).collect();
+            let hint = crate::suggest::did_you_mean(id, all).map(|s| format!("did you mean {s}?"));
+            Err(Error::NotFoundMilestone { id: id.to_string(), hint })
+        }
+    }
+}
+
 /// Updates an entity with a patch. An empty patch writes nothing.
 pub fn update(store: &Store, kind: Kind, id: &str, patch: &Patch) -> Result<Outcome> {
     let _lock = store.lock()?;
@@ -218,19 +310,13 @@ fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<O
     Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode })
 }
 
-/// Refuses a change that would close a cycle (see [`crate::lint`]).
+/// Refuses a change that would close a cycle (see [`crate::graph::cycles`]).
 fn check_cycles(store: &Store, entity: &Entity) -> Result<()> {
-    let has_edges = match entity {
-        Entity::Issue(i) => !i.dependencies.is_empty() || !i.blocking.is_empty(),
-        Entity::Plan(p) => !p.depends_on.is_empty() || p.milestones.iter().any(|m| !m.dependencies.is_empty()),
-        Entity::Todo(t) => !t.blocked_by.is_empty() || !t.blocking.is_empty(),
-        Entity::Dependency(_) => false,
-    };
-    if !has_edges {
+    if !entity.has_blocking_references() {
         return Ok(());
     }
-    let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
-    if let Some(cycle) = crate::lint::cycle_through(&loaded, entity) {
+    let mut loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
+    if let Some(cycle) = crate::graph::cycles::cycle_through(&mut loaded, entity) {
         return Err(Error::Cycle(cycle));
     }
     Ok(())
@@ -238,24 +324,14 @@ fn check_cycles(store: &Store, entity: &Entity) -> Result<()> {
 
 /// Who references `id` (so deleting it would leave dangling references).
 pub fn referrers(loaded: &Loaded, id: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in loaded.issues() {
-        if i.dependencies.iter().chain(&i.blocking).any(|x| x == id) {
-            out.push(i.id.clone());
-        }
-    }
-    for p in loaded.plans() {
-        if p.issue_ids.iter().chain(&p.depends_on).any(|x| x == id) {
-            out.push(p.id.clone());
-        }
-    }
-    for t in loaded.todos() {
-        let links = [&t.issue_id, &t.plan_id, &t.milestone_id];
-        if t.blocked_by.iter().chain(&t.blocking).any(|x| x == id) || links.iter().any(|l| l.as_deref() == Some(id)) {
-            out.push(t.id.clone());
-        }
-    }
+    let mut out: Vec<String> = Kind::ALL
+        .iter()
+        .flat_map(|k| loaded.records(*k))
+        .filter(|r| r.entity.references().iter().any(|x| x.target == id))
+        .map(|r| r.entity.id().to_string())
+        .collect();
     out.sort_by_cached_key(|s| natural_key(s));
+    out.dedup();
     out
 }
 

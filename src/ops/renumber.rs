@@ -7,12 +7,7 @@ use super::{Refs, next_id, today};
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind};
 use crate::store::{Store, natural_key};
-use serde_yaml::{Mapping, Value};
-
-/// Fields that hold one entity reference.
-const LINK_FIELDS: &[&str] = &["issue_id", "plan_id", "milestone_id"];
-/// Fields that hold lists of entity references.
-const LIST_FIELDS: &[&str] = &["dependencies", "blocking", "blocked_by", "depends_on", "issue_ids"];
+use serde_yaml::Value;
 
 /// What a renumbering did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,38 +17,6 @@ pub struct Renumbered {
     pub to: String,
     /// Entities whose references were rewritten.
     pub rewritten: Vec<String>,
-}
-
-/// Replaces references to `from` by `to` in an entity's canonical mapping
-/// (milestones' dependencies included). Returns whether anything changed.
-pub fn rewrite_references(map: &mut Mapping, from: &str, to: &str) -> bool {
-    let mut changed = false;
-    for key in LINK_FIELDS {
-        if let Some(v @ Value::String(_)) = map.get_mut(*key)
-            && v.as_str() == Some(from)
-        {
-            *v = Value::String(to.to_string());
-            changed = true;
-        }
-    }
-    for key in LIST_FIELDS {
-        if let Some(Value::Sequence(items)) = map.get_mut(*key) {
-            for item in items.iter_mut() {
-                if item.as_str() == Some(from) {
-                    *item = Value::String(to.to_string());
-                    changed = true;
-                }
-            }
-        }
-    }
-    if let Some(Value::Sequence(ms)) = map.get_mut("milestones") {
-        for m in ms.iter_mut() {
-            if let Value::Mapping(m) = m {
-                changed |= rewrite_references(m, from, to);
-            }
-        }
-    }
-    changed
 }
 
 /// Gives entity `id` of `kind` a new ID (`to`, or the next free one) and
@@ -75,8 +38,8 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
     let stamp = today(store);
     let mut map = record.entity.to_mapping();
     map.insert("id".into(), Value::String(new_id.clone()));
-    rewrite_references(&mut map, id, &new_id);
     let (mut entity, _) = Entity::read(kind, new_id.clone(), map);
+    entity.rewrite_references(id, &new_id);
     entity.set_updated(stamp);
     store.write_new(&entity)?;
     if let Err(e) = store.remove(&record) {
@@ -92,11 +55,10 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
             if r.entity.id() == id && k == kind {
                 continue;
             }
-            let mut m = r.entity.to_mapping();
-            if !rewrite_references(&mut m, id, &new_id) {
+            let mut e = r.entity.clone();
+            if !e.rewrite_references(id, &new_id) {
                 continue;
             }
-            let (mut e, _) = Entity::read(k, r.entity.id().to_string(), m);
             e.set_updated(stamp);
             store.write_update(r, &e)?;
             rewritten.push(r.entity.id().to_string());
@@ -130,25 +92,19 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
     let mut rewritten = Vec::new();
     for k in Kind::ALL {
         for r in loaded.records(k) {
-            let mut m = r.entity.to_mapping();
-            let mut changed = rewrite_references(&mut m, id, &new_id);
-            if k == Kind::Plan
-                && r.entity.id() == plan_id
-                && let Some(Value::Sequence(ms)) = m.get_mut("milestones")
+            let mut e = r.entity.clone();
+            let mut changed = e.rewrite_references(id, &new_id);
+            if let Entity::Plan(p) = &mut e
+                && p.id == plan_id
             {
-                for item in ms.iter_mut() {
-                    if let Value::Mapping(item) = item
-                        && item.get("id").and_then(Value::as_str) == Some(id)
-                    {
-                        item.insert("id".into(), Value::String(new_id.clone()));
-                        changed = true;
-                    }
+                for m in p.milestones.iter_mut().filter(|m| m.id == id) {
+                    m.id = new_id.clone();
+                    changed = true;
                 }
             }
             if !changed {
                 continue;
             }
-            let (mut e, _) = Entity::read(k, r.entity.id().to_string(), m);
             e.set_updated(stamp);
             store.write_update(r, &e)?;
             rewritten.push(r.entity.id().to_string());
@@ -156,26 +112,4 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
     }
     rewritten.sort_by_cached_key(|s| natural_key(s));
     Ok(Renumbered { kind: "milestone", from: id.to_string(), to: new_id, rewritten })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rewrites_links_lists_and_milestone_dependencies() {
-        let mut m: Mapping = serde_yaml::from_str(
-            "id: PLAN-001\nissue_ids: [ISSUE-003, ISSUE-004]\ndepends_on: [PLAN-002]\nmilestones:\n- id: MILESTONE-001\n  dependencies: [ISSUE-003]\n",
-        )
-        .unwrap();
-        assert!(rewrite_references(&mut m, "ISSUE-003", "ISSUE-009"));
-        let text = serde_yaml::to_string(&m).unwrap();
-        assert!(!text.contains("ISSUE-003"), "{text}");
-        assert_eq!(text.matches("ISSUE-009").count(), 2, "{text}");
-        assert!(!rewrite_references(&mut m, "ISSUE-003", "ISSUE-010"));
-        let mut t: Mapping =
-            serde_yaml::from_str("id: TODO-001\nissue_id: ISSUE-003\nblocked_by: [TODO-002]\n").unwrap();
-        assert!(rewrite_references(&mut t, "ISSUE-003", "ISSUE-009"));
-        assert_eq!(t.get("issue_id").and_then(Value::as_str), Some("ISSUE-009"));
-    }
 }

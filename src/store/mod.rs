@@ -109,6 +109,15 @@ impl Loaded {
         Some(r)
     }
 
+    /// Adds a record (after the others of its kind), replacing none: take
+    /// the old version out first.
+    pub fn put(&mut self, record: Record) {
+        let kind = record.entity.kind();
+        let recs = self.records.entry(kind).or_default();
+        self.index.entry(kind).or_default().insert(record.entity.id().to_string(), recs.len());
+        recs.push(record);
+    }
+
     /// Finds an ID of any loaded kind.
     pub fn find_any(&self, id: &str) -> Option<&Record> {
         Kind::ALL.iter().find_map(|k| self.get(*k, id))

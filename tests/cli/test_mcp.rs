@@ -95,10 +95,12 @@ impl Drop for Client {
 }
 
 const TOOLS: &[&str] = &[
+    "coord_add_milestone",
     "coord_check_dependencies",
     "coord_close_issue",
     "coord_complete_todo",
     "coord_create_issue",
+    "coord_create_plan",
     "coord_create_todo",
     "coord_dependency_graph",
     "coord_diff",
@@ -115,6 +117,8 @@ const TOOLS: &[&str] = &[
     "coord_ready_todos",
     "coord_roadmap",
     "coord_update_issue",
+    "coord_update_milestone",
+    "coord_update_plan",
     "coord_update_todo",
 ];
 
@@ -418,4 +422,78 @@ fn check_dependencies_runs_commands_only_online_and_only_when_trusted_here() {
     let r = c.tool(5, "coord_check_dependencies", json!({"online": true}));
     assert!(ran.exists(), "an approved command runs online: {r}");
     assert_eq!(command(&r)["status"], "satisfied");
+}
+
+/// The text of a tool error.
+fn tool_error(r: &Value) -> String {
+    assert_eq!(r["result"]["isError"], true, "expected a tool error: {r}");
+    r["result"]["content"][0]["text"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_agent_plans_with_milestones_and_errors_name_parameters() {
+    let mut env = TestEnv::with_ecosystem();
+    // Custom prefixes: nothing may guess kinds from `PLAN-`/`MILESTONE-`.
+    env.write("settings/coord.yaml", "id_prefixes:\n  plan: RM\n  milestone: MS\n");
+    env.commit_all("prefixes");
+    env.set_env("GIT_COORD_NO_CACHE", "1");
+    let mut c = Client::start(&env);
+    let w = c.tool(
+        2,
+        "coord_create_plan",
+        json!({"title": "Q2", "repos": ["vishnu"], "status": "in progress", "target": "2026-06-30",
+               "milestones": ["Alpha:2026-04-01", {"name": "Beta", "due": "2026-05-01", "depends_on": ["MS-001"]}]}),
+    );
+    assert_eq!(
+        (w["id"].as_str(), w["kind"].as_str(), w["changed"].as_bool()),
+        (Some("RM-001"), Some("plan"), Some(true))
+    );
+    assert_eq!(w["entity"]["status"], "active", "alias resolved once, when the request was built");
+    assert_eq!(w["entity"]["repos"], json!(["mahavishnu"]), "nickname stored canonically");
+    assert_eq!(w["entity"]["milestones"][1]["dependencies"], json!(["MS-001"]));
+    let text = std::fs::read_to_string(env.root.join("coordination/plans/RM-001.yaml")).unwrap();
+    assert!(text.contains("id: MS-002"), "{text}");
+
+    let w = c.tool(3, "coord_add_milestone", json!({"plan": "RM-001", "name": "GA", "depends_on": ["MS-002"]}));
+    assert_eq!(w["milestone"], "MS-003");
+    let w = c.tool(4, "coord_update_milestone", json!({"id": "MS-001", "status": "done"}));
+    assert_eq!(w["entity"]["milestones"][0]["status"], "completed");
+    let w = c.tool(5, "coord_update_plan", json!({"id": "RM-001", "target": ""}));
+    assert!(w["entity"].get("target").is_none(), "\"\" clears: {w}");
+
+    // Errors name parameters, never flags, and carry a did-you-mean.
+    let e = tool_error(&c.call(
+        6,
+        "tools/call",
+        json!({"name": "coord_update_plan", "arguments": {"id": "RM-001", "depends_on": ["RM-01"]}}),
+    ));
+    assert!(e.contains("depends_on: unknown reference `RM-01`"), "{e}");
+    assert!(e.contains("did you mean RM-001?"), "{e}");
+    assert!(!e.contains("--"), "no flag in an MCP error: {e}");
+    let e = tool_error(&c.call(7, "tools/call", json!({"name": "coord_create_plan", "arguments": {"title": " "}})));
+    assert!(e.contains("title: must not be empty") && !e.contains("--"), "{e}");
+    let e = tool_error(&c.call(
+        8,
+        "tools/call",
+        json!({"name": "coord_update_milestone", "arguments": {"id": "MS-001", "status": "bogus"}}),
+    ));
+    assert!(e.contains("expected one of: pending, in_progress"), "{e}");
+    let e = tool_error(&c.call(
+        9,
+        "tools/call",
+        json!({"name": "coord_create_plan", "arguments": {"title": "x", "colour": "red"}}),
+    ));
+    assert!(e.contains("unknown field `colour`"), "{e}");
+    let e = tool_error(&c.call(
+        10,
+        "tools/call",
+        json!({"name": "coord_update_milestone", "arguments": {"id": "MS-009", "name": "x"}}),
+    ));
+    assert!(e.contains("no milestone `MS-009`"), "{e}");
+
+    // The CLI names the same problems as flags.
+    let err = env.coord(&["update-plan", "RM-001", "--depends-on", "RM-01"]).fails(1).to_string();
+    assert!(err.contains("error: --depends-on: unknown reference `RM-01`"), "{err}");
+    let err = env.coord(&["create-plan", "--title", " "]).fails(1).to_string();
+    assert!(err.contains("error: --title: must not be empty"), "{err}");
 }

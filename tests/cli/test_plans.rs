@@ -49,8 +49,9 @@ fn plans_get_milestones_with_ids_unique_across_plans() {
     let plan = json(&env, &["show-plan", "PLAN-002"]);
     assert_eq!(plan["milestones"][0]["id"], "MILESTONE-003");
     assert_eq!(plan["depends_on"], serde_json::json!(["PLAN-001"]));
-    let err = env.coord(&["create-plan", "--title", "Bad", "--milestone", "X:2026-13-01"]).fails(1).to_string();
-    assert!(err.contains("invalid milestone due date `2026-13-01`"), "{err}");
+    // A malformed value is refused while the request is built: a usage error.
+    let err = env.coord(&["create-plan", "--title", "Bad", "--milestone", "X:2026-13-01"]).fails(2).to_string();
+    assert!(err.contains("--milestone") && err.contains("invalid milestone due date `2026-13-01`"), "{err}");
 }
 
 #[test]

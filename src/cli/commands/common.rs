@@ -1,7 +1,7 @@
 //! Pieces shared by the entity commands: output and filter flags, printing
 //! write outcomes.
 
-use crate::cli::error::CmdResult;
+use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render::{self, Format};
 use crate::error::Error;
 use crate::model::*;
@@ -153,4 +153,48 @@ pub fn delete(store: &Store, kind: Kind, a: &DeleteArgs) -> CmdResult {
     let rec = crate::ops::delete(store, kind, &a.id, a.force)?;
     let o = Outcome { entity: rec.entity, path: rec.origin.path().to_path_buf(), mode: WriteMode::Minimal };
     outcome(store, &o, "deleted", a.out.format)
+}
+
+/// Runs a typed operation for the command whose flags are `A`: a request
+/// field named in an error is shown as the flag that sets it.
+pub fn run_op<A: clap::Args, O: crate::api::Operation>(store: &Store, req: &O) -> Result<O::Output, CommandError> {
+    req.run(store).map_err(|e| match e {
+        Error::Fields(fields) => {
+            let cmd = A::augment_args(clap::Command::new(O::COMMAND));
+            CommandError::Fields(fields.iter().map(|f| f.render(&flag_of(&cmd, &f.field))).collect())
+        }
+        e => CommandError::Lib(e),
+    })
+}
+
+/// How the CLI names a request field: its long flag, or `<VALUE>` for a
+/// positional argument.
+pub fn flag_of(cmd: &clap::Command, field: &str) -> String {
+    match cmd.get_arguments().find(|a| a.get_id() == field) {
+        Some(a) => match a.get_long() {
+            Some(l) => format!("--{l}"),
+            None => format!(
+                "<{}>",
+                a.get_value_names().and_then(|v| v.first()).map_or(field.to_uppercase(), |v| v.to_string())
+            ),
+        },
+        None => field.to_string(),
+    }
+}
+
+/// Prints a write's result: a line for people (`created PLAN-003 (path)`),
+/// the [`crate::api::Written`] value for `json`/`yaml`.
+pub fn written(
+    w: &crate::api::Written,
+    line: impl FnOnce(&crate::api::Written) -> String,
+    format: Format,
+) -> CmdResult {
+    let mut out = render::out();
+    match format {
+        Format::Table if !w.changed => writeln!(out, "{}: nothing to change", w.id)?,
+        Format::Table => writeln!(out, "{}", line(w))?,
+        Format::Json => render::json(&mut out, w)?,
+        Format::Yaml => render::yaml(&mut out, w)?,
+    }
+    Ok(())
 }

@@ -1,0 +1,111 @@
+//! The typed operation API: one request type per operation, the single
+//! definition that both front ends are built from.
+//!
+//! A request type derives `clap::Args` (the CLI's flags, help from its doc
+//! comments) and `Deserialize + JsonSchema` (the MCP tool's parameters and
+//! schema), with one field name for both: the flag is the field name in
+//! kebab-case, the parameter is the field name. Values parse once, when the
+//! request is built, through the types in [`types`] (aliases, dates, IDs).
+//! [`Operation::run`] does the work through [`crate::ops`], the one write
+//! path, and returns a serialisable output that the CLI renders and MCP
+//! returns as structured content — so a field or an operation added here
+//! appears in both front ends at once.
+//!
+//! Errors about request fields are [`crate::error::FieldError`]s naming the
+//! field; the CLI shows it as its flag, MCP as its parameter.
+
+pub mod plans;
+pub mod types;
+
+use crate::error::{Error, FieldError, Result};
+use crate::model::Entity;
+use crate::ops::Outcome;
+use crate::store::{Store, WriteMode};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// One operation: its request type is `Self`.
+pub trait Operation: for<'de> serde::Deserialize<'de> + JsonSchema + Send + Sync + 'static {
+    /// The CLI command (`create-plan`).
+    const COMMAND: &'static str;
+    /// The MCP tool (`coord_create_plan`).
+    const TOOL: &'static str;
+    /// One line saying what it does (the tool's description).
+    const SUMMARY: &'static str;
+    /// Whether it changes coordination data.
+    const WRITES: bool;
+    /// What it returns (one shape for CLI `--format json` and MCP).
+    type Output: Serialize + JsonSchema + Send + 'static;
+    /// Runs the operation on `store`.
+    fn run(&self, store: &Store) -> Result<Self::Output>;
+}
+
+/// The result of a write, for every kind: what was written and where.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Written {
+    /// The entity's ID.
+    pub id: String,
+    /// Its kind (`issue`, `plan`, `todo`, `dependency`).
+    pub kind: String,
+    /// Its file, relative to the coordination root.
+    pub path: String,
+    /// False when nothing had to change.
+    pub changed: bool,
+    /// A milestone the operation created or changed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub milestone: Option<String>,
+    /// The entity as written, with the field names of its file.
+    pub entity: serde_json::Value,
+}
+
+impl Written {
+    /// From a write's outcome.
+    pub fn from_outcome(store: &Store, o: &Outcome) -> Result<Written> {
+        Ok(Written {
+            id: o.entity.id().to_string(),
+            kind: o.entity.kind().noun().to_string(),
+            path: store.rel(&o.path).display().to_string(),
+            changed: o.mode != WriteMode::Unchanged,
+            milestone: None,
+            entity: entity_json(&o.entity)?,
+        })
+    }
+}
+
+/// An entity as JSON (its canonical mapping). A value JSON cannot hold (a
+/// mapping key that is not a string) is an error naming the entity, never
+/// a `null` or a truncated document.
+pub fn entity_json(e: &Entity) -> Result<serde_json::Value> {
+    serde_json::to_value(e.to_mapping()).map_err(|err| {
+        Error::Refused(format!("{} cannot be shown as JSON ({err}); lint reports where its file goes wrong", e.id()))
+    })
+}
+
+/// Collects field errors; `finish` turns them into one [`Error::Fields`].
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    /// Records a problem.
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+    /// Ok when nothing was recorded.
+    pub fn finish(self) -> Result<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(Error::Fields(self.0)) }
+    }
+}
+
+/// Calls `$m!` with every operation type, so the front ends and the parity
+/// test enumerate the same list.
+#[macro_export]
+macro_rules! for_each_operation {
+    ($m:ident) => {
+        $m!(
+            $crate::api::plans::CreatePlan,
+            $crate::api::plans::UpdatePlan,
+            $crate::api::plans::AddMilestone,
+            $crate::api::plans::UpdateMilestone,
+        )
+    };
+}

@@ -1,0 +1,454 @@
+//! Plan and milestone operations: create and update plans, add and update
+//! milestones. Milestone IDs are unique across all plans and every branch.
+
+use super::types::{Day, Id, NewMilestone, Settable};
+use super::{FieldErrors, Operation, Written};
+use crate::error::{FieldError, Result};
+use crate::model::refs::{MILESTONE_REFS, PLAN_REFS, RefField, Target};
+use crate::model::*;
+use crate::ops::{self, Refs};
+use crate::store::Store;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Create a plan (a roadmap), optionally with milestones.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlan {
+    /// One-line title.
+    #[arg(long)]
+    pub title: String,
+    /// Longer description.
+    #[arg(long)]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Repositories taking part (names or nicknames).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub repos: Vec<String>,
+    /// Initial status (default draft).
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<PlanStatus>,
+    /// Target date (YYYY-MM-DD).
+    #[arg(long)]
+    #[serde(default)]
+    pub target: Option<Day>,
+    /// Issues this plan addresses.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub issues: Vec<Id>,
+    /// Plans this one depends on.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+    /// Milestones to create, in order: `Name:YYYY-MM-DD` (or just `Name`);
+    /// repeatable. In JSON also `{"name", "due", "description", "depends_on"}`,
+    /// where `depends_on` may name milestones created earlier in this list.
+    #[arg(long = "milestone", value_name = "NAME[:DUE]")]
+    #[serde(default)]
+    pub milestones: Vec<NewMilestone>,
+}
+
+/// Update a plan: only the given fields change (plus `updated`).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePlan {
+    /// Plan ID.
+    pub id: Id,
+    /// New title.
+    #[arg(long)]
+    #[serde(default)]
+    pub title: Option<String>,
+    /// New description (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New status.
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<PlanStatus>,
+    /// Target date, YYYY-MM-DD (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub target: Option<Settable<Day>>,
+    /// Repositories to add.
+    #[arg(long = "add-repo", value_delimiter = ',')]
+    #[serde(default)]
+    pub add_repos: Vec<String>,
+    /// Repositories to remove.
+    #[arg(long = "remove-repo", value_delimiter = ',')]
+    #[serde(default)]
+    pub remove_repos: Vec<String>,
+    /// Issues to add to the plan.
+    #[arg(long = "add-issue", value_delimiter = ',')]
+    #[serde(default)]
+    pub add_issues: Vec<Id>,
+    /// Issues to remove from the plan.
+    #[arg(long = "remove-issue", value_delimiter = ',')]
+    #[serde(default)]
+    pub remove_issues: Vec<Id>,
+    /// Plans to add to `depends_on`.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+    /// Plans to remove from `depends_on`.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub no_depends_on: Vec<Id>,
+}
+
+/// Add a milestone to a plan (its ID is unique across all plans).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMilestone {
+    /// The plan's ID.
+    pub plan: Id,
+    /// The milestone's name.
+    #[arg(long)]
+    pub name: String,
+    /// Due date (YYYY-MM-DD).
+    #[arg(long)]
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// Longer description.
+    #[arg(long)]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Milestones this one depends on.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+    /// Completion criteria (repeatable).
+    #[arg(long = "criterion")]
+    #[serde(default)]
+    pub criteria: Vec<String>,
+    /// Deliverables (repeatable).
+    #[arg(long = "deliverable")]
+    #[serde(default)]
+    pub deliverables: Vec<String>,
+}
+
+/// Update a milestone (found in whichever plan holds it).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMilestone {
+    /// The milestone's ID.
+    pub id: Id,
+    /// New name.
+    #[arg(long)]
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New description (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Due date, YYYY-MM-DD (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub due: Option<Settable<Day>>,
+    /// New status.
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<MilestoneStatus>,
+    /// Milestones to add to `dependencies`.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+    /// Milestones to remove from `dependencies`.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub no_depends_on: Vec<Id>,
+    /// Completion criteria to add (repeatable).
+    #[arg(long = "criterion")]
+    #[serde(default)]
+    pub criteria: Vec<String>,
+    /// Deliverables to add (repeatable).
+    #[arg(long = "deliverable")]
+    #[serde(default)]
+    pub deliverables: Vec<String>,
+}
+
+/// The targets a reference field of a holder type accepts (from the one map
+/// of references).
+fn targets<T>(fields: &'static [RefField<T>], name: &str) -> &'static [Target] {
+    fields.iter().find(|f| f.name == name).map(|f| f.targets).expect("a reference field of the map")
+}
+
+/// Keeps the IDs that exist as one of `targets`; reports the others on
+/// `field`, with a did-you-mean.
+fn existing(
+    refs: &mut Refs<'_>,
+    field: &str,
+    ids: &[Id],
+    targets: &[Target],
+    errs: &mut FieldErrors,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for id in ids {
+        if refs.exists_as(&id.0, targets)? {
+            out.push(id.0.clone());
+        } else {
+            let what: Vec<&str> = targets.iter().map(|t| t.noun()).collect();
+            let suggestion = refs.suggest(&id.0, targets)?;
+            errs.push(
+                FieldError::new(field, format!("unknown reference `{id}`"))
+                    .value(id.0.clone())
+                    .expected(format!("the ID of an existing {}", what.join(" or ")))
+                    .suggest(suggestion),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Canonical repository names; unknown names are reported on `field`.
+fn repos(refs: &Refs<'_>, field: &str, names: &[String], errs: &mut FieldErrors) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in names {
+        match refs.repo(n) {
+            Ok(r) => out.push(r),
+            Err(e) => errs.push(FieldError::new(field, e.to_string()).value(n.clone())),
+        }
+    }
+    out
+}
+
+fn edit(list: &mut Vec<String>, add: Vec<String>, remove: &[String]) {
+    list.retain(|x| !remove.contains(x));
+    for a in add {
+        if !list.contains(&a) {
+            list.push(a);
+        }
+    }
+}
+
+fn ids(v: &[Id]) -> Vec<String> {
+    v.iter().map(|i| i.0.clone()).collect()
+}
+
+fn required(field: &str, v: &str, errs: &mut FieldErrors) -> String {
+    if v.trim().is_empty() {
+        errs.push(FieldError::new(field, "must not be empty"));
+    }
+    v.trim().to_string()
+}
+
+fn opt_text(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+fn day(d: Day) -> Option<Lenient<CoordDate>> {
+    Some(Lenient::Known(d.0))
+}
+
+/// Builds a milestone; its `depends_on` may name existing milestones or ones
+/// created before it in the same request (`known`).
+fn build_milestone(
+    id: String,
+    field: &str,
+    spec: &super::types::MilestoneSpec,
+    refs: &mut Refs<'_>,
+    known: &[String],
+    errs: &mut FieldErrors,
+) -> Result<Milestone> {
+    let mut deps = Vec::new();
+    for d in &spec.depends_on {
+        if known.contains(&d.0) {
+            deps.push(d.0.clone());
+        } else {
+            deps.extend(existing(refs, field, std::slice::from_ref(d), targets(MILESTONE_REFS, "dependencies"), errs)?);
+        }
+    }
+    Ok(Milestone {
+        id,
+        name: required(field, &spec.name, errs),
+        description: spec.description.clone(),
+        due: spec.due.and_then(day),
+        status: Lenient::Known(MilestoneStatus::Pending),
+        dependencies: deps,
+        completion_criteria: Vec::new(),
+        deliverables: Vec::new(),
+        extra: Default::default(),
+    })
+}
+
+impl Operation for CreatePlan {
+    const COMMAND: &'static str = "create-plan";
+    const TOOL: &'static str = "coord_create_plan";
+    const SUMMARY: &'static str = "Create a plan, optionally with milestones; returns its allocated ID and file.";
+    const WRITES: bool = true;
+    type Output = Written;
+
+    fn run(&self, store: &Store) -> Result<Written> {
+        let o = ops::create_with(store, Kind::Plan, |entity, refs| {
+            let Entity::Plan(p) = entity else { unreachable!("a blank plan") };
+            let mut errs = FieldErrors::default();
+            p.title = required("title", &self.title, &mut errs);
+            p.description = self.description.as_deref().and_then(opt_text);
+            if let Some(s) = self.status {
+                p.status = Lenient::Known(s);
+            }
+            p.target = self.target.and_then(day);
+            p.repos = repos(refs, "repos", &self.repos, &mut errs);
+            p.issue_ids = existing(refs, "issues", &self.issues, targets(PLAN_REFS, "issue_ids"), &mut errs)?;
+            p.depends_on = existing(refs, "depends_on", &self.depends_on, targets(PLAN_REFS, "depends_on"), &mut errs)?;
+            let mut created: Vec<String> = Vec::new();
+            for m in &self.milestones {
+                let mid = refs.next_milestone_id(&created)?;
+                p.milestones.push(build_milestone(mid.clone(), "milestones", &m.0, refs, &created, &mut errs)?);
+                created.push(mid);
+            }
+            errs.finish()
+        })?;
+        Written::from_outcome(store, &o)
+    }
+}
+
+impl Operation for UpdatePlan {
+    const COMMAND: &'static str = "update-plan";
+    const TOOL: &'static str = "coord_update_plan";
+    const SUMMARY: &'static str = "Update a plan: only the given fields change.";
+    const WRITES: bool = true;
+    type Output = Written;
+
+    fn run(&self, store: &Store) -> Result<Written> {
+        let o = ops::update_with(store, Kind::Plan, &self.id.0, |entity, refs| {
+            let Entity::Plan(p) = entity else { unreachable!("a plan") };
+            let mut errs = FieldErrors::default();
+            if let Some(t) = &self.title {
+                p.title = required("title", t, &mut errs);
+            }
+            if let Some(d) = &self.description {
+                p.description = opt_text(d);
+            }
+            if let Some(s) = self.status {
+                p.status = Lenient::Known(s);
+            }
+            if let Some(t) = &self.target {
+                p.target = t.clone().into_option().and_then(day);
+            }
+            let add = repos(refs, "add_repos", &self.add_repos, &mut errs);
+            let remove: Vec<String> = self.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
+            edit(&mut p.repos, add, &remove);
+            let add = existing(refs, "add_issues", &self.add_issues, targets(PLAN_REFS, "issue_ids"), &mut errs)?;
+            edit(&mut p.issue_ids, add, &ids(&self.remove_issues));
+            let add = existing(refs, "depends_on", &self.depends_on, targets(PLAN_REFS, "depends_on"), &mut errs)?;
+            edit(&mut p.depends_on, add, &ids(&self.no_depends_on));
+            errs.finish()
+        })?;
+        Written::from_outcome(store, &o)
+    }
+}
+
+impl Operation for AddMilestone {
+    const COMMAND: &'static str = "add-milestone";
+    const TOOL: &'static str = "coord_add_milestone";
+    const SUMMARY: &'static str = "Add a milestone to a plan; returns the milestone's allocated ID.";
+    const WRITES: bool = true;
+    type Output = Written;
+
+    fn run(&self, store: &Store) -> Result<Written> {
+        let mut added = String::new();
+        let o = ops::update_with(store, Kind::Plan, &self.plan.0, |entity, refs| {
+            let Entity::Plan(p) = entity else { unreachable!("a plan") };
+            let mut errs = FieldErrors::default();
+            let mid = refs.next_milestone_id(&[])?;
+            let spec = super::types::MilestoneSpec {
+                name: self.name.clone(),
+                due: self.due,
+                description: self.description.clone(),
+                depends_on: Vec::new(),
+            };
+            let mut m = build_milestone(mid.clone(), "name", &spec, refs, &[], &mut errs)?;
+            m.dependencies =
+                existing(refs, "depends_on", &self.depends_on, targets(MILESTONE_REFS, "dependencies"), &mut errs)?;
+            m.completion_criteria = self.criteria.clone();
+            m.deliverables = self.deliverables.clone();
+            p.milestones.push(m);
+            added = mid;
+            errs.finish()
+        })?;
+        let mut w = Written::from_outcome(store, &o)?;
+        w.milestone = Some(added);
+        Ok(w)
+    }
+}
+
+impl UpdatePlan {
+    /// True when no change is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.status.is_none()
+            && self.target.is_none()
+            && self.add_repos.is_empty()
+            && self.remove_repos.is_empty()
+            && self.add_issues.is_empty()
+            && self.remove_issues.is_empty()
+            && self.depends_on.is_empty()
+            && self.no_depends_on.is_empty()
+    }
+}
+
+impl UpdateMilestone {
+    /// True when no change is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.due.is_none()
+            && self.status.is_none()
+            && self.depends_on.is_empty()
+            && self.no_depends_on.is_empty()
+            && self.criteria.is_empty()
+            && self.deliverables.is_empty()
+    }
+}
+
+impl Operation for UpdateMilestone {
+    const COMMAND: &'static str = "update-milestone";
+    const TOOL: &'static str = "coord_update_milestone";
+    const SUMMARY: &'static str = "Update a milestone (in whichever plan holds it): only the given fields change.";
+    const WRITES: bool = true;
+    type Output = Written;
+
+    fn run(&self, store: &Store) -> Result<Written> {
+        let plan_id = ops::plan_of_milestone(store, &self.id.0)?;
+        let mid = self.id.0.clone();
+        let empty = self.is_empty();
+        let o = ops::update_with(store, Kind::Plan, &plan_id, |entity, refs| {
+            if empty {
+                return Ok(());
+            }
+            let Entity::Plan(p) = entity else { unreachable!("a plan") };
+            let mut errs = FieldErrors::default();
+            let add =
+                existing(refs, "depends_on", &self.depends_on, targets(MILESTONE_REFS, "dependencies"), &mut errs)?;
+            let m = p.milestones.iter_mut().find(|m| m.id == mid).ok_or_else(|| {
+                crate::Error::Refused(format!("{mid} moved out of {plan_id} while this update ran; run it again"))
+            })?;
+            if let Some(n) = &self.name {
+                m.name = required("name", n, &mut errs);
+            }
+            if let Some(d) = &self.description {
+                m.description = opt_text(d);
+            }
+            if let Some(d) = &self.due {
+                m.due = d.clone().into_option().and_then(day);
+            }
+            if let Some(s) = self.status {
+                m.status = Lenient::Known(s);
+            }
+            if add.contains(&mid) {
+                errs.push(FieldError::new("depends_on", format!("{mid} cannot depend on itself")).value(mid.clone()));
+            }
+            edit(&mut m.dependencies, add.into_iter().filter(|d| *d != mid).collect(), &ids(&self.no_depends_on));
+            edit(&mut m.completion_criteria, self.criteria.clone(), &[]);
+            edit(&mut m.deliverables, self.deliverables.clone(), &[]);
+            errs.finish()
+        })?;
+        let mut w = Written::from_outcome(store, &o)?;
+        w.milestone = Some(self.id.0.clone());
+        Ok(w)
+    }
+}

@@ -1,0 +1,317 @@
+//! Typed request values shared by every operation: vocabularies (statuses,
+//! priorities, dependency types), dates, IDs, "set or clear" values and
+//! milestone specs. Each parses once, when a request is built — from a flag
+//! or from JSON — with the loader's aliases, and carries its JSON schema and
+//! its clap parser, so both front ends get the same rules and the same list
+//! of accepted values.
+
+use crate::model::id::validate_id;
+use crate::model::vocab::parse_strict;
+use crate::model::*;
+use clap::builder::{PossibleValue, TypedValueParser, ValueParserFactory};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+/// Deserializes any `FromStr` value from a JSON string.
+fn from_text<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(d: D) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// clap's parser for a vocabulary: aliases accepted, canonical values listed
+/// in `--help` and in the error.
+#[derive(Clone)]
+pub struct VocabParser<T>(PhantomData<T>);
+
+impl<T: Vocab + Send + Sync> TypedValueParser for VocabParser<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        T::parse(&text).ok_or_else(|| {
+            let mut e = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
+            use clap::error::{ContextKind, ContextValue};
+            if let Some(arg) = arg {
+                e.insert(ContextKind::InvalidArg, ContextValue::String(arg.to_string()));
+            }
+            e.insert(ContextKind::InvalidValue, ContextValue::String(text.into_owned()));
+            e.insert(
+                ContextKind::ValidValue,
+                ContextValue::Strings(T::ALLOWED.iter().map(|s| s.to_string()).collect()),
+            );
+            e
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(T::ALLOWED.iter().map(|s| PossibleValue::new(*s))))
+    }
+}
+
+macro_rules! vocab_value {
+    ($($t:ty),+ $(,)?) => {$(
+        impl FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                parse_strict::<$t>(s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_text(d)
+            }
+        }
+        impl JsonSchema for $t {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($t).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "enum": <$t as Vocab>::ALLOWED,
+                    "description": format!("{} (the loader's aliases are accepted too)", <$t as Vocab>::WHAT),
+                })
+            }
+        }
+        impl ValueParserFactory for $t {
+            type Parser = VocabParser<$t>;
+            fn value_parser() -> Self::Parser {
+                VocabParser(PhantomData)
+            }
+        }
+    )+};
+}
+
+vocab_value!(IssueStatus, PlanStatus, MilestoneStatus, TodoStatus, DepStatus, DepType, Priority);
+
+/// A calendar date given by a user (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub CoordDate);
+
+impl FromStr for Day {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match CoordDate::parse(s) {
+            Some(d @ CoordDate::Date(_)) => Ok(Day(d)),
+            _ => Err(format!("invalid date `{s}` (expected YYYY-MM-DD)")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d)
+    }
+}
+
+impl JsonSchema for Day {
+    fn schema_name() -> Cow<'static, str> {
+        "Day".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "date", "description": "a date, YYYY-MM-DD" })
+    }
+}
+
+/// A value to set, or `""` to clear the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settable<T> {
+    To(T),
+    Clear,
+}
+
+impl<T: FromStr<Err = String>> FromStr for Settable<T> {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().is_empty() { Ok(Settable::Clear) } else { s.parse().map(Settable::To) }
+    }
+}
+
+impl<'de, T: FromStr<Err = String>> Deserialize<'de> for Settable<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Settable<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Settable_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let inner = generator.subschema_for::<T>();
+        json_schema!({ "anyOf": [inner, { "const": "", "description": "\"\" clears the field" }] })
+    }
+}
+
+impl<T> Settable<T> {
+    /// The value, `None` for a clear.
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Settable::To(v) => Some(v),
+            Settable::Clear => None,
+        }
+    }
+}
+
+/// An entity or milestone ID, checked for form (no path separators, no
+/// traversal); whether it exists is checked when the operation runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub String);
+
+impl FromStr for Id {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        validate_id(s).map_err(|e| e.to_string())?;
+        Ok(Id(s.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d)
+    }
+}
+
+impl JsonSchema for Id {
+    fn schema_name() -> Cow<'static, str> {
+        "Id".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "description": "an ID such as ISSUE-001 or MILESTONE-002" })
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Id {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A milestone to create: `Name:YYYY-MM-DD` (or just `Name`) on the command
+/// line; a string of that form or an object in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneSpec {
+    /// The milestone's name.
+    pub name: String,
+    /// When it is due.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// Longer description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Milestones this one depends on.
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+}
+
+impl FromStr for MilestoneSpec {
+    type Err = String;
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let (name, due) = match spec.rsplit_once(':') {
+            Some((n, d)) if d.trim().chars().next().is_some_and(|c| c.is_ascii_digit()) => {
+                let due: Day = d.trim().parse().map_err(|_| {
+                    format!("invalid milestone due date `{}` in `{spec}` (expected Name:YYYY-MM-DD)", d.trim())
+                })?;
+                (n.trim(), Some(due))
+            }
+            _ => (spec.trim(), None),
+        };
+        if name.is_empty() {
+            return Err(format!("milestone `{spec}` has no name (expected Name:YYYY-MM-DD)"));
+        }
+        Ok(MilestoneSpec { name: name.to_string(), due, description: None, depends_on: Vec::new() })
+    }
+}
+
+/// A milestone spec in a request: the short string form or the full object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMilestone(pub MilestoneSpec);
+
+impl FromStr for NewMilestone {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse().map(NewMilestone)
+    }
+}
+
+impl<'de> Deserialize<'de> for NewMilestone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Text(String),
+            Full(MilestoneSpec),
+        }
+        match Either::deserialize(d)? {
+            Either::Text(s) => s.parse().map(NewMilestone).map_err(serde::de::Error::custom),
+            Either::Full(m) => Ok(NewMilestone(m)),
+        }
+    }
+}
+
+impl JsonSchema for NewMilestone {
+    fn schema_name() -> Cow<'static, str> {
+        "NewMilestone".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let full = generator.subschema_for::<MilestoneSpec>();
+        json_schema!({ "anyOf": [
+            { "type": "string", "description": "Name:YYYY-MM-DD, or just Name" },
+            full,
+        ]})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies_parse_aliases_from_flags_and_json() {
+        assert_eq!("P0".parse::<Priority>(), Ok(Priority::Critical));
+        let s: PlanStatus = serde_json::from_str("\"in progress\"").unwrap();
+        assert_eq!(s, PlanStatus::Active);
+        let e = serde_json::from_str::<TodoStatus>("\"bogus\"").unwrap_err().to_string();
+        assert!(e.contains("expected one of: pending, in_progress"), "{e}");
+    }
+
+    #[test]
+    fn settable_dates_and_clears() {
+        assert_eq!("".parse::<Settable<Day>>(), Ok(Settable::Clear));
+        assert!(matches!("2026-03-01".parse::<Settable<Day>>(), Ok(Settable::To(_))));
+        assert!("tomorrowish".parse::<Settable<Day>>().is_err());
+    }
+
+    #[test]
+    fn ids_refuse_traversal() {
+        assert!("../x".parse::<Id>().is_err());
+        assert_eq!("ISSUE-001".parse::<Id>(), Ok(Id("ISSUE-001".into())));
+    }
+
+    #[test]
+    fn milestones_from_text_or_objects() {
+        let m: NewMilestone = serde_json::from_str("\"Beta:2026-04-01\"").unwrap();
+        assert_eq!(m.0.name, "Beta");
+        let m: NewMilestone =
+            serde_json::from_str(r#"{"name": "GA", "due": "2026-05-01", "depends_on": ["MILESTONE-001"]}"#).unwrap();
+        assert_eq!(m.0.depends_on, vec![Id("MILESTONE-001".into())]);
+        assert!("Beta:2026-13-40".parse::<NewMilestone>().is_err());
+        assert!(":2026-01-01".parse::<NewMilestone>().is_err());
+    }
+}

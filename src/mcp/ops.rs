@@ -1,0 +1,78 @@
+//! MCP tools generated from the typed operation API ([`crate::api`]): one
+//! tool per [`Operation`], its parameters and output schema derived from the
+//! request and output types, so a tool cannot drift from its CLI command.
+//! Malformed parameters and library errors are tool errors (`isError`) that
+//! name parameters, never protocol failures.
+
+use super::server::{CoordServer, Out, Summary};
+use crate::api::{Operation, Written};
+use crate::error::Error;
+use crate::store::Store;
+use rmcp::ErrorData;
+use rmcp::handler::server::common::{schema_for_input, schema_for_output};
+use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
+use rmcp::handler::server::tool::{IntoCallToolResult, ToolCallContext};
+use rmcp::model::{CallToolResponse, Tool, ToolAnnotations};
+
+/// The routes of every operation.
+pub fn router() -> ToolRouter<CoordServer> {
+    let mut r = ToolRouter::new();
+    macro_rules! add {
+        ($($t:ty),+ $(,)?) => { $( r.add_route(route::<$t>()); )+ };
+    }
+    crate::for_each_operation!(add);
+    r
+}
+
+/// How MCP shows a library error: request fields by their parameter names.
+pub fn error_text(e: Error) -> String {
+    match e {
+        Error::Fields(fields) => {
+            fields.iter().map(|f| format!("error: {}", f.render(&f.field))).collect::<Vec<_>>().join("\n")
+        }
+        e => format!("error: {e}"),
+    }
+}
+
+fn route<O: Operation>() -> ToolRoute<CoordServer>
+where
+    O::Output: Summary,
+{
+    let input = schema_for_input::<O>().unwrap_or_else(|e| panic!("{}: request schema: {e}", O::TOOL));
+    let annotations = ToolAnnotations::new().read_only(!O::WRITES).destructive(false);
+    let tool = Tool::new(O::TOOL, O::SUMMARY, input)
+        .with_raw_output_schema(schema_for_output::<O::Output>())
+        .with_annotations(annotations);
+    ToolRoute::new_dyn(tool, call::<O>)
+}
+
+type Call<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<CallToolResponse, ErrorData>> + Send + 'a>>;
+
+fn call<O: Operation>(cx: ToolCallContext<'_, CoordServer>) -> Call<'_>
+where
+    O::Output: Summary,
+{
+    let args = serde_json::Value::Object(cx.arguments.clone().unwrap_or_default());
+    let dir = cx.service.dir().to_path_buf();
+    Box::pin(async move {
+        let result: Result<Out<O::Output>, String> = match serde_json::from_value::<O>(args) {
+            Err(e) => Err(format!("error: invalid parameters: {e}")),
+            Ok(req) => match tokio::task::spawn_blocking(move || req.run(&Store::open(&dir)?)).await {
+                Ok(Ok(out)) => Ok(Out(out)),
+                Ok(Err(e)) => Err(error_text(e)),
+                Err(e) => Err(format!("error: internal failure: {e}")),
+            },
+        };
+        result.into_call_tool_result()
+    })
+}
+
+impl Summary for Written {
+    fn summary(&self) -> String {
+        match (&self.milestone, self.changed) {
+            (_, false) => format!("{}: nothing to change", self.id),
+            (Some(m), true) => format!("wrote {m} in {} ({})", self.id, self.path),
+            (None, true) => format!("wrote {} ({})", self.id, self.path),
+        }
+    }
+}
