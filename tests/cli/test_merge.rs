@@ -279,3 +279,110 @@ fn the_driver_honours_the_marker_size() {
         "id: X-1\n<<<<<<<<<< ours\ns: b\n==========\ns: c\n>>>>>>>>>> theirs\n"
     );
 }
+
+// Comments: a side's comment change survives the merge or is a conflict.
+
+#[test]
+fn theirs_edited_trailing_comment_is_kept_next_to_ours_field_change() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| t.replace("# triage first", "# triaged on 2026-02-03"));
+    edit_on(&env, "main", |t| t.replace("priority: medium", "priority: high"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE.replace("# triage first", "# triaged on 2026-02-03").replace("priority: medium", "priority: high")
+    );
+}
+
+#[test]
+fn theirs_comment_above_a_new_key_is_kept_above_it() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| {
+        t.replace("x-review-board: 7\n", "x-review-board: 7\n# Carol signs off the API.\nreviewer: carol\n")
+    });
+    edit_on(&env, "main", |t| t.replace("priority: medium", "priority: high"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE
+            .replace("x-review-board: 7\n", "x-review-board: 7\n# Carol signs off the API.\nreviewer: carol\n")
+            .replace("priority: medium", "priority: high")
+    );
+}
+
+#[test]
+fn theirs_removed_comments_are_removed() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| {
+        t.replace("# Owned by the platform team; keep this comment.\n", "").replace(" # triage first", "")
+    });
+    edit_on(&env, "main", |t| t.replace("assignee: alice", "assignee: bob"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE
+            .replace("# Owned by the platform team; keep this comment.\n", "")
+            .replace(" # triage first", "")
+            .replace("assignee: alice", "assignee: bob")
+    );
+}
+
+#[test]
+fn one_comment_changed_differently_on_both_sides_is_a_conflict_with_both_versions() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| t.replace("# triage first", "# waiting for legal").replace("alice", "carol"));
+    edit_on(&env, "main", |t| t.replace("# triage first", "# triage on Monday"));
+    let run = merge_feature(&env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("ISSUE-001.yaml: 1 conflicting comment:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "comment on the `status` line: ours wrote `# triage on Monday`, theirs wrote `# waiting for legal`"
+        ),
+        "{}",
+        run.stderr
+    );
+    let text = env.read("coordination/issues/ISSUE-001.yaml");
+    assert!(
+        text.contains(
+            "<<<<<<< ours\nstatus: pending # triage on Monday\n=======\nstatus: pending # waiting for legal\n>>>>>>> theirs\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("assignee: carol\n"), "the field change is merged:\n{text}");
+}
+
+#[test]
+fn comments_changed_by_ours_only_are_kept() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| t.replace("priority: medium", "priority: high"));
+    edit_on(&env, "main", |t| {
+        t.replace("# triage first", "# triaged").replace("metadata:\n", "# Review board data.\nmetadata:\n")
+    });
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE
+            .replace("# triage first", "# triaged")
+            .replace("metadata:\n", "# Review board data.\nmetadata:\n")
+            .replace("priority: medium", "priority: high")
+    );
+}
+
+#[test]
+fn the_same_comment_change_on_both_sides_is_taken_once() {
+    let env = setup(ISSUE);
+    let comment = |t: &str| t.replace("labels:\n", "# Labels follow the triage guide.\nlabels:\n");
+    edit_on(&env, "feature", |t| comment(t).replace("priority: medium", "priority: high"));
+    edit_on(&env, "main", |t| comment(t).replace("assignee: alice", "assignee: bob"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        comment(ISSUE).replace("priority: medium", "priority: high").replace("assignee: alice", "assignee: bob")
+    );
+}
