@@ -9,11 +9,14 @@
 //! version that is not a YAML mapping falls back to git's line merge
 //! (`git merge-file`), so the driver never does worse than git would.
 
+mod comments;
 mod markers;
 pub mod setup;
 mod value;
 
-pub use value::{Conflict, Prefer, Seg, canonical_keys, merge_entity};
+pub use value::{Conflict, ConflictPart, Prefer, Seg, canonical_keys, merge_entity};
+
+use comments::{CommentMerge, Layout};
 
 use crate::error::{Error, Result};
 use crate::gitcmd::Git;
@@ -37,6 +40,11 @@ pub enum Outcome {
     Collision { text: String, id: String, ours: String, theirs: String },
     /// A version is not a YAML mapping: the caller merges lines instead.
     Unparsed { side: &'static str, line: Option<usize>, message: String },
+    /// The values merged, but a comment could not be carried over field by
+    /// field: the caller merges lines instead. `expect` is the value merge
+    /// when it had no conflict: a line merge without conflicts that reads
+    /// back as it lost nothing.
+    LineMerge { reason: String, expect: Option<Mapping> },
 }
 
 /// What the driver did to one file.
@@ -50,10 +58,14 @@ pub enum FileOutcome {
         theirs: String,
     },
     /// Merged line by line by `git merge-file` because a version could not
-    /// be read as a mapping; `conflicts` is its conflict count.
+    /// be read as a mapping, or a comment could not be carried over field by
+    /// field; `conflicts` is its conflict count. `unconfirmed`: there are no
+    /// markers, but the result is not what the field-level merge says, so a
+    /// person has to look.
     LineMerge {
         reason: String,
         conflicts: usize,
+        unconfirmed: bool,
     },
 }
 
@@ -62,7 +74,7 @@ impl FileOutcome {
     pub fn is_conflicted(&self) -> bool {
         match self {
             Self::Clean => false,
-            Self::LineMerge { conflicts, .. } => *conflicts > 0,
+            Self::LineMerge { conflicts, unconfirmed, .. } => *conflicts > 0 || *unconfirmed,
             _ => true,
         }
     }
@@ -83,7 +95,23 @@ pub fn title_of(map: &Mapping) -> String {
 }
 
 /// Merges three versions of one entity file. `base` is empty for add/add.
+/// The result has ours' line ends.
 pub fn merge_texts(base: &str, ours: &str, theirs: &str, marker_size: usize) -> Outcome {
+    let lf = |t: &str| t.replace("\r\n", "\n");
+    let outcome = merge_lf(&lf(base), &lf(ours), &lf(theirs), marker_size);
+    if !ours.contains("\r\n") {
+        return outcome;
+    }
+    let crlf = |t: String| t.replace('\n', "\r\n");
+    match outcome {
+        Outcome::Clean { text } => Outcome::Clean { text: crlf(text) },
+        Outcome::Conflicts { text, conflicts } => Outcome::Conflicts { text: crlf(text), conflicts },
+        Outcome::Collision { text, id, ours, theirs } => Outcome::Collision { text: crlf(text), id, ours, theirs },
+        other => other,
+    }
+}
+
+fn merge_lf(base: &str, ours: &str, theirs: &str, marker_size: usize) -> Outcome {
     let read = |side: &'static str, text: &str| -> std::result::Result<Mapping, Outcome> {
         parse_mapping(text).map(|m| canonical_keys(&m)).map_err(|(line, message)| Outcome::Unparsed {
             side,
@@ -112,12 +140,31 @@ pub fn merge_texts(base: &str, ours: &str, theirs: &str, marker_size: usize) -> 
             };
         }
     }
-    let (as_ours, conflicts) = merge_entity(&b, &o, &t, Prefer::Ours);
-    if conflicts.is_empty() {
-        return Outcome::Clean { text: markers::clean(ours, &o, &as_ours) };
+    let (as_ours, mut conflicts) = merge_entity(&b, &o, &t, Prefer::Ours);
+    let as_theirs = (!conflicts.is_empty()).then(|| merge_entity(&b, &o, &t, Prefer::Theirs).0);
+    let expect = conflicts.is_empty().then(|| as_ours.clone());
+    let layouts = (|| {
+        let layout =
+            |side: &str, text: &str, map: &Mapping| Layout::read(text, map).map_err(|e| format!("{side}: {e}"));
+        Ok::<_, String>((layout("base", base, &b)?, layout("ours", ours, &o)?, layout("theirs", theirs, &t)?))
+    })();
+    let comments = match layouts {
+        Ok((lb, lo, lt)) => CommentMerge::new(&lb, &lo, &lt),
+        Err(reason) => {
+            return Outcome::LineMerge {
+                reason: format!("comments cannot be merged field by field ({reason})"),
+                expect,
+            };
+        }
+    };
+    conflicts.extend(comments.conflicts());
+    match markers::render(ours, &o, &as_ours, as_theirs.as_ref(), &comments, marker_size) {
+        Ok(text) if conflicts.is_empty() => Outcome::Clean { text },
+        Ok(text) => Outcome::Conflicts { text, conflicts },
+        Err(reason) => {
+            Outcome::LineMerge { reason: format!("comments cannot be merged field by field: {reason}"), expect }
+        }
     }
-    let (as_theirs, _) = merge_entity(&b, &o, &t, Prefer::Theirs);
-    Outcome::Conflicts { text: markers::with_markers(ours, &o, &as_ours, &as_theirs, marker_size), conflicts }
 }
 
 fn read_text(path: &Path) -> Result<Option<String>> {
@@ -151,6 +198,15 @@ pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, marker_size: usize) 
             let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
             line_merge(base, ours, theirs, marker_size, format!("{side} is not a readable entity{at}: {message}"))
         }
+        Outcome::LineMerge { reason, expect } => {
+            let outcome = line_merge(base, ours, theirs, marker_size, reason)?;
+            let FileOutcome::LineMerge { reason, conflicts: 0, .. } = outcome else { return Ok(outcome) };
+            // Clean: every changed line of both sides is in it. It is the
+            // merge only if it also reads back as the field-level merge.
+            let text = read_text(ours)?.unwrap_or_default();
+            let confirmed = expect.is_some_and(|e| parse_mapping(&text).is_ok_and(|m| canonical_keys(&m) == e));
+            Ok(FileOutcome::LineMerge { reason, conflicts: 0, unconfirmed: !confirmed })
+        }
     }
 }
 
@@ -172,7 +228,7 @@ fn line_merge(base: &Path, ours: &Path, theirs: &Path, marker_size: usize, reaso
     ];
     let out = Git::new(Path::new(".")).output(&args)?;
     match out.status.code() {
-        Some(n @ 0..=127) => Ok(FileOutcome::LineMerge { reason, conflicts: n as usize }),
+        Some(n @ 0..=127) => Ok(FileOutcome::LineMerge { reason, conflicts: n as usize, unconfirmed: false }),
         _ => Err(Error::Git(format!("git merge-file failed: {}", String::from_utf8_lossy(&out.stderr).trim()))),
     }
 }
