@@ -264,6 +264,138 @@ mod tests {
         assert_eq!(merge_texts("", BASE, BASE, 7), Outcome::Clean { text: BASE.into() });
     }
 
+    /// An issue with comments everywhere the layer anchors them.
+    const COMMENTED: &str = "\
+# head
+id: ISSUE-001
+title: T
+status: pending # s
+description: |
+  text
+  # not a comment
+labels:
+- config
+# about draft
+- draft
+assignee: alice
+milestones:
+- id: M-1
+  status: pending
+# m2
+- id: M-2
+  status: pending
+metadata:
+  owner: x
+# tail
+";
+
+    fn clean(ours: &str, theirs: &str) -> String {
+        match merge_texts(COMMENTED, ours, theirs, 7) {
+            Outcome::Clean { text } => text,
+            other => panic!("{other:#?}"),
+        }
+    }
+
+    #[test]
+    fn hash_lines_in_a_block_scalar_are_content_not_comments() {
+        let ours = COMMENTED.replace("title: T", "title: U");
+        let theirs = COMMENTED.replace("  # not a comment", "  # still content");
+        assert_eq!(clean(&ours, &theirs), ours.replace("  # not a comment", "  # still content"));
+    }
+
+    #[test]
+    fn comments_follow_their_list_item_and_milestone() {
+        let ours = COMMENTED
+            .replace("- config\n", "- config\n- new\n")
+            .replace("  status: pending\n# m2", "  status: done\n# m2");
+        let theirs = COMMENTED.replace("- draft\n", "- draft # keep\n").replace("# m2\n", "# m2\n# second\n");
+        assert_eq!(
+            clean(&ours, &theirs),
+            ours.replace("- draft\n", "- draft # keep\n").replace("# m2\n", "# m2\n# second\n")
+        );
+    }
+
+    #[test]
+    fn a_field_removed_by_theirs_takes_its_comment_along() {
+        // yaml-edit alone would leave `# about draft` above `assignee`.
+        let ours = COMMENTED.replace("title: T", "title: U");
+        let theirs = COMMENTED.replace("# about draft\n- draft\n", "");
+        assert_eq!(clean(&ours, &theirs), ours.replace("# about draft\n- draft\n", ""));
+    }
+
+    #[test]
+    fn comments_at_the_end_stay_at_the_end() {
+        let ours = COMMENTED.replace("  owner: x\n", "  owner: x\nextra: 1\n");
+        let theirs = COMMENTED.replace("# tail\n", "# tail\n# more\n");
+        assert_eq!(clean(&ours, &theirs), ours.replace("# tail\n", "# tail\n# more\n"));
+    }
+
+    #[test]
+    fn a_comment_edited_against_its_field_removed_is_a_conflict() {
+        let removed = COMMENTED.replace("# about draft\n- draft\n", "");
+        let edited = COMMENTED.replace("# about draft", "# about drafts");
+        let Outcome::Conflicts { text, conflicts } = merge_texts(COMMENTED, &removed, &edited, 7) else { panic!() };
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(
+            conflicts[0].to_string(),
+            "comments above `labels[draft]`: ours removed the field, theirs wrote `# about drafts`"
+        );
+        assert!(
+            text.contains("- config\n<<<<<<< ours\n=======\n# about drafts\n>>>>>>> theirs\nassignee: alice\n"),
+            "{text}"
+        );
+        // And the other way round.
+        let Outcome::Conflicts { text, .. } = merge_texts(COMMENTED, &edited, &removed, 7) else { panic!() };
+        assert!(
+            text.contains("- config\n<<<<<<< ours\n# about drafts\n=======\n>>>>>>> theirs\nassignee: alice\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_field_conflict_still_carries_theirs_comments_elsewhere() {
+        let ours = COMMENTED.replace("title: T", "title: U");
+        let theirs = COMMENTED.replace("title: T", "title: V").replace("# s", "# s2");
+        let Outcome::Conflicts { text, conflicts } = merge_texts(COMMENTED, &ours, &theirs, 7) else { panic!() };
+        assert_eq!(conflicts.iter().map(Conflict::field).collect::<Vec<_>>(), ["title"]);
+        assert!(
+            text.contains("<<<<<<< ours\ntitle: U\n=======\ntitle: V\n>>>>>>> theirs\nstatus: pending # s2\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn both_sides_adding_one_entity_with_different_comments_conflict_there() {
+        let (o, t) = ("# a\nid: X-1\ntitle: T\n", "# b\nid: X-1\ntitle: T\n");
+        let Outcome::Conflicts { text, .. } = merge_texts("", o, t, 7) else { panic!() };
+        assert_eq!(text, "<<<<<<< ours\n# a\n=======\n# b\n>>>>>>> theirs\nid: X-1\ntitle: T\n");
+        assert_eq!(merge_texts("", o, o, 7), Outcome::Clean { text: o.into() });
+    }
+
+    #[test]
+    fn crlf_files_keep_their_line_ends() {
+        let ours = COMMENTED.replace("title: T", "title: U").replace('\n', "\r\n");
+        let theirs = COMMENTED.replace("# tail", "# tail!");
+        assert_eq!(clean(&ours, &theirs), ours.replace("# tail", "# tail!"));
+    }
+
+    #[test]
+    fn a_comment_change_that_cannot_be_anchored_asks_for_a_line_merge() {
+        let base = "id: X-1\nrepos: [a,\n  b, # in flow\n  c]\nlist:\n-\n  id: M-1\ntitle: T\n";
+        let ours = base.replace("title: T", "title: U");
+        for theirs in [base.replace("# in flow", "# in flow!"), base.replace("-\n  id: M-1", "- # dash\n  id: M-1")] {
+            match merge_texts(base, &ours, &theirs, 7) {
+                Outcome::LineMerge { reason, expect } => {
+                    assert!(reason.contains("cannot be placed"), "{reason}");
+                    assert_eq!(expect, Some(parse_mapping(&ours).unwrap()));
+                }
+                other => panic!("{other:#?}"),
+            }
+        }
+        // Unchanged, such comments are no obstacle.
+        assert_eq!(merge_texts(base, &ours, base, 7), Outcome::Clean { text: ours.clone() });
+    }
+
     #[test]
     fn unreadable_side_asks_for_a_line_merge() {
         assert!(matches!(merge_texts(BASE, "id: [", BASE, 7), Outcome::Unparsed { side: "ours", .. }));
