@@ -2,12 +2,18 @@
 //! (`git coord merge-driver %O %A %B %P`) for one entity file.
 //!
 //! The three versions are parsed and merged field by field ([`value`]); the
-//! result is ours' file patched in place, so comments, quoting and unknown
-//! keys survive ([`markers`]). Fields changed differently on both sides get
-//! ordinary conflict markers around those lines only. Two different entities
-//! added under one path are an ID collision, reported with both titles. A
-//! version that is not a YAML mapping falls back to git's line merge
-//! (`git merge-file`), so the driver never does worse than git would.
+//! result is ours' file patched in place, so quoting and unknown keys
+//! survive ([`markers`]). Patching ours' file alone would keep only ours'
+//! comments, so comments are merged as a second layer, attached to the field
+//! or list item they sit on ([`comments`]): a side's comment change is kept
+//! or is a conflict, never dropped. Fields (and comments) changed differently
+//! on both sides get ordinary conflict markers around those lines only. Two
+//! different entities added under one path are an ID collision, reported
+//! with both titles. A version that is not a YAML mapping, or a comment
+//! change the layer cannot tie to a field, falls back to git's line merge
+//! (`git merge-file`), so the driver never does worse than git would; a
+//! clean line merge whose values differ from the field-level merge is still
+//! reported as needing a look.
 
 mod comments;
 mod markers;
