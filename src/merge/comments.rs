@@ -74,6 +74,8 @@ pub struct Layout {
     /// Comments on lines that are not anchors (inside a multi-line value,
     /// on a `-` or `---` line), by the anchor they follow.
     interior: HashMap<Option<Anchor>, Vec<String>>,
+    /// How often each comment text occurs, wherever.
+    counts: HashMap<String, usize>,
 }
 
 fn body(line: &str) -> &str {
@@ -186,13 +188,15 @@ impl Layout {
         walk.mapping(&root, map, &mut Vec::new())?;
         // The column of the comment on each line, if any.
         let mut comment_at: Vec<Option<usize>> = vec![None; n];
+        let mut counts: HashMap<String, usize> = HashMap::new();
         for c in doc.comments() {
+            *counts.entry(c.text().trim_end().to_string()).or_default() += 1;
             let offset = usize::from(c.text_range().start());
             let line = walk.line_of(offset);
             comment_at[line] = Some(offset - walk.starts[line]);
         }
 
-        let mut layout = Layout { lines, ..Layout::default() };
+        let mut layout = Layout { lines, counts, ..Layout::default() };
         let mut pending = 0;
         let mut last: Option<Anchor> = None;
         for (i, at) in comment_at.iter().enumerate() {
@@ -320,6 +324,8 @@ pub struct CommentMerge {
     theirs_order: Vec<Anchor>,
     ours_indent: HashMap<Anchor, String>,
     theirs_indent: HashMap<Anchor, String>,
+    /// Each comment text's count in base, ours and theirs.
+    counts: HashMap<String, Three<usize>>,
 }
 
 fn has_text(s: &Option<String>) -> bool {
@@ -352,7 +358,14 @@ impl CommentMerge {
             })
             .collect();
         let indents = |l: &Layout| l.order.iter().map(|a| (a.clone(), l.indent(a))).collect();
+        let count = |l: &Layout, c: &String| Some(l.counts.get(c).copied().unwrap_or(0));
+        let texts: HashSet<&String> = [base, ours, theirs].iter().flat_map(|l| l.counts.keys()).collect();
+        let counts = texts
+            .into_iter()
+            .map(|c| (c.clone(), Three { base: count(base, c), ours: count(ours, c), theirs: count(theirs, c) }))
+            .collect();
         CommentMerge {
+            counts,
             blocks,
             trailing,
             end: three(&|l| Some(l.end_block())),
@@ -389,7 +402,7 @@ impl CommentMerge {
 
     /// Writes the merged comments onto `text` (a rendering of the merged
     /// `value`), conflicting ones as `prefer` has them, and checks the result.
-    pub fn apply(&self, text: &str, value: &Mapping, prefer: Prefer) -> Result<String, Unplaced> {
+    pub fn apply(&self, text: &str, value: &Mapping, prefer: Prefer) -> Result<Rendered, Unplaced> {
         let layout = Layout::read(text, value)?;
         // Comments this layer does not move must already be right.
         for (owner, three) in &self.interior {
@@ -470,8 +483,36 @@ impl CommentMerge {
         if !same {
             return Err("the comments did not land where they belong".into());
         }
-        Ok(out)
+        Ok(Rendered { text: out, counts: check.counts })
     }
+
+    /// A check that does not trust the anchors: each comment text must
+    /// occur in a rendering as often as the side that changed its count
+    /// left it (`view`: the rendering with conflicts as ours, or as
+    /// theirs). It catches a comment that one side removed and the other
+    /// moved onto a new field, which the anchors see as two agreeing
+    /// changes.
+    pub fn check_counts(&self, view: Prefer, rendered: &Rendered) -> Result<(), Unplaced> {
+        for (c, n) in &self.counts {
+            let (b, o, t) = (n.base.unwrap_or(0), n.ours.unwrap_or(0), n.theirs.unwrap_or(0));
+            let want = match (o == b, t == b, view) {
+                (true, true, _) => b,
+                (false, true, Prefer::Ours) | (false, false, Prefer::Ours) if o == t || t == b => o,
+                (true, false, Prefer::Theirs) | (false, false, Prefer::Theirs) if o == t || o == b => t,
+                _ => continue,
+            };
+            if rendered.counts.get(c).copied().unwrap_or(0) != want {
+                return Err(format!("the comment `{c}` was changed on one side and moved on the other"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A text with the merged comments written onto it.
+pub struct Rendered {
+    pub text: String,
+    counts: HashMap<String, usize>,
 }
 
 fn unplaced(what: &str, owner: Option<&Anchor>) -> Unplaced {

@@ -52,9 +52,16 @@ pub fn render(
     let right_out = match (right, as_theirs) {
         (Some(right), Some(t)) => comments.apply(&right, t, Prefer::Theirs)?,
         _ if comments.has_conflicts() => comments.apply(&left, as_ours, Prefer::Theirs)?,
-        _ => return Ok(left_out),
+        _ => {
+            // No conflict: one rendering is both views.
+            comments.check_counts(Prefer::Ours, &left_out)?;
+            comments.check_counts(Prefer::Theirs, &left_out)?;
+            return Ok(left_out.text);
+        }
     };
-    Ok(mark(&left_out, &right_out, size))
+    comments.check_counts(Prefer::Ours, &left_out)?;
+    comments.check_counts(Prefer::Theirs, &right_out)?;
+    Ok(mark(&left_out.text, &right_out.text, size))
 }
 
 /// Wraps every hunk where `left` and `right` differ in conflict markers.

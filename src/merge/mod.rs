@@ -403,6 +403,142 @@ metadata:
     }
 
     #[test]
+    fn a_comment_removed_on_one_side_and_taken_over_by_a_new_field_on_the_other_is_not_resurrected() {
+        // Appending `extra` after `# tail` makes the comment `extra`'s: the
+        // anchors alone would see two agreeing changes and keep `# tail`.
+        let ours = COMMENTED.replace("# tail\n", "");
+        let theirs = format!("{COMMENTED}extra: 1\n");
+        for (o, t) in [(&ours, &theirs), (&theirs, &ours)] {
+            match merge_texts(COMMENTED, o, t, 7) {
+                Outcome::LineMerge { reason, .. } => {
+                    assert!(
+                        reason.contains("the comment `# tail` was changed on one side and moved on the other"),
+                        "{reason}"
+                    )
+                }
+                other => panic!("{other:#?}"),
+            }
+        }
+    }
+
+    /// Comment texts of a file, as yaml-edit sees them (so not the `#`
+    /// lines of block scalars).
+    fn comment_texts(text: &str) -> Vec<String> {
+        use std::str::FromStr;
+        yaml_edit::Document::from_str(text).unwrap().comments().map(|c| c.text().trim_end().to_string()).collect()
+    }
+
+    /// Random edits of values and comments on both sides: a clean merge has
+    /// the field-level values and every comment either side added or kept,
+    /// none that one side removed and the other left alone; a conflicted
+    /// one has every new comment of both sides somewhere in its text; one
+    /// handed to git's line merge as well.
+    #[test]
+    fn property_random_edits_lose_no_comment() {
+        type Edit = fn(&str) -> String;
+        let edits: [Edit; 24] = [
+            |t| t.replace("# head", "# head, edited"),
+            |t| t.replace("# head\n", ""),
+            |t| t.replace("title: T", "title: T # new trailing"),
+            |t| t.replace(" # s\n", " # s, edited\n"),
+            |t| t.replace(" # s\n", "\n"),
+            |t| t.replace("  owner: x\n", "  # about owner\n  owner: x\n"),
+            |t| t.replace("# about draft", "# about the draft"),
+            |t| format!("{t}# appended\n"),
+            |t| t.replace("# tail\n", ""),
+            |t| t.replace("assignee:", "\n# spaced\nassignee:"),
+            |t| t.replace("- id: M-1\n", "- id: M-1 # first\n"),
+            |t| t.replace("# m2\n", "# m2\n# m2 again\n"),
+            |t| t.replace("status: pending #", "status: done #"),
+            |t| t.replace("status: pending #", "status: blocked #"),
+            |t| t.replace("- draft\n", "- draft\n- x\n"),
+            |t| t.replace("- config\n", "- config\n- y\n"),
+            |t| t.replace("- config\n", ""),
+            |t| t.replace("owner: x", "owner: z"),
+            |t| t.replace("assignee: alice\n", ""),
+            |t| match t.contains("reviewer") {
+                true => t.into(),
+                false => t.replace("assignee: alice\n", "assignee: alice\n# who reviews\nreviewer: r\n"),
+            },
+            |t| t.replace("  status: pending\n# m2", "  status: done\n# m2"),
+            |t| t.replace("  status: pending\nmetadata", "  status: pending\n# m3\n- id: M-3\n  status: new\nmetadata"),
+            |t| t.replace("  # not a comment\n", "  # still not a comment\n  more\n"),
+            |t| if t.contains("extra:") { t.into() } else { format!("{t}extra: 1 # extra\n") },
+        ];
+        // xorshift: deterministic, no dependency.
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let base_comments = comment_texts(COMMENTED);
+        let mut outcomes = [0usize; 3];
+        for _ in 0..400 {
+            let mut side = || (0..1 + next(3)).fold(COMMENTED.to_string(), |t, _| edits[next(edits.len())](&t));
+            let (ours, theirs) = (side(), side());
+            let (oc, tc) = (comment_texts(&ours), comment_texts(&theirs));
+            let case = || format!("--- ours\n{ours}--- theirs\n{theirs}");
+            let new: Vec<&String> = oc.iter().chain(&tc).filter(|c| !base_comments.contains(c)).collect();
+            match merge_texts(COMMENTED, &ours, &theirs, 7) {
+                Outcome::Clean { text } => {
+                    outcomes[0] += 1;
+                    let parse = |t: &str| canonical_keys(&parse_mapping(t).unwrap());
+                    let (merged, conflicts) =
+                        merge_entity(&parse(COMMENTED), &parse(&ours), &parse(&theirs), Prefer::Ours);
+                    assert!(conflicts.is_empty(), "{}", case());
+                    assert_eq!(parse(&text), merged, "{}", case());
+                    let rc = comment_texts(&text);
+                    for c in &new {
+                        assert!(rc.contains(c), "`{c}` lost:\n{}--- result\n{text}", case());
+                    }
+                    for c in &base_comments {
+                        let removed_by = |a: &Vec<String>, b: &Vec<String>| !a.contains(c) && b.contains(c);
+                        if removed_by(&oc, &tc) || removed_by(&tc, &oc) {
+                            assert!(!rc.contains(c), "`{c}` is back:\n{}--- result\n{text}", case());
+                        }
+                    }
+                }
+                Outcome::Conflicts { text, .. } => {
+                    outcomes[1] += 1;
+                    for c in &new {
+                        assert!(text.contains(c.as_str()), "`{c}` lost:\n{}--- result\n{text}", case());
+                    }
+                }
+                Outcome::LineMerge { reason, .. } => {
+                    // Anchors could not account for every comment: git's
+                    // line merge decides, and must keep them all too.
+                    outcomes[2] += 1;
+                    assert!(reason.contains("moved on the other"), "{reason}\n{}", case());
+                    let dir = tempfile::tempdir().unwrap();
+                    let path = |n: &str, text: &str| {
+                        let p = dir.path().join(n);
+                        std::fs::write(&p, text).unwrap();
+                        p
+                    };
+                    let (b, o, t) = (path("base", COMMENTED), path("ours", &ours), path("theirs", &theirs));
+                    let outcome = merge_files(&b, &o, &t, 7).unwrap();
+                    let text = std::fs::read_to_string(&o).unwrap();
+                    assert!(matches!(outcome, FileOutcome::LineMerge { .. }), "{outcome:?}");
+                    for c in &new {
+                        assert!(text.contains(c.as_str()), "`{c}` lost:\n{}--- result\n{text}", case());
+                    }
+                    if !outcome.is_conflicted() {
+                        let parse = |t: &str| canonical_keys(&parse_mapping(t).unwrap());
+                        let merged = merge_entity(&parse(COMMENTED), &parse(&ours), &parse(&theirs), Prefer::Ours).0;
+                        assert_eq!(parse(&text), merged, "{}", case());
+                    }
+                }
+                other => panic!("{other:#?}\n{}", case()),
+            }
+        }
+        // Clean and conflicted merges both exercised; the line merge only for
+        // comments moved against an edit, which random edits rarely make.
+        assert!(outcomes[0] > 200 && outcomes[1] > 15 && (1..40).contains(&outcomes[2]), "{outcomes:?}");
+    }
+
+    #[test]
     fn unreadable_side_asks_for_a_line_merge() {
         assert!(matches!(merge_texts(BASE, "id: [", BASE, 7), Outcome::Unparsed { side: "ours", .. }));
     }
