@@ -17,7 +17,12 @@
 //!   shown with markers like a field conflict;
 //! - the merged layout is then written onto the value-merged text, and the
 //!   result is read back: the values must still be the merged values and
-//!   every block and line comment the intended one.
+//!   every block and line comment the intended one;
+//! - finally each comment text is counted, trusting no anchor: where one
+//!   side changed how often it occurs, the result must have it that often.
+//!   Adding a field right below a comment makes the comment the field's, so
+//!   "removed on one side, taken over by a new field on the other" looks
+//!   like two agreeing changes to the anchors; the count sees it.
 //!
 //! Which lines are comments comes from `yaml-edit`'s syntax tree, so a `#`
 //! line inside a block scalar is content (the value merge's business), never
@@ -168,13 +173,14 @@ impl Walk {
 }
 
 impl Layout {
-    /// Reads the layout of `text`, whose parsed (canonical-key) value is
-    /// `map`. Text must use LF line ends.
-    pub fn read(text: &str, map: &Mapping) -> Result<Layout, Unplaced> {
+    /// Reads the layout of `text` (LF line ends). Its entries are matched
+    /// with its own parsed value, in order, which names the anchors.
+    pub fn read(text: &str) -> Result<Layout, Unplaced> {
         let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
         if text.trim().is_empty() {
             return Ok(Layout { end: 0..lines.len(), lines, ..Layout::default() });
         }
+        let map = canonical_keys(&parse_mapping(text).map_err(|(_, e)| format!("it does not read as a mapping: {e}"))?);
         let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse it: {e}"))?;
         let root = doc.as_mapping().ok_or("yaml-edit does not read it as a mapping")?;
         let mut starts = Vec::with_capacity(lines.len());
@@ -185,7 +191,7 @@ impl Layout {
         }
         let n = lines.len();
         let mut walk = Walk { starts, anchor_at: vec![None; n], interior_of: vec![None; n] };
-        walk.mapping(&root, map, &mut Vec::new())?;
+        walk.mapping(&root, &map, &mut Vec::new())?;
         // The column of the comment on each line, if any.
         let mut comment_at: Vec<Option<usize>> = vec![None; n];
         let mut counts: HashMap<String, usize> = HashMap::new();
@@ -403,7 +409,7 @@ impl CommentMerge {
     /// Writes the merged comments onto `text` (a rendering of the merged
     /// `value`), conflicting ones as `prefer` has them, and checks the result.
     pub fn apply(&self, text: &str, value: &Mapping, prefer: Prefer) -> Result<Rendered, Unplaced> {
-        let layout = Layout::read(text, value)?;
+        let layout = Layout::read(text)?;
         // Comments this layer does not move must already be right.
         for (owner, three) in &self.interior {
             let present = owner.as_ref().is_none_or(|a| layout.slots.contains_key(a));
@@ -472,7 +478,7 @@ impl CommentMerge {
         if canonical_keys(&reread) != *value {
             return Err("placing comments would change a value".into());
         }
-        let check = Layout::read(&out, value)?;
+        let check = Layout::read(&out)?;
         let same = check.order == layout.order
             && check.end_block() == end
             && layout
@@ -491,7 +497,7 @@ impl CommentMerge {
     /// left it (`view`: the rendering with conflicts as ours, or as
     /// theirs). It catches a comment that one side removed and the other
     /// moved onto a new field, which the anchors see as two agreeing
-    /// changes.
+    /// changes, and one comment added at two places, once on each side.
     pub fn check_counts(&self, view: Prefer, rendered: &Rendered) -> Result<(), Unplaced> {
         for (c, n) in &self.counts {
             let (b, o, t) = (n.base.unwrap_or(0), n.ours.unwrap_or(0), n.theirs.unwrap_or(0));
@@ -501,8 +507,10 @@ impl CommentMerge {
                 (true, false, Prefer::Theirs) | (false, false, Prefer::Theirs) if o == t || o == b => t,
                 _ => continue,
             };
-            if rendered.counts.get(c).copied().unwrap_or(0) != want {
-                return Err(format!("the comment `{c}` was changed on one side and moved on the other"));
+            let got = rendered.counts.get(c).copied().unwrap_or(0);
+            if got != want {
+                let side = if o != b { "ours" } else { "theirs" };
+                return Err(format!("the comment `{c}` would be there {got} time(s), {side} has it {want}"));
             }
         }
         Ok(())

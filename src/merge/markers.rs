@@ -134,7 +134,7 @@ mod tests {
         use super::super::comments::Layout;
         let text = "# keep me\nid: ISSUE-001\nstatus: pending # inline\nlabels:\n- a\n";
         let ours: Mapping = serde_yaml::from_str(text).unwrap();
-        let layout = || Layout::read(text, &ours).unwrap();
+        let layout = || Layout::read(text).unwrap();
         let comments = CommentMerge::new(&layout(), &layout(), &layout());
         let merged: Mapping = serde_yaml::from_str("id: ISSUE-001\nstatus: pending\nlabels: [a, b]\n").unwrap();
         let out = render(text, &ours, &merged, None, &comments, 7).unwrap();
