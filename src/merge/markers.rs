@@ -1,8 +1,9 @@
-//! Turning merged mappings back into text: ours' file patched in place, and
-//! conflict markers around exactly the lines where the two resolutions of
-//! the conflicting fields differ.
+//! Turning merged mappings back into text: ours' file patched in place, the
+//! merged comments written onto it, and conflict markers around exactly the
+//! lines where the two resolutions of the conflicts differ.
 
-use super::value::canonical_keys;
+use super::comments::{CommentMerge, Unplaced};
+use super::value::{Prefer, canonical_keys};
 use crate::store::edit::{Locate, patch_text};
 use crate::store::{canonical_text, parse_mapping};
 use serde_yaml::Mapping;
@@ -19,23 +20,48 @@ fn canonical(map: &Mapping) -> String {
     canonical_text(map).unwrap_or_default()
 }
 
-/// The merged file when there is no conflict: ours' text with theirs'
-/// changes applied, comments and unknown keys kept.
-pub fn clean(ours_text: &str, ours: &Mapping, merged: &Mapping) -> String {
-    patch(ours_text, ours, merged).unwrap_or_else(|| canonical(merged))
-}
-
-/// The merged file with conflict markers: `as_ours` and `as_theirs` are the
-/// merge with every conflicting slot filled from one side; everything else
-/// is identical, so their line diff is exactly the conflicting fields.
-pub fn with_markers(ours_text: &str, ours: &Mapping, as_ours: &Mapping, as_theirs: &Mapping, size: usize) -> String {
-    let (left, right) = match patch(ours_text, ours, as_ours)
-        .and_then(|left| patch(&left, as_ours, as_theirs).map(|right| (left, right)))
-    {
-        Some(pair) => pair,
-        None => (canonical(as_ours), canonical(as_theirs)),
+/// The merged file: ours' text patched to the merged values, with the
+/// merged comments written onto it. `as_ours` is the value merge with every
+/// conflicting field filled from ours, `as_theirs` (when fields conflict)
+/// from theirs; conflicting comments are likewise rendered once as ours and
+/// once as theirs. Everything else is identical in the two renderings, so
+/// their line diff is exactly the conflicts, and gets the markers.
+///
+/// When yaml-edit cannot patch ours' text, the canonical text of the values
+/// is used instead: the comment layer puts every comment back onto it, or
+/// says it cannot (then the caller merges lines).
+pub fn render(
+    ours_text: &str,
+    ours: &Mapping,
+    as_ours: &Mapping,
+    as_theirs: Option<&Mapping>,
+    comments: &CommentMerge,
+    size: usize,
+) -> Result<String, Unplaced> {
+    let patched = patch(ours_text, ours, as_ours);
+    let (left, right) = match (patched, as_theirs) {
+        (Some(left), Some(t)) => match patch(&left, as_ours, t) {
+            Some(right) => (left, Some(right)),
+            None => (canonical(as_ours), Some(canonical(t))),
+        },
+        (None, Some(t)) => (canonical(as_ours), Some(canonical(t))),
+        (Some(left), None) => (left, None),
+        (None, None) => (canonical(as_ours), None),
     };
-    mark(&left, &right, size)
+    let left_out = comments.apply(&left, as_ours, Prefer::Ours)?;
+    let right_out = match (right, as_theirs) {
+        (Some(right), Some(t)) => comments.apply(&right, t, Prefer::Theirs)?,
+        _ if comments.has_conflicts() => comments.apply(&left, as_ours, Prefer::Theirs)?,
+        _ => {
+            // No conflict: one rendering is both views.
+            comments.check_counts(Prefer::Ours, &left_out)?;
+            comments.check_counts(Prefer::Theirs, &left_out)?;
+            return Ok(left_out.text);
+        }
+    };
+    comments.check_counts(Prefer::Ours, &left_out)?;
+    comments.check_counts(Prefer::Theirs, &right_out)?;
+    Ok(mark(&left_out.text, &right_out.text, size))
 }
 
 /// Wraps every hunk where `left` and `right` differ in conflict markers.
@@ -105,10 +131,13 @@ mod tests {
 
     #[test]
     fn clean_patch_keeps_comments() {
+        use super::super::comments::Layout;
         let text = "# keep me\nid: ISSUE-001\nstatus: pending # inline\nlabels:\n- a\n";
         let ours: Mapping = serde_yaml::from_str(text).unwrap();
+        let layout = || Layout::read(text).unwrap();
+        let comments = CommentMerge::new(&layout(), &layout(), &layout());
         let merged: Mapping = serde_yaml::from_str("id: ISSUE-001\nstatus: pending\nlabels: [a, b]\n").unwrap();
-        let out = clean(text, &ours, &merged);
+        let out = render(text, &ours, &merged, None, &comments, 7).unwrap();
         assert_eq!(out, "# keep me\nid: ISSUE-001\nstatus: pending # inline\nlabels:\n- a\n- b\n");
     }
 }

@@ -36,20 +36,38 @@ pub enum Seg {
     Item(String),
 }
 
-/// A field changed differently on both sides.
+/// What of a field conflicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictPart {
+    /// Its value.
+    Value,
+    /// The comment (and blank) lines above it; with an empty path, those at
+    /// the end of the file. `ours`/`theirs` hold the lines as a string.
+    CommentsAbove,
+    /// The comment at the end of its line (`ours`/`theirs`: that text).
+    LineComment,
+}
+
+/// A field (or a comment attached to it) changed differently on both sides.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conflict {
     pub path: Vec<Seg>,
     /// `None`: the side removed the field (or list item).
     pub ours: Option<Value>,
     pub theirs: Option<Value>,
+    pub part: ConflictPart,
 }
 
 impl Conflict {
     /// `status`, `metadata.owner`, `milestones[MILESTONE-002].due`.
     pub fn field(&self) -> String {
+        Self::field_of(&self.path)
+    }
+
+    /// [`Conflict::field`] of a path.
+    pub fn field_of(path: &[Seg]) -> String {
         let mut out = String::new();
-        for seg in &self.path {
+        for seg in path {
             match seg {
                 Seg::Key(k) => {
                     if !out.is_empty() {
@@ -66,7 +84,30 @@ impl Conflict {
 
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ours {}, theirs {}", self.field(), describe(self.ours.as_ref()), describe(self.theirs.as_ref()))
+        let (o, t) = (self.ours.as_ref(), self.theirs.as_ref());
+        match self.part {
+            ConflictPart::Value => write!(f, "{}: ours {}, theirs {}", self.field(), describe(o), describe(t)),
+            ConflictPart::CommentsAbove if self.path.is_empty() => {
+                write!(f, "comments at the end of the file: ours {}, theirs {}", comment(o), comment(t))
+            }
+            ConflictPart::CommentsAbove => {
+                write!(f, "comments above `{}`: ours {}, theirs {}", self.field(), comment(o), comment(t))
+            }
+            ConflictPart::LineComment => {
+                write!(f, "comment on the `{}` line: ours {}, theirs {}", self.field(), comment(o), comment(t))
+            }
+        }
+    }
+}
+
+/// How a side left a comment block or line comment.
+fn comment(v: Option<&Value>) -> String {
+    let text = v.and_then(Value::as_str).map(str::trim).unwrap_or_default();
+    match v {
+        None => "removed the field".into(),
+        Some(_) if text.is_empty() => "removed it".into(),
+        Some(_) if !text.contains('\n') && text.chars().count() <= 60 => format!("wrote `{text}`"),
+        Some(_) => "changed the lines".into(),
     }
 }
 
@@ -152,7 +193,12 @@ fn date_key(v: &Value) -> Option<chrono::NaiveDateTime> {
 
 impl Merger {
     fn conflict(&mut self, path: &[Seg], ours: Option<&Value>, theirs: Option<&Value>) -> Option<Value> {
-        self.conflicts.push(Conflict { path: path.to_vec(), ours: ours.cloned(), theirs: theirs.cloned() });
+        self.conflicts.push(Conflict {
+            path: path.to_vec(),
+            ours: ours.cloned(),
+            theirs: theirs.cloned(),
+            part: ConflictPart::Value,
+        });
         match self.prefer {
             Prefer::Ours => ours.cloned(),
             Prefer::Theirs => theirs.cloned(),

@@ -279,3 +279,299 @@ fn the_driver_honours_the_marker_size() {
         "id: X-1\n<<<<<<<<<< ours\ns: b\n==========\ns: c\n>>>>>>>>>> theirs\n"
     );
 }
+
+// Comments: a side's comment change survives the merge or is a conflict.
+
+#[test]
+fn theirs_edited_trailing_comment_is_kept_next_to_ours_field_change() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| t.replace("# triage first", "# triaged on 2026-02-03"));
+    edit_on(&env, "main", |t| t.replace("priority: medium", "priority: high"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE.replace("# triage first", "# triaged on 2026-02-03").replace("priority: medium", "priority: high")
+    );
+}
+
+#[test]
+fn theirs_comment_above_a_new_key_is_kept_above_it() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| {
+        t.replace("x-review-board: 7\n", "x-review-board: 7\n# Carol signs off the API.\nreviewer: carol\n")
+    });
+    edit_on(&env, "main", |t| t.replace("priority: medium", "priority: high"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE
+            .replace("x-review-board: 7\n", "x-review-board: 7\n# Carol signs off the API.\nreviewer: carol\n")
+            .replace("priority: medium", "priority: high")
+    );
+}
+
+#[test]
+fn theirs_removed_comments_are_removed() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| {
+        t.replace("# Owned by the platform team; keep this comment.\n", "").replace(" # triage first", "")
+    });
+    edit_on(&env, "main", |t| t.replace("assignee: alice", "assignee: bob"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE
+            .replace("# Owned by the platform team; keep this comment.\n", "")
+            .replace(" # triage first", "")
+            .replace("assignee: alice", "assignee: bob")
+    );
+}
+
+#[test]
+fn one_comment_changed_differently_on_both_sides_is_a_conflict_with_both_versions() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| t.replace("# triage first", "# waiting for legal").replace("alice", "carol"));
+    edit_on(&env, "main", |t| t.replace("# triage first", "# triage on Monday"));
+    let run = merge_feature(&env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("ISSUE-001.yaml: 1 conflicting comment:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "comment on the `status` line: ours wrote `# triage on Monday`, theirs wrote `# waiting for legal`"
+        ),
+        "{}",
+        run.stderr
+    );
+    let text = env.read("coordination/issues/ISSUE-001.yaml");
+    assert!(
+        text.contains(
+            "<<<<<<< ours\nstatus: pending # triage on Monday\n=======\nstatus: pending # waiting for legal\n>>>>>>> theirs\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("assignee: carol\n"), "the field change is merged:\n{text}");
+}
+
+#[test]
+fn comments_changed_by_ours_only_are_kept() {
+    let env = setup(ISSUE);
+    edit_on(&env, "feature", |t| t.replace("priority: medium", "priority: high"));
+    edit_on(&env, "main", |t| {
+        t.replace("# triage first", "# triaged").replace("metadata:\n", "# Review board data.\nmetadata:\n")
+    });
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        ISSUE
+            .replace("# triage first", "# triaged")
+            .replace("metadata:\n", "# Review board data.\nmetadata:\n")
+            .replace("priority: medium", "priority: high")
+    );
+}
+
+#[test]
+fn the_same_comment_change_on_both_sides_is_taken_once() {
+    let env = setup(ISSUE);
+    let comment = |t: &str| t.replace("labels:\n", "# Labels follow the triage guide.\nlabels:\n");
+    edit_on(&env, "feature", |t| comment(t).replace("priority: medium", "priority: high"));
+    edit_on(&env, "main", |t| comment(t).replace("assignee: alice", "assignee: bob"));
+    merge_feature(&env).ok();
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(
+        merged,
+        comment(ISSUE).replace("priority: medium", "priority: high").replace("assignee: alice", "assignee: bob")
+    );
+}
+
+/// An issue with a comment inside a flow list spread over lines: a place the
+/// comment layer cannot anchor a change to.
+const FLOW: &str = "\
+id: ISSUE-001
+title: Shared config loader
+status: pending
+priority: medium
+repos: [mahavishnu,
+  session-buddy, # until the split
+  oneiric]
+labels:
+- a
+- b
+- c
+- d
+- e
+assignee: alice
+";
+
+#[test]
+fn an_unanchorable_comment_change_goes_to_a_line_merge_that_keeps_it() {
+    let env = setup(FLOW);
+    edit_on(&env, "feature", |t| t.replace("# until the split", "# until the split in May"));
+    edit_on(&env, "main", |t| t.replace("assignee: alice", "assignee: bob"));
+    let run = merge_feature(&env);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("(repos) cannot be placed; merged line by line (0 conflict(s))"), "{}", run.stderr);
+    let merged = env.read("coordination/issues/ISSUE-001.yaml");
+    assert_eq!(merged, FLOW.replace("# until the split", "# until the split in May").replace("alice", "bob"));
+}
+
+#[test]
+fn a_clean_line_merge_that_is_not_the_field_merge_is_not_called_clean() {
+    // Both add label `x`, at different places: the line merge has it twice.
+    let env = setup(FLOW);
+    edit_on(&env, "feature", |t| t.replace("# until the split", "# until May").replace("- e\n", "- e\n- x\n"));
+    edit_on(&env, "main", |t| t.replace("- a\n", "- a\n- x\n"));
+    let run = merge_feature(&env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("merged line by line without conflict markers, but the result is not the field-level merge"),
+        "{}",
+        run.stderr
+    );
+    let unmerged = env.git(&["diff", "--name-only", "--diff-filter=U"]).ok().to_string();
+    assert_eq!(unmerged.trim(), "coordination/issues/ISSUE-001.yaml");
+    let text = env.read("coordination/issues/ISSUE-001.yaml");
+    assert!(text.contains("# until May") && text.contains("- a\n- x\n"), "{text}");
+}
+
+/// Splits a line into its content and its comment (`#…`), if any. The
+/// property test's files have no `#` inside values.
+fn split_comment(line: &str) -> (&str, Option<&str>) {
+    match line.find('#') {
+        Some(i) => (line[..i].trim_end(), Some(&line[i..])),
+        None => (line.trim_end(), None),
+    }
+}
+
+#[test]
+fn property_no_comment_or_line_change_of_either_side_is_lost() {
+    const BASE: &str = "\
+# Owned by the platform team.
+id: ISSUE-000
+title: Shared config loader
+status: pending # triage first
+priority: medium
+repos:
+- mahavishnu
+labels:
+# Labels follow the guide.
+- config
+- draft # until reviewed
+assignee: alice
+metadata:
+  owner: platform
+  # The sprint of the first release.
+  sprint: 12
+created: 2026-02-01
+# End of the issue.
+";
+    type Edit = fn(&str) -> String;
+    let theirs_edits: [Edit; 10] = [
+        |t| t.replace("# triage first", "# triaged by carol"),
+        |t| t.replace("priority: medium", "priority: medium # per SLA"),
+        |t| t.replace("# Owned by the platform team.\n", ""),
+        |t| t.replace("  owner: platform\n", "  # Until Q3.\n  owner: platform\n"),
+        |t| t.replace("- mahavishnu\n", "# The orchestrator.\n- mahavishnu\n"),
+        |t| t.replace("# Labels follow the guide.", "# Labels follow the 2026 guide."),
+        |t| format!("{t}# Reviewed 2026-03-01.\n"),
+        |t| t.replace("assignee: alice\n", "assignee: alice\n# Carol signs off.\nreviewer: carol\n"),
+        |t| t.replace(" # until reviewed", ""),
+        |t| t.replace("created:", "\n# Dates are UTC.\ncreated:"),
+    ];
+    let ours_edits: [Edit; 7] = [
+        |t| t.replace("priority: medium", "priority: high"),
+        |t| t.replace("- draft # until reviewed\n", "- draft # until reviewed\n- api\n"),
+        |t| t.replace("- config\n", ""),
+        |t| t.replace("owner: platform", "owner: infra"),
+        |t| format!("{t}x-board: 7\n"),
+        |t| t.replace("# End of the issue.", "# End."),
+        |t| t.replace("status: pending", "status: in_progress"),
+    ];
+    // Every theirs edit alone and all of them at once, against every ours edit.
+    let all_theirs = |t: &str| theirs_edits.iter().fold(t.to_string(), |acc, e| e(&acc));
+    let mut cases = Vec::new();
+    for o in &ours_edits {
+        for t in &theirs_edits {
+            cases.push((o(BASE), t(BASE)));
+        }
+        cases.push((o(BASE), all_theirs(BASE)));
+    }
+    let path = |n: usize| format!("coordination/issues/ISSUE-{:03}.yaml", n + 1);
+    let with_id = |text: &str, n: usize| text.replace("ISSUE-000", &format!("ISSUE-{:03}", n + 1));
+
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["init"]).ok();
+    for n in 0..cases.len() {
+        env.write(&path(n), &with_id(BASE, n));
+    }
+    env.commit_all_at("base", "2026-03-01T09:00:00+00:00");
+    env.git(&["checkout", "-q", "-b", "feature"]).ok();
+    for (n, (_, theirs)) in cases.iter().enumerate() {
+        env.write(&path(n), &with_id(theirs, n));
+    }
+    env.commit_all_at("theirs", "2026-03-01T10:00:00+00:00");
+    env.git(&["checkout", "-q", "main"]).ok();
+    for (n, (ours, _)) in cases.iter().enumerate() {
+        env.write(&path(n), &with_id(ours, n));
+    }
+    env.commit_all_at("ours", "2026-03-01T10:00:00+00:00");
+    env.git(&["merge", "--no-edit", "feature"]);
+
+    let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();
+    let base_lines = lines(BASE);
+    let mut conflicted = 0;
+    for (n, (ours, theirs)) in cases.iter().enumerate() {
+        let result = env.read(&path(n));
+        let out = lines(&result.replace(&format!("ISSUE-{:03}", n + 1), "ISSUE-000"));
+        let marked = result.contains("<<<<<<<");
+        conflicted += usize::from(marked);
+        let ctx = || format!("case {n}\n--- ours\n{ours}--- theirs\n{theirs}--- result\n{result}");
+        if !marked {
+            assert!(git_coord_reads(&result), "a clean result reads as an entity: {}", ctx());
+        }
+        let out_contents: Vec<&str> = out.iter().map(|l| split_comment(l).0).collect();
+        let out_comments: Vec<&str> = out.iter().filter_map(|l| split_comment(l).1).collect();
+        for (side, other) in [(ours, theirs), (theirs, ours)] {
+            let side_lines = lines(side);
+            let other_lines = lines(other);
+            for line in side_lines.iter().filter(|l| !base_lines.contains(l)) {
+                // Every line a side added or changed: its new content and its
+                // new comment are in the result (inside markers if conflicting).
+                let (content, comment) = split_comment(line);
+                if !base_lines.iter().any(|b| split_comment(b).0 == content) {
+                    assert!(out_contents.contains(&content), "content `{content}` lost: {}", ctx());
+                }
+                if let Some(c) = comment
+                    && !base_lines.iter().any(|b| split_comment(b).1 == Some(c))
+                {
+                    assert!(out_comments.contains(&c), "comment `{c}` lost: {}", ctx());
+                }
+            }
+            for line in base_lines.iter().filter(|l| other_lines.contains(l)) {
+                // A comment a side removed or changed (the other side kept
+                // it) is gone, unless the file is conflicted.
+                if let (_, Some(c)) = split_comment(line)
+                    && !marked
+                    && !side_lines.iter().any(|l| l.contains(c))
+                {
+                    assert!(!out_comments.contains(&c), "removed comment `{c}` is back: {}", ctx());
+                }
+            }
+        }
+    }
+    // Only where both sides touched one place (each against the theirs edit
+    // alone and against all of them): ours removing `config` against theirs
+    // editing the comment above it; ours appending a key after the last
+    // comment (which makes it the key's) or editing that comment, against
+    // theirs adding one after it. `git merge-file` conflicts there too.
+    assert_eq!(conflicted, 6, "conflicted files");
+}
+
+/// Whether the text parses as a mapping (what every command needs).
+fn git_coord_reads(text: &str) -> bool {
+    matches!(serde_yaml::from_str::<serde_yaml::Value>(text), Ok(serde_yaml::Value::Mapping(_)))
+}

@@ -2,7 +2,7 @@
 
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
-use crate::merge::{self, FileOutcome};
+use crate::merge::{self, ConflictPart, FileOutcome};
 use std::path::PathBuf;
 
 /// Merge three versions of one entity file field by field (git calls this;
@@ -33,7 +33,15 @@ pub fn run(_cx: &Context, a: &MergeDriverArgs) -> CmdResult {
         FileOutcome::Clean => {}
         FileOutcome::Conflicts(conflicts) => {
             let n = conflicts.len();
-            eprintln!("git coord: {path}: {n} conflicting field{}:", if n == 1 { "" } else { "s" });
+            let comments = conflicts.iter().filter(|c| c.part != ConflictPart::Value).count();
+            let what = match (comments, n == 1) {
+                (0, true) => "conflicting field",
+                (0, false) => "conflicting fields",
+                (c, true) if c == n => "conflicting comment",
+                (c, false) if c == n => "conflicting comments",
+                _ => "conflicts (fields and comments)",
+            };
+            eprintln!("git coord: {path}: {n} {what}:");
             for c in conflicts {
                 eprintln!("  {c}");
             }
@@ -47,8 +55,14 @@ pub fn run(_cx: &Context, a: &MergeDriverArgs) -> CmdResult {
                  `git merge --abort`, then on one branch `git coord renumber {id}` (references are rewritten)"
             );
         }
-        FileOutcome::LineMerge { reason, conflicts } => {
+        FileOutcome::LineMerge { reason, conflicts, unconfirmed: false } => {
             eprintln!("git coord: {path}: {reason}; merged line by line ({conflicts} conflict(s))");
+        }
+        FileOutcome::LineMerge { reason, unconfirmed: true, .. } => {
+            eprintln!(
+                "git coord: {path}: {reason}; merged line by line without conflict markers, but the result is not \
+                 the field-level merge: check it, then `git add` it"
+            );
         }
     }
     if outcome.is_conflicted() { Err(CommandError::Failed) } else { Ok(()) }
