@@ -179,19 +179,22 @@ struct Job {
     dep: Dependency,
     stored: String,
     provider_path: Option<PathBuf>,
-    /// Where its command runs, canonical (or why it cannot be found).
-    run_dir: std::result::Result<PathBuf, String>,
+    /// Where its command runs (or why it cannot be found).
+    run_dir: std::result::Result<trust::Place, String>,
 }
 
 /// Where a dependency's command runs: the consumer's checkout (its `path`
 /// in the ecosystem registry) when that is a directory, else the
 /// coordination root — canonical, because an approval binds it.
-fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> std::result::Result<PathBuf, String> {
+fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> std::result::Result<trust::Place, String> {
     let reg = &loaded.registry;
     let root = &store.root.dir;
     let dir =
         reg.find(consumer).and_then(|r| reg.repo_path(r, root)).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone());
-    dir.canonicalize().map_err(|e| format!("cannot resolve the directory the command runs in ({}): {e}", dir.display()))
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the directory the command runs in ({}): {e}", dir.display()))?;
+    trust::Place::of(store, dir)
 }
 
 /// Selects the dependencies to check, in natural ID order.
@@ -387,7 +390,7 @@ async fn run_command(
     };
     let run = {
         let _permit = shared.processes.acquire().await.expect("the semaphore is never closed");
-        command::run(command, dir, shared.opts.timeout).await
+        command::run(command, &dir.dir, shared.opts.timeout).await
     };
     let mut ev = Evidence {
         exit_code: run.code,
@@ -537,8 +540,8 @@ pub fn git_dir_of(store: &Store) -> Option<&Path> {
 pub struct Runnable {
     pub id: String,
     pub command: String,
-    /// The canonical directory it runs in, as [`check`] resolves it.
-    pub dir: PathBuf,
+    /// Where it runs, as [`check`] resolves it.
+    pub place: trust::Place,
 }
 
 /// Dependencies with a command, for `git coord trust`.
@@ -555,8 +558,8 @@ pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<Ru
         else {
             continue;
         };
-        let dir = run_dir(store, loaded, &d.consumer).map_err(|e| Error::Invalid(format!("{}: {e}", d.id)))?;
-        out.push(Runnable { id: d.id.clone(), command, dir });
+        let place = run_dir(store, loaded, &d.consumer).map_err(|e| Error::Invalid(format!("{}: {e}", d.id)))?;
+        out.push(Runnable { id: d.id.clone(), command, place });
     }
     out.sort_by_key(|r| natural_key(&r.id));
     Ok(out)

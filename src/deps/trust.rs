@@ -18,7 +18,10 @@
 //!
 //! An approval binds everything that decides what runs: the exact command
 //! text and the canonical directory it runs in (the consumer's checkout,
-//! whose `path` comes from the tracked `settings/ecosystem.yaml`). Commands
+//! whose `path` comes from the tracked `settings/ecosystem.yaml`) — and,
+//! when that directory is inside the coordination repository itself, where
+//! a pull request can change the scripts a command calls, the committed
+//! files under it (a [`Place`]'s `content`; coordination data excluded). Commands
 //! run through `sh -c` with the caller's own environment and stdin closed;
 //! the tool sets no variable, so the environment is not something a pull
 //! request can change and is not part of the binding. Changing one byte of
@@ -47,6 +50,57 @@ pub const WHERE_INSTEAD: &str = "trust comes only from this machine: `git coord 
 
 /// Marks approvals that bind the command and its directory.
 const V2: &str = "v2";
+
+/// Where a command runs: its canonical directory and, when the directory is
+/// tracked by the coordination repository, a digest of the committed files
+/// under it (other than coordination data), since a pull request can change
+/// those.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub dir: std::path::PathBuf,
+    pub content: Option<String>,
+}
+
+impl Place {
+    /// `dir` (canonical) as a place of `store`'s repository.
+    pub fn of(store: &Store, dir: std::path::PathBuf) -> std::result::Result<Place, String> {
+        let content = tracked_content(store, &dir)?;
+        Ok(Place { dir, content })
+    }
+}
+
+/// The digest of the files committed at HEAD under `dir`, when `dir` is in
+/// the coordination repository's work tree; coordination data (entity files
+/// and the settings YAML) is left out, since it changes with every edit and
+/// is never run.
+fn tracked_content(store: &Store, dir: &Path) -> std::result::Result<Option<String>, String> {
+    let Some(wt) = store.root.worktree.as_deref().and_then(|w| w.canonicalize().ok()) else { return Ok(None) };
+    let Ok(rel) = dir.strip_prefix(&wt) else { return Ok(None) };
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    let data = store.root.prefix_in_repo().unwrap_or_default();
+    let data_prefix = |sub: &str| if data.is_empty() { sub.to_string() } else { format!("{data}/{sub}") };
+    let (coordination, settings) = (data_prefix("coordination/"), data_prefix("settings/"));
+    let mut args = vec!["ls-tree", "-r", "-z", "--full-tree", "HEAD"];
+    if !rel.is_empty() {
+        args.extend(["--", rel.as_str()]);
+    }
+    let out = crate::gitcmd::Git::new(&wt).output(&args).map_err(|e| e.to_string())?;
+    let mut h = Sha256::new();
+    h.update(b"committed files\0");
+    if out.status.success() {
+        for entry in out.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+            let text = String::from_utf8_lossy(entry);
+            let path = text.split_once('\t').map(|(_, p)| p).unwrap_or_default();
+            let data_file = path.starts_with(&coordination)
+                || (path.starts_with(&settings) && (path.ends_with(".yaml") || path.ends_with(".yml")));
+            if !data_file {
+                h.update(entry);
+                h.update(b"\0");
+            }
+        }
+    }
+    Ok(Some(hex(&h.finalize())))
+}
 
 /// Why every command may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,18 +144,27 @@ pub enum TrustPolicy {
 }
 
 impl TrustPolicy {
-    /// `Ok` when `command` may run in `dir` (canonical), else why not.
-    pub fn decide(&self, id: &str, command: &str, dir: &Path) -> std::result::Result<(), String> {
+    /// `Ok` when `command` may run at `place`, else why not.
+    pub fn decide(&self, id: &str, command: &str, place: &Place) -> std::result::Result<(), String> {
+        let dir = place.dir.as_path();
         let approvals = match self {
             TrustPolicy::All(_) => return Ok(()),
             TrustPolicy::Never => return Err("command not run (commands are disabled here)".into()),
             TrustPolicy::Approved(a) => a,
         };
-        let binding = binding(command, dir);
+        let binding = binding(command, place);
         if approvals.bound.iter().any(|a| a.binding == binding) {
             return Ok(());
         }
         let text = hash(command);
+        let shown_dir = dir.display().to_string();
+        if place.content.is_some() && approvals.bound.iter().any(|a| a.command == text && a.dir == shown_dir) {
+            return Err(format!(
+                "untrusted command: the files it runs next to in {} changed in this repository since it was \
+                 approved; run git coord trust {id} after reading them",
+                crate::display::escape_controls(&shown_dir)
+            ));
+        }
         let elsewhere: Vec<&str> =
             approvals.bound.iter().filter(|a| a.command == text).map(|a| a.dir.as_str()).collect();
         if !elsewhere.is_empty() {
@@ -173,13 +236,18 @@ pub fn hash(command: &str) -> String {
     hex(&Sha256::digest(command.as_bytes()))
 }
 
-/// The hex SHA-256 of what runs: the command text and the directory.
-pub fn binding(command: &str, dir: &Path) -> String {
+/// The hex SHA-256 of what runs: the command text, the directory and, for
+/// a directory tracked by the coordination repository, its committed files.
+pub fn binding(command: &str, place: &Place) -> String {
     let mut h = Sha256::new();
     h.update(b"git-coord approval v2: sh -c, stdin closed, caller's environment\0");
     h.update((command.len() as u64).to_le_bytes());
     h.update(command.as_bytes());
-    h.update(dir.as_os_str().as_encoded_bytes());
+    h.update(place.dir.as_os_str().as_encoded_bytes());
+    if let Some(c) = &place.content {
+        h.update(b"\0tracked content\0");
+        h.update(c.as_bytes());
+    }
     hex(&h.finalize())
 }
 
@@ -235,12 +303,13 @@ fn parse_approval(value: &str) -> Option<Approval> {
 /// Records approval of `command` running in `dir` (canonical) in the local
 /// git config, replacing an approval of the same command from before
 /// directory binding. Returns false when it was already approved.
-pub fn approve(repo: Option<&Path>, command: &str, dir: &Path) -> Result<bool> {
+pub fn approve(repo: Option<&Path>, command: &str, place: &Place) -> Result<bool> {
+    let dir = place.dir.as_path();
     let repo = repo.ok_or_else(|| {
         Error::Invalid("trust is recorded in the local git config: run this inside a git repository".into())
     })?;
     let cfg = read_config(Some(repo))?;
-    let binding = binding(command, dir);
+    let binding = binding(command, place);
     if cfg.approvals.bound.iter().any(|a| a.binding == binding) {
         return Ok(false);
     }
@@ -270,35 +339,44 @@ mod tests {
         assert_ne!(hash("echo 1"), hash("echo 1 "));
     }
 
+    fn at(dir: &str) -> Place {
+        Place { dir: dir.into(), content: None }
+    }
+
     #[test]
-    fn bindings_cover_the_text_and_the_directory() {
-        let (a, b) = (Path::new("/a/b"), Path::new("/c/d"));
-        assert_ne!(binding("sh ./ver.sh", a), binding("sh ./ver.sh", b));
-        assert_ne!(binding("sh ./ver.sh", a), binding("sh ./ver.sh ", a));
+    fn bindings_cover_the_text_the_directory_and_tracked_content() {
+        let (a, b) = (at("/a/b"), at("/c/d"));
+        assert_ne!(binding("sh ./ver.sh", &a), binding("sh ./ver.sh", &b));
+        assert_ne!(binding("sh ./ver.sh", &a), binding("sh ./ver.sh ", &a));
         // The length prefix keeps text and directory from sliding into each other.
-        assert_ne!(binding("x", Path::new("/y")), binding("x/", Path::new("y")));
+        assert_ne!(binding("x", &at("/y")), binding("x/", &at("y")));
+        let tracked = |c: &str| Place { dir: "/a/b".into(), content: Some(c.into()) };
+        assert_ne!(binding("sh ./ver.sh", &tracked("1")), binding("sh ./ver.sh", &tracked("2")));
+        assert_ne!(binding("sh ./ver.sh", &tracked("1")), binding("sh ./ver.sh", &a));
     }
 
     #[test]
     fn policies() {
-        let (a, b) = (Path::new("/a/b"), Path::new("/c/d"));
+        let (a, b) = (at("/a/b"), at("/c/d"));
         let approvals = Approvals {
-            bound: vec![Approval { command: hash("true"), binding: binding("true", a), dir: "/a/b".into() }],
+            bound: vec![Approval { command: hash("true"), binding: binding("true", &a), dir: "/a/b".into() }],
             legacy: [hash("old")].into_iter().collect(),
         };
         let p = TrustPolicy::Approved(approvals);
-        assert_eq!(p.decide("DEP-1", "true", a), Ok(()));
+        assert_eq!(p.decide("DEP-1", "true", &a), Ok(()));
         assert_eq!(
-            p.decide("DEP-1", "true", b).unwrap_err(),
+            p.decide("DEP-1", "true", &b).unwrap_err(),
             "untrusted command: approved for /a/b, now runs in /c/d; run git coord trust DEP-1 after reading it"
         );
-        assert!(p.decide("DEP-1", "old", a).unwrap_err().contains("approval predates directory binding"));
+        let changed = Place { dir: "/a/b".into(), content: Some("other".into()) };
+        assert!(p.decide("DEP-1", "true", &changed).unwrap_err().contains("changed in this repository"));
+        assert!(p.decide("DEP-1", "old", &a).unwrap_err().contains("approval predates directory binding"));
         assert_eq!(
-            p.decide("DEP-1", "rm -rf /", a).unwrap_err(),
+            p.decide("DEP-1", "rm -rf /", &a).unwrap_err(),
             "untrusted command; run git coord trust DEP-1 after reading it"
         );
-        assert_eq!(TrustPolicy::All(AllFrom::Flag).decide("D", "x", a), Ok(()));
-        assert!(TrustPolicy::Never.decide("D", "true", a).is_err());
+        assert_eq!(TrustPolicy::All(AllFrom::Flag).decide("D", "x", &a), Ok(()));
+        assert!(TrustPolicy::Never.decide("D", "true", &a).is_err());
     }
 
     #[test]

@@ -424,18 +424,20 @@ fn commands_run_only_when_trusted() {
     assert_eq!(method(&report, "DEP-004", "version")["evidence"]["version_source"], "Cargo.toml at HEAD");
     assert_eq!(verdict(&report, "DEP-004").0, "unsatisfied");
 
-    // `trust` shows what it approves: the command and where it runs.
+    // `trust` shows what it approves: the command and where it runs (here
+    // the repository itself, so its committed files too).
     let root = env.root.display();
+    let inside = "  (a directory of this repository: the approval also covers its committed files)\n";
     let trusted = env.coord(&["trust", "DEP-001", "DEP-002"]);
     assert_eq!(
         trusted.ok(),
         format!(
-            "trusted DEP-001: cat marker.txt\n  runs in {root}\ntrusted DEP-002: echo broken >&2; exit 3\n  runs in {root}\n"
+            "trusted DEP-001: cat marker.txt\n  runs in {root}\n{inside}trusted DEP-002: echo broken >&2; exit 3\n  runs in {root}\n{inside}"
         )
     );
     assert_eq!(
         env.coord(&["trust", "DEP-001"]).ok(),
-        format!("already trusted DEP-001: cat marker.txt\n  runs in {root}\n")
+        format!("already trusted DEP-001: cat marker.txt\n  runs in {root}\n{inside}")
     );
     env.coord(&["trust", "--all"]).ok();
     // Approvals are in the local git config, not in any tracked file: the
@@ -723,7 +725,8 @@ fn an_approval_binds_the_directory_the_command_runs_in() {
     let (a, b) = (env.root.join("a"), env.root.join("b"));
 
     let trusted = env.coord(&["trust", "DEP-001"]).ok().to_string();
-    assert_eq!(trusted, format!("trusted DEP-001: sh ./ver.sh\n  runs in {}\n", a.display()));
+    let inside = "  (a directory of this repository: the approval also covers its committed files)\n";
+    assert_eq!(trusted, format!("trusted DEP-001: sh ./ver.sh\n  runs in {}\n{inside}", a.display()));
     assert_eq!(check_json(&env, &[], 0)["results"][0]["status"], "satisfied");
 
     // The same text in another directory is another command.
@@ -771,13 +774,43 @@ fn an_approval_binds_the_directory_the_command_runs_in() {
     );
     // Re-trusting replaces it with a bound approval, which shows the directory.
     let trusted = env.coord(&["trust", "DEP-001"]).ok().to_string();
-    assert_eq!(trusted, format!("trusted DEP-001: sh ./ver.sh\n  runs in {}\n", b.display()));
+    assert_eq!(trusted, format!("trusted DEP-001: sh ./ver.sh\n  runs in {}\n{inside}", b.display()));
     let values = env.git(&["config", "--local", "--get-all", "coord.trusted"]).ok().to_string();
     assert_eq!(values.lines().count(), 1, "{values}");
     assert!(values.starts_with("v2 "), "{values}");
     let report = check_json(&env, &[], 0);
     assert!(ran.exists(), "approved for ./b, the command runs there");
     assert_eq!(verdict(&report, "DEP-001").0, "satisfied");
+}
+
+#[test]
+fn an_approval_in_this_repository_covers_the_scripts_a_pull_request_can_change() {
+    let env = TestEnv::new();
+    let ran = marker(&env, "changed-script-ran");
+    env.write("tools/ver.sh", "echo 1.0.0\n");
+    env.write("settings/ecosystem.yaml", "repos:\n  - name: app\n    path: ./tools\n");
+    dep(&env, "DEP-001", "provider: nowhere\nstatus: unknown\nvalidation:\n  command: 'sh ./ver.sh'\n");
+    env.commit_all("a command next to its script");
+    env.coord(&["trust", "DEP-001"]).ok();
+    assert_eq!(check_json(&env, &[], 0)["results"][0]["status"], "satisfied");
+
+    // Coordination data changing does not touch the approval…
+    env.coord(&["create-issue", "--title", "x", "--repos", "app"]).ok();
+    env.commit_all("data");
+    assert_eq!(check_json(&env, &[], 0)["results"][0]["status"], "satisfied");
+
+    // …but a commit (a pull request checked out) changing the script does.
+    env.write("tools/ver.sh", &format!("touch '{}'\necho 6.6.6\n", ran.display()));
+    env.commit_all("a pull request edits the approved script");
+    let report = check_json(&env, &[], 0);
+    assert!(!ran.exists(), "the approval of the old script ran the new one");
+    let (status, reason) = verdict(&report, "DEP-001");
+    assert_eq!(status, "unknown");
+    assert!(reason.contains("changed in this repository since it was approved"), "{reason}");
+    // Approving again after reading it lets it run.
+    env.coord(&["trust", "DEP-001"]).ok();
+    check_json(&env, &[], 0);
+    assert!(ran.exists(), "re-approved, the script runs");
 }
 
 #[test]

@@ -497,3 +497,96 @@ fn an_agent_plans_with_milestones_and_errors_name_parameters() {
     let err = env.coord(&["create-plan", "--title", " "]).fails(1).to_string();
     assert!(err.contains("error: --title: must not be empty"), "{err}");
 }
+
+/// How each CLI command is reachable over MCP. An omission is a decision
+/// made here, with its reason, never an accident: a new command fails the
+/// test below until it is added to this table.
+enum Parity {
+    /// The MCP tool doing what the command does.
+    Tool(&'static str),
+    /// Deliberately not a tool.
+    No(&'static str),
+    /// Not yet a tool (issue 10 is open until this list is empty).
+    Gap,
+}
+
+const PARITY: &[(&str, Parity)] = {
+    use Parity::*;
+    &[
+        ("init", No("sets up a clone: local git config, .gitattributes; a person's one-time step")),
+        ("list-issues", Tool("coord_list_issues")),
+        ("show-issue", Tool("coord_get_issue")),
+        ("create-issue", Tool("coord_create_issue")),
+        ("update-issue", Tool("coord_update_issue")),
+        ("close-issue", Tool("coord_close_issue")),
+        ("reopen-issue", Gap),
+        ("delete-issue", Gap),
+        ("list-plans", Tool("coord_list_plans")),
+        ("show-plan", Tool("coord_get_plan")),
+        ("create-plan", Tool("coord_create_plan")),
+        ("update-plan", Tool("coord_update_plan")),
+        ("add-milestone", Tool("coord_add_milestone")),
+        ("update-milestone", Tool("coord_update_milestone")),
+        ("list-todos", Tool("coord_list_todos")),
+        ("show-todo", Tool("coord_get_todo")),
+        ("create-todo", Tool("coord_create_todo")),
+        ("update-todo", Tool("coord_update_todo")),
+        ("complete-todo", Tool("coord_complete_todo")),
+        ("delete-todo", Gap),
+        ("list-deps", Tool("coord_list_dependencies")),
+        ("show-dep", Gap),
+        ("create-dep", Gap),
+        ("update-dep", Gap),
+        ("delete-dep", Gap),
+        ("check-deps", Tool("coord_check_dependencies")),
+        ("trust", No("approving a command is a person's decision on their machine; an agent must not approve code")),
+        ("ready", Tool("coord_ready_todos")),
+        ("blocking", Tool("coord_get_blocking_issues")),
+        ("blocked-by", Gap),
+        ("status", Tool("coord_ecosystem_status")),
+        ("roadmap", Tool("coord_roadmap")),
+        ("workload", Gap),
+        ("dep-graph", Tool("coord_dependency_graph")),
+        ("validate-repo", Gap),
+        ("list-repos", Gap),
+        ("migrate", No("a one-off rewrite of the legacy section, reviewed by a person")),
+        ("lint", Gap),
+        ("log", Gap),
+        ("diff", Tool("coord_diff")),
+        ("review", Gap),
+        ("hook", No("installs a git hook in a clone")),
+        ("sync", Gap),
+        ("doctor", Gap),
+        ("renumber", Gap),
+        ("merge-driver", No("called by git during a merge")),
+        ("man", No("writes man pages")),
+        ("mcp", No("the server itself")),
+    ]
+};
+
+#[test]
+fn every_cli_command_is_a_tool_or_a_decision() {
+    use clap::CommandFactory;
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let r = c.call(2, "tools/list", json!({}));
+    let tools: Vec<String> =
+        r["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
+    let cli = git_coord::cli::Cli::command();
+    let commands: Vec<&str> = cli.get_subcommands().map(|s| s.get_name()).collect();
+    for cmd in &commands {
+        let Some((_, p)) = PARITY.iter().find(|(c, _)| c == cmd) else {
+            panic!("`{cmd}` is not in the MCP parity table: add its tool, or say why it has none");
+        };
+        match p {
+            Parity::Tool(t) => {
+                assert!(tools.iter().any(|x| x == t), "`{cmd}` maps to `{t}`, which the server does not list")
+            }
+            Parity::No(why) => assert!(!why.is_empty(), "`{cmd}`: say why it has no tool"),
+            Parity::Gap => {}
+        }
+    }
+    for (cmd, _) in PARITY {
+        assert!(commands.contains(cmd), "the parity table names `{cmd}`, which is no CLI command");
+    }
+}

@@ -44,11 +44,14 @@ pub fn run(cx: &Context, a: &TrustArgs) -> CmdResult {
         }
     }
     for r in &commands {
-        let verb = if deps::trust::approve(repo, &r.command, &r.dir)? { "trusted" } else { "already trusted" };
+        let verb = if deps::trust::approve(repo, &r.command, &r.place)? { "trusted" } else { "already trusted" };
         let command = display::escape_controls(&r.command);
-        let dir = r.dir.display().to_string();
+        let dir = r.place.dir.display().to_string();
         writeln!(w, "{verb} {}: {command}", r.id)?;
         writeln!(w, "  runs in {}", display::escape_controls(&dir))?;
+        if r.place.content.is_some() {
+            writeln!(w, "  (a directory of this repository: the approval also covers its committed files)")?;
+        }
         if command != r.command.as_str() {
             writeln!(w, "  (control characters in the command are shown escaped)")?;
         }
