@@ -417,10 +417,11 @@ impl CoordServer {
     async fn list(&self, kind: Kind, p: ListParams) -> Result<Out<EntityList>, String> {
         let dir = self.dir.clone();
         let items = blocking(move || {
-            let store = Store::open(&dir)?;
-            let loaded = store.load(&[kind])?;
             let filters =
                 Filters { status: p.status, priority: p.priority, repo: p.repo, assignee: p.assignee, label: p.label };
+            filters.validate(kind)?;
+            let store = Store::open(&dir)?;
+            let loaded = store.load(&[kind])?;
             filters.check(&loaded)?;
             let mut out = Vec::new();
             for rec in loaded.records(kind) {

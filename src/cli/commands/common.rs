@@ -59,9 +59,10 @@ impl Filters {
 
 /// `list-*`: loads one kind, filters, prints.
 pub fn list(store: &Store, kind: Kind, filters: &Filters, format: Format) -> CmdResult {
+    let query = filters.to_query();
+    query.validate(kind)?;
     let loaded = store.load(&[kind])?;
     render::warn_load_problems(&loaded.problems);
-    let query = filters.to_query();
     query.check(&loaded)?;
     let mut out = Vec::new();
     for rec in loaded.records(kind) {

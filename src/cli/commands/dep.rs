@@ -28,6 +28,7 @@ pub struct ListArgs {
 /// `list-deps`
 pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
     let store = cx.store()?;
+    a.filters.to_query().validate(Kind::Dependency)?;
     let loaded = store.load(&[Kind::Dependency])?;
     render::warn_load_problems(&loaded.problems);
     let reg = &loaded.registry;

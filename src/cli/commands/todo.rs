@@ -38,6 +38,7 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
     if a.plan.is_none() && a.issue.is_none() {
         return common::list(&store, Kind::Todo, &a.filters, a.out.format);
     }
+    a.filters.to_query().validate(Kind::Todo)?;
     let loaded = store.load(&[Kind::Todo])?;
     render::warn_load_problems(&loaded.problems);
     if let Some(r) = &a.filters.repo
