@@ -53,6 +53,24 @@ pub enum TrustCommands {
     All,
 }
 
+/// Bounds on the input git-coord parses, so one hostile or runaway file is
+/// refused in milliseconds instead of stalling every command (the YAML
+/// scanner is quadratic in nesting depth). Keys `max_file_bytes` and
+/// `max_yaml_depth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest YAML file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Deepest nesting of collections (block and flow together).
+    pub max_yaml_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_file_bytes: 1024 * 1024, max_yaml_depth: 64 }
+    }
+}
+
 /// Resolved settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -65,6 +83,8 @@ pub struct Settings {
     pub date_precision: DatePrecision,
     pub hours_per_day: f64,
     pub trust_commands: TrustCommands,
+    /// Input size and depth bounds.
+    pub limits: Limits,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -81,6 +101,7 @@ impl Default for Settings {
             date_precision: DatePrecision::Date,
             hours_per_day: 8.0,
             trust_commands: TrustCommands::Approved,
+            limits: Limits::default(),
             source: None,
         }
     }
@@ -96,6 +117,8 @@ const KNOWN: &[&str] = &[
     "date_precision",
     "hours_per_day",
     "trust_commands",
+    "max_file_bytes",
+    "max_yaml_depth",
 ];
 
 struct Ctx<'a> {
@@ -175,6 +198,20 @@ impl Settings {
                             return Err(cx.err(&full, format!("expected `approved` or `all`, found `{other}`")));
                         }
                     }
+                }
+                "max_file_bytes" => {
+                    let n = cx.uint(&full, v)?;
+                    if n < 1024 {
+                        return Err(cx.err(&full, format!("expected at least 1024 bytes, found {n}")));
+                    }
+                    s.limits.max_file_bytes = n;
+                }
+                "max_yaml_depth" => {
+                    let n = cx.uint(&full, v)?;
+                    if !(8..=128).contains(&n) {
+                        return Err(cx.err(&full, format!("expected a depth between 8 and 128, found {n}")));
+                    }
+                    s.limits.max_yaml_depth = n as usize;
                 }
                 "id_prefixes" => {
                     let Value::Mapping(m) = v else {

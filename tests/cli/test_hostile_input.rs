@@ -47,9 +47,8 @@ fn mcp_list_tools_refuse_a_bad_filter_on_an_empty_store() {
     let env = TestEnv::new();
     env.coord(&["init"]).ok();
     let mut c = Client::start(&env);
-    for (i, tool) in ["coord_list_issues", "coord_list_todos", "coord_list_plans", "coord_list_dependencies"]
-        .iter()
-        .enumerate()
+    for (i, tool) in
+        ["coord_list_issues", "coord_list_todos", "coord_list_plans", "coord_list_dependencies"].iter().enumerate()
     {
         let r = c.call(10 + i as u64, "tools/call", json!({"name": tool, "arguments": {"status": ["bogus"]}}));
         assert_eq!(r["result"]["isError"], true, "{tool}: {r}");
