@@ -131,15 +131,16 @@ pub enum Error {
     },
     /// A write that could only be done by rewriting the file canonically,
     /// which would lose comments or anchors; refused unless allowed.
-    #[error("{id}: {}:{line}: the file uses {construct}, which a minimal edit cannot keep here ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or pass --rewrite to rewrite it canonically", path.display())]
+    #[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or pass --rewrite to rewrite it canonically", path.display())]
     RewriteRefused {
         /// The entity.
         id: String,
         /// Its file.
         path: PathBuf,
-        /// 1-based line of the construct.
+        /// 1-based line of the construct (the anchor, else the first comment).
         line: usize,
-        /// e.g. "an anchor `&r`".
+        /// What stands in the way, e.g. "the file uses YAML anchors/aliases
+        /// (anchor `&r` here), which a minimal edit cannot keep".
         construct: String,
         /// What a rewrite would lose ("3 comments and the anchors/aliases").
         loses: String,

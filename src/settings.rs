@@ -252,11 +252,16 @@ impl Settings {
     }
 }
 
+/// Reads a settings file within the default [`Limits`] (they cannot come
+/// from the file being read).
 fn read_mapping(path: &Path) -> Result<Mapping> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let limits = Limits::default();
+    let text = crate::store::files::read_text_following(path, limits.max_file_bytes)?;
     if text.trim().is_empty() {
         return Ok(Mapping::new());
     }
+    crate::store::scan::scan(&text, &limits)
+        .map_err(|e| crate::store::ParseError::Limit(e).into_error(path.to_path_buf()))?;
     match serde_yaml::from_str::<Value>(&text) {
         Ok(Value::Mapping(m)) => Ok(m),
         Ok(Value::Null) => Ok(Mapping::new()),

@@ -16,7 +16,7 @@ pub mod scan;
 
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
-use crate::model::id::{id_number, validate_id};
+use crate::model::id::validate_id;
 use crate::model::reader::{FieldProblemKind, scalar_text};
 use crate::model::{Entity, FieldProblem, Kind};
 use crate::problem::Problem;
@@ -447,6 +447,34 @@ impl Store {
             .collect()
     }
 
+    /// Adds the ignore rule for the atomic write's temp files
+    /// ([`files::TEMP_IGNORE_LINE`]) to the root's `.gitignore`, unless it is
+    /// there. Returns the file when it was changed; nothing outside a git
+    /// repository.
+    pub fn ensure_temp_ignore(&self) -> Result<Option<PathBuf>> {
+        if self.root.worktree.is_none() {
+            return Ok(None);
+        }
+        let path = self.root.dir.join(".gitignore");
+        let current = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if current.lines().any(|l| l.trim() == files::TEMP_IGNORE_LINE) {
+            return Ok(None);
+        }
+        let mut text = current;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("# Temp files of git-coord's atomic writes (left only by a killed writer).\n");
+        text.push_str(files::TEMP_IGNORE_LINE);
+        text.push('\n');
+        atomic_write(&path, text.as_bytes())?;
+        Ok(Some(self.rel(&path)))
+    }
+
     /// Every stale temp file of a killed writer: in `coordination/`, each
     /// kind's directory and `settings/`.
     pub fn stale_temp_files(&self) -> Vec<(PathBuf, std::time::Duration)> {
@@ -788,9 +816,16 @@ impl Store {
         let (construct, line) = match (&f.first_anchor, f.first_comment) {
             (Some((line, text)), _) => {
                 let what = if text.starts_with('&') { "anchor" } else { "alias" };
-                (format!("{what} `{text}`"), *line)
+                (
+                    format!(
+                        "the file uses YAML anchors/aliases ({what} `{text}` here), which a minimal edit cannot keep"
+                    ),
+                    *line,
+                )
             }
-            (None, Some(line)) => ("a comment".to_string(), line),
+            (None, Some(line)) => {
+                ("no minimal edit is possible and the file has comments (the first here)".to_string(), line)
+            }
             (None, None) => return Ok(()),
         };
         let loses = match (comments, f.first_anchor.is_some()) {
@@ -828,47 +863,75 @@ impl Store {
 
     /// The next free number for `kind`'s prefix across working tree, legacy
     /// section and every branch.
-    /// `known_max` is the highest number the caller already knows of (the
-    /// legacy section).
-    pub fn next_id(&self, kind: Kind, known_max: u64) -> Result<String> {
+    /// `known` is what the caller already knows of (the legacy section).
+    /// Numbers above [`crate::model::id::MAX_ID_NUMBER`] are ignored with a
+    /// warning; when the next number would exceed it, allocation is refused.
+    pub fn next_id(&self, kind: Kind, known: ids::Highest) -> Result<Allocated> {
         let prefix = self.prefix(kind).to_string();
-        let mut best = known_max;
+        let mut best = known;
         // File names count, even for files whose content fails to parse.
         if let Ok(rd) = std::fs::read_dir(self.kind_dir(kind)) {
             for e in rd.flatten() {
                 let name = e.file_name();
                 let name = name.to_string_lossy();
                 let stem = name.split('.').next().unwrap_or_default();
-                if let Some(n) = id_number(stem, &prefix) {
-                    best = best.max(n);
-                }
+                best.see_name(&prefix, stem, || self.rel(&e.path()).display().to_string());
             }
         }
-        best = best.max(self.highest_on_branches(kind.dir_name(), &prefix, false)?);
-        Ok(crate::model::id::format_id(&prefix, best + 1))
+        best.merge(self.highest_on_branches(kind.dir_name(), &prefix, false)?);
+        allocate(&prefix, best)
     }
 
     /// The next free milestone ID (unique across all plans and branches).
-    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<String> {
+    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<Allocated> {
         let prefix = self.settings.id_prefixes.milestone.clone();
-        let mut best = loaded
-            .plans()
-            .flat_map(|p| p.milestones.iter())
-            .map(|m| m.id.as_str())
-            .chain(taken.iter().map(String::as_str))
-            .filter_map(|id| id_number(id, &prefix))
-            .max()
-            .unwrap_or(0);
-        best = best.max(self.highest_on_branches("plans", &prefix, true)?);
-        Ok(crate::model::id::format_id(&prefix, best + 1))
+        let mut best = ids::Highest::default();
+        for p in loaded.plans() {
+            for m in &p.milestones {
+                best.see_name(&prefix, &m.id, || format!("in {}", p.id));
+            }
+        }
+        for id in taken {
+            best.see_name(&prefix, id, String::new);
+        }
+        best.merge(self.highest_on_branches("plans", &prefix, true)?);
+        allocate(&prefix, best)
     }
 
-    fn highest_on_branches(&self, dir: &str, id_prefix: &str, scan_contents: bool) -> Result<u64> {
+    fn highest_on_branches(&self, dir: &str, id_prefix: &str, scan_contents: bool) -> Result<ids::Highest> {
         let (Some(wt), Some(prefix)) = (&self.root.worktree, self.root.prefix_in_repo()) else {
-            return Ok(0);
+            return Ok(ids::Highest::default());
         };
         ids::highest_on_branches(wt, &ids::BranchScan { prefix: &prefix, dir, id_prefix, scan_contents })
     }
+}
+
+/// A newly allocated ID, and warnings about IDs the allocation ignored.
+#[derive(Debug, Clone)]
+pub struct Allocated {
+    pub id: String,
+    pub warnings: Vec<Problem>,
+}
+
+fn allocate(prefix: &str, best: ids::Highest) -> Result<Allocated> {
+    let next = best.max.checked_add(1).filter(|n| *n <= crate::model::id::MAX_ID_NUMBER);
+    let Some(next) = next else {
+        return Err(crate::model::id::IdError::OutOfRange(crate::model::id::format_id(prefix, best.max + 1)).into());
+    };
+    let id = crate::model::id::format_id(prefix, next);
+    let warnings = best
+        .ignored
+        .iter()
+        .map(|i| {
+            Problem::warning(
+                "id-range",
+                format!(
+                    "ignored {i} while allocating {id}: its number is above 999,999,999, the largest git-coord uses, so it does not count (rename or renumber it)"
+                ),
+            )
+        })
+        .collect();
+    Ok(Allocated { id, warnings })
 }
 
 /// A problem for a file that could not be read at all, named `rel`.

@@ -106,12 +106,15 @@ pub struct UpdateArgs {
     #[arg(long = "no-depends-on", value_delimiter = ',')]
     pub no_depends_on: Vec<String>,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-plan`
 pub fn update(cx: &Context, a: &UpdateArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let patch = Patch {
         title: a.title.clone(),
         description: a.description.clone(),
@@ -150,12 +153,15 @@ pub struct AddMilestoneArgs {
     #[arg(long = "deliverable")]
     pub deliverables: Vec<String>,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `add-milestone`
 pub fn add_milestone(cx: &Context, a: &AddMilestoneArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let m = NewMilestone {
         name: a.name.clone(),
         due: a.due.clone(),
@@ -196,12 +202,15 @@ pub struct UpdateMilestoneArgs {
     #[arg(long = "deliverable")]
     pub deliverables: Vec<String>,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-milestone`
 pub fn update_milestone(cx: &Context, a: &UpdateMilestoneArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let patch = MilestonePatch {
         name: a.name.clone(),
         description: a.description.clone(),
