@@ -594,7 +594,10 @@ impl Store {
     fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
         match files::read_text(path, self.settings.limits.max_file_bytes) {
             Ok(text) => self.record_from_text(kind, path, &text),
-            Err(e) => (None, vec![read_problem(&e, &self.rel(path))], None),
+            Err(e) => {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                (None, vec![read_problem(&e, &self.rel(path)).on(stem)], None)
+            }
         }
     }
 
