@@ -126,6 +126,7 @@ fn rotate_to(mut cycle: Vec<String>, id: &str) -> Vec<String> {
 /// Runs every check. Load problems come first.
 pub fn lint(loaded: &Loaded) -> Vec<Problem> {
     let mut problems = loaded.problems.clone();
+    let loc = crate::store::Locator::default();
     let exists = |id: &str, kinds: &[Kind]| kinds.iter().any(|k| loaded.get(*k, id).is_some());
     let milestone_ids: HashMap<&str, &str> = {
         let mut m = HashMap::new();
@@ -134,6 +135,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                 if let Some(other) = m.insert(ms.id.as_str(), p.id.as_str()) {
                     let rec = loaded.get(Kind::Plan, &p.id);
                     problems.push(at(
+                        &loc,
                         Problem::error("duplicate", format!("milestone ID `{}` is also used in {other}", ms.id))
                             .on(&p.id)
                             .field(format!("milestones[{}].id", ms.id)),
@@ -148,7 +150,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
     let check_repo = |problems: &mut Vec<Problem>, rec: &Record, field: &str, name: &str| {
         if !registry.is_empty() && !name.is_empty() && registry.find(name).is_none() {
             let msg = registry.resolve(name).err().unwrap_or_default();
-            problems.push(at(Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
+            problems.push(at(&loc, Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
         }
     };
     for kind in [Kind::Issue, Kind::Plan, Kind::Todo, Kind::Dependency] {
@@ -172,6 +174,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                         for d in &m.dependencies {
                             if !milestone_ids.contains_key(d.as_str()) {
                                 problems.push(at(
+                                    &loc,
                                     Problem::error("reference", format!("unknown milestone `{d}`"))
                                         .on(&p.id)
                                         .field(format!("milestones[{}].dependencies", m.id)),
@@ -179,6 +182,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                                 ));
                             } else if *d == m.id {
                                 problems.push(at(
+                                    &loc,
                                     Problem::error("self-reference", format!("{} depends on itself", m.id))
                                         .on(&p.id)
                                         .field(format!("milestones[{}].dependencies", m.id)),
@@ -197,6 +201,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                         && !milestone_ids.contains_key(m.as_str())
                     {
                         problems.push(at(
+                            &loc,
                             Problem::error("reference", format!("unknown milestone `{m}`"))
                                 .on(&t.id)
                                 .field("milestone_id"),
@@ -210,6 +215,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                     check_repo(&mut problems, rec, "provider", &d.provider);
                     if !d.consumer.is_empty() && registry.canonical(&d.consumer) == registry.canonical(&d.provider) {
                         problems.push(at(
+                            &loc,
                             Problem::error("self-reference", "consumer and provider are the same repository")
                                 .on(&d.id)
                                 .field("provider"),
@@ -222,12 +228,14 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
             for (field, target, kinds) in refs {
                 if target == id {
                     problems.push(at(
+                        &loc,
                         Problem::error("self-reference", format!("{id} references itself")).on(id).field(field),
                         Some(rec),
                     ));
                 } else if !exists(target, kinds) {
                     let what: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
                     problems.push(at(
+                        &loc,
                         Problem::error(
                             "reference",
                             format!("unknown reference `{target}` (no {} with that ID)", what.join(" or ")),
@@ -248,15 +256,19 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
         let rec = loaded
             .find_any(&cycle[0])
             .or_else(|| loaded.milestone(&cycle[0]).and_then(|(p, _)| loaded.get(Kind::Plan, &p.id)));
-        problems.push(at(Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]), rec));
+        problems.push(at(
+            &loc,
+            Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]),
+            rec,
+        ));
     }
     problems
 }
 
-fn at(p: Problem, rec: Option<&Record>) -> Problem {
+fn at(loc: &crate::store::Locator, p: Problem, rec: Option<&Record>) -> Problem {
     match rec {
         Some(r) => {
-            let line = crate::store::locate(&r.origin, r.entity.id(), p.field.as_deref().unwrap_or("id"));
+            let line = loc.locate(&r.origin, r.entity.id(), p.field.as_deref().unwrap_or("id"));
             Problem { file: Some(r.origin.path().to_path_buf()), line, ..p }
         }
         None => p,

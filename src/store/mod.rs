@@ -11,6 +11,7 @@ pub mod cache;
 pub mod edit;
 pub mod files;
 pub mod ids;
+pub mod lines;
 pub mod root;
 pub mod scan;
 
@@ -405,7 +406,7 @@ impl Store {
             {
                 return Err(Error::Misnamed { path: rel, name: id.to_string(), inside });
             }
-            return Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &text, 1)));
+            return Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &Lines::new(&text), 1)));
         }
         let mut loaded = self.load(&[kind])?;
         let idx = loaded.index.get(&kind).and_then(|m| m.get(id)).copied();
@@ -542,7 +543,8 @@ impl Store {
                     && let Some(map) = c.get(&name, st)
                 {
                     let id = map.get("id").and_then(scalar_text).unwrap_or_default();
-                    let rec = build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), "", 1);
+                    let rec =
+                        build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), &Lines::new(""), 1);
                     if rec.problems.is_empty() {
                         return (Some(rec), Vec::new(), None);
                     }
@@ -645,7 +647,7 @@ impl Store {
             }
         };
         let raw = map.clone();
-        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, text, 1);
+        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, &Lines::new(text), 1);
         problems.append(&mut rec.problems);
         rec.problems = problems;
         (Some(rec), Vec::new(), Some(raw))
@@ -675,6 +677,7 @@ impl Store {
         };
         let mut out = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
+        let eco_lines = Lines::new(&eco.text);
         for (i, item) in items.iter().enumerate() {
             let Value::Mapping(map) = item else {
                 problems.push(
@@ -690,7 +693,7 @@ impl Store {
                 continue;
             };
             let from = seen.get(&id).copied().unwrap_or(0);
-            let start = line_of_id(&eco.text, &id, from).unwrap_or(1);
+            let start = eco_lines.get().id(&id, from).unwrap_or(1);
             if let Err(e) = validate_id(&id) {
                 problems.push(Problem::error("id", e.to_string()).at(&rel, Some(start)));
                 continue;
@@ -701,7 +704,7 @@ impl Store {
                 );
                 continue;
             }
-            out.push(build_record(kind, id, map.clone(), Origin::Legacy(eco.path.clone()), &rel, &eco.text, start));
+            out.push(build_record(kind, id, map.clone(), Origin::Legacy(eco.path.clone()), &rel, &eco_lines, start));
         }
         out
     }
@@ -954,13 +957,29 @@ fn read_problem(e: &Error, rel: &Path) -> Problem {
     Problem::error(code, message).at(rel, None)
 }
 
+/// A text and its line index, built on first use (only files with problems
+/// need line numbers).
+struct Lines<'a> {
+    text: &'a str,
+    index: std::cell::OnceCell<lines::LineIndex>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines { text, index: std::cell::OnceCell::new() }
+    }
+    fn get(&self) -> &lines::LineIndex {
+        self.index.get_or_init(|| lines::LineIndex::new(self.text))
+    }
+}
+
 fn build_record(
     kind: Kind,
     id: String,
     map: Mapping,
     origin: Origin,
     rel: &Path,
-    text: &str,
+    text: &Lines<'_>,
     start_line: usize,
 ) -> Record {
     let (entity, field_problems) = Entity::read(kind, id.clone(), map);
@@ -968,50 +987,56 @@ fn build_record(
     Record { entity, origin, problems }
 }
 
-fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &str, start_line: usize) -> Problem {
+fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize) -> Problem {
     let (code, severity_error) = match fp.kind {
         FieldProblemKind::Type => ("type", true),
         FieldProblemKind::Value => ("value", true),
         FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
     };
-    let line = locate_field(text, start_line, &fp.field);
+    let line = text.get().field(start_line, &fp.field);
     let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
 }
 
-/// The line of `field` of entity `id` in its file (re-reads the file; used
-/// only when reporting problems).
-pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {
-    let max = Limits::default().max_file_bytes.max(64 << 20);
-    let text = match origin {
-        Origin::File(p) => files::read_text(p, max).ok()?,
-        Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
-    };
-    let start = match origin {
-        Origin::File(_) => 1,
-        Origin::Legacy(_) => line_of_id(&text, id, 0)?,
-    };
-    locate_field(&text, start, field).or(Some(start))
+/// Finds the lines of fields in their files for many problems: each file
+/// is read and indexed once (see [`lines`]).
+#[derive(Debug, Default)]
+pub struct Locator {
+    files: std::cell::RefCell<HashMap<PathBuf, Option<std::rc::Rc<lines::LineIndex>>>>,
 }
 
-/// Line of a field: `milestones[MILESTONE-001].due` finds the milestone first.
-fn locate_field(text: &str, start_line: usize, field: &str) -> Option<usize> {
-    let mut start = start_line.saturating_sub(1);
-    let mut key = field;
-    if let Some(rest) = field.strip_prefix("milestones[")
-        && let Some(end) = rest.find(']')
-    {
-        let ms = &rest[..end];
-        if let Some(l) = text.lines().enumerate().skip(start).find(|(_, l)| l.contains(ms)).map(|(i, _)| i) {
-            start = l;
-        }
-        key = rest[end + 1..].trim_start_matches('.');
+impl Locator {
+    /// The line of `field` of entity `id` in its file.
+    pub fn locate(&self, origin: &Origin, id: &str, field: &str) -> Option<usize> {
+        let index = self
+            .files
+            .borrow_mut()
+            .entry(origin.path().to_path_buf())
+            .or_insert_with(|| {
+                let max = Limits::default().max_file_bytes.max(64 << 20);
+                let text = match origin {
+                    Origin::File(p) => files::read_text(p, max).ok()?,
+                    Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
+                };
+                Some(std::rc::Rc::new(lines::LineIndex::new(&text)))
+            })
+            .clone()?;
+        let start = match origin {
+            Origin::File(_) => 1,
+            Origin::Legacy(_) => index.id(id, 0)?,
+        };
+        index.field(start, field).or(Some(start))
     }
-    let root_key = key.split(['[', '.']).next().unwrap_or(key);
-    line_of_key(text, start, root_key)
 }
 
-/// 1-based line of the first `key:` at or after 0-based line `from`.
+/// The line of `field` of entity `id` in its file (reads the file; for one
+/// problem — use a [`Locator`] for many).
+pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {
+    Locator::default().locate(origin, id, field)
+}
+
+/// 1-based line of the first `key:` at or after 0-based line `from` (one
+/// search; [`lines::LineIndex`] for many).
 pub fn line_of_key(text: &str, from: usize, key: &str) -> Option<usize> {
     text.lines().enumerate().skip(from).find_map(|(i, line)| {
         let t = line.trim_start().trim_start_matches("- ").trim_start();
