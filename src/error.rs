@@ -131,22 +131,27 @@ pub enum Error {
     },
     /// A write that could only be done by rewriting the file canonically,
     /// which would lose comments or anchors; refused unless allowed.
-    #[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or pass --rewrite to rewrite it canonically", path.display())]
-    RewriteRefused {
-        /// The entity.
-        id: String,
-        /// Its file.
-        path: PathBuf,
-        /// 1-based line of the construct (the anchor, else the first comment).
-        line: usize,
-        /// What stands in the way, e.g. "the file uses YAML anchors/aliases
-        /// (anchor `&r` here), which a minimal edit cannot keep".
-        construct: String,
-        /// What a rewrite would lose ("3 comments and the anchors/aliases").
-        loses: String,
-        /// Why the minimal edit failed.
-        reason: String,
-    },
+    #[error(transparent)]
+    RewriteRefused(Box<RewriteRefusal>),
+}
+
+/// Why an update was refused rather than rewritten canonically.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or pass --rewrite to rewrite it canonically", path.display())]
+pub struct RewriteRefusal {
+    /// The entity.
+    pub id: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// 1-based line of the construct (the anchor, else the first comment).
+    pub line: usize,
+    /// What stands in the way, e.g. "the file uses YAML anchors/aliases
+    /// (anchor `&r` here), which a minimal edit cannot keep".
+    pub construct: String,
+    /// What a rewrite would lose ("its 3 comments and its anchors/aliases").
+    pub loses: String,
+    /// Why the minimal edit failed.
+    pub reason: String,
 }
 
 impl Error {

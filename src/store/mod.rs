@@ -839,14 +839,14 @@ impl Store {
             (Some(c), false) => c,
             (None, _) => "its anchors/aliases".to_string(),
         };
-        Err(Error::RewriteRefused {
+        Err(Error::RewriteRefused(Box::new(crate::error::RewriteRefusal {
             id: id.to_string(),
             path: self.rel(record.origin.path()),
             line: line + offset,
             construct,
             loses,
             reason,
-        })
+        })))
     }
 
     /// Removes an entity (its file, or its item in the legacy section).
