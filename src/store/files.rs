@@ -93,7 +93,9 @@ pub fn read_text_following(path: &Path, max_bytes: u64) -> Result<String> {
     read_bounded(path, max_bytes, true)
 }
 
-fn read_bounded(path: &Path, max_bytes: u64, follow: bool) -> Result<String> {
+/// Reads a regular file's bytes within `max_bytes`, never following a link
+/// (`follow: false`) and never opening a FIFO or device.
+pub fn read_bytes(path: &Path, max_bytes: u64, follow: bool) -> Result<Vec<u8>> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -127,6 +129,11 @@ fn read_bounded(path: &Path, max_bytes: u64, follow: bool) -> Result<String> {
     if bytes.len() as u64 > max_bytes {
         return Err(Error::TooLarge { path: path.to_path_buf(), bytes: bytes.len() as u64, limit: max_bytes });
     }
+    Ok(bytes)
+}
+
+fn read_bounded(path: &Path, max_bytes: u64, follow: bool) -> Result<String> {
+    let bytes = read_bytes(path, max_bytes, follow)?;
     String::from_utf8(bytes).map_err(|_| {
         Error::io(path, std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
     })

@@ -379,6 +379,7 @@ fn a_misnamed_file_is_neither_shown_nor_written_under_either_id() {
 fn links_fifos_and_directories_are_reported_and_never_followed_or_opened() {
     let env = TestEnv::new();
     env.write("coordination/issues/ISSUE-001.yaml", &issue("ISSUE-001"));
+    env.commit_all("one issue");
     let outside = env.root.parent().unwrap().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     let secret = outside.join("secret.yaml");
@@ -428,4 +429,8 @@ fn links_fifos_and_directories_are_reported_and_never_followed_or_opened() {
     }
     assert!(!lint.stdout.contains("SECRET"));
     assert_eq!(coord_within(&env, &["doctor"]).code, 0, "doctor does not hang on the FIFO either");
+    for args in [&["diff"][..], &["log", "ISSUE-003"], &["status"]] {
+        let out = coord_within(&env, args);
+        assert!(!out.stdout.contains("SECRET") && !out.stderr.contains("SECRET"), "{args:?}: {}", out.stdout);
+    }
 }
