@@ -478,10 +478,14 @@ impl Store {
 
     /// Every stale temp file of a killed writer: in `coordination/`, each
     /// kind's directory and `settings/`.
+    /// Never through a link out of the root.
     pub fn stale_temp_files(&self) -> Vec<(PathBuf, std::time::Duration)> {
-        let mut dirs = vec![self.coord_dir(), self.root.dir.join("settings")];
-        dirs.extend(Kind::ALL.iter().map(|k| self.kind_dir(*k)));
-        dirs.iter().filter(|d| files::check_dir(d).unwrap_or(false)).flat_map(|d| files::stale_temps(d)).collect()
+        let mut dirs = vec![self.root.dir.join("settings")];
+        if files::check_dir(&self.coord_dir()).unwrap_or(false) {
+            dirs.push(self.coord_dir());
+            dirs.extend(Kind::ALL.iter().map(|k| self.kind_dir(*k)).filter(|d| files::check_dir(d).unwrap_or(false)));
+        }
+        dirs.iter().flat_map(|d| files::stale_temps(d)).collect()
     }
 
     fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
@@ -713,7 +717,10 @@ impl Store {
     /// overwrite an existing file.
     pub fn write_new(&self, entity: &Entity) -> Result<PathBuf> {
         let path = self.entity_path(entity.kind(), entity.id())?;
-        if path.exists() {
+        // Never write through a link out of the root.
+        files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
+        files::check_dir(&self.kind_dir(entity.kind())).map_err(|e| self.relative(e))?;
+        if std::fs::symlink_metadata(&path).is_ok() {
             return Err(Error::Refused(format!("{} already exists", self.rel(&path).display())));
         }
         let dir = path.parent().expect("entity path has a parent");

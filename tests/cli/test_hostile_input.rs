@@ -409,6 +409,10 @@ fn links_fifos_and_directories_are_reported_and_never_followed_or_opened() {
     let show = coord_within(&env, &["show-todo", "TODO-001"]);
     assert_eq!(show.code, 1);
     assert!(show.stderr.contains("coordination/todos is a symbolic link"), "{}", show.stderr);
+    let create = coord_within(&env, &["create-todo", "--task", "T", "--repo", "x"]);
+    assert_eq!(create.code, 1, "nothing is written through the link");
+    assert!(create.stderr.contains("coordination/todos is a symbolic link"), "{}", create.stderr);
+    assert_eq!(std::fs::read_dir(outside.join("todos")).unwrap().count(), 1);
 
     let list = coord_within(&env, &["list-issues", "--format", "json"]);
     assert_eq!(ids(&list.json()), ["ISSUE-001"]);
