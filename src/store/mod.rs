@@ -433,19 +433,18 @@ impl Store {
 
     /// Warnings for the stale temp files of killed writers in `dir`.
     fn stale_temp_problems(&self, dir: &Path) -> Vec<Problem> {
-        files::stale_temps(dir)
-            .into_iter()
-            .map(|(p, age)| {
-                Problem::warning(
-                    "temp",
-                    format!(
-                        "leftover temp file of an interrupted write ({} old); `git coord doctor --fix` removes it",
-                        files::describe_age(age)
-                    ),
-                )
-                .at(self.rel(&p), None)
-            })
-            .collect()
+        files::stale_temps(dir).into_iter().map(|(p, age)| self.stale_temp_problem(&p, age)).collect()
+    }
+
+    fn stale_temp_problem(&self, path: &Path, age: std::time::Duration) -> Problem {
+        Problem::warning(
+            "temp",
+            format!(
+                "leftover temp file of an interrupted write ({} old); `git coord doctor --fix` removes it",
+                files::describe_age(age)
+            ),
+        )
+        .at(self.rel(path), None)
     }
 
     /// Adds the ignore rule for the atomic write's temp files
@@ -505,6 +504,7 @@ impl Store {
         // never followed or opened (see `files`).
         let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut paths: Vec<PathBuf> = Vec::new();
+        let now = std::time::SystemTime::now();
         for entry in rd {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let path = entry.path();
@@ -513,7 +513,10 @@ impl Store {
             let Ok(ft) = entry.file_type() else { continue };
             if ft.is_file() {
                 if files::is_temp_name(&name) {
-                    continue; // reported below, once stale
+                    if let Some(age) = entry.metadata().ok().and_then(|m| files::stale_age(&m, now)) {
+                        problems.push(self.stale_temp_problem(&path, age));
+                    }
+                    continue;
                 }
                 if matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
                     paths.push(path);
@@ -531,7 +534,6 @@ impl Store {
             };
             problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
         }
-        problems.extend(self.stale_temp_problems(&dir));
         paths.sort();
         let mut cache =
             cache::ParseCache::open(self.root.worktree.as_deref(), self.root.prefix_in_repo().as_deref(), kind);
