@@ -7,21 +7,23 @@
 //! - a file named differently from its ID is renamed, when that name is free;
 //! - a legacy copy identical to the entity's file is removed from the section;
 //! - a one-sided link gets its other side (the graph does not change: either
-//!   side already counted).
+//!   side already counted);
+//! - a temp file a killed writer left behind (`.coord-XXXXXX.tmp`, older
+//!   than a few minutes) is removed.
 //!
 //! Duplicates, taken names and dangling references need a person's decision;
 //! they are reported with what to do.
 
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind, refs};
-use crate::store::{Origin, Record, Store, natural_key, parse_mapping};
+use crate::store::{Origin, Record, Store, natural_key};
 use serde::Serialize;
 use std::path::PathBuf;
 
 /// One finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// `filename`, `duplicate`, `legacy-copy`, `dangling`, `one-sided`.
+    /// `filename`, `duplicate`, `legacy-copy`, `dangling`, `one-sided`, `temp-file`.
     pub code: &'static str,
     /// The entity concerned.
     pub id: String,
@@ -47,6 +49,7 @@ pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
     let _lock = if fix { Some(store.lock()?) } else { None };
     let loaded = store.load(&Kind::ALL)?;
     let mut out = Vec::new();
+    temp_files(store, fix, &mut out);
     file_names(store, fix, &mut out)?;
     for p in &loaded.problems {
         match p.code {
@@ -79,20 +82,45 @@ pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
     Ok(out)
 }
 
+/// Temp files of killed writers; with `fix` (under the store lock, so no
+/// writer of ours is mid-write) they are removed.
+fn temp_files(store: &Store, fix: bool, out: &mut Vec<Finding>) {
+    for (path, age) in store.stale_temp_files() {
+        let mut f = finding(
+            "temp-file",
+            "",
+            Some(store.rel(&path)),
+            format!("temp file of an interrupted write, {} old", crate::store::files::describe_age(age)),
+            "remove it (it never became an entity file)".into(),
+        );
+        f.fixable = true;
+        if fix && std::fs::remove_file(&path).is_ok() {
+            f.fixed = true;
+            f.remedy = "removed".into();
+        }
+        out.push(f);
+    }
+}
+
 /// Files whose name differs from the `id` inside.
 fn file_names(store: &Store, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
     for kind in Kind::ALL {
+        if !crate::store::files::check_dir(&store.kind_dir(kind)).unwrap_or(false) {
+            continue;
+        }
         let Ok(rd) = std::fs::read_dir(store.kind_dir(kind)) else { continue };
         let mut files: Vec<PathBuf> = rd
             .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.path())
             .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
             .collect();
         files.sort();
         for path in files {
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            let Ok(text) = std::fs::read_to_string(&path) else { continue };
-            let Ok(map) = parse_mapping(&text) else { continue };
+            let max = store.settings.limits.max_file_bytes;
+            let Ok(text) = crate::store::files::read_text(&path, max) else { continue };
+            let Ok(map) = store.parse(&text) else { continue };
             let Some(id) = map.get("id").and_then(crate::model::reader::scalar_text) else { continue };
             if id == stem || crate::model::id::validate_id(&id).is_err() {
                 continue;
@@ -100,7 +128,7 @@ fn file_names(store: &Store, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
             let target = store.entity_path(kind, &id)?;
             let rel = store.rel(&path);
             let message = format!("file name `{stem}` does not match id `{id}`");
-            if target.exists() {
+            if std::fs::symlink_metadata(&target).is_ok() {
                 out.push(finding(
                     "filename",
                     &id,
@@ -141,8 +169,8 @@ fn legacy_copy(store: &Store, loaded: &crate::store::Loaded, id: &str, fix: bool
     );
     let Some(file_rec) = file_rec else { return Ok(f) };
     let kind = file_rec.entity.kind();
-    let text = std::fs::read_to_string(&eco).map_err(|e| Error::io(&eco, e))?;
-    let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml { path: store.rel(&eco), line, message })?;
+    let text = crate::store::files::read_text_following(&eco, store.settings.limits.max_file_bytes)?;
+    let doc = store.parse(&text).map_err(|e| e.into_error(store.rel(&eco)))?;
     let Some(item) = legacy_item(&doc, kind, id) else { return Ok(f) };
     let (legacy, _) = Entity::read(kind, id.to_string(), item);
     if legacy.to_mapping() != file_rec.entity.to_mapping() {

@@ -93,6 +93,78 @@ pub enum Error {
     /// its parameter); the library names it by the request's field name.
     #[error("{}", .0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"))]
     Fields(Vec<FieldError>),
+    /// A file larger than `max_file_bytes`; it was not parsed.
+    #[error("{}: the file is {bytes} bytes, more than max_file_bytes ({limit}, settings/coord.yaml); not read", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file nested deeper than `max_yaml_depth`; it was not parsed.
+    #[error("{}:{line}: nested deeper than max_yaml_depth ({limit} levels, settings/coord.yaml); not parsed", path.display())]
+    TooDeep {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line where the limit was crossed.
+        line: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A mapping key that is not text (a list, a mapping, null…).
+    #[error("{}{}: a mapping key is {found}, not text (keys must be text, like `status:`)", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    KeyNotText {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// What the key is ("a list").
+        found: &'static str,
+    },
+    /// Something in `coordination/` that is not a regular file where one
+    /// is expected (a symbolic link, a FIFO, a directory); never followed or opened.
+    #[error("{} is {what}; git-coord reads only regular files in coordination/ (it never follows links or opens special files)", path.display())]
+    NotRegular {
+        /// The entry.
+        path: PathBuf,
+        /// "a symbolic link", "a FIFO", "a directory", …
+        what: &'static str,
+    },
+    /// A file whose name is not the `id` inside it.
+    #[error("{}: the file is named `{name}` but holds id `{inside}`; rename the file or correct its `id` (`git coord doctor --fix` renames it)", path.display())]
+    Misnamed {
+        /// The file.
+        path: PathBuf,
+        /// The ID its name says.
+        name: String,
+        /// The ID inside.
+        inside: String,
+    },
+    /// A write that could only be done by rewriting the file canonically,
+    /// which would lose comments or anchors; refused unless allowed.
+    #[error(transparent)]
+    RewriteRefused(Box<RewriteRefusal>),
+}
+
+/// Why an update was refused rather than rewritten canonically.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or pass --rewrite to rewrite it canonically", path.display())]
+pub struct RewriteRefusal {
+    /// The entity.
+    pub id: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// 1-based line of the construct (the anchor, else the first comment).
+    pub line: usize,
+    /// What stands in the way, e.g. "the file uses YAML anchors/aliases
+    /// (anchor `&r` here), which a minimal edit cannot keep".
+    pub construct: String,
+    /// What a rewrite would lose ("its 3 comments and its anchors/aliases").
+    pub loses: String,
+    /// Why the minimal edit failed.
+    pub reason: String,
 }
 
 /// A problem with one field of a request.

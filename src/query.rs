@@ -1,6 +1,10 @@
 //! Filters over entities, shared by the list commands and the MCP list
 //! tools: status, priority, repository, assignee and label, combined with
 //! AND, each accepting the loader's aliases (`P0`, `done`).
+//!
+//! [`Filters::validate`] checks the values against the kind's vocabulary
+//! before anything is loaded, so whether a bad filter is refused never
+//! depends on the data (an empty store refuses `--status bogus` too).
 
 use crate::error::Error;
 use crate::model::vocab::parse_strict;
@@ -35,6 +39,30 @@ fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, E
 }
 
 impl Filters {
+    /// Refuses values that cannot match any entity of `kind` — an unknown
+    /// status or priority, or a flag that does not apply to the kind — without
+    /// looking at any data. Call it before loading.
+    pub fn validate(&self, kind: Kind) -> Result<(), Error> {
+        let no = |flag: &str, set: bool| -> Result<(), Error> {
+            if set { Err(Error::Invalid(format!("{flag} does not apply to a {kind}"))) } else { Ok(()) }
+        };
+        match kind {
+            Kind::Issue => vocab_set::<IssueStatus>(&self.status).map(drop)?,
+            Kind::Todo => vocab_set::<TodoStatus>(&self.status).map(drop)?,
+            Kind::Plan => vocab_set::<PlanStatus>(&self.status).map(drop)?,
+            Kind::Dependency => vocab_set::<DepStatus>(&self.status).map(drop)?,
+        }
+        match kind {
+            Kind::Issue | Kind::Todo => vocab_set::<Priority>(&self.priority).map(drop)?,
+            Kind::Plan | Kind::Dependency => {
+                no("--priority", !self.priority.is_empty())?;
+                no("--assignee", self.assignee.is_some())?;
+                no("--label", self.label.is_some())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses a repository filter naming no known repository (with a
     /// did-you-mean), rather than silently matching nothing.
     pub fn check(&self, loaded: &Loaded) -> Result<(), Error> {

@@ -45,6 +45,24 @@ impl IdPrefixes {
     }
 }
 
+/// Bounds on the input git-coord parses, so one hostile or runaway file is
+/// refused in milliseconds instead of stalling every command (the YAML
+/// scanner is quadratic in nesting depth). Keys `max_file_bytes` and
+/// `max_yaml_depth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest YAML file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Deepest nesting of collections (block and flow together).
+    pub max_yaml_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_file_bytes: 1024 * 1024, max_yaml_depth: 64 }
+    }
+}
+
 /// Resolved settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -56,6 +74,8 @@ pub struct Settings {
     pub id_prefixes: IdPrefixes,
     pub date_precision: DatePrecision,
     pub hours_per_day: f64,
+    /// Input size and depth bounds.
+    pub limits: Limits,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -71,6 +91,7 @@ impl Default for Settings {
             id_prefixes: IdPrefixes::default(),
             date_precision: DatePrecision::Date,
             hours_per_day: 8.0,
+            limits: Limits::default(),
             source: None,
         }
     }
@@ -86,6 +107,8 @@ const KNOWN: &[&str] = &[
     "date_precision",
     "hours_per_day",
     "trust_commands",
+    "max_file_bytes",
+    "max_yaml_depth",
 ];
 
 struct Ctx<'a> {
@@ -175,6 +198,20 @@ impl Settings {
                         return Err(cx.err(&full, format!("expected `approved` or `all`, found `{other}`")));
                     }
                 },
+                "max_file_bytes" => {
+                    let n = cx.uint(&full, v)?;
+                    if n < 1024 {
+                        return Err(cx.err(&full, format!("expected at least 1024 bytes, found {n}")));
+                    }
+                    s.limits.max_file_bytes = n;
+                }
+                "max_yaml_depth" => {
+                    let n = cx.uint(&full, v)?;
+                    if !(8..=128).contains(&n) {
+                        return Err(cx.err(&full, format!("expected a depth between 8 and 128, found {n}")));
+                    }
+                    s.limits.max_yaml_depth = n as usize;
+                }
                 "id_prefixes" => {
                     let Value::Mapping(m) = v else {
                         return Err(cx.err(&full, "expected a mapping (issue, plan, todo, dependency, milestone)"));
@@ -214,11 +251,16 @@ impl Settings {
     }
 }
 
+/// Reads a settings file within the default [`Limits`] (they cannot come
+/// from the file being read).
 fn read_mapping(path: &Path) -> Result<Mapping> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let limits = Limits::default();
+    let text = crate::store::files::read_text_following(path, limits.max_file_bytes)?;
     if text.trim().is_empty() {
         return Ok(Mapping::new());
     }
+    crate::store::scan::scan(&text, &limits)
+        .map_err(|e| crate::store::ParseError::Limit(e).into_error(path.to_path_buf()))?;
     match serde_yaml::from_str::<Value>(&text) {
         Ok(Value::Mapping(m)) => Ok(m),
         Ok(Value::Null) => Ok(Mapping::new()),

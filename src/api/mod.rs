@@ -56,11 +56,21 @@ pub struct Written {
     pub milestone: Option<String>,
     /// The entity as written, with the field names of its file.
     pub entity: serde_json::Value,
+    /// Warnings about the write (an out-of-range ID seen while allocating).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Written {
     /// From a write's outcome.
     pub fn from_outcome(store: &Store, o: &Outcome) -> Result<Written> {
+        let mut warnings: Vec<String> = o.warnings.iter().map(|w| w.to_string()).collect();
+        if o.mode == WriteMode::Canonical {
+            warnings.push(format!(
+                "{} was rewritten in canonical form: no minimal edit was possible",
+                store.rel(&o.path).display()
+            ));
+        }
         Ok(Written {
             id: o.entity.id().to_string(),
             kind: o.entity.kind().noun().to_string(),
@@ -68,6 +78,7 @@ impl Written {
             changed: o.mode != WriteMode::Unchanged,
             milestone: None,
             entity: entity_json(&o.entity)?,
+            warnings,
         })
     }
 }

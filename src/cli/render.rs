@@ -85,13 +85,16 @@ pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::
     Ok(())
 }
 
-/// JSON of any serialisable value, pretty, newline-terminated.
+/// JSON of any serialisable value, pretty, newline-terminated. Rendered to
+/// a buffer first: a value that fails to serialise never leaves half a
+/// document on stdout.
 pub fn json(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, v).map_err(std::io::Error::other)?;
-    writeln!(w)
+    let mut buf = serde_json::to_vec_pretty(v).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    w.write_all(&buf)
 }
 
-/// YAML of any serialisable value.
+/// YAML of any serialisable value (rendered whole before anything is written).
 pub fn yaml(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
     let s = serde_yaml::to_string(v).map_err(std::io::Error::other)?;
     w.write_all(s.as_bytes())
@@ -242,7 +245,8 @@ pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
 /// when something was skipped.
 pub fn warn_load_problems(list: &[Problem]) {
     let mut err = anstream::stderr();
-    let broken: Vec<&Problem> = list.iter().filter(|p| matches!(p.code, "yaml" | "io" | "id")).collect();
+    let broken: Vec<&Problem> =
+        list.iter().filter(|p| matches!(p.code, "yaml" | "io" | "id" | "limit" | "key" | "file-type")).collect();
     for p in broken {
         let _ = writeln!(err, "warning: skipped unreadable entity: {p}");
     }

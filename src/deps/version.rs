@@ -4,6 +4,12 @@
 //! tag. Everything is read from git objects with gix, so an uncommitted edit
 //! of a manifest does not count; a directory that is not a repository falls
 //! back to the files on disk.
+//!
+//! Manifests come from other repositories, so they are bounded like every
+//! input: one larger than [`MAX_MANIFEST_BYTES`] is not read (its size is
+//! checked before the blob or file is loaded). Nesting needs no pre-scan
+//! here: the TOML and JSON parsers are linear and refuse deep nesting
+//! themselves (tested below).
 
 use super::constraint::{Ecosystem, parse_semver};
 use regex::Regex;
@@ -37,6 +43,9 @@ pub fn from_output(text: &str, pattern: Option<&Regex>) -> Option<String> {
     }
     VERSION_TOKEN.captures(text).and_then(|c| c.get(1)).map(|m| m.as_str().trim_end_matches(['.', '-']).to_string())
 }
+
+/// The largest manifest read, in bytes.
+pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
 /// The manifests we read, in order, with their ecosystem.
 const MANIFESTS: &[(&str, Ecosystem)] = &[
@@ -97,10 +106,13 @@ fn read_manifest(repo: Option<&gix::Repository>, path: &Path, name: &str) -> Opt
         Some(repo) => {
             let tree = repo.head_tree().ok()?;
             let entry = tree.lookup_entry_by_path(name).ok()??;
+            if repo.find_header(entry.object_id()).ok()?.size() > MAX_MANIFEST_BYTES {
+                return None;
+            }
             let obj = entry.object().ok()?;
             String::from_utf8(obj.data.clone()).ok()
         }
-        None => std::fs::read_to_string(path.join(name)).ok(),
+        None => crate::store::files::read_text_following(&path.join(name), MAX_MANIFEST_BYTES).ok(),
     }
 }
 
@@ -181,5 +193,28 @@ mod tests {
         assert_eq!(manifest_version("setup.cfg", "[metadata]\nname = x\nversion = 1.2\n").as_deref(), Some("1.2"));
         // A workspace manifest has no version: fall through to tags.
         assert_eq!(manifest_version("Cargo.toml", "[workspace]\nmembers = []\n"), None);
+    }
+
+    /// Deeply nested manifests are refused by the parsers' own depth limits
+    /// (no stack overflow, no quadratic scan): the version is simply absent.
+    #[test]
+    fn deeply_nested_manifests_are_refused() {
+        let n = 100_000;
+        let toml = format!("[package]\nversion = \"1.0.0\"\nx = {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert_eq!(manifest_version("Cargo.toml", &toml), None);
+        let toml = format!("[package]\nversion = \"1.0.0\"\nx = {}1{}\n", "{a = ".repeat(n), "}".repeat(n));
+        assert_eq!(manifest_version("Cargo.toml", &toml), None);
+        let json = format!("{{\"version\": \"1.0.0\", \"x\": {}{}}}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(manifest_version("package.json", &json), None);
+    }
+
+    #[test]
+    fn a_manifest_over_the_bound_is_not_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = format!("{{\"version\": \"1.0.0\", \"pad\": \"{}\"}}", "x".repeat(MAX_MANIFEST_BYTES as usize));
+        std::fs::write(dir.path().join("package.json"), big).expect("write");
+        assert_eq!(read_manifest(None, dir.path(), "package.json"), None);
+        std::fs::write(dir.path().join("package.json"), r#"{"version": "1.0.0"}"#).expect("write");
+        assert!(read_manifest(None, dir.path(), "package.json").is_some());
     }
 }

@@ -9,6 +9,11 @@ use gix::ObjectId;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
+/// Work-tree files are read only when regular and at most this large (the
+/// loader's own `max_file_bytes` check then applies to their text); links and
+/// FIFOs in `coordination/` are never followed or opened.
+const MAX_FILE: u64 = 64 << 20;
+
 /// One coordination file of a revision: its blob, and for the working tree
 /// the file on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +196,7 @@ impl GitRepo {
     fn worktree_state(&self) -> Result<State> {
         let mut st = State { worktree: true, ..State::default() };
         let eco = self.root_dir.join("settings/ecosystem.yaml");
-        if let Ok(bytes) = std::fs::read(&eco) {
+        if let Ok(bytes) = crate::store::files::read_bytes(&eco, MAX_FILE, true) {
             st.ecosystem = Some(FileRef { oid: self.hash(&bytes)?, disk: Some(eco) });
         }
         Ok(st)
@@ -206,6 +211,9 @@ impl GitRepo {
         let mut out = BTreeMap::new();
         if st.worktree {
             let dir = self.root_dir.join("coordination").join(kind.dir_name());
+            if !self.real_dirs(kind) {
+                return Ok(out);
+            }
             let Ok(rd) = std::fs::read_dir(&dir) else { return Ok(out) };
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -213,7 +221,7 @@ impl GitRepo {
                     continue;
                 }
                 let path = e.path();
-                let bytes = std::fs::read(&path).map_err(|err| Error::io(&path, err))?;
+                let bytes = crate::store::files::read_bytes(&path, MAX_FILE, false)?;
                 out.insert(name, FileRef { oid: self.hash(&bytes)?, disk: Some(path) });
             }
             return Ok(out);
@@ -299,14 +307,23 @@ impl GitRepo {
         Ok(data)
     }
 
+    /// True when `coordination/` and the kind's directory are real
+    /// directories (a link to one is never followed, as in the loader).
+    fn real_dirs(&self, kind: Kind) -> bool {
+        let coord = self.root_dir.join("coordination");
+        use crate::store::files::check_dir;
+        check_dir(&coord).unwrap_or(false) && check_dir(&coord.join(kind.dir_name())).unwrap_or(false)
+    }
+
     /// One file of a kind's directory, without listing the directory.
     pub fn entry(&self, st: &State, kind: Kind, name: &str) -> Result<Option<FileRef>> {
         if st.worktree {
             let path = self.root_dir.join("coordination").join(kind.dir_name()).join(name);
-            return match std::fs::read(&path) {
-                Ok(bytes) => Ok(Some(FileRef { oid: self.hash(&bytes)?, disk: Some(path) })),
-                Err(_) => Ok(None),
-            };
+            if !self.real_dirs(kind) || std::fs::symlink_metadata(&path).is_err() {
+                return Ok(None);
+            }
+            let bytes = crate::store::files::read_bytes(&path, MAX_FILE, false)?;
+            return Ok(Some(FileRef { oid: self.hash(&bytes)?, disk: Some(path) }));
         }
         let Some(tree) = st.kind_trees.get(&kind) else { return Ok(None) };
         let tree = self.repo.find_tree(*tree).map_err(Error::git)?;
@@ -319,7 +336,8 @@ impl GitRepo {
     /// The text of a file (lossy UTF-8).
     pub fn text(&self, f: &FileRef) -> Result<String> {
         if let Some(p) = &f.disk {
-            return std::fs::read_to_string(p).map_err(|e| Error::io(p, e));
+            let bytes = crate::store::files::read_bytes(p, MAX_FILE, p.ends_with("settings/ecosystem.yaml"))?;
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
         }
         let blob = self.repo.find_blob(f.oid).map_err(Error::git)?;
         Ok(String::from_utf8_lossy(&blob.data).into_owned())

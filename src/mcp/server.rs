@@ -402,8 +402,10 @@ fn compact(e: &Entity) -> Value {
     }
 }
 
-fn full(e: &Entity) -> Value {
-    serde_json::to_value(e.to_mapping()).unwrap_or(Value::Null)
+/// Every field of an entity as JSON; an error (never `null`) when a value
+/// has no JSON form.
+fn full(e: &Entity) -> Result<Value, String> {
+    serde_json::to_value(e.to_mapping()).map_err(|err| format!("error: {} has no JSON form: {err}", e.id()))
 }
 
 fn to_value(v: &impl Serialize) -> Value {
@@ -418,15 +420,20 @@ impl CoordServer {
     async fn list(&self, kind: Kind, p: ListParams) -> Result<Out<EntityList>, String> {
         let dir = self.dir.clone();
         let items = blocking(move || {
-            let store = Store::open(&dir)?;
-            let loaded = store.load(&[kind])?;
             let filters =
                 Filters { status: p.status, priority: p.priority, repo: p.repo, assignee: p.assignee, label: p.label };
+            filters.validate(kind)?;
+            let store = Store::open(&dir)?;
+            let loaded = store.load(&[kind])?;
             filters.check(&loaded)?;
             let mut out = Vec::new();
             for rec in loaded.records(kind) {
                 if filters.matches(&rec.entity, &loaded)? {
-                    out.push(if p.full { full(&rec.entity) } else { compact(&rec.entity) });
+                    out.push(if p.full {
+                        full(&rec.entity).map_err(crate::Error::Invalid)?
+                    } else {
+                        compact(&rec.entity)
+                    });
                 }
             }
             Ok(out)
@@ -438,7 +445,7 @@ impl CoordServer {
     async fn get(&self, kind: Kind, id: String) -> Result<Out<EntityResult>, String> {
         let dir = self.dir.clone();
         let e = blocking(move || Ok(ops::find(&Store::open(&dir)?, kind, &id)?.entity)).await?;
-        Ok(Out(EntityResult { id: e.id().to_string(), entity: full(&e) }))
+        Ok(Out(EntityResult { id: e.id().to_string(), entity: full(&e)? }))
     }
 
     async fn write(&self, kind: Kind, id: Option<String>, patch: Patch) -> Result<Out<WriteResult>, String> {
@@ -457,7 +464,7 @@ impl CoordServer {
             id: o.entity.id().to_string(),
             path: rel,
             changed: o.mode != crate::store::WriteMode::Unchanged,
-            entity: full(&o.entity),
+            entity: full(&o.entity)?,
         }))
     }
 

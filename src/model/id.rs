@@ -1,4 +1,14 @@
 //! Entity IDs: validation (IDs become file names) and the `<PREFIX>-<NNN>` form.
+//!
+//! Numbers are bounded by [`MAX_ID_NUMBER`]: the allocator takes one more
+//! than the highest number in use anywhere (every branch included), so a
+//! single mention of `ISSUE-18446744073709551615` would otherwise overflow it
+//! and break every later create. Larger numbers are not IDs git-coord
+//! allocates or accepts on create/renumber; where they are found, they are
+//! ignored with a warning.
+
+/// The largest number an ID may carry (`ISSUE-999999999`).
+pub const MAX_ID_NUMBER: u64 = 999_999_999;
 
 /// Why an ID was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +30,9 @@ pub enum IdError {
     /// Starts with `-` or `.`, which git and shells treat specially.
     #[error("ID `{0}` must start with a letter or digit")]
     BadStart(String),
+    /// Its number is above [`MAX_ID_NUMBER`].
+    #[error("ID `{0}` has a number above 999,999,999, the largest git-coord allocates or accepts")]
+    OutOfRange(String),
 }
 
 /// Validates an ID from a user or a file. Anything that could escape the
@@ -40,13 +53,36 @@ pub fn validate_id(id: &str) -> Result<(), IdError> {
     Ok(())
 }
 
-/// The number of an ID with the given prefix (`ISSUE-042` → 42).
+/// The number of an ID with the given prefix (`ISSUE-042` → 42); `None` for
+/// another form, or a number above [`MAX_ID_NUMBER`] (see [`out_of_range`]).
 pub fn id_number(id: &str, prefix: &str) -> Option<u64> {
+    number_text(id, prefix).and_then(parse_number)
+}
+
+fn number_text<'a>(id: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = id.strip_prefix(prefix)?.strip_prefix('-')?;
-    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+    (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())).then_some(rest)
+}
+
+/// A run of digits as an ID number, if it is at most [`MAX_ID_NUMBER`].
+pub fn parse_number(digits: &str) -> Option<u64> {
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.len() > 9 {
         return None;
     }
-    rest.parse().ok()
+    digits.parse().ok().filter(|n| *n <= MAX_ID_NUMBER)
+}
+
+/// True when `id` has the `<prefix>-<digits>` form with a number above
+/// [`MAX_ID_NUMBER`].
+pub fn out_of_range(id: &str, prefix: &str) -> bool {
+    number_text(id, prefix).is_some_and(|d| parse_number(d).is_none())
+}
+
+/// Refuses an ID of the `<prefix>-<digits>` form whose number is above
+/// [`MAX_ID_NUMBER`] (for create and renumber).
+pub fn check_number(id: &str, prefix: &str) -> Result<(), IdError> {
+    if out_of_range(id, prefix) { Err(IdError::OutOfRange(id.to_string())) } else { Ok(()) }
 }
 
 /// Formats `<PREFIX>-<NNN>` with at least three digits.
@@ -84,5 +120,17 @@ mod tests {
         assert_eq!(format_id("TODO", 7), "TODO-007");
         assert_eq!(format_id("TODO", 1234), "TODO-1234");
         assert_eq!(canonical_lookup("issue-7", "ISSUE").as_deref(), Some("ISSUE-007"));
+    }
+
+    #[test]
+    fn numbers_above_the_bound_are_not_ids() {
+        assert_eq!(id_number("ISSUE-999999999", "ISSUE"), Some(MAX_ID_NUMBER));
+        assert_eq!(id_number("ISSUE-0000000000042", "ISSUE"), Some(42));
+        for big in ["ISSUE-1000000000", "ISSUE-18446744073709551615", "ISSUE-99999999999999999999999999"] {
+            assert_eq!(id_number(big, "ISSUE"), None, "{big}");
+            assert!(out_of_range(big, "ISSUE"), "{big}");
+            assert_eq!(check_number(big, "ISSUE"), Err(IdError::OutOfRange(big.to_string())));
+        }
+        assert!(!out_of_range("ISSUE-12", "ISSUE") && !out_of_range("TODO-99999999999", "ISSUE"));
     }
 }

@@ -25,10 +25,11 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
     let _lock = store.lock()?;
     let eco = store.ecosystem_path();
     let mut report = MigrateReport::default();
-    let Ok(text) = std::fs::read_to_string(&eco) else {
+    if !eco.exists() {
         return Ok(report);
-    };
-    let doc = parse_mapping(&text).map_err(|(line, message)| Error::Yaml { path: store.rel(&eco), line, message })?;
+    }
+    let text = crate::store::files::read_text_following(&eco, store.settings.limits.max_file_bytes)?;
+    let doc = store.parse(&text).map_err(|e| e.into_error(store.rel(&eco)))?;
     if !doc.contains_key("coordination") {
         return Ok(report);
     }

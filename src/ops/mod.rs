@@ -12,7 +12,7 @@ pub mod renumber;
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{Loaded, Record, Store, WriteMode, natural_key, parse_mapping};
+use crate::store::{Loaded, Record, Store, WriteMode, natural_key};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -28,6 +28,8 @@ pub struct Outcome {
     pub path: PathBuf,
     /// Whether the write was minimal, canonical or nothing at all.
     pub mode: WriteMode,
+    /// Warnings for the user (e.g. an out-of-range ID the allocator ignored).
+    pub warnings: Vec<crate::problem::Problem>,
 }
 
 /// Answers "does this ID / repository exist?" for validation, loading only
@@ -38,6 +40,9 @@ pub struct Refs<'s> {
     registry: Registry,
     legacy_ids: HashSet<String>,
     plans: Option<Loaded>,
+    /// Warnings gathered while allocating (out-of-range IDs seen), for the
+    /// write's outcome.
+    pub warnings: Vec<crate::problem::Problem>,
 }
 
 impl<'s> Refs<'s> {
@@ -46,9 +51,8 @@ impl<'s> Refs<'s> {
         let mut registry = Registry::default();
         let mut legacy_ids = HashSet::new();
         let eco = store.ecosystem_path();
-        if let Ok(text) = std::fs::read_to_string(&eco) {
-            let doc =
-                parse_mapping(&text).map_err(|(line, message)| Error::Yaml { path: store.rel(&eco), line, message })?;
+        if let Ok(text) = crate::store::files::read_text_following(&eco, store.settings.limits.max_file_bytes) {
+            let doc = store.parse(&text).map_err(|e| e.into_error(store.rel(&eco)))?;
             registry = Registry::from_document(&doc, &store.rel(&eco)).0;
             if let Some(serde_yaml::Value::Mapping(coord)) = doc.get("coordination") {
                 for kind in Kind::ALL {
@@ -62,7 +66,7 @@ impl<'s> Refs<'s> {
                 }
             }
         }
-        Ok(Refs { store, registry, legacy_ids, plans: None })
+        Ok(Refs { store, registry, legacy_ids, plans: None, warnings: Vec::new() })
     }
 
     /// The registry.
@@ -93,7 +97,7 @@ impl<'s> Refs<'s> {
             return None;
         }
         kinds.iter().copied().find(|k| {
-            self.store.kind_dir(*k).join(format!("{id}.yaml")).is_file()
+            std::fs::symlink_metadata(self.store.kind_dir(*k).join(format!("{id}.yaml"))).is_ok_and(|m| m.is_file())
                 || self.legacy_ids.contains(&format!("{}:{id}", k.dir_name()))
         })
     }
@@ -173,7 +177,9 @@ impl<'s> Refs<'s> {
     pub fn next_milestone_id(&mut self, taken: &[String]) -> Result<String> {
         let store = self.store;
         let plans = self.plans()?;
-        store.next_milestone_id(plans, taken)
+        let alloc = store.next_milestone_id(plans, taken)?;
+        self.warnings.extend(alloc.warnings);
+        Ok(alloc.id)
     }
 
     /// A link to a milestone (`""` clears it).
@@ -213,25 +219,23 @@ pub fn find(store: &Store, kind: Kind, id: &str) -> Result<Record> {
 pub fn create(store: &Store, kind: Kind, patch: &Patch) -> Result<Outcome> {
     let _lock = store.lock()?;
     let mut refs = Refs::new(store)?;
-    let id = next_id(store, kind, &refs)?;
-    let mut entity = patch::blank(kind, id, today(store));
+    let alloc = next_id(store, kind, &refs)?;
+    let mut entity = patch::blank(kind, alloc.id, today(store));
     patch.apply(&mut entity, &mut refs)?;
     check_cycles(store, &entity)?;
     let path = store.write_new(&entity)?;
-    Ok(Outcome { entity, path, mode: WriteMode::Minimal })
+    Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings: alloc.warnings })
 }
 
-fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<String> {
+fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<crate::store::Allocated> {
     let prefix = store.prefix(kind);
     let section = format!("{}:", kind.dir_name());
-    let from_legacy = refs
-        .legacy_ids
-        .iter()
-        .filter_map(|k| k.strip_prefix(&section))
-        .filter_map(|id| crate::model::id::id_number(id, prefix))
-        .max()
-        .unwrap_or(0);
-    store.next_id(kind, from_legacy)
+    let mut known = crate::store::ids::Highest::default();
+    let eco = store.rel(&store.ecosystem_path()).display().to_string();
+    for id in refs.legacy_ids.iter().filter_map(|k| k.strip_prefix(&section)) {
+        known.see_name(prefix, id, || format!("legacy section of {eco}"));
+    }
+    store.next_id(kind, known)
 }
 
 /// Creates an entity of `kind`: `fill` sets the fields of a blank entity
@@ -244,12 +248,13 @@ pub fn create_with(
 ) -> Result<Outcome> {
     let _lock = store.lock()?;
     let mut refs = Refs::new(store)?;
-    let id = next_id(store, kind, &refs)?;
-    let mut entity = patch::blank(kind, id, today(store));
+    let alloc = next_id(store, kind, &refs)?;
+    refs.warnings.extend(alloc.warnings);
+    let mut entity = patch::blank(kind, alloc.id, today(store));
     fill(&mut entity, &mut refs)?;
     check_cycles(store, &entity)?;
     let path = store.write_new(&entity)?;
-    Ok(Outcome { entity, path, mode: WriteMode::Minimal })
+    Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings: refs.warnings })
 }
 
 /// Updates entity `id` of `kind`: `change` edits a copy of the stored entity
@@ -266,7 +271,9 @@ pub fn update_with(
     let mut refs = Refs::new(store)?;
     let mut entity = record.entity.clone();
     change(&mut entity, &mut refs)?;
-    write_changed(store, &record, entity)
+    let mut o = write_changed(store, &record, entity)?;
+    o.warnings.append(&mut refs.warnings);
+    Ok(o)
 }
 
 /// The plan holding milestone `id`.
@@ -291,6 +298,7 @@ pub fn update(store: &Store, kind: Kind, id: &str, patch: &Patch) -> Result<Outc
             entity: record.entity.clone(),
             path: record.origin.path().to_path_buf(),
             mode: WriteMode::Unchanged,
+            warnings: Vec::new(),
         });
     }
     let mut refs = Refs::new(store)?;
@@ -302,12 +310,17 @@ pub fn update(store: &Store, kind: Kind, id: &str, patch: &Patch) -> Result<Outc
 /// Stamps `updated` and writes, unless nothing changed.
 fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<Outcome> {
     if entity.to_mapping() == record.entity.to_mapping() {
-        return Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode: WriteMode::Unchanged });
+        return Ok(Outcome {
+            entity,
+            path: record.origin.path().to_path_buf(),
+            mode: WriteMode::Unchanged,
+            warnings: Vec::new(),
+        });
     }
     check_cycles(store, &entity)?;
     entity.set_updated(today(store));
     let mode = store.write_update(record, &entity)?;
-    Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode })
+    Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode, warnings: Vec::new() })
 }
 
 /// Refuses a change that would close a cycle (see [`crate::graph::cycles`]).
@@ -412,15 +425,22 @@ fn build_milestone(id: String, m: &NewMilestone, known: &HashSet<String>) -> Res
 pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) -> Result<Outcome> {
     let _lock = store.lock()?;
     let mut refs = Refs::new(store)?;
-    let id = next_id(store, Kind::Plan, &refs)?;
-    let mut entity = patch::blank(Kind::Plan, id, today(store));
+    let alloc = next_id(store, Kind::Plan, &refs)?;
+    let mut warnings = alloc.warnings;
+    let mut entity = patch::blank(Kind::Plan, alloc.id, today(store));
     patch.apply(&mut entity, &mut refs)?;
     let plans = store.load(&[Kind::Plan])?;
     let mut known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
     let mut taken = Vec::new();
     if let Entity::Plan(p) = &mut entity {
         for m in milestones {
-            let mid = store.next_milestone_id(&plans, &taken)?;
+            let m_alloc = store.next_milestone_id(&plans, &taken)?;
+            let mid = m_alloc.id;
+            for w in m_alloc.warnings {
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
             taken.push(mid.clone());
             p.milestones.push(build_milestone(mid.clone(), m, &known)?);
             known.insert(mid);
@@ -428,7 +448,7 @@ pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) ->
     }
     check_cycles(store, &entity)?;
     let path = store.write_new(&entity)?;
-    Ok(Outcome { entity, path, mode: WriteMode::Minimal })
+    Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings })
 }
 
 /// Adds a milestone to a plan.
@@ -437,13 +457,16 @@ pub fn add_milestone(store: &Store, plan_id: &str, m: &NewMilestone) -> Result<(
     let record = find(store, Kind::Plan, plan_id)?;
     let plans = store.load(&[Kind::Plan])?;
     let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
-    let mid = store.next_milestone_id(&plans, &[])?;
+    let alloc = store.next_milestone_id(&plans, &[])?;
+    let mid = alloc.id;
     let milestone = build_milestone(mid.clone(), m, &known)?;
     let mut entity = record.entity.clone();
     if let Entity::Plan(p) = &mut entity {
         p.milestones.push(milestone);
     }
-    Ok((write_changed(store, &record, entity)?, mid))
+    let mut outcome = write_changed(store, &record, entity)?;
+    outcome.warnings = alloc.warnings;
+    Ok((outcome, mid))
 }
 
 /// Changes to a milestone.
@@ -486,6 +509,7 @@ pub fn update_milestone(store: &Store, milestone_id: &str, patch: &MilestonePatc
             entity: record.entity.clone(),
             path: record.origin.path().to_path_buf(),
             mode: WriteMode::Unchanged,
+            warnings: Vec::new(),
         });
     }
     let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();

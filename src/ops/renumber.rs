@@ -17,6 +17,9 @@ pub struct Renumbered {
     pub to: String,
     /// Entities whose references were rewritten.
     pub rewritten: Vec<String>,
+    /// Warnings (e.g. out-of-range IDs the allocator ignored).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::problem::Problem>,
 }
 
 /// Gives entity `id` of `kind` a new ID (`to`, or the next free one) and
@@ -25,15 +28,21 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
     let _lock = store.lock()?;
     let loaded = store.load(&Kind::ALL)?;
     let record = loaded.get(kind, id).ok_or_else(|| Error::NotFound { kind, id: id.to_string(), hint: None })?.clone();
+    let mut warnings = Vec::new();
     let new_id = match to {
         Some(t) => {
             crate::model::id::validate_id(t)?;
+            crate::model::id::check_number(t, store.prefix(kind))?;
             if Kind::ALL.iter().any(|k| loaded.get(*k, t).is_some()) || store.entity_path(kind, t)?.exists() {
                 return Err(Error::Refused(format!("{t} is already taken")));
             }
             t.to_string()
         }
-        None => next_id(store, kind, &Refs::new(store)?)?,
+        None => {
+            let alloc = next_id(store, kind, &Refs::new(store)?)?;
+            warnings = alloc.warnings;
+            alloc.id
+        }
     };
     let stamp = today(store);
     let mut map = record.entity.to_mapping();
@@ -65,7 +74,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
         }
     }
     rewritten.sort_by_cached_key(|s| natural_key(s));
-    Ok(Renumbered { kind: kind.noun(), from: id.to_string(), to: new_id, rewritten })
+    Ok(Renumbered { kind: kind.noun(), from: id.to_string(), to: new_id, rewritten, warnings })
 }
 
 /// Gives milestone `id` (inside its plan) a new ID (`to`, or the next free
@@ -78,15 +87,21 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
         return Err(Error::Invalid(format!("no milestone `{id}`")));
     };
     let plan_id = plan.id.clone();
+    let mut warnings = Vec::new();
     let new_id = match to {
         Some(t) => {
             crate::model::id::validate_id(t)?;
+            crate::model::id::check_number(t, &store.settings.id_prefixes.milestone)?;
             if loaded.milestone(t).is_some() {
                 return Err(Error::Refused(format!("{t} is already taken")));
             }
             t.to_string()
         }
-        None => store.next_milestone_id(&loaded, &[])?,
+        None => {
+            let alloc = store.next_milestone_id(&loaded, &[])?;
+            warnings = alloc.warnings;
+            alloc.id
+        }
     };
     let stamp = today(store);
     let mut rewritten = Vec::new();
@@ -111,5 +126,5 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
         }
     }
     rewritten.sort_by_cached_key(|s| natural_key(s));
-    Ok(Renumbered { kind: "milestone", from: id.to_string(), to: new_id, rewritten })
+    Ok(Renumbered { kind: "milestone", from: id.to_string(), to: new_id, rewritten, warnings })
 }

@@ -5,12 +5,20 @@
 //! order, quoting, unknown keys and untouched block scalars stay byte-identical.
 //! Lists are edited item by item (so a one-label change is a one-line diff),
 //! nested mappings and milestone lists are patched recursively. The caller
-//! re-parses the result and compares it with the intended value; any mismatch
-//! falls back to a canonical rewrite.
+//! re-parses the result and compares it with the intended value; on a
+//! mismatch it rewrites canonically only when that loses no comment or
+//! anchor (see `Store::write_update`).
+//!
+//! Cost: `yaml-edit` finds a key by walking the mapping, so the keys present
+//! are collected once per mapping and unchanged entries (keys, list items)
+//! are never looked up — a file with thousands of unknown keys is edited in
+//! linear time, not quadratic. The text it parses has passed the pre-scan
+//! (`scan`), so its nesting is bounded.
 
 use crate::model::entities::key_aliases;
 use crate::model::reader::scalar_text;
 use serde_yaml::{Mapping, Value};
+use std::collections::HashSet;
 use std::str::FromStr;
 use yaml_edit::Document;
 
@@ -203,15 +211,16 @@ fn patch_id_list(
             seq.remove(i);
         }
     }
-    let mut idx = 0;
-    for (id, old_m) in old {
-        let Some((_, new_m)) = new.iter().find(|(n, _)| n == id) else {
+    let new_by_id: std::collections::HashMap<&String, &Mapping> = new.iter().map(|(id, m)| (id, *m)).collect();
+    let kept: Vec<(&Mapping, &Mapping)> =
+        old.iter().filter_map(|(id, old_m)| new_by_id.get(id).map(|new_m| (*old_m, *new_m))).collect();
+    let items: Vec<_> = seq.values().collect();
+    for ((old_m, new_m), item) in kept.into_iter().zip(items) {
+        if old_m == new_m {
             continue;
-        };
-        let item = seq.get(idx).ok_or("internal: item vanished")?;
+        }
         let item_map = item.as_mapping().ok_or("list item is not a mapping")?;
         patch_mapping(item_map, old_m, new_m)?;
-        idx += 1;
     }
     for (id, m) in new {
         if !old_ids.contains(&id) {
@@ -222,20 +231,32 @@ fn patch_id_list(
     Ok(true)
 }
 
+/// The text keys of a mapping node, collected in one walk.
+fn node_keys(node: &yaml_edit::Mapping) -> HashSet<String> {
+    node.entries()
+        .filter_map(|e| match e.key_node() {
+            Some(yaml_edit::YamlNode::Scalar(s)) => Some(s.as_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Patches one mapping node from `old` to `new`.
 pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) -> EditResult<()> {
-    let present = |k: &str| -> Option<String> {
-        if node.contains_key(k) {
+    let mut keys = node_keys(node);
+    let present = |keys: &HashSet<String>, k: &str| -> Option<String> {
+        if keys.contains(k) {
             return Some(k.to_string());
         }
-        key_aliases(k).iter().find(|a| node.contains_key(**a)).map(|a| (*a).to_string())
+        key_aliases(k).iter().find(|a| keys.contains(**a)).map(|a| (*a).to_string())
     };
     for (k, _) in old {
         let Some(key) = k.as_str() else { continue };
         if !new.contains_key(k)
-            && let Some(actual) = present(key)
+            && let Some(actual) = present(&keys, key)
         {
             node.remove(actual.as_str());
+            keys.remove(&actual);
         }
     }
     let mut prev: Option<String> = None;
@@ -243,15 +264,17 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
         let Some(key) = k.as_str() else { continue };
         let v_old = old.get(k);
         if v_old == Some(v_new) {
-            if present(key).is_some() {
-                prev = present(key);
+            if let Some(actual) = present(&keys, key) {
+                prev = Some(actual);
             }
             continue;
         }
-        match present(key) {
+        match present(&keys, key) {
             Some(actual) => {
                 if actual != key {
                     node.rename_key(actual.as_str(), key);
+                    keys.remove(&actual);
+                    keys.insert(key.to_string());
                 }
                 let done = match (v_old, v_new) {
                     (Some(o @ Value::Sequence(_)), Value::Sequence(_)) => {
@@ -283,6 +306,7 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
             }
             None => {
                 insert_value(node, prev.as_deref(), key, v_new)?;
+                keys.insert(key.to_string());
                 prev = Some(key.to_string());
             }
         }

@@ -2,11 +2,64 @@
 //! tree, the legacy section, and the tree of every local and remote-tracking
 //! branch (read with gix, nothing checked out). Never `count + 1`, so IDs
 //! created on other branches are not reused.
+//!
+//! Numbers above [`MAX_ID_NUMBER`] are not counted — one such mention on any
+//! branch would otherwise make every later allocation overflow — but they
+//! are returned, with where they were seen, so the caller can warn.
 
 use crate::error::{Error, Result};
-use crate::model::id::id_number;
+#[cfg(doc)]
+use crate::model::id::MAX_ID_NUMBER;
+use crate::model::id::{id_number, out_of_range, parse_number};
 use regex::Regex;
 use std::collections::HashSet;
+
+/// At most this many out-of-range mentions are kept for the warning.
+const MAX_IGNORED: usize = 10;
+
+/// The highest number in use, and the out-of-range IDs that were ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Highest {
+    /// The highest number at most [`MAX_ID_NUMBER`].
+    pub max: u64,
+    /// `ISSUE-18446744073709551615 (branch feature, settings/ecosystem.yaml)`.
+    pub ignored: Vec<String>,
+}
+
+impl Highest {
+    /// Counts one number (or notes it as out of range, with where it was seen).
+    pub fn see(&mut self, id_prefix: &str, digits: &str, place: impl FnOnce() -> String) {
+        match parse_number(digits) {
+            Some(n) => self.max = self.max.max(n),
+            None => {
+                let id = format!("{id_prefix}-{digits}");
+                if self.ignored.len() < MAX_IGNORED && !self.ignored.iter().any(|s| s.starts_with(&format!("{id} "))) {
+                    self.ignored.push(format!("{id} ({})", place()));
+                }
+            }
+        }
+    }
+
+    /// Counts an entity name (file stem) with the prefix.
+    pub fn see_name(&mut self, id_prefix: &str, name: &str, place: impl FnOnce() -> String) {
+        if let Some(n) = id_number(name, id_prefix) {
+            self.max = self.max.max(n);
+        } else if out_of_range(name, id_prefix) {
+            let digits = &name[id_prefix.len() + 1..];
+            self.see(id_prefix, digits, place);
+        }
+    }
+
+    /// Merges another result in.
+    pub fn merge(&mut self, other: Highest) {
+        self.max = self.max.max(other.max);
+        for i in other.ignored {
+            if self.ignored.len() < MAX_IGNORED && !self.ignored.contains(&i) {
+                self.ignored.push(i);
+            }
+        }
+    }
+}
 
 /// What to scan in each branch's tree.
 pub struct BranchScan<'a> {
@@ -25,23 +78,24 @@ fn join(prefix: &str, rest: &str) -> String {
 }
 
 /// The highest number used by `id_prefix` on any branch of the repository.
-pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) -> Result<u64> {
+pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) -> Result<Highest> {
     let repo = gix::open(worktree).map_err(Error::git)?;
-    let re = Regex::new(&format!(r"\b{}-(\d+)\b", regex::escape(scan.id_prefix))).expect("valid regex");
-    let mut best = 0u64;
+    let re = id_regex(scan.id_prefix);
+    let mut best = Highest::default();
     let mut seen_trees = HashSet::new();
     let mut seen_blobs = HashSet::new();
     let refs = repo.references().map_err(Error::git)?;
     let mut tips = Vec::new();
     for r in refs.local_branches().map_err(Error::git)?.chain(refs.remote_branches().map_err(Error::git)?) {
         let Ok(mut r) = r else { continue };
+        let name = r.name().shorten().to_string();
         if let Ok(id) = r.peel_to_id() {
-            tips.push(id.detach());
+            tips.push((name, id.detach()));
         }
     }
     let dir_path = join(scan.prefix, &format!("coordination/{}", scan.dir));
     let eco_path = join(scan.prefix, "settings/ecosystem.yaml");
-    for tip in tips {
+    for (branch, tip) in tips {
         let Ok(commit) = repo.find_commit(tip) else {
             continue;
         };
@@ -55,14 +109,13 @@ pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) ->
                 for e in &decoded.entries {
                     let name = e.filename.to_string();
                     let stem = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")).unwrap_or(&name);
-                    if let Some(n) = id_number(stem, scan.id_prefix) {
-                        best = best.max(n);
-                    }
+                    best.see_name(scan.id_prefix, stem, || format!("branch {branch}, {dir_path}/{name}"));
                     if scan.scan_contents
                         && seen_blobs.insert(e.oid.to_owned())
                         && let Ok(blob) = repo.find_object(e.oid)
                     {
-                        best = best.max(max_in_text(&re, &String::from_utf8_lossy(&blob.data)));
+                        let place = format!("branch {branch}, {dir_path}/{name}");
+                        best.merge(max_in_text(&re, scan.id_prefix, &String::from_utf8_lossy(&blob.data), &place));
                     }
                 }
             }
@@ -71,13 +124,37 @@ pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) ->
             && seen_blobs.insert(entry.object_id())
             && let Ok(blob) = entry.object()
         {
-            best = best.max(max_in_text(&re, &String::from_utf8_lossy(&blob.data)));
+            let place = format!("branch {branch}, {eco_path}");
+            best.merge(max_in_text(&re, scan.id_prefix, &String::from_utf8_lossy(&blob.data), &place));
         }
     }
     Ok(best)
 }
 
-/// The highest `PREFIX-N` number mentioned in a text.
-pub fn max_in_text(re: &Regex, text: &str) -> u64 {
-    re.captures_iter(text).filter_map(|c| c[1].parse::<u64>().ok()).max().unwrap_or(0)
+/// The pattern of `PREFIX-N` mentions.
+pub fn id_regex(id_prefix: &str) -> Regex {
+    Regex::new(&format!(r"\b{}-(\d+)\b", regex::escape(id_prefix))).expect("valid regex")
+}
+
+/// The highest `PREFIX-N` number mentioned in a text (`place` says where,
+/// for out-of-range mentions).
+pub fn max_in_text(re: &Regex, id_prefix: &str, text: &str, place: &str) -> Highest {
+    let mut h = Highest::default();
+    for c in re.captures_iter(text) {
+        h.see(id_prefix, &c[1], || place.to_string());
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_mentions_are_ignored_and_reported() {
+        let re = id_regex("ISSUE");
+        let h = max_in_text(&re, "ISSUE", "see ISSUE-18446744073709551615 and ISSUE-041, ISSUE-1000000000", "here");
+        assert_eq!(h.max, 41);
+        assert_eq!(h.ignored, ["ISSUE-18446744073709551615 (here)", "ISSUE-1000000000 (here)"]);
+    }
 }

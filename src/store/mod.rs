@@ -9,16 +9,19 @@
 
 pub mod cache;
 pub mod edit;
+pub mod files;
 pub mod ids;
+pub mod lines;
 pub mod root;
+pub mod scan;
 
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
-use crate::model::id::{id_number, validate_id};
+use crate::model::id::validate_id;
 use crate::model::reader::{FieldProblemKind, scalar_text};
 use crate::model::{Entity, FieldProblem, Kind};
 use crate::problem::Problem;
-use crate::settings::Settings;
+use crate::settings::{Limits, Settings};
 use rayon::prelude::*;
 use serde_yaml::{Mapping, Value};
 use std::collections::HashMap;
@@ -182,6 +185,10 @@ pub struct Store {
     pub settings: Settings,
     /// Warnings from reading settings.
     pub settings_warnings: Vec<Problem>,
+    /// Let an update rewrite a file canonically when a minimal edit is
+    /// impossible even though that drops its comments or anchors (`--rewrite`).
+    /// Off by default: such an update is refused (see [`Store::write_update`]).
+    pub allow_rewrite: bool,
 }
 
 /// The outcome of an update.
@@ -189,7 +196,8 @@ pub struct Store {
 pub enum WriteMode {
     /// Only the changed lines were edited.
     Minimal,
-    /// The format-preserving edit did not verify; the entity was rewritten canonically.
+    /// The format-preserving edit was impossible; the entity was rewritten
+    /// canonically (only when that lost no comment or anchor, or with `--rewrite`).
     Canonical,
     /// Nothing differed.
     Unchanged,
@@ -200,7 +208,7 @@ impl Store {
     pub fn open(start: &Path) -> Result<Store> {
         let root = Root::discover(start)?;
         let (settings, settings_warnings) = Settings::load(&root.dir)?;
-        Ok(Store { root, settings, settings_warnings })
+        Ok(Store { root, settings, settings_warnings, allow_rewrite: false })
     }
 
     /// `<root>/coordination`.
@@ -244,10 +252,20 @@ impl Store {
         Ok(f)
     }
 
-    fn read_ecosystem(&self) -> Option<EcosystemDoc> {
+    /// Reads `settings/ecosystem.yaml`: `Ok(None)` when absent, an error when
+    /// it cannot be read (too large, not a regular file, not UTF-8).
+    fn read_ecosystem(&self) -> Result<Option<EcosystemDoc>> {
         let path = self.ecosystem_path();
-        let text = std::fs::read_to_string(&path).ok()?;
-        Some(EcosystemDoc { path, text, doc: None })
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = files::read_text_following(&path, self.settings.limits.max_file_bytes)?;
+        Ok(Some(EcosystemDoc { path, text, doc: None }))
+    }
+
+    /// Parses a file's text with this store's limits.
+    pub fn parse(&self, text: &str) -> std::result::Result<Mapping, ParseError> {
+        parse_document(text, &self.settings.limits)
     }
 
     /// Loads the registry and the given kinds (files and legacy section).
@@ -267,14 +285,17 @@ impl Store {
         loaded.problems.extend(self.settings_warnings.iter().cloned());
         let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
         let eco = match snapshot {
-            None => self.read_ecosystem(),
+            None => self.read_ecosystem().unwrap_or_else(|e| {
+                loaded.problems.push(read_problem(&e, &self.rel(&self.ecosystem_path())));
+                None
+            }),
             Some(s) => s.ecosystem.clone().map(|text| EcosystemDoc { path: self.ecosystem_path(), text, doc: None }),
         };
         if let Some(mut eco) = eco {
             let rel = self.rel(&eco.path);
-            match parse_mapping(&eco.text) {
+            match self.parse(&eco.text) {
                 Ok(doc) => eco.doc = Some(doc),
-                Err((line, msg)) => loaded.problems.push(Problem::error("yaml", msg).at(&rel, line)),
+                Err(e) => loaded.problems.push(Problem::error(e.code(), e.message()).at(&rel, e.line())),
             }
             if let Some(doc) = &eco.doc {
                 let (registry, problems) = Registry::from_document(doc, &rel);
@@ -286,6 +307,20 @@ impl Store {
                 }
             }
         }
+        // A `coordination/` that is a link (or a file) is never followed.
+        let coord_ok = snapshot.is_some()
+            || match files::check_dir(&self.coord_dir()) {
+                Ok(_) => true,
+                Err(e) => {
+                    loaded.problems.push(read_problem(&e, &self.rel(&self.coord_dir())));
+                    false
+                }
+            };
+        if snapshot.is_none() && coord_ok {
+            for dir in [self.coord_dir(), self.root.dir.join("settings")] {
+                loaded.problems.extend(self.stale_temp_problems(&dir));
+            }
+        }
         // Kinds are read in parallel: each kind's parse cache is decoded on one
         // thread, so overlapping the kinds beats the per-file parallelism alone.
         let files: Vec<(Result<Vec<Record>>, Vec<Problem>)> = kinds
@@ -293,6 +328,7 @@ impl Store {
             .map(|&kind| {
                 let mut problems = Vec::new();
                 let recs = match snapshot {
+                    None if !coord_ok => Ok(Vec::new()),
                     None => self.file_records(kind, &mut problems),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
@@ -356,19 +392,108 @@ impl Store {
 
     /// Loads one entity quickly: its file if present, else a full load of
     /// that kind (legacy section, or a file whose name differs from its id).
+    ///
+    /// Refuses a file that is not a regular file (never following a link out
+    /// of the root, never opening a FIFO), and a file whose name is not the
+    /// `id` inside it — in either direction: `ISSUE-001.yaml` holding
+    /// `id: ISSUE-002` is neither ISSUE-001 nor ISSUE-002 until it is renamed.
     pub fn load_one(&self, kind: Kind, id: &str) -> Result<Option<Record>> {
         let path = self.entity_path(kind, id)?;
-        if path.is_file() {
+        files::check_dir(&self.coord_dir())?;
+        files::check_dir(&self.kind_dir(kind))?;
+        let exists = match std::fs::symlink_metadata(&path) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if exists {
             let rel = self.rel(&path);
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            return match parse_mapping(&text) {
-                Ok(map) => Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &text, 1))),
-                Err((line, msg)) => Err(Error::Yaml { path: rel, line, message: msg }),
-            };
+            let text = files::read_text(&path, self.settings.limits.max_file_bytes).map_err(|e| self.relative(e))?;
+            let map = self.parse(&text).map_err(|e| e.into_error(rel.clone()))?;
+            if let Some(inside) = map.get("id").and_then(scalar_text)
+                && inside != id
+            {
+                return Err(Error::Misnamed { path: rel, name: id.to_string(), inside });
+            }
+            return Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &Lines::new(&text), 1)));
         }
         let mut loaded = self.load(&[kind])?;
         let idx = loaded.index.get(&kind).and_then(|m| m.get(id)).copied();
-        Ok(idx.map(|i| loaded.records.get_mut(&kind).expect("kind loaded").swap_remove(i)))
+        let found = idx.map(|i| loaded.records.get_mut(&kind).expect("kind loaded").swap_remove(i));
+        if let Some(r) = &found
+            && let Origin::File(p) = &r.origin
+            && let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            && name != id
+        {
+            return Err(Error::Misnamed { path: self.rel(p), name, inside: id.to_string() });
+        }
+        Ok(found)
+    }
+
+    /// An error with its path made relative to the root, for messages.
+    fn relative(&self, e: Error) -> Error {
+        match e {
+            Error::NotRegular { path, what } => Error::NotRegular { path: self.rel(&path), what },
+            Error::TooLarge { path, bytes, limit } => Error::TooLarge { path: self.rel(&path), bytes, limit },
+            Error::Io { path, source } => Error::Io { path: self.rel(&path), source },
+            other => other,
+        }
+    }
+
+    /// Warnings for the stale temp files of killed writers in `dir`.
+    fn stale_temp_problems(&self, dir: &Path) -> Vec<Problem> {
+        files::stale_temps(dir).into_iter().map(|(p, age)| self.stale_temp_problem(&p, age)).collect()
+    }
+
+    fn stale_temp_problem(&self, path: &Path, age: std::time::Duration) -> Problem {
+        Problem::warning(
+            "temp",
+            format!(
+                "leftover temp file of an interrupted write ({} old); `git coord doctor --fix` removes it",
+                files::describe_age(age)
+            ),
+        )
+        .at(self.rel(path), None)
+    }
+
+    /// Adds the ignore rule for the atomic write's temp files
+    /// ([`files::TEMP_IGNORE_LINE`]) to the root's `.gitignore`, unless it is
+    /// there. Returns the file when it was changed; nothing outside a git
+    /// repository.
+    pub fn ensure_temp_ignore(&self) -> Result<Option<PathBuf>> {
+        if self.root.worktree.is_none() {
+            return Ok(None);
+        }
+        let path = self.root.dir.join(".gitignore");
+        let current = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if current.lines().any(|l| l.trim() == files::TEMP_IGNORE_LINE) {
+            return Ok(None);
+        }
+        let mut text = current;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("# Temp files of git-coord's atomic writes (left only by a killed writer).\n");
+        text.push_str(files::TEMP_IGNORE_LINE);
+        text.push('\n');
+        atomic_write(&path, text.as_bytes())?;
+        Ok(Some(self.rel(&path)))
+    }
+
+    /// Every stale temp file of a killed writer: in `coordination/`, each
+    /// kind's directory and `settings/`.
+    /// Never through a link out of the root.
+    pub fn stale_temp_files(&self) -> Vec<(PathBuf, std::time::Duration)> {
+        let mut dirs = vec![self.root.dir.join("settings")];
+        if files::check_dir(&self.coord_dir()).unwrap_or(false) {
+            dirs.push(self.coord_dir());
+            dirs.extend(Kind::ALL.iter().map(|k| self.kind_dir(*k)).filter(|d| files::check_dir(d).unwrap_or(false)));
+        }
+        dirs.iter().flat_map(|d| files::stale_temps(d)).collect()
     }
 
     fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
@@ -376,18 +501,48 @@ impl Store {
         /// parse to put into the cache (file name, stamp, mapping).
         type FileOutcome = (Option<Record>, Vec<Problem>, Option<(String, cache::Stamp, Mapping)>);
         let dir = self.kind_dir(kind);
-        if !dir.is_dir() {
-            return Ok(Vec::new());
+        match files::check_dir(&dir) {
+            Ok(true) => {}
+            Ok(false) => return Ok(Vec::new()),
+            Err(e) => {
+                problems.push(read_problem(&e, &self.rel(&dir)));
+                return Ok(Vec::new());
+            }
         }
-        let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
-            .min_depth(1)
-            .max_depth(1)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| e.into_path())
-            .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
-            .collect();
+        // Only regular files are entities; everything else is reported, and
+        // never followed or opened (see `files`).
+        let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut paths: Vec<PathBuf> = Vec::new();
+        let now = std::time::SystemTime::now();
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_file() {
+                if files::is_temp_name(&name) {
+                    if let Some(age) = entry.metadata().ok().and_then(|m| files::stale_age(&m, now)) {
+                        problems.push(self.stale_temp_problem(&path, age));
+                    }
+                    continue;
+                }
+                if matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+                    paths.push(path);
+                }
+                continue;
+            }
+            let what = match std::fs::symlink_metadata(&path).map(|m| files::entry_type(&m)) {
+                Ok(files::EntryType::Other(what)) => what,
+                _ => continue,
+            };
+            let hint = if ft.is_dir() {
+                "entities are files directly in this directory; nothing inside it is read"
+            } else {
+                "skipped: git-coord never follows links or opens special files in coordination/"
+            };
+            problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
+        }
         paths.sort();
         let mut cache =
             cache::ParseCache::open(self.root.worktree.as_deref(), self.root.prefix_in_repo().as_deref(), kind);
@@ -395,13 +550,16 @@ impl Store {
             .par_iter()
             .map(|path| {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let stamp =
-                    cache.as_ref().and_then(|_| std::fs::metadata(path).ok()).and_then(|m| cache::Stamp::of(&m));
+                let stamp = cache
+                    .as_ref()
+                    .and_then(|_| std::fs::symlink_metadata(path).ok())
+                    .and_then(|m| cache::Stamp::of(&m));
                 if let (Some(c), Some(st)) = (&cache, &stamp)
                     && let Some(map) = c.get(&name, st)
                 {
                     let id = map.get("id").and_then(scalar_text).unwrap_or_default();
-                    let rec = build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), "", 1);
+                    let rec =
+                        build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), &Lines::new(""), 1);
                     if rec.problems.is_empty() {
                         return (Some(rec), Vec::new(), None);
                     }
@@ -451,19 +609,22 @@ impl Store {
     }
 
     fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
-        match std::fs::read_to_string(path) {
+        match files::read_text(path, self.settings.limits.max_file_bytes) {
             Ok(text) => self.record_from_text(kind, path, &text),
-            Err(e) => (None, vec![Problem::error("io", e.to_string()).at(self.rel(path), None)], None),
+            Err(e) => {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                (None, vec![read_problem(&e, &self.rel(path)).on(stem)], None)
+            }
         }
     }
 
     fn record_from_text(&self, kind: Kind, path: &Path, text: &str) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
         let rel = self.rel(path);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-        let map = match parse_mapping(text) {
+        let map = match self.parse(text) {
             Ok(m) => m,
-            Err((line, msg)) => {
-                return (None, vec![Problem::error("yaml", msg).at(&rel, line).on(stem)], None);
+            Err(e) => {
+                return (None, vec![Problem::error(e.code(), e.message()).at(&rel, e.line()).on(stem)], None);
             }
         };
         let mut problems = Vec::new();
@@ -501,7 +662,7 @@ impl Store {
             }
         };
         let raw = map.clone();
-        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, text, 1);
+        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, &Lines::new(text), 1);
         problems.append(&mut rec.problems);
         rec.problems = problems;
         (Some(rec), Vec::new(), Some(raw))
@@ -531,6 +692,7 @@ impl Store {
         };
         let mut out = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
+        let eco_lines = Lines::new(&eco.text);
         for (i, item) in items.iter().enumerate() {
             let Value::Mapping(map) = item else {
                 problems.push(
@@ -546,7 +708,7 @@ impl Store {
                 continue;
             };
             let from = seen.get(&id).copied().unwrap_or(0);
-            let start = line_of_id(&eco.text, &id, from).unwrap_or(1);
+            let start = eco_lines.get().id(&id, from).unwrap_or(1);
             if let Err(e) = validate_id(&id) {
                 problems.push(Problem::error("id", e.to_string()).at(&rel, Some(start)));
                 continue;
@@ -557,7 +719,7 @@ impl Store {
                 );
                 continue;
             }
-            out.push(build_record(kind, id, map.clone(), Origin::Legacy(eco.path.clone()), &rel, &eco.text, start));
+            out.push(build_record(kind, id, map.clone(), Origin::Legacy(eco.path.clone()), &rel, &eco_lines, start));
         }
         out
     }
@@ -566,7 +728,10 @@ impl Store {
     /// overwrite an existing file.
     pub fn write_new(&self, entity: &Entity) -> Result<PathBuf> {
         let path = self.entity_path(entity.kind(), entity.id())?;
-        if path.exists() {
+        // Never write through a link out of the root.
+        files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
+        files::check_dir(&self.kind_dir(entity.kind())).map_err(|e| self.relative(e))?;
+        if std::fs::symlink_metadata(&path).is_ok() {
             return Err(Error::Refused(format!("{} already exists", self.rel(&path).display())));
         }
         let dir = path.parent().expect("entity path has a parent");
@@ -577,6 +742,13 @@ impl Store {
     }
 
     /// Writes `new` over `record` with a minimal diff (see [`edit`]).
+    ///
+    /// When no minimal edit verifies (an anchor whose alias would change too,
+    /// a construct the editor does not handle), the entity is rewritten
+    /// canonically — but only when that loses nothing: a file (or legacy
+    /// item) with comments or anchors/aliases is refused with
+    /// [`Error::RewriteRefused`], naming the construct and its line, unless
+    /// [`Store::allow_rewrite`] is set.
     pub fn write_update(&self, record: &Record, new: &Entity) -> Result<WriteMode> {
         if record.is_broken() {
             return Err(Error::Broken {
@@ -591,7 +763,14 @@ impl Store {
             return Ok(WriteMode::Unchanged);
         }
         let path = record.origin.path();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let max = self.settings.limits.max_file_bytes;
+        let text = match &record.origin {
+            Origin::File(p) => files::read_text(p, max),
+            Origin::Legacy(p) => files::read_text_following(p, max),
+        }
+        .map_err(|e| self.relative(e))?;
+        // The editor never sees text beyond the limits either.
+        scan::scan(&text, &self.settings.limits).map_err(|e| ParseError::Limit(e).into_error(self.rel(path)))?;
         let kind = new.kind();
         let id = new.id();
         let locate = match &record.origin {
@@ -599,7 +778,7 @@ impl Store {
             Origin::Legacy(_) => edit::Locate::Legacy { section: kind.dir_name(), id },
         };
         let verify = |candidate: &str| -> bool {
-            let Ok(doc) = parse_mapping(candidate) else {
+            let Ok(doc) = self.parse(candidate) else {
                 return false;
             };
             let map = match &record.origin {
@@ -610,13 +789,18 @@ impl Store {
         };
         let patched = edit::patch_text(&text, locate, &old_map, &new_map);
         if let Err(e) = &patched {
-            tracing::debug!(id, error = %e, "format-preserving edit failed; rewriting canonically");
+            tracing::debug!(id, error = %e, "format-preserving edit failed");
         }
-        if let Ok(candidate) = patched
-            && verify(&candidate)
-        {
-            atomic_write(path, candidate.as_bytes())?;
-            return Ok(WriteMode::Minimal);
+        let reason = match patched {
+            Ok(candidate) if verify(&candidate) => {
+                atomic_write(path, candidate.as_bytes())?;
+                return Ok(WriteMode::Minimal);
+            }
+            Ok(_) => "the edited file does not read back as the intended change".to_string(),
+            Err(e) => e,
+        };
+        if !self.allow_rewrite {
+            self.refuse_lossy_rewrite(record, &text, reason)?;
         }
         let fallback = match &record.origin {
             Origin::File(_) => canonical_text(&new_map)?,
@@ -632,6 +816,55 @@ impl Store {
         }
         atomic_write(path, fallback.as_bytes())?;
         Ok(WriteMode::Canonical)
+    }
+
+    /// Refuses a canonical rewrite of `record` that would drop comments or
+    /// anchors/aliases (of its item only, for a legacy item).
+    fn refuse_lossy_rewrite(&self, record: &Record, text: &str, reason: String) -> Result<()> {
+        let id = record.entity.id();
+        let (segment, offset) = match &record.origin {
+            Origin::File(_) => (text, 0),
+            Origin::Legacy(_) => match legacy_item_span(text, id) {
+                Some((start, end)) => (&text[start..end], text[..start].matches('\n').count()),
+                None => (text, 0),
+            },
+        };
+        let Ok(f) = scan::scan(segment, &Limits { max_file_bytes: u64::MAX, max_yaml_depth: usize::MAX }) else {
+            return Ok(());
+        };
+        let comments = match f.comments {
+            0 => None,
+            1 => Some("its comment".to_string()),
+            n => Some(format!("its {n} comments")),
+        };
+        let (construct, line) = match (&f.first_anchor, f.first_comment) {
+            (Some((line, text)), _) => {
+                let what = if text.starts_with('&') { "anchor" } else { "alias" };
+                (
+                    format!(
+                        "the file uses YAML anchors/aliases ({what} `{text}` here), which a minimal edit cannot keep"
+                    ),
+                    *line,
+                )
+            }
+            (None, Some(line)) => {
+                ("no minimal edit is possible and the file has comments (the first here)".to_string(), line)
+            }
+            (None, None) => return Ok(()),
+        };
+        let loses = match (comments, f.first_anchor.is_some()) {
+            (Some(c), true) => format!("{c} and its anchors/aliases"),
+            (Some(c), false) => c,
+            (None, _) => "its anchors/aliases".to_string(),
+        };
+        Err(Error::RewriteRefused(Box::new(crate::error::RewriteRefusal {
+            id: id.to_string(),
+            path: self.rel(record.origin.path()),
+            line: line + offset,
+            construct,
+            loses,
+            reason,
+        })))
     }
 
     /// Removes an entity (its file, or its item in the legacy section).
@@ -654,46 +887,107 @@ impl Store {
 
     /// The next free number for `kind`'s prefix across working tree, legacy
     /// section and every branch.
-    /// `known_max` is the highest number the caller already knows of (the
-    /// legacy section).
-    pub fn next_id(&self, kind: Kind, known_max: u64) -> Result<String> {
+    /// `known` is what the caller already knows of (the legacy section).
+    /// Numbers above [`crate::model::id::MAX_ID_NUMBER`] are ignored with a
+    /// warning; when the next number would exceed it, allocation is refused.
+    pub fn next_id(&self, kind: Kind, known: ids::Highest) -> Result<Allocated> {
         let prefix = self.prefix(kind).to_string();
-        let mut best = known_max;
+        let mut best = known;
         // File names count, even for files whose content fails to parse.
         if let Ok(rd) = std::fs::read_dir(self.kind_dir(kind)) {
             for e in rd.flatten() {
                 let name = e.file_name();
                 let name = name.to_string_lossy();
                 let stem = name.split('.').next().unwrap_or_default();
-                if let Some(n) = id_number(stem, &prefix) {
-                    best = best.max(n);
-                }
+                best.see_name(&prefix, stem, || self.rel(&e.path()).display().to_string());
             }
         }
-        best = best.max(self.highest_on_branches(kind.dir_name(), &prefix, false)?);
-        Ok(crate::model::id::format_id(&prefix, best + 1))
+        best.merge(self.highest_on_branches(kind.dir_name(), &prefix, false)?);
+        allocate(&prefix, best)
     }
 
     /// The next free milestone ID (unique across all plans and branches).
-    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<String> {
+    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<Allocated> {
         let prefix = self.settings.id_prefixes.milestone.clone();
-        let mut best = loaded
-            .plans()
-            .flat_map(|p| p.milestones.iter())
-            .map(|m| m.id.as_str())
-            .chain(taken.iter().map(String::as_str))
-            .filter_map(|id| id_number(id, &prefix))
-            .max()
-            .unwrap_or(0);
-        best = best.max(self.highest_on_branches("plans", &prefix, true)?);
-        Ok(crate::model::id::format_id(&prefix, best + 1))
+        let mut best = ids::Highest::default();
+        for p in loaded.plans() {
+            for m in &p.milestones {
+                best.see_name(&prefix, &m.id, || format!("in {}", p.id));
+            }
+        }
+        for id in taken {
+            best.see_name(&prefix, id, String::new);
+        }
+        best.merge(self.highest_on_branches("plans", &prefix, true)?);
+        allocate(&prefix, best)
     }
 
-    fn highest_on_branches(&self, dir: &str, id_prefix: &str, scan_contents: bool) -> Result<u64> {
+    fn highest_on_branches(&self, dir: &str, id_prefix: &str, scan_contents: bool) -> Result<ids::Highest> {
         let (Some(wt), Some(prefix)) = (&self.root.worktree, self.root.prefix_in_repo()) else {
-            return Ok(0);
+            return Ok(ids::Highest::default());
         };
         ids::highest_on_branches(wt, &ids::BranchScan { prefix: &prefix, dir, id_prefix, scan_contents })
+    }
+}
+
+/// A newly allocated ID, and warnings about IDs the allocation ignored.
+#[derive(Debug, Clone)]
+pub struct Allocated {
+    pub id: String,
+    pub warnings: Vec<Problem>,
+}
+
+fn allocate(prefix: &str, best: ids::Highest) -> Result<Allocated> {
+    let next = best.max.checked_add(1).filter(|n| *n <= crate::model::id::MAX_ID_NUMBER);
+    let Some(next) = next else {
+        return Err(crate::model::id::IdError::OutOfRange(crate::model::id::format_id(prefix, best.max + 1)).into());
+    };
+    let id = crate::model::id::format_id(prefix, next);
+    let warnings = best
+        .ignored
+        .iter()
+        .map(|i| {
+            Problem::warning(
+                "id-range",
+                format!(
+                    "ignored {i} while allocating {id}: its number is above 999,999,999, the largest git-coord uses, so it does not count (rename or renumber it)"
+                ),
+            )
+        })
+        .collect();
+    Ok(Allocated { id, warnings })
+}
+
+/// A problem for a file that could not be read at all, named `rel`.
+fn read_problem(e: &Error, rel: &Path) -> Problem {
+    let (code, message) = match e {
+        Error::TooLarge { bytes, limit, .. } => (
+            "limit",
+            format!("the file is {bytes} bytes, more than max_file_bytes ({limit}, settings/coord.yaml); not read"),
+        ),
+        Error::NotRegular { what, .. } => (
+            "file-type",
+            format!("is {what}; skipped: git-coord never follows links or opens special files in coordination/"),
+        ),
+        Error::Io { source, .. } => ("io", source.to_string()),
+        other => ("io", other.to_string()),
+    };
+    Problem::error(code, message).at(rel, None)
+}
+
+/// A text and its line index, built on first use (only files with problems
+/// need line numbers).
+struct Lines<'a> {
+    text: &'a str,
+    index: std::cell::OnceCell<lines::LineIndex>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines { text, index: std::cell::OnceCell::new() }
+    }
+    fn get(&self) -> &lines::LineIndex {
+        self.index.get_or_init(|| lines::LineIndex::new(self.text))
     }
 }
 
@@ -703,7 +997,7 @@ fn build_record(
     map: Mapping,
     origin: Origin,
     rel: &Path,
-    text: &str,
+    text: &Lines<'_>,
     start_line: usize,
 ) -> Record {
     let (entity, field_problems) = Entity::read(kind, id.clone(), map);
@@ -711,46 +1005,56 @@ fn build_record(
     Record { entity, origin, problems }
 }
 
-fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &str, start_line: usize) -> Problem {
+fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize) -> Problem {
     let (code, severity_error) = match fp.kind {
         FieldProblemKind::Type => ("type", true),
         FieldProblemKind::Value => ("value", true),
         FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
     };
-    let line = locate_field(text, start_line, &fp.field);
+    let line = text.get().field(start_line, &fp.field);
     let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
 }
 
-/// The line of `field` of entity `id` in its file (re-reads the file; used
-/// only when reporting problems).
-pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {
-    let text = std::fs::read_to_string(origin.path()).ok()?;
-    let start = match origin {
-        Origin::File(_) => 1,
-        Origin::Legacy(_) => line_of_id(&text, id, 0)?,
-    };
-    locate_field(&text, start, field).or(Some(start))
+/// Finds the lines of fields in their files for many problems: each file
+/// is read and indexed once (see [`lines`]).
+#[derive(Debug, Default)]
+pub struct Locator {
+    files: std::cell::RefCell<HashMap<PathBuf, Option<std::rc::Rc<lines::LineIndex>>>>,
 }
 
-/// Line of a field: `milestones[MILESTONE-001].due` finds the milestone first.
-fn locate_field(text: &str, start_line: usize, field: &str) -> Option<usize> {
-    let mut start = start_line.saturating_sub(1);
-    let mut key = field;
-    if let Some(rest) = field.strip_prefix("milestones[")
-        && let Some(end) = rest.find(']')
-    {
-        let ms = &rest[..end];
-        if let Some(l) = text.lines().enumerate().skip(start).find(|(_, l)| l.contains(ms)).map(|(i, _)| i) {
-            start = l;
-        }
-        key = rest[end + 1..].trim_start_matches('.');
+impl Locator {
+    /// The line of `field` of entity `id` in its file.
+    pub fn locate(&self, origin: &Origin, id: &str, field: &str) -> Option<usize> {
+        let index = self
+            .files
+            .borrow_mut()
+            .entry(origin.path().to_path_buf())
+            .or_insert_with(|| {
+                let max = Limits::default().max_file_bytes.max(64 << 20);
+                let text = match origin {
+                    Origin::File(p) => files::read_text(p, max).ok()?,
+                    Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
+                };
+                Some(std::rc::Rc::new(lines::LineIndex::new(&text)))
+            })
+            .clone()?;
+        let start = match origin {
+            Origin::File(_) => 1,
+            Origin::Legacy(_) => index.id(id, 0)?,
+        };
+        index.field(start, field).or(Some(start))
     }
-    let root_key = key.split(['[', '.']).next().unwrap_or(key);
-    line_of_key(text, start, root_key)
 }
 
-/// 1-based line of the first `key:` at or after 0-based line `from`.
+/// The line of `field` of entity `id` in its file (reads the file; for one
+/// problem — use a [`Locator`] for many).
+pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {
+    Locator::default().locate(origin, id, field)
+}
+
+/// 1-based line of the first `key:` at or after 0-based line `from` (one
+/// search; [`lines::LineIndex`] for many).
 pub fn line_of_key(text: &str, from: usize, key: &str) -> Option<usize> {
     text.lines().enumerate().skip(from).find_map(|(i, line)| {
         let t = line.trim_start().trim_start_matches("- ").trim_start();
@@ -769,28 +1073,207 @@ fn line_of_id(text: &str, id: &str, after: usize) -> Option<usize> {
     })
 }
 
-/// Parses YAML text into a mapping; errors carry the 1-based line.
-pub fn parse_mapping(text: &str) -> std::result::Result<Mapping, (Option<usize>, String)> {
-    if text.trim().is_empty() {
-        return Err((Some(1), "the file is empty (expected a mapping of fields)".into()));
-    }
-    match serde_yaml::from_str::<Value>(text) {
-        Ok(Value::Mapping(m)) => Ok(m),
-        Ok(Value::Null) => Err((Some(1), "the file has no content (expected a mapping of fields)".into())),
-        Ok(other) => Err((
-            Some(1),
-            format!(
-                "expected a mapping of fields, found {}",
-                match other {
-                    Value::Sequence(_) => "a list",
-                    _ => "a single value",
-                }
-            ),
-        )),
-        Err(e) => {
-            Err(conflict_markers(text)
-                .unwrap_or_else(|| (e.location().map(|l| l.line()), crate::error::yaml_message(&e))))
+/// Why a text is not a readable mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not YAML, or not a mapping (1-based line when known).
+    Syntax { line: Option<usize>, message: String },
+    /// Larger or deeper than the limits; not handed to the parser.
+    Limit(scan::Exceeded),
+    /// A mapping key that is not text: such a value has no JSON form.
+    KeyNotText { line: Option<usize>, found: &'static str },
+}
+
+impl ParseError {
+    /// The problem code: `yaml`, `limit` or `key`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParseError::Syntax { .. } => "yaml",
+            ParseError::Limit(_) => "limit",
+            ParseError::KeyNotText { .. } => "key",
         }
+    }
+
+    /// The 1-based line, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ParseError::Syntax { line, .. } | ParseError::KeyNotText { line, .. } => *line,
+            ParseError::Limit(scan::Exceeded::Depth { line, .. }) => Some(*line),
+            ParseError::Limit(scan::Exceeded::Size { .. }) => None,
+        }
+    }
+
+    /// The message, without file and line.
+    pub fn message(&self) -> String {
+        match self {
+            ParseError::Syntax { message, .. } => message.clone(),
+            ParseError::Limit(scan::Exceeded::Size { bytes, limit }) => {
+                format!("the file is {bytes} bytes, more than max_file_bytes ({limit}, settings/coord.yaml); not read")
+            }
+            ParseError::Limit(scan::Exceeded::Depth { limit, .. }) => {
+                format!("nested deeper than max_yaml_depth ({limit} levels, settings/coord.yaml); not parsed")
+            }
+            ParseError::KeyNotText { found, .. } => {
+                format!("a mapping key is {found}, not text (keys must be text, like `status:`)")
+            }
+        }
+    }
+
+    /// The library error for `path`.
+    pub fn into_error(self, path: PathBuf) -> Error {
+        match self {
+            ParseError::Syntax { line, message } => Error::Yaml { path, line, message },
+            ParseError::Limit(scan::Exceeded::Size { bytes, limit }) => Error::TooLarge { path, bytes, limit },
+            ParseError::Limit(scan::Exceeded::Depth { line, limit }) => Error::TooDeep { path, line, limit },
+            ParseError::KeyNotText { line, found } => Error::KeyNotText { path, line, found },
+        }
+    }
+}
+
+/// Parses YAML text into a mapping with the default [`Limits`]; errors carry
+/// the 1-based line.
+pub fn parse_mapping(text: &str) -> std::result::Result<Mapping, (Option<usize>, String)> {
+    parse_document(text, &Limits::default()).map_err(|e| (e.line(), e.message()))
+}
+
+/// Parses YAML text into a mapping: first the pre-scan against `limits`
+/// (see [`scan`]), then the parser; every mapping key must be text.
+pub fn parse_document(text: &str, limits: &Limits) -> std::result::Result<Mapping, ParseError> {
+    if text.trim().is_empty() {
+        return Err(ParseError::Syntax {
+            line: Some(1),
+            message: "the file is empty (expected a mapping of fields)".into(),
+        });
+    }
+    scan::scan(text, limits).map_err(ParseError::Limit)?;
+    let syntax = |line, message: &str| ParseError::Syntax { line: Some(line), message: message.to_string() };
+    match serde_yaml::from_str::<Value>(text) {
+        Ok(Value::Mapping(m)) => match m.iter().find_map(|(k, v)| bad_key(k).or_else(|| bad_key_in(v))) {
+            None => Ok(m),
+            Some(found) => Err(ParseError::KeyNotText { line: key_line(text), found }),
+        },
+        Ok(Value::Null) => Err(syntax(1, "the file has no content (expected a mapping of fields)")),
+        Ok(Value::Sequence(_)) => Err(syntax(1, "expected a mapping of fields, found a list")),
+        Ok(_) => Err(syntax(1, "expected a mapping of fields, found a single value")),
+        Err(e) => Err(match conflict_markers(text) {
+            Some((line, message)) => ParseError::Syntax { line, message },
+            None => {
+                ParseError::Syntax { line: e.location().map(|l| l.line()), message: crate::error::yaml_message(&e) }
+            }
+        }),
+    }
+}
+
+/// What a key is when it is not text-like (text, a number or a boolean all
+/// have a JSON key form; lists, mappings, null and tagged values do not).
+fn bad_key(k: &Value) -> Option<&'static str> {
+    match k {
+        Value::String(_) | Value::Bool(_) => None,
+        Value::Number(n) => (!n.as_f64().is_some_and(f64::is_finite)).then_some("a number that is not finite"),
+        Value::Null => Some("empty (null)"),
+        Value::Sequence(_) => Some("a list"),
+        Value::Mapping(_) => Some("a mapping"),
+        Value::Tagged(_) => Some("a tagged value"),
+    }
+}
+
+fn bad_key_in(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::Mapping(m) => m.iter().find_map(|(k, v)| bad_key(k).or_else(|| bad_key_in(v))),
+        Value::Sequence(items) => items.iter().find_map(bad_key_in),
+        Value::Tagged(t) => bad_key_in(&t.value),
+        _ => None,
+    }
+}
+
+/// The line of the first key that is not text: the file is parsed again
+/// into a type whose keys must be text, and the parser's error says where.
+/// Only run for a file already known to hold such a key.
+fn key_line(text: &str) -> Option<usize> {
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Strict;
+    struct Key;
+    impl<'de> de::Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Key;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a text key")
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Key, E> {
+                    Ok(Key)
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Key, E> {
+                    Ok(Key)
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Key, E> {
+                    Ok(Key)
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Key, E> {
+                    Ok(Key)
+                }
+                fn visit_f64<E: de::Error>(self, f: f64) -> std::result::Result<Key, E> {
+                    if f.is_finite() { Ok(Key) } else { Err(E::custom("key is not text")) }
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    impl<'de> de::Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Strict;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("any value")
+                }
+                fn visit_bool<E>(self, _: bool) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_i64<E>(self, _: i64) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_u64<E>(self, _: u64) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_f64<E>(self, _: f64) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_str<E>(self, _: &str) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_unit<E>(self) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_none<E>(self) -> std::result::Result<Strict, E> {
+                    Ok(Strict)
+                }
+                fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Strict, D::Error> {
+                    <Strict as de::Deserialize>::deserialize(d)
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Strict, A::Error> {
+                    while a.next_element::<Strict>()?.is_some() {}
+                    Ok(Strict)
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Strict, A::Error> {
+                    while a.next_key::<Key>()?.is_some() {
+                        a.next_value::<Strict>()?;
+                    }
+                    Ok(Strict)
+                }
+                fn visit_enum<A: de::EnumAccess<'de>>(self, a: A) -> std::result::Result<Strict, A::Error> {
+                    use de::VariantAccess;
+                    let (Strict, variant) = a.variant::<Strict>()?;
+                    variant.newtype_variant::<Strict>()
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    match serde_yaml::from_str::<Strict>(text) {
+        Ok(_) => None,
+        Err(e) => e.location().map(|l| l.line()),
     }
 }
 
@@ -810,6 +1293,31 @@ fn conflict_markers(text: &str) -> Option<(Option<usize>, String)> {
             "unresolved merge conflict ({lines}): keep the right value between the markers, delete the markers, then `git add` the file"
         ),
     ))
+}
+
+/// Byte range of the legacy item `- id: <id>`: from its line to the next
+/// line indented no deeper than its `-` (blank and comment lines inside count).
+fn legacy_item_span(text: &str, id: &str) -> Option<(usize, usize)> {
+    let first = line_of_id(text, id, 0)?;
+    let mut offsets = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        offsets.push((pos, line));
+        pos += line.len();
+    }
+    let (start, first_line) = *offsets.get(first - 1)?;
+    let dash = first_line.find('-').unwrap_or(0);
+    let end = offsets
+        .iter()
+        .skip(first)
+        .find(|(_, l)| {
+            let t = l.trim_start_matches(' ');
+            let indent = l.len() - t.len();
+            !t.trim().is_empty() && !t.starts_with('#') && indent <= dash
+        })
+        .map(|(o, _)| *o)
+        .unwrap_or(text.len());
+    Some((start, end))
 }
 
 fn legacy_item(doc: &Mapping, kind: Kind, id: &str) -> Option<Mapping> {
@@ -851,10 +1359,19 @@ pub fn canonical_text(map: &Mapping) -> Result<String> {
 
 /// Writes `bytes` to a temp file in the same directory, then renames it over
 /// `path`, so a crash never leaves a half-written file.
+///
+/// The temp file is named `.coord-XXXXXX.tmp` ([`files::is_temp_name`]);
+/// after the rename, temp files of that pattern in the same directory that
+/// are older than [`files::STALE_AFTER`] — left by writers that were killed —
+/// are removed.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::Builder::new().prefix(".coord-").suffix(".tmp").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(files::TEMP_PREFIX)
+        .suffix(files::TEMP_SUFFIX)
+        .rand_bytes(files::TEMP_RANDOM_LEN)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
     #[cfg(unix)]
@@ -864,5 +1381,25 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    files::remove_stale_temps(dir);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_that_is_not_text_is_refused_with_its_line() {
+        let l = Limits::default();
+        let e = parse_document("id: ISSUE-002\ntitle: b\n? [a, b]\n: 1\n", &l).unwrap_err();
+        assert_eq!(e, ParseError::KeyNotText { line: Some(3), found: "a list" });
+        let e = parse_document("id: X\nmetadata:\n  deep:\n    ~: 1\n", &l).unwrap_err();
+        assert_eq!((e.code(), e.line()), ("key", Some(4)));
+        let e = parse_document("id: X\nlist:\n- {? {a: 1} : 2}\n", &l).unwrap_err();
+        assert_eq!(e.code(), "key");
+        assert!(e.line().is_some_and(|l| l == 3), "{e:?}");
+        // Numbers and booleans have a JSON key form.
+        parse_document("id: X\nmetadata: {2026: plan, true: y}\n", &l).unwrap();
+    }
 }

@@ -9,6 +9,7 @@ mod test_graph;
 mod test_graph_edges;
 mod test_history;
 mod test_hooks;
+mod test_hostile_input;
 mod test_issues;
 mod test_mcp;
 mod test_merge;

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::env::TestEnv;
 
-/// A raw JSON-RPC client over the server's pipes.
-struct Client {
+/// A raw JSON-RPC client over the server's pipes (also used by other test modules).
+pub(crate) struct Client {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -22,7 +22,7 @@ struct Client {
 }
 
 impl Client {
-    fn start(env: &TestEnv) -> Client {
+    pub(crate) fn start(env: &TestEnv) -> Client {
         let mut child = env
             .coord_command(&["mcp"])
             .stdin(Stdio::piped())
@@ -74,13 +74,13 @@ impl Client {
         }
     }
 
-    fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
         self.request(id, method, params);
         self.response(id)
     }
 
     /// Calls a tool that must succeed; returns its structured content.
-    fn tool(&mut self, id: u64, name: &str, args: Value) -> Value {
+    pub(crate) fn tool(&mut self, id: u64, name: &str, args: Value) -> Value {
         let r = self.call(id, "tools/call", json!({"name": name, "arguments": args}));
         assert_eq!(r["result"]["isError"], false, "{name} failed: {r}");
         r["result"]["structuredContent"].clone()

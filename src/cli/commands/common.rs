@@ -17,6 +17,17 @@ pub struct OutputArgs {
     pub format: Format,
 }
 
+/// `--rewrite`, for commands that change an existing entity.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RewriteArg {
+    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
+    /// or a construct the line editor cannot handle), rewrite the file in
+    /// canonical form even though that drops its comments and anchors.
+    /// Without it such an update is refused and nothing changes.
+    #[arg(long)]
+    pub rewrite: bool,
+}
+
 /// Filters shared by list commands, combined with AND. Each accepts the same
 /// aliases as the loader (`--priority P0`, `--status done`) and several
 /// comma-separated values.
@@ -59,9 +70,10 @@ impl Filters {
 
 /// `list-*`: loads one kind, filters, prints.
 pub fn list(store: &Store, kind: Kind, filters: &Filters, format: Format) -> CmdResult {
+    let query = filters.to_query();
+    query.validate(kind)?;
     let loaded = store.load(&[kind])?;
     render::warn_load_problems(&loaded.problems);
-    let query = filters.to_query();
     query.check(&loaded)?;
     let mut out = Vec::new();
     for rec in loaded.records(kind) {
@@ -90,6 +102,16 @@ pub fn show(store: &Store, kind: Kind, a: &ShowArgs) -> CmdResult {
 
 /// Prints the outcome of a write.
 pub fn outcome(store: &Store, o: &Outcome, verb: &str, format: Format) -> CmdResult {
+    for p in &o.warnings {
+        eprintln!("warning: {p}");
+    }
+    if o.mode == WriteMode::Canonical {
+        eprintln!(
+            "note: {} was rewritten in canonical form ({}): no minimal edit was possible",
+            o.entity.id(),
+            store.rel(&o.path).display()
+        );
+    }
     let mut w = render::out();
     match format {
         Format::Table => {
@@ -151,7 +173,12 @@ pub struct DeleteArgs {
 /// `delete-issue`, `delete-todo`, `delete-dep`
 pub fn delete(store: &Store, kind: Kind, a: &DeleteArgs) -> CmdResult {
     let rec = crate::ops::delete(store, kind, &a.id, a.force)?;
-    let o = Outcome { entity: rec.entity, path: rec.origin.path().to_path_buf(), mode: WriteMode::Minimal };
+    let o = Outcome {
+        entity: rec.entity,
+        path: rec.origin.path().to_path_buf(),
+        mode: WriteMode::Minimal,
+        warnings: Vec::new(),
+    };
     outcome(store, &o, "deleted", a.out.format)
 }
 

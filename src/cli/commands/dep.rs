@@ -28,6 +28,7 @@ pub struct ListArgs {
 /// `list-deps`
 pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
     let store = cx.store()?;
+    a.filters.to_query().validate(Kind::Dependency)?;
     let loaded = store.load(&[Kind::Dependency])?;
     render::warn_load_problems(&loaded.problems);
     let reg = &loaded.registry;
@@ -138,12 +139,15 @@ pub struct UpdateArgs {
     #[command(flatten)]
     pub fields: DepFields,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-dep`
 pub fn update(cx: &Context, a: &UpdateArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let patch = a.fields.patch(a.consumer.clone(), a.provider.clone());
     common::update(&store, Kind::Dependency, &a.id, &patch, a.out.format)
 }

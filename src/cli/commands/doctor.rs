@@ -7,9 +7,10 @@ use crate::cli::render::{self, Format};
 use std::io::Write;
 
 /// Find duplicate IDs, files named differently from their ID, entities both
-/// in a file and in the legacy section, dangling references and one-sided
-/// links; with --fix, repair what is safe (renames to a free name, identical
-/// legacy copies, the missing side of a link), printing each change.
+/// in a file and in the legacy section, dangling references, one-sided
+/// links and temp files left by interrupted writes; with --fix, repair what
+/// is safe (renames to a free name, identical legacy copies, the missing
+/// side of a link, removing stale temp files), printing each change.
 /// Exits 1 while anything is left to fix.
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
@@ -39,7 +40,8 @@ pub fn run(cx: &Context, a: &DoctorArgs) -> CmdResult {
                 } else {
                     "to do"
                 };
-                writeln!(w, "{file}{} [{}] {}", f.id, f.code, f.message)?;
+                let id = if f.id.is_empty() { String::new() } else { format!("{} ", f.id) };
+                writeln!(w, "{file}{id}[{}] {}", f.code, f.message)?;
                 writeln!(w, "    {tag}: {}", f.remedy)?;
             }
             if findings.is_empty() {

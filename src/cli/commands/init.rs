@@ -10,8 +10,9 @@ use std::io::Write;
 /// Create `coordination/{issues,plans,todos,dependencies}/` and a documented
 /// `settings/coord.yaml` if they are missing; in a git repository, also set
 /// up the field-level merge driver (a `.gitattributes` line and
-/// `merge.coord.driver` in the local config; run once per clone). Safe to
-/// run again.
+/// `merge.coord.driver` in the local config; run once per clone) and a
+/// `.gitignore` line for the temp files of interrupted writes. Safe to run
+/// again.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {}
 
@@ -37,6 +38,9 @@ pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
         std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
         crate::store::atomic_write(&settings, DEFAULT_SETTINGS.as_bytes())?;
         writeln!(w, "created {}", store.rel(&settings).display())?;
+    }
+    if let Some(p) = store.ensure_temp_ignore()? {
+        writeln!(w, "added `{}` to {}", crate::store::files::TEMP_IGNORE_LINE, p.display())?;
     }
     for change in crate::merge::setup::configure(&store)? {
         match change {

@@ -147,12 +147,15 @@ pub struct UpdateArgs {
     #[arg(long = "meta", value_parser = parse_kv)]
     pub metadata: Vec<(String, String)>,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-issue`
 pub fn update(cx: &Context, a: &UpdateArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let patch = Patch {
         title: a.title.clone(),
         description: a.description.clone(),
@@ -184,12 +187,15 @@ pub struct CloseArgs {
     #[arg(long)]
     pub resolved: bool,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `close-issue`
 pub fn close(cx: &Context, a: &CloseArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let status = if a.resolved { "resolved" } else { "closed" };
     let patch = Patch { status: Some(status.into()), ..Patch::default() };
     let o = ops::update(&store, Kind::Issue, &a.id, &patch)?;
@@ -205,12 +211,15 @@ pub struct ReopenArgs {
     #[arg(long)]
     pub in_progress: bool,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `reopen-issue`
 pub fn reopen(cx: &Context, a: &ReopenArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let status = if a.in_progress { "in_progress" } else { "pending" };
     let patch = Patch { status: Some(status.into()), ..Patch::default() };
     let o = ops::update(&store, Kind::Issue, &a.id, &patch)?;

@@ -48,12 +48,15 @@ pub struct UpdateArgs {
     #[command(flatten)]
     pub req: UpdatePlan,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-plan`
 pub fn update(cx: &Context, a: &UpdateArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     if a.req.is_empty() {
         crate::ops::find(&store, Kind::Plan, &a.req.id.0)?;
         return common::nothing_to_update(&a.req.id.0, a.out.format);
@@ -68,12 +71,16 @@ pub struct AddMilestoneArgs {
     #[command(flatten)]
     pub req: AddMilestone,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `add-milestone`
 pub fn add_milestone(cx: &Context, a: &AddMilestoneArgs) -> CmdResult {
-    let w = common::run_op::<AddMilestoneArgs, _>(&cx.store()?, &a.req)?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
+    let w = common::run_op::<AddMilestoneArgs, _>(&store, &a.req)?;
     let line =
         |w: &crate::api::Written| format!("added {} to {} ({})", w.milestone.as_deref().unwrap_or(""), w.id, w.path);
     common::written(&w, line, a.out.format)
@@ -85,12 +92,15 @@ pub struct UpdateMilestoneArgs {
     #[command(flatten)]
     pub req: UpdateMilestone,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-milestone`
 pub fn update_milestone(cx: &Context, a: &UpdateMilestoneArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     if a.req.is_empty() {
         crate::ops::plan_of_milestone(&store, &a.req.id.0)?;
         return common::nothing_to_update(&a.req.id.0, a.out.format);

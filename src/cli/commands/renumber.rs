@@ -33,6 +33,9 @@ pub fn run(cx: &Context, a: &RenumberArgs) -> CmdResult {
     } else {
         return Err(Error::Invalid(format!("no issue, plan, todo, dependency or milestone `{}`", a.id)).into());
     };
+    for p in &done.warnings {
+        eprintln!("warning: {p}");
+    }
     let mut w = render::out();
     write!(w, "renumbered {} {} → {}", done.kind, done.from, done.to)?;
     if !done.rewritten.is_empty() {

@@ -38,6 +38,7 @@ pub fn list(cx: &Context, a: &ListArgs) -> CmdResult {
     if a.plan.is_none() && a.issue.is_none() {
         return common::list(&store, Kind::Todo, &a.filters, a.out.format);
     }
+    a.filters.to_query().validate(Kind::Todo)?;
     let loaded = store.load(&[Kind::Todo])?;
     render::warn_load_problems(&loaded.problems);
     if let Some(r) = &a.filters.repo
@@ -190,12 +191,15 @@ pub struct UpdateArgs {
     #[arg(long = "criterion")]
     pub criteria: Vec<String>,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `update-todo`
 pub fn update(cx: &Context, a: &UpdateArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let patch = Patch {
         title: a.task.clone(),
         description: a.description.clone(),
@@ -229,12 +233,15 @@ pub struct CompleteArgs {
     #[arg(long = "actual-hours", allow_hyphen_values = true)]
     pub actual_hours: Option<String>,
     #[command(flatten)]
+    pub rw: common::RewriteArg,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `complete-todo`
 pub fn complete(cx: &Context, a: &CompleteArgs) -> CmdResult {
-    let store = cx.store()?;
+    let mut store = cx.store()?;
+    store.allow_rewrite = a.rw.rewrite;
     let patch = Patch { status: Some("completed".into()), actual_hours: a.actual_hours.clone(), ..Patch::default() };
     let o = ops::update(&store, Kind::Todo, &a.id, &patch)?;
     if let Entity::Todo(t) = &o.entity
