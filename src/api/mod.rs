@@ -14,6 +14,7 @@
 //! Errors about request fields are [`crate::error::FieldError`]s naming the
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
+pub mod deps;
 pub mod plans;
 pub mod types;
 
@@ -106,6 +107,7 @@ macro_rules! for_each_operation {
             $crate::api::plans::UpdatePlan,
             $crate::api::plans::AddMilestone,
             $crate::api::plans::UpdateMilestone,
+            $crate::api::deps::CheckDeps,
         )
     };
 }

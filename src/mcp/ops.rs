@@ -76,3 +76,22 @@ impl Summary for Written {
         }
     }
 }
+
+impl Summary for crate::api::deps::CheckDepsOutput {
+    fn summary(&self) -> String {
+        let s = &self.summary;
+        let mut line = format!(
+            "{} checked: {} satisfied, {} unsatisfied, {} unknown, {} deprecated",
+            s.total, s.satisfied, s.unsatisfied, s.unknown, s.deprecated
+        );
+        if !self.updated.is_empty() {
+            line.push_str(&format!("; {} status(es) written", self.updated.len()));
+        }
+        if let Some(issues) = &self.issues {
+            for i in issues {
+                line.push_str(&format!("; {} {} for {}", i.action.as_str(), i.issue, i.dependency));
+            }
+        }
+        line
+    }
+}

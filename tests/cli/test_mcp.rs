@@ -322,7 +322,7 @@ fn graphs_dependency_checks_and_resources() {
 
     // Offline: nothing is run, the one dependency is still reported.
     let checked = c.tool(5, "coord_check_dependencies", json!({"consumer": "vishnu"}));
-    assert_eq!(checked["report"]["results"].as_array().map(Vec::len), Some(1), "{checked}");
+    assert_eq!(checked["results"].as_array().map(Vec::len), Some(1), "{checked}");
 
     let roadmap = c.tool(6, "coord_roadmap", json!({}));
     assert_eq!(roadmap["report"]["plans"], json!([]), "no plans yet: {roadmap}");
@@ -392,7 +392,7 @@ fn check_dependencies_runs_commands_only_online_and_only_when_trusted_here() {
     env.commit_all("a pull request approves its own command");
     let mut c = Client::start(&env);
     let command = |report: &Value| {
-        report["report"]["results"][0]["methods"]
+        report["results"][0]["methods"]
             .as_array()
             .unwrap()
             .iter()
@@ -405,13 +405,13 @@ fn check_dependencies_runs_commands_only_online_and_only_when_trusted_here() {
     let r = c.tool(2, "coord_check_dependencies", json!({}));
     assert!(!ran.exists(), "an offline check ran a command");
     assert_eq!(command(&r)["reason"], "offline: command not run");
-    let health = &r["report"]["results"][0]["methods"][1];
+    let health = &r["results"][0]["methods"][1];
     assert_eq!(health["reason"], "offline: health check skipped", "{r}");
     // Online: the tracked setting approves nothing, and says so.
     let r = c.tool(3, "coord_check_dependencies", json!({"online": true}));
     assert!(!ran.exists(), "MCP ran a command the tracked settings approved");
     assert_eq!(command(&r)["reason"], "untrusted command; run git coord trust DEP-001 after reading it");
-    assert!(r["report"]["warnings"][0].as_str().unwrap().contains("`trust_commands: all` is ignored"), "{r}");
+    assert!(r["warnings"][0].as_str().unwrap().contains("`trust_commands: all` is ignored"), "{r}");
     let text = r.to_string();
     assert!(!text.contains("s3cret") && text.contains("agent:***@"), "{text}");
 
