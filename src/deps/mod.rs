@@ -24,6 +24,7 @@ pub mod health;
 pub mod issues;
 pub mod trust;
 pub mod version;
+pub mod watch;
 
 use crate::error::{Error, Result};
 use crate::model::{DepStatus, Dependency, Kind};
@@ -225,6 +226,15 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
             dep: d.clone(),
         })
         .collect())
+}
+
+/// The providers' checkouts of the selected dependencies (those with a
+/// `path`), each once, for `watch --fetch`.
+pub fn provider_checkouts(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = select(store, loaded, opts)?.into_iter().filter_map(|j| j.provider_path).collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
 }
 
 /// Checks the selected dependencies on a runtime built for this call.

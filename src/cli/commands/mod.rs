@@ -22,3 +22,4 @@ pub mod review;
 pub mod sync;
 pub mod todo;
 pub mod trust;
+pub mod watch;
