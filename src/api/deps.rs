@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-fn default_timeout() -> f64 {
+pub(crate) fn default_timeout() -> f64 {
     10.0
 }
 
@@ -35,7 +35,7 @@ pub fn parse_secs(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-fn valid_secs(v: f64) -> bool {
+pub(crate) fn valid_secs(v: f64) -> bool {
     v > 0.0 && v.is_finite() && v <= 86_400.0
 }
 
