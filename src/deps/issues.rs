@@ -123,11 +123,8 @@ fn first_line(text: &str) -> Option<String> {
 fn evidence_line(m: &MethodResult) -> String {
     let e = &m.evidence;
     let mut parts = vec![shown(&m.reason)];
-    if m.method == "version"
-        && let (Some(v), Some(src)) = (&e.version, &e.version_source)
-    {
-        let syntax = e.syntax.map(|s| format!(", {s} syntax")).unwrap_or_default();
-        parts.push(format!("version {} from {}{syntax}", shown(v), shown(src)));
+    if let Some(s) = e.syntax {
+        parts.push(format!("{s} syntax"));
     }
     if let Some(c) = e.exit_code {
         parts.push(format!("exit code {c}"));

@@ -16,3 +16,4 @@ mod test_plans;
 mod test_store;
 mod test_sync;
 mod test_todos;
+mod test_watch;
