@@ -89,7 +89,10 @@ fn is_bare_repository(dir: &Path) -> bool {
 pub fn resolve(spec: &str, base: &Path) -> Result<Source> {
     let spec = spec.trim();
     if spec.is_empty() || spec.starts_with('-') {
-        return Err(Error::Invalid(format!("--coord `{}`: expected a directory or a URL", crate::display::shown(spec))));
+        return Err(Error::Invalid(format!(
+            "--coord `{}`: expected a directory or a URL",
+            crate::display::shown(spec)
+        )));
     }
     let path = base.join(spec);
     if path.is_dir() {

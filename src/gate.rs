@@ -99,9 +99,11 @@ fn deadline(loaded: &Loaded, id: &str) -> Option<(NaiveDate, String)> {
     match &rec.entity {
         Entity::Issue(i) => known(&i.target).map(|d| (d, "target".into())),
         Entity::Todo(t) => {
-            let milestone = t.milestone_id.as_deref().and_then(|m| loaded.milestone(m)).and_then(|(_, m)| {
-                known(&m.due).map(|d| (d, format!("{} due", m.id)))
-            });
+            let milestone = t
+                .milestone_id
+                .as_deref()
+                .and_then(|m| loaded.milestone(m))
+                .and_then(|(_, m)| known(&m.due).map(|d| (d, format!("{} due", m.id))));
             let plan = || {
                 let p = t.plan_id.as_deref().and_then(|p| loaded.get(Kind::Plan, p))?;
                 let Entity::Plan(p) = &p.entity else { return None };

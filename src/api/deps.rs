@@ -162,6 +162,12 @@ impl Operation for CheckDeps {
         let report = deps::check(store, &loaded, &opts)?;
         let updated = if self.update { deps::apply_updates(store, &report)? } else { Vec::new() };
         let issues = if self.raise_issues { Some(deps::issues::raise_issues(store, &report)?) } else { None };
-        Ok(CheckDepsOutput { results: report.results, summary: report.summary, updated, issues, warnings: report.warnings })
+        Ok(CheckDepsOutput {
+            results: report.results,
+            summary: report.summary,
+            updated,
+            issues,
+            warnings: report.warnings,
+        })
     }
 }

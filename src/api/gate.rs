@@ -106,9 +106,11 @@ impl Operation for Gate {
             (Some(url), true) => crate::display::shown(url),
             _ => crate::display::escape_controls(&store.root.dir.display().to_string()).into_owned(),
         };
-        let untrusted = report.dependencies.iter().flat_map(|d| &d.methods).any(|m| {
-            m.method == "command" && m.reason.starts_with("untrusted command")
-        });
+        let untrusted = report
+            .dependencies
+            .iter()
+            .flat_map(|d| &d.methods)
+            .any(|m| m.method == "command" && m.reason.starts_with("untrusted command"));
         if clone && untrusted && !matches!(trust::resolve(store, self.trust_all)?.policy, TrustPolicy::All(_)) {
             report.warnings.push(
                 "the coordination data is a fresh clone, which carries no approvals: validation commands run \

@@ -105,6 +105,7 @@ const TOOLS: &[&str] = &[
     "coord_dependency_graph",
     "coord_diff",
     "coord_ecosystem_status",
+    "coord_gate",
     "coord_get_blocking_issues",
     "coord_get_issue",
     "coord_get_plan",
@@ -496,4 +497,41 @@ fn an_agent_plans_with_milestones_and_errors_name_parameters() {
     assert!(err.contains("error: --depends-on: unknown reference `RM-01`"), "{err}");
     let err = env.coord(&["create-plan", "--title", " "]).fails(1).to_string();
     assert!(err.contains("error: --title: must not be empty"), "{err}");
+}
+
+#[test]
+fn enabled_false_refuses_every_write_tool_and_keeps_reads() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Before", "--repos", "vishnu"]).ok();
+    env.coord(&["create-plan", "--title", "Q2"]).ok();
+    env.write("settings/coord.yaml", "enabled: false\n");
+    env.commit_all("read-only");
+    let mut c = Client::start(&env);
+    let refusal = "coordination data is read-only here: `enabled: false` in settings/coord.yaml";
+    let writes = [
+        ("coord_create_issue", json!({"title": "After", "repos": ["vishnu"]})),
+        ("coord_update_issue", json!({"id": "ISSUE-002", "priority": "high"})),
+        ("coord_close_issue", json!({"id": "ISSUE-002"})),
+        ("coord_create_todo", json!({"task": "T", "repo": "vishnu"})),
+        ("coord_create_plan", json!({"title": "P"})),
+        ("coord_update_plan", json!({"id": "PLAN-001", "status": "active"})),
+        ("coord_check_dependencies", json!({"raise_issues": true})),
+        ("coord_check_dependencies", json!({"update": true})),
+    ];
+    for (n, (tool, args)) in writes.into_iter().enumerate() {
+        let e = tool_error(&c.call(10 + n as u64, "tools/call", json!({"name": tool, "arguments": args})));
+        assert!(e.contains(refusal), "{tool}: {e}");
+    }
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "", "a refused write changed files");
+    // Reads still work, and trust cannot be asked for over MCP.
+    assert_eq!(c.tool(30, "coord_list_issues", json!({}))["count"], 2);
+    c.tool(31, "coord_get_plan", json!({"id": "PLAN-001"}));
+    c.tool(32, "coord_check_dependencies", json!({}));
+    c.tool(33, "coord_gate", json!({"repo": "vishnu"}));
+    let e = tool_error(&c.call(
+        34,
+        "tools/call",
+        json!({"name": "coord_check_dependencies", "arguments": {"trust_all": true}}),
+    ));
+    assert!(e.contains("unknown field `trust_all`"), "{e}");
 }

@@ -97,7 +97,9 @@ fn raised_issues_are_created_once_updated_resolved_and_never_duplicated() {
     assert_eq!(issue["status"], "resolved");
     assert_eq!(
         issue["metadata"]["dependency_notes"],
-        serde_json::json!(["2026-03-01: resolved by git coord check-deps: DEP-001 is satisfied: 1.0.0 (tag v1.0.0) satisfies >=1.0"])
+        serde_json::json!([
+            "2026-03-01: resolved by git coord check-deps: DEP-001 is satisfied: 1.0.0 (tag v1.0.0) satisfies >=1.0"
+        ])
     );
     env.commit_all("resolved");
 

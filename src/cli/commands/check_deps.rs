@@ -49,7 +49,8 @@ pub fn run(cx: &Context, a: &CheckDepsArgs) -> CmdResult {
     match a.format {
         CheckFormat::Json => render::json(&mut w, &out)?,
         CheckFormat::Table => {
-            let report = CheckReport { results: out.results.clone(), summary: out.summary.clone(), warnings: Vec::new() };
+            let report =
+                CheckReport { results: out.results.clone(), summary: out.summary.clone(), warnings: Vec::new() };
             table(&mut w, &report)?;
             for u in &out.updated {
                 writeln!(w, "updated {}: {} → {}", u.id, u.from, u.to)?;

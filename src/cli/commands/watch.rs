@@ -100,16 +100,14 @@ pub fn run(cx: &Context, a: &WatchArgs) -> CmdResult {
             eprintln!("watching dependencies every {} ({from}); SIGINT or SIGTERM stops", human(interval));
         }
         let mut out = anstream::stdout();
-        watch::watch(&cx.dir, &opts, stop, |e| {
-            match line(&e) {
-                Some(l) => {
-                    let _ = writeln!(out, "{l}");
-                    let _ = out.flush();
-                }
-                None => {
-                    if let WatchEvent::Warning(w) = &e {
-                        eprintln!("warning: {}", display::shown(w));
-                    }
+        watch::watch(&cx.dir, &opts, stop, |e| match line(&e) {
+            Some(l) => {
+                let _ = writeln!(out, "{l}");
+                let _ = out.flush();
+            }
+            None => {
+                if let WatchEvent::Warning(w) = &e {
+                    eprintln!("warning: {}", display::shown(w));
                 }
             }
         })
