@@ -146,7 +146,7 @@ pub fn gate(store: &Store, opts: &GateOptions) -> Result<GateReport> {
     let report = deps::check(store, &loaded, &check)?;
     warnings.extend(report.warnings.iter().cloned());
     for r in &report.results {
-        let what = format!("{} needs {}", r.consumer, r.provider);
+        let what = format!("{} needs {}", shown(&r.consumer), shown(&r.provider));
         let text = match r.status {
             Verdict::Unsatisfied => format!("{what}: {}", shown(&r.reason)),
             Verdict::Unknown if r.stored == "unsatisfied" => {
@@ -177,7 +177,7 @@ pub fn gate(store: &Store, opts: &GateOptions) -> Result<GateReport> {
                 reasons.push(GateReason {
                     kind: ReasonKind::OverdueBlocking,
                     id: id.clone(),
-                    text: format!("blocks {}; overdue since {due} ({from})", waiting.join(", ")),
+                    text: shown(&format!("blocks {}; overdue since {due} ({from})", waiting.join(", "))),
                 });
             }
         }

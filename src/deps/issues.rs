@@ -148,21 +148,21 @@ struct Subject<'a> {
 impl Subject<'_> {
     fn needs(&self) -> String {
         match self.dep.version_constraint.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => format!("{} {}", self.provider, shown(c)),
-            None => self.provider.clone(),
+            Some(c) => format!("{} {}", shown(&self.provider), shown(c)),
+            None => shown(&self.provider),
         }
     }
 
     fn title(&self) -> String {
-        format!("{} unsatisfied: {} needs {}", self.dep.id, self.consumer, self.needs())
+        format!("{} unsatisfied: {} needs {}", self.dep.id, shown(&self.consumer), self.needs())
     }
 
     fn description(&self) -> String {
         let mut s = format!(
             "{} needs {} ({} dependency {}), and `git coord check-deps` finds it unsatisfied.\n\nWhy: {}\n\nEvidence:\n",
-            self.consumer,
+            shown(&self.consumer),
             self.needs(),
-            self.dep.dep_type.as_str(),
+            shown(self.dep.dep_type.as_str()),
             self.dep.id,
             shown(&self.result.reason)
         );

@@ -41,9 +41,9 @@ fn line(e: &WatchEvent) -> Option<String> {
             "{} {} {} → {}: {} → {} ({})",
             t.at,
             t.id,
-            t.consumer,
-            t.provider,
-            t.from,
+            display::shown(&t.consumer),
+            display::shown(&t.provider),
+            display::shown(&t.from),
             t.to.as_str(),
             display::shown(&t.reason)
         )),
