@@ -217,7 +217,7 @@ pub fn raise_issues(store: &Store, report: &CheckReport) -> Result<Vec<IssueChan
         };
         let existing = linked(&loaded, &dep.id).map(|i| i.id.clone());
         let change = match (result.status, existing) {
-            (Verdict::Unsatisfied, None) => Some(create(store, &subject)?),
+            (Verdict::Unsatisfied, None) => create(store, &subject)?,
             (Verdict::Unsatisfied, Some(id)) => unsatisfied(store, &subject, &id)?,
             (Verdict::Satisfied, Some(id)) => finish(store, &subject, &id, IssueAction::Resolved)?,
             (Verdict::Deprecated, Some(id)) => finish(store, &subject, &id, IssueAction::Closed)?,
@@ -239,7 +239,7 @@ fn change(store: &Store, s: &Subject<'_>, o: &ops::Outcome, action: IssueAction)
     })
 }
 
-fn create(store: &Store, s: &Subject<'_>) -> Result<IssueChange> {
+fn create(store: &Store, s: &Subject<'_>) -> Result<Option<IssueChange>> {
     // Another run may have raised it since this one looked: under the lock,
     // look again, and update that one instead of raising a second.
     let mut raced = None;
@@ -261,15 +261,8 @@ fn create(store: &Store, s: &Subject<'_>) -> Result<IssueChange> {
         Ok(())
     });
     match (created, raced) {
-        (Ok(o), _) => Ok(change(store, s, &o, IssueAction::Created).expect("a new file is a change")),
-        (Err(_), Some(id)) => Ok(unsatisfied(store, s, &id)?.unwrap_or_else(|| IssueChange {
-            issue: id,
-            dependency: s.dep.id.clone(),
-            action: IssueAction::Updated,
-            path: String::new(),
-            status: s.result.status,
-            reason: shown(&s.result.reason),
-        })),
+        (Ok(o), _) => Ok(change(store, s, &o, IssueAction::Created)),
+        (Err(_), Some(id)) => unsatisfied(store, s, &id),
         (Err(e), None) => Err(e),
     }
 }
