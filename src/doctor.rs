@@ -46,7 +46,7 @@ fn finding(code: &'static str, id: &str, file: Option<PathBuf>, message: String,
 
 /// Runs the checks; with `fix`, repairs what is safe to repair.
 pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
-    let _lock = if fix { Some(store.lock()?) } else { None };
+    let _lock = if fix { Some(crate::ops::write_lock(store)?) } else { None };
     let loaded = store.load(&Kind::ALL)?;
     let mut out = Vec::new();
     temp_files(store, fix, &mut out);

@@ -88,6 +88,17 @@ pub enum Error {
     /// Refused because it would overwrite or lose data.
     #[error("{0}")]
     Refused(String),
+    /// A write refused because the settings turn writes off (`enabled: false`).
+    #[error(
+        "coordination data is read-only here: `{key}: false` in {} (reads still work; set `{key}: true` to write)",
+        path.display()
+    )]
+    Disabled {
+        /// The settings file, relative to the coordination root.
+        path: PathBuf,
+        /// The key as the file names it (`enabled`, `coordination.enabled`).
+        key: String,
+    },
     /// Fields of a request that break a rule, each with what was expected.
     /// The front ends name a field their own way (the CLI as its flag, MCP as
     /// its parameter); the library names it by the request's field name.

@@ -8,11 +8,13 @@
 
 pub mod api;
 pub mod cli;
+pub mod coord_source;
 pub mod deps;
 pub mod display;
 pub mod doctor;
 pub mod ecosystem;
 pub mod error;
+pub mod gate;
 pub mod gitcmd;
 pub mod graph;
 pub mod history;

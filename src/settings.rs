@@ -66,10 +66,16 @@ impl Default for Limits {
 /// Resolved settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The master switch: `false` makes every write of coordination data
+    /// refuse (enforced in [`crate::ops`], the one write path); reads work.
     pub enabled: bool,
+    /// Reserved: read and ignored (a warning says so when it is turned on).
     pub memory_enabled: bool,
+    /// Reserved: read and ignored (a warning says so when it is turned on).
     pub pool_execution_enabled: bool,
+    /// Whether the pre-push hook checks changed dependencies (offline).
     pub auto_dependency_check: bool,
+    /// The default interval of `git coord watch`, in minutes (≥ 1).
     pub dependency_check_interval_minutes: u64,
     pub id_prefixes: IdPrefixes,
     pub date_precision: DatePrecision,
@@ -78,6 +84,9 @@ pub struct Settings {
     pub limits: Limits,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
+    /// How keys are named in that file: `` for `settings/coord.yaml`,
+    /// `coordination.` for the legacy section.
+    pub key_prefix: String,
 }
 
 impl Default for Settings {
@@ -93,6 +102,7 @@ impl Default for Settings {
             hours_per_day: 8.0,
             limits: Limits::default(),
             source: None,
+            key_prefix: String::new(),
         }
     }
 }
@@ -131,6 +141,12 @@ impl Ctx<'_> {
 }
 
 impl Settings {
+    /// How the settings file names `key` (`enabled`, or `coordination.enabled`
+    /// in the legacy section).
+    pub fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.key_prefix)
+    }
+
     /// Loads settings for a coordination root. Returns warnings alongside.
     pub fn load(root: &Path) -> Result<(Settings, Vec<Problem>)> {
         let coord = root.join("settings/coord.yaml");
@@ -151,7 +167,8 @@ impl Settings {
     /// Resolves a parsed mapping into settings.
     pub fn resolve(map: &Mapping, path: &Path, key_prefix: &str) -> Result<(Settings, Vec<Problem>)> {
         let cx = Ctx { path };
-        let mut s = Settings { source: Some(path.to_path_buf()), ..Settings::default() };
+        let mut s =
+            Settings { source: Some(path.to_path_buf()), key_prefix: key_prefix.to_string(), ..Settings::default() };
         let mut warnings = Vec::new();
         for (k, v) in map {
             let Some(key) = k.as_str() else {
@@ -160,10 +177,34 @@ impl Settings {
             let full = format!("{key_prefix}{key}");
             match key {
                 "enabled" => s.enabled = cx.bool(&full, v)?,
-                "memory_enabled" => s.memory_enabled = cx.bool(&full, v)?,
-                "pool_execution_enabled" => s.pool_execution_enabled = cx.bool(&full, v)?,
+                // Reserved for integrations this version does not have: read,
+                // so a value of the wrong type is still an error, and said to
+                // do nothing when turned on.
+                "memory_enabled" | "pool_execution_enabled" => {
+                    let on = cx.bool(&full, v)?;
+                    if key == "memory_enabled" {
+                        s.memory_enabled = on;
+                    } else {
+                        s.pool_execution_enabled = on;
+                    }
+                    if on {
+                        warnings.push(
+                            Problem::warning(
+                                "settings",
+                                format!("`{full}` is reserved: this version of git-coord does nothing with it"),
+                            )
+                            .at(path, None),
+                        );
+                    }
+                }
                 "auto_dependency_check" => s.auto_dependency_check = cx.bool(&full, v)?,
-                "dependency_check_interval_minutes" => s.dependency_check_interval_minutes = cx.uint(&full, v)?,
+                "dependency_check_interval_minutes" => {
+                    let m = cx.uint(&full, v)?;
+                    if m == 0 {
+                        return Err(cx.err(&full, "expected a whole number of minutes ≥ 1"));
+                    }
+                    s.dependency_check_interval_minutes = m;
+                }
                 "hours_per_day" => {
                     let h = v.as_f64().ok_or_else(|| cx.err(&full, "expected a number of hours"))?;
                     if !(h > 0.0 && h <= 24.0) {

@@ -51,6 +51,8 @@ fn is_coordination_path(prefix: &str, path: &str) -> bool {
 
 /// Runs `sync`.
 pub fn sync(store: &Store, opts: &SyncOptions) -> Result<SyncReport> {
+    // Sync commits, renumbers and merges coordination data: a write.
+    crate::ops::ensure_enabled(store)?;
     let wt = store.root.worktree.clone().ok_or(Error::NeedsRepo("sync"))?;
     let prefix = store.root.prefix_in_repo().unwrap_or_default();
     let git = Git { dir: &wt };

@@ -14,6 +14,8 @@
 //! Errors about request fields are [`crate::error::FieldError`]s naming the
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
+pub mod deps;
+pub mod gate;
 pub mod plans;
 pub mod types;
 
@@ -36,6 +38,13 @@ pub trait Operation: for<'de> serde::Deserialize<'de> + JsonSchema + Send + Sync
     const WRITES: bool;
     /// What it returns (one shape for CLI `--format json` and MCP).
     type Output: Serialize + JsonSchema + Send + 'static;
+    /// Opens the store the operation works on, from the front end's
+    /// directory (the CLI's `-C` or current directory, the MCP server's):
+    /// the coordination repository found there, unless the request names
+    /// another (`gate --coord`).
+    fn open(&self, dir: &std::path::Path) -> Result<Store> {
+        Store::open(dir)
+    }
     /// Runs the operation on `store`.
     fn run(&self, store: &Store) -> Result<Self::Output>;
 }
@@ -117,6 +126,8 @@ macro_rules! for_each_operation {
             $crate::api::plans::UpdatePlan,
             $crate::api::plans::AddMilestone,
             $crate::api::plans::UpdateMilestone,
+            $crate::api::deps::CheckDeps,
+            $crate::api::gate::Gate,
         )
     };
 }

@@ -87,6 +87,10 @@ pub enum Command {
     CheckDeps(check_deps::CheckDepsArgs),
     /// Approve dependencies' validation commands (after reading them).
     Trust(trust::TrustArgs),
+    /// Check dependencies every interval; print only changes of verdict.
+    Watch(watch::WatchArgs),
+    /// Gate a member repository in its CI (exit 1 with the reasons).
+    Gate(gate::GateArgs),
     /// Pending todos nothing blocks, best first.
     Ready(reports::ReadyArgs),
     /// What is blocking a repository.
@@ -178,6 +182,8 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::DeleteDep(a) => common::delete(&cx.store()?, Kind::Dependency, a),
         Command::CheckDeps(a) => check_deps::run(cx, a),
         Command::Trust(a) => trust::run(cx, a),
+        Command::Watch(a) => watch::run(cx, a),
+        Command::Gate(a) => gate::run(cx, a),
         Command::Ready(a) => reports::ready(cx, a),
         Command::Blocking(a) => reports::blocking(cx, a),
         Command::BlockedBy(a) => reports::blocked_by(cx, a),

@@ -53,6 +53,18 @@ fn kill_group(pid: Option<u32>) {
     }
 }
 
+/// Kills a command's process group if the check is abandoned before the
+/// command is over (the future dropped: `watch` stopping mid-round), so a
+/// cancelled check leaves nothing running either. Disarmed once the group
+/// has been killed the ordinary way.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0.take());
+    }
+}
+
 /// Runs `command` through `sh -c` in `dir` with a deadline.
 pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
     let start = Instant::now();
@@ -78,6 +90,7 @@ pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
         }
     };
     let pid = child.id();
+    let mut guard = GroupGuard(pid);
     let out = tokio::spawn(drain(child.stdout.take().expect("stdout is piped")));
     let err = tokio::spawn(drain(child.stderr.take().expect("stderr is piped")));
     let deadline = tokio::time::Instant::now() + timeout;
@@ -92,7 +105,7 @@ pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
     // check. (A group's ID is not handed out again while any member lives,
     // so this reaches the command's own processes; with none left it finds
     // nothing.)
-    kill_group(pid);
+    kill_group(guard.0.take());
     if timed_out {
         let _ = child.wait().await;
     }

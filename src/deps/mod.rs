@@ -21,8 +21,10 @@
 pub mod command;
 pub mod constraint;
 pub mod health;
+pub mod issues;
 pub mod trust;
 pub mod version;
+pub mod watch;
 
 use crate::error::{Error, Result};
 use crate::model::{DepStatus, Dependency, Kind};
@@ -30,7 +32,8 @@ use crate::ops::Patch;
 use crate::store::{Loaded, Store, WriteMode, natural_key};
 use constraint::Ecosystem;
 use regex::Regex;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,7 +83,7 @@ impl Default for CheckOptions {
 }
 
 /// A check's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Satisfied,
@@ -102,7 +105,7 @@ impl Verdict {
 }
 
 /// What a method observed.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -124,7 +127,7 @@ pub struct Evidence {
 }
 
 /// One method's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MethodResult {
     /// `version`, `command` or `health`.
     pub method: &'static str,
@@ -134,7 +137,7 @@ pub struct MethodResult {
 }
 
 /// One dependency's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DepResult {
     pub id: String,
     pub consumer: String,
@@ -147,7 +150,7 @@ pub struct DepResult {
 }
 
 /// Counts per verdict.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Summary {
     pub total: usize,
     pub satisfied: usize,
@@ -226,6 +229,15 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
             dep: d.clone(),
         })
         .collect())
+}
+
+/// The providers' checkouts of the selected dependencies (those with a
+/// `path`), each once, for `watch --fetch`.
+pub fn provider_checkouts(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = select(store, loaded, opts)?.into_iter().filter_map(|j| j.provider_path).collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
 }
 
 /// Checks the selected dependencies on a runtime built for this call.
@@ -506,7 +518,7 @@ async fn run_health(url: &str, expected: u16, follow: bool, shared: &Shared) -> 
 }
 
 /// One status written back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Written {
     pub id: String,
     pub from: String,

@@ -7,7 +7,6 @@
 use super::server::{CoordServer, Out, Summary};
 use crate::api::{Operation, Written};
 use crate::error::Error;
-use crate::store::Store;
 use rmcp::ErrorData;
 use rmcp::handler::server::common::{schema_for_input, schema_for_output};
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
@@ -57,7 +56,7 @@ where
     Box::pin(async move {
         let result: Result<Out<O::Output>, String> = match serde_json::from_value::<O>(args) {
             Err(e) => Err(format!("error: invalid parameters: {e}")),
-            Ok(req) => match tokio::task::spawn_blocking(move || req.run(&Store::open(&dir)?)).await {
+            Ok(req) => match tokio::task::spawn_blocking(move || req.run(&req.open(&dir)?)).await {
                 Ok(Ok(out)) => Ok(Out(out)),
                 Ok(Err(e)) => Err(error_text(e)),
                 Err(e) => Err(format!("error: internal failure: {e}")),
@@ -74,5 +73,30 @@ impl Summary for Written {
             (Some(m), true) => format!("wrote {m} in {} ({})", self.id, self.path),
             (None, true) => format!("wrote {} ({})", self.id, self.path),
         }
+    }
+}
+
+impl Summary for crate::api::deps::CheckDepsOutput {
+    fn summary(&self) -> String {
+        let s = &self.summary;
+        let mut line = format!(
+            "{} checked: {} satisfied, {} unsatisfied, {} unknown, {} deprecated",
+            s.total, s.satisfied, s.unsatisfied, s.unknown, s.deprecated
+        );
+        if !self.updated.is_empty() {
+            line.push_str(&format!("; {} status(es) written", self.updated.len()));
+        }
+        if let Some(issues) = &self.issues {
+            for i in issues {
+                line.push_str(&format!("; {} {} for {}", i.action.as_str(), i.issue, i.dependency));
+            }
+        }
+        line
+    }
+}
+
+impl Summary for crate::gate::GateReport {
+    fn summary(&self) -> String {
+        crate::gate::text(self).trim_end().to_string()
     }
 }

@@ -371,23 +371,6 @@ pub struct DepGraphParams {
     pub format: GraphFormat,
 }
 
-/// Which dependencies to check.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct CheckDepsParams {
-    /// Only dependencies of this consumer repository.
-    pub consumer: Option<String>,
-    /// Only dependencies on this provider repository.
-    pub provider: Option<String>,
-    /// Only these dependency IDs.
-    #[serde(default)]
-    pub ids: Vec<String>,
-    /// Check online: health checks (HTTP) and the commands trusted on this
-    /// machine (`git coord trust`; untrusted commands never run). Offline by
-    /// default: offline runs no command and sends no request.
-    #[serde(default)]
-    pub online: bool,
-}
-
 fn compact(e: &Entity) -> Value {
     use serde_json::json;
     match e {
@@ -703,32 +686,6 @@ impl CoordServer {
             })
         })
         .await
-    }
-
-    #[tool(description = "Check inter-repo dependencies (versions against constraints; offline — no commands, no network — unless online: true).", output_schema = schema_for_output::<Report>())]
-    async fn coord_check_dependencies(
-        &self,
-        Parameters(p): Parameters<CheckDepsParams>,
-    ) -> Result<Out<Report>, String> {
-        let run = async move {
-            let store = Store::open(&self.dir)?;
-            let loaded = store.load(&[Kind::Dependency])?;
-            let opts = crate::deps::CheckOptions {
-                ids: p.ids,
-                consumer: p.consumer,
-                provider: p.provider,
-                offline: !p.online,
-                ..crate::deps::CheckOptions::default()
-            };
-            let report = crate::deps::check_async(&store, &loaded, &opts).await?;
-            let mut v = serde_json::json!({ "results": report.results, "summary": report.summary });
-            if !report.warnings.is_empty() {
-                v["warnings"] = serde_json::json!(report.warnings);
-            }
-            Ok::<_, crate::Error>(v)
-        };
-        let v = run.await.map_err(|e| format!("error: {e}"))?;
-        Ok(Out(Report { report: v }))
     }
 
     #[tool(description = "List plans (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]

@@ -22,7 +22,7 @@ pub struct MigrateReport {
 
 /// Runs the migration.
 pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
-    let _lock = store.lock()?;
+    let _lock = super::write_lock(store)?;
     let eco = store.ecosystem_path();
     let mut report = MigrateReport::default();
     if !eco.exists() {

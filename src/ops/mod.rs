@@ -4,6 +4,10 @@
 //! Each write takes the store lock, re-reads what it modifies, validates the
 //! change (enum values, dates, repositories, references, cycles), stamps
 //! `updated`, and writes through [`Store`] (atomic, minimal diff).
+//!
+//! Every write starts with [`write_lock`], which refuses when the settings
+//! say `enabled: false` (naming the setting and its file) — so the switch
+//! holds for every front end at once; reads never ask.
 
 pub mod migrate;
 pub mod patch;
@@ -196,6 +200,23 @@ impl<'s> Refs<'s> {
     }
 }
 
+/// Refuses when the settings turn writes off (`enabled: false`), naming
+/// the setting and its file.
+pub fn ensure_enabled(store: &Store) -> Result<()> {
+    if store.settings.enabled {
+        return Ok(());
+    }
+    let path = store.settings.source.as_deref().map(|p| store.rel(p)).unwrap_or_else(|| "settings/coord.yaml".into());
+    Err(Error::Disabled { path, key: store.settings.key("enabled") })
+}
+
+/// Takes the store lock for a write, after [`ensure_enabled`]. Every write
+/// of coordination data starts here.
+pub fn write_lock(store: &Store) -> Result<std::fs::File> {
+    ensure_enabled(store)?;
+    store.lock()
+}
+
 fn today(store: &Store) -> CoordDate {
     CoordDate::stamp(crate::model::date::now(), store.settings.date_precision)
 }
@@ -217,7 +238,7 @@ pub fn find(store: &Store, kind: Kind, id: &str) -> Result<Record> {
 
 /// Creates an entity of `kind` from a patch. The ID is allocated under the lock.
 pub fn create(store: &Store, kind: Kind, patch: &Patch) -> Result<Outcome> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let mut refs = Refs::new(store)?;
     let alloc = next_id(store, kind, &refs)?;
     let mut entity = patch::blank(kind, alloc.id, today(store));
@@ -246,7 +267,7 @@ pub fn create_with(
     kind: Kind,
     fill: impl FnOnce(&mut Entity, &mut Refs<'_>) -> Result<()>,
 ) -> Result<Outcome> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let mut refs = Refs::new(store)?;
     let alloc = next_id(store, kind, &refs)?;
     refs.warnings.extend(alloc.warnings);
@@ -266,7 +287,7 @@ pub fn update_with(
     id: &str,
     change: impl FnOnce(&mut Entity, &mut Refs<'_>) -> Result<()>,
 ) -> Result<Outcome> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     let mut refs = Refs::new(store)?;
     let mut entity = record.entity.clone();
@@ -291,7 +312,7 @@ pub fn plan_of_milestone(store: &Store, id: &str) -> Result<String> {
 
 /// Updates an entity with a patch. An empty patch writes nothing.
 pub fn update(store: &Store, kind: Kind, id: &str, patch: &Patch) -> Result<Outcome> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     if patch.is_empty() {
         return Ok(Outcome {
@@ -350,7 +371,7 @@ pub fn referrers(loaded: &Loaded, id: &str) -> Vec<String> {
 
 /// Deletes an entity; refuses while others reference it unless `force`.
 pub fn delete(store: &Store, kind: Kind, id: &str, force: bool) -> Result<Record> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     if !force {
         let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
@@ -423,7 +444,7 @@ fn build_milestone(id: String, m: &NewMilestone, known: &HashSet<String>) -> Res
 
 /// Creates a plan with milestones.
 pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) -> Result<Outcome> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let mut refs = Refs::new(store)?;
     let alloc = next_id(store, Kind::Plan, &refs)?;
     let mut warnings = alloc.warnings;
@@ -453,7 +474,7 @@ pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) ->
 
 /// Adds a milestone to a plan.
 pub fn add_milestone(store: &Store, plan_id: &str, m: &NewMilestone) -> Result<(Outcome, String)> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let record = find(store, Kind::Plan, plan_id)?;
     let plans = store.load(&[Kind::Plan])?;
     let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
@@ -498,7 +519,7 @@ impl MilestonePatch {
 
 /// Updates a milestone (found in whichever plan holds it).
 pub fn update_milestone(store: &Store, milestone_id: &str, patch: &MilestonePatch) -> Result<Outcome> {
-    let _lock = store.lock()?;
+    let _lock = write_lock(store)?;
     let plans = store.load(&[Kind::Plan])?;
     let Some((plan, _)) = plans.milestone(milestone_id) else {
         return Err(Error::Invalid(format!("no milestone `{milestone_id}`")));

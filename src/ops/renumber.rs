@@ -25,7 +25,7 @@ pub struct Renumbered {
 /// Gives entity `id` of `kind` a new ID (`to`, or the next free one) and
 /// rewrites every reference to it.
 pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result<Renumbered> {
-    let _lock = store.lock()?;
+    let _lock = super::write_lock(store)?;
     let loaded = store.load(&Kind::ALL)?;
     let record = loaded.get(kind, id).ok_or_else(|| Error::NotFound { kind, id: id.to_string(), hint: None })?.clone();
     let mut warnings = Vec::new();
@@ -81,7 +81,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
 /// one across all plans and branches) and rewrites every reference to it
 /// (todos' `milestone_id`, other milestones' `dependencies`).
 pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<Renumbered> {
-    let _lock = store.lock()?;
+    let _lock = super::write_lock(store)?;
     let loaded = store.load(&Kind::ALL)?;
     let Some((plan, _)) = loaded.milestone(id) else {
         return Err(Error::Invalid(format!("no milestone `{id}`")));

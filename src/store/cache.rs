@@ -64,7 +64,7 @@ pub struct ParseCache {
 
 /// The git directory of a work tree (`.git` as a directory, or the `gitdir:`
 /// a `.git` file points to).
-fn git_dir(worktree: &Path) -> Option<PathBuf> {
+pub fn git_dir(worktree: &Path) -> Option<PathBuf> {
     let dot = worktree.join(".git");
     if dot.is_dir() {
         return Some(dot);

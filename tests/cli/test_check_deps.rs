@@ -77,7 +77,7 @@ fn refused_port() -> u16 {
 }
 
 /// A git repository next to the coordination repo, committed, with tags.
-fn provider(env: &TestEnv, name: &str, files: &[(&str, &str)], tags: &[&str]) -> PathBuf {
+pub(crate) fn provider(env: &TestEnv, name: &str, files: &[(&str, &str)], tags: &[&str]) -> PathBuf {
     let dir = env.root.parent().expect("root has a parent").join(name);
     std::fs::create_dir_all(&dir).expect("mkdir provider");
     env.git_in(&dir, &["init", "-q", "-b", "main"]).ok();
@@ -94,7 +94,7 @@ fn provider(env: &TestEnv, name: &str, files: &[(&str, &str)], tags: &[&str]) ->
 
 /// An ecosystem where `app` (the consumer) is the coordination repo itself
 /// and every other repo lives next to it.
-fn ecosystem(env: &TestEnv, providers: &[&str]) {
+pub(crate) fn ecosystem(env: &TestEnv, providers: &[&str]) {
     let mut text = String::from("repos:\n  - name: app\n    path: .\n");
     for p in providers {
         text.push_str(&format!("  - name: {p}\n    path: ../{p}\n"));
@@ -104,7 +104,7 @@ fn ecosystem(env: &TestEnv, providers: &[&str]) {
 }
 
 /// Writes `coordination/dependencies/<id>.yaml`.
-fn dep(env: &TestEnv, id: &str, body: &str) {
+pub(crate) fn dep(env: &TestEnv, id: &str, body: &str) {
     env.write(&format!("coordination/dependencies/{id}.yaml"), &format!("id: {id}\nconsumer: app\n{body}"));
 }
 

@@ -182,3 +182,36 @@ fn pre_push_runs_no_validation_command() {
     env.coord(&["check-deps"]).ok();
     assert!(ran.exists());
 }
+
+#[test]
+fn auto_dependency_check_decides_whether_the_hook_checks_dependencies() {
+    let (env, bare) = with_remote();
+    env.coord(&["hook", "install"]).ok();
+    // oneiric (../oneiric in the registry) is released as 0.1.0.
+    let oneiric = env.root.parent().unwrap().join("oneiric");
+    std::fs::create_dir_all(&oneiric).unwrap();
+    env.git_in(&oneiric, &["init", "-q", "-b", "main"]).ok();
+    env.git_in(&oneiric, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
+    env.git_in(&oneiric, &["tag", "v0.1.0"]).ok();
+    // A push adding a dependency that an offline check finds unsatisfied.
+    env.coord(&["create-dep", "--consumer", "vishnu", "--provider", "oneiric", "--version-constraint", ">=1.0"]).ok();
+    env.commit_all_at("needs oneiric 1.0", "2026-03-03T09:00:00+00:00");
+    let err = env.git(&["push", "origin", "main"]).fails(1).to_string();
+    assert!(
+        err.contains("DEP-001 mahavishnu → oneiric is unsatisfied: 0.1.0 (tag v0.1.0) does not satisfy >=1.0"),
+        "{err}"
+    );
+    // Turned off in the settings: the hook no longer checks dependencies.
+    env.write("settings/coord.yaml", "auto_dependency_check: false\n");
+    env.commit_all_at("no dependency checks in the hook", "2026-03-04T09:00:00+00:00");
+    let push = env.git(&["push", "origin", "main"]);
+    push.ok();
+    assert!(!push.stderr.contains("git coord"), "{}", push.stderr);
+    let remote_head = env.git_in(&bare, &["rev-parse", "main"]).ok().trim().to_string();
+    assert_eq!(remote_head, env.git(&["rev-parse", "HEAD"]).ok().trim());
+    // Other checks still run: a broken reference is refused.
+    let path = "coordination/todos/TODO-002.yaml";
+    env.write(path, &env.read(path).replace("- ISSUE-002", "- ISSUE-099"));
+    env.commit_all_at("typo", "2026-03-05T09:00:00+00:00");
+    assert!(env.git(&["push", "origin", "main"]).fails(1).contains("ISSUE-099"));
+}

@@ -105,6 +105,7 @@ const TOOLS: &[&str] = &[
     "coord_dependency_graph",
     "coord_diff",
     "coord_ecosystem_status",
+    "coord_gate",
     "coord_get_blocking_issues",
     "coord_get_issue",
     "coord_get_plan",
@@ -322,7 +323,7 @@ fn graphs_dependency_checks_and_resources() {
 
     // Offline: nothing is run, the one dependency is still reported.
     let checked = c.tool(5, "coord_check_dependencies", json!({"consumer": "vishnu"}));
-    assert_eq!(checked["report"]["results"].as_array().map(Vec::len), Some(1), "{checked}");
+    assert_eq!(checked["results"].as_array().map(Vec::len), Some(1), "{checked}");
 
     let roadmap = c.tool(6, "coord_roadmap", json!({}));
     assert_eq!(roadmap["report"]["plans"], json!([]), "no plans yet: {roadmap}");
@@ -392,7 +393,7 @@ fn check_dependencies_runs_commands_only_online_and_only_when_trusted_here() {
     env.commit_all("a pull request approves its own command");
     let mut c = Client::start(&env);
     let command = |report: &Value| {
-        report["report"]["results"][0]["methods"]
+        report["results"][0]["methods"]
             .as_array()
             .unwrap()
             .iter()
@@ -405,13 +406,13 @@ fn check_dependencies_runs_commands_only_online_and_only_when_trusted_here() {
     let r = c.tool(2, "coord_check_dependencies", json!({}));
     assert!(!ran.exists(), "an offline check ran a command");
     assert_eq!(command(&r)["reason"], "offline: command not run");
-    let health = &r["report"]["results"][0]["methods"][1];
+    let health = &r["results"][0]["methods"][1];
     assert_eq!(health["reason"], "offline: health check skipped", "{r}");
     // Online: the tracked setting approves nothing, and says so.
     let r = c.tool(3, "coord_check_dependencies", json!({"online": true}));
     assert!(!ran.exists(), "MCP ran a command the tracked settings approved");
     assert_eq!(command(&r)["reason"], "untrusted command; run git coord trust DEP-001 after reading it");
-    assert!(r["report"]["warnings"][0].as_str().unwrap().contains("`trust_commands: all` is ignored"), "{r}");
+    assert!(r["warnings"][0].as_str().unwrap().contains("`trust_commands: all` is ignored"), "{r}");
     let text = r.to_string();
     assert!(!text.contains("s3cret") && text.contains("agent:***@"), "{text}");
 
@@ -561,6 +562,8 @@ const PARITY: &[(&str, Parity)] = {
         ("merge-driver", No("called by git during a merge")),
         ("man", No("writes man pages")),
         ("mcp", No("the server itself")),
+        ("watch", No("a long-running loop for a terminal or a timer; an agent calls coord_check_dependencies")),
+        ("gate", Tool("coord_gate")),
     ]
 };
 
@@ -589,4 +592,41 @@ fn every_cli_command_is_a_tool_or_a_decision() {
     for (cmd, _) in PARITY {
         assert!(commands.contains(cmd), "the parity table names `{cmd}`, which is no CLI command");
     }
+}
+
+#[test]
+fn enabled_false_refuses_every_write_tool_and_keeps_reads() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Before", "--repos", "vishnu"]).ok();
+    env.coord(&["create-plan", "--title", "Q2"]).ok();
+    env.write("settings/coord.yaml", "enabled: false\n");
+    env.commit_all("read-only");
+    let mut c = Client::start(&env);
+    let refusal = "coordination data is read-only here: `enabled: false` in settings/coord.yaml";
+    let writes = [
+        ("coord_create_issue", json!({"title": "After", "repos": ["vishnu"]})),
+        ("coord_update_issue", json!({"id": "ISSUE-002", "priority": "high"})),
+        ("coord_close_issue", json!({"id": "ISSUE-002"})),
+        ("coord_create_todo", json!({"task": "T", "repo": "vishnu"})),
+        ("coord_create_plan", json!({"title": "P"})),
+        ("coord_update_plan", json!({"id": "PLAN-001", "status": "active"})),
+        ("coord_check_dependencies", json!({"raise_issues": true})),
+        ("coord_check_dependencies", json!({"update": true})),
+    ];
+    for (n, (tool, args)) in writes.into_iter().enumerate() {
+        let e = tool_error(&c.call(10 + n as u64, "tools/call", json!({"name": tool, "arguments": args})));
+        assert!(e.contains(refusal), "{tool}: {e}");
+    }
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "", "a refused write changed files");
+    // Reads still work, and trust cannot be asked for over MCP.
+    assert_eq!(c.tool(30, "coord_list_issues", json!({}))["count"], 2);
+    c.tool(31, "coord_get_plan", json!({"id": "PLAN-001"}));
+    c.tool(32, "coord_check_dependencies", json!({}));
+    c.tool(33, "coord_gate", json!({"repo": "vishnu"}));
+    let e = tool_error(&c.call(
+        34,
+        "tools/call",
+        json!({"name": "coord_check_dependencies", "arguments": {"trust_all": true}}),
+    ));
+    assert!(e.contains("unknown field `trust_all`"), "{e}");
 }
