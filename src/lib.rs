@@ -13,6 +13,7 @@ pub mod display;
 pub mod doctor;
 pub mod ecosystem;
 pub mod error;
+pub mod exec;
 pub mod gitcmd;
 pub mod graph;
 pub mod history;

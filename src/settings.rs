@@ -56,6 +56,9 @@ pub struct Settings {
     pub id_prefixes: IdPrefixes,
     pub date_precision: DatePrecision,
     pub hours_per_day: f64,
+    /// `actions`, `pools`, `routing` and `execution` as written; validated
+    /// by [`crate::exec::config`] when something runs.
+    pub execution: Mapping,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -71,6 +74,7 @@ impl Default for Settings {
             id_prefixes: IdPrefixes::default(),
             date_precision: DatePrecision::Date,
             hours_per_day: 8.0,
+            execution: Mapping::new(),
             source: None,
         }
     }
@@ -86,6 +90,10 @@ const KNOWN: &[&str] = &[
     "date_precision",
     "hours_per_day",
     "trust_commands",
+    "actions",
+    "pools",
+    "routing",
+    "execution",
 ];
 
 struct Ctx<'a> {
@@ -156,6 +164,9 @@ impl Settings {
                             return Err(cx.err(&full, format!("expected `date` or `timestamp`, found `{other}`")));
                         }
                     }
+                }
+                "actions" | "pools" | "routing" | "execution" => {
+                    s.execution.insert(k.clone(), v.clone());
                 }
                 // A tracked file must not be able to approve commands (a pull
                 // request could write it): `all` is ignored, and said so.

@@ -14,6 +14,7 @@
 //! Errors about request fields are [`crate::error::FieldError`]s naming the
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
+pub mod exec;
 pub mod plans;
 pub mod types;
 
@@ -106,6 +107,10 @@ macro_rules! for_each_operation {
             $crate::api::plans::UpdatePlan,
             $crate::api::plans::AddMilestone,
             $crate::api::plans::UpdateMilestone,
+            $crate::api::exec::Execute,
+            $crate::api::exec::Sweep,
+            $crate::api::exec::RunStatusReq,
+            $crate::api::exec::CancelRun,
         )
     };
 }

@@ -87,6 +87,21 @@ pub enum Command {
     CheckDeps(check_deps::CheckDepsArgs),
     /// Approve dependencies' validation commands (after reading them).
     Trust(trust::TrustArgs),
+    /// Execute todos through their approved commands, in dependency order.
+    Execute(exec::ExecuteArgs),
+    /// Run a plan's (milestone's, repo's, label's) todos, or one command across repos.
+    Sweep(exec::SweepArgs),
+    /// List recorded runs.
+    Runs(exec::RunsArgs),
+    /// Show a recorded run.
+    ShowRun(exec::ShowRunArgs),
+    /// Print a task's log from a recorded run.
+    RunLog(exec::RunLogArgs),
+    /// Cancel a running run.
+    CancelRun(exec::CancelRunArgs),
+    /// Internal: run an MCP request detached.
+    #[command(hide = true)]
+    ExecRequest(exec::ExecRequestArgs),
     /// Pending todos nothing blocks, best first.
     Ready(reports::ReadyArgs),
     /// What is blocking a repository.
@@ -178,6 +193,13 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::DeleteDep(a) => common::delete(&cx.store()?, Kind::Dependency, a),
         Command::CheckDeps(a) => check_deps::run(cx, a),
         Command::Trust(a) => trust::run(cx, a),
+        Command::Execute(a) => exec::execute(cx, a),
+        Command::Sweep(a) => exec::sweep(cx, a),
+        Command::Runs(a) => exec::runs(cx, a),
+        Command::ShowRun(a) => exec::show_run(cx, a),
+        Command::RunLog(a) => exec::run_log(cx, a),
+        Command::CancelRun(a) => exec::cancel_run(cx, a),
+        Command::ExecRequest(a) => exec::exec_request(cx, a),
         Command::Ready(a) => reports::ready(cx, a),
         Command::Blocking(a) => reports::blocking(cx, a),
         Command::BlockedBy(a) => reports::blocked_by(cx, a),
