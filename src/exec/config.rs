@@ -215,7 +215,9 @@ impl ExecConfig {
                     "backoff" => c.backoff = cx.duration(&key, v)?,
                     "retries" => c.retries = cx.uint(&key, v)? as u32,
                     _ => {
-                        return Err(cx.err(&key, "unknown key (default_action, jobs, timeout, grace, backoff, retries)"));
+                        return Err(
+                            cx.err(&key, "unknown key (default_action, jobs, timeout, grace, backoff, retries)")
+                        );
                     }
                 }
             }
@@ -260,7 +262,7 @@ impl ExecConfig {
                 let m = cx.map(&base, v)?;
                 let mut p = Pool {
                     name: name.clone(),
-                    runner: if name == "local" { RunnerKind::Local } else { RunnerKind::Local },
+                    runner: RunnerKind::Local,
                     max_parallel: cpus(),
                     hosts: vec![],
                     select: None,

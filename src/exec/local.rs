@@ -191,7 +191,7 @@ pub async fn run(
             }
             let grace = tokio::time::sleep(if hard { Duration::ZERO } else { job.grace });
             tokio::pin!(grace);
-            let s = loop {
+            loop {
                 tokio::select! {
                     s = child.wait() => break s.ok(),
                     _ = &mut grace => { signal_group(pgid, libc::SIGKILL); break child.wait().await.ok(); }
@@ -202,8 +202,7 @@ pub async fn run(
                         }
                     }
                 }
-            };
-            s
+            }
         }
     };
     // Whatever the command left in its group does not outlive it.

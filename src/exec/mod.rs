@@ -173,9 +173,6 @@ impl Task {
             Err(e) => return Some((TaskStatus::NotStarted, e.clone())),
             Ok(r) => r,
         };
-        if let Err(e) = &self.trust {
-            return Some((TaskStatus::Untrusted, e.clone()));
-        }
         if let Some(pool) = cfg.pools.get(&r.pool)
             && pool.runner != config::RunnerKind::Local
         {
@@ -183,6 +180,9 @@ impl Task {
                 TaskStatus::NotStarted,
                 format!("pool `{}`: the {} runner is not available yet", pool.name, pool.runner.as_str()),
             ));
+        }
+        if let Err(e) = &self.trust {
+            return Some((TaskStatus::Untrusted, e.clone()));
         }
         if !self.external_blockers.is_empty() {
             return Some((

@@ -346,6 +346,9 @@ pub fn build(
     Ok(tasks)
 }
 
+/// Sort key: priority rank, what it unblocks (more first), natural ID, ID.
+type OrderKey = (u8, std::cmp::Reverse<usize>, (String, u64, String), String);
+
 /// The todos a selection names: open ones only (completed and cancelled
 /// todos are done; `in_progress` ones belong to someone unless named).
 fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selection) -> Result<Vec<String>> {
@@ -376,13 +379,13 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
                     let Some(n) = cg.node(&id) else { continue };
                     for b in cg.active_blockers(n) {
                         let node = &cg.g[b];
-                        if node.kind == NodeKind::Todo && !out.contains(&node.id) {
-                            if let Some(t) = todo_of(loaded, &node.id)
-                                && runnable(t, false)
-                            {
-                                out.push(node.id.clone());
-                                stack.push(node.id.clone());
-                            }
+                        if node.kind == NodeKind::Todo
+                            && !out.contains(&node.id)
+                            && let Some(t) = todo_of(loaded, &node.id)
+                            && runnable(t, false)
+                        {
+                            out.push(node.id.clone());
+                            stack.push(node.id.clone());
                         }
                     }
                 }
@@ -429,7 +432,7 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
     let _ = store;
     // Best first, as `ready` orders: priority, then what it unblocks, then ID.
     let mut stamp = vec![0u32; cg.g.node_count()];
-    let mut keyed: Vec<(u8, std::cmp::Reverse<usize>, (String, u64, String), String)> = ids
+    let mut keyed: Vec<OrderKey> = ids
         .drain(..)
         .enumerate()
         .map(|(round, id)| {

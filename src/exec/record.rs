@@ -248,7 +248,7 @@ pub fn load(store: &Store, id: &str) -> Result<RunRecord> {
         std::io::ErrorKind::NotFound => Error::Invalid(format!("no run `{id}` (see git coord runs)")),
         _ => Error::io(&path, e),
     })?;
-    serde_yaml::from_str(&text).map_err(|e| Error::yaml(&store.rel(&path), &e))
+    serde_yaml::from_str(&text).map_err(|e| Error::yaml(store.rel(&path), &e))
 }
 
 /// Every record, newest first (unreadable ones are skipped and returned as
