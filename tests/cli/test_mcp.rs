@@ -614,7 +614,10 @@ fn execution_tools_plan_refuse_untrusted_and_run_detached() {
     env.write("settings/ecosystem.yaml", "repos:\n  - {name: a, path: ../a}\n");
     env.write(
         "settings/coord.yaml",
-        &format!("pool_execution_enabled: true\nactions:\n  test: \"echo $COORD_TODO_ID >> {}/ran\"\n", marks.display()),
+        &format!(
+            "pool_execution_enabled: true\nactions:\n  test: \"echo $COORD_TODO_ID >> {}/ran\"\n",
+            marks.display()
+        ),
     );
     env.write("coordination/todos/TODO-001.yaml", "id: TODO-001\ntask: t\nrepo: a\nstatus: pending\n");
     env.commit_all("setup");
