@@ -14,6 +14,7 @@ pub mod display;
 pub mod doctor;
 pub mod ecosystem;
 pub mod error;
+pub mod exec;
 pub mod gate;
 pub mod gitcmd;
 pub mod graph;

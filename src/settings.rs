@@ -82,6 +82,9 @@ pub struct Settings {
     pub hours_per_day: f64,
     /// Input size and depth bounds.
     pub limits: Limits,
+    /// `actions`, `pools`, `routing` and `execution` as written; validated
+    /// by [`crate::exec::config`] when something runs.
+    pub execution: Mapping,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
     /// How keys are named in that file: `` for `settings/coord.yaml`,
@@ -101,6 +104,7 @@ impl Default for Settings {
             date_precision: DatePrecision::Date,
             hours_per_day: 8.0,
             limits: Limits::default(),
+            execution: Mapping::new(),
             source: None,
             key_prefix: String::new(),
         }
@@ -119,6 +123,10 @@ const KNOWN: &[&str] = &[
     "trust_commands",
     "max_file_bytes",
     "max_yaml_depth",
+    "actions",
+    "pools",
+    "routing",
+    "execution",
 ];
 
 struct Ctx<'a> {
@@ -177,16 +185,13 @@ impl Settings {
             let full = format!("{key_prefix}{key}");
             match key {
                 "enabled" => s.enabled = cx.bool(&full, v)?,
-                // Reserved for integrations this version does not have: read,
-                // so a value of the wrong type is still an error, and said to
-                // do nothing when turned on.
-                "memory_enabled" | "pool_execution_enabled" => {
+                "pool_execution_enabled" => s.pool_execution_enabled = cx.bool(&full, v)?,
+                // Reserved for an integration this version does not have:
+                // read, so a value of the wrong type is still an error, and
+                // said to do nothing when turned on.
+                "memory_enabled" => {
                     let on = cx.bool(&full, v)?;
-                    if key == "memory_enabled" {
-                        s.memory_enabled = on;
-                    } else {
-                        s.pool_execution_enabled = on;
-                    }
+                    s.memory_enabled = on;
                     if on {
                         warnings.push(
                             Problem::warning(
@@ -220,6 +225,9 @@ impl Settings {
                             return Err(cx.err(&full, format!("expected `date` or `timestamp`, found `{other}`")));
                         }
                     }
+                }
+                "actions" | "pools" | "routing" | "execution" => {
+                    s.execution.insert(k.clone(), v.clone());
                 }
                 // A tracked file must not be able to approve commands (a pull
                 // request could write it): `all` is ignored, and said so.

@@ -15,6 +15,7 @@
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
 pub mod deps;
+pub mod exec;
 pub mod gate;
 pub mod plans;
 pub mod types;
@@ -128,6 +129,10 @@ macro_rules! for_each_operation {
             $crate::api::plans::UpdateMilestone,
             $crate::api::deps::CheckDeps,
             $crate::api::gate::Gate,
+            $crate::api::exec::Execute,
+            $crate::api::exec::Sweep,
+            $crate::api::exec::RunStatusReq,
+            $crate::api::exec::CancelRun,
         )
     };
 }

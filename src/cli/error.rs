@@ -19,6 +19,9 @@ pub enum CommandError {
     Failed,
     /// Output failed (a closed pipe is treated as success).
     Io(io::Error),
+    /// The command has printed its report; exit with this code (a
+    /// cancelled run: 130).
+    Exit(u8),
 }
 
 impl From<Error> for CommandError {
@@ -71,6 +74,7 @@ impl CommandError {
                 2
             }
             CommandError::Failed => 1,
+            CommandError::Exit(code) => code,
             CommandError::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
             CommandError::Io(e) => {
                 eprintln!("error: {e}");

@@ -91,6 +91,21 @@ pub enum Command {
     Watch(watch::WatchArgs),
     /// Gate a member repository in its CI (exit 1 with the reasons).
     Gate(gate::GateArgs),
+    /// Execute todos through their approved commands, in dependency order.
+    Execute(exec::ExecuteArgs),
+    /// Run a plan's (milestone's, repo's, label's) todos, or one command across repos.
+    Sweep(exec::SweepArgs),
+    /// List recorded runs.
+    Runs(exec::RunsArgs),
+    /// Show a recorded run.
+    ShowRun(exec::ShowRunArgs),
+    /// Print a task's log from a recorded run.
+    RunLog(exec::RunLogArgs),
+    /// Cancel a running run.
+    CancelRun(exec::CancelRunArgs),
+    /// Internal: run an MCP request detached.
+    #[command(hide = true)]
+    ExecRequest(exec::ExecRequestArgs),
     /// Pending todos nothing blocks, best first.
     Ready(reports::ReadyArgs),
     /// What is blocking a repository.
@@ -184,6 +199,13 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Trust(a) => trust::run(cx, a),
         Command::Watch(a) => watch::run(cx, a),
         Command::Gate(a) => gate::run(cx, a),
+        Command::Execute(a) => exec::execute(cx, a),
+        Command::Sweep(a) => exec::sweep(cx, a),
+        Command::Runs(a) => exec::runs(cx, a),
+        Command::ShowRun(a) => exec::show_run(cx, a),
+        Command::RunLog(a) => exec::run_log(cx, a),
+        Command::CancelRun(a) => exec::cancel_run(cx, a),
+        Command::ExecRequest(a) => exec::exec_request(cx, a),
         Command::Ready(a) => reports::ready(cx, a),
         Command::Blocking(a) => reports::blocking(cx, a),
         Command::BlockedBy(a) => reports::blocked_by(cx, a),

@@ -28,6 +28,13 @@
 //! the command, or where it runs, withdraws the approval, and the reason
 //! says which. Approvals from before the binding (a hash of the text alone)
 //! are recognised only to say so: they no longer let anything run.
+//!
+//! Pool execution (`git coord trust --exec`) uses this same store and
+//! binding, with the command text wrapped by
+//! [`crate::exec::plan::exec_subject`]: it adds how the task is started and
+//! the *names* of the `COORD_*` variables the executor sets (their values
+//! differ per task and are data, never code), so an approval for a
+//! `validation.command` never lets the same text run as a task.
 
 use crate::error::{Error, Result};
 use crate::store::Store;

@@ -5,6 +5,7 @@
 //! locking and minimal-diff writes are shared. The protocol goes on stdout;
 //! logs go to stderr (set up by the caller).
 
+mod exec;
 mod ops;
 mod resources;
 mod server;

@@ -5,6 +5,7 @@ pub mod entities;
 pub mod id;
 pub mod reader;
 pub mod refs;
+pub mod run;
 pub mod vocab;
 
 pub use date::{CoordDate, DatePrecision};

@@ -96,6 +96,7 @@ impl Drop for Client {
 
 const TOOLS: &[&str] = &[
     "coord_add_milestone",
+    "coord_cancel_run",
     "coord_check_dependencies",
     "coord_close_issue",
     "coord_complete_todo",
@@ -105,6 +106,7 @@ const TOOLS: &[&str] = &[
     "coord_dependency_graph",
     "coord_diff",
     "coord_ecosystem_status",
+    "coord_execute",
     "coord_gate",
     "coord_get_blocking_issues",
     "coord_get_issue",
@@ -117,6 +119,8 @@ const TOOLS: &[&str] = &[
     "coord_list_todos",
     "coord_ready_todos",
     "coord_roadmap",
+    "coord_run_status",
+    "coord_sweep",
     "coord_update_issue",
     "coord_update_milestone",
     "coord_update_plan",
@@ -541,6 +545,13 @@ const PARITY: &[(&str, Parity)] = {
         ("delete-dep", Gap),
         ("check-deps", Tool("coord_check_dependencies")),
         ("trust", No("approving a command is a person's decision on their machine; an agent must not approve code")),
+        ("execute", Tool("coord_execute")),
+        ("sweep", Tool("coord_sweep")),
+        ("runs", Gap),
+        ("show-run", Tool("coord_run_status")),
+        ("run-log", Gap),
+        ("cancel-run", Tool("coord_cancel_run")),
+        ("exec-request", No("internal: how coord_execute/coord_sweep start a detached run")),
         ("ready", Tool("coord_ready_todos")),
         ("blocking", Tool("coord_get_blocking_issues")),
         ("blocked-by", Gap),
@@ -629,4 +640,42 @@ fn enabled_false_refuses_every_write_tool_and_keeps_reads() {
         json!({"name": "coord_check_dependencies", "arguments": {"trust_all": true}}),
     ));
     assert!(e.contains("unknown field `trust_all`"), "{e}");
+}
+
+#[test]
+fn execution_tools_plan_refuse_untrusted_and_run_detached() {
+    let env = TestEnv::new();
+    let base = env.root.parent().unwrap().to_path_buf();
+    let a = base.join("a");
+    std::fs::create_dir_all(&a).unwrap();
+    env.git_in(&a, &["init", "-q", "-b", "main"]).ok();
+    let marks = base.join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    env.write("settings/ecosystem.yaml", "repos:\n  - {name: a, path: ../a}\n");
+    env.write(
+        "settings/coord.yaml",
+        &format!(
+            "pool_execution_enabled: true\nactions:\n  test: \"echo $COORD_TODO_ID >> {}/ran\"\n",
+            marks.display()
+        ),
+    );
+    env.write("coordination/todos/TODO-001.yaml", "id: TODO-001\ntask: t\nrepo: a\nstatus: pending\n");
+    env.commit_all("setup");
+    let mut c = Client::start(&env);
+    let plan = c.tool(2, "coord_sweep", json!({"repo": "a", "dry_run": true}));
+    assert_eq!(plan["status"], "planned");
+    assert_eq!(plan["tasks"][0]["trust"], "untrusted command; run git coord trust --exec TODO-001 after reading it");
+    // Not approved: the run is recorded, the command never starts.
+    let r = c.tool(3, "coord_execute", json!({"todos": ["TODO-001"], "wait_seconds": 20}));
+    assert_eq!(r["status"], "failed", "{r}");
+    assert_eq!(r["summary"]["untrusted"], 1, "{r}");
+    assert!(!marks.join("ran").exists());
+    // Approved by a person: the detached run does the work.
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    let r = c.tool(4, "coord_execute", json!({"todos": ["TODO-001"], "wait_seconds": 20}));
+    let id = r["run_id"].as_str().unwrap().to_string();
+    assert_eq!(r["status"], "succeeded", "{r}");
+    let s = c.tool(5, "coord_run_status", json!({"run_id": id}));
+    assert_eq!(s["summary"]["succeeded"], 1, "{s}");
+    assert_eq!(std::fs::read_to_string(marks.join("ran")).unwrap(), "TODO-001\n");
 }

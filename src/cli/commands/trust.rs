@@ -19,15 +19,34 @@ use std::io::Write;
 #[derive(Debug, clap::Args)]
 pub struct TrustArgs {
     /// Dependencies whose commands to approve.
-    #[arg(value_name = "DEP-…", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(value_name = "DEP-…", required_unless_present_any = ["all", "exec"], conflicts_with = "all")]
     pub ids: Vec<String>,
     /// Approve the commands of every dependency.
     #[arg(long)]
     pub all: bool,
+    /// Approve what pool execution would run instead: the resolved command
+    /// of each todo named (`trust --exec TODO-…`), of a plan's todos
+    /// (`--plan`), or a command across repositories (`--command CMD
+    /// --repos …`). Same store and binding as dependency commands, plus the
+    /// names of the variables the executor sets.
+    #[arg(long)]
+    pub exec: bool,
+    /// With --exec: the open todos of this plan.
+    #[arg(long, requires = "exec")]
+    pub plan: Option<String>,
+    /// With --exec: a command to approve in --repos.
+    #[arg(long, requires = "exec")]
+    pub command: Option<String>,
+    /// With --exec --command: the repositories.
+    #[arg(long, value_delimiter = ',', requires = "command")]
+    pub repos: Vec<String>,
 }
 
 /// `trust`
 pub fn run(cx: &Context, a: &TrustArgs) -> CmdResult {
+    if a.exec {
+        return exec(cx, a);
+    }
     let store = cx.store()?;
     let loaded = store.load(&[Kind::Dependency])?;
     render::warn_load_problems(&loaded.problems);
@@ -57,4 +76,45 @@ pub fn run(cx: &Context, a: &TrustArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `trust --exec`: approves the commands a run would start, each in its
+/// checkout, after printing them.
+fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
+    use crate::exec::Selection;
+    let store = cx.store()?;
+    let sel = if let Some(c) = &a.command {
+        Selection::Command { command: c.clone(), repos: a.repos.clone(), role: None, all: false }
+    } else if let Some(p) = &a.plan {
+        Selection::Plan(p.clone())
+    } else if !a.ids.is_empty() {
+        Selection::Todos { ids: a.ids.clone(), with_deps: false }
+    } else {
+        return Err(CommandError::Usage("--exec needs todos, --plan, or --command with --repos".into()));
+    };
+    let p = crate::exec::prepare(&store, Some(sel), Default::default(), crate::exec::scheduler::Start::New)?;
+    let repo = deps::git_dir_of(&store);
+    let mut w = render::out();
+    let mut unresolved = false;
+    for t in &p.tasks {
+        let (r, dir) = match (&t.resolved, &t.dir, &t.problem) {
+            (Ok(r), Some(d), None) => (r, d),
+            (Err(e), _, _) | (_, _, Some(e)) => {
+                eprintln!("error: {}: {e}", t.key);
+                unresolved = true;
+                continue;
+            }
+            (Ok(_), None, None) => continue,
+        };
+        let place = deps::trust::Place::of(&store, dir.clone()).map_err(crate::Error::Git)?;
+        let subject = crate::exec::plan::exec_subject(&r.command);
+        let verb = if deps::trust::approve(repo, &subject, &place)? { "trusted" } else { "already trusted" };
+        let command = display::escape_controls(&r.command);
+        writeln!(w, "{verb} {} ({} via {}): {command}", t.key, r.action, r.decided_by)?;
+        writeln!(w, "  runs in {}", display::escape_controls(&dir.display().to_string()))?;
+        if place.content.is_some() {
+            writeln!(w, "  (a directory of this repository: the approval also covers its committed files)")?;
+        }
+    }
+    if unresolved { Err(CommandError::Failed) } else { Ok(()) }
 }
