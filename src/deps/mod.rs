@@ -80,7 +80,7 @@ impl Default for CheckOptions {
 }
 
 /// A check's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Satisfied,
@@ -102,7 +102,7 @@ impl Verdict {
 }
 
 /// What a method observed.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -124,7 +124,7 @@ pub struct Evidence {
 }
 
 /// One method's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MethodResult {
     /// `version`, `command` or `health`.
     pub method: &'static str,
@@ -134,7 +134,7 @@ pub struct MethodResult {
 }
 
 /// One dependency's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DepResult {
     pub id: String,
     pub consumer: String,
@@ -147,7 +147,7 @@ pub struct DepResult {
 }
 
 /// Counts per verdict.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Summary {
     pub total: usize,
     pub satisfied: usize,
@@ -157,7 +157,7 @@ pub struct Summary {
 }
 
 /// The result of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     pub results: Vec<DepResult>,
     pub summary: Summary,
@@ -506,7 +506,7 @@ async fn run_health(url: &str, expected: u16, follow: bool, shared: &Shared) -> 
 }
 
 /// One status written back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Written {
     pub id: String,
     pub from: String,
