@@ -16,7 +16,8 @@ fn tool_error(r: &Value) -> String {
 /// The JSON a CLI command prints, whatever its exit code.
 fn cli_json(env: &TestEnv, args: &[&str]) -> Value {
     let run = env.coord(args);
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}{}", run.stdout, run.stderr))
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}{}", run.stdout, run.stderr))
 }
 
 /// Two repositories waiting on session-buddy, work of two people, a broken
@@ -63,11 +64,17 @@ fn lint_doctor_and_the_registry_over_mcp() {
     assert!(e.contains("unknown field `strict`") && !e.contains("--"), "strict is the CLI's exit code: {e}");
 
     // A misnamed file: found, and over MCP never repaired.
-    env.write("coordination/issues/ISSUE-7.yaml", "id: ISSUE-007\ntitle: Misnamed\nstatus: pending\nrepos: [oneiric]\n");
+    env.write(
+        "coordination/issues/ISSUE-7.yaml",
+        "id: ISSUE-007\ntitle: Misnamed\nstatus: pending\nrepos: [oneiric]\n",
+    );
     let doc = c.tool(4, "coord_doctor", json!({}));
     let f = doc["findings"].as_array().unwrap().iter().find(|f| f["code"] == "filename").cloned();
     let f = f.unwrap_or_else(|| panic!("no filename finding: {doc}"));
-    assert_eq!((f["id"].as_str(), f["fixable"].as_bool(), f["fixed"].as_bool()), (Some("ISSUE-007"), Some(true), Some(false)));
+    assert_eq!(
+        (f["id"].as_str(), f["fixable"].as_bool(), f["fixed"].as_bool()),
+        (Some("ISSUE-007"), Some(true), Some(false))
+    );
     assert!(doc["left"].as_u64() >= Some(1), "{doc}");
     assert!(env.exists("coordination/issues/ISSUE-7.yaml"), "MCP repaired a file");
     let e = tool_error(&c.call(5, "tools/call", json!({"name": "coord_doctor", "arguments": {"fix": true}})));
@@ -158,7 +165,10 @@ fn log_of_an_entity_and_review_of_a_change_over_mcp() {
     env.commit_all_at("a todo waiting on a typo", "2026-03-04T09:00:00+00:00");
     let bad = c.tool(6, "coord_review", json!({"base": "main"}));
     assert_eq!(bad["errors"], 1, "{bad}");
-    assert_eq!((bad["introduced"][0]["code"].as_str(), bad["introduced"][0]["id"].as_str()), (Some("reference"), Some("TODO-002")));
+    assert_eq!(
+        (bad["introduced"][0]["code"].as_str(), bad["introduced"][0]["id"].as_str()),
+        (Some("reference"), Some("TODO-002"))
+    );
     let e = tool_error(&c.call(7, "tools/call", json!({"name": "coord_review", "arguments": {"trust_all": true}})));
     assert!(e.contains("unknown field `trust_all`"), "an agent cannot run unapproved commands: {e}");
 }
