@@ -476,4 +476,17 @@ mod tests {
         assert!("Beta:2026-13-40".parse::<NewMilestone>().is_err());
         assert!(":2026-01-01".parse::<NewMilestone>().is_err());
     }
+
+    #[test]
+    fn choices_seconds_and_dates_parse_from_flags_and_json() {
+        assert_eq!("Entities".parse::<DepGraphKind>(), Ok(DepGraphKind::Entities));
+        let f: GraphFormat = serde_json::from_str("\"mermaid\"").unwrap();
+        assert_eq!(f, GraphFormat::Mermaid);
+        let e = serde_json::from_str::<WorkloadBy>("\"team\"").unwrap_err().to_string();
+        assert!(e.contains("expected one of: assignee, repo"), "{e}");
+        assert_eq!(serde_json::from_str::<Seconds>("2.5").unwrap(), Seconds(2.5));
+        assert!(serde_json::from_str::<Seconds>("0").is_err() && "1e9".parse::<Seconds>().is_err());
+        assert_eq!("2026-03-01".parse::<Since>().map(|s| s.0), Ok(1_772_323_200));
+        assert!("someday".parse::<Since>().unwrap_err().contains("is not a date"));
+    }
 }
