@@ -21,7 +21,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// One finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// `filename`, `duplicate`, `legacy-copy`, `dangling`, `one-sided`, `temp-file`.
     pub code: &'static str,

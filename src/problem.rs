@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Error or warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Makes `lint` exit 1.
@@ -16,7 +16,7 @@ pub enum Severity {
 }
 
 /// One problem in the coordination data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     /// Error or warning.
     pub severity: Severity,

@@ -14,10 +14,13 @@
 //! Errors about request fields are [`crate::error::FieldError`]s naming the
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
+pub mod checks;
 pub mod deps;
 pub mod exec;
 pub mod gate;
+pub mod history;
 pub mod plans;
+pub mod reports;
 pub mod types;
 
 use crate::error::{Error, FieldError, Result};
@@ -133,6 +136,22 @@ macro_rules! for_each_operation {
             $crate::api::exec::Sweep,
             $crate::api::exec::RunStatusReq,
             $crate::api::exec::CancelRun,
+            // Reports, history and checks (read-only).
+            $crate::api::reports::Ready,
+            $crate::api::reports::Blocking,
+            $crate::api::reports::BlockedBy,
+            $crate::api::reports::RepoStatus,
+            $crate::api::reports::EcosystemStatus,
+            $crate::api::reports::Roadmap,
+            $crate::api::reports::Workload,
+            $crate::api::reports::DepGraph,
+            $crate::api::reports::ValidateRepo,
+            $crate::api::reports::ListRepos,
+            $crate::api::history::Log,
+            $crate::api::history::Diff,
+            $crate::api::history::Review,
+            $crate::api::checks::Lint,
+            $crate::api::checks::Doctor,
         )
     };
 }

@@ -5,6 +5,7 @@
 //! its clap parser, so both front ends get the same rules and the same list
 //! of accepted values.
 
+use crate::graph::{DepGraphKind, WorkloadBy};
 use crate::model::id::validate_id;
 use crate::model::vocab::parse_strict;
 use crate::model::*;
@@ -91,6 +92,167 @@ macro_rules! vocab_value {
 }
 
 vocab_value!(IssueStatus, PlanStatus, MilestoneStatus, TodoStatus, DepStatus, DepType, Priority);
+
+/// A choice between a few named values (the graph's kind, how workload
+/// groups, a rendering): parsed like a vocabulary (`FromStr`, JSON, clap with
+/// the values listed), described by its [`Vocab::WHAT`].
+macro_rules! choice_value {
+    ($($t:ty),+ $(,)?) => {$(
+        impl FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                parse_strict::<$t>(s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_text(d)
+            }
+        }
+        impl JsonSchema for $t {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($t).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "enum": <$t as Vocab>::ALLOWED,
+                    "description": <$t as Vocab>::WHAT,
+                })
+            }
+        }
+        impl ValueParserFactory for $t {
+            type Parser = VocabParser<$t>;
+            fn value_parser() -> Self::Parser {
+                VocabParser(PhantomData)
+            }
+        }
+    )+};
+}
+
+/// A choice's values: `ALLOWED` in order, parsed case-insensitively.
+macro_rules! choice_vocab {
+    ($t:ty, $what:literal, [$($name:literal => $v:expr),+ $(,)?]) => {
+        impl Vocab for $t {
+            const ALLOWED: &'static [&'static str] = &[$($name),+];
+            const WHAT: &'static str = $what;
+            fn as_str(self) -> &'static str {
+                match self { $(x if x == $v => $name,)+ _ => unreachable!("every value is listed") }
+            }
+            fn parse(s: &str) -> Option<Self> {
+                match s.trim().to_ascii_lowercase().as_str() { $($name => Some($v),)+ _ => None }
+            }
+        }
+    };
+}
+
+choice_vocab!(DepGraphKind, "graph kind: repos (dependencies between repositories) or entities (what blocks what)", [
+    "repos" => DepGraphKind::Repos,
+    "entities" => DepGraphKind::Entities,
+]);
+choice_vocab!(WorkloadBy, "grouping: by assignee or by repository", [
+    "assignee" => WorkloadBy::Assignee,
+    "repo" => WorkloadBy::Repo,
+]);
+choice_vocab!(GraphFormat, "graph rendering: text (one edge per line), dot (Graphviz), mermaid (a flowchart for Markdown) or json (nodes and edges)", [
+    "text" => GraphFormat::Text,
+    "dot" => GraphFormat::Dot,
+    "mermaid" => GraphFormat::Mermaid,
+    "json" => GraphFormat::Json,
+]);
+choice_value!(DepGraphKind, WorkloadBy, GraphFormat);
+
+/// How a graph is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphFormat {
+    /// One edge per line.
+    #[default]
+    Text,
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart (for pull requests and Markdown).
+    Mermaid,
+    /// Nodes and edges as data.
+    Json,
+}
+
+/// A point in time to start from: a date (`2026-03-01`), a relative time
+/// (`2 weeks ago`) or RFC 3339; held as seconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since(pub i64);
+
+impl FromStr for Since {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+            return Ok(Since(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp()));
+        }
+        gix::date::parse(s, Some(gix::date::Zoned::now()))
+            .map(|t| Since(t.seconds))
+            .map_err(|_| format!("`{s}` is not a date (try 2026-03-01 or \"2 weeks ago\")"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Since {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d)
+    }
+}
+
+impl JsonSchema for Since {
+    fn schema_name() -> Cow<'static, str> {
+        "Since".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "description": "a date (2026-03-01), a relative time (\"2 weeks ago\") or RFC 3339" })
+    }
+}
+
+/// A timeout in seconds: more than 0, at most a day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub f64);
+
+impl Seconds {
+    fn check(v: f64) -> Result<Self, String> {
+        if v > 0.0 && v.is_finite() && v <= 86_400.0 {
+            Ok(Seconds(v))
+        } else {
+            Err(format!("`{v}` is not a number of seconds between 0 and 86400"))
+        }
+    }
+}
+
+impl Default for Seconds {
+    fn default() -> Self {
+        Seconds(10.0)
+    }
+}
+
+impl FromStr for Seconds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().parse::<f64>() {
+            Ok(v) => Seconds::check(v).map_err(|_| format!("`{s}` is not a number of seconds between 0 and 86400")),
+            Err(_) => Err(format!("`{s}` is not a number of seconds between 0 and 86400")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Seconds::check(f64::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Seconds {
+    fn schema_name() -> Cow<'static, str> {
+        "Seconds".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number", "exclusiveMinimum": 0, "maximum": 86400, "description": "seconds" })
+    }
+}
 
 /// A calendar date given by a user (`YYYY-MM-DD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -313,5 +475,18 @@ mod tests {
         assert_eq!(m.0.depends_on, vec![Id("MILESTONE-001".into())]);
         assert!("Beta:2026-13-40".parse::<NewMilestone>().is_err());
         assert!(":2026-01-01".parse::<NewMilestone>().is_err());
+    }
+
+    #[test]
+    fn choices_seconds_and_dates_parse_from_flags_and_json() {
+        assert_eq!("Entities".parse::<DepGraphKind>(), Ok(DepGraphKind::Entities));
+        let f: GraphFormat = serde_json::from_str("\"mermaid\"").unwrap();
+        assert_eq!(f, GraphFormat::Mermaid);
+        let e = serde_json::from_str::<WorkloadBy>("\"team\"").unwrap_err().to_string();
+        assert!(e.contains("expected one of: assignee, repo"), "{e}");
+        assert_eq!(serde_json::from_str::<Seconds>("2.5").unwrap(), Seconds(2.5));
+        assert!(serde_json::from_str::<Seconds>("0").is_err() && "1e9".parse::<Seconds>().is_err());
+        assert_eq!("2026-03-01".parse::<Since>().map(|s| s.0), Ok(1_772_323_200));
+        assert!("someday".parse::<Since>().unwrap_err().contains("is not a date"));
     }
 }

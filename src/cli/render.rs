@@ -245,15 +245,8 @@ pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
 /// when something was skipped.
 pub fn warn_load_problems(list: &[Problem]) {
     let mut err = anstream::stderr();
-    let broken: Vec<&Problem> =
-        list.iter().filter(|p| matches!(p.code, "yaml" | "io" | "id" | "limit" | "key" | "file-type")).collect();
-    for p in broken {
-        let _ = writeln!(err, "warning: skipped unreadable entity: {p}");
-    }
-    if list.iter().any(|p| p.code == "override") {
-        for p in list.iter().filter(|p| p.code == "override") {
-            let _ = writeln!(err, "warning: {p}");
-        }
+    for w in crate::api::reports::load_warnings(list) {
+        let _ = writeln!(err, "warning: {w}");
     }
 }
 

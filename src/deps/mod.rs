@@ -160,7 +160,7 @@ pub struct Summary {
 }
 
 /// The result of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     pub results: Vec<DepResult>,
     pub summary: Summary,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
 /// Which graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DepGraphKind {
     /// Repositories, with an edge consumer → provider per dependency.
@@ -30,7 +30,7 @@ pub struct DepGraphQuery {
 }
 
 /// A node of the exported graph.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct GraphNode {
     pub id: String,
     pub kind: NodeKind,
@@ -40,7 +40,7 @@ pub struct GraphNode {
 }
 
 /// An edge of the exported graph.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GraphEdge {
     pub from: String,
     pub to: String,
@@ -54,7 +54,7 @@ pub struct GraphEdge {
 }
 
 /// The exported graph.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ExportedGraph {
     pub kind: DepGraphKind,
     pub nodes: Vec<GraphNode>,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// A compact view of a todo in reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TodoRef {
     pub id: String,
     pub task: String,
@@ -38,7 +38,7 @@ impl TodoRef {
 }
 
 /// A compact view of an issue in reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IssueRef {
     pub id: String,
     pub title: String,
@@ -60,7 +60,7 @@ impl IssueRef {
 }
 
 /// A compact view of a dependency in reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DepRef {
     pub id: String,
     pub consumer: String,
@@ -94,7 +94,7 @@ pub struct ReadyQuery {
 }
 
 /// One ready todo.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReadyTodo {
     #[serde(flatten)]
     pub todo: TodoRef,
@@ -157,7 +157,7 @@ pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
 }
 
 /// A blocker of a todo, with its chain to the root cause.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BlockedTodo {
     #[serde(flatten)]
     pub todo: TodoRef,
@@ -166,7 +166,7 @@ pub struct BlockedTodo {
 }
 
 /// What is blocking a repository.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BlockingReport {
     pub repo: String,
     /// Open issues that name the repository.
@@ -208,7 +208,7 @@ pub fn blocking(cg: &CoordGraph<'_>, repo: &str) -> BlockingReport {
 }
 
 /// An entity of another repository waiting on this one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Waiting {
     /// The waiting entity.
     pub id: String,
@@ -221,7 +221,7 @@ pub struct Waiting {
 }
 
 /// What a repository blocks.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BlockedByReport {
     pub repo: String,
     /// Unsatisfied dependencies where it is the provider.
@@ -304,7 +304,7 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
 }
 
 /// Counts of todos by status.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct TodoCounts {
     pub pending: usize,
     pub in_progress: usize,
@@ -329,7 +329,7 @@ impl TodoCounts {
 }
 
 /// A plan with milestone progress.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanProgress {
     pub id: String,
     pub title: String,
@@ -354,7 +354,7 @@ impl PlanProgress {
 }
 
 /// One repository's coordination status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RepoStatus {
     pub repo: String,
     pub open_issues: Vec<IssueRef>,
@@ -418,7 +418,7 @@ pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
 }
 
 /// The ecosystem view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EcosystemStatus {
     /// `healthy` or `degraded`.
     pub health: &'static str,
@@ -481,7 +481,7 @@ pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
 }
 
 /// How `workload` groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkloadBy {
     #[default]
@@ -490,7 +490,7 @@ pub enum WorkloadBy {
 }
 
 /// One row of the workload.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WorkloadRow {
     /// Assignee or repository; `null` for unassigned work.
     pub key: Option<String>,
@@ -542,7 +542,7 @@ pub fn workload(loaded: &Loaded, by: WorkloadBy) -> Vec<WorkloadRow> {
 }
 
 /// One finding of `validate-repo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RepoCheck {
     /// `ok` or `error`.
     pub status: &'static str,
@@ -551,7 +551,7 @@ pub struct RepoCheck {
 }
 
 /// The result of `validate-repo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RepoValidation {
     pub repo: String,
     pub ok: bool,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// One milestone of a plan in the roadmap.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MilestoneView {
     pub id: String,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct MilestoneView {
 }
 
 /// One plan in the roadmap.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanRoadmap {
     pub id: String,
     pub title: String,
@@ -66,7 +66,7 @@ pub struct PlanRoadmap {
 }
 
 /// The roadmap report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Roadmap {
     pub today: String,
     pub hours_per_day: f64,

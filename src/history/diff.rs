@@ -8,7 +8,7 @@ use crate::store::{Loaded, Store};
 use serde::Serialize;
 
 /// The two sides of a revspec, described for output.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Range {
     /// The old side (`(empty)` before the first commit).
     pub from: String,
@@ -21,7 +21,7 @@ pub struct Range {
 }
 
 /// A semantic diff.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Diff {
     #[serde(flatten)]
     pub range: Range,

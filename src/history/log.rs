@@ -32,7 +32,7 @@ pub struct LogOptions {
 }
 
 /// One commit and what it changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LogEntry {
     #[serde(flatten)]
     pub commit: CommitInfo,
@@ -44,7 +44,7 @@ pub struct LogEntry {
 }
 
 /// The log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Log {
     /// The entity asked for (canonical ID).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -32,7 +32,7 @@ pub struct ReviewOptions {
 }
 
 /// An ID created by the change that the base branch created too.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Collision {
     pub kind: &'static str,
     pub id: String,
@@ -43,7 +43,7 @@ pub struct Collision {
 }
 
 /// A dependency this change leaves unsatisfied.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Unsatisfied {
     pub id: String,
     pub consumer: String,
@@ -52,7 +52,7 @@ pub struct Unsatisfied {
 }
 
 /// A todo this change blocks.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NewlyBlocked {
     pub id: String,
     pub task: String,
@@ -61,7 +61,7 @@ pub struct NewlyBlocked {
 }
 
 /// The review.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Review {
     /// The base branch as given or found.
     pub base: String,

@@ -7,6 +7,7 @@
 
 mod exec;
 mod ops;
+mod reports;
 mod resources;
 mod server;
 

@@ -22,7 +22,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::graph::{self, CoordGraph, ReadyQuery};
 use crate::model::{Entity, Kind};
 use crate::ops::{self, Patch};
 use crate::query::Filters;
@@ -102,17 +101,6 @@ impl Summary for WriteResult {
     }
 }
 
-impl Summary for Report {
-    fn summary(&self) -> String {
-        match &self.report {
-            Value::Array(a) => format!("{} entries", a.len()),
-            Value::String(s) => s.clone(),
-            Value::Object(o) => format!("report with {}", o.keys().cloned().collect::<Vec<_>>().join(", ")),
-            other => other.to_string(),
-        }
-    }
-}
-
 /// A list of entities: compact rows unless `full` was asked for.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EntityList {
@@ -142,13 +130,6 @@ pub struct WriteResult {
     pub changed: bool,
     /// The entity as written.
     pub entity: Value,
-}
-
-/// A report from the coordination graph (shape as in docs/JSON.md).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Report {
-    /// The report.
-    pub report: Value,
 }
 
 /// Filters shared by the list tools.
@@ -282,95 +263,6 @@ pub struct CompleteTodoParams {
     pub actual_hours: Option<f64>,
 }
 
-/// Ready work.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct ReadyParams {
-    /// Only todos of this repository.
-    pub repo: Option<String>,
-    /// Only todos assigned to this person.
-    pub assignee: Option<String>,
-    /// At most this many.
-    pub limit: Option<usize>,
-}
-
-/// A repository.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct RepoParams {
-    /// Repository name or nickname.
-    pub repo: String,
-}
-
-/// Which revisions to compare.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct DiffParams {
-    /// `A..B`, `A...B` (from the merge base), a single revision (against the
-    /// working tree); default: HEAD against the working tree.
-    pub revspec: Option<String>,
-    /// Also return the changes as Markdown (for a pull-request comment).
-    #[serde(default)]
-    pub markdown: bool,
-}
-
-/// A semantic diff: field-level changes per entity.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct DiffResult {
-    /// The old side (a short commit ID, or `(empty)`).
-    pub from: String,
-    /// The new side (a short commit ID, or `(working tree)`).
-    pub to: String,
-    /// One entry per changed entity: kind, id, title, change
-    /// (created/deleted/modified/moved), path, fields (see docs/JSON.md).
-    pub changes: Vec<Value>,
-    /// The same as text lines (`ISSUE-003 status: pending → in_progress`).
-    pub text: String,
-    /// The changes as Markdown, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub markdown: Option<String>,
-}
-
-impl Summary for DiffResult {
-    fn summary(&self) -> String {
-        if self.changes.is_empty() {
-            return format!("no coordination changes ({} → {})", self.from, self.to);
-        }
-        format!("{} entities changed ({} → {}):\n{}", self.changes.len(), self.from, self.to, self.text.trim_end())
-    }
-}
-
-/// Which roadmap.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct RoadmapParams {
-    /// Only this plan.
-    pub plan: Option<String>,
-}
-
-/// Output format of the dependency graph.
-#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum GraphFormat {
-    /// A Mermaid flowchart (text).
-    #[default]
-    Mermaid,
-    /// Nodes and edges.
-    Json,
-}
-
-/// Which dependency graph.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct DepGraphParams {
-    /// `entities` for the blocking graph of issues, plans, milestones and
-    /// todos; repositories (consumer → provider) otherwise.
-    #[serde(default)]
-    pub entities: bool,
-    /// Only what touches this repository.
-    pub repo: Option<String>,
-    /// Only what belongs to this plan.
-    pub plan: Option<String>,
-    /// mermaid (default) or json.
-    #[serde(default)]
-    pub format: GraphFormat,
-}
-
 fn compact(e: &Entity) -> Value {
     use serde_json::json;
     match e {
@@ -389,10 +281,6 @@ fn compact(e: &Entity) -> Value {
 /// has no JSON form.
 fn full(e: &Entity) -> Result<Value, String> {
     serde_json::to_value(e.to_mapping()).map_err(|err| format!("error: {} has no JSON form: {err}", e.id()))
-}
-
-fn to_value(v: &impl Serialize) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 fn hours(h: Option<f64>) -> Option<String> {
@@ -449,21 +337,6 @@ impl CoordServer {
             changed: o.mode != crate::store::WriteMode::Unchanged,
             entity: full(&o.entity)?,
         }))
-    }
-
-    async fn graph_report<T: Serialize + Send + 'static>(
-        &self,
-        kinds: &'static [Kind],
-        f: impl FnOnce(&CoordGraph<'_>, &crate::store::Loaded) -> crate::Result<T> + Send + 'static,
-    ) -> Result<Out<Report>, String> {
-        let dir = self.dir.clone();
-        let v = blocking(move || {
-            let loaded = Store::open(&dir)?.load(kinds)?;
-            let cg = CoordGraph::build(&loaded);
-            Ok(to_value(&f(&cg, &loaded)?))
-        })
-        .await?;
-        Ok(Out(Report { report: v }))
     }
 }
 
@@ -595,97 +468,6 @@ impl CoordServer {
     ) -> Result<Out<WriteResult>, String> {
         let patch = Patch { status: Some("completed".into()), actual_hours: hours(p.actual_hours), ..Patch::default() };
         self.write(Kind::Todo, Some(p.id), patch).await
-    }
-
-    #[tool(description = "Todos that can start now (no unfinished blocker), most unblocking first.", output_schema = schema_for_output::<Report>())]
-    async fn coord_ready_todos(&self, Parameters(p): Parameters<ReadyParams>) -> Result<Out<Report>, String> {
-        self.graph_report(&[Kind::Issue, Kind::Todo], move |cg, loaded| {
-            let repo =
-                p.repo.as_deref().map(|r| loaded.registry.resolve(r).map_err(crate::Error::Invalid)).transpose()?;
-            Ok(graph::ready(cg, &ReadyQuery { repo, assignee: p.assignee, limit: p.limit }))
-        })
-        .await
-    }
-
-    #[tool(description = "What a repository blocks: its open work that others wait on.", output_schema = schema_for_output::<Report>())]
-    async fn coord_get_blocking_issues(&self, Parameters(p): Parameters<RepoParams>) -> Result<Out<Report>, String> {
-        self.graph_report(&Kind::ALL, move |cg, loaded| {
-            let repo = loaded.registry.resolve(&p.repo).map_err(crate::Error::Invalid)?;
-            Ok(graph::blocking(cg, &repo))
-        })
-        .await
-    }
-
-    #[tool(description = "Status of one repository: todo counts, open issues, blockers.", output_schema = schema_for_output::<Report>())]
-    async fn coord_get_repo_status(&self, Parameters(p): Parameters<RepoParams>) -> Result<Out<Report>, String> {
-        self.graph_report(&Kind::ALL, move |cg, loaded| {
-            let repo = loaded.registry.resolve(&p.repo).map_err(crate::Error::Invalid)?;
-            Ok(graph::repo_status(cg, &repo))
-        })
-        .await
-    }
-
-    #[tool(description = "Status of the whole ecosystem: counts per repository, blocked work.", output_schema = schema_for_output::<Report>())]
-    async fn coord_ecosystem_status(&self) -> Result<Out<Report>, String> {
-        self.graph_report(&Kind::ALL, |cg, _| Ok(graph::ecosystem_status(cg))).await
-    }
-
-    #[tool(description = "Coordination changes between revisions, field by field (default: HEAD against the working tree).", output_schema = schema_for_output::<DiffResult>())]
-    async fn coord_diff(&self, Parameters(p): Parameters<DiffParams>) -> Result<Out<DiffResult>, String> {
-        let dir = self.dir.clone();
-        blocking(move || {
-            let store = Store::open(&dir)?;
-            let d = crate::history::diff(&store, p.revspec.as_deref())?;
-            let text = crate::history::render::text(&d.changes);
-            let markdown = p.markdown.then(|| crate::history::render::markdown(&d.changes));
-            Ok(Out(DiffResult {
-                from: d.range.from,
-                to: d.range.to,
-                changes: d.changes.iter().map(to_value).collect(),
-                text,
-                markdown,
-            }))
-        })
-        .await
-    }
-
-    #[tool(description = "Roadmap of active plans: milestones, projected dates, critical path.", output_schema = schema_for_output::<Report>())]
-    async fn coord_roadmap(&self, Parameters(p): Parameters<RoadmapParams>) -> Result<Out<Report>, String> {
-        let dir = self.dir.clone();
-        let v = blocking(move || {
-            let store = Store::open(&dir)?;
-            let loaded = store.load(&[Kind::Plan, Kind::Todo])?;
-            if let Some(id) = &p.plan
-                && loaded.get(Kind::Plan, id).is_none()
-            {
-                return Err(crate::Error::NotFound { kind: Kind::Plan, id: id.clone(), hint: None });
-            }
-            let cg = CoordGraph::build(&loaded);
-            let today = crate::model::date::now().date_naive();
-            Ok(to_value(&graph::roadmap(&cg, today, store.settings.hours_per_day, p.plan.as_deref())))
-        })
-        .await?;
-        Ok(Out(Report { report: v }))
-    }
-
-    #[tool(description = "The repository dependency graph (or the entity blocking graph) as Mermaid or JSON.", output_schema = schema_for_output::<Report>())]
-    async fn coord_dependency_graph(&self, Parameters(p): Parameters<DepGraphParams>) -> Result<Out<Report>, String> {
-        self.graph_report(&Kind::ALL, move |cg, loaded| {
-            let repo =
-                p.repo.as_deref().map(|r| loaded.registry.resolve(r).map_err(crate::Error::Invalid)).transpose()?;
-            if let Some(id) = &p.plan
-                && loaded.get(Kind::Plan, id).is_none()
-            {
-                return Err(crate::Error::NotFound { kind: Kind::Plan, id: id.clone(), hint: None });
-            }
-            let kind = if p.entities { graph::DepGraphKind::Entities } else { graph::DepGraphKind::Repos };
-            let g = graph::dep_graph(cg, &graph::DepGraphQuery { kind, repo, plan: p.plan });
-            Ok(match p.format {
-                GraphFormat::Mermaid => Value::String(g.to_mermaid()),
-                GraphFormat::Json => to_value(&g),
-            })
-        })
-        .await
     }
 
     #[tool(description = "List plans (compact rows; full: true for every field).", output_schema = schema_for_output::<EntityList>())]

@@ -14,6 +14,7 @@ mod test_hooks;
 mod test_hostile_input;
 mod test_issues;
 mod test_mcp;
+mod test_mcp_reports;
 mod test_merge;
 mod test_plans;
 mod test_settings;

@@ -72,8 +72,13 @@ fn fixture() -> TestEnv {
     env
 }
 
+/// The IDs of a list, or of a `{count, items}` report.
 fn ids(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
+    let list = v.get("items").unwrap_or(v);
+    if v.is_object() {
+        assert_eq!(v["count"].as_u64(), list.as_array().map(|a| a.len() as u64), "{v}");
+    }
+    list.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -86,8 +91,8 @@ fn ready_orders_by_priority_then_unblocked_work_then_age() {
     // TODO-009 and TODO-007 unblock nothing; TODO-009 is older.
     // TODO-007's blocker TODO-006 is completed. TODO-003 waits on ISSUE-001 (declared on the issue).
     assert_eq!(ids(&ready), ["TODO-001", "TODO-004", "TODO-009", "TODO-007"]);
-    assert_eq!(ready[0]["unblocks"], 2);
-    assert_eq!(ready[1]["unblocks"], 1);
+    assert_eq!(ready["items"][0]["unblocks"], 2);
+    assert_eq!(ready["items"][1]["unblocks"], 1);
     assert_eq!(ids(&env.coord(&["ready", "--repo", "a", "--format", "json"]).json()), ["TODO-001"]);
     assert_eq!(ids(&env.coord(&["ready", "--assignee", "ana", "--format", "json"]).json()), ["TODO-004", "TODO-009"]);
     assert_eq!(ids(&env.coord(&["ready", "--limit", "2", "--format", "json"]).json()), ["TODO-001", "TODO-004"]);
@@ -186,12 +191,15 @@ fn roadmap_finds_the_critical_path_and_flags_late_milestones() {
 fn workload_by_assignee_and_repo() {
     let env = fixture();
     let w = env.coord(&["workload", "--format", "json"]).json();
+    assert_eq!(w["by"], "assignee");
+    let w = &w["rows"];
     assert_eq!(w[0]["key"], "ana");
     assert_eq!((w[0]["open_todos"].as_u64(), w[0]["estimated_hours"].as_f64()), (Some(2), Some(18.0)));
     assert_eq!(w[1]["key"], serde_json::Value::Null, "unassigned last");
     assert_eq!((w[1]["open_todos"].as_u64(), w[1]["unestimated"].as_u64()), (Some(6), Some(1)));
     let by_repo = env.coord(&["workload", "--by", "repo", "--format", "json"]).json();
-    let keys: Vec<&str> = by_repo.as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(by_repo["by"], "repo");
+    let keys: Vec<&str> = by_repo["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["web", "api", "db"], "by hours: web 22, api 12, db 3");
 }
 
@@ -298,5 +306,5 @@ fn an_empty_ecosystem_answers_every_question() {
     assert_eq!(env.coord(&["dep-graph"]).ok(), "(no edges)\n");
     let s = env.coord(&["status", "--format", "json"]).json();
     assert_eq!((s["health"].as_str(), s["repos"].as_u64()), (Some("healthy"), Some(0)));
-    assert_eq!(env.coord(&["workload", "--format", "json"]).json(), serde_json::json!([]));
+    assert_eq!(env.coord(&["workload", "--format", "json"]).json(), serde_json::json!({"by": "assignee", "rows": []}));
 }

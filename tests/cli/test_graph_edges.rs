@@ -58,8 +58,9 @@ fn fixture() -> TestEnv {
     env
 }
 
+/// The IDs of a list, or of a `{count, items}` report.
 fn ids(v: &serde_json::Value) -> Vec<&str> {
-    v.as_array().expect("a list").iter().map(|e| e["id"].as_str().expect("an id")).collect()
+    v.get("items").unwrap_or(v).as_array().expect("a list").iter().map(|e| e["id"].as_str().expect("an id")).collect()
 }
 
 /// `(from, to, active)` of every edge of the entity graph.
@@ -103,8 +104,9 @@ fn ready_ignores_finished_blockers_and_counts_edges_once() {
     // TODO-002 waits on ISSUE-001 (open); TODO-003 on TODO-001; TODO-004's
     // blocker is cancelled. TODO-001 unblocks TODO-003 only (one edge, two declarations).
     assert_eq!(ids(&r), ["TODO-001", "TODO-004"]);
-    assert_eq!((r[0]["unblocks"].as_u64(), r[1]["unblocks"].as_u64()), (Some(1), Some(0)));
-    assert_eq!(r[0]["repo"], "lib", "canonical name, not the nickname `l`");
+    let items = &r["items"];
+    assert_eq!((items[0]["unblocks"].as_u64(), items[1]["unblocks"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(items[0]["repo"], "lib", "canonical name, not the nickname `l`");
     assert_eq!(ids(&env.coord(&["ready", "--repo", "l", "--format", "json"]).json()), ["TODO-001"]);
     assert_eq!(env.coord(&["ready", "--repo", "fe"]).ok(), "nothing is ready\n");
     // Resolving the issue releases TODO-002, which is high priority.
@@ -116,7 +118,7 @@ fn ready_ignores_finished_blockers_and_counts_edges_once() {
     let changed = env.git(&["status", "--porcelain"]).ok().to_string();
     assert_eq!(changed.trim(), "M coordination/todos/TODO-004.yaml");
     assert_eq!(ids(&env.coord(&["ready", "--format", "json"]).json()), ["TODO-002", "TODO-001"]);
-    assert_eq!(env.coord(&["ready", "--format", "json"]).json()[0]["unblocks"], 1);
+    assert_eq!(env.coord(&["ready", "--format", "json"]).json()["items"][0]["unblocks"], 1);
 }
 
 #[test]
@@ -200,7 +202,8 @@ fn json_shapes_match_the_documentation() {
         k
     }
     let ready = env.coord(&["ready", "--format", "json"]).json();
-    assert_eq!(keys(&ready[0]), ["id", "priority", "repo", "status", "task", "unblocks"]);
+    assert_eq!(keys(&ready), ["count", "items"]);
+    assert_eq!(keys(&ready["items"][0]), ["id", "priority", "repo", "status", "task", "unblocks"]);
     let blocking = env.coord(&["blocking", "app", "--format", "json"]).json();
     assert_eq!(keys(&blocking), ["blocked_todos", "open_issues", "repo", "unsatisfied_dependencies"]);
     assert_eq!(keys(&blocking["blocked_todos"][0]), ["blockers", "id", "priority", "repo", "status", "task"]);
@@ -265,7 +268,8 @@ fn json_shapes_match_the_documentation() {
         ["due", "id", "late", "name", "remaining_hours", "status", "todos_done", "todos_total"]
     );
     let wl = env.coord(&["workload", "--format", "json"]).json();
-    assert_eq!(keys(&wl[0]), ["blocked", "estimated_hours", "in_progress", "key", "open_todos", "unestimated"]);
+    assert_eq!(keys(&wl), ["by", "rows"]);
+    assert_eq!(keys(&wl["rows"][0]), ["blocked", "estimated_hours", "in_progress", "key", "open_todos", "unestimated"]);
     let g = env.coord(&["dep-graph", "--format", "json"]).json();
     assert_eq!(keys(&g), ["edges", "kind", "nodes"]);
     assert_eq!(keys(&g["nodes"][0]), ["id", "kind", "label"]);
@@ -304,7 +308,7 @@ fn a_chain_five_thousand_long() {
     let env = long_chain(5000);
     let r = env.coord(&["ready", "--format", "json"]).json();
     assert_eq!(ids(&r), ["TODO-001"]);
-    assert_eq!(r[0]["unblocks"], 4999);
+    assert_eq!(r["items"][0]["unblocks"], 4999);
     let p = &env.coord(&["roadmap", "--format", "json"]).json()["plans"][0];
     let path = p["critical_path"].as_array().unwrap();
     assert_eq!((path.len(), path[0].as_str(), path[4999].as_str()), (5000, Some("TODO-001"), Some("TODO-5000")));

@@ -96,6 +96,7 @@ impl Drop for Client {
 
 const TOOLS: &[&str] = &[
     "coord_add_milestone",
+    "coord_blocked_by",
     "coord_cancel_run",
     "coord_check_dependencies",
     "coord_close_issue",
@@ -105,6 +106,7 @@ const TOOLS: &[&str] = &[
     "coord_create_todo",
     "coord_dependency_graph",
     "coord_diff",
+    "coord_doctor",
     "coord_ecosystem_status",
     "coord_execute",
     "coord_gate",
@@ -113,11 +115,15 @@ const TOOLS: &[&str] = &[
     "coord_get_plan",
     "coord_get_repo_status",
     "coord_get_todo",
+    "coord_lint",
     "coord_list_dependencies",
     "coord_list_issues",
     "coord_list_plans",
+    "coord_list_repos",
     "coord_list_todos",
+    "coord_log",
     "coord_ready_todos",
+    "coord_review",
     "coord_roadmap",
     "coord_run_status",
     "coord_sweep",
@@ -125,6 +131,8 @@ const TOOLS: &[&str] = &[
     "coord_update_milestone",
     "coord_update_plan",
     "coord_update_todo",
+    "coord_validate_repo",
+    "coord_workload",
 ];
 
 #[test]
@@ -283,20 +291,21 @@ fn agent_loop_create_todo_ready_complete_status() {
     assert_eq!(second["entity"]["issue_id"], "ISSUE-001");
 
     let ready = c.tool(4, "coord_ready_todos", json!({}));
-    let ids: Vec<&str> = ready["report"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = ready["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["TODO-002"], "TODO-003 waits on TODO-002: {ready}");
+    assert_eq!(ready["count"], 1);
 
     let done = c.tool(5, "coord_complete_todo", json!({"id": "TODO-002", "actual_hours": 2.5}));
     assert_eq!(done["entity"]["status"], "completed");
     assert_eq!(done["entity"]["actual_hours"], 2.5);
 
     let ready = c.tool(6, "coord_ready_todos", json!({}));
-    let ids: Vec<&str> = ready["report"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = ready["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["TODO-003"], "unblocked once TODO-002 is done");
 
     let status = c.tool(7, "coord_get_repo_status", json!({"repo": "sb"}));
-    assert_eq!(status["report"]["repo"], "session-buddy");
-    assert_eq!(status["report"]["todos"]["completed"], 2, "the legacy TODO-001 and TODO-002: {status}");
+    assert_eq!(status["repo"], "session-buddy");
+    assert_eq!(status["todos"]["completed"], 2, "the legacy TODO-001 and TODO-002: {status}");
 
     let todos = c.tool(8, "coord_list_todos", json!({"status": ["pending"]}));
     assert_eq!(
@@ -319,18 +328,22 @@ fn graphs_dependency_checks_and_resources() {
     let id = deps["items"][0]["id"].as_str().unwrap().to_string();
 
     let g = c.tool(3, "coord_dependency_graph", json!({"format": "json"}));
-    let edges = g["report"]["edges"].as_array().expect("edges");
+    let edges = g["edges"].as_array().expect("edges");
     assert_eq!(edges.len(), 1, "{g}");
-    let m = c.tool(4, "coord_dependency_graph", json!({}));
-    let text = m["report"].as_str().expect("mermaid text");
-    assert!(text.contains("mahavishnu") && text.contains("session-buddy"), "{text}");
+    assert_eq!(g["kind"], "repos");
+    let m = c.tool(4, "coord_dependency_graph", json!({"format": "mermaid"}));
+    assert_eq!(m["format"], "mermaid", "{m}");
+    let text = m["text"].as_str().expect("mermaid text");
+    assert!(text.starts_with("flowchart") && text.contains("mahavishnu") && text.contains("session-buddy"), "{text}");
+    let t = c.tool(41, "coord_dependency_graph", json!({"kind": "entities"}));
+    assert_eq!((t["kind"].as_str(), t["format"].as_str()), (Some("entities"), Some("text")), "{t}");
 
     // Offline: nothing is run, the one dependency is still reported.
     let checked = c.tool(5, "coord_check_dependencies", json!({"consumer": "vishnu"}));
     assert_eq!(checked["results"].as_array().map(Vec::len), Some(1), "{checked}");
 
     let roadmap = c.tool(6, "coord_roadmap", json!({}));
-    assert_eq!(roadmap["report"]["plans"], json!([]), "no plans yet: {roadmap}");
+    assert_eq!(roadmap["plans"], json!([]), "no plans yet: {roadmap}");
     let r = c.call(7, "tools/call", json!({"name": "coord_roadmap", "arguments": {"plan": "PLAN-999"}}));
     assert_eq!(r["result"]["isError"], true, "{r}");
 
@@ -356,7 +369,9 @@ fn diff_shows_field_level_changes_against_head() {
     assert_eq!(none["changes"], json!([]), "{none}");
     c.tool(3, "coord_create_issue", json!({"title": "From an agent", "repos": ["oneiric"]}));
     c.tool(4, "coord_update_todo", json!({"id": "TODO-001", "status": "in_progress"}));
-    let d = c.tool(5, "coord_diff", json!({"markdown": true}));
+    let raw = c.call(5, "tools/call", json!({"name": "coord_diff", "arguments": {"markdown": true}}));
+    let summary = raw["result"]["content"][0]["text"].as_str().expect("a summary").to_string();
+    let d = raw["result"]["structuredContent"].clone();
     let changes = d["changes"].as_array().expect("changes");
     assert_eq!(changes.len(), 2, "{d}");
     assert_eq!(changes[0]["id"], "ISSUE-002");
@@ -365,7 +380,7 @@ fn diff_shows_field_level_changes_against_head() {
         changes[1]["fields"][0],
         json!({"field": "status", "type": "set", "old": "completed", "new": "in_progress"})
     );
-    assert!(d["text"].as_str().unwrap().contains("TODO-001 status: completed → in_progress"), "{d}");
+    assert!(summary.contains("TODO-001 status: completed → in_progress"), "{summary}");
     assert!(d["markdown"].as_str().unwrap().contains("| `ISSUE-002` | From an agent | 🆕 created"), "{d}");
     let bad = c.call(6, "tools/call", json!({"name": "coord_diff", "arguments": {"revspec": "nosuch..HEAD"}}));
     assert_eq!(bad["result"]["isError"], true, "{bad}");
@@ -554,21 +569,21 @@ const PARITY: &[(&str, Parity)] = {
         ("exec-request", No("internal: how coord_execute/coord_sweep start a detached run")),
         ("ready", Tool("coord_ready_todos")),
         ("blocking", Tool("coord_get_blocking_issues")),
-        ("blocked-by", Gap),
+        ("blocked-by", Tool("coord_blocked_by")),
         ("status", Tool("coord_ecosystem_status")),
         ("roadmap", Tool("coord_roadmap")),
-        ("workload", Gap),
+        ("workload", Tool("coord_workload")),
         ("dep-graph", Tool("coord_dependency_graph")),
-        ("validate-repo", Gap),
-        ("list-repos", Gap),
+        ("validate-repo", Tool("coord_validate_repo")),
+        ("list-repos", Tool("coord_list_repos")),
         ("migrate", No("a one-off rewrite of the legacy section, reviewed by a person")),
-        ("lint", Gap),
-        ("log", Gap),
+        ("lint", Tool("coord_lint")),
+        ("log", Tool("coord_log")),
         ("diff", Tool("coord_diff")),
-        ("review", Gap),
+        ("review", Tool("coord_review")),
         ("hook", No("installs a git hook in a clone")),
         ("sync", Gap),
-        ("doctor", Gap),
+        ("doctor", Tool("coord_doctor")),
         ("renumber", Gap),
         ("merge-driver", No("called by git during a merge")),
         ("man", No("writes man pages")),

@@ -209,6 +209,15 @@ pub fn flag_of(cmd: &clap::Command, field: &str) -> String {
     }
 }
 
+/// Prints an operation's warnings to stderr (control characters escaped:
+/// they can quote data from a pull request).
+pub fn warn(warnings: &[String]) {
+    let mut err = anstream::stderr();
+    for w in warnings {
+        let _ = writeln!(err, "warning: {}", crate::display::escape_controls(w));
+    }
+}
+
 /// Prints a write's result: a line for people (`created PLAN-003 (path)`),
 /// the [`crate::api::Written`] value for `json`/`yaml`.
 pub fn written(

@@ -1,5 +1,7 @@
 //! `diff`: coordination changes between revisions, field by field.
 
+use super::common;
+use crate::api::history::Diff;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
 use crate::cli::render;
@@ -26,9 +28,8 @@ pub enum DiffFormat {
 /// working tree.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
-    /// What to compare.
-    #[arg(value_name = "REVSPEC")]
-    pub revspec: Option<String>,
+    #[command(flatten)]
+    pub req: Diff,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
@@ -36,14 +37,14 @@ pub struct DiffArgs {
 
 /// `diff`
 pub fn run(cx: &Context, a: &DiffArgs) -> CmdResult {
-    let store = cx.store()?;
-    let d = crate::history::diff(&store, a.revspec.as_deref())?;
+    let out = common::run_op::<DiffArgs, _>(&cx.store()?, &a.req)?;
+    let d = &out.diff;
     for w in &d.warnings {
         eprintln!("warning: {w}");
     }
     let mut w = render::out();
     match a.format {
-        DiffFormat::Json => render::json(&mut w, &d)?,
+        DiffFormat::Json => render::json(&mut w, &out)?,
         DiffFormat::Markdown => write!(w, "{}", hr::markdown(&d.changes))?,
         DiffFormat::Text => {
             if d.changes.is_empty() {

@@ -1,6 +1,7 @@
 //! `doctor`: finds (and with --fix repairs) what hand merges leave behind.
 
-use super::common::OutputArgs;
+use super::common::{self, OutputArgs};
+use crate::api::checks::Doctor;
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render::{self, Format};
@@ -14,24 +15,22 @@ use std::io::Write;
 /// Exits 1 while anything is left to fix.
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
-    /// Repair what is safe to repair.
-    #[arg(long)]
-    pub fix: bool,
+    #[command(flatten)]
+    pub req: Doctor,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `doctor`
 pub fn run(cx: &Context, a: &DoctorArgs) -> CmdResult {
-    let store = cx.store()?;
-    let findings = crate::doctor::doctor(&store, a.fix)?;
-    let left = findings.iter().filter(|f| !f.fixed).count();
+    let r = common::run_op::<DoctorArgs, _>(&cx.store()?, &a.req)?;
+    let (findings, left) = (&r.findings, r.left);
     let mut w = render::out();
     match a.out.format {
-        Format::Json => render::json(&mut w, &serde_json::json!({ "findings": findings, "left": left }))?,
-        Format::Yaml => render::yaml(&mut w, &findings)?,
+        Format::Json => render::json(&mut w, &r)?,
+        Format::Yaml => render::yaml(&mut w, &r)?,
         Format::Table => {
-            for f in &findings {
+            for f in findings {
                 let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
                 let tag = if f.fixed {
                     "fixed"

@@ -1,31 +1,19 @@
 //! Graph commands: `ready`, `blocking`, `blocked-by`, `status`, `roadmap`,
-//! `workload`, `dep-graph`, `validate-repo`. Each loads everything, builds
-//! the graph once, asks the library for a report and renders it.
+//! `workload`, `dep-graph`, `validate-repo`. Each runs its typed operation
+//! ([`crate::api::reports`]) and renders the report: `--format json|yaml`
+//! prints the operation's output as it is, the table is for people.
 
-use super::common::OutputArgs;
+use super::common::{self, OutputArgs};
+use crate::api::reports::{
+    BlockedBy, Blocking, DepGraph, EcosystemStatus, Ready, RepoStatus, Roadmap, ValidateRepo, Workload,
+};
+use crate::api::types::GraphFormat;
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render::{self, Cell, DIM, Format, HEADER, styled};
-use crate::error::Error;
-use crate::graph::{self, CoordGraph, DepGraphKind, DepGraphQuery, ReadyQuery, WorkloadBy};
-use crate::model::Kind;
-use crate::store::{Loaded, Store};
+use crate::graph::{self, WorkloadBy};
 use serde::Serialize;
 use std::io::Write;
-
-fn load(store: &Store) -> Result<Loaded, Error> {
-    load_kinds(store, &Kind::ALL)
-}
-
-fn load_kinds(store: &Store, kinds: &[Kind]) -> Result<Loaded, Error> {
-    let loaded = store.load(kinds)?;
-    render::warn_load_problems(&loaded.problems);
-    Ok(loaded)
-}
-
-fn repo_arg(loaded: &Loaded, name: &str) -> Result<String, Error> {
-    loaded.registry.resolve(name).map_err(Error::Invalid)
-}
 
 fn structured(format: Format, v: &impl Serialize) -> Option<std::io::Result<()>> {
     match format {
@@ -42,30 +30,20 @@ fn hours(h: Option<f64>) -> String {
 /// Pending todos nothing active blocks, best first: "what can I do now".
 #[derive(Debug, clap::Args)]
 pub struct ReadyArgs {
-    /// Only todos of this repository (name or nickname).
-    #[arg(long)]
-    pub repo: Option<String>,
-    /// Only todos assigned to this person.
-    #[arg(long)]
-    pub assignee: Option<String>,
-    /// At most this many.
-    #[arg(long)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub req: Ready,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `ready`
 pub fn ready(cx: &Context, a: &ReadyArgs) -> CmdResult {
-    let store = cx.store()?;
-    // Only issues and todos block todos.
-    let loaded = load_kinds(&store, &[Kind::Issue, Kind::Todo])?;
-    let repo = a.repo.as_deref().map(|r| repo_arg(&loaded, r)).transpose()?;
-    let cg = CoordGraph::build(&loaded);
-    let list = graph::ready(&cg, &ReadyQuery { repo, assignee: a.assignee.clone(), limit: a.limit });
-    if let Some(r) = structured(a.out.format, &list) {
+    let out = common::run_op::<ReadyArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
+    if let Some(r) = structured(a.out.format, &out) {
         return Ok(r?);
     }
+    let list = &out.items;
     let mut w = render::out();
     if list.is_empty() {
         writeln!(w, "nothing is ready")?;
@@ -94,24 +72,20 @@ pub fn ready(cx: &Context, a: &ReadyArgs) -> CmdResult {
 /// to the root cause).
 #[derive(Debug, clap::Args)]
 pub struct BlockingArgs {
-    /// Repository name or nickname.
-    pub repo: String,
+    #[command(flatten)]
+    pub req: Blocking,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `blocking`
 pub fn blocking(cx: &Context, a: &BlockingArgs) -> CmdResult {
-    let store = cx.store()?;
-    let loaded = load(&store)?;
-    let repo = repo_arg(&loaded, &a.repo)?;
-    let cg = CoordGraph::build(&loaded);
-    let report = graph::blocking(&cg, &repo);
-    if let Some(r) = structured(a.out.format, &report) {
+    let out = common::run_op::<BlockingArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
+    if let Some(r) = structured(a.out.format, &out) {
         return Ok(r?);
     }
-    let mut w = render::out();
-    print_blocking(&mut w, &report)?;
+    print_blocking(&mut render::out(), &out.report)?;
     Ok(())
 }
 
@@ -148,24 +122,20 @@ fn print_blocking(w: &mut dyn Write, r: &graph::BlockingReport) -> std::io::Resu
 /// entities of other repositories waiting on its open work.
 #[derive(Debug, clap::Args)]
 pub struct BlockedByArgs {
-    /// Repository name or nickname.
-    pub repo: String,
+    #[command(flatten)]
+    pub req: BlockedBy,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `blocked-by`
 pub fn blocked_by(cx: &Context, a: &BlockedByArgs) -> CmdResult {
-    let store = cx.store()?;
-    let loaded = load(&store)?;
-    let repo = repo_arg(&loaded, &a.repo)?;
-    let cg = CoordGraph::build(&loaded);
-    let report = graph::blocked_by(&cg, &repo);
-    if let Some(r) = structured(a.out.format, &report) {
+    let out = common::run_op::<BlockedByArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
+    if let Some(r) = structured(a.out.format, &out) {
         return Ok(r?);
     }
-    let mut w = render::out();
-    print_blocked_by(&mut w, &report)?;
+    print_blocked_by(&mut render::out(), &out.report)?;
     Ok(())
 }
 
@@ -206,16 +176,15 @@ pub struct StatusArgs {
 /// `status`
 pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
     let store = cx.store()?;
-    let loaded = load(&store)?;
-    let cg = CoordGraph::build(&loaded);
     let mut w = render::out();
     match a.repo.as_ref().or(a.repo_pos.as_ref()) {
         Some(name) => {
-            let repo = repo_arg(&loaded, name)?;
-            let s = graph::repo_status(&cg, &repo);
-            if let Some(r) = structured(a.out.format, &s) {
+            let out = common::run_op::<StatusArgs, _>(&store, &RepoStatus { repo: name.clone() })?;
+            common::warn(&out.warnings);
+            if let Some(r) = structured(a.out.format, &out) {
                 return Ok(r?);
             }
+            let s = &out.report;
             writeln!(w, "{HEADER}{}{HEADER:#}", s.repo)?;
             let t = &s.todos;
             writeln!(
@@ -270,10 +239,12 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
             print_blocked_by(&mut w, &s.blocked_by)?;
         }
         None => {
-            let s = graph::ecosystem_status(&cg);
-            if let Some(r) = structured(a.out.format, &s) {
+            let out = common::run_op::<StatusArgs, _>(&store, &EcosystemStatus {})?;
+            common::warn(&out.warnings);
+            if let Some(r) = structured(a.out.format, &out) {
                 return Ok(r?);
             }
+            let s = &out.report;
             let style = render::value_style(if s.health == "healthy" { "completed" } else { "critical" });
             write!(w, "health: {style}{}{style:#}", s.health)?;
             if !s.reasons.is_empty() {
@@ -317,9 +288,8 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
 /// finish dates (flagging plans and milestones that will miss their date).
 #[derive(Debug, clap::Args)]
 pub struct RoadmapArgs {
-    /// Only this plan (any status).
-    #[arg(long)]
-    pub plan: Option<String>,
+    #[command(flatten)]
+    pub req: Roadmap,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -331,20 +301,12 @@ fn bar(percent: u8) -> String {
 
 /// `roadmap`
 pub fn roadmap(cx: &Context, a: &RoadmapArgs) -> CmdResult {
-    let store = cx.store()?;
-    // Critical paths run through todos only; milestones live in plan files.
-    let loaded = load_kinds(&store, &[Kind::Plan, Kind::Todo])?;
-    if let Some(p) = &a.plan
-        && loaded.get(Kind::Plan, p).is_none()
-    {
-        return Err(Error::NotFound { kind: Kind::Plan, id: p.clone(), hint: None }.into());
-    }
-    let cg = CoordGraph::build(&loaded);
-    let today = crate::model::date::now().date_naive();
-    let r = graph::roadmap(&cg, today, store.settings.hours_per_day, a.plan.as_deref());
-    if let Some(res) = structured(a.out.format, &r) {
+    let out = common::run_op::<RoadmapArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
+    if let Some(res) = structured(a.out.format, &out) {
         return Ok(res?);
     }
+    let r = &out.report;
     let mut w = render::out();
     if r.plans.is_empty() {
         writeln!(w, "no active plans")?;
@@ -395,24 +357,22 @@ pub fn roadmap(cx: &Context, a: &RoadmapArgs) -> CmdResult {
 /// unassigned work.
 #[derive(Debug, clap::Args)]
 pub struct WorkloadArgs {
-    /// Group by assignee (default) or repository.
-    #[arg(long, value_enum, default_value_t = WorkloadBy::Assignee)]
-    pub by: WorkloadBy,
+    #[command(flatten)]
+    pub req: Workload,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `workload`
 pub fn workload(cx: &Context, a: &WorkloadArgs) -> CmdResult {
-    let store = cx.store()?;
-    let loaded = store.load(&[Kind::Todo])?;
-    render::warn_load_problems(&loaded.problems);
-    let rows = graph::workload(&loaded, a.by);
-    if let Some(r) = structured(a.out.format, &rows) {
+    let out = common::run_op::<WorkloadArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
+    if let Some(r) = structured(a.out.format, &out) {
         return Ok(r?);
     }
+    let rows = &out.rows;
     let mut w = render::out();
-    let head = if a.by == WorkloadBy::Assignee { "ASSIGNEE" } else { "REPO" };
+    let head = if out.by == WorkloadBy::Assignee { "ASSIGNEE" } else { "REPO" };
     let cells = rows
         .iter()
         .map(|r| {
@@ -430,54 +390,21 @@ pub fn workload(cx: &Context, a: &WorkloadArgs) -> CmdResult {
     Ok(())
 }
 
-/// Output formats of `dep-graph`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum GraphFormat {
-    /// One edge per line.
-    #[default]
-    Text,
-    /// Graphviz DOT.
-    Dot,
-    /// Mermaid flowchart (for pull requests and markdown).
-    Mermaid,
-    /// Nodes and edges as JSON.
-    Json,
-}
-
 /// The repository dependency graph (default) or the entity blocking graph.
 #[derive(Debug, clap::Args)]
 pub struct DepGraphArgs {
-    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
-    pub format: GraphFormat,
-    /// Only what touches this repository.
-    #[arg(long)]
-    pub repo: Option<String>,
-    /// Only what belongs to this plan.
-    #[arg(long)]
-    pub plan: Option<String>,
-    /// `repos` (dependencies between repositories) or `entities` (blocking).
-    #[arg(long, value_enum, default_value_t = DepGraphKind::Repos)]
-    pub kind: DepGraphKind,
+    #[command(flatten)]
+    pub req: DepGraph,
 }
 
-/// `dep-graph`
+/// `dep-graph`: the rendering as it is, or the nodes and edges as JSON.
 pub fn dep_graph(cx: &Context, a: &DepGraphArgs) -> CmdResult {
-    let store = cx.store()?;
-    let loaded = load(&store)?;
-    let repo = a.repo.as_deref().map(|r| repo_arg(&loaded, r)).transpose()?;
-    if let Some(p) = &a.plan
-        && loaded.get(Kind::Plan, p).is_none()
-    {
-        return Err(Error::NotFound { kind: Kind::Plan, id: p.clone(), hint: None }.into());
-    }
-    let cg = CoordGraph::build(&loaded);
-    let g = graph::export::dep_graph(&cg, &DepGraphQuery { kind: a.kind, repo, plan: a.plan.clone() });
+    let out = common::run_op::<DepGraphArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
     let mut w = render::out();
-    match a.format {
-        GraphFormat::Json => render::json(&mut w, &g)?,
-        GraphFormat::Dot => write!(w, "{}", g.to_dot())?,
-        GraphFormat::Mermaid => write!(w, "{}", g.to_mermaid())?,
-        GraphFormat::Text => write!(w, "{}", g.to_text())?,
+    match (&out.text, a.req.format) {
+        (_, GraphFormat::Json) | (None, _) => render::json(&mut w, &out)?,
+        (Some(text), _) => write!(w, "{text}")?,
     }
     Ok(())
 }
@@ -486,18 +413,18 @@ pub fn dep_graph(cx: &Context, a: &DepGraphArgs) -> CmdResult {
 /// every dependency naming it has a known counterpart. Exit 1 on problems.
 #[derive(Debug, clap::Args)]
 pub struct ValidateRepoArgs {
-    /// Repository name or nickname.
-    pub name: String,
+    #[command(flatten)]
+    pub req: ValidateRepo,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `validate-repo`
 pub fn validate_repo(cx: &Context, a: &ValidateRepoArgs) -> CmdResult {
-    let store = cx.store()?;
-    let loaded = load(&store)?;
-    let v = graph::validate_repo(&loaded, &store.root.dir, &a.name);
-    if let Some(r) = structured(a.out.format, &v) {
+    let out = common::run_op::<ValidateRepoArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&out.warnings);
+    let v = &out.report;
+    if let Some(r) = structured(a.out.format, &out) {
         r?;
     } else {
         let mut w = render::out();

@@ -1,6 +1,7 @@
 //! `list-repos`: the ecosystem registry.
 
-use super::common::OutputArgs;
+use super::common::{self, OutputArgs};
+use crate::api::reports::ListRepos;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
 use crate::cli::render::{self, Cell, Format};
@@ -8,51 +9,37 @@ use crate::cli::render::{self, Cell, Format};
 /// List the repositories of the ecosystem registry (settings/ecosystem.yaml).
 #[derive(Debug, clap::Args)]
 pub struct ListReposArgs {
-    /// Only repositories with this role.
-    #[arg(long)]
-    pub role: Option<String>,
-    /// Only repositories with this tag.
-    #[arg(long)]
-    pub tag: Option<String>,
+    #[command(flatten)]
+    pub req: ListRepos,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `list-repos`
 pub fn run(cx: &Context, a: &ListReposArgs) -> CmdResult {
-    let store = cx.store()?;
-    let loaded = store.load(&[])?;
-    render::warn_load_problems(&loaded.problems);
-    let repos: Vec<_> = loaded
-        .registry
-        .repos
-        .iter()
-        .filter(|r| a.role.as_ref().is_none_or(|role| r.role.as_deref() == Some(role.as_str())))
-        .filter(|r| a.tag.as_ref().is_none_or(|t| r.tags.contains(t)))
-        .collect();
+    let r = common::run_op::<ListReposArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&r.warnings);
     let mut w = render::out();
     match a.out.format {
-        Format::Json | Format::Yaml => {
-            let list: Vec<serde_yaml::Mapping> = repos
-                .iter()
-                .map(|r| {
-                    let mut m = r.raw.clone();
-                    m.insert("name".into(), r.name.clone().into());
-                    m
-                })
-                .collect();
-            if a.out.format == Format::Json { render::json(&mut w, &list)? } else { render::yaml(&mut w, &list)? }
-        }
+        Format::Json => render::json(&mut w, &r)?,
+        Format::Yaml => render::yaml(&mut w, &r)?,
         Format::Table => {
-            let rows = repos
+            let rows = r
+                .items
                 .iter()
-                .map(|r| {
+                .map(|m| {
+                    let mut nicknames = texts(&m["nickname"]);
+                    for n in texts(&m["nicknames"]) {
+                        if !nicknames.contains(&n) {
+                            nicknames.push(n);
+                        }
+                    }
                     vec![
-                        Cell::from(r.name.as_str()),
-                        r.nicknames.join(",").into(),
-                        r.role.clone().unwrap_or_default().into(),
-                        r.path.clone().unwrap_or_default().into(),
-                        r.description.clone().unwrap_or_default().into(),
+                        Cell::from(text(&m["name"])),
+                        nicknames.join(",").into(),
+                        text(&m["role"]).into(),
+                        text(&m["path"]).into(),
+                        text(&m["description"]).into(),
                     ]
                 })
                 .collect();
@@ -60,4 +47,22 @@ pub fn run(cx: &Context, a: &ListReposArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// A scalar of a registry entry as text (empty for anything else).
+fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// One text or a list of texts (`nickname: sb`, `nicknames: [sb, buddy]`).
+fn texts(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().map(text).filter(|t| !t.is_empty()).collect(),
+        v => Some(text(v)).filter(|t| !t.is_empty()).into_iter().collect(),
+    }
 }

@@ -1,12 +1,13 @@
 //! `review`: the semantic diff of a change plus what it breaks; exits 1 when
 //! it introduces errors. Made for pull requests (`--format markdown`).
 
+use super::common;
 use super::diff::DiffFormat;
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render;
+use crate::history::Review;
 use crate::history::render as hr;
-use crate::history::{Review, ReviewOptions};
 use std::io::Write;
 
 /// Review a change's coordination data: the field-level diff since the
@@ -17,19 +18,8 @@ use std::io::Write;
 /// Exits 1 when it introduces errors.
 #[derive(Debug, clap::Args)]
 pub struct ReviewArgs {
-    /// The base branch (default: the remote's default branch, e.g. origin/main).
-    #[arg(value_name = "BASE")]
-    pub base: Option<String>,
-    /// The change's tip (default HEAD).
-    #[arg(long, value_name = "REV")]
-    pub head: Option<String>,
-    /// Also run health checks and trusted commands of changed dependencies.
-    #[arg(long)]
-    pub online: bool,
-    /// With --online: run every validation command, approved or not (CI on a
-    /// checkout it already trusts; never on pull requests).
-    #[arg(long, requires = "online")]
-    pub trust_all: bool,
+    #[command(flatten)]
+    pub req: crate::api::history::Review,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
@@ -37,15 +27,7 @@ pub struct ReviewArgs {
 
 /// `review`
 pub fn run(cx: &Context, a: &ReviewArgs) -> CmdResult {
-    let store = cx.store()?;
-    let opts = ReviewOptions {
-        base: a.base.clone(),
-        head: a.head.clone(),
-        online: a.online,
-        trust_all: a.trust_all,
-        skip_dependency_checks: false,
-    };
-    let r = crate::history::review(&store, &opts)?;
+    let r = common::run_op::<ReviewArgs, _>(&cx.store()?, &a.req)?;
     for w in &r.warnings {
         eprintln!("warning: {}", crate::display::escape_controls(w));
     }
