@@ -14,7 +14,12 @@
 //! Errors about request fields are [`crate::error::FieldError`]s naming the
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
+pub mod deps;
+pub mod entities;
+pub mod fields;
+pub mod issues;
 pub mod plans;
+pub mod todos;
 pub mod types;
 
 use crate::error::{Error, FieldError, Result};
@@ -113,10 +118,31 @@ impl FieldErrors {
 macro_rules! for_each_operation {
     ($m:ident) => {
         $m!(
+            $crate::api::entities::ListIssues,
+            $crate::api::entities::ShowIssue,
+            $crate::api::issues::CreateIssue,
+            $crate::api::issues::UpdateIssue,
+            $crate::api::issues::CloseIssue,
+            $crate::api::issues::ReopenIssue,
+            $crate::api::entities::DeleteIssue,
+            $crate::api::entities::ListPlans,
+            $crate::api::entities::ShowPlan,
             $crate::api::plans::CreatePlan,
             $crate::api::plans::UpdatePlan,
             $crate::api::plans::AddMilestone,
             $crate::api::plans::UpdateMilestone,
+            $crate::api::entities::ListTodos,
+            $crate::api::entities::ShowTodo,
+            $crate::api::todos::CreateTodo,
+            $crate::api::todos::UpdateTodo,
+            $crate::api::todos::CompleteTodo,
+            $crate::api::entities::DeleteTodo,
+            $crate::api::entities::ListDependencies,
+            $crate::api::entities::ShowDependency,
+            $crate::api::deps::CreateDependency,
+            $crate::api::deps::UpdateDependency,
+            $crate::api::entities::DeleteDependency,
+            $crate::api::entities::Renumber,
         )
     };
 }

@@ -199,6 +199,16 @@ pub fn entities(w: &mut dyn Write, kind: Kind, list: &[&Entity], format: Format)
     }
 }
 
+/// An entity back from its JSON form (as an operation returns it), for the
+/// tables.
+pub fn entity_of(kind: Kind, v: &serde_json::Value) -> std::io::Result<Entity> {
+    let map: serde_yaml::Mapping = serde_yaml::to_value(v)
+        .and_then(serde_yaml::from_value)
+        .map_err(std::io::Error::other)?;
+    let id = v["id"].as_str().unwrap_or_default().to_string();
+    Ok(Entity::read(kind, id, map).0)
+}
+
 /// Prints one entity: `key: value` lines for people (URL credentials
 /// redacted), or JSON/YAML (the data as stored).
 pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<()> {
@@ -245,15 +255,8 @@ pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
 /// when something was skipped.
 pub fn warn_load_problems(list: &[Problem]) {
     let mut err = anstream::stderr();
-    let broken: Vec<&Problem> =
-        list.iter().filter(|p| matches!(p.code, "yaml" | "io" | "id" | "limit" | "key" | "file-type")).collect();
-    for p in broken {
-        let _ = writeln!(err, "warning: skipped unreadable entity: {p}");
-    }
-    if list.iter().any(|p| p.code == "override") {
-        for p in list.iter().filter(|p| p.code == "override") {
-            let _ = writeln!(err, "warning: {p}");
-        }
+    for w in crate::api::entities::load_warnings(list) {
+        let _ = writeln!(err, "warning: {w}");
     }
 }
 
