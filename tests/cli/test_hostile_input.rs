@@ -38,8 +38,8 @@ fn a_bad_filter_is_refused_whether_or_not_there_is_data() {
     let err = env.coord(&["list-todos", "--plan", "PLAN-001", "--status", "bogus"]).fails(1).to_string();
     assert!(err.contains("invalid todo status `bogus`"), "{err}");
     // Aliases still work on an empty store and with data.
-    assert_eq!(ids(&env.coord(&["list-issues", "--status", "open", "--format", "json"]).json()), ["ISSUE-001"]);
-    assert_eq!(ids(&TestEnv::new().coord(&["list-todos", "--status", "done", "--format", "json"]).json()).len(), 0);
+    assert_eq!(ids(&env.coord(&["list-issues", "--status", "open", "--format", "json"]).items()), ["ISSUE-001"]);
+    assert_eq!(ids(&TestEnv::new().coord(&["list-todos", "--status", "done", "--format", "json"]).items()).len(), 0);
 }
 
 #[test]
@@ -369,7 +369,7 @@ fn a_misnamed_file_is_neither_shown_nor_written_under_either_id() {
     // doctor's rename repairs it; then both commands work.
     assert!(env.coord(&["doctor", "--fix"]).ok().contains("renamed to coordination/issues/ISSUE-002.yaml"));
     env.coord(&["update-issue", "ISSUE-002", "--status", "closed"]).ok();
-    assert_eq!(env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json()["status"], "closed");
+    assert_eq!(env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).entity()["status"], "closed");
 }
 
 // ---- item 14: links, FIFOs and directories in coordination/ ----
