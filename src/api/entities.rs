@@ -157,7 +157,8 @@ pub struct ListIssues {
 impl Operation for ListIssues {
     const COMMAND: &'static str = "list-issues";
     const TOOL: &'static str = "coord_list_issues";
-    const SUMMARY: &'static str = "List cross-repo issues (every field), filtered by status, priority, repo, assignee, label.";
+    const SUMMARY: &'static str =
+        "List cross-repo issues (every field), filtered by status, priority, repo, assignee, label.";
     const WRITES: bool = false;
     type Output = Listed;
 

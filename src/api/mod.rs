@@ -72,7 +72,8 @@ impl Written {
         let mut warnings: Vec<String> = o.warnings.iter().map(|w| w.to_string()).collect();
         if o.mode == WriteMode::Canonical {
             warnings.push(format!(
-                "{} was rewritten in canonical form: no minimal edit was possible",
+                "{} was rewritten in canonical form ({}): no minimal edit was possible",
+                o.entity.id(),
                 store.rel(&o.path).display()
             ));
         }

@@ -6,8 +6,8 @@ pub mod commands;
 pub mod error;
 pub mod render;
 
-use crate::error::Result;
 use crate::api;
+use crate::error::Result;
 use crate::store::Store;
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::common::OpArgs;

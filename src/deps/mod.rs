@@ -522,13 +522,12 @@ pub fn apply_updates(store: &Store, report: &CheckReport) -> Result<Vec<Written>
         }
         let status = crate::model::vocab::parse_strict::<crate::model::DepStatus>(r.status.as_str())
             .map_err(crate::Error::Invalid)?;
-        let outcome =
-            crate::ops::update_with(store, Kind::Dependency, &r.id, crate::ops::Rewrite::Refused, |e, _| {
-                if let crate::model::Entity::Dependency(d) = e {
-                    d.status = crate::model::Lenient::Known(status);
-                }
-                Ok(())
-            })?;
+        let outcome = crate::ops::update_with(store, Kind::Dependency, &r.id, crate::ops::Rewrite::Refused, |e, _| {
+            if let crate::model::Entity::Dependency(d) = e {
+                d.status = crate::model::Lenient::Known(status);
+            }
+            Ok(())
+        })?;
         if outcome.mode != WriteMode::Unchanged {
             written.push(Written { id: r.id.clone(), from: r.stored.clone(), to: r.status.as_str().to_string() });
         }

@@ -350,7 +350,6 @@ impl CoordServer {
         let v = run.await.map_err(|e| format!("error: {e}"))?;
         Ok(Out(Report { report: v }))
     }
-
 }
 
 #[tool_handler(router = self.tool_router)]

@@ -194,7 +194,10 @@ fn create_issue_writes_the_file_and_lists_it_back() {
 
     let got = c.tool(5, "coord_get_issue", json!({"id": "ISSUE-002"}));
     assert_eq!(got["entity"]["severity"], "normal");
-    assert_eq!((got["kind"].as_str(), got["path"].as_str()), (Some("issue"), Some("coordination/issues/ISSUE-002.yaml")));
+    assert_eq!(
+        (got["kind"].as_str(), got["path"].as_str()),
+        (Some("issue"), Some("coordination/issues/ISSUE-002.yaml"))
+    );
 
     let closed = c.tool(6, "coord_close_issue", json!({"id": "ISSUE-002"}));
     assert_eq!(closed["entity"]["status"], "closed");
@@ -717,7 +720,8 @@ fn an_agent_session_plans_links_completes_deletes_and_renumbers() {
     // Delete: refused while referenced (naming the parameter), then forced.
     c.tool(19, "coord_delete_todo", json!({"id": "TASK-003"}));
     assert!(!env.exists("coordination/todos/TASK-003.yaml"));
-    let e = tool_error(&c.call(20, "tools/call", json!({"name": "coord_delete_todo", "arguments": {"id": "TASK-001"}})));
+    let e =
+        tool_error(&c.call(20, "tools/call", json!({"name": "coord_delete_todo", "arguments": {"id": "TASK-001"}})));
     assert!(e.contains("force: TASK-001 is referenced by TASK-002") && !e.contains("--"), "{e}");
     let gone = c.tool(21, "coord_delete_issue", json!({"id": "BUG-001", "force": true}));
     assert_eq!(
@@ -753,4 +757,25 @@ fn an_agent_session_plans_links_completes_deletes_and_renumbers() {
     assert!(err.contains("error: --force: TASK-010 is referenced by TASK-002"), "{err}");
     let err = env.coord(&["update-dep", "LINK-001", "--expected-status", "42"]).fails(1).to_string();
     assert!(err.contains("error: --expected-status: 42 is not an HTTP status"), "{err}");
+}
+
+#[test]
+fn agents_allow_a_lossy_canonical_rewrite_with_the_rewrite_parameter() {
+    let env = TestEnv::new();
+    let text = "# Owned by the platform team\nid: ISSUE-001\ntitle: Anchored\nstatus: pending\nrepos: &r [x]\nmetadata:\n  also: *r\n";
+    env.write("coordination/issues/ISSUE-001.yaml", text);
+    env.commit_all("anchored");
+    let mut c = Client::start(&env);
+    let e = tool_error(&c.call(
+        2,
+        "tools/call",
+        json!({"name": "coord_update_issue", "arguments": {"id": "ISSUE-001", "add_repos": ["y"]}}),
+    ));
+    assert!(e.contains("anchor `&r`") && e.contains("`rewrite: true`") && !e.contains("--"), "{e}");
+    assert_eq!(env.read("coordination/issues/ISSUE-001.yaml"), text, "nothing lost");
+    let w = c.tool(3, "coord_update_issue", json!({"id": "ISSUE-001", "add_repos": ["y"], "rewrite": true}));
+    assert_eq!(w["entity"]["repos"], json!(["x", "y"]));
+    assert!(w["warnings"][0].as_str().unwrap().contains("ISSUE-001 was rewritten in canonical form"), "{w}");
+    let w = c.tool(4, "coord_close_issue", json!({"id": "ISSUE-001", "rewrite": true}));
+    assert_eq!(w["entity"]["status"], "closed");
 }

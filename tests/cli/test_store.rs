@@ -7,7 +7,7 @@ use crate::env::{ECOSYSTEM, TestEnv};
 fn ids(env: &TestEnv, args: &[&str]) -> Vec<String> {
     let mut full = args.to_vec();
     full.extend_from_slice(&["--format", "json"]);
-    env.coord(&full).json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
+    env.coord(&full).items().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -19,7 +19,7 @@ fn invalid_yaml_in_one_file_is_reported_and_the_rest_still_load() {
     env.write("coordination/issues/ISSUE-005.yaml", "");
     let out = env.coord(&["list-issues", "--format", "json"]);
     let listed: Vec<String> =
-        out.json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+        out.items().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(listed, ["ISSUE-001", "ISSUE-002", "ISSUE-004"], "a truncated but parseable file still loads");
     assert!(out.stderr.contains("coordination/issues/ISSUE-003.yaml:3"), "names file and line: {}", out.stderr);
     assert!(out.stderr.contains("ISSUE-005.yaml:1"), "{}", out.stderr);
@@ -106,7 +106,7 @@ fn a_file_overrides_the_legacy_section_with_a_warning() {
         "id: ISSUE-001\ntitle: From file\nrepos: [oneiric]\nstatus: pending\n",
     );
     let out = env.coord(&["list-issues", "--format", "json"]);
-    assert_eq!(out.json()[0]["title"], "From file");
+    assert_eq!(out.items()[0]["title"], "From file");
     assert!(
         out.stderr.contains("ISSUE-001: defined both in coordination/issues/ISSUE-001.yaml and in the legacy section of settings/ecosystem.yaml; the file wins"),
         "{}",
@@ -321,7 +321,7 @@ fn the_parse_cache_never_serves_a_changed_file() {
     }
     let statuses = |env: &TestEnv| -> Vec<String> {
         env.coord(&["list-issues", "--format", "json"])
-            .json()
+            .items()
             .as_array()
             .unwrap()
             .iter()
