@@ -22,14 +22,14 @@ pub struct CreateDependency {
     #[arg(long)]
     pub provider: String,
     /// The kind of dependency (default runtime).
-    #[arg(long = "type", id = "type")]
+    #[arg(long = "type", id = "type", value_name = "TYPE")]
     #[serde(default, rename = "type")]
     pub dep_type: Option<DepType>,
     /// Version constraint, e.g. `>=0.2.0`, `^1.4`, `~=2.1`, `>=1.0,<2`.
     #[arg(long)]
     #[serde(default)]
     pub version_constraint: Option<String>,
-    /// Status (default unknown; `check-deps --update` sets it).
+    /// Status (default unknown; a dependency check with updates sets it).
     #[arg(long)]
     #[serde(default)]
     pub status: Option<DepStatus>,
@@ -70,7 +70,7 @@ pub struct UpdateDependency {
     #[serde(default)]
     pub provider: Option<String>,
     /// New kind of dependency.
-    #[arg(long = "type", id = "type")]
+    #[arg(long = "type", id = "type", value_name = "TYPE")]
     #[serde(default, rename = "type")]
     pub dep_type: Option<DepType>,
     /// Version constraint (`""` clears it).
