@@ -161,7 +161,7 @@ pub enum Error {
 
 /// Why an update was refused rather than rewritten canonically.
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or pass --rewrite to rewrite it canonically", path.display())]
+#[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or ask for the canonical rewrite (the `rewrite` option)", path.display())]
 pub struct RewriteRefusal {
     /// The entity.
     pub id: String,

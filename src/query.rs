@@ -1,12 +1,12 @@
-//! Filters over entities, shared by the list commands and the MCP list
-//! tools: status, priority, repository, assignee and label, combined with
-//! AND, each accepting the loader's aliases (`P0`, `done`).
+//! Filters over entities, used by the list operations ([`crate::api::entities`]):
+//! status, priority, repository, assignee and label, combined with AND.
 //!
-//! [`Filters::validate`] checks the values against the kind's vocabulary
-//! before anything is loaded, so whether a bad filter is refused never
-//! depends on the data (an empty store refuses `--status bogus` too).
+//! The list operations' request types hold typed values (parsed, aliases
+//! resolved, when the request is built) and only the filters that apply to
+//! their kind, so a bad filter is refused before anything is loaded, whatever
+//! the data; here the values arrive as canonical words.
 
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::model::vocab::parse_strict;
 use crate::model::*;
 use crate::store::Loaded;
@@ -39,41 +39,6 @@ fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, E
 }
 
 impl Filters {
-    /// Refuses values that cannot match any entity of `kind` — an unknown
-    /// status or priority, or a flag that does not apply to the kind — without
-    /// looking at any data. Call it before loading.
-    pub fn validate(&self, kind: Kind) -> Result<(), Error> {
-        let no = |flag: &str, set: bool| -> Result<(), Error> {
-            if set { Err(Error::Invalid(format!("{flag} does not apply to a {kind}"))) } else { Ok(()) }
-        };
-        match kind {
-            Kind::Issue => vocab_set::<IssueStatus>(&self.status).map(drop)?,
-            Kind::Todo => vocab_set::<TodoStatus>(&self.status).map(drop)?,
-            Kind::Plan => vocab_set::<PlanStatus>(&self.status).map(drop)?,
-            Kind::Dependency => vocab_set::<DepStatus>(&self.status).map(drop)?,
-        }
-        match kind {
-            Kind::Issue | Kind::Todo => vocab_set::<Priority>(&self.priority).map(drop)?,
-            Kind::Plan | Kind::Dependency => {
-                no("--priority", !self.priority.is_empty())?;
-                no("--assignee", self.assignee.is_some())?;
-                no("--label", self.label.is_some())?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Refuses a repository filter naming no known repository (with a
-    /// did-you-mean), rather than silently matching nothing.
-    pub fn check(&self, loaded: &Loaded) -> Result<(), Error> {
-        if let Some(r) = &self.repo
-            && !loaded.registry.is_empty()
-        {
-            loaded.registry.resolve(r).map_err(Error::Invalid)?;
-        }
-        Ok(())
-    }
-
     /// Applies the filters to one entity.
     pub fn matches(&self, e: &Entity, loaded: &Loaded) -> Result<bool, Error> {
         let reg = &loaded.registry;
@@ -95,8 +60,11 @@ impl Filters {
             self.assignee.as_ref().is_none_or(|w| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(w)))
         };
         let label_ok = |l: &[String]| self.label.as_ref().is_none_or(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)));
-        let no = |flag: &str, set: bool| -> Result<(), Error> {
-            if set { Err(Error::Invalid(format!("{flag} does not apply to a {}", e.kind()))) } else { Ok(()) }
+        let no = |field: &str, set: bool| -> Result<(), Error> {
+            match set {
+                true => Err(Error::Fields(vec![FieldError::new(field, format!("does not apply to a {}", e.kind()))])),
+                false => Ok(()),
+            }
         };
         Ok(match e {
             Entity::Issue(i) => {
@@ -114,15 +82,15 @@ impl Filters {
                     && label_ok(&t.labels)
             }
             Entity::Plan(p) => {
-                no("--priority", !self.priority.is_empty())?;
-                no("--assignee", self.assignee.is_some())?;
-                no("--label", self.label.is_some())?;
+                no("priority", !self.priority.is_empty())?;
+                no("assignee", self.assignee.is_some())?;
+                no("label", self.label.is_some())?;
                 status_ok(&self.status, &p.status)? && repo_ok(&p.repos.iter().map(String::as_str).collect::<Vec<_>>())
             }
             Entity::Dependency(d) => {
-                no("--priority", !self.priority.is_empty())?;
-                no("--assignee", self.assignee.is_some())?;
-                no("--label", self.label.is_some())?;
+                no("priority", !self.priority.is_empty())?;
+                no("assignee", self.assignee.is_some())?;
+                no("label", self.label.is_some())?;
                 status_ok(&self.status, &d.status)? && repo_ok(&[d.consumer.as_str(), d.provider.as_str()])
             }
         })

@@ -15,12 +15,17 @@
 //! field; the CLI shows it as its flag, MCP as its parameter.
 
 pub mod checks;
+pub mod dependencies;
 pub mod deps;
+pub mod entities;
 pub mod exec;
+pub mod fields;
 pub mod gate;
 pub mod history;
+pub mod issues;
 pub mod plans;
 pub mod reports;
+pub mod todos;
 pub mod types;
 
 use crate::error::{Error, FieldError, Result};
@@ -80,7 +85,8 @@ impl Written {
         let mut warnings: Vec<String> = o.warnings.iter().map(|w| w.to_string()).collect();
         if o.mode == WriteMode::Canonical {
             warnings.push(format!(
-                "{} was rewritten in canonical form: no minimal edit was possible",
+                "{} was rewritten in canonical form ({}): no minimal edit was possible",
+                o.entity.id(),
                 store.rel(&o.path).display()
             ));
         }
@@ -126,10 +132,31 @@ impl FieldErrors {
 macro_rules! for_each_operation {
     ($m:ident) => {
         $m!(
+            $crate::api::entities::ListIssues,
+            $crate::api::entities::ShowIssue,
+            $crate::api::issues::CreateIssue,
+            $crate::api::issues::UpdateIssue,
+            $crate::api::issues::CloseIssue,
+            $crate::api::issues::ReopenIssue,
+            $crate::api::entities::DeleteIssue,
+            $crate::api::entities::ListPlans,
+            $crate::api::entities::ShowPlan,
             $crate::api::plans::CreatePlan,
             $crate::api::plans::UpdatePlan,
             $crate::api::plans::AddMilestone,
             $crate::api::plans::UpdateMilestone,
+            $crate::api::entities::ListTodos,
+            $crate::api::entities::ShowTodo,
+            $crate::api::todos::CreateTodo,
+            $crate::api::todos::UpdateTodo,
+            $crate::api::todos::CompleteTodo,
+            $crate::api::entities::DeleteTodo,
+            $crate::api::entities::ListDependencies,
+            $crate::api::entities::ShowDependency,
+            $crate::api::dependencies::CreateDependency,
+            $crate::api::dependencies::UpdateDependency,
+            $crate::api::entities::DeleteDependency,
+            $crate::api::entities::Renumber,
             $crate::api::deps::CheckDeps,
             $crate::api::gate::Gate,
             $crate::api::exec::Execute,

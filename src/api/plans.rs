@@ -1,10 +1,11 @@
 //! Plan and milestone operations: create and update plans, add and update
 //! milestones. Milestone IDs are unique across all plans and every branch.
 
+use super::fields::{day, edit, existing, ids, opt_text, repos, required, targets};
 use super::types::{Day, Id, NewMilestone, Settable};
 use super::{FieldErrors, Operation, Written};
 use crate::error::{FieldError, Result};
-use crate::model::refs::{MILESTONE_REFS, PLAN_REFS, RefField, Target};
+use crate::model::refs::{MILESTONE_REFS, PLAN_REFS};
 use crate::model::*;
 use crate::ops::{self, Refs};
 use crate::store::Store;
@@ -96,6 +97,13 @@ pub struct UpdatePlan {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub no_depends_on: Vec<Id>,
+    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
+    /// or a construct the line editor cannot handle), rewrite the file in
+    /// canonical form even though that drops its comments and anchors.
+    /// Without it such an update is refused and nothing changes.
+    #[arg(long)]
+    #[serde(default)]
+    pub rewrite: bool,
 }
 
 /// Add a milestone to a plan (its ID is unique across all plans).
@@ -127,6 +135,13 @@ pub struct AddMilestone {
     #[arg(long = "deliverable")]
     #[serde(default)]
     pub deliverables: Vec<String>,
+    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
+    /// or a construct the line editor cannot handle), rewrite the file in
+    /// canonical form even though that drops its comments and anchors.
+    /// Without it such an update is refused and nothing changes.
+    #[arg(long)]
+    #[serde(default)]
+    pub rewrite: bool,
 }
 
 /// Update a milestone (found in whichever plan holds it).
@@ -167,79 +182,13 @@ pub struct UpdateMilestone {
     #[arg(long = "deliverable")]
     #[serde(default)]
     pub deliverables: Vec<String>,
-}
-
-/// The targets a reference field of a holder type accepts (from the one map
-/// of references).
-fn targets<T>(fields: &'static [RefField<T>], name: &str) -> &'static [Target] {
-    fields.iter().find(|f| f.name == name).map(|f| f.targets).expect("a reference field of the map")
-}
-
-/// Keeps the IDs that exist as one of `targets`; reports the others on
-/// `field`, with a did-you-mean.
-fn existing(
-    refs: &mut Refs<'_>,
-    field: &str,
-    ids: &[Id],
-    targets: &[Target],
-    errs: &mut FieldErrors,
-) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for id in ids {
-        if refs.exists_as(&id.0, targets)? {
-            out.push(id.0.clone());
-        } else {
-            let what: Vec<&str> = targets.iter().map(|t| t.noun()).collect();
-            let suggestion = refs.suggest(&id.0, targets)?;
-            errs.push(
-                FieldError::new(field, format!("unknown reference `{id}`"))
-                    .value(id.0.clone())
-                    .expected(format!("the ID of an existing {}", what.join(" or ")))
-                    .suggest(suggestion),
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// Canonical repository names; unknown names are reported on `field`.
-fn repos(refs: &Refs<'_>, field: &str, names: &[String], errs: &mut FieldErrors) -> Vec<String> {
-    let mut out = Vec::new();
-    for n in names {
-        match refs.repo(n) {
-            Ok(r) => out.push(r),
-            Err(e) => errs.push(FieldError::new(field, e.to_string()).value(n.clone())),
-        }
-    }
-    out
-}
-
-fn edit(list: &mut Vec<String>, add: Vec<String>, remove: &[String]) {
-    list.retain(|x| !remove.contains(x));
-    for a in add {
-        if !list.contains(&a) {
-            list.push(a);
-        }
-    }
-}
-
-fn ids(v: &[Id]) -> Vec<String> {
-    v.iter().map(|i| i.0.clone()).collect()
-}
-
-fn required(field: &str, v: &str, errs: &mut FieldErrors) -> String {
-    if v.trim().is_empty() {
-        errs.push(FieldError::new(field, "must not be empty"));
-    }
-    v.trim().to_string()
-}
-
-fn opt_text(v: &str) -> Option<String> {
-    (!v.is_empty()).then(|| v.to_string())
-}
-
-fn day(d: Day) -> Option<Lenient<CoordDate>> {
-    Some(Lenient::Known(d.0))
+    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
+    /// or a construct the line editor cannot handle), rewrite the file in
+    /// canonical form even though that drops its comments and anchors.
+    /// Without it such an update is refused and nothing changes.
+    #[arg(long)]
+    #[serde(default)]
+    pub rewrite: bool,
 }
 
 /// Builds a milestone; its `depends_on` may name existing milestones or ones
@@ -313,7 +262,7 @@ impl Operation for UpdatePlan {
     type Output = Written;
 
     fn run(&self, store: &Store) -> Result<Written> {
-        let o = ops::update_with(store, Kind::Plan, &self.id.0, |entity, refs| {
+        let o = ops::update_with(store, Kind::Plan, &self.id.0, self.rewrite.into(), |entity, refs| {
             let Entity::Plan(p) = entity else { unreachable!("a plan") };
             let mut errs = FieldErrors::default();
             if let Some(t) = &self.title {
@@ -350,7 +299,7 @@ impl Operation for AddMilestone {
 
     fn run(&self, store: &Store) -> Result<Written> {
         let mut added = String::new();
-        let o = ops::update_with(store, Kind::Plan, &self.plan.0, |entity, refs| {
+        let o = ops::update_with(store, Kind::Plan, &self.plan.0, self.rewrite.into(), |entity, refs| {
             let Entity::Plan(p) = entity else { unreachable!("a plan") };
             let mut errs = FieldErrors::default();
             let mid = refs.next_milestone_id(&[])?;
@@ -416,7 +365,7 @@ impl Operation for UpdateMilestone {
         let plan_id = ops::plan_of_milestone(store, &self.id.0)?;
         let mid = self.id.0.clone();
         let empty = self.is_empty();
-        let o = ops::update_with(store, Kind::Plan, &plan_id, |entity, refs| {
+        let o = ops::update_with(store, Kind::Plan, &plan_id, self.rewrite.into(), |entity, refs| {
             if empty {
                 return Ok(());
             }

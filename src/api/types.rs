@@ -27,7 +27,7 @@ fn from_text<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(d: D) -> Resul
 #[derive(Clone)]
 pub struct VocabParser<T>(PhantomData<T>);
 
-impl<T: Vocab + Send + Sync> TypedValueParser for VocabParser<T> {
+impl<T: Vocab + Send + Sync + std::fmt::Debug> TypedValueParser for VocabParser<T> {
     type Value = T;
 
     fn parse_ref(
@@ -37,18 +37,11 @@ impl<T: Vocab + Send + Sync> TypedValueParser for VocabParser<T> {
         value: &std::ffi::OsStr,
     ) -> Result<T, clap::Error> {
         let text = value.to_string_lossy();
-        T::parse(&text).ok_or_else(|| {
-            let mut e = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
-            use clap::error::{ContextKind, ContextValue};
-            if let Some(arg) = arg {
-                e.insert(ContextKind::InvalidArg, ContextValue::String(arg.to_string()));
-            }
-            e.insert(ContextKind::InvalidValue, ContextValue::String(text.into_owned()));
-            e.insert(
-                ContextKind::ValidValue,
-                ContextValue::Strings(T::ALLOWED.iter().map(|s| s.to_string()).collect()),
-            );
-            e
+        parse_strict::<T>(&text).map_err(|why| {
+            // The library's message (`invalid issue status `x` (expected one
+            // of: …)`), the same as MCP gives, with the flag in front.
+            let flag = arg.map(|a| a.to_string()).unwrap_or_default();
+            cmd.clone().error(clap::error::ErrorKind::ValueValidation, format!("invalid value for {flag}: {why}"))
         })
     }
 
@@ -440,6 +433,153 @@ impl JsonSchema for NewMilestone {
     }
 }
 
+/// An estimate of effort: `3d` (days of `hours_per_day`), `4h`, `90m`, or a
+/// number of hours; in JSON also a plain number of hours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    amount: f64,
+    unit: EstimateUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EstimateUnit {
+    Days,
+    Hours,
+    Minutes,
+}
+
+impl Estimate {
+    /// The estimate in hours (days count `hours_per_day`), rounded to 0.01.
+    pub fn hours(self, hours_per_day: f64) -> f64 {
+        let factor = match self.unit {
+            EstimateUnit::Days => hours_per_day,
+            EstimateUnit::Hours => 1.0,
+            EstimateUnit::Minutes => 1.0 / 60.0,
+        };
+        (self.amount * factor * 100.0).round() / 100.0
+    }
+}
+
+impl FromStr for Estimate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase();
+        let (num, unit) = if let Some(n) = t.strip_suffix('d') {
+            (n, EstimateUnit::Days)
+        } else if let Some(n) = t.strip_suffix('h') {
+            (n, EstimateUnit::Hours)
+        } else if let Some(n) = t.strip_suffix('m') {
+            (n, EstimateUnit::Minutes)
+        } else {
+            (t.as_str(), EstimateUnit::Hours)
+        };
+        let amount: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid estimate `{s}` (expected e.g. `3d`, `4h`, `90m` or a number of hours)"))?;
+        if !(amount > 0.0 && amount.is_finite()) {
+            return Err(format!("estimate must be greater than 0, found `{s}`"));
+        }
+        Ok(Estimate { amount, unit })
+    }
+}
+
+/// A number given as JSON text or as a JSON number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Estimate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match NumberOrText::deserialize(d)? {
+            NumberOrText::Number(n) => n.to_string().parse(),
+            NumberOrText::Text(s) => s.parse(),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Estimate {
+    fn schema_name() -> Cow<'static, str> {
+        "Estimate".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "anyOf": [
+            { "type": "number", "exclusiveMinimum": 0, "description": "hours" },
+            { "type": "string", "description": "`3d` (days of hours_per_day), `4h`, `90m`, or hours" },
+        ]})
+    }
+}
+
+/// A number of hours actually spent (0 or more); in JSON a number or text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hours(pub f64);
+
+impl FromStr for Hours {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let h: f64 = s.trim().parse().map_err(|_| format!("invalid hours `{s}` (expected a number of hours)"))?;
+        if h < 0.0 || !h.is_finite() {
+            return Err(format!("hours cannot be negative, found `{s}`"));
+        }
+        Ok(Hours(h))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hours {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match NumberOrText::deserialize(d)? {
+            NumberOrText::Number(n) => n.to_string().parse(),
+            NumberOrText::Text(s) => s.parse(),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Hours {
+    fn schema_name() -> Cow<'static, str> {
+        "Hours".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number", "minimum": 0, "description": "a number of hours" })
+    }
+}
+
+/// A metadata entry `key=value`; `key=` removes the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaEntry {
+    pub key: String,
+    pub value: String,
+}
+
+impl FromStr for MetaEntry {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.split_once('=')
+            .map(|(k, v)| MetaEntry { key: k.trim().to_string(), value: v.to_string() })
+            .filter(|m| !m.key.is_empty())
+            .ok_or_else(|| format!("expected key=value, found `{s}`"))
+    }
+}
+
+impl<'de> Deserialize<'de> for MetaEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d)
+    }
+}
+
+impl JsonSchema for MetaEntry {
+    fn schema_name() -> Cow<'static, str> {
+        "MetaEntry".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "description": "key=value (`key=` removes the key)" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +628,19 @@ mod tests {
         assert!(serde_json::from_str::<Seconds>("0").is_err() && "1e9".parse::<Seconds>().is_err());
         assert_eq!("2026-03-01".parse::<Since>().map(|s| s.0), Ok(1_772_323_200));
         assert!("someday".parse::<Since>().unwrap_err().contains("is not a date"));
+    }
+
+    #[test]
+    fn estimates_hours_and_metadata() {
+        assert_eq!("3d".parse::<Estimate>().unwrap().hours(8.0), 24.0);
+        assert_eq!("90m".parse::<Estimate>().unwrap().hours(8.0), 1.5);
+        assert_eq!(serde_json::from_str::<Estimate>("2.5").unwrap().hours(8.0), 2.5);
+        for bad in ["0", "-2h", "abc", "0d"] {
+            assert!(bad.parse::<Estimate>().unwrap_err().contains("estimate"), "{bad}");
+        }
+        assert_eq!(serde_json::from_str::<Hours>("\"5\"").unwrap(), Hours(5.0));
+        assert!("-1".parse::<Hours>().is_err());
+        assert_eq!("a=b=c".parse::<MetaEntry>().unwrap(), MetaEntry { key: "a".into(), value: "b=c".into() });
+        assert!("=x".parse::<MetaEntry>().is_err());
     }
 }

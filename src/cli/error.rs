@@ -48,6 +48,9 @@ fn hint(e: &Error) -> Option<&'static str> {
             crate::model::Kind::Dependency => "list dependencies with `git coord list-deps`",
         }),
         Error::Yaml { .. } | Error::Broken { .. } => Some("`git coord lint` lists every problem in the data"),
+        Error::RewriteRefused(_) => {
+            Some("pass --rewrite to rewrite the file canonically (dropping its comments and anchors)")
+        }
         _ => None,
     }
 }

@@ -6,10 +6,11 @@ pub mod commands;
 pub mod error;
 pub mod render;
 
+use crate::api;
 use crate::error::Result;
-use crate::model::Kind;
 use crate::store::Store;
 use clap::{CommandFactory, Parser, Subcommand};
+use commands::common::OpArgs;
 use commands::*;
 use error::CmdResult;
 use std::path::PathBuf;
@@ -36,53 +37,53 @@ pub enum Command {
     /// Create the coordination layout and default settings.
     Init(init::InitArgs),
     /// List issues.
-    ListIssues(issue::ListArgs),
+    ListIssues(OpArgs<api::entities::ListIssues>),
     /// Show an issue.
-    ShowIssue(common::ShowArgs),
+    ShowIssue(OpArgs<api::entities::ShowIssue>),
     /// Create an issue.
-    CreateIssue(issue::CreateArgs),
+    CreateIssue(OpArgs<api::issues::CreateIssue>),
     /// Update fields of an issue.
-    UpdateIssue(issue::UpdateArgs),
+    UpdateIssue(OpArgs<api::issues::UpdateIssue>),
     /// Close (or resolve) an issue.
-    CloseIssue(issue::CloseArgs),
+    CloseIssue(OpArgs<api::issues::CloseIssue>),
     /// Reopen an issue.
-    ReopenIssue(issue::ReopenArgs),
+    ReopenIssue(OpArgs<api::issues::ReopenIssue>),
     /// Delete an issue.
-    DeleteIssue(common::DeleteArgs),
+    DeleteIssue(OpArgs<api::entities::DeleteIssue>),
     /// List plans.
-    ListPlans(plan::ListArgs),
+    ListPlans(OpArgs<api::entities::ListPlans>),
     /// Show a plan with its milestones.
-    ShowPlan(common::ShowArgs),
+    ShowPlan(OpArgs<api::entities::ShowPlan>),
     /// Create a plan (with `--milestone "Name:YYYY-MM-DD"`…).
-    CreatePlan(plan::CreateArgs),
+    CreatePlan(OpArgs<api::plans::CreatePlan>),
     /// Update fields of a plan.
-    UpdatePlan(plan::UpdateArgs),
+    UpdatePlan(OpArgs<api::plans::UpdatePlan>),
     /// Add a milestone to a plan.
-    AddMilestone(plan::AddMilestoneArgs),
+    AddMilestone(OpArgs<api::plans::AddMilestone>),
     /// Update a milestone.
-    UpdateMilestone(plan::UpdateMilestoneArgs),
+    UpdateMilestone(OpArgs<api::plans::UpdateMilestone>),
     /// List todos.
-    ListTodos(todo::ListArgs),
+    ListTodos(OpArgs<api::entities::ListTodos>),
     /// Show a todo.
-    ShowTodo(common::ShowArgs),
+    ShowTodo(OpArgs<api::entities::ShowTodo>),
     /// Create a todo.
-    CreateTodo(todo::CreateArgs),
+    CreateTodo(OpArgs<api::todos::CreateTodo>),
     /// Update fields of a todo.
-    UpdateTodo(todo::UpdateArgs),
+    UpdateTodo(OpArgs<api::todos::UpdateTodo>),
     /// Mark a todo completed.
-    CompleteTodo(todo::CompleteArgs),
+    CompleteTodo(OpArgs<api::todos::CompleteTodo>),
     /// Delete a todo.
-    DeleteTodo(common::DeleteArgs),
+    DeleteTodo(OpArgs<api::entities::DeleteTodo>),
     /// List dependencies.
-    ListDeps(dep::ListArgs),
+    ListDeps(OpArgs<api::entities::ListDependencies>),
     /// Show a dependency.
-    ShowDep(common::ShowArgs),
+    ShowDep(OpArgs<api::entities::ShowDependency>),
     /// Create a dependency between two repositories.
-    CreateDep(dep::CreateArgs),
+    CreateDep(OpArgs<api::dependencies::CreateDependency>),
     /// Update fields of a dependency.
-    UpdateDep(dep::UpdateArgs),
+    UpdateDep(OpArgs<api::dependencies::UpdateDependency>),
     /// Delete a dependency.
-    DeleteDep(common::DeleteArgs),
+    DeleteDep(OpArgs<api::entities::DeleteDependency>),
     /// Check dependencies for real: versions, commands, health checks.
     CheckDeps(check_deps::CheckDepsArgs),
     /// Approve dependencies' validation commands (after reading them).
@@ -141,7 +142,7 @@ pub enum Command {
     /// Find (and --fix) duplicate IDs, misnamed files and one-sided links.
     Doctor(doctor::DoctorArgs),
     /// Give an entity or milestone a new ID, rewriting every reference.
-    Renumber(renumber::RenumberArgs),
+    Renumber(OpArgs<api::entities::Renumber>),
     /// Merge three versions of an entity file field by field (git's merge driver).
     MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
@@ -177,7 +178,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::UpdateIssue(a) => issue::update(cx, a),
         Command::CloseIssue(a) => issue::close(cx, a),
         Command::ReopenIssue(a) => issue::reopen(cx, a),
-        Command::DeleteIssue(a) => common::delete(&cx.store()?, Kind::Issue, a),
+        Command::DeleteIssue(a) => issue::delete(cx, a),
         Command::ListPlans(a) => plan::list(cx, a),
         Command::ShowPlan(a) => plan::show(cx, a),
         Command::CreatePlan(a) => plan::create(cx, a),
@@ -189,12 +190,12 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::CreateTodo(a) => todo::create(cx, a),
         Command::UpdateTodo(a) => todo::update(cx, a),
         Command::CompleteTodo(a) => todo::complete(cx, a),
-        Command::DeleteTodo(a) => common::delete(&cx.store()?, Kind::Todo, a),
+        Command::DeleteTodo(a) => todo::delete(cx, a),
         Command::ListDeps(a) => dep::list(cx, a),
         Command::ShowDep(a) => dep::show(cx, a),
         Command::CreateDep(a) => dep::create(cx, a),
         Command::UpdateDep(a) => dep::update(cx, a),
-        Command::DeleteDep(a) => common::delete(&cx.store()?, Kind::Dependency, a),
+        Command::DeleteDep(a) => dep::delete(cx, a),
         Command::CheckDeps(a) => check_deps::run(cx, a),
         Command::Trust(a) => trust::run(cx, a),
         Command::Watch(a) => watch::run(cx, a),

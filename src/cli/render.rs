@@ -199,6 +199,15 @@ pub fn entities(w: &mut dyn Write, kind: Kind, list: &[&Entity], format: Format)
     }
 }
 
+/// An entity back from its JSON form (as an operation returns it), for the
+/// tables.
+pub fn entity_of(kind: Kind, v: &serde_json::Value) -> std::io::Result<Entity> {
+    let map: serde_yaml::Mapping =
+        serde_yaml::to_value(v).and_then(serde_yaml::from_value).map_err(std::io::Error::other)?;
+    let id = v["id"].as_str().unwrap_or_default().to_string();
+    Ok(Entity::read(kind, id, map).0)
+}
+
 /// Prints one entity: `key: value` lines for people (URL credentials
 /// redacted), or JSON/YAML (the data as stored).
 pub fn entity(w: &mut dyn Write, e: &Entity, format: Format) -> std::io::Result<()> {

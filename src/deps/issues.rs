@@ -270,7 +270,7 @@ fn create(store: &Store, s: &Subject<'_>) -> Result<Option<IssueChange>> {
 /// Keeps an open issue's evidence current; reopens a finished one.
 fn unsatisfied(store: &Store, s: &Subject<'_>, id: &str) -> Result<Option<IssueChange>> {
     let mut action = IssueAction::Updated;
-    let o = ops::update_with(store, Kind::Issue, id, |entity, refs| {
+    let o = ops::update_with(store, Kind::Issue, id, ops::Rewrite::Refused, |entity, refs| {
         let Entity::Issue(i) = entity else { unreachable!("an issue") };
         if i.status.known() == Some(IssueStatus::Closed) {
             // Closed (not resolved) by a person: a decision to leave it be.
@@ -295,7 +295,7 @@ fn unsatisfied(store: &Store, s: &Subject<'_>, id: &str) -> Result<Option<IssueC
 
 /// Resolves (satisfied) or closes (deprecated) an open issue, with a note.
 fn finish(store: &Store, s: &Subject<'_>, id: &str, action: IssueAction) -> Result<Option<IssueChange>> {
-    let o = ops::update_with(store, Kind::Issue, id, |entity, _refs| {
+    let o = ops::update_with(store, Kind::Issue, id, ops::Rewrite::Refused, |entity, _refs| {
         let Entity::Issue(i) = entity else { unreachable!("an issue") };
         if i.is_open() {
             let (status, word) = match action {

@@ -10,7 +10,7 @@
 //! connections: a connection waiting on a slow endpoint costs a socket, not
 //! a core); they are separate so that hanging health checks
 //! never hold up commands, nor the reverse. Nothing here writes: [`apply_updates`] writes judged statuses back
-//! through [`crate::ops::update`], the one write path.
+//! through [`crate::ops::update_with`], the one write path.
 //!
 //! Two decisions are made here once for every front end (CLI, review, the
 //! pre-push hook, MCP): what "offline" means ([`CheckOptions::offline`]: no
@@ -28,7 +28,6 @@ pub mod watch;
 
 use crate::error::{Error, Result};
 use crate::model::{DepStatus, Dependency, Kind};
-use crate::ops::Patch;
 use crate::store::{Loaded, Store, WriteMode, natural_key};
 use constraint::Ecosystem;
 use regex::Regex;
@@ -526,15 +525,21 @@ pub struct Written {
 }
 
 /// Writes each judged status that differs from the stored one, through
-/// [`crate::ops::update`]. Deprecated dependencies are never touched.
+/// [`crate::ops::update_with`]. Deprecated dependencies are never touched.
 pub fn apply_updates(store: &Store, report: &CheckReport) -> Result<Vec<Written>> {
     let mut written = Vec::new();
     for r in &report.results {
         if r.status == Verdict::Deprecated || r.stored == r.status.as_str() {
             continue;
         }
-        let patch = Patch { status: Some(r.status.as_str().to_string()), ..Patch::default() };
-        let outcome = crate::ops::update(store, Kind::Dependency, &r.id, &patch)?;
+        let status = crate::model::vocab::parse_strict::<crate::model::DepStatus>(r.status.as_str())
+            .map_err(crate::Error::Invalid)?;
+        let outcome = crate::ops::update_with(store, Kind::Dependency, &r.id, crate::ops::Rewrite::Refused, |e, _| {
+            if let crate::model::Entity::Dependency(d) = e {
+                d.status = crate::model::Lenient::Known(status);
+            }
+            Ok(())
+        })?;
         if outcome.mode != WriteMode::Unchanged {
             written.push(Written { id: r.id.clone(), from: r.stored.clone(), to: r.status.as_str().to_string() });
         }

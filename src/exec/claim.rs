@@ -11,8 +11,9 @@
 //! status it had before, on failure or cancellation).
 
 use crate::error::{Error, Result};
+use crate::model::Lenient;
 use crate::model::{Entity, Kind, TodoStatus};
-use crate::ops::{self, Patch};
+use crate::ops;
 use crate::store::Store;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -70,8 +71,12 @@ pub fn claim(
         (Some(TodoStatus::InProgress), Some(p)) => p.to_string(),
         _ => status,
     };
-    let patch = Patch { status: Some("in_progress".into()), ..Patch::default() };
-    ops::update(store, Kind::Todo, todo, &patch)?;
+    ops::update_with(store, Kind::Todo, todo, ops::Rewrite::Refused, |e, _| {
+        if let Entity::Todo(t) = e {
+            t.status = Lenient::Known(TodoStatus::InProgress);
+        }
+        Ok(())
+    })?;
     Ok(Ok(Claim { _file: file, todo: todo.to_string(), previous }))
 }
 
@@ -79,16 +84,16 @@ pub fn claim(
 /// or back to the previous status. Returns the status written.
 pub fn release(store: &Store, claim: Claim, success: bool, completes: bool, hours: Option<f64>) -> Result<String> {
     let to = if success && completes { "completed".to_string() } else { claim.previous.clone() };
-    let mut patch = Patch { status: Some(to.clone()), ..Patch::default() };
-    if success && let Some(h) = hours {
-        let rec = ops::find(store, Kind::Todo, &claim.todo)?;
-        let before = match &rec.entity {
-            Entity::Todo(t) => t.actual_hours.unwrap_or(0.0),
-            _ => 0.0,
-        };
-        patch.actual_hours = Some(format!("{:.2}", before + h));
-    }
-    ops::update(store, Kind::Todo, &claim.todo, &patch)?;
+    ops::update_with(store, Kind::Todo, &claim.todo, ops::Rewrite::Refused, |e, _| {
+        if let Entity::Todo(t) = e {
+            t.status = Lenient::from_text(&to);
+            if success && let Some(h) = hours {
+                let total = t.actual_hours.unwrap_or(0.0) + h;
+                t.actual_hours = Some((total * 100.0).round() / 100.0);
+            }
+        }
+        Ok(())
+    })?;
     drop(claim);
     Ok(to)
 }

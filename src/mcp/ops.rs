@@ -5,6 +5,7 @@
 //! name parameters, never protocol failures.
 
 use super::server::{CoordServer, Out, Summary};
+use crate::api::entities::{Deleted, Listed, Renumbered, Shown};
 use crate::api::{Operation, Written};
 use crate::error::Error;
 use rmcp::ErrorData;
@@ -28,6 +29,9 @@ pub fn error_text(e: Error) -> String {
     match e {
         Error::Fields(fields) => {
             fields.iter().map(|f| format!("error: {}", f.render(&f.field))).collect::<Vec<_>>().join("\n")
+        }
+        e @ Error::RewriteRefused(_) => {
+            format!("error: {e}\nhint: call again with `rewrite: true` to rewrite the file canonically")
         }
         e => format!("error: {e}"),
     }
@@ -98,5 +102,41 @@ impl Summary for crate::api::deps::CheckDepsOutput {
 impl Summary for crate::gate::GateReport {
     fn summary(&self) -> String {
         crate::gate::text(self).trim_end().to_string()
+    }
+}
+
+impl Summary for Listed {
+    fn summary(&self) -> String {
+        let ids: Vec<&str> = self.items.iter().filter_map(|i| i["id"].as_str()).collect();
+        format!("{} found: {}", self.count, ids.join(", "))
+    }
+}
+
+impl Summary for Shown {
+    fn summary(&self) -> String {
+        let e = &self.entity;
+        let title = e["title"].as_str().or(e["task"].as_str()).unwrap_or("");
+        format!("{}: {title}", self.id)
+    }
+}
+
+impl Summary for Deleted {
+    fn summary(&self) -> String {
+        let mut s = format!("deleted {} ({})", self.id, self.path);
+        if !self.dangling.is_empty() {
+            let holders: Vec<&str> = self.dangling.iter().map(|r| r.holder.as_str()).collect();
+            s.push_str(&format!("; references left dangling in {}", holders.join(", ")));
+        }
+        s
+    }
+}
+
+impl Summary for Renumbered {
+    fn summary(&self) -> String {
+        let mut s = format!("renumbered {} {} → {}", self.kind, self.from, self.to);
+        if !self.rewritten.is_empty() {
+            s.push_str(&format!("; references rewritten in {}", self.rewritten.join(", ")));
+        }
+        s
     }
 }

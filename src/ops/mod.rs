@@ -9,8 +9,8 @@
 //! say `enabled: false` (naming the setting and its file) — so the switch
 //! holds for every front end at once; reads never ask.
 
+pub mod blank;
 pub mod migrate;
-pub mod patch;
 pub mod renumber;
 
 use crate::ecosystem::Registry;
@@ -20,7 +20,6 @@ use crate::store::{Loaded, Record, Store, WriteMode, natural_key};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-pub use patch::{Patch, parse_estimate};
 pub use renumber::{Renumbered, renumber};
 
 /// What a write did.
@@ -78,10 +77,6 @@ impl<'s> Refs<'s> {
         &self.registry
     }
 
-    fn hours_per_day(&self) -> f64 {
-        self.store.settings.hours_per_day
-    }
-
     /// Resolves a repository name or nickname to its canonical name.
     pub fn repo(&self, name: &str) -> Result<String> {
         if name.trim().is_empty() {
@@ -104,34 +99,6 @@ impl<'s> Refs<'s> {
             std::fs::symlink_metadata(self.store.kind_dir(*k).join(format!("{id}.yaml"))).is_ok_and(|m| m.is_file())
                 || self.legacy_ids.contains(&format!("{}:{id}", k.dir_name()))
         })
-    }
-
-    /// Keeps the IDs that exist; reports the others.
-    fn existing(&self, ids: &[String], kinds: &[Kind], errs: &mut Vec<String>) -> Vec<String> {
-        let mut out = Vec::new();
-        for id in ids {
-            if let Err(e) = crate::model::id::validate_id(id) {
-                errs.push(e.to_string());
-            } else if self.kind_of(id, kinds).is_some() {
-                out.push(id.clone());
-            } else {
-                let what: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
-                errs.push(format!("unknown reference `{id}` (no {} with that ID)", what.join(" or ")));
-            }
-        }
-        out
-    }
-
-    /// A link to one entity (`""` clears it).
-    fn link(&self, id: &str, kind: Kind) -> Result<Option<String>> {
-        if id.trim().is_empty() {
-            return Ok(None);
-        }
-        crate::model::id::validate_id(id)?;
-        match self.kind_of(id, &[kind]) {
-            Some(_) => Ok(Some(id.to_string())),
-            None => Err(Error::Invalid(format!("unknown reference `{id}` (no {kind} with that ID)"))),
-        }
     }
 
     fn plans(&mut self) -> Result<&Loaded> {
@@ -185,19 +152,6 @@ impl<'s> Refs<'s> {
         self.warnings.extend(alloc.warnings);
         Ok(alloc.id)
     }
-
-    /// A link to a milestone (`""` clears it).
-    fn milestone_link(&mut self, id: &str) -> Result<Option<String>> {
-        if id.trim().is_empty() {
-            return Ok(None);
-        }
-        crate::model::id::validate_id(id)?;
-        if self.plans()?.milestone(id).is_some() {
-            Ok(Some(id.to_string()))
-        } else {
-            Err(Error::Invalid(format!("unknown reference `{id}` (no milestone with that ID)")))
-        }
-    }
 }
 
 /// Refuses when the settings turn writes off (`enabled: false`), naming
@@ -236,18 +190,6 @@ pub fn find(store: &Store, kind: Kind, id: &str) -> Result<Record> {
     Err(Error::NotFound { kind, id: id.to_string(), hint: None })
 }
 
-/// Creates an entity of `kind` from a patch. The ID is allocated under the lock.
-pub fn create(store: &Store, kind: Kind, patch: &Patch) -> Result<Outcome> {
-    let _lock = write_lock(store)?;
-    let mut refs = Refs::new(store)?;
-    let alloc = next_id(store, kind, &refs)?;
-    let mut entity = patch::blank(kind, alloc.id, today(store));
-    patch.apply(&mut entity, &mut refs)?;
-    check_cycles(store, &entity)?;
-    let path = store.write_new(&entity)?;
-    Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings: alloc.warnings })
-}
-
 fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<crate::store::Allocated> {
     let prefix = store.prefix(kind);
     let section = format!("{}:", kind.dir_name());
@@ -271,11 +213,27 @@ pub fn create_with(
     let mut refs = Refs::new(store)?;
     let alloc = next_id(store, kind, &refs)?;
     refs.warnings.extend(alloc.warnings);
-    let mut entity = patch::blank(kind, alloc.id, today(store));
+    let mut entity = blank::blank(kind, alloc.id, today(store));
     fill(&mut entity, &mut refs)?;
     check_cycles(store, &entity)?;
     let path = store.write_new(&entity)?;
     Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings: refs.warnings })
+}
+
+/// Whether an update may rewrite a file canonically when no minimal edit is
+/// possible, dropping its comments or anchors (a request's `rewrite` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Refused with [`Error::RewriteRefused`] (the default).
+    Refused,
+    /// Allowed, and reported in the write's outcome.
+    Allowed,
+}
+
+impl From<bool> for Rewrite {
+    fn from(allow: bool) -> Self {
+        if allow { Rewrite::Allowed } else { Rewrite::Refused }
+    }
 }
 
 /// Updates entity `id` of `kind`: `change` edits a copy of the stored entity
@@ -285,8 +243,17 @@ pub fn update_with(
     store: &Store,
     kind: Kind,
     id: &str,
+    rewrite: Rewrite,
     change: impl FnOnce(&mut Entity, &mut Refs<'_>) -> Result<()>,
 ) -> Result<Outcome> {
+    let allowed;
+    let store = match rewrite {
+        Rewrite::Allowed if !store.allow_rewrite => {
+            allowed = Store { allow_rewrite: true, ..store.clone() };
+            &allowed
+        }
+        _ => store,
+    };
     let _lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     let mut refs = Refs::new(store)?;
@@ -308,24 +275,6 @@ pub fn plan_of_milestone(store: &Store, id: &str) -> Result<String> {
             Err(Error::NotFoundMilestone { id: id.to_string(), hint })
         }
     }
-}
-
-/// Updates an entity with a patch. An empty patch writes nothing.
-pub fn update(store: &Store, kind: Kind, id: &str, patch: &Patch) -> Result<Outcome> {
-    let _lock = write_lock(store)?;
-    let record = find(store, kind, id)?;
-    if patch.is_empty() {
-        return Ok(Outcome {
-            entity: record.entity.clone(),
-            path: record.origin.path().to_path_buf(),
-            mode: WriteMode::Unchanged,
-            warnings: Vec::new(),
-        });
-    }
-    let mut refs = Refs::new(store)?;
-    let mut entity = record.entity.clone();
-    patch.apply(&mut entity, &mut refs)?;
-    write_changed(store, &record, entity)
 }
 
 /// Stamps `updated` and writes, unless nothing changed.
@@ -356,234 +305,59 @@ fn check_cycles(store: &Store, entity: &Entity) -> Result<()> {
     Ok(())
 }
 
-/// Who references `id` (so deleting it would leave dangling references).
-pub fn referrers(loaded: &Loaded, id: &str) -> Vec<String> {
-    let mut out: Vec<String> = Kind::ALL
+/// A reference to an entity, held by another (what deleting it would leave
+/// dangling).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Referrer {
+    /// The entity (or milestone) holding the reference.
+    pub holder: String,
+    /// The field holding it (`blocked_by`, `milestones[MILESTONE-002].dependencies`).
+    pub field: String,
+}
+
+/// Every reference to `id` (so deleting it would leave them dangling), in
+/// holder order.
+pub fn referrers(loaded: &Loaded, id: &str) -> Vec<Referrer> {
+    let mut out: Vec<Referrer> = Kind::ALL
         .iter()
         .flat_map(|k| loaded.records(*k))
-        .filter(|r| r.entity.references().iter().any(|x| x.target == id))
-        .map(|r| r.entity.id().to_string())
+        .flat_map(|r| {
+            r.entity
+                .references()
+                .into_iter()
+                .filter(|x| x.target == id)
+                .map(|x| Referrer { holder: x.holder.to_string(), field: x.field_path() })
+                .collect::<Vec<_>>()
+        })
         .collect();
-    out.sort_by_cached_key(|s| natural_key(s));
+    out.sort_by_cached_key(|r| (natural_key(&r.holder), r.field.clone()));
     out.dedup();
     out
 }
 
-/// Deletes an entity; refuses while others reference it unless `force`.
-pub fn delete(store: &Store, kind: Kind, id: &str, force: bool) -> Result<Record> {
+/// Deletes an entity. While others reference it, it is refused (a problem
+/// with the request's `force` field) unless `force`; with `force`, the
+/// references left dangling are returned.
+pub fn delete(store: &Store, kind: Kind, id: &str, force: bool) -> Result<(Record, Vec<Referrer>)> {
     let _lock = write_lock(store)?;
     let record = find(store, kind, id)?;
-    if !force {
-        let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
-        let refs = referrers(&loaded, record.entity.id());
-        if !refs.is_empty() {
-            return Err(Error::Refused(format!(
-                "{} is referenced by {}; remove those references first or pass --force",
-                record.entity.id(),
-                refs.join(", ")
-            )));
-        }
+    let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
+    let refs = referrers(&loaded, record.entity.id());
+    if !force && !refs.is_empty() {
+        let mut holders: Vec<&str> = refs.iter().map(|r| r.holder.as_str()).collect();
+        holders.dedup();
+        return Err(Error::Fields(vec![
+            crate::error::FieldError::new(
+                "force",
+                format!(
+                    "{} is referenced by {}; remove those references first, or force the deletion",
+                    record.entity.id(),
+                    holders.join(", ")
+                ),
+            )
+            .value("false"),
+        ]));
     }
     store.remove(&record)?;
-    Ok(record)
-}
-
-/// A new milestone for a plan.
-#[derive(Debug, Clone, Default)]
-pub struct NewMilestone {
-    pub name: String,
-    pub due: Option<String>,
-    pub description: Option<String>,
-    pub dependencies: Vec<String>,
-    pub completion_criteria: Vec<String>,
-    pub deliverables: Vec<String>,
-}
-
-/// Parses `Name:YYYY-MM-DD` (the date part is optional).
-pub fn parse_milestone_spec(spec: &str) -> Result<NewMilestone> {
-    let (name, due) = match spec.rsplit_once(':') {
-        Some((n, d)) if CoordDate::parse(d).is_some() => (n.trim(), Some(d.trim().to_string())),
-        Some((_, d)) if d.trim().chars().next().is_some_and(|c| c.is_ascii_digit()) => {
-            return Err(Error::Invalid(format!(
-                "invalid milestone due date `{d}` in `{spec}` (expected Name:YYYY-MM-DD)"
-            )));
-        }
-        _ => (spec.trim(), None),
-    };
-    if name.is_empty() {
-        return Err(Error::Invalid(format!("milestone `{spec}` has no name (expected Name:YYYY-MM-DD)")));
-    }
-    Ok(NewMilestone { name: name.to_string(), due, ..NewMilestone::default() })
-}
-
-fn build_milestone(id: String, m: &NewMilestone, known: &HashSet<String>) -> Result<Milestone> {
-    let due = match &m.due {
-        Some(d) => Some(Lenient::Known(
-            CoordDate::parse(d)
-                .ok_or_else(|| Error::Invalid(format!("invalid due date `{d}` (expected YYYY-MM-DD)")))?,
-        )),
-        None => None,
-    };
-    for d in &m.dependencies {
-        if !known.contains(d) {
-            return Err(Error::Invalid(format!("unknown reference `{d}` (no milestone with that ID)")));
-        }
-    }
-    Ok(Milestone {
-        id,
-        name: m.name.clone(),
-        description: m.description.clone(),
-        due,
-        status: Lenient::Known(MilestoneStatus::Pending),
-        dependencies: m.dependencies.clone(),
-        completion_criteria: m.completion_criteria.clone(),
-        deliverables: m.deliverables.clone(),
-        extra: Default::default(),
-    })
-}
-
-/// Creates a plan with milestones.
-pub fn create_plan(store: &Store, patch: &Patch, milestones: &[NewMilestone]) -> Result<Outcome> {
-    let _lock = write_lock(store)?;
-    let mut refs = Refs::new(store)?;
-    let alloc = next_id(store, Kind::Plan, &refs)?;
-    let mut warnings = alloc.warnings;
-    let mut entity = patch::blank(Kind::Plan, alloc.id, today(store));
-    patch.apply(&mut entity, &mut refs)?;
-    let plans = store.load(&[Kind::Plan])?;
-    let mut known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
-    let mut taken = Vec::new();
-    if let Entity::Plan(p) = &mut entity {
-        for m in milestones {
-            let m_alloc = store.next_milestone_id(&plans, &taken)?;
-            let mid = m_alloc.id;
-            for w in m_alloc.warnings {
-                if !warnings.contains(&w) {
-                    warnings.push(w);
-                }
-            }
-            taken.push(mid.clone());
-            p.milestones.push(build_milestone(mid.clone(), m, &known)?);
-            known.insert(mid);
-        }
-    }
-    check_cycles(store, &entity)?;
-    let path = store.write_new(&entity)?;
-    Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings })
-}
-
-/// Adds a milestone to a plan.
-pub fn add_milestone(store: &Store, plan_id: &str, m: &NewMilestone) -> Result<(Outcome, String)> {
-    let _lock = write_lock(store)?;
-    let record = find(store, Kind::Plan, plan_id)?;
-    let plans = store.load(&[Kind::Plan])?;
-    let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
-    let alloc = store.next_milestone_id(&plans, &[])?;
-    let mid = alloc.id;
-    let milestone = build_milestone(mid.clone(), m, &known)?;
-    let mut entity = record.entity.clone();
-    if let Entity::Plan(p) = &mut entity {
-        p.milestones.push(milestone);
-    }
-    let mut outcome = write_changed(store, &record, entity)?;
-    outcome.warnings = alloc.warnings;
-    Ok((outcome, mid))
-}
-
-/// Changes to a milestone.
-#[derive(Debug, Clone, Default)]
-pub struct MilestonePatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub due: Option<String>,
-    pub status: Option<String>,
-    pub add_dependencies: Vec<String>,
-    pub remove_dependencies: Vec<String>,
-    pub add_criteria: Vec<String>,
-    pub add_deliverables: Vec<String>,
-}
-
-impl MilestonePatch {
-    /// True when nothing is asked.
-    pub fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.description.is_none()
-            && self.due.is_none()
-            && self.status.is_none()
-            && self.add_dependencies.is_empty()
-            && self.remove_dependencies.is_empty()
-            && self.add_criteria.is_empty()
-            && self.add_deliverables.is_empty()
-    }
-}
-
-/// Updates a milestone (found in whichever plan holds it).
-pub fn update_milestone(store: &Store, milestone_id: &str, patch: &MilestonePatch) -> Result<Outcome> {
-    let _lock = write_lock(store)?;
-    let plans = store.load(&[Kind::Plan])?;
-    let Some((plan, _)) = plans.milestone(milestone_id) else {
-        return Err(Error::Invalid(format!("no milestone `{milestone_id}`")));
-    };
-    let record = plans.get(Kind::Plan, &plan.id).expect("plan is loaded").clone();
-    if patch.is_empty() {
-        return Ok(Outcome {
-            entity: record.entity.clone(),
-            path: record.origin.path().to_path_buf(),
-            mode: WriteMode::Unchanged,
-            warnings: Vec::new(),
-        });
-    }
-    let known: HashSet<String> = plans.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.clone())).collect();
-    let mut entity = record.entity.clone();
-    let Entity::Plan(p) = &mut entity else { unreachable!("plans hold plans") };
-    let m = p.milestones.iter_mut().find(|m| m.id == milestone_id).expect("milestone found above");
-    let mut errs = Vec::new();
-    if let Some(v) = &patch.name {
-        if v.trim().is_empty() { errs.push("name cannot be empty".to_string()) } else { m.name = v.clone() }
-    }
-    if let Some(v) = &patch.description {
-        m.description = (!v.is_empty()).then(|| v.clone());
-    }
-    if let Some(v) = &patch.due {
-        if v.is_empty() {
-            m.due = None;
-        } else {
-            match CoordDate::parse(v) {
-                Some(d) => m.due = Some(Lenient::Known(d)),
-                None => errs.push(format!("invalid due date `{v}` (expected YYYY-MM-DD)")),
-            }
-        }
-    }
-    if let Some(v) = &patch.status {
-        match crate::model::vocab::parse_strict::<MilestoneStatus>(v) {
-            Ok(s) => m.status = Lenient::Known(s),
-            Err(e) => errs.push(e),
-        }
-    }
-    for d in &patch.add_dependencies {
-        if d == milestone_id {
-            errs.push(format!("{milestone_id} cannot depend on itself"));
-        } else if !known.contains(d) {
-            errs.push(format!("unknown reference `{d}` (no milestone with that ID)"));
-        } else if !m.dependencies.contains(d) {
-            m.dependencies.push(d.clone());
-        }
-    }
-    m.dependencies.retain(|d| !patch.remove_dependencies.contains(d));
-    for c in &patch.add_criteria {
-        if !m.completion_criteria.contains(c) {
-            m.completion_criteria.push(c.clone());
-        }
-    }
-    for c in &patch.add_deliverables {
-        if !m.deliverables.contains(c) {
-            m.deliverables.push(c.clone());
-        }
-    }
-    match errs.len() {
-        0 => {}
-        1 => return Err(Error::Invalid(errs.remove(0))),
-        _ => return Err(Error::InvalidMany(errs)),
-    }
-    write_changed(store, &record, entity)
+    Ok((record, refs))
 }

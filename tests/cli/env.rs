@@ -37,6 +37,25 @@ impl Run {
         self.ok();
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
+
+    /// The entity of a `show-*` or write command's JSON (`{id, kind, path,
+    /// entity, …}`, docs/JSON.md).
+    #[track_caller]
+    #[allow(dead_code)] // not every test module needs it
+    pub fn entity(&self) -> serde_json::Value {
+        let v = self.json();
+        assert!(v["kind"].is_string() && v["path"].is_string(), "not a show/write result: {v}");
+        v["entity"].clone()
+    }
+
+    /// The entities of a `list-*` command's JSON (`{count, items}`).
+    #[track_caller]
+    #[allow(dead_code)] // not every test module needs it
+    pub fn items(&self) -> serde_json::Value {
+        let v = self.json();
+        assert_eq!(v["count"].as_u64().map(|n| n as usize), v["items"].as_array().map(Vec::len), "{v}");
+        v["items"].clone()
+    }
 }
 
 /// A temp git repository plus the environment to run commands in it.

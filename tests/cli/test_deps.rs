@@ -3,10 +3,13 @@
 
 use crate::env::TestEnv;
 
+/// The entities a `list-*` command prints as JSON, or the entity of a
+/// `show-*` or write command.
 fn json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
     let mut full = args.to_vec();
     full.extend_from_slice(&["--format", "json"]);
-    env.coord(&full).json()
+    let run = env.coord(&full);
+    if args[0].starts_with("list-") { run.items() } else { run.entity() }
 }
 
 fn ids(v: &serde_json::Value) -> Vec<String> {
@@ -39,7 +42,7 @@ fn dependencies_are_created_validated_and_updated() {
     let err = env.coord(&["create-dep", "--consumer", "oneiric", "--provider", "oneiric"]).fails(1).to_string();
     assert!(err.contains("cannot depend on itself"), "{err}");
     let err =
-        env.coord(&["create-dep", "--consumer", "oneiric", "--provider", "sb", "--type", "peer"]).fails(1).to_string();
+        env.coord(&["create-dep", "--consumer", "oneiric", "--provider", "sb", "--type", "peer"]).fails(2).to_string();
     assert!(err.contains("expected one of: runtime, development, mcp, test, documentation"), "{err}");
     let err = env
         .coord(&["create-dep", "--consumer", "oneiric", "--provider", "sb", "--expected-pattern", "("])

@@ -132,9 +132,9 @@ fn diff_three_dots_starts_at_the_merge_base() {
 #[test]
 fn show_at_a_revision() {
     let env = history();
-    let then = env.coord(&["show-issue", "ISSUE-002", "--at", "HEAD~3", "--format", "json"]).json();
+    let then = env.coord(&["show-issue", "ISSUE-002", "--at", "HEAD~3", "--format", "json"]).entity();
     assert_eq!(then["status"], "pending");
-    let legacy = env.coord(&["show-issue", "issue-1", "--at", "HEAD~4", "--format", "json"]).json();
+    let legacy = env.coord(&["show-issue", "issue-1", "--at", "HEAD~4", "--format", "json"]).entity();
     assert_eq!(legacy["title"], "Legacy issue");
     assert_eq!(legacy["status"], "pending");
     let err = env.coord(&["show-todo", "TODO-002", "--at", "HEAD~1"]).fails(1).to_string();

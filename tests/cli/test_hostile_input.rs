@@ -7,8 +7,9 @@ use crate::env::TestEnv;
 use crate::test_mcp::Client;
 use serde_json::json;
 
+/// The IDs in a list command's JSON (`{count, items}`).
 fn ids(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
+    v["items"].as_array().expect("a list result").iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
 }
 
 // ---- item 15: filters are validated before anything is loaded ----
@@ -27,15 +28,15 @@ fn a_bad_filter_is_refused_whether_or_not_there_is_data() {
         ("list-deps", "--label", "x"),
     ] {
         let empty = env.coord(&[cmd, flag, value]);
-        let err = empty.fails(1).to_string();
+        let err = empty.fails(2).to_string();
         assert!(err.contains(value) || err.contains(flag), "{cmd} {flag} {value} on an empty store: {err}");
     }
     // The same answer with data.
     env.coord(&["create-issue", "--title", "A", "--repos", "x"]).ok();
     env.coord(&["create-todo", "--task", "T", "--repo", "x"]).ok();
-    let err = env.coord(&["list-issues", "--status", "bogus"]).fails(1).to_string();
+    let err = env.coord(&["list-issues", "--status", "bogus"]).fails(2).to_string();
     assert!(err.contains("invalid issue status `bogus`"), "{err}");
-    let err = env.coord(&["list-todos", "--plan", "PLAN-001", "--status", "bogus"]).fails(1).to_string();
+    let err = env.coord(&["list-todos", "--plan", "PLAN-001", "--status", "bogus"]).fails(2).to_string();
     assert!(err.contains("invalid todo status `bogus`"), "{err}");
     // Aliases still work on an empty store and with data.
     assert_eq!(ids(&env.coord(&["list-issues", "--status", "open", "--format", "json"]).json()), ["ISSUE-001"]);
@@ -335,7 +336,7 @@ fn a_key_that_is_not_text_is_reported_and_json_output_stays_valid() {
     let r = c.call(2, "tools/call", json!({"name": "coord_get_issue", "arguments": {"id": "ISSUE-002"}}));
     assert_eq!(r["result"]["isError"], true, "{r}");
     assert!(r.to_string().contains("ISSUE-002.yaml:4: a mapping key is a list"), "{r}");
-    let all = c.tool(3, "coord_list_issues", json!({"full": true}));
+    let all = c.tool(3, "coord_list_issues", json!({}));
     assert_eq!(all["count"], 2, "{all}");
     assert_eq!(all["items"][1]["id"], "ISSUE-004");
 }
@@ -369,7 +370,7 @@ fn a_misnamed_file_is_neither_shown_nor_written_under_either_id() {
     // doctor's rename repairs it; then both commands work.
     assert!(env.coord(&["doctor", "--fix"]).ok().contains("renamed to coordination/issues/ISSUE-002.yaml"));
     env.coord(&["update-issue", "ISSUE-002", "--status", "closed"]).ok();
-    assert_eq!(env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json()["status"], "closed");
+    assert_eq!(env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).entity()["status"], "closed");
 }
 
 // ---- item 14: links, FIFOs and directories in coordination/ ----

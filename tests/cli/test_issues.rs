@@ -32,13 +32,13 @@ fn create_list_show_round_trip() {
     labels:
     - migration
     ");
-    let list = env.coord(&["list-issues", "--format", "json"]).json();
+    let list = env.coord(&["list-issues", "--format", "json"]).items();
     let ids: Vec<&str> = list.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["ISSUE-001", "ISSUE-002"]);
     assert_eq!(list[0]["status"], "pending", "legacy `open` maps to pending");
     assert_eq!(list[0]["priority"], "high", "legacy `P1` maps to high");
     assert_eq!(list[0]["created"], "2026-01-05", "created_at maps to created");
-    let shown = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    let shown = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).entity();
     assert_eq!(shown["repos"], serde_json::json!(["mahavishnu", "session-buddy"]));
 }
 
@@ -50,7 +50,7 @@ fn list_filters_combine_with_and_and_accept_aliases() {
     let ids = |args: &[&str]| -> Vec<String> {
         let mut full = vec!["list-issues", "--format", "json"];
         full.extend_from_slice(args);
-        env.coord(&full).json().as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect()
+        env.coord(&full).items().as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(ids(&["--priority", "P1"]), ["ISSUE-001", "ISSUE-002"]);
     assert_eq!(ids(&["--priority", "p1", "--assignee", "les"]), ["ISSUE-002"]);
@@ -58,7 +58,7 @@ fn list_filters_combine_with_and_and_accept_aliases() {
     assert_eq!(ids(&["--label", "docs"]), ["ISSUE-003"]);
     assert_eq!(ids(&["--status", "open"]), ["ISSUE-001", "ISSUE-002", "ISSUE-003"]);
     assert!(ids(&["--status", "resolved"]).is_empty());
-    let err = env.coord(&["list-issues", "--status", "bogus"]).fails(1).to_string();
+    let err = env.coord(&["list-issues", "--status", "bogus"]).fails(2).to_string();
     assert!(err.contains("expected one of: pending, in_progress, blocked, resolved, closed"), "{err}");
     let err = env.coord(&["list-issues", "--repo", "sesion-buddy"]).fails(1).to_string();
     assert!(err.contains("did you mean `session-buddy`"), "{err}");
@@ -96,7 +96,7 @@ fn legacy_entities_are_edited_in_place() {
     env.coord(&["close-issue", "ISSUE-001"]).ok();
     assert_eq!(env.changed_lines(), ["-      status: open", "+      status: closed", "+      updated: 2026-03-01"]);
     env.coord(&["reopen-issue", "ISSUE-001"]).ok();
-    let shown = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json();
+    let shown = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).entity();
     assert_eq!(shown["status"], "pending");
 }
 
@@ -105,16 +105,16 @@ fn invalid_values_are_refused_with_the_allowed_ones() {
     let env = TestEnv::with_ecosystem();
     let err = env
         .coord(&["create-issue", "--title", "x", "--repos", "mahavishnu", "--priority", "urgent"])
-        .fails(1)
+        .fails(2)
         .to_string();
     assert!(err.contains("invalid priority `urgent` (expected one of: critical, high, medium, low)"), "{err}");
     let err = env.coord(&["create-issue", "--title", "x", "--repos", "nope"]).fails(1).to_string();
     assert!(err.contains("unknown repository `nope`"), "{err}");
     let err = env
         .coord(&["create-issue", "--title", "x", "--repos", "oneiric", "--target", "31/12/2026"])
-        .fails(1)
+        .fails(2)
         .to_string();
-    assert!(err.contains("invalid target date `31/12/2026`"), "{err}");
+    assert!(err.contains("--target") && err.contains("invalid date `31/12/2026`"), "{err}");
     let err = env
         .coord(&["create-issue", "--title", "x", "--repos", "oneiric", "--depends-on", "ISSUE-099"])
         .fails(1)
@@ -129,7 +129,7 @@ fn invalid_values_are_refused_with_the_allowed_ones() {
 fn path_traversal_ids_are_refused() {
     let env = TestEnv::with_ecosystem();
     for bad in ["../../etc/passwd", "ISSUE-001/..", "..", "a\\b"] {
-        let err = env.coord(&["show-issue", bad]).fails(1).to_string();
+        let err = env.coord(&["show-issue", bad]).fails(2).to_string();
         assert!(err.contains("IDs may only use letters, digits") || err.contains("must start with"), "{bad}: {err}");
     }
 }
@@ -156,7 +156,7 @@ fn concurrent_creates_get_distinct_ids_and_lose_nothing() {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    let list = env.coord(&["list-issues", "--format", "json"]).json();
+    let list = env.coord(&["list-issues", "--format", "json"]).items();
     let mut titles: Vec<String> =
         list.as_array().unwrap().iter().skip(1).map(|i| i["title"].as_str().unwrap().to_string()).collect();
     titles.sort();
@@ -175,7 +175,7 @@ fn concurrent_updates_of_one_issue_keep_every_label() {
     for c in children {
         assert!(c.wait_with_output().unwrap().status.success());
     }
-    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).entity();
     let mut labels: Vec<String> =
         issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
     labels.sort();

@@ -101,9 +101,13 @@ const TOOLS: &[&str] = &[
     "coord_check_dependencies",
     "coord_close_issue",
     "coord_complete_todo",
+    "coord_create_dependency",
     "coord_create_issue",
     "coord_create_plan",
     "coord_create_todo",
+    "coord_delete_dependency",
+    "coord_delete_issue",
+    "coord_delete_todo",
     "coord_dependency_graph",
     "coord_diff",
     "coord_doctor",
@@ -111,6 +115,7 @@ const TOOLS: &[&str] = &[
     "coord_execute",
     "coord_gate",
     "coord_get_blocking_issues",
+    "coord_get_dependency",
     "coord_get_issue",
     "coord_get_plan",
     "coord_get_repo_status",
@@ -123,10 +128,13 @@ const TOOLS: &[&str] = &[
     "coord_list_todos",
     "coord_log",
     "coord_ready_todos",
+    "coord_renumber",
+    "coord_reopen_issue",
     "coord_review",
     "coord_roadmap",
     "coord_run_status",
     "coord_sweep",
+    "coord_update_dependency",
     "coord_update_issue",
     "coord_update_milestone",
     "coord_update_plan",
@@ -189,14 +197,20 @@ fn create_issue_writes_the_file_and_lists_it_back() {
     assert_eq!(
         list["items"][1],
         json!({"id": "ISSUE-002", "title": "Python 3.13", "status": "pending", "priority": "critical",
-               "repos": ["mahavishnu", "session-buddy"]})
+               "severity": "normal", "repos": ["mahavishnu", "session-buddy"], "created": "2026-03-01",
+               "updated": "2026-03-01", "labels": ["migration"]}),
+        "every field, as `list-issues --format json` prints it"
     );
-    let filtered = c.tool(4, "coord_list_issues", json!({"priority": ["critical"], "full": true}));
+    let filtered = c.tool(4, "coord_list_issues", json!({"priority": ["critical"]}));
     assert_eq!(filtered["count"], 1);
-    assert_eq!(filtered["items"][0]["labels"], json!(["migration"]), "full rows carry every field");
+    assert_eq!(filtered["items"][0]["labels"], json!(["migration"]));
 
     let got = c.tool(5, "coord_get_issue", json!({"id": "ISSUE-002"}));
     assert_eq!(got["entity"]["severity"], "normal");
+    assert_eq!(
+        (got["kind"].as_str(), got["path"].as_str()),
+        (Some("issue"), Some("coordination/issues/ISSUE-002.yaml"))
+    );
 
     let closed = c.tool(6, "coord_close_issue", json!({"id": "ISSUE-002"}));
     assert_eq!(closed["entity"]["status"], "closed");
@@ -228,7 +242,7 @@ fn bad_input_is_a_tool_error_and_the_server_keeps_serving() {
     let r = c.call(6, "tools/call", json!({"name": "coord_create_issue", "arguments": {"title": 5, "repos": "x"}}));
     assert_eq!(r["result"]["isError"], true, "{r}");
     let text = r["result"]["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("failed to deserialize parameters"), "{text}");
+    assert!(text.contains("invalid parameters: invalid type"), "{text}");
 
     let r = c.call(7, "tools/call", json!({"name": "coord_list_todos", "arguments": {"repo": "budy"}}));
     assert_eq!(r["result"]["isError"], true, "{r}");
@@ -278,13 +292,13 @@ fn agent_loop_create_todo_ready_complete_status() {
     let first = c.tool(
         2,
         "coord_create_todo",
-        json!({"task": "Bump the API", "repo": "buddy", "estimate_hours": 3, "priority": "high"}),
+        json!({"task": "Bump the API", "repo": "buddy", "estimate": 3, "priority": "high"}),
     );
     assert_eq!(first["id"], "TODO-002");
     let second = c.tool(
         3,
         "coord_create_todo",
-        json!({"task": "Use the new API", "repo": "vishnu", "blocked_by": ["TODO-002"], "links": ["ISSUE-001"]}),
+        json!({"task": "Use the new API", "repo": "vishnu", "blocked_by": ["TODO-002"], "issue_id": "ISSUE-001"}),
     );
     assert_eq!(second["id"], "TODO-003");
     assert_eq!(second["entity"]["blocked_by"], json!(["TODO-002"]));
@@ -308,11 +322,10 @@ fn agent_loop_create_todo_ready_complete_status() {
     assert_eq!(status["todos"]["completed"], 2, "the legacy TODO-001 and TODO-002: {status}");
 
     let todos = c.tool(8, "coord_list_todos", json!({"status": ["pending"]}));
-    assert_eq!(
-        todos["items"],
-        json!([{"id": "TODO-003", "task": "Use the new API", "status": "pending",
-        "priority": "medium", "repo": "mahavishnu"}])
-    );
+    assert_eq!(todos["count"], 1);
+    assert_eq!(todos["items"][0]["id"], "TODO-003");
+    assert_eq!(todos["items"][0]["repo"], "mahavishnu");
+    assert_eq!(todos["items"][0]["issue_id"], "ISSUE-001");
 }
 
 #[test]
@@ -539,8 +552,8 @@ const PARITY: &[(&str, Parity)] = {
         ("create-issue", Tool("coord_create_issue")),
         ("update-issue", Tool("coord_update_issue")),
         ("close-issue", Tool("coord_close_issue")),
-        ("reopen-issue", Gap),
-        ("delete-issue", Gap),
+        ("reopen-issue", Tool("coord_reopen_issue")),
+        ("delete-issue", Tool("coord_delete_issue")),
         ("list-plans", Tool("coord_list_plans")),
         ("show-plan", Tool("coord_get_plan")),
         ("create-plan", Tool("coord_create_plan")),
@@ -552,12 +565,12 @@ const PARITY: &[(&str, Parity)] = {
         ("create-todo", Tool("coord_create_todo")),
         ("update-todo", Tool("coord_update_todo")),
         ("complete-todo", Tool("coord_complete_todo")),
-        ("delete-todo", Gap),
+        ("delete-todo", Tool("coord_delete_todo")),
         ("list-deps", Tool("coord_list_dependencies")),
-        ("show-dep", Gap),
-        ("create-dep", Gap),
-        ("update-dep", Gap),
-        ("delete-dep", Gap),
+        ("show-dep", Tool("coord_get_dependency")),
+        ("create-dep", Tool("coord_create_dependency")),
+        ("update-dep", Tool("coord_update_dependency")),
+        ("delete-dep", Tool("coord_delete_dependency")),
         ("check-deps", Tool("coord_check_dependencies")),
         ("trust", No("approving a command is a person's decision on their machine; an agent must not approve code")),
         ("execute", Tool("coord_execute")),
@@ -584,7 +597,7 @@ const PARITY: &[(&str, Parity)] = {
         ("hook", No("installs a git hook in a clone")),
         ("sync", Gap),
         ("doctor", Tool("coord_doctor")),
-        ("renumber", Gap),
+        ("renumber", Tool("coord_renumber")),
         ("merge-driver", No("called by git during a merge")),
         ("man", No("writes man pages")),
         ("mcp", No("the server itself")),
@@ -693,4 +706,180 @@ fn execution_tools_plan_refuse_untrusted_and_run_detached() {
     let s = c.tool(5, "coord_run_status", json!({"run_id": id}));
     assert_eq!(s["summary"]["succeeded"], 1, "{s}");
     assert_eq!(std::fs::read_to_string(marks.join("ran")).unwrap(), "TODO-001\n");
+}
+
+/// An agent's whole session over MCP, with custom `id_prefixes` for every
+/// kind: nothing may guess a kind from an ID's prefix.
+#[test]
+fn an_agent_session_plans_links_completes_deletes_and_renumbers() {
+    let mut env = TestEnv::with_ecosystem();
+    env.write(
+        "settings/coord.yaml",
+        "id_prefixes:\n  issue: BUG\n  plan: RM\n  milestone: MS\n  todo: TASK\n  dependency: LINK\n",
+    );
+    env.commit_all("prefixes");
+    env.set_env("GIT_COORD_NO_CACHE", "1");
+    let mut c = Client::start(&env);
+
+    let issue = c.tool(
+        2,
+        "coord_create_issue",
+        json!({"title": "Python 3.13", "repos": ["vishnu"], "priority": "P1", "metadata": ["jira=PY-7"]}),
+    );
+    assert_eq!((issue["id"].as_str(), issue["kind"].as_str()), (Some("BUG-001"), Some("issue")), "{issue}");
+    assert_eq!(issue["entity"]["priority"], "high");
+    assert_eq!(issue["entity"]["metadata"], json!({"jira": "PY-7"}));
+
+    let plan = c.tool(
+        3,
+        "coord_create_plan",
+        json!({"title": "Migrate", "issues": ["BUG-001"], "milestones": ["Alpha:2026-04-01", "Beta"]}),
+    );
+    assert_eq!(plan["id"], "RM-001");
+
+    // Todos link to a milestone, a plan and an issue through separate fields.
+    let a = c.tool(
+        4,
+        "coord_create_todo",
+        json!({"task": "Bump the API", "repo": "buddy", "estimate": "1d", "milestone_id": "MS-001",
+               "plan_id": "RM-001", "issue_id": "BUG-001"}),
+    );
+    assert_eq!(a["id"], "TASK-001");
+    assert_eq!(a["entity"]["milestone_id"], "MS-001");
+    assert_eq!(a["entity"]["estimated_hours"], 8);
+    let b = c.tool(
+        5,
+        "coord_create_todo",
+        json!({"task": "Use the new API", "repo": "vishnu", "blocked_by": ["TASK-001"], "milestone_id": "MS-002"}),
+    );
+    assert_eq!(b["id"], "TASK-002");
+    let spare = c.tool(6, "coord_create_todo", json!({"task": "Spare", "repo": "oneiric", "estimate": 2}));
+    assert_eq!(spare["entity"]["estimated_hours"], 2);
+
+    // A milestone ID is refused as a plan, and a plan ID as a milestone.
+    let e = tool_error(&c.call(
+        7,
+        "tools/call",
+        json!({"name": "coord_create_todo", "arguments": {"task": "x", "repo": "oneiric", "plan_id": "MS-001"}}),
+    ));
+    assert!(e.contains("plan_id: unknown reference `MS-001`") && !e.contains("--"), "{e}");
+    let e = tool_error(&c.call(
+        8,
+        "tools/call",
+        json!({"name": "coord_update_todo", "arguments": {"id": "TASK-002", "milestone_id": "RM-001"}}),
+    ));
+    assert!(e.contains("milestone_id: unknown reference `RM-001`"), "{e}");
+    let e = tool_error(&c.call(
+        9,
+        "tools/call",
+        json!({"name": "coord_create_todo", "arguments": {"task": "x", "repo": "oneiric", "links": ["MS-001"]}}),
+    ));
+    assert!(e.contains("unknown field `links`"), "the guessing parameter is gone: {e}");
+
+    let dep = c.tool(
+        10,
+        "coord_create_dependency",
+        json!({"consumer": "vishnu", "provider": "buddy", "type": "mcp", "version_constraint": ">=1.0",
+               "command": "echo 1.2.0", "expected_pattern": "^1\\."}),
+    );
+    assert_eq!(dep["id"], "LINK-001");
+    assert_eq!(dep["entity"]["type"], "mcp");
+    assert_eq!(dep["entity"]["validation"]["expected_pattern"], "^1\\.");
+    let dep = c.tool(11, "coord_update_dependency", json!({"id": "LINK-001", "status": "ok", "notes": "checked"}));
+    assert_eq!(dep["entity"]["status"], "satisfied");
+    let got = c.tool(12, "coord_get_dependency", json!({"id": "LINK-001"}));
+    assert_eq!(
+        (got["kind"].as_str(), got["path"].as_str()),
+        (Some("dependency"), Some("coordination/dependencies/LINK-001.yaml"))
+    );
+    let e = tool_error(&c.call(
+        13,
+        "tools/call",
+        json!({"name": "coord_update_dependency", "arguments": {"id": "LINK-001", "expected_status": 42}}),
+    ));
+    assert!(e.contains("expected_status: 42 is not an HTTP status") && !e.contains("--"), "{e}");
+    let e = tool_error(&c.call(
+        14,
+        "tools/call",
+        json!({"name": "coord_create_dependency", "arguments": {"consumer": "buddy", "provider": "sb"}}),
+    ));
+    assert!(e.contains("provider: a repository cannot depend on itself"), "{e}");
+    let e = tool_error(&c.call(
+        15,
+        "tools/call",
+        json!({"name": "coord_list_dependencies", "arguments": {"priority": ["high"]}}),
+    ));
+    assert!(e.contains("unknown field `priority`"), "a dependency has no priority, by construction: {e}");
+
+    // Complete the work; the blocked todo becomes ready.
+    let done = c.tool(16, "coord_complete_todo", json!({"id": "TASK-001", "actual_hours": 6}));
+    assert_eq!(done["entity"]["status"], "completed");
+    let ready = c.tool(17, "coord_ready_todos", json!({}));
+    let ids: Vec<&str> = ready["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["TASK-002", "TASK-003"], "{ready}");
+    let listed = c.tool(18, "coord_list_todos", json!({"plan": "rm-1"}));
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["items"][0]["actual_hours"], 6, "full entities: {listed}");
+
+    // Delete: refused while referenced (naming the parameter), then forced.
+    c.tool(19, "coord_delete_todo", json!({"id": "TASK-003"}));
+    assert!(!env.exists("coordination/todos/TASK-003.yaml"));
+    let e =
+        tool_error(&c.call(20, "tools/call", json!({"name": "coord_delete_todo", "arguments": {"id": "TASK-001"}})));
+    assert!(e.contains("force: TASK-001 is referenced by TASK-002") && !e.contains("--"), "{e}");
+    let gone = c.tool(21, "coord_delete_issue", json!({"id": "BUG-001", "force": true}));
+    assert_eq!(
+        gone["dangling"],
+        json!([{"holder": "RM-001", "field": "issue_ids"}, {"holder": "TASK-001", "field": "issue_id"}])
+    );
+    let again = c.tool(22, "coord_create_issue", json!({"title": "Again", "repos": ["oneiric"]}));
+    assert_eq!(again["id"], "BUG-001", "the deleted ID is free again");
+
+    // Renumber a todo: every reference to it is rewritten.
+    let r = c.tool(23, "coord_renumber", json!({"id": "TASK-001", "to": "TASK-010"}));
+    assert_eq!(r, json!({"kind": "todo", "from": "TASK-001", "to": "TASK-010", "rewritten": ["TASK-002"]}));
+    let b = c.tool(24, "coord_get_todo", json!({"id": "TASK-002"}));
+    assert_eq!(b["entity"]["blocked_by"], json!(["TASK-010"]));
+    let r = c.tool(25, "coord_renumber", json!({"id": "MS-001"}));
+    assert_eq!((r["kind"].as_str(), r["to"].as_str()), (Some("milestone"), Some("MS-003")), "{r}");
+    let e = tool_error(&c.call(26, "tools/call", json!({"name": "coord_renumber", "arguments": {"id": "NOPE-1"}})));
+    assert!(e.contains("id: no issue, plan, todo, dependency or milestone `NOPE-1`"), "{e}");
+
+    // Reopen, and close as resolved.
+    c.tool(27, "coord_close_issue", json!({"id": "BUG-001", "resolved": true}));
+    let w = c.tool(28, "coord_reopen_issue", json!({"id": "BUG-001", "in_progress": true}));
+    assert_eq!(w["entity"]["status"], "in_progress");
+
+    // The CLI prints the same shapes, and names flags where MCP names parameters.
+    let cli = env.coord(&["show-todo", "TASK-002", "--format", "json"]).json();
+    assert_eq!(cli, c.tool(29, "coord_get_todo", json!({"id": "TASK-002"})));
+    let cli = env.coord(&["list-issues", "--format", "json"]).json();
+    assert_eq!(cli, c.tool(30, "coord_list_issues", json!({})));
+    let err = env.coord(&["create-todo", "--task", "x", "--repo", "oneiric", "--plan", "MS-001"]).fails(1).to_string();
+    assert!(err.contains("error: --plan: unknown reference `MS-001`"), "{err}");
+    let err = env.coord(&["delete-todo", "TASK-010"]).fails(1).to_string();
+    assert!(err.contains("error: --force: TASK-010 is referenced by TASK-002"), "{err}");
+    let err = env.coord(&["update-dep", "LINK-001", "--expected-status", "42"]).fails(1).to_string();
+    assert!(err.contains("error: --expected-status: 42 is not an HTTP status"), "{err}");
+}
+
+#[test]
+fn agents_allow_a_lossy_canonical_rewrite_with_the_rewrite_parameter() {
+    let env = TestEnv::new();
+    let text = "# Owned by the platform team\nid: ISSUE-001\ntitle: Anchored\nstatus: pending\nrepos: &r [x]\nmetadata:\n  also: *r\n";
+    env.write("coordination/issues/ISSUE-001.yaml", text);
+    env.commit_all("anchored");
+    let mut c = Client::start(&env);
+    let e = tool_error(&c.call(
+        2,
+        "tools/call",
+        json!({"name": "coord_update_issue", "arguments": {"id": "ISSUE-001", "add_repos": ["y"]}}),
+    ));
+    assert!(e.contains("anchor `&r`") && e.contains("`rewrite: true`") && !e.contains("--"), "{e}");
+    assert_eq!(env.read("coordination/issues/ISSUE-001.yaml"), text, "nothing lost");
+    let w = c.tool(3, "coord_update_issue", json!({"id": "ISSUE-001", "add_repos": ["y"], "rewrite": true}));
+    assert_eq!(w["entity"]["repos"], json!(["x", "y"]));
+    assert!(w["warnings"][0].as_str().unwrap().contains("ISSUE-001 was rewritten in canonical form"), "{w}");
+    let w = c.tool(4, "coord_close_issue", json!({"id": "ISSUE-001", "rewrite": true}));
+    assert_eq!(w["entity"]["status"], "closed");
 }

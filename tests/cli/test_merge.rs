@@ -110,7 +110,7 @@ fn lists_merge_additions_and_removals_from_both_sides() {
     edit_on(&env, "feature", |t| t.replace("- draft\n", "- api\n"));
     edit_on(&env, "main", |t| t.replace("- config\n", "").replace("- draft\n", "- draft\n- breaking\n"));
     merge_feature(&env).ok();
-    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json();
+    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).entity();
     assert_eq!(issue["labels"], serde_json::json!(["breaking", "api"]));
 }
 
@@ -183,7 +183,7 @@ fn milestones_merge_by_id_inside_a_plan() {
     env.coord(&["update-milestone", "MILESTONE-002", "--status", "in_progress"]).ok();
     env.commit_all_at("main", "2026-03-01T10:00:00+00:00");
     env.git(&["merge", "--no-edit", "feature"]).ok();
-    let plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).json();
+    let plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).entity();
     let ms = plan["milestones"].as_array().unwrap();
     let summary: Vec<(String, String, String)> = ms
         .iter()
@@ -234,7 +234,7 @@ fn an_id_created_on_both_branches_is_reported_as_a_collision_and_renumber_resolv
     // The way out: renumber on the branch (the next ID free on every branch).
     env.git(&["merge", "--abort"]).ok();
     env.git(&["checkout", "-q", "feature"]).ok();
-    let todos = env.coord(&["list-todos", "--format", "json"]).json();
+    let todos = env.coord(&["list-todos", "--format", "json"]).items();
     let todo_id = todos.as_array().unwrap().iter().find(|t| t["task"] == "Do the feature").unwrap()["id"]
         .as_str()
         .unwrap()
@@ -243,9 +243,9 @@ fn an_id_created_on_both_branches_is_reported_as_a_collision_and_renumber_resolv
     assert_eq!(out, format!("renumbered issue ISSUE-002 → ISSUE-003; references rewritten in {todo_id}\n"));
     env.commit_all_at("renumber", "2026-03-01T11:00:00+00:00");
     merge_feature(&env).ok();
-    let todo = env.coord(&["show-todo", &todo_id, "--format", "json"]).json();
+    let todo = env.coord(&["show-todo", &todo_id, "--format", "json"]).entity();
     assert_eq!(todo["blocked_by"], serde_json::json!(["ISSUE-003"]));
-    let titles = env.coord(&["list-issues", "--format", "json"]).json();
+    let titles = env.coord(&["list-issues", "--format", "json"]).items();
     let titles: Vec<&str> = titles.as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
     assert!(titles.contains(&"Mainline fix") && titles.contains(&"Feature work"), "{titles:?}");
     env.coord(&["lint"]).ok();

@@ -3,10 +3,13 @@
 
 use crate::env::TestEnv;
 
+/// The entities a `list-*` command prints as JSON, or the entity of a
+/// `show-*` or write command.
 fn json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
     let mut full = args.to_vec();
     full.extend_from_slice(&["--format", "json"]);
-    env.coord(&full).json()
+    let run = env.coord(&full);
+    if args[0].starts_with("list-") { run.items() } else { run.entity() }
 }
 
 fn ids(v: &serde_json::Value) -> Vec<String> {
@@ -153,7 +156,7 @@ fn renumber_moves_a_milestone_and_its_references() {
     env.coord(&["add-milestone", "PLAN-001", "--name", "Beta", "--due", "2026-05-01", "--depends-on", "MILESTONE-001"])
         .ok();
     env.coord(&["create-todo", "--task", "Ship alpha", "--repo", "vishnu", "--milestone", "MILESTONE-001"]).ok();
-    let todos = env.coord(&["list-todos", "--format", "json"]).json();
+    let todos = env.coord(&["list-todos", "--format", "json"]).items();
     let todo = todos.as_array().unwrap().iter().find(|t| t["task"] == "Ship alpha").unwrap();
     let todo_id = todo["id"].as_str().unwrap().to_string();
 
@@ -161,14 +164,14 @@ fn renumber_moves_a_milestone_and_its_references() {
     assert!(err.contains("MILESTONE-002 is already taken"), "{err}");
     let err = env.coord(&["renumber", "MILESTONE-404"]).fails(1).to_string();
     assert!(err.contains("no issue, plan, todo, dependency or milestone `MILESTONE-404`"), "{err}");
-    env.coord(&["renumber", "../x"]).fails(1);
+    env.coord(&["renumber", "../x"]).fails(2);
 
     let out = env.coord(&["renumber", "MILESTONE-001", "--to", "MILESTONE-010"]).ok().to_string();
     assert!(out.starts_with("renumbered milestone MILESTONE-001 → MILESTONE-010"), "{out}");
-    let plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).json();
+    let plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).entity();
     assert_eq!(plan["milestones"][0]["id"], "MILESTONE-010");
     assert_eq!(plan["milestones"][1]["dependencies"], serde_json::json!(["MILESTONE-010"]));
-    let todo = env.coord(&["show-todo", &todo_id, "--format", "json"]).json();
+    let todo = env.coord(&["show-todo", &todo_id, "--format", "json"]).entity();
     assert_eq!(todo["milestone_id"], "MILESTONE-010");
     env.coord(&["lint"]).ok();
 }

@@ -7,7 +7,7 @@ use crate::env::{ECOSYSTEM, TestEnv};
 fn ids(env: &TestEnv, args: &[&str]) -> Vec<String> {
     let mut full = args.to_vec();
     full.extend_from_slice(&["--format", "json"]);
-    env.coord(&full).json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
+    env.coord(&full).items().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -19,7 +19,7 @@ fn invalid_yaml_in_one_file_is_reported_and_the_rest_still_load() {
     env.write("coordination/issues/ISSUE-005.yaml", "");
     let out = env.coord(&["list-issues", "--format", "json"]);
     let listed: Vec<String> =
-        out.json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+        out.items().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(listed, ["ISSUE-001", "ISSUE-002", "ISSUE-004"], "a truncated but parseable file still loads");
     assert!(out.stderr.contains("coordination/issues/ISSUE-003.yaml:3"), "names file and line: {}", out.stderr);
     assert!(out.stderr.contains("ISSUE-005.yaml:1"), "{}", out.stderr);
@@ -60,7 +60,7 @@ fn unmappable_values_load_and_lint_reports_them() {
         "coordination/issues/ISSUE-002.yaml",
         "id: ISSUE-002\ntitle: Odd\nstatus: wontfix\npriority: P2\nrepos: [oneiric]\n",
     );
-    let list = env.coord(&["list-issues", "--format", "json"]).json();
+    let list = env.coord(&["list-issues", "--format", "json"]).items();
     assert_eq!(list[1]["status"], "wontfix", "kept verbatim, not replaced");
     assert_eq!(list[1]["priority"], "medium");
     let lint = env.coord(&["lint"]);
@@ -86,7 +86,7 @@ fn drift_aliases_are_understood() {
         "coordination/issues/ISSUE-003.yaml",
         "id: ISSUE-003\ntitle: Pool\nstatus: In Progress\npool: mahavishnu\n",
     );
-    let list = env.coord(&["list-issues", "--format", "json"]).json();
+    let list = env.coord(&["list-issues", "--format", "json"]).items();
     let i2 = &list[1];
     assert_eq!(i2["status"], "resolved");
     assert_eq!(i2["priority"], "critical");
@@ -106,7 +106,7 @@ fn a_file_overrides_the_legacy_section_with_a_warning() {
         "id: ISSUE-001\ntitle: From file\nrepos: [oneiric]\nstatus: pending\n",
     );
     let out = env.coord(&["list-issues", "--format", "json"]);
-    assert_eq!(out.json()[0]["title"], "From file");
+    assert_eq!(out.items()[0]["title"], "From file");
     assert!(
         out.stderr.contains("ISSUE-001: defined both in coordination/issues/ISSUE-001.yaml and in the legacy section of settings/ecosystem.yaml; the file wins"),
         "{}",
@@ -262,21 +262,21 @@ fn every_status_and_date_alias_maps_for_every_kind() {
         "coordination/dependencies/DEP-010.yaml",
         "id: DEP-010\nconsumer: vishnu\nprovider: sb\nstatus: ok\ntype: dev\n",
     );
-    let i = |id: &str| env.coord(&["show-issue", id, "--format", "json"]).json();
+    let i = |id: &str| env.coord(&["show-issue", id, "--format", "json"]).entity();
     assert_eq!(i("ISSUE-010")["status"], "pending");
     assert_eq!(i("ISSUE-010")["updated"], "2026-02-02");
     assert_eq!(i("ISSUE-011")["status"], "in_progress");
     assert_eq!(i("ISSUE-011")["priority"], "low");
-    let t = env.coord(&["show-todo", "TODO-010", "--format", "json"]).json();
+    let t = env.coord(&["show-todo", "TODO-010", "--format", "json"]).entity();
     assert_eq!(
         (t["status"].as_str(), t["updated"].as_str(), t["created"].as_str()),
         (Some("completed"), Some("2026-02-03"), Some("2026-01-03"))
     );
-    let t = env.coord(&["show-todo", "TODO-011", "--format", "json"]).json();
+    let t = env.coord(&["show-todo", "TODO-011", "--format", "json"]).entity();
     assert_eq!((t["status"].as_str(), t["priority"].as_str()), (Some("pending"), Some("medium")));
-    let p = env.coord(&["show-plan", "PLAN-010", "--format", "json"]).json();
+    let p = env.coord(&["show-plan", "PLAN-010", "--format", "json"]).entity();
     assert_eq!((p["status"].as_str(), p["milestones"][0]["status"].as_str()), (Some("active"), Some("completed")));
-    let d = env.coord(&["show-dep", "DEP-010", "--format", "json"]).json();
+    let d = env.coord(&["show-dep", "DEP-010", "--format", "json"]).entity();
     assert_eq!((d["status"].as_str(), d["type"].as_str()), (Some("satisfied"), Some("development")));
     env.coord(&["lint"]).ok();
 }
@@ -321,7 +321,7 @@ fn the_parse_cache_never_serves_a_changed_file() {
     }
     let statuses = |env: &TestEnv| -> Vec<String> {
         env.coord(&["list-issues", "--format", "json"])
-            .json()
+            .items()
             .as_array()
             .unwrap()
             .iter()

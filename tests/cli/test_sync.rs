@@ -42,11 +42,11 @@ fn sync_renumbers_a_collision_and_rewrites_references() {
     assert!(out.contains("merged origin/main"), "{out}");
     assert!(out.contains("pushed main to origin"), "{out}");
     // Both issues exist, ours under its new ID, and the todo follows it.
-    let theirs_issue = env.coord(&["show-issue", "ISSUE-003", "--format", "json"]).json();
+    let theirs_issue = env.coord(&["show-issue", "ISSUE-003", "--format", "json"]).entity();
     assert_eq!(theirs_issue["title"], "Their issue");
-    let ours = env.coord(&["show-issue", "ISSUE-004", "--format", "json"]).json();
+    let ours = env.coord(&["show-issue", "ISSUE-004", "--format", "json"]).entity();
     assert_eq!(ours["title"], "Our issue");
-    let todo = env.coord(&["show-todo", "TODO-002", "--format", "json"]).json();
+    let todo = env.coord(&["show-todo", "TODO-002", "--format", "json"]).entity();
     assert_eq!(todo["blocked_by"], serde_json::json!(["ISSUE-004"]));
     env.coord(&["lint"]).ok();
     // The remote has it all; the working tree is clean.
@@ -69,8 +69,8 @@ fn sync_commits_local_coordination_changes_and_can_skip_the_push() {
     assert!(out.contains("merged origin/main"), "{out}");
     assert!(!out.contains("pushed"), "{out}");
     assert_eq!(env.git(&["ls-remote", "origin", "main"]).ok(), remote_before);
-    assert_eq!(env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json()["priority"], "high");
-    assert_eq!(env.coord(&["show-todo", "TODO-002", "--format", "json"]).json()["task"], "Local todo");
+    assert_eq!(env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).entity()["priority"], "high");
+    assert_eq!(env.coord(&["show-todo", "TODO-002", "--format", "json"]).entity()["task"], "Local todo");
     // Again: nothing new upstream.
     let again = env.coord(&["sync"]).ok().to_string();
     assert!(again.contains("up to date with origin/main"), "{again}");
@@ -129,13 +129,13 @@ fn sync_renumbers_plans_and_milestones_created_on_both_sides() {
     let out = env.coord(&["sync", "--no-push"]).ok().to_string();
     assert!(out.contains("renumbered plan PLAN-001 → PLAN-002"), "{out}");
     assert!(out.contains("renumbered milestone MILESTONE-001 → MILESTONE-002"), "{out}");
-    let ours = env.coord(&["show-plan", "PLAN-002", "--format", "json"]).json();
+    let ours = env.coord(&["show-plan", "PLAN-002", "--format", "json"]).entity();
     assert_eq!(ours["title"], "Our plan");
     assert_eq!(ours["milestones"][0]["id"], "MILESTONE-002");
     assert_eq!(ours["milestones"][0]["name"], "Alpha");
-    let theirs_plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).json();
+    let theirs_plan = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).entity();
     assert_eq!(theirs_plan["milestones"][0]["id"], "MILESTONE-001");
-    let todo = env.coord(&["show-todo", "TODO-002", "--format", "json"]).json();
+    let todo = env.coord(&["show-todo", "TODO-002", "--format", "json"]).entity();
     assert_eq!(todo["milestone_id"], "MILESTONE-002");
     env.coord(&["lint"]).ok();
 }
@@ -151,7 +151,7 @@ fn sync_merges_edits_of_different_fields_of_one_entity() {
 
     let out = env.coord(&["sync"]).ok().to_string();
     assert!(out.contains("merged origin/main"), "{out}");
-    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).entity();
     assert_eq!(issue["status"], "in_progress");
     assert_eq!(issue["priority"], "critical");
     assert_eq!(issue["labels"], serde_json::json!(["urgent", "api"]));

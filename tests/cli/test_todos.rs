@@ -3,10 +3,13 @@
 
 use crate::env::TestEnv;
 
+/// The entities a `list-*` command prints as JSON, or the entity of a
+/// `show-*` or write command.
 fn json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
     let mut full = args.to_vec();
     full.extend_from_slice(&["--format", "json"]);
-    env.coord(&full).json()
+    let run = env.coord(&full);
+    if args[0].starts_with("list-") { run.items() } else { run.entity() }
 }
 
 fn ids(v: &serde_json::Value) -> Vec<String> {
@@ -22,7 +25,7 @@ fn todos_take_estimates_in_days_hours_and_minutes() {
         assert_eq!(t["repo"], "session-buddy", "nickname stored as the canonical name");
     }
     for bad in ["0", "-2h", "abc", "0d"] {
-        let err = env.coord(&["create-todo", "--task", "T", "--repo", "sb", "--estimate", bad]).fails(1).to_string();
+        let err = env.coord(&["create-todo", "--task", "T", "--repo", "sb", "--estimate", bad]).fails(2).to_string();
         assert!(err.contains("estimate"), "{bad}: {err}");
     }
 }
@@ -59,8 +62,8 @@ fn todos_link_and_block_and_complete() {
     assert_eq!(t["acceptance_criteria"], serde_json::json!(["tests pass"]));
     for (flag, bad, what) in [
         ("--blocked-by", "TODO-404", "unknown reference `TODO-404`"),
-        ("--plan", "PLAN-404", "no plan with that ID"),
-        ("--milestone", "MILESTONE-404", "no milestone with that ID"),
+        ("--plan", "PLAN-404", "--plan: unknown reference `PLAN-404` (expected the ID of an existing plan"),
+        ("--milestone", "MILESTONE-404", "expected the ID of an existing milestone"),
     ] {
         let err = env.coord(&["create-todo", "--task", "X", "--repo", "oneiric", flag, bad]).fails(1).to_string();
         assert!(err.contains(what), "{flag}: {err}");

@@ -63,7 +63,7 @@ fn raised_issues_are_created_once_updated_resolved_and_never_duplicated() {
     let out = raise(&env, 1);
     assert!(out.contains("created ISSUE-001 for DEP-001 (coordination/issues/ISSUE-001.yaml)"), "{out}");
     assert_eq!(issue_files(&env), ["ISSUE-001.yaml"], "DEP-002 is satisfied: no issue for it");
-    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json();
+    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json()["entity"].clone();
     assert_eq!(issue["title"], "DEP-001 unsatisfied: app needs lib >=1.0");
     assert_eq!(issue["status"], "pending");
     assert_eq!(issue["priority"], "high", "a runtime dependency");
@@ -93,7 +93,7 @@ fn raised_issues_are_created_once_updated_resolved_and_never_duplicated() {
     tag(&env, &lib, "v1.0.0");
     let out = raise(&env, 0);
     assert!(out.contains("resolved ISSUE-001 for DEP-001"), "{out}");
-    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json();
+    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json()["entity"].clone();
     assert_eq!(issue["status"], "resolved");
     assert_eq!(
         issue["metadata"]["dependency_notes"],
@@ -121,7 +121,7 @@ fn raised_issues_are_created_once_updated_resolved_and_never_duplicated() {
         assert_eq!(env.read("coordination/issues/ISSUE-001.yaml"), text, "run {i}: the second run changed the issue");
     }
     assert_eq!(issue_files(&env), ["ISSUE-001.yaml"], "no duplicates");
-    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json();
+    let issue = env.coord(&["show-issue", "ISSUE-001", "--format", "json"]).json()["entity"].clone();
     assert_eq!(issue["status"], "resolved");
     assert_eq!(issue["metadata"]["dependency_notes"].as_array().map(Vec::len), Some(11));
 

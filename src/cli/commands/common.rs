@@ -1,12 +1,14 @@
-//! Pieces shared by the entity commands: output and filter flags, printing
-//! write outcomes.
+//! Pieces shared by the entity commands: the output flag, running a typed
+//! operation (its field errors named as flags), printing its result.
 
+use crate::api::entities::{Deleted, Listed, Shown};
+use crate::api::{Operation, Written};
+use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render::{self, Format};
 use crate::error::Error;
 use crate::model::*;
-use crate::ops::Outcome;
-use crate::store::{Loaded, Store, WriteMode};
+use crate::store::Store;
 use std::io::Write;
 
 /// `--format` for entity commands.
@@ -17,115 +19,6 @@ pub struct OutputArgs {
     pub format: Format,
 }
 
-/// `--rewrite`, for commands that change an existing entity.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct RewriteArg {
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    pub rewrite: bool,
-}
-
-/// Filters shared by list commands, combined with AND. Each accepts the same
-/// aliases as the loader (`--priority P0`, `--status done`) and several
-/// comma-separated values.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct Filters {
-    /// Only these statuses (comma-separated; aliases accepted).
-    #[arg(long, value_delimiter = ',')]
-    pub status: Vec<String>,
-    /// Only these priorities (comma-separated; `P0`..`P3` accepted).
-    #[arg(long, value_delimiter = ',')]
-    pub priority: Vec<String>,
-    /// Only entities of this repository (name or nickname).
-    #[arg(long)]
-    pub repo: Option<String>,
-    /// Only entities assigned to this person.
-    #[arg(long)]
-    pub assignee: Option<String>,
-    /// Only entities with this label.
-    #[arg(long)]
-    pub label: Option<String>,
-}
-
-impl Filters {
-    /// The library filters these flags ask for.
-    pub fn to_query(&self) -> crate::query::Filters {
-        crate::query::Filters {
-            status: self.status.clone(),
-            priority: self.priority.clone(),
-            repo: self.repo.clone(),
-            assignee: self.assignee.clone(),
-            label: self.label.clone(),
-        }
-    }
-
-    /// Applies the filters to one entity (see [`crate::query::Filters`]).
-    pub fn matches(&self, e: &Entity, loaded: &Loaded) -> Result<bool, Error> {
-        self.to_query().matches(e, loaded)
-    }
-}
-
-/// `list-*`: loads one kind, filters, prints.
-pub fn list(store: &Store, kind: Kind, filters: &Filters, format: Format) -> CmdResult {
-    let query = filters.to_query();
-    query.validate(kind)?;
-    let loaded = store.load(&[kind])?;
-    render::warn_load_problems(&loaded.problems);
-    query.check(&loaded)?;
-    let mut out = Vec::new();
-    for rec in loaded.records(kind) {
-        if query.matches(&rec.entity, &loaded)? {
-            out.push(&rec.entity);
-        }
-    }
-    render::entities(&mut render::out(), kind, &out, format)?;
-    Ok(())
-}
-
-/// `show-*`: one entity (as it is, or as it was at `--at REV`).
-pub fn show(store: &Store, kind: Kind, a: &ShowArgs) -> CmdResult {
-    let (id, format) = (a.id.as_str(), a.out.format);
-    let rec = match &a.at {
-        Some(rev) => crate::history::diff::find_at(store, kind, id, rev)?,
-        None => crate::ops::find(store, kind, id)?,
-    };
-    let mut err = anstream::stderr();
-    for p in &rec.problems {
-        let _ = writeln!(err, "warning: {p}");
-    }
-    render::entity(&mut render::out(), &rec.entity, format)?;
-    Ok(())
-}
-
-/// Prints the outcome of a write.
-pub fn outcome(store: &Store, o: &Outcome, verb: &str, format: Format) -> CmdResult {
-    for p in &o.warnings {
-        eprintln!("warning: {p}");
-    }
-    if o.mode == WriteMode::Canonical {
-        eprintln!(
-            "note: {} was rewritten in canonical form ({}): no minimal edit was possible",
-            o.entity.id(),
-            store.rel(&o.path).display()
-        );
-    }
-    let mut w = render::out();
-    match format {
-        Format::Table => {
-            if o.mode == WriteMode::Unchanged {
-                writeln!(w, "{}: nothing to change", o.entity.id())?;
-            } else {
-                writeln!(w, "{verb} {} ({})", o.entity.id(), store.rel(&o.path).display())?;
-            }
-        }
-        f => render::entity(&mut w, &o.entity, f)?,
-    }
-    Ok(())
-}
-
 /// The answer to an update with no flags: nothing to update, exit 0.
 pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
     if format == Format::Table {
@@ -134,52 +27,6 @@ pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
         eprintln!("nothing to update for {id}");
     }
     Ok(())
-}
-
-/// Show one entity.
-#[derive(Debug, clap::Args)]
-pub struct ShowArgs {
-    /// The ID (e.g. ISSUE-001; `issue-1` finds ISSUE-001).
-    pub id: String,
-    /// Show it as it was at this revision (`HEAD~3`, `main`, a tag, a commit).
-    #[arg(long, value_name = "REV")]
-    pub at: Option<String>,
-    #[command(flatten)]
-    pub out: OutputArgs,
-}
-
-/// `update-*`: applies a patch; with no flags, says so and writes nothing.
-pub fn update(store: &Store, kind: Kind, id: &str, patch: &crate::ops::Patch, format: Format) -> CmdResult {
-    if patch.is_empty() {
-        crate::ops::find(store, kind, id)?;
-        return nothing_to_update(id, format);
-    }
-    let o = crate::ops::update(store, kind, id, patch)?;
-    outcome(store, &o, "updated", format)
-}
-
-/// Delete an entity (refused while others reference it).
-#[derive(Debug, clap::Args)]
-pub struct DeleteArgs {
-    /// The ID.
-    pub id: String,
-    /// Delete even if other entities reference it.
-    #[arg(long)]
-    pub force: bool,
-    #[command(flatten)]
-    pub out: OutputArgs,
-}
-
-/// `delete-issue`, `delete-todo`, `delete-dep`
-pub fn delete(store: &Store, kind: Kind, a: &DeleteArgs) -> CmdResult {
-    let rec = crate::ops::delete(store, kind, &a.id, a.force)?;
-    let o = Outcome {
-        entity: rec.entity,
-        path: rec.origin.path().to_path_buf(),
-        mode: WriteMode::Minimal,
-        warnings: Vec::new(),
-    };
-    outcome(store, &o, "deleted", a.out.format)
 }
 
 /// Runs a typed operation for the command whose flags are `A`: a request
@@ -225,6 +72,7 @@ pub fn written(
     line: impl FnOnce(&crate::api::Written) -> String,
     format: Format,
 ) -> CmdResult {
+    warn(&w.warnings);
     let mut out = render::out();
     match format {
         Format::Table if !w.changed => writeln!(out, "{}: nothing to change", w.id)?,
@@ -233,4 +81,98 @@ pub fn written(
         Format::Yaml => render::yaml(&mut out, w)?,
     }
     Ok(())
+}
+
+/// Prints a list: a table for people, the [`Listed`] value for `json`/`yaml`.
+pub fn listed(kind: Kind, l: &Listed, format: Format) -> CmdResult {
+    warn(&l.warnings);
+    let mut out = render::out();
+    match format {
+        Format::Table => {
+            let entities = l.items.iter().map(|v| render::entity_of(kind, v)).collect::<Result<Vec<_>, _>>()?;
+            render::entities(&mut out, kind, &entities.iter().collect::<Vec<_>>(), format)?
+        }
+        Format::Json => render::json(&mut out, l)?,
+        Format::Yaml => render::yaml(&mut out, l)?,
+    }
+    Ok(())
+}
+
+/// Prints one entity: `key: value` lines for people, the [`Shown`] value for
+/// `json`/`yaml`.
+pub fn shown(kind: Kind, s: &Shown, format: Format) -> CmdResult {
+    warn(&s.warnings);
+    let mut out = render::out();
+    match format {
+        Format::Table => render::entity(&mut out, &render::entity_of(kind, &s.entity)?, format)?,
+        Format::Json => render::json(&mut out, s)?,
+        Format::Yaml => render::yaml(&mut out, s)?,
+    }
+    Ok(())
+}
+
+/// Prints a delete: `deleted ID (path)` for people (and the references left
+/// dangling, on stderr), the [`Deleted`] value for `json`/`yaml`.
+pub fn deleted(d: &Deleted, format: Format) -> CmdResult {
+    let mut out = render::out();
+    match format {
+        Format::Table => {
+            writeln!(out, "deleted {} ({})", d.id, d.path)?;
+            for r in &d.dangling {
+                eprintln!("warning: {}.{} still refers to {} (git coord lint reports it)", r.holder, r.field, d.id);
+            }
+        }
+        Format::Json => render::json(&mut out, d)?,
+        Format::Yaml => render::yaml(&mut out, d)?,
+    }
+    Ok(())
+}
+
+/// A command whose flags are exactly an operation's request, plus `--format`.
+#[derive(Debug, clap::Args)]
+pub struct OpArgs<R: clap::Args> {
+    #[command(flatten)]
+    pub req: R,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `list-*`: runs the list operation, prints the result.
+pub fn list<R: Operation<Output = Listed> + clap::Args>(cx: &Context, kind: Kind, a: &OpArgs<R>) -> CmdResult {
+    let l = run_op::<R, R>(&cx.store()?, &a.req)?;
+    listed(kind, &l, a.out.format)
+}
+
+/// `show-*`: runs the show operation, prints the result.
+pub fn show<R: Operation<Output = Shown> + clap::Args>(cx: &Context, kind: Kind, a: &OpArgs<R>) -> CmdResult {
+    let s = run_op::<R, R>(&cx.store()?, &a.req)?;
+    shown(kind, &s, a.out.format)
+}
+
+/// `delete-*`: runs the delete operation, prints the result.
+pub fn delete<R: Operation<Output = Deleted> + clap::Args>(cx: &Context, a: &OpArgs<R>) -> CmdResult {
+    let d = run_op::<R, R>(&cx.store()?, &a.req)?;
+    deleted(&d, a.out.format)
+}
+
+/// A write: runs it, prints `VERB ID (path)` for people.
+pub fn write<R: Operation<Output = Written> + clap::Args>(cx: &Context, a: &OpArgs<R>, verb: &str) -> CmdResult {
+    let w = run_op::<R, R>(&cx.store()?, &a.req)?;
+    written(&w, |w| format!("{verb} {} ({})", w.id, w.path), a.out.format)
+}
+
+/// An update: with no change asked for, says so (after checking that the
+/// entity exists) and writes nothing; otherwise as [`write`].
+pub fn update<R: Operation<Output = Written> + clap::Args>(
+    cx: &Context,
+    kind: Kind,
+    a: &OpArgs<R>,
+    id: &str,
+    empty: bool,
+) -> CmdResult {
+    if empty {
+        crate::ops::find(&cx.store()?, kind, id)?;
+        return nothing_to_update(id, a.out.format);
+    }
+    write(cx, a, "updated")
 }

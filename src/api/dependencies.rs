@@ -1,0 +1,278 @@
+//! Dependency operations: create and update (list, show and delete are in
+//! [`super::entities`]). A dependency links two repositories, never
+//! entities; its `validation` holds how `check-deps` verifies it.
+
+use super::fields::{opt_text, repo};
+use super::{FieldErrors, Operation, Written};
+use crate::error::{FieldError, Result};
+use crate::model::*;
+use crate::ops::{self, Refs};
+use crate::store::Store;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Create a dependency of one repository (consumer) on another (provider).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDependency {
+    /// The repository that depends (name or nickname).
+    #[arg(long)]
+    pub consumer: String,
+    /// The repository depended on.
+    #[arg(long)]
+    pub provider: String,
+    /// The kind of dependency (default runtime).
+    #[arg(long = "type", id = "type", value_name = "TYPE")]
+    #[serde(default, rename = "type")]
+    pub dep_type: Option<DepType>,
+    /// Version constraint, e.g. `>=0.2.0`, `^1.4`, `~=2.1`, `>=1.0,<2`.
+    #[arg(long)]
+    #[serde(default)]
+    pub version_constraint: Option<String>,
+    /// Status (default unknown; a dependency check with updates sets it).
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<DepStatus>,
+    /// Notes.
+    #[arg(long)]
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// Validation command (run only once trusted, see `git coord trust`).
+    #[arg(long)]
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Regular expression the command's output must match.
+    #[arg(long)]
+    #[serde(default)]
+    pub expected_pattern: Option<String>,
+    /// Health-check URL (HTTP GET).
+    #[arg(long)]
+    #[serde(default)]
+    pub health_check: Option<String>,
+    /// Expected HTTP status of the health check (default 200).
+    #[arg(long)]
+    #[serde(default)]
+    pub expected_status: Option<u16>,
+}
+
+/// Update a dependency: only the given fields change (plus `updated`).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDependency {
+    /// Dependency ID.
+    pub id: super::types::Id,
+    /// New consumer repository.
+    #[arg(long)]
+    #[serde(default)]
+    pub consumer: Option<String>,
+    /// New provider repository.
+    #[arg(long)]
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// New kind of dependency.
+    #[arg(long = "type", id = "type", value_name = "TYPE")]
+    #[serde(default, rename = "type")]
+    pub dep_type: Option<DepType>,
+    /// Version constraint (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub version_constraint: Option<String>,
+    /// New status.
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<DepStatus>,
+    /// Notes (`""` clears them).
+    #[arg(long)]
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// Validation command (`""` clears it; run only once trusted).
+    #[arg(long)]
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Regular expression the command's output must match (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub expected_pattern: Option<String>,
+    /// Health-check URL (`""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub health_check: Option<String>,
+    /// Expected HTTP status of the health check.
+    #[arg(long)]
+    #[serde(default)]
+    pub expected_status: Option<u16>,
+    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
+    /// or a construct the line editor cannot handle), rewrite the file in
+    /// canonical form even though that drops its comments and anchors.
+    /// Without it such an update is refused and nothing changes.
+    #[arg(long)]
+    #[serde(default)]
+    pub rewrite: bool,
+}
+
+/// The fields create and update share, borrowed from either request.
+struct Fields<'a> {
+    consumer: Option<&'a str>,
+    provider: Option<&'a str>,
+    dep_type: Option<DepType>,
+    version_constraint: Option<&'a str>,
+    status: Option<DepStatus>,
+    notes: Option<&'a str>,
+    command: Option<&'a str>,
+    expected_pattern: Option<&'a str>,
+    health_check: Option<&'a str>,
+    expected_status: Option<u16>,
+}
+
+impl Fields<'_> {
+    fn apply(&self, d: &mut Dependency, refs: &Refs<'_>, errs: &mut FieldErrors) {
+        for (slot, field, value) in
+            [(&mut d.consumer, "consumer", self.consumer), (&mut d.provider, "provider", self.provider)]
+        {
+            if let Some(v) = value {
+                if v.trim().is_empty() {
+                    errs.push(FieldError::new(field, "must not be empty"));
+                } else if let Some(r) = repo(refs, field, v, errs) {
+                    *slot = r;
+                }
+            }
+        }
+        if !d.consumer.is_empty() && d.consumer == d.provider {
+            let field = if self.provider.is_some() { "provider" } else { "consumer" };
+            errs.push(
+                FieldError::new(field, format!("a repository cannot depend on itself (`{}`)", d.consumer))
+                    .value(d.consumer.clone()),
+            );
+        }
+        if let Some(t) = self.dep_type {
+            d.dep_type = Lenient::Known(t);
+        }
+        if let Some(s) = self.status {
+            d.status = Lenient::Known(s);
+        }
+        if let Some(v) = self.version_constraint {
+            d.version_constraint = opt_text(v);
+        }
+        if let Some(v) = self.notes {
+            d.notes = opt_text(v);
+        }
+        if self.command.is_none()
+            && self.expected_pattern.is_none()
+            && self.health_check.is_none()
+            && self.expected_status.is_none()
+        {
+            return;
+        }
+        let val = d.validation.get_or_insert_with(Validation::default);
+        if let Some(v) = self.command {
+            val.command = opt_text(v);
+        }
+        if let Some(v) = self.expected_pattern {
+            if !v.is_empty()
+                && let Err(err) = regex::Regex::new(v)
+            {
+                errs.push(
+                    FieldError::new("expected_pattern", format!("invalid expected pattern `{v}`: {err}"))
+                        .value(v.to_string())
+                        .expected("a regular expression"),
+                );
+            }
+            val.expected_pattern = opt_text(v);
+        }
+        if let Some(v) = self.health_check {
+            val.health_check = opt_text(v);
+        }
+        if let Some(v) = self.expected_status {
+            if !(100..=599).contains(&v) {
+                errs.push(
+                    FieldError::new("expected_status", format!("{v} is not an HTTP status"))
+                        .value(v.to_string())
+                        .expected("100–599"),
+                );
+            }
+            val.expected_status = Some(v);
+        }
+    }
+}
+
+fn dependency(e: &mut Entity) -> &mut Dependency {
+    match e {
+        Entity::Dependency(d) => d,
+        _ => unreachable!("a dependency"),
+    }
+}
+
+impl Operation for CreateDependency {
+    const COMMAND: &'static str = "create-dep";
+    const TOOL: &'static str = "coord_create_dependency";
+    const SUMMARY: &'static str =
+        "Create a dependency of one repository (consumer) on another (provider); returns its allocated ID.";
+    const WRITES: bool = true;
+    type Output = Written;
+
+    fn run(&self, store: &Store) -> Result<Written> {
+        let fields = Fields {
+            consumer: Some(&self.consumer),
+            provider: Some(&self.provider),
+            dep_type: self.dep_type,
+            version_constraint: self.version_constraint.as_deref(),
+            status: self.status,
+            notes: self.notes.as_deref(),
+            command: self.command.as_deref(),
+            expected_pattern: self.expected_pattern.as_deref(),
+            health_check: self.health_check.as_deref(),
+            expected_status: self.expected_status,
+        };
+        let o = ops::create_with(store, Kind::Dependency, |entity, refs| {
+            let mut errs = FieldErrors::default();
+            fields.apply(dependency(entity), refs, &mut errs);
+            errs.finish()
+        })?;
+        Written::from_outcome(store, &o)
+    }
+}
+
+impl UpdateDependency {
+    /// True when no change is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.consumer.is_none()
+            && self.provider.is_none()
+            && self.dep_type.is_none()
+            && self.version_constraint.is_none()
+            && self.status.is_none()
+            && self.notes.is_none()
+            && self.command.is_none()
+            && self.expected_pattern.is_none()
+            && self.health_check.is_none()
+            && self.expected_status.is_none()
+    }
+}
+
+impl Operation for UpdateDependency {
+    const COMMAND: &'static str = "update-dep";
+    const TOOL: &'static str = "coord_update_dependency";
+    const SUMMARY: &'static str = "Update a dependency: only the given fields change.";
+    const WRITES: bool = true;
+    type Output = Written;
+
+    fn run(&self, store: &Store) -> Result<Written> {
+        let fields = Fields {
+            consumer: self.consumer.as_deref(),
+            provider: self.provider.as_deref(),
+            dep_type: self.dep_type,
+            version_constraint: self.version_constraint.as_deref(),
+            status: self.status,
+            notes: self.notes.as_deref(),
+            command: self.command.as_deref(),
+            expected_pattern: self.expected_pattern.as_deref(),
+            health_check: self.health_check.as_deref(),
+            expected_status: self.expected_status,
+        };
+        let o = ops::update_with(store, Kind::Dependency, &self.id.0, self.rewrite.into(), |entity, refs| {
+            let mut errs = FieldErrors::default();
+            fields.apply(dependency(entity), refs, &mut errs);
+            errs.finish()
+        })?;
+        Written::from_outcome(store, &o)
+    }
+}
