@@ -174,3 +174,208 @@ fn sync_refuses_a_field_conflict_and_changes_nothing() {
     assert_eq!(env.git(&["status", "--porcelain"]).ok(), "");
     assert!(env.read("coordination/issues/ISSUE-002.yaml").contains("status: resolved"));
 }
+
+// ---------------------------------------------------------------------------
+// Never losing work (issue 16, item 6): every failure point puts back exactly
+// the state found — work tree, index, HEAD, untracked coordination files.
+
+const SNAPSHOT_REF: &str = "refs/worktree/git-coord/sync-snapshot";
+
+/// Everything a failed sync must leave as it found it.
+#[derive(Debug, PartialEq)]
+struct RepoState {
+    head: String,
+    status: String,
+    index: String,
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+fn files_under(dir: &std::path::Path, rel: &str, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+    for e in std::fs::read_dir(dir.join(rel)).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        if name == ".git" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            files_under(dir, &r, out);
+        } else {
+            out.insert(r, std::fs::read(e.path()).unwrap());
+        }
+    }
+}
+
+fn state_of(env: &TestEnv, dir: &std::path::Path) -> RepoState {
+    let mut files = std::collections::BTreeMap::new();
+    files_under(dir, "", &mut files);
+    RepoState {
+        head: env.git_in(dir, &["rev-parse", "HEAD"]).ok().to_string(),
+        status: env.git_in(dir, &["status", "--porcelain", "--untracked-files=all"]).ok().to_string(),
+        index: env.git_in(dir, &["ls-files", "-s"]).ok().to_string(),
+        files,
+    }
+}
+
+/// Ours with every kind of uncommitted state, and something new upstream to
+/// merge: a staged new entity, an entity staged with further unstaged edits,
+/// an untracked new entity, an unstaged deletion, a temp file of a killed
+/// writer and a stray file.
+fn messy_clones() -> (TestEnv, PathBuf) {
+    let (env, theirs) = two_clones();
+    env.coord_in(&theirs, &["update-issue", "ISSUE-002", "--priority", "low"]).ok();
+    commit_in(&env, &theirs, "their edit");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.coord(&["create-todo", "--task", "Tracked todo", "--repo", "oneiric"]).ok();
+    env.commit_all_at("our todo", "2026-03-03T09:00:00+00:00");
+    env.coord(&["create-issue", "--title", "Staged issue", "--repos", "oneiric"]).ok();
+    env.git(&["add", "coordination/issues/ISSUE-003.yaml"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--add-label", "staged"]).ok();
+    env.git(&["add", "coordination/issues/ISSUE-002.yaml"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--status", "in_progress"]).ok();
+    env.coord(&["create-todo", "--task", "Untracked todo", "--repo", "vishnu"]).ok();
+    std::fs::remove_file(env.root.join("coordination/todos/TODO-002.yaml")).unwrap();
+    env.write("coordination/issues/.coord-Xy12Ab.tmp", "id: ISSUE-0");
+    env.write("coordination/notes.txt", "scratch\n");
+    (env, theirs)
+}
+
+/// Runs a sync that must fail, and checks it changed nothing.
+#[track_caller]
+fn assert_sync_fails_and_changes_nothing(env: &TestEnv, expected: &str) {
+    let before = state_of(env, &env.root);
+    assert!(before.status.contains("A  coordination/issues/ISSUE-003.yaml"), "{}", before.status);
+    assert!(before.status.contains("MM coordination/issues/ISSUE-002.yaml"), "{}", before.status);
+    assert!(before.status.contains(" D coordination/todos/TODO-002.yaml"), "{}", before.status);
+    assert!(before.status.contains("?? coordination/todos/TODO-003.yaml"), "{}", before.status);
+    let err = env.coord(&["sync"]).fails(1).to_string();
+    assert!(err.contains(expected), "expected `{expected}` in:\n{err}");
+    let after = state_of(env, &env.root);
+    assert_eq!(after.head, before.head, "HEAD");
+    assert_eq!(after.index, before.index, "index (git ls-files -s)");
+    assert_eq!(after.status, before.status, "git status");
+    assert_eq!(after.files.keys().collect::<Vec<_>>(), before.files.keys().collect::<Vec<_>>(), "files");
+    assert!(after.files == before.files, "file contents changed");
+    assert!(env.git(&["rev-parse", "--verify", "--quiet", SNAPSHOT_REF]).code != 0, "snapshot reference dropped");
+    assert!(!env.root.join(".git/MERGE_HEAD").exists());
+}
+
+#[test]
+fn a_sync_whose_commit_fails_for_lack_of_an_identity_loses_nothing() {
+    let (mut env, _) = messy_clones();
+    let global = env.root.parent().unwrap().join("no-identity.gitconfig");
+    std::fs::write(&global, "[user]\n\tuseConfigOnly = true\n[commit]\n\tgpgsign = false\n").unwrap();
+    env.set_env("GIT_CONFIG_GLOBAL", global.to_str().unwrap());
+    assert_sync_fails_and_changes_nothing(&env, "Author identity unknown");
+}
+
+#[test]
+fn a_sync_whose_commit_signing_fails_loses_nothing() {
+    let (env, _) = messy_clones();
+    env.git(&["config", "commit.gpgsign", "true"]).ok();
+    env.git(&["config", "gpg.program", "false"]).ok();
+    assert_sync_fails_and_changes_nothing(&env, "gpg failed to sign");
+}
+
+#[test]
+fn a_sync_whose_pre_commit_hook_fails_loses_nothing() {
+    let (env, _) = messy_clones();
+    write_hook(&env.root.join(".git/hooks"), "pre-commit", "echo 'pre-commit: no, not today' >&2\nexit 1\n");
+    assert_sync_fails_and_changes_nothing(&env, "pre-commit: no, not today");
+}
+
+#[test]
+fn a_sync_whose_push_the_remote_rejects_loses_nothing() {
+    let (env, _) = messy_clones();
+    let bare = env.root.parent().unwrap().join("origin.git");
+    write_hook(&bare.join("hooks"), "pre-receive", "echo 'policy: pushes are closed' >&2\nexit 1\n");
+    assert_sync_fails_and_changes_nothing(&env, "policy: pushes are closed");
+}
+
+#[test]
+fn a_sync_whose_remote_vanishes_loses_nothing() {
+    let (env, _) = messy_clones();
+    let bare = env.root.parent().unwrap().join("origin.git");
+    std::fs::rename(&bare, env.root.parent().unwrap().join("gone.git")).unwrap();
+    assert_sync_fails_and_changes_nothing(&env, "git fetch");
+}
+
+#[test]
+fn a_sync_whose_fetch_drops_midway_loses_nothing() {
+    let (env, _) = messy_clones();
+    // The connection drops after 50 bytes: the remote side dies mid-exchange.
+    let script = env.root.parent().unwrap().join("dropping-upload-pack");
+    std::fs::write(&script, "#!/bin/bash\nhead -c 50 < <(git-upload-pack \"$@\")\nkill -9 $PPID\nexit 1\n").unwrap();
+    make_executable(&script);
+    env.git(&["config", "remote.origin.uploadpack", script.to_str().unwrap()]).ok();
+    assert_sync_fails_and_changes_nothing(&env, "git fetch");
+}
+
+#[test]
+fn a_sync_whose_merge_conflicts_loses_nothing() {
+    let (env, theirs) = messy_clones();
+    env.write_in(&theirs, "notes.txt", "theirs\n");
+    commit_in(&env, &theirs, "their notes");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.write("notes.txt", "ours\n");
+    env.git(&["add", "notes.txt"]).ok();
+    env.git(&["commit", "-q", "-m", "our notes", "--", "notes.txt"]).ok();
+    assert_sync_fails_and_changes_nothing(&env, "conflicts in notes.txt");
+}
+
+fn make_executable(p: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn write_hook(dir: &std::path::Path, name: &str, body: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
+    make_executable(&p);
+}
+
+/// Polls for a file to appear.
+#[track_caller]
+fn wait_for(path: &std::path::Path) {
+    let start = std::time::Instant::now();
+    while !path.exists() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(120), "{} never appeared", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_sync_leaves_its_snapshot_and_the_next_sync_says_how_to_get_it_back() {
+    let (env, _) = messy_clones();
+    let before = state_of(&env, &env.root);
+    let bare = env.root.parent().unwrap().join("origin.git");
+    let started = env.root.parent().unwrap().join("push-started");
+    let done = env.root.parent().unwrap().join("push-done");
+    write_hook(
+        &bare.join("hooks"),
+        "pre-receive",
+        &format!("touch '{}'\nsleep 2\ntouch '{}'\nexit 1\n", started.display(), done.display()),
+    );
+    let mut child = env.coord_spawn(&["sync"]);
+    wait_for(&started);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    wait_for(&done);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_ne!(env.git(&["rev-parse", "HEAD"]).ok(), before.head, "killed after committing");
+
+    let err = env.coord(&["sync"]).fails(1).to_string();
+    assert!(err.contains("a previous `git coord sync` did not finish"), "{err}");
+    assert!(err.contains(SNAPSHOT_REF), "{err}");
+    // Following the instructions gives back exactly what there was.
+    let reset = format!("{SNAPSHOT_REF}^1");
+    env.git(&["reset", "-q", "--hard", &reset]).ok();
+    env.git(&["stash", "apply", "-q", "--index", SNAPSHOT_REF]).ok();
+    env.git(&["update-ref", "-d", SNAPSHOT_REF]).ok();
+    let after = state_of(&env, &env.root);
+    assert_eq!(after.head, before.head);
+    assert_eq!(after.index, before.index);
+    assert_eq!(after.status, before.status);
+    assert!(after.files == before.files, "file contents differ");
+}
