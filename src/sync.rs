@@ -115,7 +115,11 @@ fn in_coordination_dir(prefix: &str, path: &str) -> bool {
 /// The uncommitted state, as `sync` treats it.
 #[derive(Debug, Default)]
 struct LocalChanges {
-    /// Entity files changed, added, deleted or renamed: committed first.
+    /// Entity changes (edits, new files, deletions, renames) are there to commit.
+    any: bool,
+    /// Entity files with changes not yet in the index, to `git add` (a path
+    /// whose change is already staged — a staged deletion, the source of a
+    /// staged rename — is left to the index as it is).
     stage: Vec<String>,
     /// The untracked ones among them (the snapshot keeps them separately).
     untracked_entities: Vec<String>,
@@ -136,6 +140,7 @@ fn classify(prefix: &str, entries: &[StatusEntry]) -> Result<LocalChanges> {
             StatusKind::Untracked => {
                 local.untracked.push(e.path.clone());
                 if is_entity_path(prefix, &e.path) {
+                    local.any = true;
                     local.stage.push(e.path.clone());
                     local.untracked_entities.push(e.path.clone());
                 } else if !in_coordination_dir(prefix, &e.path) {
@@ -144,7 +149,10 @@ fn classify(prefix: &str, entries: &[StatusEntry]) -> Result<LocalChanges> {
             }
             StatusKind::Changed => {
                 if is_entity_path(prefix, &e.path) {
-                    local.stage.push(e.path.clone());
+                    local.any = true;
+                    if e.xy[1] != b'.' {
+                        local.stage.push(e.path.clone());
+                    }
                 } else {
                     other.push(e.path.clone());
                 }
@@ -152,8 +160,10 @@ fn classify(prefix: &str, entries: &[StatusEntry]) -> Result<LocalChanges> {
             StatusKind::Renamed => {
                 let orig = e.orig_path.clone().unwrap_or_default();
                 if is_entity_path(prefix, &e.path) && is_entity_path(prefix, &orig) {
-                    local.stage.push(orig);
-                    local.stage.push(e.path.clone());
+                    local.any = true;
+                    if e.xy[1] != b'.' {
+                        local.stage.push(e.path.clone());
+                    }
                 } else {
                     other.push(format!("{orig} -> {}", e.path));
                 }
@@ -252,11 +262,13 @@ fn run(
 ) -> Result<()> {
     let remote = report.remote.clone();
     let branch = report.branch.clone();
-    if !local.stage.is_empty() {
+    if local.any {
         *touched = true;
-        let mut args = vec!["add", "-A", "--"];
-        args.extend(local.stage.iter().map(String::as_str));
-        git.run(&args)?;
+        if !local.stage.is_empty() {
+            let mut args = vec!["add", "-A", "--"];
+            args.extend(local.stage.iter().map(String::as_str));
+            git.run(&args)?;
+        }
         // The user's work: their commit hooks judge it as any commit of theirs.
         git.run(&["commit", "-q", "-m", "git coord sync: local coordination changes"])?;
         report.committed_local = true;

@@ -176,6 +176,13 @@ impl TestEnv {
         std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
+    /// Reads a file under another directory.
+    #[allow(dead_code)] // not every test module needs it
+    #[track_caller]
+    pub fn read_in(&self, dir: &Path, rel: &str) -> String {
+        std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
     /// True if the file exists.
     pub fn exists(&self, rel: &str) -> bool {
         self.root.join(rel).exists()

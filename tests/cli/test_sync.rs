@@ -379,3 +379,235 @@ fn a_killed_sync_leaves_its_snapshot_and_the_next_sync_says_how_to_get_it_back()
     assert_eq!(after.status, before.status);
     assert!(after.files == before.files, "file contents differ");
 }
+
+// ---------------------------------------------------------------------------
+// What sync commits (issue 16, item 9): entity files only.
+
+#[test]
+fn sync_commits_entity_files_only_never_temp_or_stray_files() {
+    let (env, _) = two_clones();
+    env.coord(&["create-issue", "--title", "New", "--repos", "oneiric"]).ok();
+    env.write("coordination/issues/.coord-Kq93Zt.tmp", "id: ISSUE-00");
+    env.write("coordination/todos/draft.txt", "thoughts\n");
+    env.write("coordination/README", "about\n");
+    let out = env.coord(&["sync"]).ok().to_string();
+    assert!(out.contains("committed local coordination changes"), "{out}");
+    assert!(out.contains("pushed main to origin"), "{out}");
+    let pushed = env.git(&["ls-tree", "-r", "--name-only", "origin/main"]).ok().to_string();
+    assert!(pushed.contains("coordination/issues/ISSUE-003.yaml"), "{pushed}");
+    for stray in ["coordination/issues/.coord-Kq93Zt.tmp", "coordination/todos/draft.txt", "coordination/README"] {
+        assert!(!pushed.contains(stray), "{stray} was pushed:\n{pushed}");
+        assert!(env.exists(stray), "{stray} is left in place");
+    }
+    assert_eq!(env.read("coordination/issues/.coord-Kq93Zt.tmp"), "id: ISSUE-00");
+    assert_eq!(
+        env.git(&["status", "--porcelain", "--untracked-files=all"]).ok(),
+        "?? coordination/README\n?? coordination/issues/.coord-Kq93Zt.tmp\n?? coordination/todos/draft.txt\n"
+    );
+}
+
+#[test]
+fn sync_refuses_a_changed_tracked_file_in_coordination_that_is_not_an_entity() {
+    let (env, _) = two_clones();
+    env.write("coordination/README", "about\n");
+    env.commit_all("readme");
+    env.write("coordination/README", "changed\n");
+    let head = env.git(&["rev-parse", "HEAD"]).ok().to_string();
+    let err = env.coord(&["sync"]).fails(1).to_string();
+    assert!(err.contains("uncommitted changes outside the coordination data (coordination/README)"), "{err}");
+    assert_eq!(env.git(&["rev-parse", "HEAD"]).ok(), head);
+}
+
+// ---------------------------------------------------------------------------
+// Status parsing and linked work trees (issue 16, item 16).
+
+#[test]
+fn sync_commits_a_staged_rename_of_an_entity_file() {
+    let (env, _) = two_clones();
+    env.coord(&["create-issue", "--title", "Renamed later", "--repos", "oneiric"]).ok();
+    env.coord(&["create-todo", "--task", "Deleted later", "--repo", "oneiric"]).ok();
+    env.commit_all_at("our issue", "2026-03-03T09:00:00+00:00");
+    env.git(&["mv", "coordination/issues/ISSUE-003.yaml", "coordination/issues/ISSUE-007.yaml"]).ok();
+    let text = env.read("coordination/issues/ISSUE-007.yaml").replace("id: ISSUE-003", "id: ISSUE-007");
+    env.write("coordination/issues/ISSUE-007.yaml", &text);
+    let status = env.git(&["status", "--porcelain"]).ok().to_string();
+    assert!(
+        status.starts_with("RM coordination/issues/ISSUE-003.yaml -> coordination/issues/ISSUE-007.yaml"),
+        "{status}"
+    );
+
+    // And a staged deletion: nothing left in the work tree to add.
+    env.git(&["rm", "-q", "coordination/todos/TODO-002.yaml"]).ok();
+
+    let out = env.coord(&["sync"]).ok().to_string();
+    assert!(out.contains("committed local coordination changes"), "{out}");
+    let pushed = env.git(&["ls-tree", "-r", "--name-only", "origin/main", "coordination"]).ok().to_string();
+    assert_eq!(pushed, "coordination/issues/ISSUE-002.yaml\ncoordination/issues/ISSUE-007.yaml\n");
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "");
+    assert_eq!(env.coord(&["show-issue", "ISSUE-007", "--format", "json"]).json()["title"], "Renamed later");
+}
+
+#[test]
+fn sync_names_both_paths_of_a_staged_rename_out_of_the_coordination_data() {
+    let (env, _) = two_clones();
+    env.write("docs/plan.yaml", "x: 1\n");
+    env.commit_all("docs");
+    env.git(&["mv", "docs/plan.yaml", "coordination/issues/ISSUE-009.yaml"]).ok();
+    let err = env.coord(&["sync"]).fails(1).to_string();
+    assert!(
+        err.contains(
+            "uncommitted changes outside the coordination data (docs/plan.yaml -> coordination/issues/ISSUE-009.yaml)"
+        ),
+        "{err}"
+    );
+}
+
+/// Ours on branch `side`, and `main` checked out in a linked work tree.
+fn linked_worktree() -> (TestEnv, PathBuf, PathBuf) {
+    let (env, theirs) = two_clones();
+    env.git(&["checkout", "-q", "-b", "side"]).ok();
+    let linked = env.root.parent().unwrap().join("linked");
+    env.git(&["worktree", "add", "-q", linked.to_str().unwrap(), "main"]).ok();
+    assert!(linked.join(".git").is_file(), "a linked work tree has a .git file");
+    (env, theirs, linked)
+}
+
+#[test]
+fn sync_works_in_a_linked_worktree() {
+    let (env, theirs, linked) = linked_worktree();
+    env.coord_in(&theirs, &["create-issue", "--title", "Their issue", "--repos", "oneiric"]).ok();
+    commit_in(&env, &theirs, "their issue");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.coord_in(&linked, &["create-issue", "--title", "Linked issue", "--repos", "mahavishnu"]).ok();
+    env.write_in(&linked, "coordination/issues/.coord-Zz11Yy.tmp", "junk");
+
+    let out = env.coord_in(&linked, &["sync"]).ok().to_string();
+    assert!(out.contains("renumbered issue ISSUE-003 → ISSUE-004"), "{out}");
+    assert!(out.contains("pushed main to origin"), "{out}");
+    let issue = env.coord_in(&linked, &["show-issue", "ISSUE-004", "--format", "json"]).json();
+    assert_eq!(issue["title"], "Linked issue");
+    assert_eq!(
+        env.git_in(&linked, &["rev-parse", "HEAD"]).ok(),
+        env.git_in(&linked, &["rev-parse", "origin/main"]).ok()
+    );
+    assert_eq!(
+        env.git_in(&linked, &["status", "--porcelain", "-uall"]).ok(),
+        "?? coordination/issues/.coord-Zz11Yy.tmp\n"
+    );
+    // The main work tree was not touched.
+    assert_eq!(env.git(&["status", "--porcelain", "-uall"]).ok(), "");
+    assert_eq!(env.git(&["symbolic-ref", "--short", "HEAD"]).ok(), "side\n");
+}
+
+#[test]
+fn sync_refuses_a_merge_in_progress_in_a_linked_worktree() {
+    let (env, theirs, linked) = linked_worktree();
+    env.coord_in(&theirs, &["update-issue", "ISSUE-002", "--status", "blocked"]).ok();
+    commit_in(&env, &theirs, "their edit");
+    env.git_in(&theirs, &["push", "-q", "origin", "main"]).ok();
+    env.coord_in(&linked, &["update-issue", "ISSUE-002", "--status", "resolved"]).ok();
+    commit_in(&env, &linked, "our edit");
+    env.git_in(&linked, &["fetch", "-q", "origin"]).ok();
+    // A plain git merge (no merge driver configured) stops on the conflict.
+    env.git_in(&linked, &["merge", "-q", "origin/main"]).fails(1);
+    let before = state_of(&env, &linked);
+    assert!(before.status.contains("UU coordination/issues/ISSUE-002.yaml"), "{}", before.status);
+
+    let err = env.coord_in(&linked, &["sync"]).fails(1).to_string();
+    assert!(err.contains("a merge is in progress; finish or abort it first"), "{err}");
+    let after = state_of(&env, &linked);
+    assert_eq!(after.head, before.head);
+    assert_eq!(after.index, before.index);
+    assert!(after.files == before.files);
+    assert!(env.read_in(&linked, "coordination/issues/ISSUE-002.yaml").contains("<<<<<<<"));
+}
+
+// ---------------------------------------------------------------------------
+// The store lock (issue 16, item 7): writes during a sync wait and survive.
+
+/// Ours with a local change, and a remote whose pre-receive hook signals it
+/// started, sleeps, then accepts or rejects.
+fn sync_with_a_slow_push(env: &TestEnv, accept: bool) -> (std::process::Child, PathBuf) {
+    let bare = env.root.parent().unwrap().join("origin.git");
+    let started = env.root.parent().unwrap().join("push-started");
+    let verdict = if accept { "exit 0" } else { "echo 'policy: rejected' >&2; exit 1" };
+    write_hook(&bare.join("hooks"), "pre-receive", &format!("touch '{}'\nsleep 3\n{verdict}\n", started.display()));
+    env.coord(&["create-todo", "--task", "Local todo", "--repo", "oneiric"]).ok();
+    let child = env.coord_spawn(&["sync"]);
+    wait_for(&started);
+    (child, started)
+}
+
+/// Three writers, each adding four labels to ISSUE-002 one by one while the
+/// sync runs; returns the labels whose write reported success, and every
+/// writer's stderr.
+fn write_labels_meanwhile(env: &TestEnv) -> (Vec<String>, String) {
+    let results: Vec<(Vec<String>, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|w| {
+                s.spawn(move || {
+                    let mut ok = Vec::new();
+                    let mut stderr = String::new();
+                    for i in 0..4 {
+                        let label = format!("w{w}-{i}");
+                        let run = env.coord(&["update-issue", "ISSUE-002", "--add-label", &label]);
+                        stderr.push_str(&run.stderr);
+                        if run.code == 0 {
+                            ok.push(label);
+                        }
+                    }
+                    (ok, stderr)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let labels = results.iter().flat_map(|(l, _)| l.iter().cloned()).collect();
+    let stderr = results.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join("\n");
+    (labels, stderr)
+}
+
+fn labels_of_issue_002(env: &TestEnv) -> Vec<String> {
+    let issue = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn writes_during_a_sync_whose_push_is_rejected_wait_and_are_kept() {
+    let (env, _) = two_clones();
+    let head = env.git(&["rev-parse", "HEAD"]).ok().to_string();
+    let (child, _) = sync_with_a_slow_push(&env, false);
+    let (written, stderr) = write_labels_meanwhile(&env);
+    let out = child.wait_with_output().unwrap();
+    let sync_err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{sync_err}");
+    assert!(sync_err.contains("policy: rejected"), "{sync_err}");
+    assert_eq!(written.len(), 12, "every write succeeded:\n{stderr}");
+    assert!(stderr.contains("waiting for another git-coord process (sync, pid "), "{stderr}");
+    let labels = labels_of_issue_002(&env);
+    for l in &written {
+        assert!(labels.contains(l), "{l} was reported written but is gone: {labels:?}");
+    }
+    assert_eq!(env.git(&["rev-parse", "HEAD"]).ok(), head);
+    let status = env.git(&["status", "--porcelain"]).ok().to_string();
+    assert_eq!(status, " M coordination/issues/ISSUE-002.yaml\n?? coordination/todos/\n");
+}
+
+#[test]
+fn writes_during_a_sync_whose_push_is_slow_wait_for_it_and_are_kept() {
+    let (env, _) = two_clones();
+    let (child, _) = sync_with_a_slow_push(&env, true);
+    let (written, stderr) = write_labels_meanwhile(&env);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(written.len(), 12, "every write succeeded:\n{stderr}");
+    let labels = labels_of_issue_002(&env);
+    for l in &written {
+        assert!(labels.contains(l), "{l} was reported written but is gone: {labels:?}");
+    }
+    // The writes came after the sync: uncommitted, not in what was pushed.
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), " M coordination/issues/ISSUE-002.yaml\n");
+    let pushed = env.git(&["show", "origin/main:coordination/issues/ISSUE-002.yaml"]).ok().to_string();
+    assert!(!pushed.contains("w0-0"), "{pushed}");
+    assert!(env.git(&["ls-tree", "--name-only", "origin/main", "coordination/todos/"]).ok().contains("TODO-002.yaml"));
+}
