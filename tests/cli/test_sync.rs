@@ -611,3 +611,106 @@ fn writes_during_a_sync_whose_push_is_slow_wait_for_it_and_are_kept() {
     assert!(!pushed.contains("w0-0"), "{pushed}");
     assert!(env.git(&["ls-tree", "--name-only", "origin/main", "coordination/todos/"]).ok().contains("TODO-002.yaml"));
 }
+
+// ---------------------------------------------------------------------------
+// Contention (issue 16, item 17): clones that sync at the same moment all land.
+
+/// `n` clones of `origin.git`, each with five changes made and not committed:
+/// two issues (the second depending on the first), two todos (the first
+/// blocked by the second issue, the next blocked by the first todo), and a
+/// label `cK` added to the shared ISSUE-002. Every clone allocates the same
+/// IDs, so all but one must renumber, and rewrite their references.
+fn clones_with_colliding_changes(env: &TestEnv, n: usize) -> Vec<PathBuf> {
+    let bare = env.root.parent().unwrap().join("origin.git");
+    (0..n)
+        .map(|k| {
+            let dir = env.root.parent().unwrap().join(format!("clone{k}"));
+            env.git(&["clone", "-q", bare.to_str().unwrap(), dir.to_str().unwrap()]).ok();
+            let c = |args: &[&str]| env.coord_in(&dir, args).ok().to_string();
+            c(&["create-issue", "--title", &format!("c{k} first"), "--repos", "oneiric"]);
+            c(&["create-issue", "--title", &format!("c{k} second"), "--repos", "oneiric", "--depends-on", "ISSUE-003"]);
+            c(&["create-todo", "--task", &format!("c{k} task"), "--repo", "oneiric", "--blocked-by", "ISSUE-004"]);
+            c(&["create-todo", "--task", &format!("c{k} follow"), "--repo", "oneiric", "--blocked-by", "TODO-002"]);
+            c(&["update-issue", "ISSUE-002", "--add-label", &format!("c{k}")]);
+            dir
+        })
+        .collect()
+}
+
+#[test]
+fn twenty_clones_syncing_at_once_all_land_with_distinct_ids_and_rewritten_references() {
+    const N: usize = 20;
+    let (env, _) = two_clones();
+    let clones = clones_with_colliding_changes(&env, N);
+    let children: Vec<_> = clones.iter().map(|d| env.coord_spawn_in(d, &["sync"])).collect();
+    for (k, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "clone{k}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Everything is on the remote.
+    let check = env.root.parent().unwrap().join("check");
+    let bare = env.root.parent().unwrap().join("origin.git");
+    env.git(&["clone", "-q", bare.to_str().unwrap(), check.to_str().unwrap()]).ok();
+    let list = |kind: &str| env.coord_in(&check, &[kind, "--format", "json"]).json().as_array().unwrap().clone();
+    let issues = list("list-issues");
+    let todos = list("list-todos");
+    assert_eq!(issues.len(), 2 + 2 * N, "every issue landed");
+    assert_eq!(todos.len(), 1 + 2 * N, "every todo landed");
+    let id_of = |items: &[serde_json::Value], field: &str, text: &str| -> String {
+        let found: Vec<_> = items.iter().filter(|i| i[field] == text).collect();
+        assert_eq!(found.len(), 1, "exactly one `{text}`");
+        found[0]["id"].as_str().unwrap().to_string()
+    };
+    let mut ids = std::collections::HashSet::new();
+    for k in 0..N {
+        let first = id_of(&issues, "title", &format!("c{k} first"));
+        let second = id_of(&issues, "title", &format!("c{k} second"));
+        let task = id_of(&todos, "task", &format!("c{k} task"));
+        let follow = id_of(&todos, "task", &format!("c{k} follow"));
+        for id in [&first, &second, &task, &follow] {
+            assert!(ids.insert(id.clone()), "{id} used twice");
+        }
+        let show = |cmd: &str, id: &str| env.coord_in(&check, &[cmd, id, "--format", "json"]).json();
+        assert_eq!(show("show-issue", &second)["dependencies"], serde_json::json!([first]), "c{k}");
+        assert_eq!(show("show-todo", &task)["blocked_by"], serde_json::json!([second]), "c{k}");
+        assert_eq!(show("show-todo", &follow)["blocked_by"], serde_json::json!([task]), "c{k}");
+    }
+    let shared = env.coord_in(&check, &["show-issue", "ISSUE-002", "--format", "json"]).json();
+    let labels = shared["labels"].as_array().unwrap();
+    for k in 0..N {
+        assert!(labels.contains(&serde_json::json!(format!("c{k}"))), "label c{k} kept: {labels:?}");
+    }
+    env.coord_in(&check, &["lint"]).ok();
+}
+
+#[test]
+fn sync_gives_up_after_its_attempts_with_a_clear_error_and_changes_nothing() {
+    let (env, _) = messy_clones();
+    // The remote always moves on while our push is in flight: its update hook
+    // adds a commit to the branch, so our push can never land.
+    let bare = env.root.parent().unwrap().join("origin.git");
+    write_hook(
+        &bare.join("hooks"),
+        "update",
+        "unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES\n\
+         c=$(git commit-tree -p \"$2\" -m 'meanwhile' \"$2^{tree}\")\n\
+         git update-ref \"$1\" \"$c\" \"$2\"\nexit 0\n",
+    );
+    let before = state_of(&env, &env.root);
+    let err = env.coord(&["sync", "--attempts", "3"]).fails(1).to_string();
+    assert!(err.contains("the push to origin was rejected 3 times because others kept pushing first"), "{err}");
+    let after = state_of(&env, &env.root);
+    assert_eq!(after.head, before.head);
+    assert_eq!(after.index, before.index);
+    assert_eq!(after.status, before.status);
+    assert!(after.files == before.files);
+    // Three pushes reached the remote (each made its hook add a commit).
+    let meanwhile = env.git_in(&bare, &["log", "--format=%s", "main"]).ok().matches("meanwhile").count();
+    assert_eq!(meanwhile, 3, "three pushes were tried");
+}
