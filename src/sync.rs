@@ -49,10 +49,10 @@ use std::time::Duration;
 pub const SNAPSHOT_REF: &str = "refs/worktree/git-coord/sync-snapshot";
 
 /// How many times `sync` pushes before giving up when others keep pushing first.
-pub const DEFAULT_ATTEMPTS: u32 = 20;
+pub const DEFAULT_ATTEMPTS: u32 = 30;
 
 /// The longest pause between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(4);
+const MAX_BACKOFF: Duration = Duration::from_secs(3);
 
 /// What to sync with.
 #[derive(Debug, Clone, Default)]
@@ -355,16 +355,21 @@ fn push(git: &Git<'_>, remote: &str, target: &str) -> Result<Push> {
     Err(Error::Git(format!("`git push {remote} {refspec}` failed: {msg}")))
 }
 
-/// The pause before attempt `attempt + 1`: exponential from 100 ms, capped,
-/// with half of it random so that clones that lost together spread out.
+/// The pause before attempt `attempt + 1`: a random time up to a ceiling
+/// that doubles from 200 ms to [`MAX_BACKOFF`] ("full jitter"), so that
+/// clones that lost together spread out instead of retrying in lockstep.
 fn backoff(attempt: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
-    let cap = Duration::from_millis(100).saturating_mul(1 << attempt.min(10)).min(MAX_BACKOFF);
+    let cap = backoff_cap(attempt);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(std::process::id());
     h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    let frac = (h.finish() % 1000) as u32;
-    cap / 2 + cap / 2 * frac / 1000
+    cap.mul_f64((h.finish() % 10_000) as f64 / 10_000.0)
+}
+
+/// The ceiling of [`backoff`].
+fn backoff_cap(attempt: u32) -> Duration {
+    Duration::from_millis(100).saturating_mul(1 << attempt.min(10)).min(MAX_BACKOFF)
 }
 
 /// The state `sync` found, written as objects before anything changes: a
@@ -694,8 +699,8 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         for attempt in 1..30 {
             let d = backoff(attempt);
-            let cap = Duration::from_millis(100).saturating_mul(1 << attempt.min(10)).min(MAX_BACKOFF);
-            assert!(d >= cap / 2 && d <= cap, "{attempt}: {d:?}");
+            assert!(d <= backoff_cap(attempt), "{attempt}: {d:?}");
+            assert!(backoff_cap(attempt) <= MAX_BACKOFF);
         }
     }
 }

@@ -601,6 +601,7 @@ fn writes_during_a_sync_whose_push_is_slow_wait_for_it_and_are_kept() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(written.len(), 12, "every write succeeded:\n{stderr}");
+    assert!(stderr.contains("waiting for another git-coord process (sync, pid "), "writes waited:\n{stderr}");
     let labels = labels_of_issue_002(&env);
     for l in &written {
         assert!(labels.contains(l), "{l} was reported written but is gone: {labels:?}");
