@@ -227,7 +227,7 @@ pub fn sync(store: &Store, opts: &SyncOptions) -> Result<SyncReport> {
             .unwrap_or_else(|_| "origin".into()),
     };
     let mut report = SyncReport { remote: remote.clone(), branch: branch.clone(), ..SyncReport::default() };
-    let saved = Saved::take(&git, &git_dir, &branch, &before, &local)?;
+    let saved = Saved::take(&git, &branch, &before, &local)?;
     let mut touched = false;
     let result = run(store, &git, opts, &local, &mut report, &mut touched);
     match result {
@@ -241,7 +241,12 @@ pub fn sync(store: &Store, opts: &SyncOptions) -> Result<SyncReport> {
             Err(e)
         }
         Err(e) => match saved.restore(&git, &git_dir, &prefix) {
-            Ok(()) => Err(e),
+            Ok(()) => Err(match e {
+                Error::Git(msg) => {
+                    Error::Git(format!("{msg}\nsync changed nothing: HEAD, the index and your files are as they were"))
+                }
+                e => e,
+            }),
             Err(r) => Err(Error::Refused(format!(
                 "{e}\nputting the repository back as it was failed too: {r}\n{}",
                 recovery_hint(&saved.commit)
@@ -402,9 +407,11 @@ const SNAPSHOT_IDENT: [(&str, &str); 4] = [
 ];
 
 impl Saved {
-    fn take(git: &Git<'_>, git_dir: &Path, branch: &str, head: &str, local: &LocalChanges) -> Result<Saved> {
-        let tmp =
-            tempfile::Builder::new().prefix("coord-sync-").tempdir_in(git_dir).map_err(|e| Error::io(git_dir, e))?;
+    fn take(git: &Git<'_>, branch: &str, head: &str, local: &LocalChanges) -> Result<Saved> {
+        let tmp = tempfile::Builder::new()
+            .prefix("git-coord-sync-")
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let index_tree = git.run(&["write-tree"])?.trim().to_string();
         // The tracked work-tree files: the index, copied, with every tracked
         // file's current content added.

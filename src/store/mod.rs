@@ -971,3 +971,33 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn the_lock_nests_on_one_thread_and_excludes_other_threads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let released = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let outer = store.lock_for("sync").unwrap();
+            // A renumber inside a sync: nests instead of deadlocking.
+            let inner = store.lock().unwrap();
+            let waiter = s.spawn(|| {
+                let _l = store.lock().unwrap();
+                assert!(released.load(Ordering::SeqCst), "got the lock while another thread held it");
+            });
+            drop(inner);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert!(!waiter.is_finished(), "the nested release must not free the lock");
+            released.store(true, Ordering::SeqCst);
+            drop(outer);
+            waiter.join().unwrap();
+        });
+        // Free again on this thread, as a fresh (outermost) lock.
+        drop(store.lock().unwrap());
+    }
+}
