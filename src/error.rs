@@ -85,6 +85,19 @@ pub enum Error {
     /// A git operation failed.
     #[error("git: {0}")]
     Git(String),
+    /// `sync` lost the race to push every time: other clones kept pushing
+    /// first. The repository is as it was before the sync.
+    #[error(
+        "the push to {remote} was rejected {attempts} times because others kept pushing first (last: {reason}); nothing was changed — run `git coord sync` again"
+    )]
+    SyncContended {
+        /// The remote pushed to.
+        remote: String,
+        /// How many pushes were tried.
+        attempts: u32,
+        /// git's reason for the last rejection.
+        reason: String,
+    },
     /// Refused because it would overwrite or lose data.
     #[error("{0}")]
     Refused(String),

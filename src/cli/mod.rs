@@ -245,6 +245,10 @@ pub fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("GIT_COORD_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    crate::store::on_lock_wait(|w| {
+        let by = w.holder.map(|h| format!(" ({h})")).unwrap_or_default();
+        eprintln!("waiting for another git-coord process{by} holding the lock on {}…", w.root.display());
+    });
     let dir = match &cli.dir {
         Some(d) => d.clone(),
         None => match std::env::current_dir() {

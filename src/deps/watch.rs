@@ -99,7 +99,7 @@ struct State {
 const STATE_VERSION: u32 = 1;
 
 fn state_path(store: &Store) -> Option<PathBuf> {
-    let git = crate::store::cache::git_dir(store.root.worktree.as_deref()?)?;
+    let git = store.root.git_dir()?;
     let root = match store.root.prefix_in_repo()?.as_str() {
         "" => "root".to_string(),
         p => p.replace(['/', '\\'], "%"),

@@ -166,7 +166,7 @@ pub fn ensure_enabled(store: &Store) -> Result<()> {
 
 /// Takes the store lock for a write, after [`ensure_enabled`]. Every write
 /// of coordination data starts here.
-pub fn write_lock(store: &Store) -> Result<std::fs::File> {
+pub fn write_lock(store: &Store) -> Result<crate::store::StoreLock> {
     ensure_enabled(store)?;
     store.lock()
 }

@@ -1,5 +1,6 @@
 //! A parse cache for entity files, kept in the git directory (never in the
-//! work tree): for each file, its size, inode and modification time, and the
+//! work tree; for a linked work tree, in its own per-worktree git directory,
+//! since its files have their own inodes and modification times): for each file, its size, inode and modification time, and the
 //! parsed mapping. A file whose stamp matches is not re-parsed; YAML parsing
 //! is the bulk of a full load, so this is what keeps whole-ecosystem commands
 //! fast on large ecosystems.
@@ -62,19 +63,6 @@ pub struct ParseCache {
     fresh: Vec<(String, Entry)>,
 }
 
-/// The git directory of a work tree (`.git` as a directory, or the `gitdir:`
-/// a `.git` file points to).
-pub fn git_dir(worktree: &Path) -> Option<PathBuf> {
-    let dot = worktree.join(".git");
-    if dot.is_dir() {
-        return Some(dot);
-    }
-    let text = std::fs::read_to_string(&dot).ok()?;
-    let target = text.strip_prefix("gitdir:")?.trim();
-    let p = PathBuf::from(target);
-    Some(if p.is_absolute() { p } else { worktree.join(p) })
-}
-
 impl ParseCache {
     /// Opens the cache for `kind` under the coordination root `prefix` (the
     /// root's path inside the repository). `None` outside a repository or
@@ -83,7 +71,7 @@ impl ParseCache {
         if std::env::var_os("GIT_COORD_NO_CACHE").is_some_and(|v| v != "0") {
             return None;
         }
-        let dir = git_dir(worktree?)?.join("git-coord");
+        let dir = super::root::git_dir(worktree?)?.join("git-coord");
         let root = match prefix? {
             "" => "root".to_string(),
             p => p.replace(['/', '\\'], "%"),

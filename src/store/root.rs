@@ -32,6 +32,11 @@ impl Root {
         Ok(Root { dir, worktree: Some(wt) })
     }
 
+    /// The git directory of the work tree (see [`git_dir`]).
+    pub fn git_dir(&self) -> Option<PathBuf> {
+        git_dir(self.worktree.as_deref()?)
+    }
+
     /// The coordination root relative to the work tree (empty at top level),
     /// with `/` separators, as git trees name it.
     pub fn prefix_in_repo(&self) -> Option<String> {
@@ -39,4 +44,18 @@ impl Root {
         let rel = self.dir.strip_prefix(wt).ok()?;
         Some(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"))
     }
+}
+
+/// The git directory of a work tree: `.git` itself, or for a linked work
+/// tree (`git worktree add`) and a submodule the directory its `.git` file
+/// names (`gitdir: …`, relative to the work tree when not absolute). That is
+/// the per-worktree directory holding `HEAD`, `index` and `MERGE_HEAD`, not
+/// the common directory shared by all work trees; state that belongs to one
+/// checkout (a merge in progress, the parse cache) lives there.
+pub fn git_dir(worktree: &Path) -> Option<PathBuf> {
+    let dot = worktree.join(".git");
+    if dot.is_dir() {
+        return Some(dot);
+    }
+    gix::discover::path::from_gitdir_file(&dot).ok()
 }

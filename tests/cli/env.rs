@@ -141,11 +141,13 @@ impl TestEnv {
 
     /// Starts `git-coord ARGS` at the repository root without waiting.
     pub fn coord_spawn(&self, args: &[&str]) -> std::process::Child {
+        self.coord_spawn_in(&self.root, args)
+    }
+
+    /// Starts `git-coord ARGS` in a directory without waiting.
+    pub fn coord_spawn_in(&self, dir: &Path, args: &[&str]) -> std::process::Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-coord"));
-        cmd.args(args)
-            .current_dir(&self.root)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        cmd.args(args).current_dir(dir).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         self.apply_env(&mut cmd);
         cmd.spawn().expect("spawn git-coord")
     }
@@ -215,6 +217,13 @@ impl TestEnv {
     #[track_caller]
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Reads a file under another directory.
+    #[allow(dead_code)] // not every test module needs it
+    #[track_caller]
+    pub fn read_in(&self, dir: &Path, rel: &str) -> String {
+        std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
     /// True if the file exists.

@@ -348,3 +348,43 @@ fn the_parse_cache_never_serves_a_changed_file() {
     std::fs::remove_file(env.root.join("coordination/issues/ISSUE-005.yaml")).unwrap();
     assert_eq!(statuses(&env).len(), 4);
 }
+
+#[test]
+fn a_linked_worktree_keeps_its_own_parse_cache_in_its_git_directory() {
+    let env = TestEnv::with_ecosystem();
+    for i in 2..5 {
+        env.write(
+            &format!("coordination/issues/ISSUE-00{i}.yaml"),
+            &format!("id: ISSUE-00{i}\ntitle: Cached {i}\nstatus: pending\nrepos: [oneiric]\n"),
+        );
+    }
+    env.commit_all("issues");
+    let linked = env.root.parent().unwrap().join("linked");
+    env.git(&["worktree", "add", "-q", "-b", "topic", linked.to_str().unwrap()]).ok();
+    // Old modification times, so the cache trusts the entries at once.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for i in 2..5 {
+        let p = linked.join(format!("coordination/issues/ISSUE-00{i}.yaml"));
+        std::fs::File::options().write(true).open(p).unwrap().set_modified(old).unwrap();
+    }
+    let titles = |dir: &std::path::Path| -> Vec<String> {
+        env.coord_in(dir, &["list-issues", "--format", "json"])
+            .items()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(titles(&linked), ["Legacy issue", "Cached 2", "Cached 3", "Cached 4"]);
+    let cache = env.root.join(".git/worktrees/linked/git-coord/cache-root-issues.json");
+    assert!(cache.is_file(), "written in the linked work tree's own git directory");
+    assert!(!env.root.join(".git/git-coord/cache-root-issues.json").exists(), "not in the main one");
+    // The linked work tree reads its cache from there: a planted entry is served.
+    let planted = std::fs::read_to_string(&cache).unwrap().replace("Cached 3", "From the cache");
+    std::fs::write(&cache, planted).unwrap();
+    assert_eq!(titles(&linked), ["Legacy issue", "Cached 2", "From the cache", "Cached 4"]);
+    // The main work tree has its own files and its own cache.
+    assert_eq!(titles(&env.root), ["Legacy issue", "Cached 2", "Cached 3", "Cached 4"]);
+    assert!(env.root.join(".git/git-coord/cache-root-issues.json").is_file());
+}

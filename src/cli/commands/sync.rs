@@ -11,8 +11,12 @@ use std::io::Write;
 /// reference in your changes is rewritten), merge with the field-level merge
 /// driver, lint, commit, push.
 ///
-/// Uncommitted coordination changes are committed first; other uncommitted
-/// changes make it refuse. On any failure the repository is left as it was.
+/// Uncommitted entity files are committed first (temp and stray files in
+/// coordination/ are left alone); other uncommitted changes make it refuse.
+/// When another clone pushed first, it fetches, renumbers, merges and pushes
+/// again. On any failure the repository is left exactly as it was: HEAD,
+/// index, work tree and untracked entity files. It holds the store lock
+/// throughout: other git-coord writes wait for it.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
     /// The remote (default: the branch's upstream remote, else origin).
@@ -21,12 +25,17 @@ pub struct SyncArgs {
     /// Stop after merging; do not push.
     #[arg(long)]
     pub no_push: bool,
+    /// How many times to push when other clones keep pushing first (each
+    /// time: fetch, renumber and merge again, after a random pause).
+    #[arg(long, value_name = "N", default_value_t = crate::sync::DEFAULT_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub attempts: u32,
 }
 
 /// `sync`
 pub fn run(cx: &Context, a: &SyncArgs) -> CmdResult {
     let store = cx.store()?;
-    let r = crate::sync::sync(&store, &SyncOptions { remote: a.remote.clone(), no_push: a.no_push })?;
+    let opts = SyncOptions { remote: a.remote.clone(), no_push: a.no_push, attempts: Some(a.attempts) };
+    let r = crate::sync::sync(&store, &opts)?;
     let mut w = render::out();
     if r.committed_local {
         writeln!(w, "committed local coordination changes")?;
@@ -51,7 +60,9 @@ pub fn run(cx: &Context, a: &SyncArgs) -> CmdResult {
         (Some(up), false) => writeln!(w, "up to date with {up}")?,
         (None, _) => writeln!(w, "{} has no branch {} yet", r.remote, r.branch)?,
     }
-    if r.pushed {
+    if r.pushed && r.attempts > 1 {
+        writeln!(w, "pushed {} to {} (on attempt {}: others had pushed first)", r.branch, r.remote, r.attempts)?;
+    } else if r.pushed {
         writeln!(w, "pushed {} to {}", r.branch, r.remote)?;
     }
     Ok(())
