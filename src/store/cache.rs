@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const VERSION: u32 = 1;
+// 2: entries from before the size/depth limits and the text-key check must
+// not be served, so a file cached by an older binary is read (and checked) again.
+const VERSION: u32 = 2;
 /// Files modified less than this long before the cache was written are not trusted.
 const RACY_NS: u128 = 2_000_000_000;
 
