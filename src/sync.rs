@@ -67,17 +67,21 @@ pub struct SyncOptions {
 }
 
 /// What `sync` did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct SyncReport {
+    /// The remote synced with.
     pub remote: String,
+    /// The branch synced.
     pub branch: String,
     /// The upstream merged (`origin/main`), if the remote has the branch.
     pub upstream: Option<String>,
     /// Uncommitted coordination changes were committed first.
     pub committed_local: bool,
+    /// Entities renumbered because the other side created the same ID.
     pub renumbered: Vec<Renumbered>,
     /// Whether a merge (or fast-forward) brought changes in.
     pub merged: bool,
+    /// Whether the branch was pushed.
     pub pushed: bool,
     /// Fetch-merge-push rounds it took (more than one when pushes raced).
     pub attempts: u32,

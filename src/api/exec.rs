@@ -559,3 +559,92 @@ impl serde::Serialize for Id {
         s.serialize_str(&self.0)
     }
 }
+
+/// List recorded runs, newest first.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Runs {}
+
+/// What `runs` returns.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RunsListed {
+    /// How many runs are recorded.
+    pub count: usize,
+    /// The runs, newest first.
+    pub items: Vec<RunView>,
+    /// Run records that could not be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Operation for Runs {
+    const COMMAND: &'static str = "runs";
+    const TOOL: &'static str = "coord_runs";
+    const SUMMARY: &'static str = "List recorded runs, newest first: status, selection, counts and tasks";
+    const WRITES: bool = false;
+    type Output = RunsListed;
+    fn run(&self, store: &Store) -> Result<RunsListed> {
+        let (list, warnings) = record::list(store)?;
+        let items: Vec<RunView> = list.iter().map(RunView::of).collect();
+        Ok(RunsListed { count: items.len(), items, warnings })
+    }
+}
+
+/// Print a task's full log from a recorded run.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunLog {
+    /// The run (RUN-…).
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: String,
+    /// The todo (or repository, for a command sweep).
+    #[arg(value_name = "TASK")]
+    pub todo: String,
+}
+
+/// What `run-log` returns.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RunLogOutput {
+    /// The run.
+    pub run: String,
+    /// The task's key (the todo, or the repository of a command sweep).
+    pub todo: String,
+    /// The log text (invalid UTF-8 replaced).
+    pub log: String,
+    /// False when the full log is gone and `log` is the record's tail.
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Operation for RunLog {
+    const COMMAND: &'static str = "run-log";
+    const TOOL: &'static str = "coord_run_log";
+    const SUMMARY: &'static str = "A task's full log (output of every attempt) from a recorded run";
+    const WRITES: bool = false;
+    type Output = RunLogOutput;
+    fn run(&self, store: &Store) -> Result<RunLogOutput> {
+        let rec = record::load(store, &self.run_id)?;
+        let t = rec
+            .tasks
+            .iter()
+            .find(|t| t.key.eq_ignore_ascii_case(&self.todo))
+            .ok_or_else(|| Error::Invalid(format!("{} has no task {}", rec.id, self.todo)))?;
+        if t.log.is_none() {
+            return Err(Error::Invalid(format!("{} has no log", t.key)));
+        }
+        // Read where runs write logs (under the git directory), never a path
+        // the record names: a record is data another clone may have written.
+        let common = crate::exec::claim::common_dir(store).ok_or(Error::NeedsRepo("run-log"))?;
+        let path = record::log_dir(&common, &rec.id).join(format!("{}.log", record::log_name(&t.key)));
+        let (log, complete, warnings) = match std::fs::read(&path) {
+            Ok(bytes) => (String::from_utf8_lossy(&bytes).into_owned(), true, Vec::new()),
+            Err(e) => (
+                t.log_tail.clone().unwrap_or_default(),
+                false,
+                vec![format!("the full log is gone ({}: {e}); the record's tail:", path.display())],
+            ),
+        };
+        Ok(RunLogOutput { run: rec.id.clone(), todo: t.key.clone(), log, complete, warnings })
+    }
+}

@@ -25,6 +25,7 @@ pub mod history;
 pub mod issues;
 pub mod plans;
 pub mod reports;
+pub mod sync;
 pub mod todos;
 pub mod types;
 
@@ -163,6 +164,9 @@ macro_rules! for_each_operation {
             $crate::api::exec::Sweep,
             $crate::api::exec::RunStatusReq,
             $crate::api::exec::CancelRun,
+            $crate::api::exec::Runs,
+            $crate::api::exec::RunLog,
+            $crate::api::sync::Sync,
             // Reports, history and checks (read-only).
             $crate::api::reports::Ready,
             $crate::api::reports::Blocking,

@@ -140,3 +140,38 @@ impl Summary for Renumbered {
         s
     }
 }
+
+impl Summary for crate::api::exec::RunsListed {
+    fn summary(&self) -> String {
+        let runs: Vec<String> = self.items.iter().map(|r| format!("{} {}", r.id, r.status)).collect();
+        format!("{} runs: {}", self.count, runs.join(", "))
+    }
+}
+
+impl Summary for crate::api::exec::RunLogOutput {
+    fn summary(&self) -> String {
+        let what = if self.complete { "log" } else { "log tail (the full log is gone)" };
+        format!("{} {} {what}:\n{}", self.run, self.todo, self.log)
+    }
+}
+
+impl Summary for crate::sync::SyncReport {
+    fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.committed_local {
+            parts.push("committed local coordination changes".to_string());
+        }
+        for n in &self.renumbered {
+            parts.push(format!("renumbered {} {} → {}", n.kind, n.from, n.to));
+        }
+        parts.push(match (&self.upstream, self.merged) {
+            (Some(up), true) => format!("merged {up}"),
+            (Some(up), false) => format!("up to date with {up}"),
+            (None, _) => format!("{} has no branch {} yet", self.remote, self.branch),
+        });
+        if self.pushed {
+            parts.push(format!("pushed {} to {} (attempt {})", self.branch, self.remote, self.attempts));
+        }
+        parts.join("; ")
+    }
+}

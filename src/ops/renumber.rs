@@ -10,10 +10,13 @@ use crate::store::{Store, natural_key};
 use serde_yaml::Value;
 
 /// What a renumbering did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Renumbered {
+    /// What was renumbered (`issue`, `milestone`, …).
     pub kind: &'static str,
+    /// The old ID.
     pub from: String,
+    /// The new ID.
     pub to: String,
     /// Entities whose references were rewritten.
     pub rewritten: Vec<String>,

@@ -132,8 +132,11 @@ const TOOLS: &[&str] = &[
     "coord_reopen_issue",
     "coord_review",
     "coord_roadmap",
+    "coord_run_log",
     "coord_run_status",
+    "coord_runs",
     "coord_sweep",
+    "coord_sync",
     "coord_update_dependency",
     "coord_update_issue",
     "coord_update_milestone",
@@ -539,8 +542,6 @@ enum Parity {
     Tool(&'static str),
     /// Deliberately not a tool.
     No(&'static str),
-    /// Not yet a tool (issue 10 is open until this list is empty).
-    Gap,
 }
 
 const PARITY: &[(&str, Parity)] = {
@@ -575,9 +576,9 @@ const PARITY: &[(&str, Parity)] = {
         ("trust", No("approving a command is a person's decision on their machine; an agent must not approve code")),
         ("execute", Tool("coord_execute")),
         ("sweep", Tool("coord_sweep")),
-        ("runs", Gap),
+        ("runs", Tool("coord_runs")),
         ("show-run", Tool("coord_run_status")),
-        ("run-log", Gap),
+        ("run-log", Tool("coord_run_log")),
         ("cancel-run", Tool("coord_cancel_run")),
         ("exec-request", No("internal: how coord_execute/coord_sweep start a detached run")),
         ("ready", Tool("coord_ready_todos")),
@@ -595,7 +596,7 @@ const PARITY: &[(&str, Parity)] = {
         ("diff", Tool("coord_diff")),
         ("review", Tool("coord_review")),
         ("hook", No("installs a git hook in a clone")),
-        ("sync", Gap),
+        ("sync", Tool("coord_sync")),
         ("doctor", Tool("coord_doctor")),
         ("renumber", Tool("coord_renumber")),
         ("merge-driver", No("called by git during a merge")),
@@ -625,7 +626,6 @@ fn every_cli_command_is_a_tool_or_a_decision() {
                 assert!(tools.iter().any(|x| x == t), "`{cmd}` maps to `{t}`, which the server does not list")
             }
             Parity::No(why) => assert!(!why.is_empty(), "`{cmd}`: say why it has no tool"),
-            Parity::Gap => {}
         }
     }
     for (cmd, _) in PARITY {
@@ -882,4 +882,115 @@ fn agents_allow_a_lossy_canonical_rewrite_with_the_rewrite_parameter() {
     assert!(w["warnings"][0].as_str().unwrap().contains("ISSUE-001 was rewritten in canonical form"), "{w}");
     let w = c.tool(4, "coord_close_issue", json!({"id": "ISSUE-001", "rewrite": true}));
     assert_eq!(w["entity"]["status"], "closed");
+}
+
+/// `coord_runs` and `coord_run_log` read a real run's record and log, the
+/// same values `runs`/`run-log --format json` print.
+#[test]
+fn runs_and_run_log_read_a_real_run() {
+    let env = TestEnv::new();
+    let base = env.root.parent().unwrap().to_path_buf();
+    let a = base.join("a");
+    std::fs::create_dir_all(&a).unwrap();
+    env.git_in(&a, &["init", "-q", "-b", "main"]).ok();
+    env.git_in(&a, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
+    env.write("settings/ecosystem.yaml", "repos:\n  - {name: a, path: ../a}\n");
+    env.write(
+        "settings/coord.yaml",
+        "pool_execution_enabled: true\nactions:\n  test: \"echo hello from $COORD_TODO_ID; echo on stderr >&2\"\n",
+    );
+    env.write("coordination/todos/TODO-001.yaml", "id: TODO-001\ntask: t\nrepo: a\nstatus: pending\n");
+    env.commit_all("setup");
+    let mut c = Client::start(&env);
+    let none = c.tool(2, "coord_runs", json!({}));
+    assert_eq!(none, json!({"count": 0, "items": []}));
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    env.coord(&["execute", "TODO-001"]).ok();
+
+    let runs = c.tool(3, "coord_runs", json!({}));
+    assert_eq!(runs["count"], 1, "{runs}");
+    let run = &runs["items"][0];
+    let id = run["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("RUN-"), "{run}");
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["summary"]["succeeded"], 1, "{run}");
+    assert_eq!(run["tasks"][0]["key"], "TODO-001", "{run}");
+    assert_eq!(env.coord(&["runs", "--format", "json"]).json(), runs, "CLI and MCP return one shape");
+    let table = env.coord(&["runs"]).ok().to_string();
+    assert!(table.starts_with(&format!("{id} succeeded: 1 tasks, 1 succeeded  ")), "{table}");
+
+    let log = c.tool(4, "coord_run_log", json!({"run_id": id, "todo": "todo-001"}));
+    assert_eq!(log["run"], id.as_str(), "{log}");
+    assert_eq!(log["todo"], "TODO-001", "{log}");
+    assert_eq!(log["complete"], true, "{log}");
+    let text = log["log"].as_str().unwrap().to_string();
+    assert!(text.contains("=== TODO-001 attempt 1"), "{text}");
+    assert!(text.contains("hello from TODO-001"), "{text}");
+    assert!(text.contains("on stderr"), "{text}");
+    assert_eq!(env.coord(&["run-log", &id, "TODO-001", "--format", "json"]).json(), log);
+    assert_eq!(env.coord(&["run-log", &id, "TODO-001"]).ok(), text, "the human output is the log itself");
+
+    let e = tool_error(&c.call(
+        5,
+        "tools/call",
+        json!({"name": "coord_run_log", "arguments": {"run_id": id, "todo": "TODO-009"}}),
+    ));
+    assert!(e.contains("has no task TODO-009"), "{e}");
+    let e = tool_error(&c.call(
+        6,
+        "tools/call",
+        json!({"name": "coord_run_log", "arguments": {"run_id": "../../etc", "todo": "TODO-001"}}),
+    ));
+    assert!(e.contains("is not a run ID"), "{e}");
+}
+
+/// `coord_sync` publishes a change made over MCP to a bare remote, with the
+/// CLI's checks: a remote must be a configured one, attempts at least 1.
+#[test]
+fn coord_sync_pushes_a_change_made_over_mcp() {
+    let env = TestEnv::with_ecosystem();
+    env.commit_all("start");
+    let bare = env.root.parent().unwrap().join("origin.git");
+    env.git(&["init", "-q", "--bare", bare.to_str().unwrap()]).ok();
+    env.git(&["remote", "add", "origin", bare.to_str().unwrap()]).ok();
+    env.git(&["push", "-q", "-u", "origin", "main"]).ok();
+    let mut c = Client::start(&env);
+    let w = c.tool(2, "coord_create_issue", json!({"title": "Made over MCP", "repos": ["vishnu"]}));
+    let id = w["id"].as_str().unwrap().to_string();
+
+    for (n, (args, expected)) in [
+        (json!({"remote": "--upload-pack=touch /tmp/x"}), "remote: not a configured remote"),
+        (json!({"remote": bare.to_str().unwrap()}), "remote: not a configured remote"),
+        (json!({"attempts": 0}), "attempts: must be at least 1"),
+        (json!({"force": true}), "invalid parameters"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let e = tool_error(&c.call(10 + n as u64, "tools/call", json!({"name": "coord_sync", "arguments": args})));
+        assert!(e.contains(expected), "{e}");
+    }
+    assert_ne!(env.git(&["status", "--porcelain"]).ok(), "", "a refused sync changed nothing");
+
+    let r = c.tool(3, "coord_sync", json!({"remote": "origin"}));
+    assert_eq!(r["remote"], "origin", "{r}");
+    assert_eq!(r["branch"], "main", "{r}");
+    assert_eq!(r["upstream"], "origin/main", "{r}");
+    assert_eq!(r["committed_local"], true, "{r}");
+    assert_eq!(r["pushed"], true, "{r}");
+    assert_eq!(r["attempts"], 1, "{r}");
+    assert_eq!(r["renumbered"], json!([]), "{r}");
+    assert_eq!(env.git(&["status", "--porcelain"]).ok(), "");
+    // The remote has the issue.
+    let theirs = env.root.parent().unwrap().join("theirs");
+    env.git(&["clone", "-q", bare.to_str().unwrap(), theirs.to_str().unwrap()]).ok();
+    let shown = env.coord_in(&theirs, &["show-issue", &id, "--format", "json"]).entity();
+    assert_eq!(shown["title"], "Made over MCP");
+    // Nothing new: the CLI prints the same shape.
+    let again = env.coord(&["sync", "--format", "json"]).json();
+    assert_eq!(again["committed_local"], false, "{again}");
+    assert_eq!(again["merged"], false, "{again}");
+    assert_eq!(again["pushed"], true, "{again}");
+    let e = env.coord(&["sync", "--remote", "nowhere"]).fails(1).to_string();
+    assert!(e.contains("--remote: not a configured remote"), "{e}");
 }

@@ -194,7 +194,10 @@ fn task_line(repo: &str, key: &str, status: TaskStatus, reason: Option<&str>) ->
 }
 
 fn summary_line(rec: &RunRecord) -> String {
-    let s = &rec.summary;
+    summary_text(&rec.id, rec.effective_status().as_str(), &rec.summary)
+}
+
+fn summary_text(id: &str, status: &str, s: &crate::exec::record::Summary) -> String {
     let mut parts = vec![format!("{} tasks", s.total)];
     for (n, what) in [
         (s.succeeded, "succeeded"),
@@ -208,7 +211,7 @@ fn summary_line(rec: &RunRecord) -> String {
             parts.push(format!("{n} {what}"));
         }
     }
-    format!("{} {}: {}", rec.id, rec.effective_status().as_str(), parts.join(", "))
+    format!("{id} {status}: {}", parts.join(", "))
 }
 
 fn finish(w: &mut dyn Write, rec: &RunRecord, format: Format) -> CmdResult {
@@ -277,27 +280,26 @@ fn dry_run(w: &mut dyn Write, p: &Prepared, explain: bool, format: Format) -> Cm
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
     #[command(flatten)]
+    pub req: api::Runs,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
 /// `runs`
 pub fn runs(cx: &Context, a: &RunsArgs) -> CmdResult {
     let store = cx.store()?;
-    let (list, problems) = record::list(&store)?;
-    for p in problems {
-        eprintln!("warning: {p}");
-    }
+    let l = crate::cli::commands::common::run_op::<RunsArgs, api::Runs>(&store, &a.req)?;
+    crate::cli::commands::common::warn(&l.warnings);
     let mut w = render::out();
-    let views: Vec<api::RunView> = list.iter().map(api::RunView::of).collect();
     match a.out.format {
-        Format::Json => render::json(&mut w, &views)?,
-        Format::Yaml => render::yaml(&mut w, &views)?,
+        Format::Json => render::json(&mut w, &l)?,
+        Format::Yaml => render::yaml(&mut w, &l)?,
         Format::Table => {
-            if list.is_empty() {
+            if l.items.is_empty() {
                 writeln!(w, "no runs")?;
             }
-            for r in &list {
-                writeln!(w, "{}  {}  {}", summary_line(r), r.started, r.selection.describe())?;
+            for r in &l.items {
+                writeln!(w, "{}  {}  {}", summary_text(&r.id, &r.status, &r.summary), r.started, r.selection)?;
             }
         }
     }
@@ -350,27 +352,29 @@ pub fn show_run(cx: &Context, a: &ShowRunArgs) -> CmdResult {
 /// Print a task's full log from a recorded run.
 #[derive(Debug, clap::Args)]
 pub struct RunLogArgs {
-    /// The run (RUN-…).
-    pub run_id: String,
-    /// The todo (or repository, for a command sweep).
-    pub task: String,
+    #[command(flatten)]
+    pub req: api::RunLog,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `run-log`
 pub fn run_log(cx: &Context, a: &RunLogArgs) -> CmdResult {
     let store = cx.store()?;
-    let rec = record::load(&store, &a.run_id)?;
-    let t = rec
-        .tasks
-        .iter()
-        .find(|t| t.key.eq_ignore_ascii_case(&a.task))
-        .ok_or_else(|| Error::Invalid(format!("{} has no task {}", rec.id, a.task)))?;
-    let Some(log) = &t.log else { return Err(Error::Invalid(format!("{} has no log", t.key)).into()) };
-    match std::fs::read(log) {
-        Ok(bytes) => std::io::stdout().write_all(&bytes)?,
-        Err(e) => {
-            eprintln!("warning: the full log is gone ({log}: {e}); the record's tail:");
-            writeln!(render::out(), "{}", t.log_tail.as_deref().unwrap_or(""))?;
+    let l = crate::cli::commands::common::run_op::<RunLogArgs, api::RunLog>(&store, &a.req)?;
+    let mut w = render::out();
+    match a.out.format {
+        Format::Json => render::json(&mut w, &l)?,
+        Format::Yaml => render::yaml(&mut w, &l)?,
+        Format::Table => {
+            for warning in &l.warnings {
+                eprintln!("warning: {warning}");
+            }
+            if l.complete {
+                w.write_all(l.log.as_bytes())?;
+            } else {
+                writeln!(w, "{}", l.log)?;
+            }
         }
     }
     Ok(())

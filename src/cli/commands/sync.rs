@@ -1,9 +1,11 @@
-//! `sync`: fetch, renumber colliding IDs, merge, lint, commit, push.
+//! `sync`: fetch, renumber colliding IDs, merge, lint, commit, push — the
+//! typed operation [`crate::api::sync::Sync`], printed.
 
+use super::common::OutputArgs;
+use crate::api::sync::Sync;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
-use crate::cli::render;
-use crate::sync::SyncOptions;
+use crate::cli::render::{self, Format};
 use std::io::Write;
 
 /// Bring the branch up to date with its remote and publish it: fetch,
@@ -19,24 +21,21 @@ use std::io::Write;
 /// throughout: other git-coord writes wait for it.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
-    /// The remote (default: the branch's upstream remote, else origin).
-    #[arg(long, value_name = "R")]
-    pub remote: Option<String>,
-    /// Stop after merging; do not push.
-    #[arg(long)]
-    pub no_push: bool,
-    /// How many times to push when other clones keep pushing first (each
-    /// time: fetch, renumber and merge again, after a random pause).
-    #[arg(long, value_name = "N", default_value_t = crate::sync::DEFAULT_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
-    pub attempts: u32,
+    #[command(flatten)]
+    pub req: Sync,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `sync`
 pub fn run(cx: &Context, a: &SyncArgs) -> CmdResult {
-    let store = cx.store()?;
-    let opts = SyncOptions { remote: a.remote.clone(), no_push: a.no_push, attempts: Some(a.attempts) };
-    let r = crate::sync::sync(&store, &opts)?;
+    let r = super::common::run_op::<SyncArgs, Sync>(&cx.store()?, &a.req)?;
     let mut w = render::out();
+    match a.out.format {
+        Format::Json => return Ok(render::json(&mut w, &r)?),
+        Format::Yaml => return Ok(render::yaml(&mut w, &r)?),
+        Format::Table => {}
+    }
     if r.committed_local {
         writeln!(w, "committed local coordination changes")?;
     }
