@@ -50,8 +50,12 @@ impl<T: Vocab + Send + Sync + std::fmt::Debug> TypedValueParser for VocabParser<
     }
 }
 
+/// The request-value glue of a [`Vocab`]: `FromStr` and `Deserialize` with
+/// the vocabulary's parsing, a JSON schema listing the canonical values, and
+/// clap's parser (values listed in `--help`). `$describe` turns the
+/// vocabulary's `WHAT` into the schema's description.
 macro_rules! vocab_value {
-    ($($t:ty),+ $(,)?) => {$(
+    ($describe:expr; $($t:ty),+ $(,)?) => {$(
         impl FromStr for $t {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
@@ -68,10 +72,11 @@ macro_rules! vocab_value {
                 stringify!($t).into()
             }
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                let describe: fn(&str) -> String = $describe;
                 json_schema!({
                     "type": "string",
                     "enum": <$t as Vocab>::ALLOWED,
-                    "description": format!("{} (the loader's aliases are accepted too)", <$t as Vocab>::WHAT),
+                    "description": describe(<$t as Vocab>::WHAT),
                 })
             }
         }
@@ -84,44 +89,12 @@ macro_rules! vocab_value {
     )+};
 }
 
-vocab_value!(IssueStatus, PlanStatus, MilestoneStatus, TodoStatus, DepStatus, DepType, Priority);
+vocab_value!(|what| format!("{what} (the loader's aliases are accepted too)");
+    IssueStatus, PlanStatus, MilestoneStatus, TodoStatus, DepStatus, DepType, Priority);
 
-/// A choice between a few named values (the graph's kind, how workload
-/// groups, a rendering): parsed like a vocabulary (`FromStr`, JSON, clap with
-/// the values listed), described by its [`Vocab::WHAT`].
-macro_rules! choice_value {
-    ($($t:ty),+ $(,)?) => {$(
-        impl FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                parse_strict::<$t>(s)
-            }
-        }
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                from_text(d)
-            }
-        }
-        impl JsonSchema for $t {
-            fn schema_name() -> Cow<'static, str> {
-                stringify!($t).into()
-            }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({
-                    "type": "string",
-                    "enum": <$t as Vocab>::ALLOWED,
-                    "description": <$t as Vocab>::WHAT,
-                })
-            }
-        }
-        impl ValueParserFactory for $t {
-            type Parser = VocabParser<$t>;
-            fn value_parser() -> Self::Parser {
-                VocabParser(PhantomData)
-            }
-        }
-    )+};
-}
+// A choice between a few named values (the graph's kind, how workload
+// groups, a rendering) is a small [`Vocab`] too (`choice_vocab!`), with the
+// same request-value glue.
 
 /// A choice's values: `ALLOWED` in order, parsed case-insensitively.
 macro_rules! choice_vocab {
@@ -153,7 +126,7 @@ choice_vocab!(GraphFormat, "graph rendering: text (one edge per line), dot (Grap
     "mermaid" => GraphFormat::Mermaid,
     "json" => GraphFormat::Json,
 ]);
-choice_value!(DepGraphKind, WorkloadBy, GraphFormat);
+vocab_value!(|what| what.to_string(); DepGraphKind, WorkloadBy, GraphFormat);
 
 /// How a graph is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
