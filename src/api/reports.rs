@@ -10,23 +10,14 @@ use super::types::{GraphFormat, Id};
 use crate::error::{Error, FieldError, Result};
 use crate::graph::{self, CoordGraph, DepGraphKind, DepGraphQuery, ReadyQuery, WorkloadBy};
 use crate::model::Kind;
-use crate::problem::Problem;
 use crate::store::{Loaded, Store};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// What loading skipped or overrode, one line each (`skipped unreadable
-/// entity: …`): the CLI prints them as warnings, MCP returns them.
-pub fn load_warnings(list: &[Problem]) -> Vec<String> {
-    let broken = list.iter().filter(|p| matches!(p.code, "yaml" | "io" | "id" | "limit" | "key" | "file-type"));
-    let overrides = list.iter().filter(|p| p.code == "override");
-    broken.map(|p| format!("skipped unreadable entity: {p}")).chain(overrides.map(|p| p.to_string())).collect()
-}
-
 /// Loads `kinds`, with the load warnings.
 fn load(store: &Store, kinds: &[Kind]) -> Result<(Loaded, Vec<String>)> {
     let loaded = store.load(kinds)?;
-    let warnings = load_warnings(&loaded.problems);
+    let warnings = super::entities::load_warnings(&loaded.problems);
     Ok((loaded, warnings))
 }
 

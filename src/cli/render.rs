@@ -254,7 +254,7 @@ pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
 /// when something was skipped.
 pub fn warn_load_problems(list: &[Problem]) {
     let mut err = anstream::stderr();
-    for w in crate::api::reports::load_warnings(list) {
+    for w in crate::api::entities::load_warnings(list) {
         let _ = writeln!(err, "warning: {w}");
     }
 }
