@@ -67,7 +67,8 @@ pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
             _ => {}
         }
     }
-    for p in crate::lint::lint(&loaded).into_iter().filter(|p| p.code == "reference") {
+    for p in crate::lint::lint(&loaded, &crate::store::Locator::default()).into_iter().filter(|p| p.code == "reference")
+    {
         let id = p.id.clone().unwrap_or_default();
         let file = p.file.as_ref().map(|f| store.rel(f));
         let target = p.value.clone().unwrap_or_default();

@@ -6,14 +6,14 @@
 use crate::graph::CoordGraph;
 use crate::model::refs::Target;
 use crate::model::*;
+use crate::model::{LineLookup, Loaded, Record};
 use crate::problem::Problem;
-use crate::store::{Loaded, Record};
 use std::collections::HashMap;
 
-/// Runs every check. Load problems come first.
-pub fn lint(loaded: &Loaded) -> Vec<Problem> {
+/// Runs every check. Load problems come first; `lines` finds the line of a
+/// problem's field in its file (the store's `Locator`).
+pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
     let mut problems = loaded.problems.clone();
-    let loc = crate::store::Locator::default();
     let milestone_ids: HashMap<&str, &str> = {
         let mut m = HashMap::new();
         for p in loaded.plans() {
@@ -21,7 +21,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                 if let Some(other) = m.insert(ms.id.as_str(), p.id.as_str()) {
                     let rec = loaded.get(Kind::Plan, &p.id);
                     problems.push(at(
-                        &loc,
+                        lines,
                         Problem::error("duplicate", format!("milestone ID `{}` is also used in {other}", ms.id))
                             .on(&p.id)
                             .field(format!("milestones[{}].id", ms.id)),
@@ -36,7 +36,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
     let check_repo = |problems: &mut Vec<Problem>, rec: &Record, field: &str, name: &str| {
         if !registry.is_empty() && !name.is_empty() && registry.find(name).is_none() {
             let msg = registry.resolve(name).err().unwrap_or_default();
-            problems.push(at(&loc, Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
+            problems.push(at(lines, Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
         }
     };
     for kind in Kind::ALL {
@@ -58,7 +58,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                     check_repo(&mut problems, rec, "provider", &d.provider);
                     if !d.consumer.is_empty() && registry.canonical(&d.consumer) == registry.canonical(&d.provider) {
                         problems.push(at(
-                            &loc,
+                            lines,
                             Problem::error("self-reference", "consumer and provider are the same repository")
                                 .on(&d.id)
                                 .field("provider"),
@@ -76,7 +76,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                 });
                 if r.target == r.holder {
                     problems.push(at(
-                        &loc,
+                        lines,
                         Problem::error("self-reference", format!("{} references itself", r.holder)).on(id).field(field),
                         Some(rec),
                     ));
@@ -89,7 +89,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
                         }
                     };
                     problems.push(at(
-                        &loc,
+                        lines,
                         Problem::error("reference", message).on(id).field(field).value(r.target),
                         Some(rec),
                     ));
@@ -102,7 +102,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
             .find_any(&cycle[0])
             .or_else(|| loaded.milestone(&cycle[0]).and_then(|(p, _)| loaded.get(Kind::Plan, &p.id)));
         problems.push(at(
-            &loc,
+            lines,
             Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]),
             rec,
         ));
@@ -110,10 +110,10 @@ pub fn lint(loaded: &Loaded) -> Vec<Problem> {
     problems
 }
 
-fn at(loc: &crate::store::Locator, p: Problem, rec: Option<&Record>) -> Problem {
+fn at(lines: &dyn LineLookup, p: Problem, rec: Option<&Record>) -> Problem {
     match rec {
         Some(r) => {
-            let line = loc.locate(&r.origin, r.entity.id(), p.field.as_deref().unwrap_or("id"));
+            let line = lines.line(&r.origin, r.entity.id(), p.field.as_deref().unwrap_or("id"));
             Problem { file: Some(r.origin.path().to_path_buf()), line, ..p }
         }
         None => p,

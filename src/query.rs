@@ -7,9 +7,9 @@
 //! the data; here the values arrive as canonical words.
 
 use crate::error::{Error, FieldError};
+use crate::model::Loaded;
 use crate::model::vocab::parse_strict;
 use crate::model::*;
-use crate::store::Loaded;
 
 /// What to keep; empty fields keep everything.
 #[derive(Debug, Clone, Default)]

@@ -51,7 +51,7 @@ impl Operation for Lint {
 
     fn run(&self, store: &Store) -> Result<LintReport> {
         let loaded = store.load(&Kind::ALL)?;
-        let mut problems = crate::lint::lint(&loaded);
+        let mut problems = crate::lint::lint(&loaded, &crate::store::Locator::default());
         for p in &mut problems {
             if let Some(f) = &p.file {
                 p.file = Some(store.rel(f));

@@ -5,7 +5,8 @@
 
 use super::{CoordGraph, EdgeKind};
 use crate::model::Entity;
-use crate::store::{Loaded, Origin, Record, natural_key};
+use crate::model::id::natural_key;
+use crate::model::{Loaded, Origin, Record};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use std::collections::{HashMap, HashSet};

@@ -188,7 +188,7 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             continue;
         }
         for n in [a, b] {
-            nodes.entry(crate::store::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
+            nodes.entry(crate::model::id::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
         }
         edges.push(GraphEdge {
             from: ia.clone(),
@@ -204,14 +204,14 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             if matches!(node.kind, NodeKind::Issue | NodeKind::Todo | NodeKind::Milestone | NodeKind::Plan)
                 && keep(&node.id)
             {
-                nodes.entry(crate::store::natural_key(&node.id)).or_insert_with(|| node_of(n));
+                nodes.entry(crate::model::id::natural_key(&node.id)).or_insert_with(|| node_of(n));
             }
         }
     }
     edges.sort_by(|x, y| {
-        crate::store::natural_key(&x.from)
-            .cmp(&crate::store::natural_key(&y.from))
-            .then_with(|| crate::store::natural_key(&x.to).cmp(&crate::store::natural_key(&y.to)))
+        crate::model::id::natural_key(&x.from)
+            .cmp(&crate::model::id::natural_key(&y.from))
+            .then_with(|| crate::model::id::natural_key(&x.to).cmp(&crate::model::id::natural_key(&y.to)))
     });
     ExportedGraph { kind: DepGraphKind::Entities, nodes: nodes.into_values().collect(), edges }
 }

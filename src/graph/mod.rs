@@ -32,8 +32,9 @@ pub mod export;
 pub mod queries;
 pub mod roadmap;
 
+use crate::model::Loaded;
+use crate::model::id::natural_key;
 use crate::model::*;
-use crate::store::{Loaded, natural_key};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap;

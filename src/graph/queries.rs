@@ -4,8 +4,9 @@
 
 use super::{CoordGraph, NodeKind};
 use crate::ecosystem::Registry;
+use crate::model::Loaded;
+use crate::model::id::natural_key;
 use crate::model::*;
-use crate::store::{Loaded, natural_key};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

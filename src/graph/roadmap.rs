@@ -139,7 +139,7 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
                 Some(b) => {
                     d > best.0
                         || (d == best.0
-                            && crate::store::natural_key(&cg.g[un].id) < crate::store::natural_key(&cg.g[b].id))
+                            && crate::model::id::natural_key(&cg.g[un].id) < crate::model::id::natural_key(&cg.g[b].id))
                 }
             };
             if better {
@@ -205,8 +205,9 @@ fn plan_roadmap(
     // The end of the longest chain among `ns`, and its hours.
     let longest = |ns: &[NodeIndex]| -> Option<(NodeIndex, f64)> {
         ns.iter().filter_map(|n| ch.dist.get(n).map(|d| (*n, d.0))).max_by(|a, b| {
-            a.1.total_cmp(&b.1)
-                .then_with(|| crate::store::natural_key(&cg.g[b.0].id).cmp(&crate::store::natural_key(&cg.g[a.0].id)))
+            a.1.total_cmp(&b.1).then_with(|| {
+                crate::model::id::natural_key(&cg.g[b.0].id).cmp(&crate::model::id::natural_key(&cg.g[a.0].id))
+            })
         })
     };
     let (critical_path, critical_path_hours, plan_finish) =
@@ -263,7 +264,7 @@ fn plan_roadmap(
     };
     let mut unestimated: Vec<String> =
         open_members.iter().filter(|t| t.estimated_hours.is_none()).map(|t| t.id.clone()).collect();
-    unestimated.sort_by_cached_key(|s| crate::store::natural_key(s));
+    unestimated.sort_by_cached_key(|s| crate::model::id::natural_key(s));
     PlanRoadmap {
         id: p.id.clone(),
         title: p.title.clone(),

@@ -180,8 +180,11 @@ pub fn review_commits(
 /// line numbers, which shift with any edit).
 pub fn introduced_problems(store: &Store, before: &Loaded, after: &Loaded) -> Vec<Problem> {
     let key = |p: &Problem| (p.severity, p.code, p.id.clone(), p.field.clone(), p.message.clone());
-    let old: HashSet<_> = crate::lint::lint(before).iter().map(key).collect();
-    let mut out: Vec<Problem> = crate::lint::lint(after).into_iter().filter(|p| !old.contains(&key(p))).collect();
+    let old: HashSet<_> = crate::lint::lint(before, &crate::store::Locator::default()).iter().map(key).collect();
+    let mut out: Vec<Problem> = crate::lint::lint(after, &crate::store::Locator::default())
+        .into_iter()
+        .filter(|p| !old.contains(&key(p)))
+        .collect();
     for p in &mut out {
         if let Some(f) = &p.file {
             p.file = Some(store.rel(f));

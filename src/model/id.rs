@@ -97,6 +97,16 @@ pub fn canonical_lookup(id: &str, prefix: &str) -> Option<String> {
     Some(format_id(prefix, n))
 }
 
+/// Sorts IDs naturally (`ISSUE-999` before `ISSUE-1000`).
+pub fn natural_key(id: &str) -> (String, u64, String) {
+    match id.rfind('-') {
+        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i + 1 < id.len() => {
+            (id[..i].to_string(), id[i + 1..].parse().unwrap_or(u64::MAX), String::new())
+        }
+        _ => (id.to_string(), 0, id.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

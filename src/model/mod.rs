@@ -3,6 +3,7 @@
 pub mod date;
 pub mod entities;
 pub mod id;
+pub mod loaded;
 pub mod reader;
 pub mod refs;
 pub mod run;
@@ -10,6 +11,7 @@ pub mod vocab;
 
 pub use date::{CoordDate, DatePrecision};
 pub use entities::{Dependency, Issue, Milestone, Plan, Todo, Validation};
+pub use loaded::{LineLookup, Loaded, Origin, Record};
 pub use reader::{FieldProblem, FieldProblemKind};
 pub use vocab::{DepStatus, DepType, IssueStatus, Lenient, MilestoneStatus, PlanStatus, Priority, TodoStatus, Vocab};
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::Kind;
 #[cfg(doc)]
 use crate::model::id::MAX_ID_NUMBER;
+pub use crate::model::id::natural_key;
 use crate::model::id::{id_number, out_of_range, parse_number};
 use crate::problem::Problem;
 use regex::Regex;
@@ -147,15 +148,6 @@ pub fn max_in_text(re: &Regex, id_prefix: &str, text: &str, place: &str) -> High
         h.see(id_prefix, &c[1], || place.to_string());
     }
     h
-}
-/// Sorts IDs naturally (`ISSUE-999` before `ISSUE-1000`).
-pub fn natural_key(id: &str) -> (String, u64, String) {
-    match id.rfind('-') {
-        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i + 1 < id.len() => {
-            (id[..i].to_string(), id[i + 1..].parse().unwrap_or(u64::MAX), String::new())
-        }
-        _ => (id.to_string(), 0, id.to_string()),
-    }
 }
 
 impl Store {

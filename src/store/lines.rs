@@ -106,6 +106,12 @@ impl Locator {
     }
 }
 
+impl crate::model::LineLookup for Locator {
+    fn line(&self, origin: &Origin, id: &str, field: &str) -> Option<usize> {
+        self.locate(origin, id, field)
+    }
+}
+
 /// The line of `field` of entity `id` in its file (reads the file; for one
 /// problem — use a [`Locator`] for many).
 pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {

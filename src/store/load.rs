@@ -58,7 +58,8 @@ impl Store {
     }
 
     fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>) -> Result<Loaded> {
-        let mut loaded = Loaded { kinds: kinds.to_vec(), ..Loaded::default() };
+        let mut loaded = Loaded::default();
+        loaded.kinds = kinds.to_vec();
         loaded.problems.extend(self.settings_warnings.iter().cloned());
         let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
         let eco = match snapshot {
@@ -158,11 +159,7 @@ impl Store {
             for r in &recs {
                 loaded.problems.extend(r.problems.iter().cloned());
             }
-            let map = loaded.index.entry(kind).or_default();
-            for (i, r) in recs.iter().enumerate() {
-                map.insert(r.entity.id().to_string(), i);
-            }
-            loaded.records.insert(kind, recs);
+            loaded.set_records(kind, recs);
         }
         Ok(loaded)
     }
@@ -194,9 +191,7 @@ impl Store {
             }
             return Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &Lines::new(&text), 1)));
         }
-        let mut loaded = self.load(&[kind])?;
-        let idx = loaded.index.get(&kind).and_then(|m| m.get(id)).copied();
-        let found = idx.map(|i| loaded.records.get_mut(&kind).expect("kind loaded").swap_remove(i));
+        let found = self.load(&[kind])?.take(kind, id);
         if let Some(r) = &found
             && let Origin::File(p) = &r.origin
             && let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
