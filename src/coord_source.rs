@@ -62,16 +62,17 @@ impl Source {
 /// True for the URL forms git-coord clones; `None` when `spec` is not a URL
 /// at all, `Some(Err)` for a URL of a refused transport.
 fn url_kind(spec: &str) -> Option<std::result::Result<(), String>> {
+    // `Err` holds what is expected instead, for `Error::InvalidValue`.
     if let Some((scheme, _)) = spec.split_once("://") {
         let ok = matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http" | "ssh" | "git" | "file");
         return Some(if ok {
             Ok(())
         } else {
-            Err(format!("`{scheme}://` is not a transport git-coord clones (https, http, ssh, git, file)"))
+            Err(format!("a transport git-coord clones (https, http, ssh, git, file), not `{scheme}://`"))
         });
     }
     if spec.contains("::") {
-        return Some(Err("git remote helpers (`transport::address`) are not accepted here".to_string()));
+        return Some(Err("a URL or directory, not a git remote helper (`transport::address`)".to_string()));
     }
     // scp-like `[user@]host:path`: a colon before any slash.
     match (spec.find(':'), spec.find('/')) {
@@ -89,10 +90,11 @@ fn is_bare_repository(dir: &Path) -> bool {
 pub fn resolve(spec: &str, base: &Path) -> Result<Source> {
     let spec = spec.trim();
     if spec.is_empty() || spec.starts_with('-') {
-        return Err(Error::Invalid(format!(
-            "--coord `{}`: expected a directory or a URL",
-            crate::display::shown(spec)
-        )));
+        return Err(Error::InvalidValue {
+            field: "coord".into(),
+            value: crate::display::shown(spec),
+            expected: "a directory or a URL".into(),
+        });
     }
     let path = base.join(spec);
     if path.is_dir() {
@@ -104,12 +106,16 @@ pub fn resolve(spec: &str, base: &Path) -> Result<Source> {
         return Ok(Source::Checkout(path));
     }
     match url_kind(spec) {
-        Some(Ok(())) => clone_or_refresh(spec),
-        Some(Err(why)) => Err(Error::Invalid(format!("--coord {}: {why}", crate::display::shown(spec)))),
-        None => Err(Error::Invalid(format!(
-            "--coord {}: no such directory, and not a URL",
-            crate::display::escape_controls(&path.display().to_string())
-        ))),
+        Some(Ok(())) => clone_or_refresh(spec)
+            .map_err(|e| e.context(format!("cannot fetch the coordination data from {}", crate::display::shown(spec)))),
+        Some(Err(why)) => {
+            Err(Error::InvalidValue { field: "coord".into(), value: crate::display::shown(spec), expected: why })
+        }
+        None => Err(Error::InvalidValue {
+            field: "coord".into(),
+            value: crate::display::escape_controls(&path.display().to_string()).into_owned(),
+            expected: "an existing directory or a URL".into(),
+        }),
     }
 }
 
@@ -122,7 +128,10 @@ pub fn cache_root() -> Result<PathBuf> {
     }
     match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         Some(h) => Ok(PathBuf::from(h).join(".cache/git-coord")),
-        None => Err(Error::Invalid("no cache directory: set XDG_CACHE_HOME or HOME".into())),
+        None => Err(Error::system(
+            "find a cache directory for clones (set XDG_CACHE_HOME or HOME)",
+            "neither XDG_CACHE_HOME nor HOME is set",
+        )),
     }
 }
 

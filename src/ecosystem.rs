@@ -156,8 +156,8 @@ impl Registry {
         self.find(name).map_or(name, |r| r.name.as_str())
     }
 
-    /// Resolves a user-given name, or explains why not (with did-you-mean).
-    pub fn resolve(&self, name: &str) -> Result<String, String> {
+    /// Resolves a user-given name, or says it is unknown (with did-you-mean).
+    pub fn resolve(&self, name: &str) -> Result<String, crate::error::Error> {
         if self.is_empty() {
             return Ok(name.trim().to_string());
         }
@@ -168,10 +168,8 @@ impl Registry {
                     .repos
                     .iter()
                     .flat_map(|r| std::iter::once(r.name.as_str()).chain(r.nicknames.iter().map(String::as_str)));
-                let hint = crate::suggest::did_you_mean(name, all)
-                    .map(|s| format!("; did you mean `{}`?", self.canonical(s)))
-                    .unwrap_or_default();
-                Err(format!("unknown repository `{name}`{hint} (see `git coord list-repos`)"))
+                let suggestion = crate::suggest::did_you_mean(name, all).map(|s| self.canonical(s).to_string());
+                Err(crate::error::Error::UnknownRepo { name: name.to_string(), suggestion })
             }
         }
     }

@@ -50,9 +50,73 @@ pub enum Error {
         /// e.g. "did you mean MILESTONE-012?"
         hint: Option<String>,
     },
-    /// Input that breaks a rule (bad enum value, unknown reference, bad date…).
+    /// Input that breaks a rule, as text. Only the store still builds it
+    /// (its own typed errors are being split out); everything else uses
+    /// the typed variants below.
     #[error("{0}")]
     Invalid(String),
+    // ---- Typed input, lookup and system errors. Each carries the field,
+    // the value, what was expected and a suggestion as data, so the front
+    // ends name a field their own way (the CLI as its flag, MCP as its
+    // parameter) and no library message names a flag. Hints are data too:
+    // see [`Error::hints`].
+    /// A value that is not one of those accepted (a setting, a global option
+    /// such as `coord`, a revision).
+    #[error("`{field}`: `{value}` is not valid (expected {expected})")]
+    InvalidValue {
+        /// The request field or option (`coord`, `repo`).
+        field: String,
+        /// The value given, shown escaped.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A repository name the registry (settings/ecosystem.yaml) does not know.
+    #[error("unknown repository `{name}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownRepo {
+        /// The name given.
+        name: String,
+        /// The closest registered name or nickname.
+        suggestion: Option<String>,
+    },
+    /// Something other than a coordination entity that does not exist: a
+    /// run, a task of a run, a role, a revision, an action.
+    #[error("no {what} `{name}`{}", suggestion.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    Unknown {
+        /// What was looked for ("run", "role").
+        what: &'static str,
+        /// The name or ID asked for.
+        name: String,
+        /// e.g. "known: build, test" or "did you mean RUN-…?".
+        suggestion: Option<String>,
+    },
+    /// A step failed; `source` says why. The CLI prints the source as a
+    /// `caused by:` line, MCP as a second line.
+    #[error("{context}")]
+    Context {
+        /// What was being done ("cannot fetch the coordination data from …").
+        context: String,
+        /// Why it failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// Something the process itself needs failed: the async runtime, a
+    /// signal handler, encoding a record, a worker thread.
+    #[error("cannot {what}")]
+    System {
+        /// What could not be done ("start the async runtime").
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A version constraint that cannot be evaluated.
+    #[error(transparent)]
+    Constraint(#[from] crate::deps::constraint::ConstraintError),
+    /// A command refused by the trust rules of dependency checks and runs.
+    #[error(transparent)]
+    Trust(#[from] crate::deps::trust::TrustError),
+    // ---- end of the typed block
     /// Several rule violations at once.
     #[error("{}", .0.join("\n"))]
     InvalidMany(Vec<String>),
@@ -80,7 +144,7 @@ pub enum Error {
         problems: Vec<String>,
     },
     /// A git feature was used outside a repository.
-    #[error("{0} needs a git repository (run it inside one, or use -C DIR)")]
+    #[error("{0} needs a git repository")]
     NeedsRepo(&'static str),
     /// A git operation failed.
     #[error("git: {0}")]
@@ -157,7 +221,7 @@ pub enum Error {
         what: &'static str,
     },
     /// A file whose name is not the `id` inside it.
-    #[error("{}: the file is named `{name}` but holds id `{inside}`; rename the file or correct its `id` (`git coord doctor --fix` renames it)", path.display())]
+    #[error("{}: the file is named `{name}` but holds id `{inside}`; rename the file or correct its `id`", path.display())]
     Misnamed {
         /// The file.
         path: PathBuf,
@@ -174,7 +238,7 @@ pub enum Error {
 
 /// Why an update was refused rather than rewritten canonically.
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or ask for the canonical rewrite (the `rewrite` option)", path.display())]
+#[error("{}:{line}: {id}: {construct} ({reason}); a canonical rewrite would drop {loses}. Nothing was changed: edit the file by hand, or ask for the canonical rewrite", path.display())]
 pub struct RewriteRefusal {
     /// The entity.
     pub id: String,
@@ -208,12 +272,23 @@ pub struct FieldError {
     /// A suggestion (`did you mean ISSUE-012?`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// Other request fields the problem names ("cannot be combined with"
+    /// `rerun_failed`); named by each front end its own way, after the problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
 }
 
 impl FieldError {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        FieldError { field: field.into(), value: None, problem: problem.into(), expected: None, suggestion: None }
+        FieldError {
+            field: field.into(),
+            value: None,
+            problem: problem.into(),
+            expected: None,
+            suggestion: None,
+            others: Vec::new(),
+        }
     }
     /// Sets the value given.
     pub fn value(mut self, v: impl Into<String>) -> Self {
@@ -230,10 +305,22 @@ impl FieldError {
         self.suggestion = s;
         self
     }
-    /// The message without the field name: `unknown reference `X` (expected
-    /// a plan; did you mean PLAN-002?)`.
-    pub fn message(&self) -> String {
+    /// Names other request fields the problem is about: the problem reads
+    /// as a phrase they complete ("choose repositories with one of" +
+    /// `repos`, `role`, `all`).
+    pub fn with(mut self, others: &[&str]) -> Self {
+        self.others = others.iter().map(|o| o.to_string()).collect();
+        self
+    }
+    /// The message without the field name, other fields named by `name`:
+    /// `unknown reference `X` (expected a plan; did you mean PLAN-002?)`.
+    pub fn message(&self, name: &dyn Fn(&str) -> String) -> String {
         let mut m = self.problem.clone();
+        if !self.others.is_empty() {
+            let others: Vec<String> = self.others.iter().map(|o| name(o)).collect();
+            m.push(' ');
+            m.push_str(&others.join(", "));
+        }
         let extra: Vec<String> =
             self.expected.iter().map(|e| format!("expected {e}")).chain(self.suggestion.iter().cloned()).collect();
         if !extra.is_empty() {
@@ -241,16 +328,55 @@ impl FieldError {
         }
         m
     }
-    /// Renders with the field named by `name` (a flag, a parameter).
-    pub fn render(&self, name: &str) -> String {
-        format!("{name}: {}", self.message())
+    /// Renders with each field named by `name` (as a flag, as a parameter).
+    pub fn render(&self, name: &dyn Fn(&str) -> String) -> String {
+        format!("{}: {}", name(&self.field), self.message(name))
     }
 }
 
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.render(&format!("`{}`", self.field)))
+        f.write_str(&self.render(&|n| format!("`{n}`")))
     }
+}
+
+/// Something the user can do about an error, as data: each front end says
+/// it in its own words (the CLI names flags and commands, MCP parameters and
+/// tools), so no library message names a flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    /// Ask again with a field of the same request set (`rewrite`).
+    SetField {
+        /// The request field.
+        field: &'static str,
+        /// What setting it does ("rewrite the file canonically, dropping its
+        /// comments and anchors").
+        effect: &'static str,
+    },
+    /// Use another operation, named by its CLI command (`list-issues`),
+    /// optionally with a boolean field set (`doctor` with `fix`).
+    Operation {
+        /// The operation's CLI command.
+        command: &'static str,
+        /// A boolean field to set, if any.
+        field: Option<&'static str>,
+        /// What it does ("lists every problem in the data").
+        effect: &'static str,
+    },
+    /// Work inside a git repository (the CLI can also be pointed at one).
+    InsideRepository,
+}
+
+/// An error as a front end shows it: the message, the cause chain and the
+/// hints, with request fields named by the front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The error's lines (one per field error).
+    pub lines: Vec<String>,
+    /// Each cause, outermost first.
+    pub causes: Vec<String>,
+    /// What to do about it.
+    pub hints: Vec<Hint>,
 }
 
 impl Error {
@@ -267,6 +393,92 @@ impl Error {
     /// Wraps any git error.
     pub fn git(e: impl std::fmt::Display) -> Self {
         Error::Git(e.to_string())
+    }
+
+    /// This error as a problem with the request field `field`: an unknown
+    /// repository keeps its name and suggestion as data.
+    pub fn on_field(self, field: &str) -> FieldError {
+        match self {
+            Error::UnknownRepo { name, suggestion } => FieldError::new(field, format!("unknown repository `{name}`"))
+                .value(name)
+                .suggest(suggestion.map(|s| format!("did you mean `{s}`?"))),
+            Error::InvalidValue { value, expected, .. } => {
+                FieldError::new(field, format!("`{value}` is not valid")).value(value).expected(expected)
+            }
+            Error::Fields(mut f) if f.len() == 1 => f.remove(0),
+            e => FieldError::new(field, e.to_string()),
+        }
+    }
+
+    /// Says what was being done when `self` happened (a `caused by:` line).
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Error::Context { context: context.into(), source: Box::new(self) }
+    }
+
+    /// A failure of something the process needs (`what`: "start the async
+    /// runtime").
+    pub fn system(what: impl Into<String>, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::System { what: what.into(), source: source.into() }
+    }
+
+    /// The error and its causes on one line (`a: b: c`), for a reason kept
+    /// as data in a report.
+    pub fn one_line(&self) -> String {
+        let r = self.render(&|f| format!("`{f}`"));
+        r.lines.into_iter().chain(r.causes).collect::<Vec<_>>().join(": ")
+    }
+
+    /// What the user can do about this error, as data.
+    pub fn hints(&self) -> Vec<Hint> {
+        let op = |command, field, effect| Hint::Operation { command, field, effect };
+        match self {
+            Error::NotFound { kind, .. } => {
+                let (command, effect) = match kind {
+                    Kind::Issue => ("list-issues", "lists the issues"),
+                    Kind::Plan => ("list-plans", "lists the plans"),
+                    Kind::Todo => ("list-todos", "lists the todos"),
+                    Kind::Dependency => ("list-deps", "lists the dependencies"),
+                };
+                vec![op(command, None, effect)]
+            }
+            Error::NotFoundMilestone { .. } => vec![op("list-plans", None, "lists the plans and their milestones")],
+            Error::UnknownRepo { .. } => vec![op("list-repos", None, "lists the registered repositories")],
+            Error::Unknown { what: "run", .. } => vec![op("runs", None, "lists the recorded runs")],
+            Error::Yaml { .. } | Error::Broken { .. } => vec![op("lint", None, "lists every problem in the data")],
+            Error::Misnamed { .. } => vec![op("doctor", Some("fix"), "renames the file after its id")],
+            Error::RewriteRefused(_) => vec![Hint::SetField {
+                field: "rewrite",
+                effect: "rewrites the file canonically, dropping its comments and anchors",
+            }],
+            Error::NeedsRepo(_) => vec![Hint::InsideRepository],
+            Error::Context { source, .. } => source.hints(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The error as a front end shows it, each request field named by
+    /// `name`: field errors one per line, then the cause chain (a cause
+    /// already shown inline, as an I/O error is, is not repeated).
+    pub fn render(&self, name: &dyn Fn(&str) -> String) -> Rendered {
+        let lines = match self {
+            Error::Fields(fields) => fields.iter().map(|f| f.render(name)).collect(),
+            Error::InvalidValue { field, value, expected } => {
+                vec![format!("{}: `{value}` is not valid (expected {expected})", name(field))]
+            }
+            e => vec![e.to_string()],
+        };
+        let mut causes: Vec<String> = Vec::new();
+        let mut shown = lines.last().cloned().unwrap_or_default();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !shown.ends_with(&text) {
+                causes.push(text.clone());
+            }
+            shown = text;
+            next = cause.source();
+        }
+        Rendered { lines, causes, hints: self.hints() }
     }
 }
 

@@ -13,7 +13,7 @@
 
 use crate::deps::{self, CheckOptions, DepResult, Verdict};
 use crate::display::shown;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::graph::{self, CoordGraph};
 use crate::model::*;
 use crate::store::{Loaded, Store, natural_key};
@@ -124,7 +124,7 @@ fn deadline(loaded: &Loaded, id: &str) -> Option<(NaiveDate, String)> {
 pub fn gate(store: &Store, opts: &GateOptions) -> Result<GateReport> {
     let loaded = store.load(&Kind::ALL)?;
     let reg = &loaded.registry;
-    let repo = reg.resolve(&opts.repo).map_err(Error::Invalid)?;
+    let repo = reg.resolve(&opts.repo)?;
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
 

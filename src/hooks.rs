@@ -103,7 +103,7 @@ pub fn install(worktree: &Path, force: bool) -> Result<Installed> {
     let previous = dir.join(CHAINED);
     if previous.exists() {
         return Err(Error::Refused(format!(
-            "{} exists and is not git-coord's, and {} is taken too; move one of them, or use --force",
+            "{} exists and is not git-coord's, and {} is taken too; move one of them, or overwrite it (the `force` option)",
             hook.display(),
             previous.display()
         )));
@@ -154,7 +154,13 @@ pub fn parse_push_lines(input: &str) -> Result<Vec<PushRef>> {
     for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let f: Vec<&str> = line.split_whitespace().collect();
         let [local_ref, local_sha, remote_ref, remote_sha] = f[..] else {
-            return Err(Error::Invalid(format!("unexpected pre-push input line: `{line}`")));
+            return Err(Error::system(
+                "read git's pre-push input",
+                format!(
+                    "unexpected line `{}` (expected `<local ref> <local sha> <remote ref> <remote sha>`)",
+                    crate::display::shown(line)
+                ),
+            ));
         };
         out.push(PushRef {
             local_ref: local_ref.into(),

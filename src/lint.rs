@@ -35,7 +35,7 @@ pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
     let registry = &loaded.registry;
     let check_repo = |problems: &mut Vec<Problem>, rec: &Record, field: &str, name: &str| {
         if !registry.is_empty() && !name.is_empty() && registry.find(name).is_none() {
-            let msg = registry.resolve(name).err().unwrap_or_default();
+            let msg = registry.resolve(name).err().map(|e| e.to_string()).unwrap_or_default();
             problems.push(at(lines, Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
         }
     };

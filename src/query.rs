@@ -26,15 +26,15 @@ pub struct Filters {
     pub label: Option<String>,
 }
 
-fn vocab_set<T: Vocab>(values: &[String]) -> Result<Vec<T>, Error> {
-    values.iter().map(|v| parse_strict::<T>(v).map_err(Error::Invalid)).collect()
+fn vocab_set<T: Vocab>(field: &str, values: &[String]) -> Result<Vec<T>, Error> {
+    values.iter().map(|v| parse_strict::<T>(v).map_err(|e| Error::Fields(vec![e.on_field(field)]))).collect()
 }
 
 fn status_ok<T: Vocab>(wanted: &[String], actual: &Lenient<T>) -> Result<bool, Error> {
     if wanted.is_empty() {
         return Ok(true);
     }
-    let set = vocab_set::<T>(wanted)?;
+    let set = vocab_set::<T>("status", wanted)?;
     Ok(actual.known().is_some_and(|s| set.contains(&s)))
 }
 
@@ -53,7 +53,7 @@ impl Filters {
             if self.priority.is_empty() {
                 return Ok(true);
             }
-            let set = vocab_set::<Priority>(&self.priority)?;
+            let set = vocab_set::<Priority>("priority", &self.priority)?;
             Ok(p.known().is_some_and(|x| set.contains(&x)))
         };
         let who_ok = |a: &Option<String>| {

@@ -97,7 +97,7 @@ fn repo_filter(loaded: &Loaded, field: &str, name: &Option<String>, errs: &mut s
         && !loaded.registry.is_empty()
         && let Err(e) = loaded.registry.resolve(r)
     {
-        errs.push(FieldError::new(field, e).value(r.clone()));
+        errs.push(e.on_field(field));
     }
 }
 

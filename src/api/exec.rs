@@ -133,7 +133,7 @@ run_request!(
 );
 
 fn duration(field: &str, v: &Option<String>) -> Result<Option<Duration>> {
-    v.as_deref().map(|t| parse_duration(t).map_err(|e| Error::Fields(vec![FieldError::new(field, e)]))).transpose()
+    v.as_deref().map(|t| parse_duration(t).map_err(|e| Error::Fields(vec![e.on_field(field)]))).transpose()
 }
 
 /// The common part of both requests.
@@ -164,9 +164,9 @@ macro_rules! common_impl {
         }
         fn start(&self) -> Result<Start> {
             match (&self.resume, &self.rerun_failed) {
-                (Some(_), Some(_)) => {
-                    Err(Error::Fields(vec![FieldError::new("resume", "give --resume or --rerun-failed, not both")]))
-                }
+                (Some(_), Some(_)) => Err(Error::Fields(vec![
+                    FieldError::new("resume", "cannot be combined with").with(&["rerun_failed"]),
+                ])),
                 (Some(r), None) => Ok(Start::Resume(r.clone())),
                 (None, Some(r)) => Ok(Start::RerunFailed(r.clone())),
                 (None, None) => Ok(Start::New),
@@ -212,16 +212,20 @@ impl RunRequest for Sweep {
         }
         if command_mode {
             let Some(command) = self.command.clone() else {
-                return Err(Error::Fields(vec![FieldError::new(
-                    "command",
-                    "--repos, --role and --all run one command across repositories: give it with --command",
-                )]));
+                return Err(Error::Fields(vec![
+                    FieldError::new("command", "is needed to run one command across the repositories chosen with")
+                        .with(&["repos", "role", "all"]),
+                ]));
             };
             if !picked.is_empty() {
-                return Err(Error::Fields(vec![FieldError::new(
-                    "repos",
-                    "choose todos (--plan, --milestone, --repo, --label) or repositories (--repos, --role, --all), not both",
-                )]));
+                return Err(Error::Fields(vec![
+                    FieldError::new("repos", "choose repositories or todos, not both; todos were chosen with").with(&[
+                        "plan",
+                        "milestone",
+                        "repo",
+                        "label",
+                    ]),
+                ]));
             }
             return Ok(Some(Selection::Command {
                 command,
@@ -231,16 +235,25 @@ impl RunRequest for Sweep {
             }));
         }
         if picked.len() > 1 {
-            return Err(Error::Fields(vec![FieldError::new(
+            return Err(Error::Fields(vec![FieldError::new("plan", "choose only one of").with(&[
                 "plan",
-                "choose one of --plan, --milestone, --repo, --label",
-            )]));
+                "milestone",
+                "repo",
+                "label",
+            ])]));
         }
         if picked.is_empty() && self.resume.is_none() && self.rerun_failed.is_none() {
-            return Err(Error::Fields(vec![FieldError::new(
-                "plan",
-                "choose what to sweep: --plan, --milestone, --repo, --label, or --command with --repos/--role/--all",
-            )]));
+            return Err(Error::Fields(vec![
+                FieldError::new("plan", "choose what to sweep: todos with one of, or a command with one of").with(&[
+                    "plan",
+                    "milestone",
+                    "repo",
+                    "label",
+                    "repos",
+                    "role",
+                    "all",
+                ]),
+            ]));
         }
         Ok(picked.pop())
     }
@@ -264,7 +277,7 @@ impl RunRequest for Sweep {
     fn start(&self) -> Result<Start> {
         match (&self.resume, &self.rerun_failed) {
             (Some(_), Some(_)) => {
-                Err(Error::Fields(vec![FieldError::new("resume", "give --resume or --rerun-failed, not both")]))
+                Err(Error::Fields(vec![FieldError::new("resume", "cannot be combined with").with(&["rerun_failed"])]))
             }
             (Some(r), None) => Ok(Start::Resume(r.clone())),
             (None, Some(r)) => Ok(Start::RerunFailed(r.clone())),
@@ -335,7 +348,7 @@ pub fn planned(p: &Prepared) -> Vec<PlannedTask> {
                 decided_by: r.map(|r| r.decided_by.clone()),
                 explain: match &t.resolved {
                     Ok(r) => r.explain.clone(),
-                    Err(e) => vec![e.clone()],
+                    Err(e) => vec![e.to_string()],
                 },
             }
         })
@@ -380,7 +393,7 @@ fn start_detached<R: RunRequest + Serialize>(store: &Store, req: &R, command: &s
                 .into(),
         ));
     }
-    let json = serde_json::to_string(req).map_err(|e| Error::Invalid(e.to_string()))?;
+    let json = serde_json::to_string(req).map_err(|e| Error::system("encode the run request", e))?;
     let exe = std::env::current_exe().map_err(|e| Error::io("git-coord", e))?;
     let log = record::runs_dir(store);
     std::fs::create_dir_all(&log).map_err(|e| Error::io(&log, e))?;
@@ -531,7 +544,9 @@ impl Operation for CancelRun {
         if r.host != record::hostname() {
             return Err(Error::Refused(format!("{} runs on {}: cancel it there", r.id, r.host)));
         }
-        let pid = libc::pid_t::try_from(r.pid).map_err(|_| Error::Invalid("bad pid in the record".into()))?;
+        let pid = libc::pid_t::try_from(r.pid).map_err(|e| {
+            Error::system(format!("signal {}: its record's pid {} is not a process ID", r.id, r.pid), e)
+        })?;
         // SAFETY: kill has no memory-safety preconditions.
         let ok = unsafe { libc::kill(pid, libc::SIGINT) } == 0;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -625,13 +640,20 @@ impl Operation for RunLog {
     type Output = RunLogOutput;
     fn run(&self, store: &Store) -> Result<RunLogOutput> {
         let rec = record::load(store, &self.run_id)?;
-        let t = rec
-            .tasks
-            .iter()
-            .find(|t| t.key.eq_ignore_ascii_case(&self.todo))
-            .ok_or_else(|| Error::Invalid(format!("{} has no task {}", rec.id, self.todo)))?;
+        let t = rec.tasks.iter().find(|t| t.key.eq_ignore_ascii_case(&self.todo)).ok_or_else(|| {
+            let keys = rec.tasks.iter().map(|t| t.key.as_str());
+            let suggestion = match crate::suggest::did_you_mean(&self.todo, keys) {
+                Some(k) => format!("in {}; did you mean {k}?", rec.id),
+                None => format!("in {}", rec.id),
+            };
+            Error::Unknown { what: "task", name: self.todo.clone(), suggestion: Some(suggestion) }
+        })?;
         if t.log.is_none() {
-            return Err(Error::Invalid(format!("{} has no log", t.key)));
+            return Err(Error::Unknown {
+                what: "log of task",
+                name: t.key.clone(),
+                suggestion: Some("it has not run".into()),
+            });
         }
         // Read where runs write logs (under the git directory), never a path
         // the record names: a record is data another clone may have written.

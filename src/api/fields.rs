@@ -66,7 +66,7 @@ pub fn repo(refs: &Refs<'_>, field: &str, name: &str, errs: &mut FieldErrors) ->
     match refs.repo(name) {
         Ok(r) => Some(r),
         Err(e) => {
-            errs.push(FieldError::new(field, e.to_string()).value(name.to_string()));
+            errs.push(e.on_field(field).value(name.to_string()));
             None
         }
     }

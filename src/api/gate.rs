@@ -106,15 +106,12 @@ impl Operation for Gate {
             (Some(url), true) => crate::display::shown(url),
             _ => crate::display::escape_controls(&store.root.dir.display().to_string()).into_owned(),
         };
-        let untrusted = report
-            .dependencies
-            .iter()
-            .flat_map(|d| &d.methods)
-            .any(|m| m.method == "command" && m.reason.starts_with("untrusted command"));
+        let untrusted =
+            report.dependencies.iter().flat_map(|d| &d.methods).any(|m| m.method == "command" && m.untrusted);
         if clone && untrusted && !matches!(trust::resolve(store, self.trust_all)?.policy, TrustPolicy::All(_)) {
             report.warnings.push(
                 "the coordination data is a fresh clone, which carries no approvals: validation commands run \
-                 only with GIT_COORD_TRUST_ALL=1 or --trust-all, in a job that trusts the coordination repository"
+                 only with GIT_COORD_TRUST_ALL=1 or `trust_all`, in a job that trusts the coordination repository"
                     .into(),
             );
         }

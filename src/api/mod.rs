@@ -127,6 +127,21 @@ impl FieldErrors {
     }
 }
 
+/// The MCP tool of the operation whose CLI command is `command` (the first,
+/// when two share a command), so a hint can name an operation either way.
+pub fn tool_of(command: &str) -> Option<&'static str> {
+    let mut found: Option<&'static str> = None;
+    macro_rules! find {
+        ($($t:ty),+ $(,)?) => { $(
+            if found.is_none() && <$t as Operation>::COMMAND == command {
+                found = Some(<$t as Operation>::TOOL);
+            }
+        )+ };
+    }
+    crate::for_each_operation!(find);
+    found
+}
+
 /// Calls `$m!` with every operation type, so the front ends and the parity
 /// test enumerate the same list.
 #[macro_export]

@@ -7,7 +7,7 @@
 
 use super::Operation;
 use super::types::{GraphFormat, Id};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::graph::{self, CoordGraph, DepGraphKind, DepGraphQuery, ReadyQuery, WorkloadBy};
 use crate::model::Kind;
 use crate::store::{Loaded, Store};
@@ -23,7 +23,7 @@ fn load(store: &Store, kinds: &[Kind]) -> Result<(Loaded, Vec<String>)> {
 
 /// The canonical name of the repository `name` given in `field`.
 pub(crate) fn repo_field(loaded: &Loaded, field: &str, name: &str) -> Result<String> {
-    loaded.registry.resolve(name).map_err(|m| Error::Fields(vec![FieldError::new(field, m).value(name)]))
+    loaded.registry.resolve(name).map_err(|e| Error::Fields(vec![e.on_field(field)]))
 }
 
 /// Fails unless the plan `id` is loaded.

@@ -59,7 +59,7 @@ macro_rules! vocab_value {
         impl FromStr for $t {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
-                parse_strict::<$t>(s)
+                parse_strict::<$t>(s).map_err(|e| e.to_string())
             }
         }
         impl<'de> Deserialize<'de> for $t {

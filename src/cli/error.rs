@@ -1,17 +1,23 @@
-//! The CLI's one command error: picks the exit code, prints the cause and a
-//! `hint:` where one helps. A closed pipe (`| head`) is success.
+//! The CLI's one command error: picks the exit code, prints the error, its
+//! cause chain and a `hint:` where one helps, naming request fields as flags. A closed pipe (`| head`) is success.
 
-use crate::error::Error;
+use crate::error::{Error, Hint};
 use std::io;
 
 /// An error that ends a command.
 #[derive(Debug)]
 pub enum CommandError {
-    /// A library error (exit 1).
+    /// A library error (exit 1); request fields named by the flag
+    /// convention (`depends_on` → `--depends-on`).
     Lib(Error),
-    /// Request fields that break a rule, each already named as its flag
-    /// (exit 1).
-    Fields(Vec<String>),
+    /// A typed operation's error (exit 1); request fields named by the flags
+    /// of the command that sent the request.
+    Op {
+        /// The error.
+        error: Error,
+        /// The command's arguments, to name a field as its flag.
+        cmd: Box<clap::Command>,
+    },
     /// Usage error found after parsing (exit 2).
     Usage(String),
     /// The command ran but reports failure (lint errors, problems): it has
@@ -39,20 +45,35 @@ impl From<io::Error> for CommandError {
 /// Result of a command.
 pub type CmdResult = Result<(), CommandError>;
 
-fn hint(e: &Error) -> Option<&'static str> {
-    match e {
-        Error::NotFound { kind, .. } => Some(match kind {
-            crate::model::Kind::Issue => "list issues with `git coord list-issues`",
-            crate::model::Kind::Plan => "list plans with `git coord list-plans`",
-            crate::model::Kind::Todo => "list todos with `git coord list-todos`",
-            crate::model::Kind::Dependency => "list dependencies with `git coord list-deps`",
-        }),
-        Error::Yaml { .. } | Error::Broken { .. } => Some("`git coord lint` lists every problem in the data"),
-        Error::RewriteRefused(_) => {
-            Some("pass --rewrite to rewrite the file canonically (dropping its comments and anchors)")
-        }
-        _ => None,
+/// How the CLI names a request field: the command's flag for it when the
+/// command is known, else the flag convention.
+fn flag(cmd: Option<&clap::Command>, field: &str) -> String {
+    match cmd {
+        Some(cmd) => crate::cli::commands::common::flag_of(cmd, field),
+        None => format!("--{}", field.replace('_', "-")),
     }
+}
+
+/// A hint in the CLI's words: flags and `git coord` commands.
+fn hint_text(h: &Hint, cmd: Option<&clap::Command>) -> String {
+    match h {
+        Hint::SetField { field, effect } => format!("{} {effect}", flag(cmd, field)),
+        Hint::Operation { command, field, effect } => {
+            let with = field.map(|f| format!(" {}", flag(None, f))).unwrap_or_default();
+            format!("`git coord {command}{with}` {effect}")
+        }
+        Hint::InsideRepository => "run it inside a git repository, or point at one with -C DIR".into(),
+    }
+}
+
+/// The lines the CLI prints for a library error: `error:` lines, then one
+/// `  caused by:` line per cause, then `hint:` lines.
+pub fn render(e: &Error, cmd: Option<&clap::Command>) -> Vec<String> {
+    let r = e.render(&|f| flag(cmd, f));
+    let mut out: Vec<String> = r.lines.iter().map(|l| format!("error: {l}")).collect();
+    out.extend(r.causes.iter().map(|c| format!("  caused by: {c}")));
+    out.extend(r.hints.iter().map(|h| format!("hint: {}", hint_text(h, cmd))));
+    out
 }
 
 impl CommandError {
@@ -60,16 +81,11 @@ impl CommandError {
     pub fn report(self) -> u8 {
         match self {
             CommandError::Lib(e) => {
-                eprintln!("error: {e}");
-                if let Some(h) = hint(&e) {
-                    eprintln!("hint: {h}");
-                }
+                render(&e, None).iter().for_each(|l| eprintln!("{l}"));
                 1
             }
-            CommandError::Fields(lines) => {
-                for l in lines {
-                    eprintln!("error: {l}");
-                }
+            CommandError::Op { error, cmd } => {
+                render(&error, Some(&cmd)).iter().for_each(|l| eprintln!("{l}"));
                 1
             }
             CommandError::Usage(msg) => {

@@ -43,12 +43,38 @@ fn looks_python(constraint: &str) -> bool {
         })
 }
 
+/// A constraint or version neither library accepts (the error of the
+/// ecosystem's own library is kept).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConstraintError {
+    /// The constraint does not parse.
+    #[error("constraint `{constraint}`: {message}")]
+    Constraint {
+        /// The constraint as written.
+        constraint: String,
+        /// Which syntax was tried ("semver", "PEP 440").
+        syntax: &'static str,
+        /// The library's message.
+        message: String,
+    },
+    /// The provider's version does not parse.
+    #[error("`{version}` is not a {syntax} version{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Version {
+        /// The version found.
+        version: String,
+        /// Which syntax was tried.
+        syntax: &'static str,
+        /// The library's message, when it gives one.
+        message: Option<String>,
+    },
+}
+
 /// One library's evaluation: satisfied, or why it cannot tell.
-type Evaluator = fn(&str, &str) -> Result<bool, String>;
+type Evaluator = fn(&str, &str) -> Result<bool, ConstraintError>;
 
 /// Evaluates `constraint` against `version`. `Err` explains a constraint or
 /// version neither library accepts.
-pub fn evaluate(constraint: &str, version: &str, eco: Option<Ecosystem>) -> Result<Verdict, String> {
+pub fn evaluate(constraint: &str, version: &str, eco: Option<Ecosystem>) -> Result<Verdict, ConstraintError> {
     let python_first = match eco {
         Some(Ecosystem::Python) => true,
         Some(Ecosystem::Cargo | Ecosystem::Npm) => false,
@@ -91,11 +117,19 @@ pub fn parse_semver(v: &str) -> Option<semver::Version> {
     semver::Version::parse(&format!("{padded}{rest}")).ok()
 }
 
-fn semver(constraint: &str, version: &str) -> Result<bool, String> {
+fn semver(constraint: &str, version: &str) -> Result<bool, ConstraintError> {
     // npm writes `>=1.0 <2`; semver wants commas.
     let normalised = normalise_npm(constraint);
-    let req = semver::VersionReq::parse(&normalised).map_err(|e| format!("constraint `{constraint}`: {e}"))?;
-    let v = parse_semver(version).ok_or_else(|| format!("`{version}` is not a semver version"))?;
+    let req = semver::VersionReq::parse(&normalised).map_err(|e| ConstraintError::Constraint {
+        constraint: constraint.to_string(),
+        syntax: "semver",
+        message: e.to_string(),
+    })?;
+    let v = parse_semver(version).ok_or_else(|| ConstraintError::Version {
+        version: version.to_string(),
+        syntax: "semver",
+        message: None,
+    })?;
     Ok(req.matches(&v))
 }
 
@@ -116,11 +150,15 @@ fn normalise_npm(c: &str) -> String {
     out.join(", ")
 }
 
-fn pep440(constraint: &str, version: &str) -> Result<bool, String> {
-    let specs =
-        pep440_rs::VersionSpecifiers::from_str(constraint).map_err(|e| format!("constraint `{constraint}`: {e}"))?;
-    let v = pep440_rs::Version::from_str(version.trim().trim_start_matches('v'))
-        .map_err(|e| format!("`{version}` is not a PEP 440 version: {e}"))?;
+fn pep440(constraint: &str, version: &str) -> Result<bool, ConstraintError> {
+    let specs = pep440_rs::VersionSpecifiers::from_str(constraint).map_err(|e| ConstraintError::Constraint {
+        constraint: constraint.to_string(),
+        syntax: "PEP 440",
+        message: e.to_string(),
+    })?;
+    let v = pep440_rs::Version::from_str(version.trim().trim_start_matches('v')).map_err(|e| {
+        ConstraintError::Version { version: version.to_string(), syntax: "PEP 440", message: Some(e.to_string()) }
+    })?;
     if v.any_prerelease() && !specs.iter().any(|s| s.version().any_prerelease()) {
         return Ok(false);
     }

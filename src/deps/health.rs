@@ -23,7 +23,7 @@ pub const MAX_REDIRECTS: usize = 10;
 /// Builds a client shared by the checks of a run: one that follows no
 /// redirect, and one (for `follow_redirects: true`) that follows up to
 /// [`MAX_REDIRECTS`].
-pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Client, String> {
+pub fn client(timeout: Duration, follow_redirects: bool) -> crate::Result<reqwest::Client> {
     let policy = if follow_redirects {
         reqwest::redirect::Policy::limited(MAX_REDIRECTS)
     } else {
@@ -35,7 +35,7 @@ pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Clie
         .redirect(policy)
         .no_proxy()
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(|e| crate::Error::system("build the HTTP client", e))
 }
 
 fn classify(e: &reqwest::Error) -> String {

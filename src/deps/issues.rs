@@ -171,7 +171,7 @@ impl Subject<'_> {
             s.push('\n');
         }
         s.push_str(
-            "\nRaised by `git coord check-deps --raise-issues`, which keeps this evidence up to date and resolves \
+            "\nRaised by git-coord's dependency check (`raise_issues`), which keeps this evidence up to date and resolves \
              the issue once the dependency is satisfied again.",
         );
         s

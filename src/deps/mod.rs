@@ -133,6 +133,11 @@ pub struct MethodResult {
     pub status: Verdict,
     pub evidence: Evidence,
     pub reason: String,
+    /// The command was not run because it is not trusted here (a value,
+    /// so callers never match the reason's text).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub untrusted: bool,
 }
 
 /// One dependency's result.
@@ -188,22 +193,31 @@ struct Job {
 /// Where a dependency's command runs: the consumer's checkout (its `path`
 /// in the ecosystem registry) when that is a directory, else the
 /// coordination root — canonical, because an approval binds it.
-fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> std::result::Result<trust::Place, String> {
+fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> Result<trust::Place> {
     let reg = &loaded.registry;
     let root = &store.root.dir;
     let dir =
         reg.find(consumer).and_then(|r| reg.repo_path(r, root)).filter(|p| p.is_dir()).unwrap_or_else(|| root.clone());
-    let dir = dir
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve the directory the command runs in ({}): {e}", dir.display()))?;
+    let dir = dir.canonicalize().map_err(|source| trust::TrustError::Dir { dir: dir.clone(), source })?;
     trust::Place::of(store, dir)
 }
 
 /// Selects the dependencies to check, in natural ID order.
 fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job>> {
     let reg = &loaded.registry;
-    let consumer = opts.consumer.as_deref().map(|c| reg.resolve(c).map_err(Error::Invalid)).transpose()?;
-    let provider = opts.provider.as_deref().map(|p| reg.resolve(p).map_err(Error::Invalid)).transpose()?;
+    let mut errs: Vec<crate::error::FieldError> = Vec::new();
+    let mut repo = |field: &str, name: &Option<String>| match name.as_deref().map(|n| reg.resolve(n)) {
+        Some(Err(e)) => {
+            errs.push(e.on_field(field));
+            None
+        }
+        Some(Ok(r)) => Some(r),
+        None => None,
+    };
+    let (consumer, provider) = (repo("consumer", &opts.consumer), repo("provider", &opts.provider));
+    if !errs.is_empty() {
+        return Err(Error::Fields(errs));
+    }
     for id in &opts.ids {
         if loaded.get(Kind::Dependency, id).is_none() {
             // Not loaded: let the one lookup explain (with a did-you-mean).
@@ -224,7 +238,7 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
         .map(|d| Job {
             stored: d.status.to_string(),
             provider_path: path_of(&d.provider),
-            run_dir: run_dir(store, loaded, &d.consumer),
+            run_dir: run_dir(store, loaded, &d.consumer).map_err(|e| e.one_line()),
             dep: d.clone(),
         })
         .collect())
@@ -244,7 +258,7 @@ pub fn check(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Chec
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::system("start the async runtime", e))?;
     rt.block_on(check_async(store, loaded, opts))
 }
 
@@ -259,10 +273,7 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
         clients: if opts.offline {
             None
         } else {
-            Some([
-                health::client(opts.timeout, false).map_err(Error::Invalid)?,
-                health::client(opts.timeout, true).map_err(Error::Invalid)?,
-            ])
+            Some([health::client(opts.timeout, false)?, health::client(opts.timeout, true)?])
         },
         opts: opts.clone(),
     });
@@ -275,7 +286,7 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
         .collect();
     let mut results = Vec::with_capacity(handles.len());
     for h in handles {
-        results.push(h.await.map_err(|e| Error::Invalid(format!("a dependency check panicked: {e}")))?);
+        results.push(h.await.map_err(|e| Error::system("finish a dependency check (it panicked)", e))?);
     }
     let mut summary = Summary { total: results.len(), ..Summary::default() };
     for r in &results {
@@ -299,7 +310,7 @@ struct Shared {
 }
 
 fn method(method: &'static str, status: Verdict, evidence: Evidence, reason: impl Into<String>) -> MethodResult {
-    MethodResult { method, status, evidence, reason: reason.into() }
+    MethodResult { method, status, evidence, reason: reason.into(), untrusted: false }
 }
 
 async fn judge(job: Job, shared: &Shared) -> DepResult {
@@ -390,7 +401,9 @@ async fn run_command(
         Err(e) => return unknown(e.clone()),
     };
     if let Err(reason) = shared.policy.decide(id, command, dir) {
-        return unknown(reason);
+        let (mut m, out) = unknown(reason);
+        m.untrusted = true;
+        return (m, out);
     }
     let re = match pattern.map(Regex::new).transpose() {
         Ok(re) => re,
@@ -533,7 +546,7 @@ pub fn apply_updates(store: &Store, report: &CheckReport) -> Result<Vec<Written>
             continue;
         }
         let status = crate::model::vocab::parse_strict::<crate::model::DepStatus>(r.status.as_str())
-            .map_err(crate::Error::Invalid)?;
+            .map_err(|e| crate::Error::Fields(vec![e.on_field("status")]))?;
         let outcome = crate::ops::update_with(store, Kind::Dependency, &r.id, crate::ops::Rewrite::Refused, |e, _| {
             if let crate::model::Entity::Dependency(d) = e {
                 d.status = crate::model::Lenient::Known(status);
@@ -575,7 +588,8 @@ pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<Ru
         else {
             continue;
         };
-        let place = run_dir(store, loaded, &d.consumer).map_err(|e| Error::Invalid(format!("{}: {e}", d.id)))?;
+        let place = run_dir(store, loaded, &d.consumer)
+            .map_err(|e| e.context(format!("{}: cannot place its command", d.id)))?;
         out.push(Runnable { id: d.id.clone(), command, place });
     }
     out.sort_by_key(|r| natural_key(&r.id));

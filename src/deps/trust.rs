@@ -36,7 +36,7 @@
 //! differ per task and are data, never code), so an approval for a
 //! `validation.command` never lets the same text run as a task.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::Store;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -53,10 +53,35 @@ pub const WARNING_CODE: &str = "trust";
 /// Where to ask for trust instead of a tracked file, for messages.
 pub const WHERE_INSTEAD: &str = "trust comes only from this machine: `git coord trust DEP-…` after reading \
      the command, or, for a checkout you already trust, `git config --local coord.trustCommands all`, \
-     `GIT_COORD_TRUST_ALL=1` or `--trust-all`";
+     `GIT_COORD_TRUST_ALL=1` or the `trust_all` option";
 
 /// Marks approvals that bind the command and its directory.
 const V2: &str = "v2";
+
+/// Why trust could not be read or recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// Approvals live in a repository's local git config; there is none.
+    #[error("trust is recorded in the local git config: run this inside a git repository")]
+    NoRepository,
+    /// git refused to record an approval.
+    #[error("cannot record the approval in the local git config (`{key}`): {message}")]
+    Record {
+        /// The config key.
+        key: &'static str,
+        /// git's message.
+        message: String,
+    },
+    /// The directory a command runs in cannot be resolved.
+    #[error("cannot resolve the directory the command runs in ({})", dir.display())]
+    Dir {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// Where a command runs: its canonical directory and, when the directory is
 /// tracked by the coordination repository, a digest of the committed files
@@ -70,7 +95,7 @@ pub struct Place {
 
 impl Place {
     /// `dir` (canonical) as a place of `store`'s repository.
-    pub fn of(store: &Store, dir: std::path::PathBuf) -> std::result::Result<Place, String> {
+    pub fn of(store: &Store, dir: std::path::PathBuf) -> Result<Place> {
         let content = tracked_content(store, &dir)?;
         Ok(Place { dir, content })
     }
@@ -80,7 +105,7 @@ impl Place {
 /// the coordination repository's work tree; coordination data (entity files
 /// and the settings YAML) is left out, since it changes with every edit and
 /// is never run.
-fn tracked_content(store: &Store, dir: &Path) -> std::result::Result<Option<String>, String> {
+fn tracked_content(store: &Store, dir: &Path) -> Result<Option<String>> {
     let Some(wt) = store.root.worktree.as_deref().and_then(|w| w.canonicalize().ok()) else { return Ok(None) };
     let Ok(rel) = dir.strip_prefix(&wt) else { return Ok(None) };
     let rel = rel.to_string_lossy().replace('\\', "/");
@@ -91,7 +116,7 @@ fn tracked_content(store: &Store, dir: &Path) -> std::result::Result<Option<Stri
     if !rel.is_empty() {
         args.extend(["--", rel.as_str()]);
     }
-    let out = crate::gitcmd::Git::new(&wt).output(&args).map_err(|e| e.to_string())?;
+    let out = crate::gitcmd::Git::new(&wt).output(&args)?;
     let mut h = Sha256::new();
     h.update(b"committed files\0");
     if out.status.success() {
@@ -312,9 +337,7 @@ fn parse_approval(value: &str) -> Option<Approval> {
 /// directory binding. Returns false when it was already approved.
 pub fn approve(repo: Option<&Path>, command: &str, place: &Place) -> Result<bool> {
     let dir = place.dir.as_path();
-    let repo = repo.ok_or_else(|| {
-        Error::Invalid("trust is recorded in the local git config: run this inside a git repository".into())
-    })?;
+    let repo = repo.ok_or(TrustError::NoRepository)?;
     let cfg = read_config(Some(repo))?;
     let binding = binding(command, place);
     if cfg.approvals.bound.iter().any(|a| a.binding == binding) {
@@ -328,10 +351,11 @@ pub fn approve(repo: Option<&Path>, command: &str, place: &Place) -> Result<bool
     let value = format!("{V2} {text} {binding} {}", dir.display());
     let out = git(repo, &["config", "--local", "--add", CONFIG_KEY, &value])?;
     if !out.status.success() {
-        return Err(Error::Invalid(format!(
-            "git config --local --add {CONFIG_KEY} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(TrustError::Record {
+            key: CONFIG_KEY,
+            message: crate::display::shown(String::from_utf8_lossy(&out.stderr).trim()),
+        }
+        .into());
     }
     Ok(true)
 }

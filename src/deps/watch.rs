@@ -121,7 +121,7 @@ fn save_state(path: Option<&Path>, verdicts: &BTreeMap<String, String>) -> Resul
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let state = State { version: STATE_VERSION, verdicts: verdicts.clone() };
-    let bytes = serde_json::to_vec_pretty(&state).map_err(|e| Error::Invalid(format!("watch state: {e}")))?;
+    let bytes = serde_json::to_vec_pretty(&state).map_err(|e| Error::system("encode the watch state", e))?;
     crate::store::atomic_write(path, &bytes)
 }
 

@@ -62,7 +62,9 @@ pub fn claim(
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
     }
     let rec = ops::find(store, Kind::Todo, todo)?;
-    let Entity::Todo(t) = &rec.entity else { return Err(Error::Invalid(format!("{todo} is not a todo"))) };
+    let Entity::Todo(t) = &rec.entity else {
+        return Err(Error::NotFound { kind: Kind::Todo, id: todo.to_string(), hint: None });
+    };
     let status = t.status.as_str().to_string();
     if !t.is_open() {
         return Ok(Err(NotClaimed::Finished(status)));

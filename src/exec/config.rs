@@ -146,7 +146,7 @@ impl Cx<'_> {
         }
     }
     fn duration(&self, key: &str, v: &Value) -> Result<Duration> {
-        parse_duration(&self.text(key, v)?).map_err(|e| self.err(key, e))
+        parse_duration(&self.text(key, v)?).map_err(|e| self.err(key, e.to_string()))
     }
     fn uint(&self, key: &str, v: &Value) -> Result<u64> {
         v.as_u64().ok_or_else(|| self.err(key, "expected a whole number ≥ 0"))

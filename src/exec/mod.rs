@@ -136,7 +136,7 @@ pub struct Task {
     pub external_blockers: Vec<String>,
     /// Wave (longest chain of in-run blockers before it).
     pub wave: usize,
-    pub resolved: std::result::Result<Resolved, String>,
+    pub resolved: std::result::Result<Resolved, plan::ResolveError>,
     /// Whether its command may run where it runs.
     pub trust: std::result::Result<(), String>,
     /// Why it cannot run at all (no checkout…).
@@ -158,7 +158,7 @@ impl Task {
             deps: Vec::new(),
             external_blockers: Vec::new(),
             wave: 0,
-            resolved: Err("not resolved".into()),
+            resolved: Err(plan::ResolveError::NotResolved),
             trust: Err("not checked".into()),
             problem: None,
         }
@@ -170,7 +170,7 @@ impl Task {
             return Some((TaskStatus::NotStarted, p.clone()));
         }
         let r = match &self.resolved {
-            Err(e) => return Some((TaskStatus::NotStarted, e.clone())),
+            Err(e) => return Some((TaskStatus::NotStarted, e.to_string())),
             Ok(r) => r,
         };
         if let Some(pool) = cfg.pools.get(&r.pool)

@@ -14,7 +14,7 @@ use super::config::{ExecConfig, glob};
 use super::{RunOptions, Selection, Task, TaskKind};
 use crate::deps::trust::{Place, TrustPolicy};
 use crate::ecosystem::Registry;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::graph::{CoordGraph, NodeKind};
 use crate::model::*;
 use crate::store::{Loaded, Store, natural_key};
@@ -96,16 +96,64 @@ fn rule_matches(r: &super::config::Rule, f: &Facts<'_>) -> bool {
 
 /// Resolves a task's command: `--command` > the todo's `run:` > routing >
 /// the repo's `commands.<action>` > the action's command in settings.
+/// Why a task's action, command or pool cannot be decided; the task is
+/// not started, the rest of the run goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The todo's `run:` field cannot be used.
+    #[error("{todo}: {source}")]
+    RunSpec {
+        /// The todo.
+        todo: String,
+        /// What is wrong with `run:`.
+        source: crate::model::run::RunSpecError,
+    },
+    /// The action chosen does not exist.
+    #[error("no action `{name}` (from {from}); known: {}", known.join(", "))]
+    NoAction {
+        /// The action asked for.
+        name: String,
+        /// What chose it.
+        from: String,
+        /// The configured actions.
+        known: Vec<String>,
+    },
+    /// No command is configured for the action in this repository.
+    #[error(
+        "no command for action `{action}` in {repo}: set `actions.{action}.command` in settings/coord.yaml \
+         or `commands: {{{action}: …}}` for the repo in settings/ecosystem.yaml"
+    )]
+    NoCommand {
+        /// The action.
+        action: String,
+        /// The repository.
+        repo: String,
+    },
+    /// The pool chosen does not exist.
+    #[error("no pool `{name}` (from {from})")]
+    NoPool {
+        /// The pool asked for.
+        name: String,
+        /// What chose it.
+        from: String,
+    },
+    /// Not resolved yet (a task is resolved once its todo is known).
+    #[error("not resolved")]
+    NotResolved,
+}
+
 fn resolve(
     cfg: &ExecConfig,
     reg: &Registry,
     opts: &RunOptions,
     facts: &Facts<'_>,
     todo: Option<&Todo>,
-) -> std::result::Result<Resolved, String> {
+) -> std::result::Result<Resolved, ResolveError> {
     let mut explain = Vec::new();
     let spec = match todo.map(|t| t.run_spec()) {
-        Some(Err(e)) => return Err(format!("{}: {e}", todo.map(|t| t.id.as_str()).unwrap_or_default())),
+        Some(Err(source)) => {
+            return Err(ResolveError::RunSpec { todo: todo.map(|t| t.id.clone()).unwrap_or_default(), source });
+        }
         Some(Ok(s)) => s.unwrap_or_default(),
         None => Default::default(),
     };
@@ -122,7 +170,7 @@ fn resolve(
         None => explain.push(format!("routing: none of {} rules matched", cfg.routing.len())),
     }
     let (action_name, action_from) = if let Some(a) = &opts.action {
-        (a.clone(), "--action".to_string())
+        (a.clone(), "the request's `action`".to_string())
     } else if let Some(a) = &spec.action {
         (a.clone(), format!("{tid} run.action"))
     } else if let Some(a) = rule.and_then(|r| r.action.clone()) {
@@ -130,11 +178,10 @@ fn resolve(
     } else {
         (cfg.default_action.clone(), "execution.default_action".to_string())
     };
-    let action = cfg.actions.get(&action_name).ok_or_else(|| {
-        format!(
-            "no action `{action_name}` (from {action_from}); known: {}",
-            cfg.actions.keys().cloned().collect::<Vec<_>>().join(", ")
-        )
+    let action = cfg.actions.get(&action_name).ok_or_else(|| ResolveError::NoAction {
+        name: action_name.clone(),
+        from: action_from.clone(),
+        known: cfg.actions.keys().cloned().collect(),
     })?;
     explain.push(format!("action: {action_name} (from {action_from})"));
     let repo_override = reg
@@ -143,7 +190,7 @@ fn resolve(
         .and_then(|c| c.get(action_name.as_str()))
         .and_then(crate::model::reader::scalar_text);
     let (command, decided_by) = if let Some(c) = &opts.command {
-        (c.clone(), "--command".to_string())
+        (c.clone(), "the request's `command`".to_string())
     } else if let Some(c) = &spec.command {
         (c.clone(), format!("{tid} run.command"))
     } else if let Some(c) = repo_override {
@@ -151,15 +198,11 @@ fn resolve(
     } else if let Some(c) = &action.command {
         (c.clone(), format!("actions.{action_name}.command (action from {action_from})"))
     } else {
-        return Err(format!(
-            "no command for action `{action_name}` in {}: set `actions.{action_name}.command` in settings/coord.yaml \
-             or `commands: {{{action_name}: …}}` for the repo in settings/ecosystem.yaml",
-            facts.repo
-        ));
+        return Err(ResolveError::NoCommand { action: action_name, repo: facts.repo.to_string() });
     };
     explain.push(format!("command: {command} (decided by {decided_by})"));
     let (pool, pool_from) = if let Some(p) = &opts.pool {
-        (p.clone(), "--pool".to_string())
+        (p.clone(), "the request's `pool`".to_string())
     } else if let Some(p) = &spec.pool {
         (p.clone(), format!("{tid} run.pool"))
     } else if let Some(p) = rule.and_then(|r| r.pool.clone()) {
@@ -170,7 +213,7 @@ fn resolve(
         ("local".to_string(), "default".to_string())
     };
     if !cfg.pools.contains_key(&pool) {
-        return Err(format!("no pool `{pool}` (from {pool_from})"));
+        return Err(ResolveError::NoPool { name: pool, from: pool_from });
     }
     explain.push(format!("pool: {pool} (from {pool_from})"));
     let timeout = opts.timeout.or(spec.timeout).or(action.timeout).unwrap_or(cfg.timeout);
@@ -244,7 +287,7 @@ pub fn build(
         Selection::Command { repos, role, all, .. } => {
             let mut names: BTreeSet<String> = BTreeSet::new();
             for r in repos {
-                names.insert(reg.resolve(r).map_err(Error::Invalid)?);
+                names.insert(reg.resolve(r).map_err(|e| Error::Fields(vec![e.on_field("repos")]))?);
             }
             if let Some(role) = role {
                 let n0 = names.len();
@@ -255,14 +298,24 @@ pub fn build(
                         .map(|r| r.name.clone()),
                 );
                 if names.len() == n0 {
-                    return Err(Error::Invalid(format!("no repository has role `{role}`")));
+                    let roles: BTreeSet<&str> = reg.repos.iter().filter_map(|r| r.role.as_deref()).collect();
+                    return Err(Error::Fields(vec![
+                        FieldError::new("role", format!("no repository has role `{role}`"))
+                            .value(role.clone())
+                            .expected(format!(
+                                "one of the roles in settings/ecosystem.yaml: {}",
+                                roles.into_iter().collect::<Vec<_>>().join(", ")
+                            )),
+                    ]));
                 }
             }
             if *all {
                 names.extend(reg.repos.iter().map(|r| r.name.clone()));
             }
             if names.is_empty() {
-                return Err(Error::Invalid("choose repositories: --repos, --role or --all".into()));
+                return Err(Error::Fields(vec![
+                    FieldError::new("repos", "choose repositories with one of").with(&["repos", "role", "all"]),
+                ]));
             }
             for d in loaded.dependencies() {
                 let (c, p) = (reg.canonical(&d.consumer).to_string(), reg.canonical(&d.provider).to_string());
@@ -338,7 +391,7 @@ pub fn build(
             Some(Ok(d)) => t.dir = Some(d),
         }
         if let (Some(dir), Ok(r)) = (&t.dir, &t.resolved) {
-            let place = Place::of(store, dir.clone()).map_err(Error::Git)?;
+            let place = Place::of(store, dir.clone())?;
             let who = format!("--exec {}", t.key);
             t.trust = trust.decide(&who, &exec_subject(&r.command), &place);
         }
@@ -419,7 +472,7 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
                 .collect()
         }
         Selection::Repo(r) => {
-            let r = reg.resolve(r).map_err(Error::Invalid)?;
+            let r = reg.resolve(r).map_err(|e| Error::Fields(vec![e.on_field("repo")]))?;
             loaded.todos().filter(|t| reg.same(&t.repo, &r) && runnable(t, false)).map(|t| t.id.clone()).collect()
         }
         Selection::Label(l) => loaded

@@ -80,6 +80,18 @@ pub struct StatusChange {
     pub to: String,
 }
 
+/// Why a task was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipCause {
+    /// A blocker in the same run did not succeed.
+    BlockedInRun,
+    /// A blocker outside the run is unfinished.
+    BlockedOutsideRun,
+    /// Another run had already finished the todo.
+    DoneElsewhere,
+}
+
 /// One task of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskRecord {
@@ -106,6 +118,12 @@ pub struct TaskRecord {
     pub status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why a skipped task was skipped, as a value (the `reason` is for
+    /// people; decisions never read its text). Absent in records written
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub skip: Option<SkipCause>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_before: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,7 +245,11 @@ pub fn runs_dir(store: &Store) -> PathBuf {
 /// The record file of `id`.
 pub fn path_of(store: &Store, id: &str) -> Result<PathBuf> {
     if !valid_id(id) {
-        return Err(Error::Invalid(format!("`{id}` is not a run ID (RUN-…)")));
+        return Err(Error::InvalidValue {
+            field: "run_id".into(),
+            value: crate::display::shown(id),
+            expected: "a run ID (RUN-…)".into(),
+        });
     }
     Ok(runs_dir(store).join(format!("{id}.yaml")))
 }
@@ -237,7 +259,7 @@ pub fn write(path: &Path, rec: &RunRecord) -> Result<()> {
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
     }
-    let text = serde_yaml::to_string(rec).map_err(|e| Error::Invalid(format!("cannot write run record: {e}")))?;
+    let text = serde_yaml::to_string(rec).map_err(|e| Error::system(format!("encode the run record {}", rec.id), e))?;
     crate::store::atomic_write(path, text.as_bytes())
 }
 
@@ -245,7 +267,7 @@ pub fn write(path: &Path, rec: &RunRecord) -> Result<()> {
 pub fn load(store: &Store, id: &str) -> Result<RunRecord> {
     let path = path_of(store, id)?;
     let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Invalid(format!("no run `{id}` (see git coord runs)")),
+        std::io::ErrorKind::NotFound => Error::Unknown { what: "run", name: id.to_string(), suggestion: None },
         _ => Error::io(&path, e),
     })?;
     serde_yaml::from_str(&text).map_err(|e| Error::yaml(store.rel(&path), &e))

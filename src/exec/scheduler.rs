@@ -65,7 +65,15 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
     let (id, selection) = match &start {
         Start::New => (
             record::new_id(),
-            selection.ok_or_else(|| Error::Invalid("nothing selected: name todos, a plan, a milestone…".into()))?,
+            selection.ok_or_else(|| {
+                Error::Fields(vec![crate::error::FieldError::new("todos", "choose what to run with one of").with(&[
+                    "todos",
+                    "plan",
+                    "milestone",
+                    "repo",
+                    "label",
+                ])])
+            })?,
         ),
         Start::Resume(id) => {
             let old = record::load(store, id)?;
@@ -92,7 +100,8 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
                 .iter()
                 .filter(|t| match t.status {
                     TaskStatus::Failed | TaskStatus::Cancelled => true,
-                    TaskStatus::Skipped => t.reason.as_deref().is_some_and(|r| !r.contains("not in this run")),
+                    // Blocked outside the run: running it again would be skipped again.
+                    TaskStatus::Skipped => t.skip != Some(record::SkipCause::BlockedOutsideRun),
                     _ => false,
                 })
                 .map(|t| t.key.clone())
@@ -166,6 +175,7 @@ fn task_record(t: &Task, log: Option<String>) -> TaskRecord {
         member: r.map(|_| "local".to_string()),
         status: TaskStatus::Pending,
         reason: None,
+        skip: None,
         head_before: None,
         head_after: None,
         todo_status: None,
@@ -180,7 +190,7 @@ fn task_record(t: &Task, log: Option<String>) -> TaskRecord {
 fn all_good(rec: &RunRecord) -> bool {
     rec.tasks.iter().all(|t| {
         t.status == TaskStatus::Succeeded
-            || (t.status == TaskStatus::Skipped && t.reason.as_deref().is_some_and(|r| r.starts_with("already")))
+            || (t.status == TaskStatus::Skipped && t.skip == Some(record::SkipCause::DoneElsewhere))
     })
 }
 
@@ -270,6 +280,8 @@ pub async fn run(
             status[i] = st;
             rec.tasks[i].status = st;
             rec.tasks[i].reason = Some(reason.clone());
+            // The one skip `blocked_reason` gives: an unfinished blocker outside the run.
+            rec.tasks[i].skip = (st == TaskStatus::Skipped).then_some(record::SkipCause::BlockedOutsideRun);
             send(Event::TaskFinished {
                 index: i,
                 key: t.key.clone(),
@@ -311,6 +323,7 @@ pub async fn run(
                     status[i] = TaskStatus::Skipped;
                     rec.tasks[i].status = TaskStatus::Skipped;
                     rec.tasks[i].reason = Some(reason.clone());
+                    rec.tasks[i].skip = Some(record::SkipCause::BlockedInRun);
                     send(Event::TaskFinished {
                         index: i,
                         key: tasks[i].key.clone(),
@@ -414,6 +427,8 @@ pub async fn run(
                         let tr = &mut rec.tasks[i];
                         tr.status = st;
                         tr.reason = reason.clone();
+                        // A task that ran skips only when another run had finished its todo.
+                        tr.skip = (st == TaskStatus::Skipped).then_some(record::SkipCause::DoneElsewhere);
                         tr.log_tail = tail;
                         match (&mut tr.todo_status, todo_to) {
                             (Some(c), Some(to)) => c.to = to,
@@ -422,7 +437,7 @@ pub async fn run(
                         }
                         send(Event::TaskFinished { index: i, key: tasks[i].key.clone(), repo: tasks[i].repo.clone(), status: st, reason });
                         if st == TaskStatus::Failed && p.options.fail_fast && stopping.is_none() {
-                            let why = format!("--fail-fast: {} failed", tasks[i].key);
+                            let why = format!("stopping at the first failure (fail_fast): {} failed", tasks[i].key);
                             send(Event::Stopping { reason: why.clone() });
                             stopping = Some(why);
                         }

@@ -592,7 +592,11 @@ pub fn validate_repo(loaded: &Loaded, root: &std::path::Path, name: &str) -> Rep
             r.name.clone()
         }
         None => {
-            push(false, "registered", reg.resolve(name).err().unwrap_or_else(|| format!("`{name}` is not registered")));
+            push(
+                false,
+                "registered",
+                reg.resolve(name).err().map_or_else(|| format!("`{name}` is not registered"), |e| e.to_string()),
+            );
             name.to_string()
         }
     };

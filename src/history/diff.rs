@@ -83,7 +83,7 @@ pub fn diff(store: &Store, spec: Option<&str>) -> Result<Diff> {
 /// Loads the coordination data as it was at a revision, with the loader's
 /// rules (for `show-* --at REV` and `review`).
 pub fn load_at(store: &Store, rev: &str, kinds: &[crate::model::Kind]) -> Result<Loaded> {
-    let repo = GitRepo::open(store, "--at")?;
+    let repo = GitRepo::open(store, "reading data at a revision")?;
     let id = repo.resolve(rev)?;
     let snap = repo.snapshot(&Side::Commit(id))?;
     store.load_snapshot(&snap, kinds)

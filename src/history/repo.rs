@@ -106,10 +106,16 @@ impl GitRepo {
 
     /// The commit a revision names (`HEAD`, `main~3`, a tag, an ID…).
     pub fn resolve(&self, rev: &str) -> Result<ObjectId> {
-        let id =
-            self.repo.rev_parse_single(rev).map_err(|e| Error::Invalid(format!("unknown revision `{rev}`: {e}")))?;
+        let id = self
+            .repo
+            .rev_parse_single(rev)
+            .map_err(|e| Error::git(e).context(format!("unknown revision `{}`", crate::display::shown(rev))))?;
         let obj = id.object().map_err(Error::git)?;
-        let commit = obj.peel_to_commit().map_err(|_| Error::Invalid(format!("`{rev}` does not name a commit")))?;
+        let commit = obj.peel_to_commit().map_err(|_| Error::InvalidValue {
+            field: "rev".into(),
+            value: crate::display::shown(rev),
+            expected: "a revision naming a commit".into(),
+        })?;
         Ok(commit.id)
     }
 

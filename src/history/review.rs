@@ -5,7 +5,7 @@
 
 use super::changes::{Differ, EntityChange, Filter, Op};
 use super::repo::{GitRepo, Side};
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::graph::CoordGraph;
 use crate::model::Kind;
 use crate::problem::Problem;
@@ -92,7 +92,10 @@ pub fn default_base(repo: &GitRepo) -> Result<String> {
             return Ok(name.to_string());
         }
     }
-    Err(Error::Invalid("no base branch found (no origin/HEAD, origin/main, main or master); name one".into()))
+    Err(Error::Fields(vec![
+        FieldError::new("base", "no base branch found (no origin/HEAD, origin/main, main or master); name one")
+            .expected("a branch or revision"),
+    ]))
 }
 
 /// A remote's default branch as a remote-tracking name (`origin/main`):
@@ -116,7 +119,11 @@ pub fn review(store: &Store, opts: &ReviewOptions) -> Result<Review> {
     let base_tip = repo.resolve(&base_name)?;
     let head = match &opts.head {
         Some(h) => repo.resolve(h)?,
-        None => repo.head()?.ok_or_else(|| Error::Invalid("HEAD has no commit yet".into()))?,
+        None => repo.head()?.ok_or_else(|| Error::Unknown {
+            what: "commit at",
+            name: "HEAD".into(),
+            suggestion: Some("the branch has no commit yet".into()),
+        })?,
     };
     review_commits(store, &repo, &base_name, Some(base_tip), head, opts)
 }

@@ -7,7 +7,7 @@
 use super::server::{CoordServer, Out, Summary};
 use crate::api::entities::{Deleted, Listed, Renumbered, Shown};
 use crate::api::{Operation, Written};
-use crate::error::Error;
+use crate::error::{Error, Hint};
 use rmcp::ErrorData;
 use rmcp::handler::server::common::{schema_for_input, schema_for_output};
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
@@ -24,16 +24,28 @@ pub fn router() -> ToolRouter<CoordServer> {
     r
 }
 
-/// How MCP shows a library error: request fields by their parameter names.
+/// How MCP shows a library error: request fields by their parameter names,
+/// then the cause chain and hints naming parameters and tools (never a flag).
 pub fn error_text(e: Error) -> String {
-    match e {
-        Error::Fields(fields) => {
-            fields.iter().map(|f| format!("error: {}", f.render(&f.field))).collect::<Vec<_>>().join("\n")
+    let r = e.render(&|f| f.to_string());
+    let mut out: Vec<String> = r.lines.iter().map(|l| format!("error: {l}")).collect();
+    out.extend(r.causes.iter().map(|c| format!("caused by: {c}")));
+    out.extend(r.hints.iter().map(|h| format!("hint: {}", hint_text(h))));
+    out.join("\n")
+}
+
+/// A hint in MCP's words: parameters and tools.
+fn hint_text(h: &Hint) -> String {
+    match h {
+        Hint::SetField { field, effect } => format!("call again with `{field}: true`: it {effect}"),
+        Hint::Operation { command, field, effect } => {
+            let with = field.map(|f| format!(" with `{f}: true`")).unwrap_or_default();
+            match crate::api::tool_of(command) {
+                Some(tool) => format!("`{tool}`{with} {effect}"),
+                None => format!("git-coord's `{command}` command{with} {effect}"),
+            }
         }
-        e @ Error::RewriteRefused(_) => {
-            format!("error: {e}\nhint: call again with `rewrite: true` to rewrite the file canonically")
-        }
-        e => format!("error: {e}"),
+        Hint::InsideRepository => "start the MCP server inside a git repository".into(),
     }
 }
 

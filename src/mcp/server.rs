@@ -32,7 +32,7 @@ pub struct CoordServer {
 pub async fn serve_stdio(dir: PathBuf) -> crate::Result<()> {
     // Fail early (before the handshake) when there is no coordination repo.
     Store::open(&dir)?;
-    let failed = |e: &dyn std::fmt::Display| crate::Error::Invalid(format!("MCP server: {e}"));
+    let failed = |e: &dyn std::fmt::Display| crate::Error::system("serve MCP over stdio", e.to_string());
     let service = CoordServer::new(dir).serve(rmcp::transport::stdio()).await.map_err(|e| failed(&e))?;
     service.waiting().await.map_err(|e| failed(&e))?;
     Ok(())

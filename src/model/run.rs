@@ -25,15 +25,51 @@ pub struct RunSpec {
     pub retries: Option<u32>,
 }
 
+/// A text that is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a duration (e.g. 90s, 10m, 2h)")]
+pub struct DurationError {
+    /// The text given.
+    pub text: String,
+}
+
+impl DurationError {
+    /// This error as a problem with the request field `field`.
+    pub fn on_field(self, field: &str) -> crate::error::FieldError {
+        crate::error::FieldError::new(field, format!("`{}` is not a duration", self.text))
+            .value(self.text)
+            .expected("a duration such as 90s, 10m, 2h, 1h30m, or seconds")
+    }
+}
+
+/// A todo's `run:` field that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunSpecError {
+    /// `run:` is not a mapping.
+    #[error("`run` must be a mapping (action, command, pool, timeout, retries)")]
+    NotMapping,
+    /// A key of `run:` has a value of the wrong type.
+    #[error("`run.{key}` must be {expected}")]
+    Value {
+        /// The key (`retries`).
+        key: String,
+        /// What it must be ("text").
+        expected: &'static str,
+    },
+    /// `run.timeout` is not a duration.
+    #[error("`run.timeout`: {0}")]
+    Timeout(#[from] DurationError),
+    /// A key `run:` does not have.
+    #[error("unknown key `run.{0}` (action, command, pool, timeout, retries)")]
+    UnknownKey(String),
+}
+
 /// Parses a duration: `90`, `90s`, `10m`, `2h`, `1h30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
+    let bad = || DurationError { text: t.to_string() };
     if let Ok(secs) = t.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("`{t}` is not a duration"))
-        };
+        return if secs.is_finite() && secs >= 0.0 { Ok(Duration::from_secs_f64(secs)) } else { Err(bad()) };
     }
     let mut total = 0f64;
     let mut num = String::new();
@@ -42,46 +78,44 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             num.push(c);
             continue;
         }
-        let n: f64 = num.parse().map_err(|_| format!("`{t}` is not a duration (e.g. 90s, 10m, 2h)"))?;
+        let n: f64 = num.parse().map_err(|_| bad())?;
         num.clear();
         total += n * match c {
             's' => 1.0,
             'm' => 60.0,
             'h' => 3600.0,
             'd' => 86400.0,
-            _ => return Err(format!("`{t}` is not a duration (e.g. 90s, 10m, 2h)")),
+            _ => return Err(bad()),
         };
     }
     if !num.is_empty() {
-        return Err(format!("`{t}` is not a duration (e.g. 90s, 10m, 2h)"));
+        return Err(bad());
     }
     Ok(Duration::from_secs_f64(total))
 }
 
 impl Todo {
     /// The `run:` field, when present; an error names what is wrong.
-    pub fn run_spec(&self) -> Result<Option<RunSpec>, String> {
+    pub fn run_spec(&self) -> Result<Option<RunSpec>, RunSpecError> {
         let Some(v) = self.extra.get("run") else { return Ok(None) };
         let Value::Mapping(m) = v else {
-            return Err("`run` must be a mapping (action, command, pool, timeout, retries)".into());
+            return Err(RunSpecError::NotMapping);
         };
         let mut spec = RunSpec::default();
         for (k, v) in m {
             let key = k.as_str().unwrap_or_default();
-            let text = || scalar_text(v).ok_or_else(|| format!("`run.{key}` must be text"));
+            let text = || scalar_text(v).ok_or_else(|| RunSpecError::Value { key: key.to_string(), expected: "text" });
             match key {
                 "action" => spec.action = Some(text()?),
                 "command" => spec.command = Some(text()?),
                 "pool" => spec.pool = Some(text()?),
-                "timeout" => spec.timeout = Some(parse_duration(&text()?).map_err(|e| format!("`run.timeout`: {e}"))?),
+                "timeout" => spec.timeout = Some(parse_duration(&text()?)?),
                 "retries" => {
-                    spec.retries = Some(
-                        v.as_u64()
-                            .and_then(|n| u32::try_from(n).ok())
-                            .ok_or_else(|| "`run.retries` must be a whole number ≥ 0".to_string())?,
-                    )
+                    spec.retries = Some(v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+                        RunSpecError::Value { key: "retries".into(), expected: "a whole number ≥ 0" }
+                    })?)
                 }
-                other => return Err(format!("unknown key `run.{other}` (action, command, pool, timeout, retries)")),
+                other => return Err(RunSpecError::UnknownKey(other.to_string())),
             }
         }
         Ok(Some(spec))

@@ -190,10 +190,31 @@ impl<T: Vocab> fmt::Display for Lenient<T> {
     }
 }
 
+/// A value outside a vocabulary: what it is, the value, the allowed values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} `{value}` (expected one of: {})", allowed.join(", "))]
+pub struct VocabError {
+    /// The vocabulary ("todo status").
+    pub what: &'static str,
+    /// The value given.
+    pub value: String,
+    /// The canonical values.
+    pub allowed: &'static [&'static str],
+}
+
+impl VocabError {
+    /// This error as a problem with the request field `field`.
+    pub fn on_field(self, field: &str) -> crate::error::FieldError {
+        crate::error::FieldError::new(field, format!("invalid {} `{}`", self.what, self.value))
+            .value(self.value)
+            .expected(format!("one of: {}", self.allowed.join(", ")))
+    }
+}
+
 /// Parses a user-supplied vocabulary value strictly: aliases are fine, unknown
 /// values are an error listing the allowed ones.
-pub fn parse_strict<T: Vocab>(s: &str) -> Result<T, String> {
-    T::parse(s).ok_or_else(|| format!("invalid {} `{}` (expected one of: {})", T::WHAT, s, T::ALLOWED.join(", ")))
+pub fn parse_strict<T: Vocab>(s: &str) -> Result<T, VocabError> {
+    T::parse(s).ok_or_else(|| VocabError { what: T::WHAT, value: s.to_string(), allowed: T::ALLOWED })
 }
 
 #[cfg(test)]
@@ -222,7 +243,7 @@ mod tests {
         let v: Lenient<IssueStatus> = Lenient::from_text("wontfix");
         assert_eq!(v, Lenient::Invalid("wontfix".into()));
         assert_eq!(v.as_str(), "wontfix");
-        let err = parse_strict::<Priority>("urgent").unwrap_err();
+        let err = parse_strict::<Priority>("urgent").unwrap_err().to_string();
         assert!(err.contains("critical, high, medium, low"), "{err}");
     }
 }

@@ -107,9 +107,17 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
 
 /// Removes the top-level `coordination:` entry, nothing else.
 fn remove_section(text: &str) -> Result<String> {
-    let doc =
-        yaml_edit::Document::from_str(text).map_err(|e| Error::Invalid(format!("cannot edit ecosystem.yaml: {e}")))?;
-    let root = doc.as_mapping().ok_or_else(|| Error::Invalid("ecosystem.yaml is not a mapping".into()))?;
+    let path = std::path::Path::new("settings/ecosystem.yaml");
+    let doc = yaml_edit::Document::from_str(text).map_err(|e| Error::Yaml {
+        path: path.into(),
+        line: None,
+        message: format!("cannot be edited: {e}"),
+    })?;
+    let root = doc.as_mapping().ok_or_else(|| Error::Yaml {
+        path: path.into(),
+        line: None,
+        message: "the top level is not a mapping".into(),
+    })?;
     root.remove("coordination");
     Ok(doc.to_string())
 }

@@ -80,9 +80,13 @@ impl<'s> Refs<'s> {
     /// Resolves a repository name or nickname to its canonical name.
     pub fn repo(&self, name: &str) -> Result<String> {
         if name.trim().is_empty() {
-            return Err(Error::Invalid("repository name cannot be empty".into()));
+            return Err(Error::InvalidValue {
+                field: "repo".into(),
+                value: String::new(),
+                expected: "a repository name".into(),
+            });
         }
-        self.registry.resolve(name).map_err(Error::Invalid)
+        self.registry.resolve(name)
     }
 
     /// The canonical name of a repository, or the name as given.

@@ -87,7 +87,9 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
     let _lock = super::write_lock(store)?;
     let loaded = store.load(&Kind::ALL)?;
     let Some((plan, _)) = loaded.milestone(id) else {
-        return Err(Error::Invalid(format!("no milestone `{id}`")));
+        let all = loaded.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.as_str()));
+        let hint = crate::suggest::did_you_mean(id, all).map(|s| format!("did you mean {s}?"));
+        return Err(Error::NotFoundMilestone { id: id.to_string(), hint });
     };
     let plan_id = plan.id.clone();
     let mut warnings = Vec::new();

@@ -208,7 +208,11 @@ fn versions_come_from_manifests_at_head_and_from_tags() {
         by_provider["results"].as_array().expect("results").iter().map(|r| r["id"].as_str().expect("id")).collect();
     assert_eq!(ids, ["DEP-001", "DEP-002", "DEP-008", "DEP-009"]);
     let err = env.coord(&["check-deps", "--provider", "lib-rz"]);
-    assert!(err.fails(1).contains("unknown repository `lib-rz`; did you mean `lib-rs`?"), "{}", err.stderr);
+    assert!(
+        err.fails(1).contains("error: --provider: unknown repository `lib-rz` (did you mean `lib-rs`?)"),
+        "{}",
+        err.stderr
+    );
     env.coord(&["check-deps", "--id", "DEP-404"]).fails(1);
 }
 
@@ -614,7 +618,7 @@ fn a_tracked_setting_cannot_trust_commands() {
         "`trust_commands: all` is ignored: a tracked file cannot approve commands",
         "git config --local coord.trustCommands all",
         "GIT_COORD_TRUST_ALL=1",
-        "--trust-all",
+        "`trust_all`",
     ] {
         assert!(run.stderr.contains(needle), "no `{needle}` in:\n{}", run.stderr);
         assert!(report["warnings"][0].as_str().expect("a warning").contains(needle), "{report}");

@@ -180,8 +180,9 @@ fn gate_fails_for_each_reason_and_passes_when_clean() {
 
     // Refused: transports that run programs, and things that are neither.
     let bad = s.gate("ext::sh -c touch% /tmp/x", &[]);
-    assert!(bad.fails(1).contains("not accepted"), "{}", bad.stderr);
+    assert!(bad.fails(1).contains("error: --coord: `ext::sh -c touch% /tmp/x` is not valid"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("not a git remote helper"), "{}", bad.stderr);
     let missing = s.gate("../nowhere", &[]);
-    assert!(missing.fails(1).contains("no such directory, and not a URL"), "{}", missing.stderr);
+    assert!(missing.fails(1).contains("(expected an existing directory or a URL)"), "{}", missing.stderr);
     assert!(Path::new(&cache_of(env)).is_dir());
 }

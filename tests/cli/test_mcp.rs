@@ -935,13 +935,13 @@ fn runs_and_run_log_read_a_real_run() {
         "tools/call",
         json!({"name": "coord_run_log", "arguments": {"run_id": id, "todo": "TODO-009"}}),
     ));
-    assert!(e.contains("has no task TODO-009"), "{e}");
+    assert!(e.contains("no task `TODO-009` (in RUN-"), "{e}");
     let e = tool_error(&c.call(
         6,
         "tools/call",
         json!({"name": "coord_run_log", "arguments": {"run_id": "../../etc", "todo": "TODO-001"}}),
     ));
-    assert!(e.contains("is not a run ID"), "{e}");
+    assert!(e.contains("run_id: `../../etc` is not valid (expected a run ID (RUN-…))"), "{e}");
 }
 
 /// `coord_sync` publishes a change made over MCP to a bare remote, with the
@@ -993,4 +993,53 @@ fn coord_sync_pushes_a_change_made_over_mcp() {
     assert_eq!(again["pushed"], true, "{again}");
     let e = env.coord(&["sync", "--remote", "nowhere"]).fails(1).to_string();
     assert!(e.contains("--remote: not a configured remote"), "{e}");
+}
+
+/// Typed errors over MCP: every request field is named as its parameter,
+/// suggestions and hints are carried, causes are listed, and no text names a
+/// command-line flag — for field errors, unknown repositories, missing
+/// entities and runs, and an error with a cause.
+#[test]
+fn errors_name_parameters_suggest_and_list_causes_without_flags() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let mut errors: Vec<String> = Vec::new();
+    let mut err = |c: &mut Client, id: u64, name: &str, args: Value| {
+        let e = tool_error(&c.call(id, "tools/call", json!({"name": name, "arguments": args})));
+        errors.push(e.clone());
+        e
+    };
+    // Field errors that name other fields: each as its parameter.
+    let e = err(&mut c, 2, "coord_sweep", json!({"resume": "RUN-1", "rerun_failed": "RUN-2", "dry_run": true}));
+    assert!(e.contains("error: resume: cannot be combined with rerun_failed"), "{e}");
+    let e = err(&mut c, 3, "coord_sweep", json!({"repos": ["vishnu"], "dry_run": true}));
+    assert!(
+        e.contains("error: command: is needed to run one command across the repositories chosen with repos, role, all"),
+        "{e}"
+    );
+    let e = err(&mut c, 4, "coord_sweep", json!({"role": "nope", "command": "true", "dry_run": true}));
+    assert!(e.contains("role: no repository has role `nope`"), "{e}");
+    assert!(e.contains("expected one of the roles in settings/ecosystem.yaml: config, memory, orchestrator"), "{e}");
+    // An unknown repository: as a field, and as the subject of an operation.
+    let e = err(&mut c, 5, "coord_list_todos", json!({"repo": "budy"}));
+    assert!(e.contains("error: repo: unknown repository `budy` (did you mean `session-buddy`?)"), "{e}");
+    let e = err(&mut c, 6, "coord_gate", json!({"repo": "onieric"}));
+    assert!(e.contains("error: unknown repository `onieric`; did you mean `oneiric`?"), "{e}");
+    assert!(e.contains("hint: `coord_list_repos` lists the registered repositories"), "{e}");
+    // Not found, with a did-you-mean and the tool that lists what exists.
+    let e = err(&mut c, 7, "coord_get_issue", json!({"id": "ISSUE-009"}));
+    assert!(e.contains("error: no issue `ISSUE-009`"), "{e}");
+    assert!(e.contains("hint: `coord_list_issues`"), "{e}");
+    let e = err(&mut c, 8, "coord_run_log", json!({"run_id": "RUN-nope", "todo": "TODO-001"}));
+    assert!(e.contains("error: no run `RUN-nope`") && e.contains("hint: `coord_runs` lists the recorded runs"), "{e}");
+    // A cause chain: what failed, then why.
+    let e = err(&mut c, 9, "coord_diff", json!({"revspec": "nosuch..HEAD"}));
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.first(), Some(&"error: unknown revision `nosuch`"), "{e}");
+    assert!(lines.get(1).is_some_and(|l| l.starts_with("caused by: git: ")), "{e}");
+    for e in &errors {
+        assert!(!e.contains("--"), "no flag in an MCP error: {e}");
+    }
+    // Still serving.
+    assert_eq!(c.tool(10, "coord_list_issues", json!({}))["count"], 1);
 }

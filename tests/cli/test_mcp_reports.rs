@@ -103,7 +103,7 @@ fn blocked_by_workload_and_validate_repo_over_mcp() {
     let waits = &by["entities"][0];
     assert_eq!((waits["id"].as_str(), waits["waits_on"].clone()), (Some("TODO-003"), json!(["ISSUE-002", "TODO-002"])));
     let e = tool_error(&c.call(3, "tools/call", json!({"name": "coord_blocked_by", "arguments": {"repo": "budy"}})));
-    assert!(e.contains("error: repo: unknown repository `budy`; did you mean `session-buddy`?"), "{e}");
+    assert!(e.contains("error: repo: unknown repository `budy` (did you mean `session-buddy`?)"), "{e}");
     assert!(!e.contains("--"), "MCP errors name parameters: {e}");
 
     let wl = c.tool(4, "coord_workload", json!({}));

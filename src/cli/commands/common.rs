@@ -32,13 +32,13 @@ pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
 /// Runs a typed operation for the command whose flags are `A`: a request
 /// field named in an error is shown as the flag that sets it.
 pub fn run_op<A: clap::Args, O: crate::api::Operation>(store: &Store, req: &O) -> Result<O::Output, CommandError> {
-    req.run(store).map_err(|e| match e {
-        Error::Fields(fields) => {
-            let cmd = A::augment_args(clap::Command::new(O::COMMAND));
-            CommandError::Fields(fields.iter().map(|f| f.render(&flag_of(&cmd, &f.field))).collect())
-        }
-        e => CommandError::Lib(e),
-    })
+    req.run(store).map_err(op_error::<A, O>)
+}
+
+/// An operation's error, to be shown with the flags of the command whose
+/// arguments are `A`.
+pub fn op_error<A: clap::Args, O: crate::api::Operation>(error: Error) -> CommandError {
+    CommandError::Op { error, cmd: Box::new(A::augment_args(clap::Command::new(O::COMMAND))) }
 }
 
 /// How the CLI names a request field: its long flag, or `<VALUE>` for a
@@ -52,7 +52,7 @@ pub fn flag_of(cmd: &clap::Command, field: &str) -> String {
                 a.get_value_names().and_then(|v| v.first()).map_or(field.to_uppercase(), |v| v.to_string())
             ),
         },
-        None => field.to_string(),
+        None => format!("--{}", field.replace('_', "-")),
     }
 }
 

@@ -45,15 +45,7 @@ pub fn sweep(cx: &Context, a: &SweepArgs) -> CmdResult {
 }
 
 fn lib<A: clap::Args, O: crate::api::Operation>(e: Error) -> CommandError {
-    match e {
-        Error::Fields(fields) => {
-            let cmd = A::augment_args(clap::Command::new(O::COMMAND));
-            CommandError::Fields(
-                fields.iter().map(|f| f.render(&crate::cli::commands::common::flag_of(&cmd, &f.field))).collect(),
-            )
-        }
-        e => CommandError::Lib(e),
-    }
+    crate::cli::commands::common::op_error::<A, O>(e)
 }
 
 fn go<A: clap::Args, O: crate::api::Operation + RunRequest>(
@@ -78,7 +70,7 @@ fn go<A: clap::Args, O: crate::api::Operation + RunRequest>(
         for t in &p.tasks {
             let lines = match &t.resolved {
                 Ok(r) => r.explain.clone(),
-                Err(e) => vec![e.clone()],
+                Err(e) => vec![e.to_string()],
             };
             eprintln!("{}: {}", t.key, lines.join("; "));
         }
@@ -86,7 +78,7 @@ fn go<A: clap::Args, O: crate::api::Operation + RunRequest>(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::system("start the async runtime", e))?;
     let argv: Vec<String> = std::env::args().collect();
     let store = Arc::new(store);
     let tty = std::io::stdout().is_terminal() && format == Format::Table;

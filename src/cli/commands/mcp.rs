@@ -16,7 +16,7 @@ pub fn run(cx: &Context, _a: &McpArgs) -> CmdResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| crate::Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| crate::Error::system("start the async runtime", e))?;
     rt.block_on(crate::mcp::serve_stdio(cx.dir.clone()))?;
     Ok(())
 }

@@ -99,14 +99,15 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
     for t in &p.tasks {
         let (r, dir) = match (&t.resolved, &t.dir, &t.problem) {
             (Ok(r), Some(d), None) => (r, d),
-            (Err(e), _, _) | (_, _, Some(e)) => {
-                eprintln!("error: {}: {e}", t.key);
+            (Err(_), _, _) | (_, _, Some(_)) => {
+                let why = t.resolved.as_ref().err().map(|e| e.to_string()).or_else(|| t.problem.clone());
+                eprintln!("error: {}: {}", t.key, why.unwrap_or_default());
                 unresolved = true;
                 continue;
             }
             (Ok(_), None, None) => continue,
         };
-        let place = deps::trust::Place::of(&store, dir.clone()).map_err(crate::Error::Git)?;
+        let place = deps::trust::Place::of(&store, dir.clone())?;
         let subject = crate::exec::plan::exec_subject(&r.command);
         let verb = if deps::trust::approve(repo, &subject, &place)? { "trusted" } else { "already trusted" };
         let command = display::escape_controls(&r.command);

@@ -83,13 +83,12 @@ pub fn run(cx: &Context, a: &WatchArgs) -> CmdResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::system("start the async runtime", e))?;
     let ended = rt.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
         // Registered before the first round: a signal at any point stops it.
         let signals = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
-        let (mut int, mut term) =
-            signals.map_err(|e| Error::Invalid(format!("cannot listen for SIGINT/SIGTERM: {e}")))?;
+        let (mut int, mut term) = signals.map_err(|e| Error::system("listen for SIGINT/SIGTERM", e))?;
         let stop = async move {
             tokio::select! {
                 _ = int.recv() => {}
