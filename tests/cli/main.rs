@@ -5,6 +5,7 @@ mod env;
 mod test_check_deps;
 mod test_deps;
 mod test_doctor;
+mod test_everyday;
 mod test_exec;
 mod test_gate;
 mod test_graph;
