@@ -101,14 +101,21 @@ fn repo_filter(loaded: &Loaded, field: &str, name: &Option<String>, errs: &mut s
     }
 }
 
-/// Loads `kind`, checks the repository filters, keeps what `keep` accepts.
+/// Loads `kind`, checks the repository filters, keeps what `keep` and the
+/// list options accept (open items unless `all`; `@me` resolved), sorts and
+/// truncates ([`super::listing`]).
 fn list(
     store: &Store,
     kind: Kind,
-    filters: crate::query::Filters,
+    mut filters: crate::query::Filters,
     repo_fields: &[(&str, &Option<String>)],
+    opts: super::listing::ListOptions<'_>,
     keep: impl Fn(&Entity, &Loaded) -> bool,
 ) -> Result<Listed> {
+    opts.check()?;
+    // The assignee filter is applied here, where `@me` can stand for
+    // several identities.
+    let who = super::listing::assignees(store, "assignee", &filters.assignee.take())?;
     let loaded = store.load(&[kind])?;
     let mut errs = super::FieldErrors::default();
     for (field, value) in repo_fields {
@@ -117,11 +124,29 @@ fn list(
     errs.finish()?;
     let mut items = Vec::new();
     for rec in loaded.records(kind) {
-        if filters.matches(&rec.entity, &loaded)? && keep(&rec.entity, &loaded) {
-            items.push(entity_json(&rec.entity)?);
+        let e = &rec.entity;
+        if filters.matches(e, &loaded)?
+            && who.as_deref().is_none_or(|w| super::listing::assigned_to(e, w))
+            && opts.shows(e)
+            && keep(e, &loaded)
+        {
+            items.push(entity_json(e)?);
         }
     }
+    opts.finish(&mut items);
     Ok(Listed { count: items.len(), items, warnings: load_warnings(&loaded.problems) })
+}
+
+/// The list options of a request.
+macro_rules! list_options {
+    ($req:expr) => {
+        super::listing::ListOptions {
+            all: $req.all,
+            status_given: !$req.status.is_empty(),
+            sort: $req.sort.as_deref(),
+            limit: $req.limit,
+        }
+    };
 }
 
 fn words<T: Vocab>(v: &[T]) -> Vec<String> {
@@ -144,7 +169,8 @@ pub struct ListIssues {
     #[arg(long)]
     #[serde(default)]
     pub repo: Option<String>,
-    /// Only issues assigned to this person.
+    /// Only issues assigned to this person (`@me`: `git config coord.user`,
+    /// else your `user.email` or `user.name`).
     #[arg(long)]
     #[serde(default)]
     pub assignee: Option<String>,
@@ -152,6 +178,21 @@ pub struct ListIssues {
     #[arg(long)]
     #[serde(default)]
     pub label: Option<String>,
+    /// Include finished items too (by default a list shows open items
+    /// only, unless `status` names the statuses wanted).
+    #[arg(long)]
+    #[serde(default)]
+    pub all: bool,
+    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
+    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
+    /// `consumer`, `provider`); `-FIELD` sorts descending.
+    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Show at most N items (after sorting).
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 impl Operation for ListIssues {
@@ -170,7 +211,7 @@ impl Operation for ListIssues {
             assignee: self.assignee.clone(),
             label: self.label.clone(),
         };
-        list(store, Kind::Issue, filters, &[("repo", &self.repo)], |_, _| true)
+        list(store, Kind::Issue, filters, &[("repo", &self.repo)], list_options!(self), |_, _| true)
     }
 }
 
@@ -186,6 +227,21 @@ pub struct ListPlans {
     #[arg(long)]
     #[serde(default)]
     pub repo: Option<String>,
+    /// Include finished items too (by default a list shows open items
+    /// only, unless `status` names the statuses wanted).
+    #[arg(long)]
+    #[serde(default)]
+    pub all: bool,
+    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
+    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
+    /// `consumer`, `provider`); `-FIELD` sorts descending.
+    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Show at most N items (after sorting).
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 impl Operation for ListPlans {
@@ -198,7 +254,7 @@ impl Operation for ListPlans {
     fn run(&self, store: &Store) -> Result<Listed> {
         let filters =
             crate::query::Filters { status: words(&self.status), repo: self.repo.clone(), ..Default::default() };
-        list(store, Kind::Plan, filters, &[("repo", &self.repo)], |_, _| true)
+        list(store, Kind::Plan, filters, &[("repo", &self.repo)], list_options!(self), |_, _| true)
     }
 }
 
@@ -218,7 +274,8 @@ pub struct ListTodos {
     #[arg(long)]
     #[serde(default)]
     pub repo: Option<String>,
-    /// Only todos assigned to this person.
+    /// Only todos assigned to this person (`@me`: `git config coord.user`,
+    /// else your `user.email` or `user.name`).
     #[arg(long)]
     #[serde(default)]
     pub assignee: Option<String>,
@@ -234,6 +291,21 @@ pub struct ListTodos {
     #[arg(long)]
     #[serde(default)]
     pub issue: Option<String>,
+    /// Include finished items too (by default a list shows open items
+    /// only, unless `status` names the statuses wanted).
+    #[arg(long)]
+    #[serde(default)]
+    pub all: bool,
+    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
+    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
+    /// `consumer`, `provider`); `-FIELD` sorts descending.
+    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Show at most N items (after sorting).
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 /// Whether a stored link names the ID asked for: case and zero padding do
@@ -261,7 +333,7 @@ impl Operation for ListTodos {
             label: self.label.clone(),
         };
         let (plan_prefix, issue_prefix) = (store.prefix(Kind::Plan), store.prefix(Kind::Issue));
-        list(store, Kind::Todo, filters, &[("repo", &self.repo)], |e, _| {
+        list(store, Kind::Todo, filters, &[("repo", &self.repo)], list_options!(self), |e, _| {
             let Entity::Todo(t) = e else { return false };
             self.plan.as_deref().is_none_or(|p| same_id(t.plan_id.as_deref(), p, plan_prefix))
                 && self.issue.as_deref().is_none_or(|i| same_id(t.issue_id.as_deref(), i, issue_prefix))
@@ -289,6 +361,21 @@ pub struct ListDependencies {
     #[arg(long)]
     #[serde(default)]
     pub provider: Option<String>,
+    /// Include finished items too (by default a list shows open items
+    /// only, unless `status` names the statuses wanted).
+    #[arg(long)]
+    #[serde(default)]
+    pub all: bool,
+    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
+    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
+    /// `consumer`, `provider`); `-FIELD` sorts descending.
+    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Show at most N items (after sorting).
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 impl Operation for ListDependencies {
@@ -303,7 +390,7 @@ impl Operation for ListDependencies {
         let filters =
             crate::query::Filters { status: words(&self.status), repo: self.repo.clone(), ..Default::default() };
         let sides = [("repo", &self.repo), ("consumer", &self.consumer), ("provider", &self.provider)];
-        list(store, Kind::Dependency, filters, &sides, |e, loaded| {
+        list(store, Kind::Dependency, filters, &sides, list_options!(self), |e, loaded| {
             let Entity::Dependency(d) = e else { return false };
             let reg = &loaded.registry;
             let side_ok =
@@ -313,7 +400,7 @@ impl Operation for ListDependencies {
     }
 }
 
-fn show(store: &Store, kind: Kind, id: &Id, at: Option<&str>) -> Result<Shown> {
+pub(crate) fn show(store: &Store, kind: Kind, id: &Id, at: Option<&str>) -> Result<Shown> {
     let rec = match at {
         Some(rev) => crate::history::diff::find_at(store, kind, &id.0, rev)?,
         None => crate::ops::find(store, kind, &id.0)?,

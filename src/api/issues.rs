@@ -38,7 +38,7 @@ pub struct CreateIssue {
     #[arg(long)]
     #[serde(default)]
     pub status: Option<IssueStatus>,
-    /// Target date (YYYY-MM-DD).
+    /// Target date (YYYY-MM-DD, or relative: `tomorrow`, `+2w`, `next monday`).
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Day>,
@@ -94,7 +94,7 @@ pub struct UpdateIssue {
     #[arg(long)]
     #[serde(default)]
     pub assignee: Option<String>,
-    /// Target date, YYYY-MM-DD (`""` clears it).
+    /// Target date, YYYY-MM-DD or relative (`+2w`); `""` clears it.
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Settable<Day>>,

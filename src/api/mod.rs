@@ -23,7 +23,10 @@ pub mod fields;
 pub mod gate;
 pub mod history;
 pub mod issues;
+pub mod listing;
+pub mod notes;
 pub mod plans;
+pub mod registry;
 pub mod reports;
 pub mod sync;
 pub mod todos;
@@ -173,6 +176,9 @@ macro_rules! for_each_operation {
             $crate::api::dependencies::UpdateDependency,
             $crate::api::entities::DeleteDependency,
             $crate::api::entities::Renumber,
+            $crate::api::notes::Show,
+            $crate::api::notes::Comment,
+            $crate::api::registry::AddRepo,
             $crate::api::deps::CheckDeps,
             $crate::api::gate::Gate,
             $crate::api::exec::Execute,

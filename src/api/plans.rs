@@ -31,7 +31,7 @@ pub struct CreatePlan {
     #[arg(long)]
     #[serde(default)]
     pub status: Option<PlanStatus>,
-    /// Target date (YYYY-MM-DD).
+    /// Target date (YYYY-MM-DD, or relative: `tomorrow`, `+2w`, `next monday`).
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Day>,
@@ -69,7 +69,7 @@ pub struct UpdatePlan {
     #[arg(long)]
     #[serde(default)]
     pub status: Option<PlanStatus>,
-    /// Target date, YYYY-MM-DD (`""` clears it).
+    /// Target date, YYYY-MM-DD or relative (`+2w`); `""` clears it.
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Settable<Day>>,
@@ -115,7 +115,7 @@ pub struct AddMilestone {
     /// The milestone's name.
     #[arg(long)]
     pub name: String,
-    /// Due date (YYYY-MM-DD).
+    /// Due date (YYYY-MM-DD, or relative: `tomorrow`, `+2w`, `next monday`).
     #[arg(long)]
     #[serde(default)]
     pub due: Option<Day>,
@@ -158,7 +158,7 @@ pub struct UpdateMilestone {
     #[arg(long)]
     #[serde(default)]
     pub description: Option<String>,
-    /// Due date, YYYY-MM-DD (`""` clears it).
+    /// Due date, YYYY-MM-DD or relative (`+2w`); `""` clears it.
     #[arg(long)]
     #[serde(default)]
     pub due: Option<Settable<Day>>,

@@ -36,7 +36,7 @@ pub struct CreateTodo {
     #[arg(long)]
     #[serde(default)]
     pub status: Option<TodoStatus>,
-    /// Estimate: `3d` (days × hours_per_day), `4h`, `90m` or a number of hours.
+    /// Estimate: `2w` (5 days), `3d` (days × hours_per_day), `4h`, `90m` or hours.
     #[arg(long, allow_hyphen_values = true)]
     #[serde(default)]
     pub estimate: Option<Estimate>,
@@ -104,7 +104,7 @@ pub struct UpdateTodo {
     #[arg(long)]
     #[serde(default)]
     pub assignee: Option<String>,
-    /// New estimate: `3d`, `4h`, `90m` or hours.
+    /// New estimate: `2w`, `3d`, `4h`, `90m` or hours.
     #[arg(long, allow_hyphen_values = true)]
     #[serde(default)]
     pub estimate: Option<Estimate>,

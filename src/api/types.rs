@@ -220,16 +220,55 @@ impl JsonSchema for Seconds {
     }
 }
 
-/// A calendar date given by a user (`YYYY-MM-DD`).
+/// A calendar date given by a user: `YYYY-MM-DD`, or relative to today
+/// (the clock of [`crate::model::date::now`], so `GIT_COORD_NOW` pins it):
+/// `today`, `tomorrow`, `yesterday`, `+3d`, `+2w`, `-1w`, a weekday
+/// (`monday`, the next one after today) or `next monday`. The relative
+/// forms resolve here, once, so a file always stores an absolute date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Day(pub CoordDate);
+
+/// `s` as a date relative to `today`, when it is one of the relative forms.
+fn relative_day(s: &str, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+    use chrono::{Datelike, Days, Weekday};
+    let t = s.trim().to_ascii_lowercase();
+    match t.as_str() {
+        "today" => return Some(today),
+        "tomorrow" => return today.checked_add_days(Days::new(1)),
+        "yesterday" => return today.checked_sub_days(Days::new(1)),
+        _ => {}
+    }
+    if let Some(rest) = t.strip_prefix('+').map(|r| (r, true)).or_else(|| t.strip_prefix('-').map(|r| (r, false))) {
+        let (body, forward) = rest;
+        let (num, per) = if let Some(n) = body.strip_suffix('d') {
+            (n, 1)
+        } else if let Some(n) = body.strip_suffix('w') {
+            (n, 7)
+        } else {
+            return None;
+        };
+        let n: u64 = num.trim().parse().ok()?;
+        let days = Days::new(n.checked_mul(per)?);
+        return if forward { today.checked_add_days(days) } else { today.checked_sub_days(days) };
+    }
+    let day = t.strip_prefix("next ").unwrap_or(&t).trim();
+    let wd: Weekday = day.parse().ok()?;
+    // The next such weekday strictly after today (a week ahead on that day).
+    let ahead = (wd.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
+    today.checked_add_days(Days::new(if ahead == 0 { 7 } else { ahead as u64 }))
+}
 
 impl FromStr for Day {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match CoordDate::parse(s) {
             Some(d @ CoordDate::Date(_)) => Ok(Day(d)),
-            _ => Err(format!("invalid date `{s}` (expected YYYY-MM-DD)")),
+            _ => match relative_day(s, crate::model::date::now().date_naive()) {
+                Some(d) => Ok(Day(CoordDate::Date(d))),
+                None => Err(format!(
+                    "invalid date `{s}` (expected YYYY-MM-DD, today, tomorrow, +3d, +2w or a weekday like `next monday`)"
+                )),
+            },
         }
     }
 }
@@ -245,7 +284,7 @@ impl JsonSchema for Day {
         "Day".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "format": "date", "description": "a date, YYYY-MM-DD" })
+        json_schema!({ "type": "string", "description": "a date: YYYY-MM-DD, or relative to today: today, tomorrow, +3d, +2w, next monday" })
     }
 }
 
@@ -352,12 +391,17 @@ impl FromStr for MilestoneSpec {
     type Err = String;
     fn from_str(spec: &str) -> Result<Self, String> {
         let (name, due) = match spec.rsplit_once(':') {
-            Some((n, d)) if d.trim().chars().next().is_some_and(|c| c.is_ascii_digit()) => {
+            Some((n, d)) if d.trim().chars().next().is_some_and(|c| c.is_ascii_digit() || c == '+') => {
                 let due: Day = d.trim().parse().map_err(|_| {
-                    format!("invalid milestone due date `{}` in `{spec}` (expected Name:YYYY-MM-DD)", d.trim())
+                    format!(
+                        "invalid milestone due date `{}` in `{spec}` (expected Name:YYYY-MM-DD or Name:+2w)",
+                        d.trim()
+                    )
                 })?;
                 (n.trim(), Some(due))
             }
+            // A relative date in words (`Ship:tomorrow`, `Ship:next friday`).
+            Some((n, d)) if d.trim().parse::<Day>().is_ok() => (n.trim(), d.trim().parse::<Day>().ok()),
             _ => (spec.trim(), None),
         };
         if name.is_empty() {
@@ -406,8 +450,9 @@ impl JsonSchema for NewMilestone {
     }
 }
 
-/// An estimate of effort: `3d` (days of `hours_per_day`), `4h`, `90m`, or a
-/// number of hours; in JSON also a plain number of hours.
+/// An estimate of effort: `2w` (weeks of five days), `3d` (days of
+/// `hours_per_day`), `4h`, `90m`, or a number of hours; in JSON also a plain
+/// number of hours.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {
     amount: f64,
@@ -416,6 +461,8 @@ pub struct Estimate {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EstimateUnit {
+    /// Working weeks: five days of `hours_per_day`.
+    Weeks,
     Days,
     Hours,
     Minutes,
@@ -425,6 +472,7 @@ impl Estimate {
     /// The estimate in hours (days count `hours_per_day`), rounded to 0.01.
     pub fn hours(self, hours_per_day: f64) -> f64 {
         let factor = match self.unit {
+            EstimateUnit::Weeks => 5.0 * hours_per_day,
             EstimateUnit::Days => hours_per_day,
             EstimateUnit::Hours => 1.0,
             EstimateUnit::Minutes => 1.0 / 60.0,
@@ -437,7 +485,9 @@ impl FromStr for Estimate {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase();
-        let (num, unit) = if let Some(n) = t.strip_suffix('d') {
+        let (num, unit) = if let Some(n) = t.strip_suffix('w') {
+            (n, EstimateUnit::Weeks)
+        } else if let Some(n) = t.strip_suffix('d') {
             (n, EstimateUnit::Days)
         } else if let Some(n) = t.strip_suffix('h') {
             (n, EstimateUnit::Hours)
@@ -446,10 +496,9 @@ impl FromStr for Estimate {
         } else {
             (t.as_str(), EstimateUnit::Hours)
         };
-        let amount: f64 = num
-            .trim()
-            .parse()
-            .map_err(|_| format!("invalid estimate `{s}` (expected e.g. `3d`, `4h`, `90m` or a number of hours)"))?;
+        let amount: f64 = num.trim().parse().map_err(|_| {
+            format!("invalid estimate `{s}` (expected e.g. `2w`, `3d`, `4h`, `90m` or a number of hours)")
+        })?;
         if !(amount > 0.0 && amount.is_finite()) {
             return Err(format!("estimate must be greater than 0, found `{s}`"));
         }
@@ -482,7 +531,7 @@ impl JsonSchema for Estimate {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({ "anyOf": [
             { "type": "number", "exclusiveMinimum": 0, "description": "hours" },
-            { "type": "string", "description": "`3d` (days of hours_per_day), `4h`, `90m`, or hours" },
+            { "type": "string", "description": "`2w` (weeks of 5 days), `3d` (days of hours_per_day), `4h`, `90m`, or hours" },
         ]})
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod progress;
 pub mod render;
 
 use crate::api;
@@ -36,6 +37,14 @@ pub struct Cli {
 pub enum Command {
     /// Create the coordination layout and default settings.
     Init(init::InitArgs),
+    /// Register a repository in settings/ecosystem.yaml.
+    AddRepo(OpArgs<api::registry::AddRepo>),
+    /// Show any entity by its ID (issue, plan, todo or dependency).
+    Show(OpArgs<api::notes::Show>),
+    /// Open an entity in your editor; validated on save.
+    Edit(entity::EditArgs),
+    /// Add a dated comment to an issue, todo or plan.
+    Comment(OpArgs<api::notes::Comment>),
     /// List issues.
     ListIssues(OpArgs<api::entities::ListIssues>),
     /// Show an issue.
@@ -147,6 +156,8 @@ pub enum Command {
     MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
     Man(man::ManArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
     Mcp(mcp::McpArgs),
 }
@@ -172,6 +183,10 @@ pub fn command() -> clap::Command {
 fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
     match cmd {
         Command::Init(a) => init::run(cx, a),
+        Command::AddRepo(a) => repos::add(cx, a),
+        Command::Show(a) => entity::show(cx, a),
+        Command::Edit(a) => entity::edit(cx, a),
+        Command::Comment(a) => entity::comment(cx, a),
         Command::ListIssues(a) => issue::list(cx, a),
         Command::ShowIssue(a) => issue::show(cx, a),
         Command::CreateIssue(a) => issue::create(cx, a),
@@ -227,6 +242,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Renumber(a) => renumber::run(cx, a),
         Command::MergeDriver(a) => merge_driver::run(cx, a),
         Command::Man(a) => man::run(cx, a),
+        Command::Completions(a) => completions::run(cx, a),
         Command::Mcp(a) => mcp::run(cx, a),
     }
 }
@@ -259,6 +275,7 @@ pub fn main() -> ExitCode {
             }
         },
     };
+    render::init_color(&dir);
     let cx = Context { dir };
     match dispatch(&cx, &cli.command) {
         Ok(()) => ExitCode::SUCCESS,

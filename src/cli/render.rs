@@ -1,5 +1,5 @@
-//! Rendering: aligned tables (colour only on a terminal, `NO_COLOR`
-//! honoured), JSON and YAML. JSON lists are arrays of entity objects with the
+//! Rendering: aligned tables (colour only on a terminal, `NO_COLOR` and
+//! git's `color.ui` honoured; widths in terminal cells), JSON and YAML. JSON lists are arrays of entity objects with the
 //! YAML field names; single entities print one object.
 
 use crate::model::{Entity, Kind, Vocab};
@@ -20,9 +20,33 @@ pub enum Format {
     Yaml,
 }
 
-/// The output stream (strips colour when not a terminal or `NO_COLOR` is set).
+/// The output stream (strips colour when not a terminal or `NO_COLOR` is
+/// set, or as git's `color.ui` says: see [`init_color`]).
 pub fn out() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
     anstream::AutoStream::auto(std::io::stdout().lock())
+}
+
+/// Sets the colour choice for every stream once, at start-up, the way git
+/// users expect: `NO_COLOR` (set and not empty) turns colour off; otherwise
+/// git's `color.ui` decides (`never`/`false` off, `always` on even through
+/// a pipe, `auto`/`true`/unset: on a terminal only). `CLICOLOR_FORCE` and
+/// friends keep their meaning under `auto`.
+pub fn init_color(dir: &std::path::Path) {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let choice = if no_color {
+        anstream::ColorChoice::Never
+    } else {
+        let ui = crate::gitcmd::Git::new(dir)
+            .run(&["config", "--get", "color.ui"])
+            .map(|s| s.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        match ui.as_str() {
+            "never" | "false" | "no" | "off" | "0" => anstream::ColorChoice::Never,
+            "always" => anstream::ColorChoice::Always,
+            _ => anstream::ColorChoice::Auto,
+        }
+    };
+    choice.write_global();
 }
 
 /// Bold header style.
@@ -61,23 +85,31 @@ pub fn styled(v: &str) -> Cell {
     Cell(v.to_string(), value_style(v))
 }
 
-/// Prints aligned columns; the last column is not padded.
+/// The columns a text takes on a terminal: wide characters (CJK, most
+/// emoji) take two, combining marks none.
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Prints aligned columns; the last column is not padded. Columns are
+/// measured in terminal cells ([`width`]), not characters, so a title in
+/// CJK or with emoji does not shift the columns after it.
 pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
-            widths[i] = widths[i].max(c.0.chars().count());
+            widths[i] = widths[i].max(width(&c.0));
         }
     }
     let last = headers.len() - 1;
     for (i, h) in headers.iter().enumerate() {
-        let pad = if i == last { 0 } else { widths[i] - h.chars().count() + 2 };
+        let pad = if i == last { 0 } else { widths[i] - width(h) + 2 };
         write!(w, "{HEADER}{h}{HEADER:#}{:pad$}", "")?;
     }
     writeln!(w)?;
     for row in rows {
         for (i, c) in row.iter().enumerate() {
-            let pad = if i == last { 0 } else { widths[i] - c.0.chars().count() + 2 };
+            let pad = if i == last { 0 } else { widths[i] - width(&c.0) + 2 };
             write!(w, "{}{}{:#}{:pad$}", c.1, c.0, c.1, "")?;
         }
         writeln!(w)?;

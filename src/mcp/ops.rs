@@ -92,6 +92,12 @@ impl Summary for Written {
     }
 }
 
+impl Summary for crate::api::registry::RepoAdded {
+    fn summary(&self) -> String {
+        format!("added {} to {}", self.name, self.path)
+    }
+}
+
 impl Summary for crate::api::deps::CheckDepsOutput {
     fn summary(&self) -> String {
         let s = &self.summary;

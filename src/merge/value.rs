@@ -6,6 +6,8 @@
 //!   added on either side come in, the order of ours is kept and theirs'
 //!   additions follow;
 //! - lists of mappings with an `id` (milestones) merge item by item, by id;
+//! - the top-level `comments` list (`git coord comment`) is the union of
+//!   both sides' comments, ours first;
 //! - mappings (`metadata`, `validation`, a milestone) merge key by key;
 //! - `updated` takes the later date, `created` the earlier;
 //! - anything else changed differently on both sides (a scalar, a field
@@ -253,6 +255,10 @@ impl Merger {
             let (bs, os, ts) = (seq(b).unwrap_or(&[]), seq(o).unwrap_or(&[]), seq(t).unwrap_or(&[]));
             let merged = if scalars(bs) && scalars(os) && scalars(ts) {
                 Some(set_merge(bs, os, ts))
+            } else if matches!(path.as_slice(), [Seg::Key(k)] if k == "comments") {
+                // Comments (`git coord comment`) are notes added on either
+                // side: the union, ours first, then theirs' new ones.
+                Some(set_merge(bs, os, ts))
             } else if id_items(bs) && id_items(os) && id_items(ts) {
                 Some(self.id_list(path, bs, os, ts))
             } else {
@@ -345,6 +351,18 @@ mod tests {
         let (out, c) = merge("a: 1\nb: 1\nc: 1\n", "a: 2\nb: 1\nc: 3\n", "a: 1\nb: 2\nc: 3\n");
         assert!(c.is_empty());
         assert_eq!(out, m("a: 2\nb: 2\nc: 3\n"));
+    }
+
+    #[test]
+    fn comments_added_on_both_sides_are_all_kept() {
+        let b = "id: X\ncomments:\n- {date: d0, author: a, text: base}\n";
+        let o = "id: X\ncomments:\n- {date: d0, author: a, text: base}\n- {date: d1, author: o, text: ours}\n";
+        let t = "id: X\ncomments:\n- {date: d0, author: a, text: base}\n- {date: d2, author: t, text: theirs}\n";
+        let (merged, conflicts) = merge(b, o, t);
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        let texts: Vec<_> =
+            merged["comments"].as_sequence().unwrap().iter().map(|c| c["text"].as_str().unwrap().to_string()).collect();
+        assert_eq!(texts, ["base", "ours", "theirs"]);
     }
 
     #[test]

@@ -231,6 +231,21 @@ fn patch_id_list(
     Ok(true)
 }
 
+/// Items appended to a list of mappings (comments): pushed after the
+/// existing items, which stay byte-identical. Any other change is not an
+/// append (false: the caller rewrites the list).
+fn append_items(seq: &yaml_edit::Sequence, old: &[Value], new: &[Value]) -> EditResult<bool> {
+    let added = &new[old.len().min(new.len())..];
+    if seq.len() != old.len() || !new.starts_with(old) || !added.iter().all(|i| matches!(i, Value::Mapping(_))) {
+        return Ok(false);
+    }
+    for item in added {
+        let doc = to_node(item)?;
+        seq.push(doc.as_mapping().ok_or("internal: mapping expected")?);
+    }
+    Ok(true)
+}
+
 /// The text keys of a mapping node, collected in one walk.
 fn node_keys(node: &yaml_edit::Mapping) -> HashSet<String> {
     node.entries()
@@ -286,6 +301,10 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
                             (id_list(o), id_list(v_new), node.get_sequence(key))
                         {
                             patch_id_list(&seq, &ol, &nl)?
+                        } else if let (Value::Sequence(os), Value::Sequence(ns), Some(seq)) =
+                            (o, v_new, node.get_sequence(key))
+                        {
+                            append_items(&seq, os, ns)?
                         } else {
                             false
                         }

@@ -52,7 +52,7 @@ fn dependencies_are_created_validated_and_updated() {
     env.commit_all("dep");
     env.coord(&["update-dep", "DEP-001", "--status", "ok", "--notes", "checked"]).ok();
     assert_eq!(env.changed_lines(), ["-status: unknown", "+status: satisfied", "+notes: checked"]);
-    let by_provider: Vec<String> = json(&env, &["list-deps", "--provider", "buddy"])
+    let by_provider: Vec<String> = json(&env, &["list-deps", "--all", "--provider", "buddy"])
         .as_array()
         .unwrap()
         .iter()
@@ -71,7 +71,12 @@ fn dependencies_filter_by_either_side_and_update_nothing_without_flags() {
     env.coord(&["create-dep", "--consumer", "oneiric", "--provider", "vishnu", "--status", "ok"]).ok();
     let d = json(&env, &["show-dep", "DEP-001"]);
     assert_eq!(d["type"], "runtime", "the default type");
-    assert_eq!(ids(&json(&env, &["list-deps", "--repo", "vishnu"])), ["DEP-001", "DEP-002"], "consumer or provider");
+    assert_eq!(ids(&json(&env, &["list-deps", "--repo", "vishnu"])), ["DEP-001"], "open ones only");
+    assert_eq!(
+        ids(&json(&env, &["list-deps", "--all", "--repo", "vishnu"])),
+        ["DEP-001", "DEP-002"],
+        "consumer or provider"
+    );
     assert_eq!(ids(&json(&env, &["list-deps", "--status", "satisfied"])), ["DEP-002"]);
     assert_eq!(ids(&json(&env, &["list-deps", "--consumer", "mahavishnu"])), ["DEP-001"]);
     env.commit_all("deps");

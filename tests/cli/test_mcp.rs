@@ -96,10 +96,12 @@ impl Drop for Client {
 
 const TOOLS: &[&str] = &[
     "coord_add_milestone",
+    "coord_add_repo",
     "coord_blocked_by",
     "coord_cancel_run",
     "coord_check_dependencies",
     "coord_close_issue",
+    "coord_comment",
     "coord_complete_todo",
     "coord_create_dependency",
     "coord_create_issue",
@@ -135,6 +137,7 @@ const TOOLS: &[&str] = &[
     "coord_run_log",
     "coord_run_status",
     "coord_runs",
+    "coord_show",
     "coord_sweep",
     "coord_sync",
     "coord_update_dependency",
@@ -548,6 +551,10 @@ const PARITY: &[(&str, Parity)] = {
     use Parity::*;
     &[
         ("init", No("sets up a clone: local git config, .gitattributes; a person's one-time step")),
+        ("add-repo", Tool("coord_add_repo")),
+        ("show", Tool("coord_show")),
+        ("edit", No("opens a person's editor; an agent writes through the typed update tools")),
+        ("comment", Tool("coord_comment")),
         ("list-issues", Tool("coord_list_issues")),
         ("show-issue", Tool("coord_get_issue")),
         ("create-issue", Tool("coord_create_issue")),
@@ -601,6 +608,7 @@ const PARITY: &[(&str, Parity)] = {
         ("renumber", Tool("coord_renumber")),
         ("merge-driver", No("called by git during a merge")),
         ("man", No("writes man pages")),
+        ("completions", No("prints a shell completion script")),
         ("mcp", No("the server itself")),
         ("watch", No("a long-running loop for a terminal or a timer; an agent calls coord_check_dependencies")),
         ("gate", Tool("coord_gate")),
@@ -817,7 +825,7 @@ fn an_agent_session_plans_links_completes_deletes_and_renumbers() {
     let ready = c.tool(17, "coord_ready_todos", json!({}));
     let ids: Vec<&str> = ready["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["TASK-002", "TASK-003"], "{ready}");
-    let listed = c.tool(18, "coord_list_todos", json!({"plan": "rm-1"}));
+    let listed = c.tool(18, "coord_list_todos", json!({"plan": "rm-1", "all": true}));
     assert_eq!(listed["count"], 1);
     assert_eq!(listed["items"][0]["actual_hours"], 6, "full entities: {listed}");
 

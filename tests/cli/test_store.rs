@@ -86,7 +86,7 @@ fn drift_aliases_are_understood() {
         "coordination/issues/ISSUE-003.yaml",
         "id: ISSUE-003\ntitle: Pool\nstatus: In Progress\npool: mahavishnu\n",
     );
-    let list = env.coord(&["list-issues", "--format", "json"]).items();
+    let list = env.coord(&["list-issues", "--all", "--format", "json"]).items();
     let i2 = &list[1];
     assert_eq!(i2["status"], "resolved");
     assert_eq!(i2["priority"], "critical");
@@ -320,7 +320,7 @@ fn the_parse_cache_never_serves_a_changed_file() {
         std::fs::File::options().write(true).open(env.root.join(&rel)).unwrap().set_modified(old).unwrap();
     }
     let statuses = |env: &TestEnv| -> Vec<String> {
-        env.coord(&["list-issues", "--format", "json"])
+        env.coord(&["list-issues", "--all", "--format", "json"])
             .items()
             .as_array()
             .unwrap()

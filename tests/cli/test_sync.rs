@@ -658,7 +658,8 @@ fn twenty_clones_syncing_at_once_all_land_with_distinct_ids_and_rewritten_refere
     let check = env.root.parent().unwrap().join("check");
     let bare = env.root.parent().unwrap().join("origin.git");
     env.git(&["clone", "-q", bare.to_str().unwrap(), check.to_str().unwrap()]).ok();
-    let list = |kind: &str| env.coord_in(&check, &[kind, "--format", "json"]).items().as_array().unwrap().clone();
+    let list =
+        |kind: &str| env.coord_in(&check, &[kind, "--all", "--format", "json"]).items().as_array().unwrap().clone();
     let issues = list("list-issues");
     let todos = list("list-todos");
     assert_eq!(issues.len(), 2 + 2 * N, "every issue landed");

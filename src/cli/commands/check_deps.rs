@@ -41,7 +41,9 @@ pub struct CheckDepsArgs {
 pub fn run(cx: &Context, a: &CheckDepsArgs) -> CmdResult {
     let store = cx.store()?;
     render::warn_load_problems(&store.load(&[Kind::Dependency])?.problems);
-    let out = common::run_op::<CheckDepsArgs, _>(&store, &a.req)?;
+    let out = crate::cli::progress::with_spinner("checking dependencies", || {
+        common::run_op::<CheckDepsArgs, _>(&store, &a.req)
+    })?;
     for w in &out.warnings {
         eprintln!("warning: {}", display::escape_controls(w));
     }

@@ -53,7 +53,7 @@ pub fn run(cx: &Context, a: &LogArgs) -> CmdResult {
             )));
         }
     }
-    let log = common::run_op::<LogArgs, _>(&store, &req)?;
+    let log = crate::cli::progress::with_spinner("reading history", || common::run_op::<LogArgs, _>(&store, &req))?;
     for w in &log.warnings {
         eprintln!("warning: {w}");
     }

@@ -18,7 +18,9 @@ pub struct MigrateArgs {
 /// `migrate`
 pub fn run(cx: &Context, a: &MigrateArgs) -> CmdResult {
     let store = cx.store()?;
-    let report = crate::ops::migrate::migrate(&store, a.dry_run)?;
+    let report = crate::cli::progress::with_spinner("migrating the legacy section", || {
+        crate::ops::migrate::migrate(&store, a.dry_run)
+    })?;
     let mut w = render::out();
     let verb = if a.dry_run { "would write" } else { "wrote" };
     for (id, path) in &report.written {

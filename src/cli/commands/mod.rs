@@ -2,9 +2,11 @@
 
 pub mod check_deps;
 pub mod common;
+pub mod completions;
 pub mod dep;
 pub mod diff;
 pub mod doctor;
+pub mod entity;
 pub mod exec;
 pub mod gate;
 pub mod hook;

@@ -1,10 +1,11 @@
-//! `list-repos`: the ecosystem registry.
+//! `list-repos` and `add-repo`: the ecosystem registry.
 
 use super::common::{self, OutputArgs};
 use crate::api::reports::ListRepos;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
 use crate::cli::render::{self, Cell, Format};
+use std::io::Write;
 
 /// List the repositories of the ecosystem registry (settings/ecosystem.yaml).
 #[derive(Debug, clap::Args)]
@@ -13,6 +14,19 @@ pub struct ListReposArgs {
     pub req: ListRepos,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// `add-repo`
+pub fn add(cx: &Context, a: &common::OpArgs<crate::api::registry::AddRepo>) -> CmdResult {
+    let r = common::run_op::<crate::api::registry::AddRepo, _>(&cx.store()?, &a.req)?;
+    common::warn(&r.warnings);
+    let mut w = render::out();
+    match a.out.format {
+        Format::Json => render::json(&mut w, &r)?,
+        Format::Yaml => render::yaml(&mut w, &r)?,
+        Format::Table => writeln!(w, "added {} to {}", r.name, r.path)?,
+    }
+    Ok(())
 }
 
 /// `list-repos`

@@ -29,7 +29,8 @@ pub struct SyncArgs {
 
 /// `sync`
 pub fn run(cx: &Context, a: &SyncArgs) -> CmdResult {
-    let r = super::common::run_op::<SyncArgs, Sync>(&cx.store()?, &a.req)?;
+    let store = cx.store()?;
+    let r = crate::cli::progress::with_spinner("syncing", || super::common::run_op::<SyncArgs, Sync>(&store, &a.req))?;
     let mut w = render::out();
     match a.out.format {
         Format::Json => return Ok(render::json(&mut w, &r)?),
