@@ -79,7 +79,7 @@ impl Store {
         files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
         files::check_dir(&self.kind_dir(entity.kind())).map_err(|e| self.relative(e))?;
         if std::fs::symlink_metadata(&path).is_ok() {
-            return Err(Error::Refused(format!("{} already exists", self.rel(&path).display())));
+            return Err(Error::Exists { path: self.rel(&path) });
         }
         let dir = path.parent().expect("entity path has a parent");
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -157,14 +157,13 @@ impl Store {
         let fallback = match &record.origin {
             Origin::File(_) => canonical_text(&new_map)?,
             Origin::Legacy(_) => {
-                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(Error::Invalid)?
+                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(|expected| {
+                    Error::LegacyEdit { path: self.rel(path), section: kind.dir_name(), id: id.to_string(), expected }
+                })?
             }
         };
         if !verify(&fallback) {
-            return Err(Error::Refused(format!(
-                "could not write {id} to {} safely; nothing was changed",
-                self.rel(path).display()
-            )));
+            return Err(Error::Unverified { path: self.rel(path), id: id.to_string() });
         }
         atomic_write(path, fallback.as_bytes())?;
         Ok(WriteMode::Canonical)
@@ -179,7 +178,7 @@ impl Store {
         files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
         files::check_dir(&self.kind_dir(kind)).map_err(|e| self.relative(e))?;
         if std::fs::symlink_metadata(&target).is_ok() {
-            return Err(Error::Refused(format!("{} already exists", self.rel(&target).display())));
+            return Err(Error::Exists { path: self.rel(&target) });
         }
         std::fs::rename(from, &target).map_err(|e| Error::io(from, e))?;
         Ok(target)
@@ -190,11 +189,7 @@ impl Store {
         if lock.root() == self.root.dir {
             return Ok(());
         }
-        Err(Error::Refused(format!(
-            "a write to {} was attempted under the lock of {}",
-            self.root.dir.display(),
-            lock.root().display()
-        )))
+        Err(Error::WrongLock { root: self.root.dir.clone(), held: lock.root().to_path_buf() })
     }
 
     /// Refuses a canonical rewrite of `record` that would drop comments or
@@ -255,10 +250,15 @@ impl Store {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
                 let kind = record.entity.kind();
                 let id = record.entity.id();
-                let new = remove_legacy_item(&text, kind.dir_name(), id).map_err(Error::Invalid)?;
+                let new = remove_legacy_item(&text, kind.dir_name(), id).ok_or_else(|| Error::LegacyEdit {
+                    path: self.rel(p),
+                    section: kind.dir_name(),
+                    id: id.to_string(),
+                    expected: "the item in a list under `coordination`".to_string(),
+                })?;
                 let check = parse_mapping(&new).ok().is_some_and(|d| legacy_item(&d, kind, id).is_none());
                 if !check {
-                    return Err(Error::Refused(format!("could not remove {id} from {} safely", self.rel(p).display())));
+                    return Err(Error::Unverified { path: self.rel(p), id: id.to_string() });
                 }
                 atomic_write(p, new.as_bytes())
             }
@@ -268,7 +268,10 @@ impl Store {
 
 /// Serialises a mapping in canonical form.
 pub fn canonical_text(map: &Mapping) -> Result<String> {
-    serde_yaml::to_string(map).map_err(|e| Error::Invalid(format!("cannot serialise: {e}")))
+    serde_yaml::to_string(map).map_err(|e| Error::Serialize {
+        id: map.get("id").and_then(crate::model::reader::scalar_text).unwrap_or_default(),
+        message: e.to_string(),
+    })
 }
 
 /// Writes `bytes` to a temp file in the same directory, then renames it over
