@@ -14,9 +14,9 @@
 //! Duplicates, taken names and dangling references need a person's decision;
 //! they are reported with what to do.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Entity, Kind, refs};
-use crate::store::{Origin, Record, Store, natural_key};
+use crate::store::{Loaded, Origin, Record, Store, StoreLock, natural_key};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -46,10 +46,11 @@ fn finding(code: &'static str, id: &str, file: Option<PathBuf>, message: String,
 
 /// Runs the checks; with `fix`, repairs what is safe to repair.
 pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
-    let _lock = if fix { Some(crate::ops::write_lock(store)?) } else { None };
+    let lock = if fix { Some(crate::ops::write_lock(store)?) } else { None };
+    let fix = lock.as_ref();
     let loaded = store.load(&Kind::ALL)?;
     let mut out = Vec::new();
-    temp_files(store, fix, &mut out);
+    temp_files(store, fix.is_some(), &mut out);
     file_names(store, fix, &mut out)?;
     for p in &loaded.problems {
         match p.code {
@@ -104,7 +105,7 @@ fn temp_files(store: &Store, fix: bool, out: &mut Vec<Finding>) {
 }
 
 /// Files whose name differs from the `id` inside.
-fn file_names(store: &Store, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
+fn file_names(store: &Store, fix: Option<&StoreLock>, out: &mut Vec<Finding>) -> Result<()> {
     for kind in Kind::ALL {
         if !crate::store::files::check_dir(&store.kind_dir(kind)).unwrap_or(false) {
             continue;
@@ -145,8 +146,8 @@ fn file_names(store: &Store, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
             let mut f =
                 finding("filename", &id, Some(rel), message, format!("rename to {}", store.rel(&target).display()));
             f.fixable = true;
-            if fix {
-                std::fs::rename(&path, &target).map_err(|e| Error::io(&path, e))?;
+            if let Some(lock) = fix {
+                store.rename_entity_file(lock, kind, &path, &id)?;
                 f.fixed = true;
                 f.remedy = format!("renamed to {}", store.rel(&target).display());
             }
@@ -158,7 +159,7 @@ fn file_names(store: &Store, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
 
 /// An entity in its file and in the legacy section: the legacy copy goes
 /// when it says the same.
-fn legacy_copy(store: &Store, loaded: &crate::store::Loaded, id: &str, fix: bool) -> Result<Finding> {
+fn legacy_copy(store: &Store, loaded: &Loaded, id: &str, fix: Option<&StoreLock>) -> Result<Finding> {
     let eco = store.ecosystem_path();
     let file_rec = Kind::ALL.iter().find_map(|k| loaded.get(*k, id));
     let mut f = finding(
@@ -179,8 +180,8 @@ fn legacy_copy(store: &Store, loaded: &crate::store::Loaded, id: &str, fix: bool
     }
     f.fixable = true;
     f.remedy = "the two are identical: remove the legacy item".into();
-    if fix {
-        store.remove(&Record { entity: legacy, origin: Origin::Legacy(eco), problems: Vec::new() })?;
+    if let Some(lock) = fix {
+        store.remove(lock, &Record { entity: legacy, origin: Origin::Legacy(eco), problems: Vec::new() })?;
         f.fixed = true;
         f.remedy = "removed the identical legacy item".into();
     }
@@ -202,7 +203,7 @@ fn legacy_item(doc: &serde_yaml::Mapping, kind: Kind, id: &str) -> Option<serde_
 
 /// A links B on one side while B's own (non-empty) list of that relation
 /// leaves A out: after a hand merge, usually one side's edit was lost.
-fn one_sided(store: &Store, loaded: &crate::store::Loaded, fix: bool, out: &mut Vec<Finding>) -> Result<()> {
+fn one_sided(store: &Store, loaded: &Loaded, fix: Option<&StoreLock>, out: &mut Vec<Finding>) -> Result<()> {
     // (entity to complete, field, id to add, why)
     let mut todo: Vec<(Kind, String, &'static str, String, String)> = Vec::new();
     for kind in Kind::ALL {
@@ -233,7 +234,7 @@ fn one_sided(store: &Store, loaded: &crate::store::Loaded, fix: bool, out: &mut 
             format!("add {add} to {id} {field}"),
         );
         f.fixable = true;
-        if fix {
+        if let Some(lock) = fix {
             // Re-read: an earlier repair may have written this entity.
             let fresh = crate::ops::find(store, kind, &id)?;
             let mut e = fresh.entity.clone();
@@ -242,7 +243,7 @@ fn one_sided(store: &Store, loaded: &crate::store::Loaded, fix: bool, out: &mut 
             {
                 items.push(add.clone());
             }
-            store.write_update(&fresh, &e)?;
+            store.write_update(lock, &fresh, &mut e)?;
             f.fixed = true;
             f.remedy = format!("added {add} to {id} {field}");
         }

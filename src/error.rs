@@ -234,6 +234,49 @@ pub enum Error {
     /// which would lose comments or anchors; refused unless allowed.
     #[error(transparent)]
     RewriteRefused(Box<RewriteRefusal>),
+    // store
+    /// A new entity's file (or a rename's target) is already there.
+    #[error("{}: already exists; nothing was written", path.display())]
+    Exists {
+        /// The file, relative to the root.
+        path: PathBuf,
+    },
+    /// A legacy-section edit found the text not as expected.
+    #[error("{}: cannot edit `{id}` in `coordination.{section}`: expected {expected}; nothing was changed", path.display())]
+    LegacyEdit {
+        /// The ecosystem file, relative to the root.
+        path: PathBuf,
+        /// The section (`issues`, …).
+        section: &'static str,
+        /// The item's ID.
+        id: String,
+        /// What the text lacked ("a mapping at the top", "the item").
+        expected: String,
+    },
+    /// A write whose result would not read back as the intended entity.
+    #[error("{}: could not write `{id}` safely (the result does not read back as intended); nothing was changed", path.display())]
+    Unverified {
+        /// The file, relative to the root.
+        path: PathBuf,
+        /// The entity.
+        id: String,
+    },
+    /// An entity that cannot be written as YAML.
+    #[error("`{id}` cannot be written as YAML: {message}")]
+    Serialize {
+        /// The entity.
+        id: String,
+        /// The serialiser's message.
+        message: String,
+    },
+    /// A write attempted under the lock of another coordination root.
+    #[error("a write to {} was attempted under the lock of {}", root.display(), held.display())]
+    WrongLock {
+        /// The root written to.
+        root: PathBuf,
+        /// The root whose lock is held.
+        held: PathBuf,
+    },
 }
 
 /// Why an update was refused rather than rewritten canonically.

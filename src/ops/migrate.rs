@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind};
-use crate::store::{Origin, Store, atomic_write, canonical_text, parse_mapping};
+use crate::store::{Origin, Store, atomic_write, parse_mapping};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -22,7 +22,7 @@ pub struct MigrateReport {
 
 /// Runs the migration.
 pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
-    let _lock = super::write_lock(store)?;
+    let lock = super::write_lock(store)?;
     let eco = store.ecosystem_path();
     let mut report = MigrateReport::default();
     if !eco.exists() {
@@ -93,11 +93,8 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
         report.section_removed = true;
         return Ok(report);
     }
-    for (entity, path) in plan {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        atomic_write(&path, canonical_text(&entity.to_mapping())?.as_bytes())?;
+    for (entity, _) in plan {
+        let path = store.write_new(&lock, &entity)?;
         report.written.push((entity.id().to_string(), path));
     }
     atomic_write(&eco, new_text.as_bytes())?;

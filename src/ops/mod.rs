@@ -16,7 +16,7 @@ pub mod renumber;
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{Loaded, Record, Store, WriteMode, natural_key};
+use crate::store::{Loaded, Record, Store, StoreLock, WriteMode, natural_key};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -40,6 +40,8 @@ pub struct Outcome {
 /// when a milestone is named).
 pub struct Refs<'s> {
     store: &'s Store,
+    /// The write lock held by the operation (IDs are allocated under it).
+    lock: &'s StoreLock,
     registry: Registry,
     legacy_ids: HashSet<String>,
     plans: Option<Loaded>,
@@ -49,8 +51,8 @@ pub struct Refs<'s> {
 }
 
 impl<'s> Refs<'s> {
-    /// Prepares reference checks for `store`.
-    pub fn new(store: &'s Store) -> Result<Self> {
+    /// Prepares reference checks for a write to `store` under `lock`.
+    pub fn new(store: &'s Store, lock: &'s StoreLock) -> Result<Self> {
         let mut registry = Registry::default();
         let mut legacy_ids = HashSet::new();
         let eco = store.ecosystem_path();
@@ -69,7 +71,7 @@ impl<'s> Refs<'s> {
                 }
             }
         }
-        Ok(Refs { store, registry, legacy_ids, plans: None, warnings: Vec::new() })
+        Ok(Refs { store, lock, registry, legacy_ids, plans: None, warnings: Vec::new() })
     }
 
     /// The registry.
@@ -150,9 +152,9 @@ impl<'s> Refs<'s> {
 
     /// The next free milestone ID (every plan, every branch), besides `taken`.
     pub fn next_milestone_id(&mut self, taken: &[String]) -> Result<String> {
-        let store = self.store;
+        let (store, lock) = (self.store, self.lock);
         let plans = self.plans()?;
-        let alloc = store.next_milestone_id(plans, taken)?;
+        let alloc = store.next_milestone_id(lock, plans, taken)?;
         self.warnings.extend(alloc.warnings);
         Ok(alloc.id)
     }
@@ -170,13 +172,13 @@ pub fn ensure_enabled(store: &Store) -> Result<()> {
 
 /// Takes the store lock for a write, after [`ensure_enabled`]. Every write
 /// of coordination data starts here.
-pub fn write_lock(store: &Store) -> Result<crate::store::StoreLock> {
+pub fn write_lock(store: &Store) -> Result<StoreLock> {
     ensure_enabled(store)?;
     store.lock()
 }
 
 fn today(store: &Store) -> CoordDate {
-    CoordDate::stamp(crate::model::date::now(), store.settings.date_precision)
+    store.today()
 }
 
 /// Looks up an entity, accepting `issue-7` for `ISSUE-007`.
@@ -202,7 +204,7 @@ fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<crate::store::A
     for id in refs.legacy_ids.iter().filter_map(|k| k.strip_prefix(&section)) {
         known.see_name(prefix, id, || format!("legacy section of {eco}"));
     }
-    store.next_id(kind, known)
+    store.next_id(refs.lock, kind, known)
 }
 
 /// Creates an entity of `kind`: `fill` sets the fields of a blank entity
@@ -213,14 +215,14 @@ pub fn create_with(
     kind: Kind,
     fill: impl FnOnce(&mut Entity, &mut Refs<'_>) -> Result<()>,
 ) -> Result<Outcome> {
-    let _lock = write_lock(store)?;
-    let mut refs = Refs::new(store)?;
+    let lock = write_lock(store)?;
+    let mut refs = Refs::new(store, &lock)?;
     let alloc = next_id(store, kind, &refs)?;
     refs.warnings.extend(alloc.warnings);
     let mut entity = blank::blank(kind, alloc.id, today(store));
     fill(&mut entity, &mut refs)?;
     check_cycles(store, &entity)?;
-    let path = store.write_new(&entity)?;
+    let path = store.write_new(&lock, &entity)?;
     Ok(Outcome { entity, path, mode: WriteMode::Minimal, warnings: refs.warnings })
 }
 
@@ -258,12 +260,12 @@ pub fn update_with(
         }
         _ => store,
     };
-    let _lock = write_lock(store)?;
+    let lock = write_lock(store)?;
     let record = find(store, kind, id)?;
-    let mut refs = Refs::new(store)?;
+    let mut refs = Refs::new(store, &lock)?;
     let mut entity = record.entity.clone();
     change(&mut entity, &mut refs)?;
-    let mut o = write_changed(store, &record, entity)?;
+    let mut o = write_changed(store, &lock, &record, entity)?;
     o.warnings.append(&mut refs.warnings);
     Ok(o)
 }
@@ -281,8 +283,8 @@ pub fn plan_of_milestone(store: &Store, id: &str) -> Result<String> {
     }
 }
 
-/// Stamps `updated` and writes, unless nothing changed.
-fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<Outcome> {
+/// Writes (the store stamps `updated`), unless nothing changed.
+fn write_changed(store: &Store, lock: &StoreLock, record: &Record, mut entity: Entity) -> Result<Outcome> {
     if entity.to_mapping() == record.entity.to_mapping() {
         return Ok(Outcome {
             entity,
@@ -292,8 +294,7 @@ fn write_changed(store: &Store, record: &Record, mut entity: Entity) -> Result<O
         });
     }
     check_cycles(store, &entity)?;
-    entity.set_updated(today(store));
-    let mode = store.write_update(record, &entity)?;
+    let mode = store.write_update(lock, record, &mut entity)?;
     Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode, warnings: Vec::new() })
 }
 
@@ -343,7 +344,7 @@ pub fn referrers(loaded: &Loaded, id: &str) -> Vec<Referrer> {
 /// with the request's `force` field) unless `force`; with `force`, the
 /// references left dangling are returned.
 pub fn delete(store: &Store, kind: Kind, id: &str, force: bool) -> Result<(Record, Vec<Referrer>)> {
-    let _lock = write_lock(store)?;
+    let lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
     let refs = referrers(&loaded, record.entity.id());
@@ -362,6 +363,6 @@ pub fn delete(store: &Store, kind: Kind, id: &str, force: bool) -> Result<(Recor
             .value("false"),
         ]));
     }
-    store.remove(&record)?;
+    store.remove(&lock, &record)?;
     Ok((record, refs))
 }

@@ -28,7 +28,7 @@ pub struct Renumbered {
 /// Gives entity `id` of `kind` a new ID (`to`, or the next free one) and
 /// rewrites every reference to it.
 pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result<Renumbered> {
-    let _lock = super::write_lock(store)?;
+    let lock = super::write_lock(store)?;
     let loaded = store.load(&Kind::ALL)?;
     let record = loaded.get(kind, id).ok_or_else(|| Error::NotFound { kind, id: id.to_string(), hint: None })?.clone();
     let mut warnings = Vec::new();
@@ -42,7 +42,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
             t.to_string()
         }
         None => {
-            let alloc = next_id(store, kind, &Refs::new(store)?)?;
+            let alloc = next_id(store, kind, &Refs::new(store, &lock)?)?;
             warnings = alloc.warnings;
             alloc.id
         }
@@ -53,8 +53,8 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
     let (mut entity, _) = Entity::read(kind, new_id.clone(), map);
     entity.rewrite_references(id, &new_id);
     entity.set_updated(stamp);
-    store.write_new(&entity)?;
-    if let Err(e) = store.remove(&record) {
+    store.write_new(&lock, &entity)?;
+    if let Err(e) = store.remove(&lock, &record) {
         // Never leave both: undo the new file.
         if let Ok(p) = store.entity_path(kind, &new_id) {
             let _ = std::fs::remove_file(p);
@@ -71,8 +71,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
             if !e.rewrite_references(id, &new_id) {
                 continue;
             }
-            e.set_updated(stamp);
-            store.write_update(r, &e)?;
+            store.write_update(&lock, r, &mut e)?;
             rewritten.push(r.entity.id().to_string());
         }
     }
@@ -84,7 +83,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
 /// one across all plans and branches) and rewrites every reference to it
 /// (todos' `milestone_id`, other milestones' `dependencies`).
 pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<Renumbered> {
-    let _lock = super::write_lock(store)?;
+    let lock = super::write_lock(store)?;
     let loaded = store.load(&Kind::ALL)?;
     let Some((plan, _)) = loaded.milestone(id) else {
         let all = loaded.plans().flat_map(|p| p.milestones.iter().map(|m| m.id.as_str()));
@@ -103,12 +102,11 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
             t.to_string()
         }
         None => {
-            let alloc = store.next_milestone_id(&loaded, &[])?;
+            let alloc = store.next_milestone_id(&lock, &loaded, &[])?;
             warnings = alloc.warnings;
             alloc.id
         }
     };
-    let stamp = today(store);
     let mut rewritten = Vec::new();
     for k in Kind::ALL {
         for r in loaded.records(k) {
@@ -125,8 +123,7 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
             if !changed {
                 continue;
             }
-            e.set_updated(stamp);
-            store.write_update(r, &e)?;
+            store.write_update(&lock, r, &mut e)?;
             rewritten.push(r.entity.id().to_string());
         }
     }

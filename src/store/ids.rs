@@ -7,7 +7,7 @@
 //! branch would otherwise make every later allocation overflow — but they
 //! are returned, with where they were seen, so the caller can warn.
 
-use super::{Loaded, Store};
+use super::{Loaded, Store, StoreLock};
 use crate::error::{Error, Result};
 use crate::model::Kind;
 #[cfg(doc)]
@@ -156,7 +156,10 @@ impl Store {
     /// `known` is what the caller already knows of (the legacy section).
     /// Numbers above [`crate::model::id::MAX_ID_NUMBER`] are ignored with a
     /// warning; when the next number would exceed it, allocation is refused.
-    pub fn next_id(&self, kind: Kind, known: Highest) -> Result<Allocated> {
+    ///
+    /// Only under the store lock: an ID is free only until the lock is released.
+    pub(crate) fn next_id(&self, lock: &StoreLock, kind: Kind, known: Highest) -> Result<Allocated> {
+        self.check_lock(lock)?;
         let prefix = self.prefix(kind).to_string();
         let mut best = known;
         // File names count, even for files whose content fails to parse.
@@ -173,7 +176,9 @@ impl Store {
     }
 
     /// The next free milestone ID (unique across all plans and branches).
-    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<Allocated> {
+    /// Only under the store lock, like [`Store::next_id`].
+    pub(crate) fn next_milestone_id(&self, lock: &StoreLock, loaded: &Loaded, taken: &[String]) -> Result<Allocated> {
+        self.check_lock(lock)?;
         let prefix = self.settings.id_prefixes.milestone.clone();
         let mut best = Highest::default();
         for p in loaded.plans() {

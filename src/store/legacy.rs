@@ -106,21 +106,17 @@ pub(super) fn legacy_item(doc: &Mapping, kind: Kind, id: &str) -> Option<Mapping
     })
 }
 
-pub(super) fn remove_legacy_item(text: &str, section: &str, id: &str) -> std::result::Result<String, String> {
+/// The text without item `id` of `coordination.<section>`; `None` when
+/// the text has no such item or the editor cannot read it.
+pub(super) fn remove_legacy_item(text: &str, section: &str, id: &str) -> Option<String> {
     use std::str::FromStr;
-    let doc = yaml_edit::Document::from_str(text).map_err(|e| e.to_string())?;
-    let root = doc.as_mapping().ok_or("not a mapping")?;
-    let coord = root.get_mapping("coordination").ok_or("no coordination section")?;
-    let seq = coord.get_sequence(section).ok_or("no such section")?;
-    let idx = seq
-        .values()
-        .position(|item| {
-            item.as_mapping()
-                .and_then(|m| m.get("id"))
-                .map(|v| v.to_string().trim().trim_matches(['"', '\'']).to_string())
-                == Some(id.to_string())
-        })
-        .ok_or("not found")?;
+    let doc = yaml_edit::Document::from_str(text).ok()?;
+    let coord = doc.as_mapping()?.get_mapping("coordination")?;
+    let seq = coord.get_sequence(section)?;
+    let idx = seq.values().position(|item| {
+        item.as_mapping().and_then(|m| m.get("id")).map(|v| v.to_string().trim().trim_matches(['"', '\'']).to_string())
+            == Some(id.to_string())
+    })?;
     seq.remove(idx);
-    Ok(doc.to_string())
+    Some(doc.to_string())
 }

@@ -211,7 +211,7 @@ impl Store {
         Problem::warning(
             "temp",
             format!(
-                "leftover temp file of an interrupted write ({} old); `git coord doctor --fix` removes it",
+                "leftover temp file of an interrupted write ({} old); doctor's repair removes it",
                 files::describe_age(age)
             ),
         )

@@ -45,6 +45,13 @@ pub struct StoreLock {
     holder: Option<PathBuf>,
 }
 
+impl StoreLock {
+    /// The coordination root this lock is held on.
+    pub fn root(&self) -> &Path {
+        &self.dir
+    }
+}
+
 impl Drop for StoreLock {
     fn drop(&mut self) {
         if self.file.is_none() {

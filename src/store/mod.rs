@@ -4,8 +4,10 @@
 //! Loading aggregates both (the file wins when an ID is in both, with a
 //! warning naming both places) and never lets one broken file hide the rest:
 //! problems are collected with file, line and field. Writing goes through
-//! [`Store::write_new`], [`Store::write_update`] and [`Store::remove`] only —
-//! atomic (temp file + rename), minimal-diff, verified by re-parsing.
+//! `Store::write_new`, `Store::write_update`, `Store::remove` and
+//! `Store::rename_entity_file` only — atomic (temp file + rename),
+//! minimal-diff, verified by re-parsing. They are crate-private and take the
+//! [`StoreLock`], so no write can happen without the lock (see `write`).
 //!
 //! This file holds the [`Store`] and the loaded data set; the work is in
 //! its modules: `load` (loading, parse cache), `legacy` (the legacy
@@ -87,6 +89,11 @@ impl Store {
     /// A path relative to the root, for messages.
     pub fn rel(&self, p: &Path) -> PathBuf {
         p.strip_prefix(&self.root.dir).map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf())
+    }
+
+    /// Today, at the settings' date precision: the `updated` stamp of a write.
+    pub fn today(&self) -> crate::model::CoordDate {
+        crate::model::CoordDate::stamp(crate::model::date::now(), self.settings.date_precision)
     }
 
     /// The ID prefix for a kind.

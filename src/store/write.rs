@@ -1,9 +1,15 @@
 //! Writes: a new entity's file, a minimal-diff update verified by
-//! re-parsing, removal, and the atomic write (temp file + rename) with the
-//! handling of temp files a killed writer left behind.
+//! re-parsing, removal, renaming, and the atomic write (temp file + rename)
+//! with the handling of temp files a killed writer left behind.
+//!
+//! Locking by type: every function here that writes an entity file is
+//! crate-private and takes the [`StoreLock`] of this store's root (from
+//! [`Store::lock`], normally through `ops::write_lock`), so code that does
+//! not hold the lock cannot call it — the compiler refuses. An update stamps
+//! `updated` itself, so no write path can change an entity without it.
 
 use super::legacy::{legacy_item, legacy_item_span, remove_legacy_item};
-use super::{Origin, ParseError, Record, Store, edit, files, parse_mapping, scan};
+use super::{Origin, ParseError, Record, Store, StoreLock, edit, files, parse_mapping, scan};
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind};
 use crate::settings::Limits;
@@ -66,13 +72,14 @@ impl Store {
 
     /// Writes a new entity to its own file (canonical key order). Refuses to
     /// overwrite an existing file.
-    pub fn write_new(&self, entity: &Entity) -> Result<PathBuf> {
+    pub(crate) fn write_new(&self, lock: &StoreLock, entity: &Entity) -> Result<PathBuf> {
+        self.check_lock(lock)?;
         let path = self.entity_path(entity.kind(), entity.id())?;
         // Never write through a link out of the root.
         files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
         files::check_dir(&self.kind_dir(entity.kind())).map_err(|e| self.relative(e))?;
         if std::fs::symlink_metadata(&path).is_ok() {
-            return Err(Error::Refused(format!("{} already exists", self.rel(&path).display())));
+            return Err(Error::Exists { path: self.rel(&path) });
         }
         let dir = path.parent().expect("entity path has a parent");
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -89,7 +96,10 @@ impl Store {
     /// item) with comments or anchors/aliases is refused with
     /// [`Error::RewriteRefused`], naming the construct and its line, unless
     /// [`Store::allow_rewrite`] is set.
-    pub fn write_update(&self, record: &Record, new: &Entity) -> Result<WriteMode> {
+    ///
+    /// A change stamps `new`'s `updated` with today's date before writing.
+    pub(crate) fn write_update(&self, lock: &StoreLock, record: &Record, new: &mut Entity) -> Result<WriteMode> {
+        self.check_lock(lock)?;
         if record.is_broken() {
             return Err(Error::Broken {
                 id: record.entity.id().to_string(),
@@ -98,10 +108,12 @@ impl Store {
             });
         }
         let old_map = record.entity.to_mapping();
-        let new_map = new.to_mapping();
-        if old_map == new_map {
+        if old_map == new.to_mapping() {
             return Ok(WriteMode::Unchanged);
         }
+        new.set_updated(self.today());
+        let new_map = new.to_mapping();
+        let new: &Entity = new;
         let path = record.origin.path();
         let max = self.settings.limits.max_file_bytes;
         let text = match &record.origin {
@@ -145,17 +157,39 @@ impl Store {
         let fallback = match &record.origin {
             Origin::File(_) => canonical_text(&new_map)?,
             Origin::Legacy(_) => {
-                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(Error::Invalid)?
+                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(|expected| {
+                    Error::LegacyEdit { path: self.rel(path), section: kind.dir_name(), id: id.to_string(), expected }
+                })?
             }
         };
         if !verify(&fallback) {
-            return Err(Error::Refused(format!(
-                "could not write {id} to {} safely; nothing was changed",
-                self.rel(path).display()
-            )));
+            return Err(Error::Unverified { path: self.rel(path), id: id.to_string() });
         }
         atomic_write(path, fallback.as_bytes())?;
         Ok(WriteMode::Canonical)
+    }
+
+    /// Renames the file `from` of an entity of `kind` to `<id>.yaml`, the
+    /// name its `id` says (doctor's repair). Refuses when that name is taken,
+    /// and never through a link out of the root. The content is unchanged.
+    pub(crate) fn rename_entity_file(&self, lock: &StoreLock, kind: Kind, from: &Path, id: &str) -> Result<PathBuf> {
+        self.check_lock(lock)?;
+        let target = self.entity_path(kind, id)?;
+        files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
+        files::check_dir(&self.kind_dir(kind)).map_err(|e| self.relative(e))?;
+        if std::fs::symlink_metadata(&target).is_ok() {
+            return Err(Error::Exists { path: self.rel(&target) });
+        }
+        std::fs::rename(from, &target).map_err(|e| Error::io(from, e))?;
+        Ok(target)
+    }
+
+    /// Refuses a lock on another root: it guards nothing here.
+    pub(crate) fn check_lock(&self, lock: &StoreLock) -> Result<()> {
+        if lock.root() == self.root.dir {
+            return Ok(());
+        }
+        Err(Error::WrongLock { root: self.root.dir.clone(), held: lock.root().to_path_buf() })
     }
 
     /// Refuses a canonical rewrite of `record` that would drop comments or
@@ -208,17 +242,23 @@ impl Store {
     }
 
     /// Removes an entity (its file, or its item in the legacy section).
-    pub fn remove(&self, record: &Record) -> Result<()> {
+    pub(crate) fn remove(&self, lock: &StoreLock, record: &Record) -> Result<()> {
+        self.check_lock(lock)?;
         match &record.origin {
             Origin::File(p) => std::fs::remove_file(p).map_err(|e| Error::io(p, e)),
             Origin::Legacy(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
                 let kind = record.entity.kind();
                 let id = record.entity.id();
-                let new = remove_legacy_item(&text, kind.dir_name(), id).map_err(Error::Invalid)?;
+                let new = remove_legacy_item(&text, kind.dir_name(), id).ok_or_else(|| Error::LegacyEdit {
+                    path: self.rel(p),
+                    section: kind.dir_name(),
+                    id: id.to_string(),
+                    expected: "the item in a list under `coordination`".to_string(),
+                })?;
                 let check = parse_mapping(&new).ok().is_some_and(|d| legacy_item(&d, kind, id).is_none());
                 if !check {
-                    return Err(Error::Refused(format!("could not remove {id} from {} safely", self.rel(p).display())));
+                    return Err(Error::Unverified { path: self.rel(p), id: id.to_string() });
                 }
                 atomic_write(p, new.as_bytes())
             }
@@ -228,7 +268,10 @@ impl Store {
 
 /// Serialises a mapping in canonical form.
 pub fn canonical_text(map: &Mapping) -> Result<String> {
-    serde_yaml::to_string(map).map_err(|e| Error::Invalid(format!("cannot serialise: {e}")))
+    serde_yaml::to_string(map).map_err(|e| Error::Serialize {
+        id: map.get("id").and_then(crate::model::reader::scalar_text).unwrap_or_default(),
+        message: e.to_string(),
+    })
 }
 
 /// Writes `bytes` to a temp file in the same directory, then renames it over
@@ -257,4 +300,27 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     files::remove_stale_temps(dir);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+
+    /// Writing without the lock does not compile (every write function takes
+    /// a `&StoreLock`); what is left to check at run time is that the lock
+    /// is this store's.
+    #[test]
+    fn a_lock_on_another_root_guards_no_write() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (store_a, store_b) = (Store::open(a.path()).unwrap(), Store::open(b.path()).unwrap());
+        let lock_b = store_b.lock().unwrap();
+        let entity = crate::ops::blank::blank(Kind::Issue, "ISSUE-001".into(), store_a.today());
+        let e = store_a.write_new(&lock_b, &entity).unwrap_err();
+        assert!(e.to_string().contains("under the lock of"), "{e}");
+        assert!(!store_a.kind_dir(Kind::Issue).exists(), "nothing was written");
+        let lock_a = store_a.lock().unwrap();
+        let path = store_a.write_new(&lock_a, &entity).unwrap();
+        assert!(path.exists());
+    }
 }

@@ -127,6 +127,18 @@ impl TestEnv {
         }
     }
 
+    /// Creates a bare `origin.git` next to the repository, adds it as
+    /// `origin` and pushes `main` to it (with upstream): the shared remote
+    /// of sync, history and MCP tests. Returns the bare repository.
+    #[allow(dead_code)] // not every test module needs it
+    pub fn add_origin(&self) -> PathBuf {
+        let bare = self.root.parent().unwrap().join("origin.git");
+        self.git(&["init", "-q", "--bare", bare.to_str().unwrap()]).ok();
+        self.git(&["remote", "add", "origin", bare.to_str().unwrap()]).ok();
+        self.git(&["push", "-q", "-u", "origin", "main"]).ok();
+        bare
+    }
+
     /// Runs `git-coord ARGS` at the repository root.
     pub fn coord(&self, args: &[&str]) -> Run {
         self.coord_in(&self.root, args)

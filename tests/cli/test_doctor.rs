@@ -42,7 +42,10 @@ fn finds_and_fixes_a_misnamed_file_a_legacy_copy_and_one_sided_links() {
     assert!(env.exists("coordination/issues/ISSUE-010.yaml") && !env.exists("coordination/issues/ISSUE-9.yaml"));
     assert!(!env.read("settings/ecosystem.yaml").contains("Legacy issue"));
     assert!(env.read("settings/ecosystem.yaml").contains("Legacy todo"), "only the copy goes");
-    assert!(env.read("coordination/todos/TODO-003.yaml").contains("blocked_by: [TODO-001, TODO-002]"));
+    let todo = env.read("coordination/todos/TODO-003.yaml");
+    assert!(todo.contains("blocked_by: [TODO-001, TODO-002]"), "{todo}");
+    // A repair is a write like any other: it stamps `updated`.
+    assert!(todo.contains(&format!("updated: {}", crate::env::TODAY)), "{todo}");
     assert_eq!(env.coord(&["doctor"]).ok(), "no problems found\n");
     env.coord(&["lint"]).ok();
 }
@@ -71,4 +74,63 @@ fn duplicates_and_dangling_references_are_left_to_a_person() {
     assert_eq!(dangling["fixed"], false);
     // Nothing that needs a decision was touched.
     assert_eq!(env.read("coordination/issues/ISSUE-003.yaml"), before);
+}
+
+/// Reads a child's stderr until a line contains `needle` (the child is then
+/// known to be at that point); returns what was read.
+fn read_until(stderr: &mut impl std::io::BufRead, needle: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).unwrap();
+        seen.push_str(&line);
+        if n == 0 || line.contains(needle) {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn a_doctor_rename_and_a_concurrent_create_do_not_interleave() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["migrate"]).ok();
+    // A hand-named file holding ISSUE-002: the name the next create would
+    // allocate (allocation counts file names) and the name doctor renames it to.
+    env.write("coordination/issues/draft.yaml", "id: ISSUE-002\ntitle: Draft\nstatus: pending\nrepos: [oneiric]\n");
+    // Another writer holds the store lock (an flock on the root, as git-coord takes it).
+    let held = std::fs::File::open(&env.root).unwrap();
+    held.lock().unwrap();
+    let mut doctor = env.coord_spawn(&["doctor", "--fix"]);
+    let mut create = env.coord_spawn(&["create-issue", "--title", "New", "--repos", "oneiric", "--format", "json"]);
+    let mut doctor_err = std::io::BufReader::new(doctor.stderr.take().unwrap());
+    let mut create_err = std::io::BufReader::new(create.stderr.take().unwrap());
+    let waiting = "waiting for another git-coord process";
+    let seen = read_until(&mut doctor_err, waiting);
+    assert!(seen.contains(waiting), "doctor --fix did not wait for the lock: {seen}");
+    let seen = read_until(&mut create_err, waiting);
+    assert!(seen.contains(waiting), "create did not wait for the lock: {seen}");
+    // Both wait: nothing was renamed or created while the lock was held.
+    assert!(env.exists("coordination/issues/draft.yaml"));
+    assert!(!env.exists("coordination/issues/ISSUE-002.yaml") && !env.exists("coordination/issues/ISSUE-003.yaml"));
+    drop(held);
+    let doctor = doctor.wait_with_output().unwrap();
+    let create = create.wait_with_output().unwrap();
+    assert!(create.status.success(), "{}", String::from_utf8_lossy(&create.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&create.stdout).unwrap();
+    let new_id = created["id"].as_str().unwrap().to_string();
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    // One ran entirely before the other: either doctor renamed first and the
+    // create got the next number, or the create took ISSUE-002 first and
+    // doctor refused to rename over it. Never a rename over the new file.
+    if report.contains("fixed: renamed to coordination/issues/ISSUE-002.yaml") {
+        assert_eq!(new_id, "ISSUE-003", "{report}");
+        assert!(!env.exists("coordination/issues/draft.yaml"));
+        assert!(env.read("coordination/issues/ISSUE-002.yaml").contains("title: Draft"));
+    } else {
+        assert_eq!(new_id, "ISSUE-002", "{report}");
+        assert!(report.contains("exists too"), "{report}");
+        assert!(env.read("coordination/issues/draft.yaml").contains("title: Draft"));
+    }
+    let new = env.read(&format!("coordination/issues/{new_id}.yaml"));
+    assert!(new.contains("title: New"), "{new}");
 }

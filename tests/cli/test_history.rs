@@ -245,10 +245,7 @@ fn history_commands_need_a_repository() {
 fn hostile_pull_request() -> (TestEnv, std::path::PathBuf) {
     let env = history();
     let parent = env.root.parent().unwrap().to_path_buf();
-    let bare = parent.join("origin.git");
-    env.git(&["init", "-q", "--bare", bare.to_str().unwrap()]).ok();
-    env.git(&["remote", "add", "origin", bare.to_str().unwrap()]).ok();
-    env.git(&["push", "-q", "origin", "main"]).ok();
+    env.add_origin();
     env.git(&["fetch", "-q", "origin"]).ok();
     env.git(&["checkout", "-q", "-b", "pr"]).ok();
     let ran = parent.join("pr-command-ran");

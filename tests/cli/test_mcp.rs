@@ -958,10 +958,7 @@ fn runs_and_run_log_read_a_real_run() {
 fn coord_sync_pushes_a_change_made_over_mcp() {
     let env = TestEnv::with_ecosystem();
     env.commit_all("start");
-    let bare = env.root.parent().unwrap().join("origin.git");
-    env.git(&["init", "-q", "--bare", bare.to_str().unwrap()]).ok();
-    env.git(&["remote", "add", "origin", bare.to_str().unwrap()]).ok();
-    env.git(&["push", "-q", "-u", "origin", "main"]).ok();
+    let bare = env.add_origin();
     let mut c = Client::start(&env);
     let w = c.tool(2, "coord_create_issue", json!({"title": "Made over MCP", "repos": ["vishnu"]}));
     let id = w["id"].as_str().unwrap().to_string();

@@ -8,10 +8,7 @@ fn two_clones() -> (TestEnv, PathBuf) {
     let env = TestEnv::with_ecosystem();
     env.coord(&["create-issue", "--title", "Shared", "--repos", "mahavishnu"]).ok();
     env.commit_all_at("shared", "2026-03-02T09:00:00+00:00");
-    let bare = env.root.parent().unwrap().join("origin.git");
-    env.git(&["init", "-q", "--bare", bare.to_str().unwrap()]).ok();
-    env.git(&["remote", "add", "origin", bare.to_str().unwrap()]).ok();
-    env.git(&["push", "-q", "-u", "origin", "main"]).ok();
+    let bare = env.add_origin();
     let theirs = env.root.parent().unwrap().join("theirs");
     env.git(&["clone", "-q", bare.to_str().unwrap(), theirs.to_str().unwrap()]).ok();
     (env, theirs)
