@@ -22,6 +22,7 @@ pub mod command;
 pub mod constraint;
 pub mod health;
 pub mod issues;
+pub mod rules;
 pub mod trust;
 pub mod version;
 pub mod watch;
@@ -204,18 +205,32 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
     let reg = &loaded.registry;
     let consumer = opts.consumer.as_deref().map(|c| reg.resolve(c).map_err(Error::Invalid)).transpose()?;
     let provider = opts.provider.as_deref().map(|p| reg.resolve(p).map_err(Error::Invalid)).transpose()?;
-    for id in &opts.ids {
-        if loaded.get(Kind::Dependency, id).is_none() {
-            // Not loaded: let the one lookup explain (with a did-you-mean).
-            crate::ops::find(store, Kind::Dependency, id)?;
-        }
-    }
+    let ids = opts
+        .ids
+        .iter()
+        .map(|id| crate::ops::resolve_loaded(store, loaded, Kind::Dependency, id))
+        .collect::<Result<Vec<_>>>()?;
     let mut deps: Vec<&Dependency> = loaded
         .dependencies()
-        .filter(|d| opts.ids.is_empty() || opts.ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id)))
+        .filter(|d| ids.is_empty() || ids.contains(&d.id))
         .filter(|d| consumer.as_deref().is_none_or(|c| reg.same(&d.consumer, c)))
         .filter(|d| provider.as_deref().is_none_or(|p| reg.same(&d.provider, p)))
         .collect();
+    // A selector that matches nothing is an error, not an empty success.
+    if deps.is_empty() && (consumer.is_some() || provider.is_some()) {
+        let what: Vec<String> = [
+            consumer.as_ref().map(|c| format!("consumer `{c}`")),
+            provider.as_ref().map(|p| format!("provider `{p}`")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        return Err(Error::Invalid(format!(
+            "no dependency matches {}{}",
+            what.join(" and "),
+            if ids.is_empty() { String::new() } else { format!(" among {}", ids.join(", ")) }
+        )));
+    }
     deps.sort_by_key(|d| natural_key(&d.id));
     let root = &store.root.dir;
     let path_of = |name: &str| reg.find(name).and_then(|r| reg.repo_path(r, root));
@@ -563,14 +578,12 @@ pub struct Runnable {
 
 /// Dependencies with a command, for `git coord trust`.
 pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<Runnable>> {
-    for id in ids {
-        if loaded.get(Kind::Dependency, id).is_none() {
-            // Not loaded: let the one lookup explain (with a did-you-mean).
-            crate::ops::find(store, Kind::Dependency, id)?;
-        }
-    }
+    let ids = ids
+        .iter()
+        .map(|id| crate::ops::resolve_loaded(store, loaded, Kind::Dependency, id))
+        .collect::<Result<Vec<_>>>()?;
     let mut out = Vec::new();
-    for d in loaded.dependencies().filter(|d| ids.is_empty() || ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id))) {
+    for d in loaded.dependencies().filter(|d| ids.is_empty() || ids.contains(&d.id)) {
         let Some(command) = d.validation.as_ref().and_then(|v| v.command.clone()).filter(|c| !c.trim().is_empty())
         else {
             continue;

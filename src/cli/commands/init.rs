@@ -21,7 +21,7 @@ pub const DEFAULT_SETTINGS: &str = include_str!("../../../settings/coord.yaml");
 
 /// `init`
 pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
-    let store = cx.store()?;
+    let store = crate::store::Store::open_uninitialised(&cx.dir)?;
     let mut w = render::out();
     for kind in Kind::ALL {
         let dir = store.kind_dir(kind);
