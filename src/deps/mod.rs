@@ -216,21 +216,6 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
         .filter(|d| consumer.as_deref().is_none_or(|c| reg.same(&d.consumer, c)))
         .filter(|d| provider.as_deref().is_none_or(|p| reg.same(&d.provider, p)))
         .collect();
-    // A selector that matches nothing is an error, not an empty success.
-    if deps.is_empty() && (consumer.is_some() || provider.is_some()) {
-        let what: Vec<String> = [
-            consumer.as_ref().map(|c| format!("consumer `{c}`")),
-            provider.as_ref().map(|p| format!("provider `{p}`")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        return Err(Error::Invalid(format!(
-            "no dependency matches {}{}",
-            what.join(" and "),
-            if ids.is_empty() { String::new() } else { format!(" among {}", ids.join(", ")) }
-        )));
-    }
     deps.sort_by_key(|d| natural_key(&d.id));
     let root = &store.root.dir;
     let path_of = |name: &str| reg.find(name).and_then(|r| reg.repo_path(r, root));

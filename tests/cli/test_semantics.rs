@@ -4,7 +4,7 @@
 
 use crate::env::TestEnv;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn ids(v: &Value) -> Vec<String> {
     v.as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
@@ -34,7 +34,7 @@ fn oneiric_checkout(env: &TestEnv) {
     env.git_in(&oneiric, &["tag", "v0.1.0"]).ok();
 }
 
-fn remote_has_head(env: &TestEnv, bare: &PathBuf) -> bool {
+fn remote_has_head(env: &TestEnv, bare: &Path) -> bool {
     env.git_in(bare, &["rev-parse", "main"]).ok().trim() == env.git(&["rev-parse", "HEAD"]).ok().trim()
 }
 
@@ -336,7 +336,7 @@ fn point7_lint_reports_bad_constraints_duplicates_and_repo_cycles() {
         env.write(
             &format!("coordination/dependencies/{id}.yaml"),
             &format!(
-                "id: {id}\nconsumer: {c}\nprovider: {p}\ntype: library\nversion_constraint: '{v}'\nstatus: unknown\n"
+                "id: {id}\nconsumer: {c}\nprovider: {p}\ntype: runtime\nversion_constraint: '{v}'\nstatus: unknown\n"
             ),
         );
     };
@@ -386,4 +386,56 @@ fn point8_commands_outside_a_coordination_repository_fail() {
     env.coord(&["init"]).ok();
     assert!(env.exists("coordination/issues"));
     assert_eq!(env.coord(&["list-issues", "--format", "json"]).json()["count"], 0);
+}
+
+// ---- point 4: show-* shows the computed relations
+
+#[test]
+fn point4_show_includes_computed_relations() {
+    let env = milestones();
+    env.coord(&["create-issue", "--title", "Root cause", "--repos", "oneiric"]).ok();
+    env.coord(&["create-issue", "--title", "Symptom", "--repos", "oneiric", "--depends-on", "ISSUE-002"]).ok();
+    // Declared on the blocker's side only: ISSUE-002 blocks TODO-002.
+    env.coord(&["update-issue", "ISSUE-002", "--blocking", "TODO-002"]).ok();
+    env.coord(&["update-todo", "TODO-002", "--issue", "ISSUE-003"]).ok();
+    env.coord(&["update-todo", "TODO-004", "--blocked-by", "TODO-002"]).ok();
+    env.commit_all_at("relations", "2026-03-02T09:00:00+00:00");
+
+    let s = env.coord(&["show-issue", "ISSUE-003", "--format", "json"]).json();
+    let r = &s["relations"];
+    assert_eq!(s["entity"]["id"], "ISSUE-003", "the entity is still there: {s}");
+    assert_eq!(r["state"], "blocked", "{s}");
+    assert_eq!(ids(&r["blocked_by"]), ["ISSUE-002"], "{s}");
+    assert_eq!(r["blocked_by"][0]["open"], true);
+    assert_eq!(ids(&r["todos"]), ["TODO-002"], "{s}");
+    assert_eq!(r["progress"], serde_json::json!({"done": 0, "total": 1}));
+    assert_eq!(r["last_change"]["summary"], "relations", "{s}");
+
+    let t = env.coord(&["show-todo", "TODO-003", "--format", "json"]).json();
+    let r = &t["relations"];
+    assert_eq!(r["state"], "blocked");
+    assert_eq!(r["blocked_by"][0]["id"], "MILESTONE-001", "{t}");
+    assert_eq!(r["blocked_by"][0]["via"], "MILESTONE-002", "{t}");
+    assert_eq!((r["milestone"].as_str(), r["plans"][0].as_str()), (Some("MILESTONE-002"), Some("PLAN-001")));
+
+    let b = env.coord(&["show-issue", "ISSUE-002", "--format", "json"]).json();
+    assert_eq!(ids(&b["relations"]["blocks"]), ["ISSUE-003", "TODO-002"], "{b}");
+    let p = env.coord(&["show-plan", "PLAN-001", "--format", "json"]).json();
+    assert_eq!(ids(&p["relations"]["blocks"]), ["PLAN-002", "TODO-004"], "{p}");
+    assert_eq!(p["relations"]["progress"]["total"], 2, "{p}");
+
+    // Finished blockers are listed as finished; the state follows.
+    env.coord(&["update-issue", "ISSUE-002", "--status", "resolved"]).ok();
+    let text = env.coord(&["show-issue", "ISSUE-003"]).ok().to_string();
+    assert!(text.contains("state: open"), "{text}");
+    assert!(text.contains("blocked by (finished): ISSUE-002 Root cause (resolved)"), "{text}");
+    assert!(text.contains("todos: 0/1 done"), "{text}");
+    let text = env.coord(&["show-todo", "TODO-002"]).ok().to_string();
+    assert!(text.contains("state: ready"), "{text}");
+    assert!(text.contains("blocks: TODO-004 Next quarter (pending)"), "{text}");
+    assert!(text.contains("milestone: MILESTONE-001") && text.contains("issue: ISSUE-003"), "{text}");
+    assert!(text.contains("last change: ") && text.contains("relations"), "{text}");
+    // A past version has no computed relations.
+    let old = env.coord(&["show-issue", "ISSUE-003", "--at", "HEAD", "--format", "json"]).json();
+    assert!(old.get("relations").is_none(), "{old}");
 }
