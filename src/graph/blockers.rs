@@ -93,7 +93,7 @@ impl CoordGraph<'_> {
     /// repeats.
     fn blockers_iter(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
         let inherited = self.containers(n).into_iter().flat_map(move |c| {
-            self.direct_blockers(c).filter(move |b| matches!(self.g[*b].kind, NodeKind::Milestone | NodeKind::Plan))
+            self.container_blockers.get(&c).into_iter().flatten().copied().filter(|b| !self.g[*b].finished)
         });
         self.direct_blockers(n).chain(inherited)
     }

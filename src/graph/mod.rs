@@ -86,6 +86,11 @@ pub struct CoordGraph<'a> {
     pub loaded: &'a Loaded,
     pub g: DiGraph<Node, EdgeKind>,
     index: FxHashMap<String, NodeIndex>,
+    /// Per milestone or plan, the milestones and plans that block it
+    /// (finished or not): what its todos inherit ([`blockers`]). Kept here
+    /// because a plan with thousands of todos has thousands of incoming
+    /// edges, and `ready` asks this of every todo.
+    container_blockers: FxHashMap<NodeIndex, Vec<NodeIndex>>,
 }
 
 fn repo_key(name: &str) -> String {
@@ -95,7 +100,12 @@ fn repo_key(name: &str) -> String {
 impl<'a> CoordGraph<'a> {
     /// Builds the graph over everything loaded.
     pub fn build(loaded: &'a Loaded) -> CoordGraph<'a> {
-        let mut cg = CoordGraph { loaded, g: DiGraph::new(), index: FxHashMap::default() };
+        let mut cg = CoordGraph {
+            loaded,
+            g: DiGraph::new(),
+            index: FxHashMap::default(),
+            container_blockers: FxHashMap::default(),
+        };
         for i in loaded.issues() {
             cg.add(NodeKind::Issue, &i.id, !i.is_open());
         }
@@ -140,6 +150,13 @@ impl<'a> CoordGraph<'a> {
             let dep = cg.index[&d.id];
             cg.g.update_edge(consumer, dep, EdgeKind::DependsOn);
             cg.g.update_edge(dep, provider, EdgeKind::DependsOn);
+        }
+        for e in cg.g.edge_indices() {
+            let (a, b) = cg.g.edge_endpoints(e).expect("edge exists");
+            let container = |k: NodeKind| matches!(k, NodeKind::Milestone | NodeKind::Plan);
+            if cg.g[e] == EdgeKind::Blocks && container(cg.g[a].kind) && container(cg.g[b].kind) {
+                cg.container_blockers.entry(b).or_default().push(a);
+            }
         }
         cg
     }
