@@ -1,13 +1,14 @@
 //! `doctor`: finds what hand merges and hand edits leave behind — duplicate
 //! IDs, files whose name is not their ID, an entity both in its file and in
-//! the legacy section, references to IDs that do not exist, and one-sided
-//! links (A lists B as blocked while B lists its blockers without A) — and
-//! with `fix` repairs what is safe to repair, through the store's write path:
+//! the legacy section and references to IDs that do not exist — and with
+//! `fix` repairs what is safe to repair, through the store's write path.
+//! A link declared on one side only (`create-todo --blocking TODO-008`) is
+//! valid data, not a finding: the graph counts an edge declared on either
+//! side once.
+//!
 //!
 //! - a file named differently from its ID is renamed, when that name is free;
 //! - a legacy copy identical to the entity's file is removed from the section;
-//! - a one-sided link gets its other side (the graph does not change: either
-//!   side already counted);
 //! - a temp file a killed writer left behind (`.coord-XXXXXX.tmp`, older
 //!   than a few minutes) is removed.
 //!
@@ -15,15 +16,15 @@
 //! they are reported with what to do.
 
 use crate::error::Result;
-use crate::model::{Entity, Kind, refs};
-use crate::store::{Loaded, Origin, Record, Store, StoreLock, natural_key};
+use crate::model::{Entity, Kind, Loaded, Origin, Record};
+use crate::store::{Store, StoreLock};
 use serde::Serialize;
 use std::path::PathBuf;
 
 /// One finding.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
-    /// `filename`, `duplicate`, `legacy-copy`, `dangling`, `one-sided`, `temp-file`.
+    /// `filename`, `duplicate`, `legacy-copy`, `dangling`, `temp-file`.
     pub code: &'static str,
     /// The entity concerned.
     pub id: String,
@@ -80,7 +81,6 @@ pub fn doctor(store: &Store, fix: bool) -> Result<Vec<Finding>> {
         };
         out.push(finding("dangling", &id, file, format!("{}: {}", p.field.unwrap_or_default(), p.message), remedy));
     }
-    one_sided(store, &loaded, fix, &mut out)?;
     Ok(out)
 }
 
@@ -199,55 +199,4 @@ fn legacy_item(doc: &serde_yaml::Mapping, kind: Kind, id: &str) -> Option<serde_
         }
         _ => None,
     })
-}
-
-/// A links B on one side while B's own (non-empty) list of that relation
-/// leaves A out: after a hand merge, usually one side's edit was lost.
-fn one_sided(store: &Store, loaded: &Loaded, fix: Option<&StoreLock>, out: &mut Vec<Finding>) -> Result<()> {
-    // (entity to complete, field, id to add, why)
-    let mut todo: Vec<(Kind, String, &'static str, String, String)> = Vec::new();
-    for kind in Kind::ALL {
-        for r in loaded.records(kind) {
-            let a = r.entity.id();
-            let mut fields: Vec<&'static str> = r.entity.references().iter().map(|x| x.field).collect();
-            fields.dedup();
-            for (field, other_field) in fields.into_iter().filter_map(|f| Some((f, refs::inverse_field(kind, f)?))) {
-                for b in r.entity.reference_list(field) {
-                    let Some(other) = loaded.get(kind, b) else { continue };
-                    let theirs = other.entity.reference_list(other_field);
-                    if !theirs.is_empty() && !theirs.iter().any(|x| x == a) {
-                        todo.push((kind, b.clone(), other_field, a.to_string(), format!("{a} {field}: [{b}]")));
-                    }
-                }
-            }
-        }
-    }
-    todo.sort_by_cached_key(|t| (natural_key(&t.1), t.2, natural_key(&t.3)));
-    todo.dedup_by(|x, y| x.1 == y.1 && x.2 == y.2 && x.3 == y.3);
-    for (kind, id, field, add, why) in todo {
-        let rec = loaded.get(kind, &id).expect("checked above");
-        let mut f = finding(
-            "one-sided",
-            &id,
-            Some(store.rel(rec.origin.path())),
-            format!("{why}, but {id} {field} does not list {add}"),
-            format!("add {add} to {id} {field}"),
-        );
-        f.fixable = true;
-        if let Some(lock) = fix {
-            // Re-read: an earlier repair may have written this entity.
-            let fresh = crate::ops::find(store, kind, &id)?;
-            let mut e = fresh.entity.clone();
-            if let Some(items) = e.reference_list_mut(field)
-                && !items.contains(&add)
-            {
-                items.push(add.clone());
-            }
-            store.write_update(lock, &fresh, &mut e)?;
-            f.fixed = true;
-            f.remedy = format!("added {add} to {id} {field}");
-        }
-        out.push(f);
-    }
-    Ok(())
 }

@@ -143,6 +143,9 @@ pub enum Error {
         /// The problems, one per line.
         problems: Vec<String>,
     },
+    /// No coordination root here or above (only `init` creates one).
+    #[error("not a git-coord repository ({}); run git coord init", .0.display())]
+    NotCoordRepo(PathBuf),
     /// A git feature was used outside a repository.
     #[error("{0} needs a git repository")]
     NeedsRepo(&'static str),

@@ -186,11 +186,14 @@ pub struct RefCheck {
 /// counts). With `auto_dependency_check` on, changed dependencies get an
 /// offline check: no validation command runs in a hook, whatever the
 /// settings or approvals (see [`crate::deps::CheckOptions::offline`]).
+/// What refuses the push is what the push breaks; dependencies known to be
+/// unsatisfied only warn unless `hook.block_on: unsatisfied` (docs/GIT.md).
 pub fn pre_push(store: &Store, remote: &str, refs: &[PushRef]) -> Result<Vec<RefCheck>> {
     let repo = GitRepo::open(store, "hook pre-push")?;
     let opts = ReviewOptions {
         online: false,
         skip_dependency_checks: !store.settings.auto_dependency_check,
+        block_on_unsatisfied: store.settings.hook_block_on == crate::settings::BlockOn::Unsatisfied,
         ..ReviewOptions::default()
     };
     let mut out = Vec::new();

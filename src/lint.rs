@@ -1,7 +1,9 @@
 //! `lint`: every check on the coordination data — schema, enum values, dates,
 //! references, file names, duplicate IDs (from loading) plus cross-entity
 //! checks: missing references, self-references, unknown repositories,
-//! milestone IDs unique across plans, and blocking cycles.
+//! milestone IDs unique across plans, blocking cycles, and the dependency
+//! rules of [`crate::deps::rules`] (constraint syntax, duplicate
+//! consumer → provider pairs, repository cycles).
 
 use crate::graph::CoordGraph;
 use crate::model::refs::Target;
@@ -107,7 +109,61 @@ pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
             rec,
         ));
     }
+    dependency_rules(loaded, lines, &mut problems);
     problems
+}
+
+/// The rules a set of dependencies keeps ([`crate::deps::rules`]), the same
+/// ones `create-dep`/`update-dep` refuse to break.
+fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<Problem>) {
+    use crate::deps::rules;
+    let reg = &loaded.registry;
+    let deps: Vec<&Dependency> = loaded.dependencies().collect();
+    for d in &deps {
+        let rec = loaded.get(Kind::Dependency, &d.id);
+        if let Some(c) = &d.version_constraint
+            && let Err(e) = crate::deps::constraint::check_syntax(c)
+        {
+            problems.push(at(
+                lines,
+                Problem::error("constraint", e).on(&d.id).field("version_constraint").value(c.clone()),
+                rec,
+            ));
+        }
+        // Reported on the later one: the first is the one to keep.
+        if let Some(o) = rules::duplicate_of(reg, &deps, d)
+            && crate::model::id::natural_key(&o.id) < crate::model::id::natural_key(&d.id)
+        {
+            problems.push(at(
+                lines,
+                Problem::error(
+                    "duplicate-dependency",
+                    format!(
+                        "{} → {} is already recorded by {}; merge the two",
+                        reg.canonical(&d.consumer),
+                        reg.canonical(&d.provider),
+                        o.id
+                    ),
+                )
+                .on(&d.id)
+                .field("provider"),
+                rec,
+            ));
+        }
+    }
+    for (repos, ids) in rules::repo_cycles(reg, &deps) {
+        let rec = loaded.get(Kind::Dependency, &ids[0]);
+        problems.push(at(
+            lines,
+            Problem::error(
+                "repo-cycle",
+                format!("repository cycle: {} (dependencies {})", repos.join(" ↔ "), ids.join(", ")),
+            )
+            .on(&ids[0])
+            .field("provider"),
+            rec,
+        ));
+    }
 }
 
 fn at(lines: &dyn LineLookup, p: Problem, rec: Option<&Record>) -> Problem {

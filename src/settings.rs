@@ -63,6 +63,16 @@ impl Default for Limits {
     }
 }
 
+/// What the pre-push hook refuses (`hook.block_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlockOn {
+    /// Only what is broken; known-unsatisfied dependencies warn.
+    #[default]
+    Broken,
+    /// Also every changed dependency that is unsatisfied.
+    Unsatisfied,
+}
+
 /// Resolved settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -75,6 +85,15 @@ pub struct Settings {
     pub pool_execution_enabled: bool,
     /// Whether the pre-push hook checks changed dependencies (offline).
     pub auto_dependency_check: bool,
+    /// `hook.block_on`: what the pre-push hook refuses. `broken` (the
+    /// default) refuses lint errors, cycles, ID collisions and dependencies
+    /// the push turns from satisfied to unsatisfied, and only warns about
+    /// dependencies known to be unsatisfied; `unsatisfied` refuses those too.
+    pub hook_block_on: BlockOn,
+    /// `blocked_work: refuse` makes starting or completing a todo that has
+    /// open blockers an error (as `--strict` does); `warn` (the default)
+    /// does it and warns.
+    pub refuse_blocked_work: bool,
     /// The default interval of `git coord watch`, in minutes (≥ 1).
     pub dependency_check_interval_minutes: u64,
     pub id_prefixes: IdPrefixes,
@@ -99,6 +118,8 @@ impl Default for Settings {
             memory_enabled: false,
             pool_execution_enabled: false,
             auto_dependency_check: true,
+            hook_block_on: BlockOn::Broken,
+            refuse_blocked_work: false,
             dependency_check_interval_minutes: 60,
             id_prefixes: IdPrefixes::default(),
             date_precision: DatePrecision::Date,
@@ -116,6 +137,8 @@ const KNOWN: &[&str] = &[
     "memory_enabled",
     "pool_execution_enabled",
     "auto_dependency_check",
+    "hook",
+    "blocked_work",
     "dependency_check_interval_minutes",
     "id_prefixes",
     "date_precision",
@@ -203,6 +226,40 @@ impl Settings {
                     }
                 }
                 "auto_dependency_check" => s.auto_dependency_check = cx.bool(&full, v)?,
+                "blocked_work" => {
+                    s.refuse_blocked_work = match cx.str(&full, v)? {
+                        "warn" => false,
+                        "refuse" => true,
+                        other => return Err(cx.err(&full, format!("expected `warn` or `refuse`, found `{other}`"))),
+                    }
+                }
+                "hook" => {
+                    let Value::Mapping(m) = v else {
+                        return Err(cx.err(&full, "expected a mapping (block_on)"));
+                    };
+                    for (hk, hv) in m {
+                        let hkey = hk.as_str().unwrap_or_default();
+                        let hfull = format!("{full}.{hkey}");
+                        match hkey {
+                            "block_on" => {
+                                s.hook_block_on = match cx.str(&hfull, hv)? {
+                                    "broken" => BlockOn::Broken,
+                                    "unsatisfied" => BlockOn::Unsatisfied,
+                                    other => {
+                                        return Err(cx.err(
+                                            &hfull,
+                                            format!("expected `broken` or `unsatisfied`, found `{other}`"),
+                                        ));
+                                    }
+                                }
+                            }
+                            _ => warnings.push(
+                                Problem::warning("settings", format!("unknown setting `{hfull}` (ignored)"))
+                                    .at(path, None),
+                            ),
+                        }
+                    }
+                }
                 "dependency_check_interval_minutes" => {
                     let m = cx.uint(&full, v)?;
                     if m == 0 {

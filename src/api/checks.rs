@@ -65,14 +65,14 @@ impl Operation for Lint {
 }
 
 /// Find duplicate IDs, files named differently from their ID, entities both
-/// in a file and in the legacy section, dangling references, one-sided
-/// links and temp files left by interrupted writes. Only the command line
+/// in a file and in the legacy section, dangling references and temp
+/// files left by interrupted writes. Only the command line
 /// repairs (`fix`).
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Doctor {
     /// Repair what is safe to repair: renames to a free name, identical
-    /// legacy copies, the missing side of a link, stale temp files
+    /// legacy copies, stale temp files
     /// (command line only).
     #[arg(long)]
     #[serde(skip)]
@@ -91,7 +91,7 @@ pub struct DoctorReport {
 impl Operation for Doctor {
     const COMMAND: &'static str = "doctor";
     const TOOL: &'static str = "coord_doctor";
-    const SUMMARY: &'static str = "Find duplicate IDs, misnamed files, legacy copies, dangling references, one-sided links and stale temp files (read-only: repairs are a person's step).";
+    const SUMMARY: &'static str = "Find duplicate IDs, misnamed files, legacy copies, dangling references and stale temp files (read-only: repairs are a person's step).";
     const WRITES: bool = false;
     type Output = DoctorReport;
 

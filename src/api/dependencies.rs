@@ -195,6 +195,28 @@ impl Fields<'_> {
     }
 }
 
+/// The dependency rules ([`crate::deps::rules`]) that `d` breaks and this
+/// request touched: the constraint when it is given; duplicates and repository
+/// cycles when the consumer, provider or status is given (a create gives all).
+fn check_rules(d: &Dependency, refs: &Refs<'_>, f: &Fields<'_>, errs: &mut FieldErrors) -> Result<()> {
+    let loaded = refs.store().load(&[Kind::Dependency])?;
+    let others: Vec<&Dependency> = loaded.dependencies().filter(|o| o.id != d.id).collect();
+    let pair = f.consumer.is_some() || f.provider.is_some() || f.status.is_some();
+    for (field, message) in crate::deps::rules::violations(refs.registry(), &others, d) {
+        let touched = if field == "version_constraint" { f.version_constraint.is_some() } else { pair };
+        if touched {
+            let e = FieldError::new(field, message);
+            errs.push(match (field, &d.version_constraint) {
+                ("version_constraint", Some(v)) => {
+                    e.value(v.clone()).expected("semver (`>=2.0`, `^1.4`) or PEP 440 (`~=2.1`) syntax")
+                }
+                _ => e,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn dependency(e: &mut Entity) -> &mut Dependency {
     match e {
         Entity::Dependency(d) => d,
@@ -226,6 +248,7 @@ impl Operation for CreateDependency {
         let o = ops::create_with(store, Kind::Dependency, |entity, refs| {
             let mut errs = FieldErrors::default();
             fields.apply(dependency(entity), refs, &mut errs);
+            check_rules(dependency(entity), refs, &fields, &mut errs)?;
             errs.finish()
         })?;
         Written::from_outcome(store, &o)
@@ -271,6 +294,7 @@ impl Operation for UpdateDependency {
         let o = ops::update_with(store, Kind::Dependency, &self.id.0, self.rewrite.into(), |entity, refs| {
             let mut errs = FieldErrors::default();
             fields.apply(dependency(entity), refs, &mut errs);
+            check_rules(dependency(entity), refs, &fields, &mut errs)?;
             errs.finish()
         })?;
         Written::from_outcome(store, &o)

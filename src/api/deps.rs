@@ -160,6 +160,16 @@ impl Operation for CheckDeps {
         }
         let loaded = store.load(&[Kind::Dependency])?;
         let report = deps::check(store, &loaded, &opts)?;
+        // A selector that matches nothing is an error, not an empty success
+        // (an unknown `--id` already is, in the selection).
+        if report.results.is_empty() && (opts.consumer.is_some() || opts.provider.is_some()) {
+            let reg = &loaded.registry;
+            let what: Vec<String> = [("consumer", &opts.consumer), ("provider", &opts.provider)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} `{}`", reg.canonical(v))))
+                .collect();
+            return Err(crate::Error::Invalid(format!("no dependency matches {}", what.join(" and "))));
+        }
         let updated = if self.update { deps::apply_updates(store, &report)? } else { Vec::new() };
         let issues = if self.raise_issues { Some(deps::issues::raise_issues(store, &report)?) } else { None };
         Ok(CheckDepsOutput {

@@ -8,7 +8,7 @@
 use super::types::Id;
 use super::{Operation, entity_json};
 use crate::error::{Error, FieldError, Result};
-use crate::model::id::canonical_lookup;
+use crate::model::id::{canonical_lookup, normalise_id};
 use crate::model::*;
 use crate::ops::Referrer;
 use crate::problem::Problem;
@@ -39,6 +39,11 @@ pub struct Shown {
     pub path: String,
     /// The entity, with the field names of its file.
     pub entity: serde_json::Value,
+    /// What is computed about it: blockers, what it blocks, ready/blocked,
+    /// linked todos and progress, its plan/milestone, the last change
+    /// (absent with `at`, which shows a past version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relations: Option<crate::graph::relations::Relations>,
     /// Problems found reading it (an unknown status, a bad date…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -313,7 +318,7 @@ pub struct ListTodos {
 fn same_id(link: Option<&str>, want: &str, prefix: &str) -> bool {
     let Some(link) = link else { return false };
     link.eq_ignore_ascii_case(want)
-        || canonical_lookup(want, prefix).is_some_and(|w| canonical_lookup(link, prefix) == Some(w))
+        || normalise_id(want, prefix).is_some_and(|w| canonical_lookup(link, prefix) == Some(w))
 }
 
 impl Operation for ListTodos {
@@ -405,13 +410,41 @@ pub(crate) fn show(store: &Store, kind: Kind, id: &Id, at: Option<&str>) -> Resu
         Some(rev) => crate::history::diff::find_at(store, kind, &id.0, rev)?,
         None => crate::ops::find(store, kind, &id.0)?,
     };
+    let relations = match at {
+        Some(_) => None,
+        None => relations(store, rec.entity.id())?,
+    };
     Ok(Shown {
         id: rec.entity.id().to_string(),
         kind: kind.noun().to_string(),
         path: store.rel(rec.origin.path()).display().to_string(),
         entity: entity_json(&rec.entity)?,
+        relations,
         warnings: rec.problems.iter().map(|p| p.to_string()).collect(),
     })
+}
+
+/// The computed relations of an entity, with its last change from history
+/// when the root is in a git repository with commits (else none).
+fn relations(store: &Store, id: &str) -> Result<Option<crate::graph::relations::Relations>> {
+    let loaded = store.load(&Kind::ALL)?;
+    let Some(mut r) = crate::graph::CoordGraph::build(&loaded).relations(id) else { return Ok(None) };
+    if store.root.worktree.is_some() {
+        let opts = crate::history::LogOptions { id: Some(id.to_string()), limit: Some(1), ..Default::default() };
+        // No history (no commits yet, a shallow or odd repository) is not
+        // an error for `show`: the relation is just absent.
+        if let Ok(log) = crate::history::log(store, &opts)
+            && let Some(c) = log.commits.into_iter().next()
+        {
+            r.last_change = Some(crate::graph::relations::LastChange {
+                commit: c.commit.short,
+                author: c.commit.author,
+                date: c.commit.date,
+                summary: c.commit.summary,
+            });
+        }
+    }
+    Ok(Some(r))
 }
 
 fn delete(store: &Store, kind: Kind, id: &Id, force: bool) -> Result<Deleted> {

@@ -147,6 +147,7 @@ impl Operation for Review {
             online: self.online,
             trust_all: self.trust_all && self.online,
             skip_dependency_checks: false,
+            block_on_unsatisfied: store.settings.hook_block_on == crate::settings::BlockOn::Unsatisfied,
         };
         history::review(store, &opts)
     }

@@ -90,7 +90,7 @@ impl Operation for Ready {
 
     fn run(&self, store: &Store) -> Result<ReadyList> {
         // Only issues and todos block todos.
-        let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Todo])?;
+        let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Plan, Kind::Todo])?;
         let repo = self.repo.as_deref().map(|r| repo_field(&loaded, "repo", r)).transpose()?;
         let cg = CoordGraph::build(&loaded);
         let items = graph::ready(&cg, &ReadyQuery { repo, assignee: self.assignee.clone(), limit: self.limit });
@@ -213,7 +213,7 @@ impl Operation for Roadmap {
 
     fn run(&self, store: &Store) -> Result<Self::Output> {
         // Critical paths run through todos only; milestones live in plan files.
-        let (loaded, warnings) = load(store, &[Kind::Plan, Kind::Todo])?;
+        let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Plan, Kind::Todo])?;
         if let Some(p) = &self.plan {
             plan_exists(&loaded, p)?;
         }
@@ -256,8 +256,8 @@ impl Operation for Workload {
     type Output = WorkloadReport;
 
     fn run(&self, store: &Store) -> Result<WorkloadReport> {
-        let (loaded, warnings) = load(store, &[Kind::Todo])?;
-        Ok(WorkloadReport { by: self.by, rows: graph::workload(&loaded, self.by), warnings })
+        let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Plan, Kind::Todo])?;
+        Ok(WorkloadReport { by: self.by, rows: graph::workload(&CoordGraph::build(&loaded), self.by), warnings })
     }
 }
 

@@ -6,7 +6,7 @@
 use super::fields::{edit, existing, ids, link, not_self, opt_text, repo, required, targets};
 use super::types::{Estimate, Hours, Id, Settable};
 use super::{FieldErrors, Operation, Written};
-use crate::error::{FieldError, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::model::refs::TODO_REFS;
 use crate::model::*;
 use crate::ops::{self, Refs};
@@ -152,6 +152,12 @@ pub struct UpdateTodo {
     #[arg(long = "criterion")]
     #[serde(default)]
     pub criteria: Vec<String>,
+    /// Refuse to start or complete the todo while it has open blockers
+    /// (without it that warns; `blocked_work: refuse` in the settings makes
+    /// this the default).
+    #[arg(long)]
+    #[serde(default)]
+    pub strict: bool,
     /// When no minimal edit is possible (the file uses YAML anchors/aliases,
     /// or a construct the line editor cannot handle), rewrite the file in
     /// canonical form even though that drops its comments and anchors.
@@ -171,6 +177,11 @@ pub struct CompleteTodo {
     #[arg(long, allow_hyphen_values = true)]
     #[serde(default)]
     pub actual_hours: Option<Hours>,
+    /// Refuse while the todo has open blockers (without it that warns;
+    /// `blocked_work: refuse` in the settings makes this the default).
+    #[arg(long)]
+    #[serde(default)]
+    pub strict: bool,
     /// Allow a canonical rewrite that drops comments or anchors (see
     /// `update-todo`).
     #[arg(long)]
@@ -275,6 +286,7 @@ impl Operation for UpdateTodo {
 
     fn run(&self, store: &Store) -> Result<Written> {
         let hours_per_day = store.settings.hours_per_day;
+        let mut warning = None;
         let o = ops::update_with(store, Kind::Todo, &self.id.0, self.rewrite.into(), |entity, refs| {
             let t = todo(entity);
             let mut errs = FieldErrors::default();
@@ -292,6 +304,7 @@ impl Operation for UpdateTodo {
                 }
             }
             if let Some(s) = self.status {
+                warning = blocked_work(store, t, s, self.strict)?;
                 t.status = Lenient::Known(s);
             }
             if let Some(p) = self.priority {
@@ -329,8 +342,32 @@ impl Operation for UpdateTodo {
             }
             errs.finish()
         })?;
-        Written::from_outcome(store, &o)
+        let mut w = Written::from_outcome(store, &o)?;
+        w.warnings.extend(warning);
+        Ok(w)
     }
+}
+
+/// Starting or completing a todo with open blockers (the one rule of
+/// [`crate::graph::blockers`]): refused when `strict` (or `blocked_work:
+/// refuse`), else a warning for the result. Runs under the write lock,
+/// before the status changes.
+fn blocked_work(store: &Store, t: &Todo, to: TodoStatus, strict: bool) -> Result<Option<String>> {
+    if t.status.is(to) || !matches!(to, TodoStatus::InProgress | TodoStatus::Completed) {
+        return Ok(None);
+    }
+    let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
+    let blockers = crate::graph::blockers::blockers_of(&loaded, &t.id);
+    if blockers.is_empty() {
+        return Ok(None);
+    }
+    let verb = if to == TodoStatus::Completed { "completing" } else { "starting" };
+    let what = format!("{verb} {} while it is blocked by {} (still open)", t.id, blockers.join(", "));
+    if strict || store.settings.refuse_blocked_work {
+        let why = if strict { "--strict" } else { "`blocked_work: refuse` in the settings" };
+        return Err(Error::Refused(format!("refused: {what}; finish those first, or drop {why}")));
+    }
+    Ok(Some(what))
 }
 
 impl Operation for CompleteTodo {
@@ -341,14 +378,18 @@ impl Operation for CompleteTodo {
     type Output = Written;
 
     fn run(&self, store: &Store) -> Result<Written> {
+        let mut warning = None;
         let o = ops::update_with(store, Kind::Todo, &self.id.0, self.rewrite.into(), |entity, _| {
             let t = todo(entity);
+            warning = blocked_work(store, t, TodoStatus::Completed, self.strict)?;
             t.status = Lenient::Known(TodoStatus::Completed);
             if let Some(h) = self.actual_hours {
                 t.actual_hours = Some(h.0);
             }
             Ok(())
         })?;
-        Written::from_outcome(store, &o)
+        let mut w = Written::from_outcome(store, &o)?;
+        w.warnings.extend(warning);
+        Ok(w)
     }
 }

@@ -148,7 +148,7 @@ pub enum Command {
     Hook(hook::HookArgs),
     /// Fetch, renumber colliding IDs, merge, lint, commit and push.
     Sync(sync::SyncArgs),
-    /// Find (and --fix) duplicate IDs, misnamed files and one-sided links.
+    /// Find (and --fix) duplicate IDs, misnamed files and dangling references.
     Doctor(doctor::DoctorArgs),
     /// Give an entity or milestone a new ID, rewriting every reference.
     Renumber(OpArgs<api::entities::Renumber>),

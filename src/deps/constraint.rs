@@ -94,6 +94,27 @@ pub fn evaluate(constraint: &str, version: &str, eco: Option<Ecosystem>) -> Resu
     }
 }
 
+/// Checks that a constraint is written in semver (Cargo/npm) or PEP 440
+/// syntax, as [`evaluate`] will read it; returns which, or why neither
+/// library accepts it. Dependencies are checked with it when written and by
+/// `lint`.
+pub fn check_syntax(constraint: &str) -> Result<&'static str, String> {
+    let c = constraint.trim();
+    if c.is_empty() {
+        return Err("an empty constraint".into());
+    }
+    let semver_err = match semver::VersionReq::parse(&normalise_npm(c)) {
+        Ok(_) => return Ok("semver"),
+        Err(e) => e.to_string(),
+    };
+    match pep440_rs::VersionSpecifiers::from_str(c) {
+        Ok(_) => Ok("pep440"),
+        Err(_) => Err(format!(
+            "`{constraint}` is neither a semver constraint (`>=2.0`, `^1.4`, `>=1.0, <2`) nor a PEP 440 one (`~=2.1`, `>=1.0,!=1.3`): {semver_err}"
+        )),
+    }
+}
+
 /// A lenient semver parse: `v1.2` → `1.2.0`, `1` → `1.0.0`.
 pub fn parse_semver(v: &str) -> Option<semver::Version> {
     let v = v.trim().trim_start_matches('v');
@@ -203,6 +224,16 @@ mod tests {
         assert_eq!(evaluate("~=2.1", "2.5", None).expect("valid").syntax, "pep440");
         // A Cargo-style constraint on a Python provider falls back to semver.
         assert_eq!(evaluate("^1.4", "1.5", Some(Ecosystem::Python)).expect("valid").syntax, "semver");
+    }
+
+    #[test]
+    fn syntax_check() {
+        for good in [">=2.0", "^1.4", ">=1.0, <2", ">=1.0 <2", "~=2.1", "!=1.3,>=1.0", "===1.0", "1.2.3"] {
+            assert!(check_syntax(good).is_ok(), "{good}");
+        }
+        for bad in ["banana", "", ">=", "1.0 or 2.0"] {
+            assert!(check_syntax(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

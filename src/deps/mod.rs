@@ -22,6 +22,7 @@ pub mod command;
 pub mod constraint;
 pub mod health;
 pub mod issues;
+pub mod rules;
 pub mod trust;
 pub mod version;
 pub mod watch;
@@ -218,15 +219,14 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
     if !errs.is_empty() {
         return Err(Error::Fields(errs));
     }
-    for id in &opts.ids {
-        if loaded.get(Kind::Dependency, id).is_none() {
-            // Not loaded: let the one lookup explain (with a did-you-mean).
-            crate::ops::find(store, Kind::Dependency, id)?;
-        }
-    }
+    let ids = opts
+        .ids
+        .iter()
+        .map(|id| crate::ops::resolve_loaded(store, loaded, Kind::Dependency, id))
+        .collect::<Result<Vec<_>>>()?;
     let mut deps: Vec<&Dependency> = loaded
         .dependencies()
-        .filter(|d| opts.ids.is_empty() || opts.ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id)))
+        .filter(|d| ids.is_empty() || ids.contains(&d.id))
         .filter(|d| consumer.as_deref().is_none_or(|c| reg.same(&d.consumer, c)))
         .filter(|d| provider.as_deref().is_none_or(|p| reg.same(&d.provider, p)))
         .collect();
@@ -576,14 +576,12 @@ pub struct Runnable {
 
 /// Dependencies with a command, for `git coord trust`.
 pub fn commands(store: &Store, loaded: &Loaded, ids: &[String]) -> Result<Vec<Runnable>> {
-    for id in ids {
-        if loaded.get(Kind::Dependency, id).is_none() {
-            // Not loaded: let the one lookup explain (with a did-you-mean).
-            crate::ops::find(store, Kind::Dependency, id)?;
-        }
-    }
+    let ids = ids
+        .iter()
+        .map(|id| crate::ops::resolve_loaded(store, loaded, Kind::Dependency, id))
+        .collect::<Result<Vec<_>>>()?;
     let mut out = Vec::new();
-    for d in loaded.dependencies().filter(|d| ids.is_empty() || ids.iter().any(|i| i.eq_ignore_ascii_case(&d.id))) {
+    for d in loaded.dependencies().filter(|d| ids.is_empty() || ids.contains(&d.id)) {
         let Some(command) = d.validation.as_ref().and_then(|v| v.command.clone()).filter(|c| !c.trim().is_empty())
         else {
             continue;

@@ -1,6 +1,8 @@
 //! `dep-graph`: the repository dependency graph (default) or the entity
 //! blocking graph, as data (JSON) and as text, Graphviz DOT or Mermaid.
-//! Unsatisfied dependencies and active blocking edges are marked.
+//! Unsatisfied dependencies and active blocking edges are marked; in the
+//! entity graph, so are blocked nodes, and a todo inherits the blockers of
+//! its milestone and plan (`blocks via …` edges; [`super::blockers`]).
 
 use super::{CoordGraph, EdgeKind, NodeKind};
 use crate::model::*;
@@ -37,6 +39,10 @@ pub struct GraphNode {
     pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Entity graphs: it has an active blocker (the rule of
+    /// [`super::blockers`], inherited milestone and plan blockers included).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub blocked: bool,
 }
 
 /// An edge of the exported graph.
@@ -118,6 +124,7 @@ fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
         .into_iter()
         .map(|n| GraphNode {
             label: n.clone(),
+            blocked: false,
             status: reg.find(&n).and_then(|r| r.role.clone()),
             id: n,
             kind: NodeKind::Repo,
@@ -174,7 +181,7 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
                 None => (node.id.clone(), String::new()),
             },
         };
-        GraphNode { id: node.id.clone(), kind: node.kind, label, status: Some(status) }
+        GraphNode { id: node.id.clone(), kind: node.kind, label, status: Some(status), blocked: cg.is_blocked(n) }
     };
     for e in cg.g.edge_indices() {
         if cg.g[e] != EdgeKind::Blocks {
@@ -197,6 +204,32 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             active: !cg.g[a].finished,
             status: None,
         });
+    }
+    // A todo waits for the milestones and plans that block its milestone or
+    // plan: drawn as `blocks via MILESTONE-…` edges.
+    for t in cg.g.node_indices().filter(|t| cg.g[*t].kind == NodeKind::Todo) {
+        for c in cg.containers(t) {
+            for e in cg.g.edges_directed(c, petgraph::Direction::Incoming) {
+                let b = petgraph::visit::EdgeRef::source(&e);
+                if *e.weight() != EdgeKind::Blocks || !matches!(cg.g[b].kind, NodeKind::Milestone | NodeKind::Plan) {
+                    continue;
+                }
+                let (ib, it) = (&cg.g[b].id, &cg.g[t].id);
+                if !(keep(ib) || keep(it)) {
+                    continue;
+                }
+                for n in [b, t] {
+                    nodes.entry(crate::store::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
+                }
+                edges.push(GraphEdge {
+                    from: ib.clone(),
+                    to: it.clone(),
+                    label: format!("blocks via {}", cg.g[c].id),
+                    active: !cg.g[b].finished,
+                    status: None,
+                });
+            }
+        }
     }
     if q.plan.is_some() || q.repo.is_some() {
         for n in cg.g.node_indices() {

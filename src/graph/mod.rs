@@ -6,7 +6,9 @@
 //! from a part to its whole (plan `issue_ids`, todo `issue_id`/`plan_id`/
 //! `milestone_id`, milestone → plan), and from a consumer repo to its provider
 //! through the dependency. An edge declared on either side counts once. A
-//! blocking edge is *active* only while its blocker is unfinished.
+//! blocking edge is *active* only while its blocker is unfinished; what an
+//! entity is blocked by (its own blockers and those its milestone and plan
+//! inherit) is decided in one place, [`blockers`].
 //!
 //! The queries built on it (ready work, what blocks a repo, status reports,
 //! roadmaps, exports) live in the submodules and return plain data that the
@@ -22,20 +24,20 @@
 //! let mermaid = graph::dep_graph(&cg, &DepGraphQuery::default()).to_mermaid();
 //! ```
 //!
-//! Kinds each query needs: `ready` issues and todos; `roadmap` plans and
+//! Kinds each query needs: `ready` issues, plans and todos; `roadmap` plans and
 //! todos; `workload` todos; everything else all kinds. `workload` and
 //! `validate_repo` take the `&Loaded` directly.
 //! Repository arguments are canonical names (`registry.resolve` first).
 
+pub mod blockers;
 pub mod cycles;
 pub mod export;
 pub mod queries;
+pub mod relations;
 pub mod roadmap;
 
 use crate::model::Loaded;
-use crate::model::id::natural_key;
 use crate::model::*;
-use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap;
 
@@ -84,6 +86,11 @@ pub struct CoordGraph<'a> {
     pub loaded: &'a Loaded,
     pub g: DiGraph<Node, EdgeKind>,
     index: FxHashMap<String, NodeIndex>,
+    /// Per milestone or plan, the milestones and plans that block it
+    /// (finished or not): what its todos inherit ([`blockers`]). Kept here
+    /// because a plan with thousands of todos has thousands of incoming
+    /// edges, and `ready` asks this of every todo.
+    container_blockers: FxHashMap<NodeIndex, Vec<NodeIndex>>,
 }
 
 fn repo_key(name: &str) -> String {
@@ -93,7 +100,12 @@ fn repo_key(name: &str) -> String {
 impl<'a> CoordGraph<'a> {
     /// Builds the graph over everything loaded.
     pub fn build(loaded: &'a Loaded) -> CoordGraph<'a> {
-        let mut cg = CoordGraph { loaded, g: DiGraph::new(), index: FxHashMap::default() };
+        let mut cg = CoordGraph {
+            loaded,
+            g: DiGraph::new(),
+            index: FxHashMap::default(),
+            container_blockers: FxHashMap::default(),
+        };
         for i in loaded.issues() {
             cg.add(NodeKind::Issue, &i.id, !i.is_open());
         }
@@ -139,6 +151,13 @@ impl<'a> CoordGraph<'a> {
             cg.g.update_edge(consumer, dep, EdgeKind::DependsOn);
             cg.g.update_edge(dep, provider, EdgeKind::DependsOn);
         }
+        for e in cg.g.edge_indices() {
+            let (a, b) = cg.g.edge_endpoints(e).expect("edge exists");
+            let container = |k: NodeKind| matches!(k, NodeKind::Milestone | NodeKind::Plan);
+            if cg.g[e] == EdgeKind::Blocks && container(cg.g[a].kind) && container(cg.g[b].kind) {
+                cg.container_blockers.entry(b).or_default().push(a);
+            }
+        }
         cg
     }
 
@@ -183,44 +202,6 @@ impl<'a> CoordGraph<'a> {
     /// The node of a repository (canonical name).
     pub fn repo(&self, name: &str) -> Option<NodeIndex> {
         self.index.get(&repo_key(self.loaded.registry.canonical(name))).copied()
-    }
-
-    /// Unfinished blockers of `n` (active incoming `Blocks` edges), in ID order.
-    pub fn active_blockers(&self, n: NodeIndex) -> Vec<NodeIndex> {
-        let mut v: Vec<NodeIndex> = self
-            .g
-            .edges_directed(n, Direction::Incoming)
-            .filter(|e| *e.weight() == EdgeKind::Blocks)
-            .map(|e| petgraph::visit::EdgeRef::source(&e))
-            .filter(|s| !self.g[*s].finished)
-            .collect();
-        v.sort_by_cached_key(|x| natural_key(&self.g[*x].id));
-        v.dedup();
-        v
-    }
-
-    /// True when `n` has at least one unfinished blocker (no allocation:
-    /// `ready` and the ecosystem status ask this of every pending todo).
-    pub fn is_blocked(&self, n: NodeIndex) -> bool {
-        self.g
-            .edges_directed(n, Direction::Incoming)
-            .any(|e| *e.weight() == EdgeKind::Blocks && !self.g[petgraph::visit::EdgeRef::source(&e)].finished)
-    }
-
-    /// What `n` blocks while it is unfinished (outgoing `Blocks` edges).
-    pub fn blocked(&self, n: NodeIndex) -> Vec<NodeIndex> {
-        if self.g[n].finished {
-            return Vec::new();
-        }
-        let mut v: Vec<NodeIndex> = self
-            .g
-            .edges_directed(n, Direction::Outgoing)
-            .filter(|e| *e.weight() == EdgeKind::Blocks)
-            .map(|e| petgraph::visit::EdgeRef::target(&e))
-            .collect();
-        v.sort_by_cached_key(|x| natural_key(&self.g[*x].id));
-        v.dedup();
-        v
     }
 
     /// A chain from `n` up through active blockers to a root cause (the

@@ -304,11 +304,14 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
     BlockedByReport { repo: repo.to_string(), dependencies, repos, entities: waiting.into_values().collect() }
 }
 
-/// Counts of todos by status.
+/// Counts of todos by *effective* status: an open todo with an active
+/// blocker (see [`super::blockers`]) counts as `blocked` whatever its stored
+/// status, so `pending` and `in_progress` count only unblocked work.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct TodoCounts {
     pub pending: usize,
     pub in_progress: usize,
+    /// Stored `blocked`, or open with an active blocker.
     pub blocked: usize,
     pub completed: usize,
     pub cancelled: usize,
@@ -317,7 +320,11 @@ pub struct TodoCounts {
 }
 
 impl TodoCounts {
-    fn add(&mut self, t: &Todo) {
+    fn add(&mut self, cg: &CoordGraph<'_>, t: &Todo) {
+        if t.is_open() && cg.node(&t.id).is_some_and(|n| cg.is_blocked(n)) {
+            self.blocked += 1;
+            return;
+        }
         match t.status.known() {
             Some(TodoStatus::Pending) => self.pending += 1,
             Some(TodoStatus::InProgress) => self.in_progress += 1,
@@ -376,7 +383,7 @@ pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
     let mut todos = TodoCounts::default();
     let mut open_todos = Vec::new();
     for t in cg.loaded.todos().filter(|t| reg.same(&t.repo, repo)) {
-        todos.add(t);
+        todos.add(cg, t);
         if t.is_open() {
             open_todos.push(TodoRef::of(t, reg));
         }
@@ -442,7 +449,7 @@ pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
     let loaded = cg.loaded;
     let reg = &loaded.registry;
     let mut todos = TodoCounts::default();
-    loaded.todos().for_each(|t| todos.add(t));
+    loaded.todos().for_each(|t| todos.add(cg, t));
     let critical_blockers: Vec<IssueRef> = loaded
         .issues()
         .filter(|i| i.is_open() && matches!(i.priority.known(), Some(Priority::Critical | Priority::High)))
@@ -497,6 +504,8 @@ pub struct WorkloadRow {
     pub key: Option<String>,
     pub open_todos: usize,
     pub in_progress: usize,
+    /// Open todos stored `blocked` or with an active blocker (effective
+    /// state; such a todo does not count as `in_progress`).
     pub blocked: usize,
     pub estimated_hours: f64,
     /// Open todos without an estimate.
@@ -504,8 +513,9 @@ pub struct WorkloadRow {
 }
 
 /// Open todos and estimated hours per assignee or repository (unassigned
-/// work last), heaviest first.
-pub fn workload(loaded: &Loaded, by: WorkloadBy) -> Vec<WorkloadRow> {
+/// work last), heaviest first. Blocked is the effective state.
+pub fn workload(cg: &CoordGraph<'_>, by: WorkloadBy) -> Vec<WorkloadRow> {
+    let loaded = cg.loaded;
     let mut rows: BTreeMap<Option<String>, WorkloadRow> = BTreeMap::new();
     for t in loaded.todos().filter(|t| t.is_open()) {
         let key = match by {
@@ -521,7 +531,9 @@ pub fn workload(loaded: &Loaded, by: WorkloadBy) -> Vec<WorkloadRow> {
             unestimated: 0,
         });
         row.open_todos += 1;
+        let waits = cg.node(&t.id).is_some_and(|n| cg.is_blocked(n));
         match t.status.known() {
+            _ if waits => row.blocked += 1,
             Some(TodoStatus::InProgress) => row.in_progress += 1,
             Some(TodoStatus::Blocked) => row.blocked += 1,
             _ => {}

@@ -6,9 +6,12 @@
 //! `actual_hours` (never below zero; todos without an estimate count 0 hours
 //! and are reported as unestimated). A chain's finish is today plus
 //! ceil(hours / hours_per_day) calendar days. Open todos outside the plan that
-//! block the plan's todos are part of the chain, since their work delays it.
+//! block the plan's todos are part of the chain, since their work delays it,
+//! and so is the open work of milestones and plans that block a todo's
+//! milestone or plan (one rule: [`super::blockers`]). The critical path
+//! lists todos only.
 
-use super::{CoordGraph, EdgeKind};
+use super::{CoordGraph, EdgeKind, NodeKind};
 use crate::model::*;
 use chrono::NaiveDate;
 use petgraph::Direction;
@@ -96,20 +99,39 @@ struct Chains {
 }
 
 fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
+    // Open todos, and unfinished milestones and plans: a milestone or plan
+    // finishes after its open todos, and the todos of what it blocks start
+    // after it (the inherited blockers of `graph::blockers`), so a
+    // milestone is projected after the milestones it depends on.
     let mut sub: DiGraph<NodeIndex, ()> = DiGraph::new();
     let mut local: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     for n in cg.g.node_indices() {
         let node = &cg.g[n];
-        if node.kind == super::NodeKind::Todo && !node.finished {
+        if !node.finished && matches!(node.kind, NodeKind::Todo | NodeKind::Milestone | NodeKind::Plan) {
             local.insert(n, sub.add_node(n));
         }
     }
     for (&n, &l) in &local {
-        for e in cg.g.edges_directed(n, Direction::Outgoing) {
-            if *e.weight() == EdgeKind::Blocks
-                && let Some(&t) = local.get(&e.target())
-            {
-                sub.update_edge(l, t, ());
+        if cg.g[n].kind == NodeKind::Todo {
+            for e in cg.g.edges_directed(n, Direction::Outgoing) {
+                if *e.weight() == EdgeKind::Blocks
+                    && let Some(&t) = local.get(&e.target())
+                    && cg.g[e.target()].kind == NodeKind::Todo
+                {
+                    sub.update_edge(l, t, ());
+                }
+            }
+            for b in cg.active_blockers(n) {
+                if matches!(cg.g[b].kind, NodeKind::Milestone | NodeKind::Plan)
+                    && let Some(&lb) = local.get(&b)
+                {
+                    sub.update_edge(lb, l, ());
+                }
+            }
+            for c in cg.containers(n) {
+                if let Some(&lc) = local.get(&c) {
+                    sub.update_edge(l, lc, ());
+                }
             }
         }
     }
@@ -216,7 +238,9 @@ fn plan_roadmap(
                 let mut path = vec![cg.g[end].id.clone()];
                 let mut cur = end;
                 while let Some(prev) = ch.dist[&cur].1 {
-                    path.push(cg.g[prev].id.clone());
+                    if cg.g[prev].kind == NodeKind::Todo {
+                        path.push(cg.g[prev].id.clone());
+                    }
                     cur = prev;
                 }
                 path.reverse();

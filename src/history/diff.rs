@@ -93,7 +93,7 @@ pub fn load_at(store: &Store, rev: &str, kinds: &[crate::model::Kind]) -> Result
 pub fn find_at(store: &Store, kind: crate::model::Kind, id: &str, rev: &str) -> Result<crate::store::Record> {
     crate::model::id::validate_id(id)?;
     let mut loaded = load_at(store, rev, &[kind])?;
-    let canon = crate::model::id::canonical_lookup(id, store.prefix(kind));
+    let canon = crate::model::id::normalise_id(id, store.prefix(kind));
     for candidate in std::iter::once(id.to_string()).chain(canon) {
         if let Some(r) = loaded.take(kind, &candidate) {
             return Ok(r);

@@ -1,7 +1,9 @@
 //! `review`: what a change does to the coordination data and what it breaks
 //! — the semantic diff from the merge base, plus lint errors it introduces,
-//! IDs it creates that the base branch also created, dependencies it newly
-//! leaves unsatisfied and todos it newly blocks.
+//! IDs it creates that the base branch also created, dependencies it breaks
+//! (satisfied before, unsatisfied after), dependencies known to be
+//! unsatisfied (planned ones, or stored `unsatisfied`: warnings, errors only
+//! with `hook.block_on: unsatisfied`) and todos it newly blocks.
 
 use super::changes::{Differ, EntityChange, Filter, Op};
 use super::repo::{GitRepo, Side};
@@ -29,6 +31,9 @@ pub struct ReviewOptions {
     pub trust_all: bool,
     /// Skip the dependency checks.
     pub skip_dependency_checks: bool,
+    /// Count dependencies known to be unsatisfied as errors too
+    /// (`hook.block_on: unsatisfied`); by default they are warnings.
+    pub block_on_unsatisfied: bool,
 }
 
 /// An ID created by the change that the base branch created too.
@@ -42,7 +47,7 @@ pub struct Collision {
     pub base_title: String,
 }
 
-/// A dependency this change leaves unsatisfied.
+/// A changed dependency that is unsatisfied.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Unsatisfied {
     pub id: String,
@@ -73,9 +78,17 @@ pub struct Review {
     /// Lint problems present after the change and not before.
     pub introduced: Vec<Problem>,
     pub collisions: Vec<Collision>,
+    /// Dependencies the change breaks: present before with no sign of being
+    /// unsatisfied (stored status and check), unsatisfied by the check
+    /// after, and not acknowledged (`unsatisfied` not stored). Errors.
     pub unsatisfied: Vec<Unsatisfied>,
+    /// Changed dependencies known to be unsatisfied — new (planned) ones,
+    /// ones stored `unsatisfied`, ones unsatisfied before too: warnings,
+    /// errors only with `hook.block_on: unsatisfied`.
+    pub known_unsatisfied: Vec<Unsatisfied>,
     pub newly_blocked: Vec<NewlyBlocked>,
-    /// Errors introduced: lint errors, collisions and unsatisfied dependencies.
+    /// Errors introduced: lint errors, collisions and broken dependencies
+    /// (and the known-unsatisfied ones with `block_on_unsatisfied`).
     pub errors: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -155,13 +168,16 @@ pub fn review_commits(
         None => Vec::new(),
     };
     let mut warnings = differ.warnings;
-    let unsatisfied = if opts.skip_dependency_checks {
-        Vec::new()
+    let (unsatisfied, known_unsatisfied) = if opts.skip_dependency_checks {
+        (Vec::new(), Vec::new())
     } else {
         unsatisfied(store, &before, &after, &changes, opts, &mut warnings)?
     };
     let newly_blocked = newly_blocked(&before, &after);
-    let errors = introduced.iter().filter(|p| p.is_error()).count() + collisions.len() + unsatisfied.len();
+    let errors = introduced.iter().filter(|p| p.is_error()).count()
+        + collisions.len()
+        + unsatisfied.len()
+        + if opts.block_on_unsatisfied { known_unsatisfied.len() } else { 0 };
     let short = |id: ObjectId| id.to_hex_with_len(7).to_string();
     if base_tip.is_some() && mb.is_none() {
         warnings.push(format!(
@@ -177,6 +193,7 @@ pub fn review_commits(
         introduced,
         collisions,
         unsatisfied,
+        known_unsatisfied,
         newly_blocked,
         errors,
         warnings,
@@ -229,6 +246,13 @@ fn collisions(
     Ok(out)
 }
 
+/// Splits the changed dependencies that are unsatisfied after the change
+/// into (broken by it, known unsatisfied). Broken needs evidence that the
+/// dependency was fine before: it existed, was not stored `unsatisfied`, was
+/// not unsatisfied by the same check before, and the check says unsatisfied
+/// now while the change does not store `unsatisfied` (which acknowledges
+/// it). A new (planned) dependency is never broken, so the verdict on it
+/// does not depend on which sibling checkouts happen to exist.
 fn unsatisfied(
     store: &Store,
     before: &Loaded,
@@ -236,14 +260,16 @@ fn unsatisfied(
     changes: &[EntityChange],
     opts: &ReviewOptions,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Unsatisfied>> {
+) -> Result<(Vec<Unsatisfied>, Vec<Unsatisfied>)> {
+    use crate::deps::Verdict;
+    use crate::model::{DepStatus, Entity};
     let ids: Vec<String> = changes
         .iter()
         .filter(|c| c.kind == Kind::Dependency && c.change != Op::Deleted)
         .map(|c| c.id.clone())
         .collect();
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let check = |loaded: &Loaded, ids: Vec<String>| -> Result<crate::deps::CheckReport> {
         let o = crate::deps::CheckOptions {
@@ -257,25 +283,35 @@ fn unsatisfied(
         };
         crate::deps::check(store, loaded, &o)
     };
+    let stored_unsatisfied = |loaded: &Loaded, id: &str| {
+        matches!(loaded.get(Kind::Dependency, id).map(|r| &r.entity),
+            Some(Entity::Dependency(d)) if d.status.is(DepStatus::Unsatisfied))
+    };
     let now = check(after, ids.clone())?;
     warnings.extend(now.warnings.iter().cloned());
     let old_ids: Vec<String> = ids.into_iter().filter(|id| before.get(Kind::Dependency, id).is_some()).collect();
     let was_unsatisfied: HashSet<String> = if old_ids.is_empty() {
         HashSet::new()
     } else {
-        check(before, old_ids)?
-            .results
-            .into_iter()
-            .filter(|r| r.status == crate::deps::Verdict::Unsatisfied)
-            .map(|r| r.id)
-            .collect()
+        check(before, old_ids)?.results.into_iter().filter(|r| r.status == Verdict::Unsatisfied).map(|r| r.id).collect()
     };
-    Ok(now
-        .results
-        .into_iter()
-        .filter(|r| r.status == crate::deps::Verdict::Unsatisfied && !was_unsatisfied.contains(&r.id))
-        .map(|r| Unsatisfied { id: r.id, consumer: r.consumer, provider: r.provider, reason: r.reason })
-        .collect())
+    let (mut broken, mut known) = (Vec::new(), Vec::new());
+    for r in now.results {
+        let acknowledged = stored_unsatisfied(after, &r.id);
+        if r.status != Verdict::Unsatisfied && !acknowledged {
+            continue;
+        }
+        let was_fine = before.get(Kind::Dependency, &r.id).is_some()
+            && !stored_unsatisfied(before, &r.id)
+            && !was_unsatisfied.contains(&r.id);
+        let u = Unsatisfied { id: r.id, consumer: r.consumer, provider: r.provider, reason: r.reason };
+        if was_fine && r.status == Verdict::Unsatisfied && !acknowledged {
+            broken.push(u);
+        } else {
+            known.push(u);
+        }
+    }
+    Ok((broken, known))
 }
 
 /// Open todos blocked after the change that were not blocked (or did not

@@ -107,6 +107,18 @@ pub fn natural_key(id: &str) -> (String, u64, String) {
     }
 }
 
+/// How every command reads an ID a person typed for an entity of a known
+/// kind: `issue-7`, `ISSUE-7` and `ISSUE-007` are `ISSUE-007`, and so is a
+/// bare `7` (the kind is known, so the number is unambiguous). None when it
+/// is not an ID of that prefix.
+pub fn normalise_id(id: &str, prefix: &str) -> Option<String> {
+    let t = id.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_number(t).filter(|n| *n <= MAX_ID_NUMBER).map(|n| format_id(prefix, n));
+    }
+    canonical_lookup(t, prefix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +142,9 @@ mod tests {
         assert_eq!(format_id("TODO", 7), "TODO-007");
         assert_eq!(format_id("TODO", 1234), "TODO-1234");
         assert_eq!(canonical_lookup("issue-7", "ISSUE").as_deref(), Some("ISSUE-007"));
+        assert_eq!(normalise_id("7", "ISSUE").as_deref(), Some("ISSUE-007"));
+        assert_eq!(normalise_id("Dep-3", "DEP").as_deref(), Some("DEP-003"));
+        assert_eq!(normalise_id("PLAN-3", "DEP"), None);
     }
 
     #[test]

@@ -74,6 +74,11 @@ impl<'s> Refs<'s> {
         Ok(Refs { store, lock, registry, legacy_ids, plans: None, warnings: Vec::new() })
     }
 
+    /// The store the checks read.
+    pub fn store(&self) -> &'s Store {
+        self.store
+    }
+
     /// The registry.
     pub fn registry(&self) -> &Registry {
         &self.registry
@@ -181,19 +186,39 @@ fn today(store: &Store) -> CoordDate {
     store.today()
 }
 
-/// Looks up an entity, accepting `issue-7` for `ISSUE-007`.
+/// Looks up an entity, accepting `issue-7`, `ISSUE-7` and (the kind being
+/// known) `7` for `ISSUE-007` ([`crate::model::id::normalise_id`]).
 pub fn find(store: &Store, kind: Kind, id: &str) -> Result<Record> {
     crate::model::id::validate_id(id)?;
     if let Some(r) = store.load_one(kind, id)? {
         return Ok(r);
     }
-    if let Some(canon) = crate::model::id::canonical_lookup(id, store.prefix(kind))
+    if let Some(canon) = crate::model::id::normalise_id(id, store.prefix(kind))
         && canon != id
         && let Some(r) = store.load_one(kind, &canon)?
     {
         return Ok(r);
     }
     Err(Error::NotFound { kind, id: id.to_string(), hint: None })
+}
+
+/// The stored ID of a loaded entity of `kind` that `id` names (exactly,
+/// ignoring case, or normalised as [`find`] does); NotFound, with a
+/// did-you-mean, when none: a selector that matches nothing is an error.
+pub fn resolve_loaded(store: &Store, loaded: &Loaded, kind: Kind, id: &str) -> Result<String> {
+    if let Some(r) = loaded.get(kind, id) {
+        return Ok(r.entity.id().to_string());
+    }
+    let canon = crate::model::id::normalise_id(id, store.prefix(kind));
+    if let Some(r) = loaded
+        .records(kind)
+        .iter()
+        .find(|r| r.entity.id().eq_ignore_ascii_case(id) || canon.as_deref() == Some(r.entity.id()))
+    {
+        return Ok(r.entity.id().to_string());
+    }
+    // Not loaded: let the one lookup explain (with a did-you-mean).
+    Ok(find(store, kind, id)?.entity.id().to_string())
 }
 
 fn next_id(store: &Store, kind: Kind, refs: &Refs<'_>) -> Result<crate::store::Allocated> {

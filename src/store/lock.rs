@@ -148,7 +148,7 @@ mod lock_tests {
     #[test]
     fn the_lock_nests_on_one_thread_and_excludes_other_threads() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(tmp.path()).unwrap();
+        let store = Store::open_uninitialised(tmp.path()).unwrap();
         let released = AtomicBool::new(false);
         std::thread::scope(|s| {
             let outer = store.lock_for("sync").unwrap();

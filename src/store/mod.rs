@@ -58,8 +58,19 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store for the root discovered from `start`.
+    /// Opens the store for the coordination root discovered from `start`;
+    /// [`Error::NotCoordRepo`] when there is none (only `init` creates one).
     pub fn open(start: &Path) -> Result<Store> {
+        let store = Store::open_uninitialised(start)?;
+        if !store.root.found {
+            return Err(Error::NotCoordRepo(store.root.dir.clone()));
+        }
+        Ok(store)
+    }
+
+    /// Opens the store where a coordination root is or would be created,
+    /// found or not: for `init` only.
+    pub fn open_uninitialised(start: &Path) -> Result<Store> {
         let root = Root::discover(start)?;
         let (settings, settings_warnings) = Settings::load(&root.dir)?;
         Ok(Store { root, settings, settings_warnings, allow_rewrite: false })

@@ -1,7 +1,10 @@
 //! Finding the coordination root: the nearest directory, from the current one
-//! up to the work-tree root, that holds `coordination/` or
-//! `settings/ecosystem.yaml`; else the work-tree root. Outside a repository,
-//! the current directory.
+//! up to the work-tree root (outside a repository: up to `/`), that holds
+//! `coordination/`, `settings/ecosystem.yaml` or `settings/coord.yaml`. When
+//! there is none, the root is where `init` would create one (the work-tree
+//! root, else the current directory) and `found` is false: every command but
+//! `init` then refuses ([`crate::store::Store::open`]), so nothing but
+//! `init` ever creates `coordination/`.
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -13,10 +16,14 @@ pub struct Root {
     pub dir: PathBuf,
     /// The git work tree containing it, if any.
     pub worktree: Option<PathBuf>,
+    /// Whether coordination data (or its settings) was found there.
+    pub found: bool,
 }
 
 fn has_markers(dir: &Path) -> bool {
-    dir.join("coordination").is_dir() || dir.join("settings/ecosystem.yaml").is_file()
+    dir.join("coordination").is_dir()
+        || dir.join("settings/ecosystem.yaml").is_file()
+        || dir.join("settings/coord.yaml").is_file()
 }
 
 impl Root {
@@ -25,11 +32,15 @@ impl Root {
         let start = start.canonicalize().map_err(|e| Error::io(start, e))?;
         let worktree = start.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf);
         let Some(wt) = worktree else {
-            return Ok(Root { dir: start, worktree: None });
+            return Ok(match start.ancestors().find(|d| has_markers(d)) {
+                Some(d) => Root { dir: d.to_path_buf(), worktree: None, found: true },
+                None => Root { dir: start, worktree: None, found: false },
+            });
         };
-        let dir =
-            start.ancestors().take_while(|d| d.starts_with(&wt)).find(|d| has_markers(d)).unwrap_or(&wt).to_path_buf();
-        Ok(Root { dir, worktree: Some(wt) })
+        let marked = start.ancestors().take_while(|d| d.starts_with(&wt)).find(|d| has_markers(d));
+        let found = marked.is_some();
+        let dir = marked.unwrap_or(&wt).to_path_buf();
+        Ok(Root { dir, worktree: Some(wt), found })
     }
 
     /// The git directory of the work tree (see [`git_dir`]).

@@ -19,6 +19,7 @@ mod test_mcp;
 mod test_mcp_reports;
 mod test_merge;
 mod test_plans;
+mod test_semantics;
 mod test_settings;
 mod test_store;
 mod test_sync;

@@ -147,6 +147,7 @@ fn show_at_a_revision() {
 fn no_coordination_history() {
     // An unborn branch: nothing to show.
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     assert_eq!(env.coord(&["log"]).ok(), "no commits changed coordination data\n");
     assert_eq!(env.coord(&["diff"]).ok(), "no coordination changes ((empty) → (working tree))\n");
     // Commits, none touching coordination data.
@@ -234,7 +235,7 @@ fn review_finds_an_id_the_base_branch_also_created_and_new_blockers() {
 fn history_commands_need_a_repository() {
     let env = TestEnv::new();
     let outside = env.root.parent().unwrap().join("plain");
-    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(outside.join("coordination")).unwrap();
     let err = env.coord_in(&outside, &["log"]).fails(1).to_string();
     assert!(err.contains("log needs a git repository"), "{err}");
 }

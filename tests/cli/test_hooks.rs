@@ -193,7 +193,10 @@ fn auto_dependency_check_decides_whether_the_hook_checks_dependencies() {
     env.git_in(&oneiric, &["init", "-q", "-b", "main"]).ok();
     env.git_in(&oneiric, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
     env.git_in(&oneiric, &["tag", "v0.1.0"]).ok();
-    // A push adding a dependency that an offline check finds unsatisfied.
+    // A push adding a dependency that an offline check finds unsatisfied,
+    // with the hook set to refuse known-unsatisfied ones too (by default a
+    // new dependency only warns: test_semantics point 1).
+    env.write("settings/coord.yaml", "hook:\n  block_on: unsatisfied\n");
     env.coord(&["create-dep", "--consumer", "vishnu", "--provider", "oneiric", "--version-constraint", ">=1.0"]).ok();
     env.commit_all_at("needs oneiric 1.0", "2026-03-03T09:00:00+00:00");
     let err = env.git(&["push", "origin", "main"]).fails(1).to_string();

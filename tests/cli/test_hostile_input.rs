@@ -17,6 +17,7 @@ fn ids(v: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_bad_filter_is_refused_whether_or_not_there_is_data() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     for (cmd, flag, value) in [
         ("list-issues", "--status", "bogus"),
         ("list-todos", "--status", "bogus"),
@@ -40,7 +41,9 @@ fn a_bad_filter_is_refused_whether_or_not_there_is_data() {
     assert!(err.contains("invalid todo status `bogus`"), "{err}");
     // Aliases still work on an empty store and with data.
     assert_eq!(ids(&env.coord(&["list-issues", "--status", "open", "--format", "json"]).json()), ["ISSUE-001"]);
-    assert_eq!(ids(&TestEnv::new().coord(&["list-todos", "--status", "done", "--format", "json"]).json()).len(), 0);
+    let empty = TestEnv::new();
+    empty.coord(&["init"]).ok();
+    assert_eq!(ids(&empty.coord(&["list-todos", "--status", "done", "--format", "json"]).json()).len(), 0);
 }
 
 #[test]

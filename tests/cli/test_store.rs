@@ -218,6 +218,7 @@ fn outside_a_repository_file_commands_use_the_current_directory() {
     let env = TestEnv::new();
     let outside = env.root.parent().unwrap().join("plain");
     std::fs::create_dir_all(&outside).unwrap();
+    env.coord_in(&outside, &["init"]).ok();
     let out = env.coord_in(&outside, &["create-issue", "--title", "No git", "--repos", "x"]);
     assert_eq!(out.ok(), "created ISSUE-001 (coordination/issues/ISSUE-001.yaml)\n");
     assert!(outside.join("coordination/issues/ISSUE-001.yaml").is_file());

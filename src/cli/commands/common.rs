@@ -104,9 +104,53 @@ pub fn shown(kind: Kind, s: &Shown, format: Format) -> CmdResult {
     warn(&s.warnings);
     let mut out = render::out();
     match format {
-        Format::Table => render::entity(&mut out, &render::entity_of(kind, &s.entity)?, format)?,
+        Format::Table => {
+            render::entity(&mut out, &render::entity_of(kind, &s.entity)?, format)?;
+            if let Some(r) = &s.relations {
+                relations(&mut out, r)?;
+            }
+        }
         Format::Json => render::json(&mut out, s)?,
         Format::Yaml => render::yaml(&mut out, s)?,
+    }
+    Ok(())
+}
+
+/// The computed relations under a shown entity.
+fn relations(w: &mut dyn Write, r: &crate::graph::relations::Relations) -> std::io::Result<()> {
+    use crate::display::shown as esc;
+    let item = |x: &crate::graph::relations::Related| {
+        let via = x.via.as_ref().map(|v| format!(", via {v}")).unwrap_or_default();
+        format!("{} {} ({}{via})", x.id, esc(&x.title), if x.status.is_empty() { "?" } else { &x.status })
+    };
+    writeln!(w, "\nrelations:")?;
+    writeln!(w, "  state: {}", r.state)?;
+    let (open, done): (Vec<_>, Vec<_>) = r.blocked_by.iter().partition(|b| b.open);
+    for (label, list) in [("blocked by (open)", &open), ("blocked by (finished)", &done)] {
+        if !list.is_empty() {
+            writeln!(w, "  {label}: {}", list.iter().map(|x| item(x)).collect::<Vec<_>>().join("; "))?;
+        }
+    }
+    if !r.blocks.is_empty() {
+        writeln!(w, "  blocks: {}", r.blocks.iter().map(item).collect::<Vec<_>>().join("; "))?;
+    }
+    if let Some(p) = &r.progress {
+        writeln!(w, "  todos: {}/{} done", p.done, p.total)?;
+        for t in &r.todos {
+            writeln!(w, "    {}", item(t))?;
+        }
+    }
+    if !r.plans.is_empty() {
+        writeln!(w, "  plan: {}", r.plans.join(", "))?;
+    }
+    if let Some(m) = &r.milestone {
+        writeln!(w, "  milestone: {m}")?;
+    }
+    if let Some(i) = &r.issue {
+        writeln!(w, "  issue: {i}")?;
+    }
+    if let Some(c) = &r.last_change {
+        writeln!(w, "  last change: {} {} {} — {}", c.commit, c.date, esc(&c.author), esc(&c.summary))?;
     }
     Ok(())
 }

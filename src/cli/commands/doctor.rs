@@ -8,10 +8,10 @@ use crate::cli::render::{self, Format};
 use std::io::Write;
 
 /// Find duplicate IDs, files named differently from their ID, entities both
-/// in a file and in the legacy section, dangling references, one-sided
-/// links and temp files left by interrupted writes; with --fix, repair what
-/// is safe (renames to a free name, identical legacy copies, the missing
-/// side of a link, removing stale temp files), printing each change.
+/// in a file and in the legacy section, dangling references and temp
+/// files left by interrupted writes; with --fix, repair what
+/// is safe (renames to a free name, identical legacy copies, removing
+/// stale temp files), printing each change.
 /// Exits 1 while anything is left to fix.
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {

@@ -89,11 +89,27 @@ fn pre_push(store: &crate::store::Store, remote: Option<&str>) -> CmdResult {
         }
     };
     let checks = hooks::pre_push(store, &remote, &refs)?;
+    let block_known = store.settings.hook_block_on == crate::settings::BlockOn::Unsatisfied;
+    let mut e = anstream::stderr();
+    if !block_known {
+        for c in &checks {
+            for u in &c.review.known_unsatisfied {
+                writeln!(
+                    e,
+                    "git coord: warning: {} {} → {} is unsatisfied (known: planned or stored unsatisfied; \
+                     `hook.block_on: unsatisfied` would refuse it): {}",
+                    u.id,
+                    u.consumer,
+                    u.provider,
+                    crate::display::shown(&u.reason)
+                )?;
+            }
+        }
+    }
     let failing: Vec<_> = checks.iter().filter(|c| c.review.errors > 0).collect();
     if failing.is_empty() {
         return Ok(());
     }
-    let mut e = anstream::stderr();
     for c in failing {
         let r = &c.review;
         writeln!(
@@ -111,7 +127,8 @@ fn pre_push(store: &crate::store::Store, remote: Option<&str>) -> CmdResult {
                 x.kind, x.id, r.base, x.base_title, x.title
             )?;
         }
-        for u in &r.unsatisfied {
+        let known: &[_] = if block_known { &r.known_unsatisfied } else { &[] };
+        for u in r.unsatisfied.iter().chain(known) {
             writeln!(
                 e,
                 "  {} {} → {} is unsatisfied: {}",

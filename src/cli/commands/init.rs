@@ -33,7 +33,7 @@ roles: []
 
 /// `init`
 pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
-    let store = cx.store()?;
+    let store = crate::store::Store::open_uninitialised(&cx.dir)?;
     let mut w = render::out();
     // Whether this run set anything up (then the setup wants committing).
     let mut changed = false;

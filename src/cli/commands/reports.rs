@@ -189,7 +189,7 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
             let t = &s.todos;
             writeln!(
                 w,
-                "todos: {} pending, {} in progress, {} blocked, {} completed, {} cancelled",
+                "todos: {} pending, {} in progress, {} blocked (stored or waiting on an open blocker), {} completed, {} cancelled",
                 t.pending, t.in_progress, t.blocked, t.completed, t.cancelled
             )?;
             writeln!(w, "open issues: {}", s.open_issues.len())?;
@@ -255,7 +255,7 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
             writeln!(w, "repos: {}   open issues: {}   ready todos: {}", s.repos, s.open_issues, s.ready_todos)?;
             writeln!(
                 w,
-                "todos: {} pending, {} in progress, {} blocked, {} completed, {} cancelled",
+                "todos: {} pending, {} in progress, {} blocked (stored or waiting on an open blocker), {} completed, {} cancelled",
                 t.pending, t.in_progress, t.blocked, t.completed, t.cancelled
             )?;
             writeln!(w, "{HEADER}Active plans{HEADER:#}")?;
@@ -387,6 +387,9 @@ pub fn workload(cx: &Context, a: &WorkloadArgs) -> CmdResult {
         })
         .collect();
     render::table(&mut w, &[head, "OPEN", "IN_PROGRESS", "BLOCKED", "HOURS", "UNESTIMATED"], cells)?;
+    if rows.iter().any(|r| r.blocked > 0) {
+        writeln!(w, "BLOCKED: stored `blocked` or waiting on an open blocker (effective state)")?;
+    }
     Ok(())
 }
 

@@ -73,6 +73,12 @@ pub fn text(r: &Review) -> String {
             s.push_str(&format!("  {} {} → {}: {}\n", u.id, u.consumer, u.provider, crate::display::shown(&u.reason)));
         }
     }
+    if !r.known_unsatisfied.is_empty() {
+        s.push_str("\ndependencies known to be unsatisfied (planned or stored unsatisfied):\n");
+        for u in &r.known_unsatisfied {
+            s.push_str(&format!("  {} {} → {}: {}\n", u.id, u.consumer, u.provider, crate::display::shown(&u.reason)));
+        }
+    }
     if !r.newly_blocked.is_empty() {
         s.push_str("\ntodos newly blocked:\n");
         for b in &r.newly_blocked {
@@ -126,6 +132,13 @@ pub fn markdown(r: &Review) -> String {
         s.push_str("### Dependencies newly unsatisfied\n\n");
         for u in &r.unsatisfied {
             s.push_str(&format!("- ❌ `{}` {} → {}: {}\n", u.id, u.consumer, u.provider, md(&u.reason)));
+        }
+        s.push('\n');
+    }
+    if !r.known_unsatisfied.is_empty() {
+        s.push_str("### Dependencies known to be unsatisfied\n\n");
+        for u in &r.known_unsatisfied {
+            s.push_str(&format!("- ⚠️ `{}` {} → {}: {}\n", u.id, u.consumer, u.provider, md(&u.reason)));
         }
         s.push('\n');
     }
