@@ -35,8 +35,13 @@ pub struct GraphNode {
     pub id: String,
     pub kind: NodeKind,
     pub label: String,
+    /// An entity's status (entity graphs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// A repository's role in the registry (repo graphs): a role is not a
+    /// status, so it has its own field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// An edge of the exported graph.
@@ -118,7 +123,8 @@ fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
         .into_iter()
         .map(|n| GraphNode {
             label: n.clone(),
-            status: reg.find(&n).and_then(|r| r.role.clone()),
+            status: None,
+            role: reg.find(&n).and_then(|r| r.role.clone()),
             id: n,
             kind: NodeKind::Repo,
         })
@@ -174,7 +180,7 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
                 None => (node.id.clone(), String::new()),
             },
         };
-        GraphNode { id: node.id.clone(), kind: node.kind, label, status: Some(status) }
+        GraphNode { id: node.id.clone(), kind: node.kind, label, status: Some(status), role: None }
     };
     for e in cg.g.edge_indices() {
         if cg.g[e] != EdgeKind::Blocks {
