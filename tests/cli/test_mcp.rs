@@ -822,7 +822,9 @@ fn an_agent_session_plans_links_completes_deletes_and_renumbers() {
     let ids: Vec<&str> = ready["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["TASK-002", "TASK-003"], "{ready}");
     let listed = c.tool(18, "coord_list_todos", json!({"plan": "rm-1"}));
-    assert_eq!(listed["count"], 1);
+    // TASK-002 named only its milestone, MS-002: it joined that milestone's plan.
+    assert_eq!(listed["count"], 2, "{listed}");
+    assert_eq!(listed["items"][1]["plan_id"], "RM-001");
     assert_eq!(listed["items"][0]["actual_hours"], 6, "full entities: {listed}");
 
     // Delete: refused while referenced (naming the parameter), then forced.
