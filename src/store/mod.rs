@@ -834,7 +834,7 @@ impl Store {
                 );
                 continue;
             }
-            let map = legacy_normalized(kind, coord, map, registry);
+            let map = if kind == Kind::Todo { legacy_todo_repo(coord, map, registry) } else { map.clone() };
             out.push(build_record(kind, id, map, Origin::Legacy(eco.path.clone()), &rel, &eco_lines, start));
         }
         out
@@ -899,14 +899,7 @@ impl Store {
             };
             let map = match &record.origin {
                 Origin::File(_) => Some(doc),
-                // Read back as the loader reads it: a todo's repo taken from
-                // its issue is not written into the item.
-                Origin::Legacy(_) => legacy_item(&doc, kind, id).map(|m| match doc.get("coordination") {
-                    Some(Value::Mapping(coord)) => {
-                        legacy_normalized(kind, coord, &m, &Registry::from_document(&doc, &self.rel(path)).0)
-                    }
-                    _ => m,
-                }),
+                Origin::Legacy(_) => legacy_item(&doc, kind, id),
             };
             map.is_some_and(|m| Entity::read(kind, id.to_string(), m).0.to_mapping() == new_map)
         };
@@ -1114,35 +1107,12 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// A legacy item as the loader reads it: repository names (`repos`,
-/// `repo`, `consumer`, `provider`) by their canonical name — the Python tool
-/// stored nicknames there (`repos: [harbor, lh]`) — and a todo's missing
-/// repo taken (see [`legacy_todo_repo`]). The file keeps what it says; a
-/// write leaves those values alone, since they read back the same.
-pub(crate) fn legacy_normalized(kind: Kind, coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
-    let mut map = if kind == Kind::Todo { legacy_todo_repo(coord, map, registry) } else { map.clone() };
-    let canonical = |v: &mut Value| {
-        if let Value::String(s) = v {
-            let c = registry.canonical(s).to_string();
-            *s = c;
-        }
-    };
-    for key in ["repos", "repo", "consumer", "provider"] {
-        match map.get_mut(key) {
-            Some(Value::Sequence(items)) => items.iter_mut().for_each(canonical),
-            Some(v) => canonical(v),
-            None => {}
-        }
-    }
-    map
-}
-
 /// A legacy todo without `repo` takes it as the Python tool did: from its
 /// `issue_id`'s issue in the same section (its first repository), else from
 /// its `pool`. Filled in when read, so lint, reports, `migrate` and writes
 /// all see the same repository — by its canonical name, whatever nickname
 /// the issue used.
-fn legacy_todo_repo(coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
+pub(crate) fn legacy_todo_repo(coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
     let mut map = map.clone();
     if map.get("repo").and_then(scalar_text).is_some_and(|r| !r.trim().is_empty()) {
         return map;
