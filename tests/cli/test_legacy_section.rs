@@ -69,10 +69,15 @@ fn point10_a_legacy_todo_takes_its_repo_from_its_issue_or_pool() {
     let st = env.coord(&["status", "harbor", "--format", "json"]).json();
     assert!(st.to_string().contains("TODO-002"), "status harbor misses TODO-002: {st}");
 
-    // complete-todo works on them, in place.
-    env.coord(&["complete-todo", "TODO-001"]).ok();
-    let eco = env.read("settings/ecosystem.yaml");
-    assert!(eco.contains("status: completed"), "{eco}");
+    // complete-todo works on them, in place: a minimal edit of the item (no
+    // `repo:` written into it, no rewrite warning).
+    let run = env.coord(&["complete-todo", "TODO-001"]);
+    run.ok();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let changed = env.changed_lines();
+    assert!(changed.iter().all(|l| !l.contains("repo")), "{changed:#?}");
+    assert!(changed.contains(&"+      status: completed".to_string()), "{changed:#?}");
+    assert!(changed.len() <= 3, "status changed and `updated` added: {changed:#?}");
 }
 
 #[test]
