@@ -18,12 +18,12 @@ pub struct Filters {
     pub status: Vec<String>,
     /// Only these priorities (`P0`..`P3` accepted).
     pub priority: Vec<String>,
-    /// Only entities of this repository (name or nickname).
-    pub repo: Option<String>,
-    /// Only entities assigned to this person.
-    pub assignee: Option<String>,
-    /// Only entities with this label.
-    pub label: Option<String>,
+    /// Only entities of one of these repositories (names or nicknames).
+    pub repo: Vec<String>,
+    /// Only entities assigned to one of these people.
+    pub assignee: Vec<String>,
+    /// Only entities with one of these labels.
+    pub label: Vec<String>,
 }
 
 fn vocab_set<T: Vocab>(field: &str, values: &[String]) -> Result<Vec<T>, Error> {
@@ -42,12 +42,14 @@ impl Filters {
     /// Applies the filters to one entity.
     pub fn matches(&self, e: &Entity, loaded: &Loaded) -> Result<bool, Error> {
         let reg = &loaded.registry;
-        let repo_ok = |repos: &[&str]| match &self.repo {
-            None => true,
-            Some(r) => {
-                let want = reg.canonical(r);
-                repos.iter().any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
-            }
+        // Every multi-valued filter means "any of these" (as `--status a,b`
+        // does); different filters combine with AND.
+        let repo_ok = |repos: &[&str]| {
+            self.repo.is_empty()
+                || self.repo.iter().any(|r| {
+                    let want = reg.canonical(r);
+                    repos.iter().any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
+                })
         };
         let prio_ok = |p: &Lenient<Priority>| -> Result<bool, Error> {
             if self.priority.is_empty() {
@@ -57,9 +59,12 @@ impl Filters {
             Ok(p.known().is_some_and(|x| set.contains(&x)))
         };
         let who_ok = |a: &Option<String>| {
-            self.assignee.as_ref().is_none_or(|w| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(w)))
+            self.assignee.is_empty()
+                || a.as_deref().is_some_and(|a| self.assignee.iter().any(|w| a.eq_ignore_ascii_case(w)))
         };
-        let label_ok = |l: &[String]| self.label.as_ref().is_none_or(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)));
+        let label_ok = |l: &[String]| {
+            self.label.is_empty() || self.label.iter().any(|w| l.iter().any(|x| x.eq_ignore_ascii_case(w)))
+        };
         let no = |field: &str, set: bool| -> Result<(), Error> {
             match set {
                 true => Err(Error::Fields(vec![FieldError::new(field, format!("does not apply to a {}", e.kind()))])),
@@ -83,14 +88,14 @@ impl Filters {
             }
             Entity::Plan(p) => {
                 no("priority", !self.priority.is_empty())?;
-                no("assignee", self.assignee.is_some())?;
-                no("label", self.label.is_some())?;
+                no("assignee", !self.assignee.is_empty())?;
+                no("label", !self.label.is_empty())?;
                 status_ok(&self.status, &p.status)? && repo_ok(&p.repos.iter().map(String::as_str).collect::<Vec<_>>())
             }
             Entity::Dependency(d) => {
                 no("priority", !self.priority.is_empty())?;
-                no("assignee", self.assignee.is_some())?;
-                no("label", self.label.is_some())?;
+                no("assignee", !self.assignee.is_empty())?;
+                no("label", !self.label.is_empty())?;
                 status_ok(&self.status, &d.status)? && repo_ok(&[d.consumer.as_str(), d.provider.as_str()])
             }
         })

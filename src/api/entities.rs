@@ -5,7 +5,7 @@
 //! revision), delete (refused while referenced unless forced), and renumber
 //! (entities and milestones).
 
-use super::types::Id;
+use super::types::{Id, terms};
 use super::{Operation, entity_json};
 use crate::error::{Error, FieldError, Result};
 use crate::model::id::{canonical_lookup, normalise_id};
@@ -97,12 +97,13 @@ pub fn load_warnings(problems: &[Problem]) -> Vec<String> {
 
 /// The registry's canonical name for a repository filter; an unknown one is
 /// a problem with `field` (with a did-you-mean), never a silent empty list.
-fn repo_filter(loaded: &Loaded, field: &str, name: &Option<String>, errs: &mut super::FieldErrors) {
-    if let Some(r) = name
-        && !loaded.registry.is_empty()
-        && let Err(e) = loaded.registry.resolve(r)
-    {
-        errs.push(e.on_field(field));
+fn repo_filter(loaded: &Loaded, field: &str, names: &[String], errs: &mut super::FieldErrors) {
+    for r in names {
+        if !loaded.registry.is_empty()
+            && let Err(e) = loaded.registry.resolve(r)
+        {
+            errs.push(e.on_field(field).value(r.clone()));
+        }
     }
 }
 
@@ -113,14 +114,14 @@ fn list(
     store: &Store,
     kind: Kind,
     mut filters: crate::query::Filters,
-    repo_fields: &[(&str, &Option<String>)],
+    repo_fields: &[(&str, &Vec<String>)],
     opts: super::listing::ListOptions<'_>,
     keep: impl Fn(&Entity, &Loaded) -> bool,
 ) -> Result<Listed> {
     opts.check()?;
     // The assignee filter is applied here, where `@me` can stand for
     // several identities.
-    let who = super::listing::assignees(store, "assignee", &filters.assignee.take())?;
+    let who = super::listing::assignees(store, "assignee", &std::mem::take(&mut filters.assignee))?;
     let loaded = store.load(&[kind])?;
     let mut errs = super::FieldErrors::default();
     for (field, value) in repo_fields {
@@ -170,19 +171,21 @@ pub struct ListIssues {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub priority: Vec<Priority>,
-    /// Only issues of this repository (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub repo: Option<String>,
-    /// Only issues assigned to this person (`@me`: `git config coord.user`,
-    /// else your `user.email` or `user.name`).
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
-    /// Only issues with this label.
-    #[arg(long)]
-    #[serde(default)]
-    pub label: Option<String>,
+    /// Only issues of these repositories (names or nicknames; repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub repo: Vec<String>,
+    /// Only issues assigned to one of these people (repeatable,
+    /// comma-separated; `@me`: `git config coord.user`, else your
+    /// `user.email` or `user.name`).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub assignee: Vec<String>,
+    /// Only issues with one of these labels (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub label: Vec<String>,
     /// Include finished items too (by default a list shows open items
     /// only, unless `status` names the statuses wanted).
     #[arg(long)]
@@ -228,10 +231,11 @@ pub struct ListPlans {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub status: Vec<PlanStatus>,
-    /// Only plans naming this repository (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub repo: Option<String>,
+    /// Only plans naming one of these repositories (names or nicknames;
+    /// repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub repo: Vec<String>,
     /// Include finished items too (by default a list shows open items
     /// only, unless `status` names the statuses wanted).
     #[arg(long)]
@@ -275,27 +279,31 @@ pub struct ListTodos {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub priority: Vec<Priority>,
-    /// Only todos of this repository (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub repo: Option<String>,
-    /// Only todos assigned to this person (`@me`: `git config coord.user`,
-    /// else your `user.email` or `user.name`).
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
-    /// Only todos with this label.
-    #[arg(long)]
-    #[serde(default)]
-    pub label: Option<String>,
-    /// Only todos of this plan (`plan-1` matches PLAN-001).
-    #[arg(long)]
-    #[serde(default)]
-    pub plan: Option<String>,
-    /// Only todos linked to this issue.
-    #[arg(long)]
-    #[serde(default)]
-    pub issue: Option<String>,
+    /// Only todos of these repositories (names or nicknames; repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub repo: Vec<String>,
+    /// Only todos assigned to one of these people (repeatable,
+    /// comma-separated; `@me`: `git config coord.user`, else your
+    /// `user.email` or `user.name`).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub assignee: Vec<String>,
+    /// Only todos with one of these labels (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub label: Vec<String>,
+    /// Only todos of these plans (`plan-1` matches PLAN-001; repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub plan: Vec<String>,
+    /// Only todos linked to one of these issues (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub issue: Vec<String>,
     /// Include finished items too (by default a list shows open items
     /// only, unless `status` names the statuses wanted).
     #[arg(long)]
@@ -340,8 +348,8 @@ impl Operation for ListTodos {
         let (plan_prefix, issue_prefix) = (store.prefix(Kind::Plan), store.prefix(Kind::Issue));
         list(store, Kind::Todo, filters, &[("repo", &self.repo)], list_options!(self), |e, _| {
             let Entity::Todo(t) = e else { return false };
-            self.plan.as_deref().is_none_or(|p| same_id(t.plan_id.as_deref(), p, plan_prefix))
-                && self.issue.as_deref().is_none_or(|i| same_id(t.issue_id.as_deref(), i, issue_prefix))
+            (self.plan.is_empty() || self.plan.iter().any(|p| same_id(t.plan_id.as_deref(), p, plan_prefix)))
+                && (self.issue.is_empty() || self.issue.iter().any(|i| same_id(t.issue_id.as_deref(), i, issue_prefix)))
         })
     }
 }
@@ -354,18 +362,19 @@ pub struct ListDependencies {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub status: Vec<DepStatus>,
-    /// Only dependencies with this repository on either side.
-    #[arg(long)]
-    #[serde(default)]
-    pub repo: Option<String>,
-    /// Only dependencies of this consumer.
-    #[arg(long)]
-    #[serde(default)]
-    pub consumer: Option<String>,
-    /// Only dependencies on this provider.
-    #[arg(long)]
-    #[serde(default)]
-    pub provider: Option<String>,
+    /// Only dependencies with one of these repositories on either side
+    /// (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub repo: Vec<String>,
+    /// Only dependencies of these consumers (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub consumer: Vec<String>,
+    /// Only dependencies on these providers (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "terms")]
+    pub provider: Vec<String>,
     /// Include finished items too (by default a list shows open items
     /// only, unless `status` names the statuses wanted).
     #[arg(long)]
@@ -399,7 +408,7 @@ impl Operation for ListDependencies {
             let Entity::Dependency(d) = e else { return false };
             let reg = &loaded.registry;
             let side_ok =
-                |want: &Option<String>, have: &str| want.as_ref().is_none_or(|w| reg.same(have, reg.canonical(w)));
+                |want: &[String], have: &str| want.is_empty() || want.iter().any(|w| reg.same(have, reg.canonical(w)));
             side_ok(&self.consumer, &d.consumer) && side_ok(&self.provider, &d.provider)
         })
     }
@@ -447,7 +456,7 @@ fn relations(store: &Store, id: &str) -> Result<Option<crate::graph::relations::
     Ok(Some(r))
 }
 
-fn delete(store: &Store, kind: Kind, id: &Id, force: bool) -> Result<Deleted> {
+pub(super) fn delete(store: &Store, kind: Kind, id: &Id, force: bool) -> Result<Deleted> {
     let (rec, dangling) = crate::ops::delete(store, kind, &id.0, force)?;
     Ok(Deleted {
         id: rec.entity.id().to_string(),

@@ -174,12 +174,19 @@ pub fn me(store: &Store, field: &str) -> Result<Vec<String>> {
 
 /// An assignee filter: `@me` resolved to the identities it stands for, any
 /// other value as given.
-pub fn assignees(store: &Store, field: &str, value: &Option<String>) -> Result<Option<Vec<String>>> {
-    match value.as_deref() {
-        None => Ok(None),
-        Some(v) if v.trim().eq_ignore_ascii_case("@me") => Ok(Some(me(store, field)?)),
-        Some(v) => Ok(Some(vec![v.to_string()])),
+pub fn assignees(store: &Store, field: &str, values: &[String]) -> Result<Option<Vec<String>>> {
+    if values.is_empty() {
+        return Ok(None);
     }
+    let mut who = Vec::new();
+    for v in values {
+        if v.trim().eq_ignore_ascii_case("@me") {
+            who.extend(me(store, field)?);
+        } else {
+            who.push(v.to_string());
+        }
+    }
+    Ok(Some(who))
 }
 
 /// Whether an entity's assignee is one of `who`.

@@ -84,6 +84,20 @@ pub struct Written {
 }
 
 impl Written {
+    /// The answer to a write that had nothing to do: the entity as it is,
+    /// `changed: false` (so `--format json` always prints the one shape).
+    pub fn unchanged(store: &Store, rec: &crate::store::Record, milestone: Option<String>) -> Result<Written> {
+        Ok(Written {
+            id: rec.entity.id().to_string(),
+            kind: rec.entity.kind().noun().to_string(),
+            path: store.rel(rec.origin.path()).display().to_string(),
+            changed: false,
+            milestone,
+            entity: entity_json(&rec.entity)?,
+            warnings: Vec::new(),
+        })
+    }
+
     /// From a write's outcome.
     pub fn from_outcome(store: &Store, o: &Outcome) -> Result<Written> {
         let mut warnings: Vec<String> = o.warnings.iter().map(|w| w.to_string()).collect();
@@ -170,6 +184,8 @@ macro_rules! for_each_operation {
             $crate::api::todos::UpdateTodo,
             $crate::api::todos::CompleteTodo,
             $crate::api::entities::DeleteTodo,
+            $crate::api::plans::DeletePlan,
+            $crate::api::plans::DeleteMilestone,
             $crate::api::entities::ListDependencies,
             $crate::api::entities::ShowDependency,
             $crate::api::dependencies::CreateDependency,

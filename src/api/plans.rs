@@ -1,6 +1,7 @@
-//! Plan and milestone operations: create and update plans, add and update
-//! milestones. Milestone IDs are unique across all plans and every branch.
+//! Plan and milestone operations: create, update and delete plans; add,
+//! update and delete milestones. Milestone IDs are unique across all plans and every branch.
 
+use super::entities::Deleted;
 use super::fields::{day, edit, existing, ids, opt_text, repos, required, targets};
 use super::types::{Day, Id, NewMilestone, Settable};
 use super::{FieldErrors, Operation, Written};
@@ -399,5 +400,65 @@ impl Operation for UpdateMilestone {
         let mut w = Written::from_outcome(store, &o)?;
         w.milestone = Some(self.id.0.clone());
         Ok(w)
+    }
+}
+
+/// Delete a plan with its milestones. Refused while others reference it or
+/// one of its milestones (todos' `plan_id`/`milestone_id`, other plans'
+/// `depends_on`, …) unless forced; forced, the references left dangling are
+/// listed.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeletePlan {
+    /// The plan's ID.
+    pub id: Id,
+    /// Delete even if other entities reference it or its milestones (the
+    /// references are left dangling and returned).
+    #[arg(long)]
+    #[serde(default)]
+    pub force: bool,
+}
+
+impl Operation for DeletePlan {
+    const COMMAND: &'static str = "delete-plan";
+    const TOOL: &'static str = "coord_delete_plan";
+    const SUMMARY: &'static str =
+        "Delete a plan with its milestones (refused while others reference it or its milestones, unless forced).";
+    const WRITES: bool = true;
+    type Output = Deleted;
+
+    fn run(&self, store: &Store) -> Result<Deleted> {
+        super::entities::delete(store, Kind::Plan, &self.id, self.force)
+    }
+}
+
+/// Delete a milestone from whichever plan holds it. Refused while others
+/// reference it (todos' `milestone_id`, other milestones' `dependencies`)
+/// unless forced; forced, the references left dangling are listed.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteMilestone {
+    /// The milestone's ID.
+    pub id: Id,
+    /// Delete even if others reference it (the references are left dangling
+    /// and returned).
+    #[arg(long)]
+    #[serde(default)]
+    pub force: bool,
+}
+
+impl Operation for DeleteMilestone {
+    const COMMAND: &'static str = "delete-milestone";
+    const TOOL: &'static str = "coord_delete_milestone";
+    const SUMMARY: &'static str =
+        "Delete a milestone from its plan (refused while todos or milestones reference it, unless forced).";
+    const WRITES: bool = true;
+    type Output = Deleted;
+
+    fn run(&self, store: &Store) -> Result<Deleted> {
+        let (o, gone, dangling) = ops::delete_milestone(store, &self.id.0, self.force)?;
+        let plan = Written::from_outcome(store, &o)?;
+        let entity = serde_json::to_value(gone.to_mapping()).map_err(|e| crate::Error::Refused(e.to_string()))?;
+        Ok(Deleted { id: gone.id.clone(), kind: "milestone".into(), path: plan.path, changed: true, entity, dangling })
     }
 }

@@ -280,7 +280,7 @@ pub struct DepGraph {
     #[serde(default)]
     pub plan: Option<Id>,
     /// `text` (one edge per line, the default), `dot`, `mermaid`, or `json`
-    /// for the nodes and edges as data.
+    /// / `yaml` for the nodes and edges as data.
     #[arg(long, default_value = "text")]
     #[serde(default)]
     pub format: GraphFormat,
@@ -327,7 +327,7 @@ impl Operation for DepGraph {
         let q = DepGraphQuery { kind: self.kind, repo, plan: self.plan.as_ref().map(|p| p.0.clone()) };
         let g = graph::dep_graph(&cg, &q);
         let text = match self.format {
-            GraphFormat::Json => None,
+            GraphFormat::Json | GraphFormat::Yaml => None,
             GraphFormat::Text => Some(g.to_text()),
             GraphFormat::Dot => Some(g.to_dot()),
             GraphFormat::Mermaid => Some(g.to_mermaid()),
@@ -381,14 +381,16 @@ impl Operation for ValidateRepo {
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRepos {
-    /// Only repositories with this role.
-    #[arg(long)]
-    #[serde(default)]
-    pub role: Option<String>,
-    /// Only repositories with this tag.
-    #[arg(long)]
-    #[serde(default)]
-    pub tag: Option<String>,
+    /// Only repositories with one of these roles (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub role: Vec<String>,
+    /// Only repositories with one of these tags (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub tag: Vec<String>,
 }
 
 /// Registered repositories, in registry order.
@@ -396,8 +398,9 @@ pub struct ListRepos {
 pub struct RepoList {
     /// How many repositories are listed.
     pub count: usize,
-    /// Each repository's registry entry with its `name` (`nicknames`, `role`,
-    /// `path`, `tags`, `description`, … as written).
+    /// Each repository's registry entry with its `name` and `nicknames`
+    /// (always a list, `nickname` merged in), and `role`, `path`, `tags`,
+    /// `description`, … as written.
     pub items: Vec<serde_json::Value>,
     /// Problems loading the registry.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -416,13 +419,17 @@ impl Operation for ListRepos {
         let (loaded, warnings) = load(store, &[])?;
         let mut items = Vec::new();
         for r in &loaded.registry.repos {
-            if self.role.as_ref().is_some_and(|role| r.role.as_deref() != Some(role.as_str()))
-                || self.tag.as_ref().is_some_and(|t| !r.tags.contains(t))
+            if (!self.role.is_empty() && !self.role.iter().any(|role| r.role.as_deref() == Some(role.as_str())))
+                || (!self.tag.is_empty() && !self.tag.iter().any(|t| r.tags.contains(t)))
             {
                 continue;
             }
+            // One shape whatever was written: `nickname: sb` and
+            // `nicknames: [sb]` both come out as `nicknames`.
             let mut m = r.raw.clone();
+            m.remove("nickname");
             m.insert("name".into(), r.name.clone().into());
+            m.insert("nicknames".into(), r.nicknames.clone().into());
             items.push(serde_json::to_value(&m).map_err(|e| {
                 Error::Refused(format!(
                     "repository `{}` cannot be shown as JSON ({e}); check settings/ecosystem.yaml",

@@ -212,6 +212,27 @@ fn set_link(
     Ok(())
 }
 
+/// A todo's milestone belongs to its plan: a todo linked to a milestone
+/// without a plan takes the milestone's plan; one whose plan is another
+/// (`--plan PLAN-001 --milestone` of PLAN-002) is refused — it would count
+/// toward one plan's progress and another's roadmap.
+fn milestone_in_plan(t: &mut Todo, refs: &mut Refs<'_>, errs: &mut FieldErrors) -> Result<()> {
+    let Some(m) = &t.milestone_id else { return Ok(()) };
+    let Some(owner) = refs.plan_of_milestone(m)? else { return Ok(()) };
+    match &t.plan_id {
+        None => t.plan_id = Some(owner),
+        Some(p) if p.eq_ignore_ascii_case(&owner) => {}
+        Some(p) => errs.push(
+            FieldError::new(
+                "milestone_id",
+                format!("{m} is a milestone of {owner}, not of the todo's plan {p}; link a milestone of {p}, or the plan {owner}"),
+            )
+            .value(m.clone()),
+        ),
+    }
+    Ok(())
+}
+
 impl Operation for CreateTodo {
     const COMMAND: &'static str = "create-todo";
     const TOOL: &'static str = "coord_create_todo";
@@ -247,6 +268,7 @@ impl Operation for CreateTodo {
             set_link(&mut t.issue_id, refs, "issue_id", "issue_id", self.issue_id.as_ref(), &mut errs)?;
             set_link(&mut t.plan_id, refs, "plan_id", "plan_id", self.plan_id.as_ref(), &mut errs)?;
             set_link(&mut t.milestone_id, refs, "milestone_id", "milestone_id", self.milestone_id.as_ref(), &mut errs)?;
+            milestone_in_plan(t, refs, &mut errs)?;
             errs.finish()
         })?;
         Written::from_outcome(store, &o)
@@ -339,6 +361,9 @@ impl Operation for UpdateTodo {
                     };
                     set_link(slot, refs, field, field, v, &mut errs)?;
                 }
+            }
+            if self.milestone_id.is_some() || self.plan_id.is_some() {
+                milestone_in_plan(t, refs, &mut errs)?;
             }
             errs.finish()
         })?;

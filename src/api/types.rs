@@ -22,6 +22,24 @@ fn from_text<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(d: D) -> Resul
     s.parse().map_err(serde::de::Error::custom)
 }
 
+/// A list filter from JSON: an array of strings or one string, each
+/// comma-separated (`"bug,auth"` = `["bug", "auth"]`), as the CLI's
+/// repeatable, comma-separated flags take it.
+pub fn terms<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let all = match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    };
+    Ok(all.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+}
+
 /// clap's parser for a vocabulary: aliases accepted, canonical values listed
 /// in `--help` and in the error.
 #[derive(Clone)]
@@ -120,11 +138,12 @@ choice_vocab!(WorkloadBy, "grouping: by assignee or by repository", [
     "assignee" => WorkloadBy::Assignee,
     "repo" => WorkloadBy::Repo,
 ]);
-choice_vocab!(GraphFormat, "graph rendering: text (one edge per line), dot (Graphviz), mermaid (a flowchart for Markdown) or json (nodes and edges)", [
+choice_vocab!(GraphFormat, "graph rendering: text (one edge per line), dot (Graphviz), mermaid (a flowchart for Markdown), json or yaml (nodes and edges)", [
     "text" => GraphFormat::Text,
     "dot" => GraphFormat::Dot,
     "mermaid" => GraphFormat::Mermaid,
     "json" => GraphFormat::Json,
+    "yaml" => GraphFormat::Yaml,
 ]);
 vocab_value!(|what| what.to_string(); DepGraphKind, WorkloadBy, GraphFormat);
 
@@ -141,6 +160,8 @@ pub enum GraphFormat {
     Mermaid,
     /// Nodes and edges as data.
     Json,
+    /// Nodes and edges as data, in YAML.
+    Yaml,
 }
 
 /// A point in time to start from: a date (`2026-03-01`), a relative time

@@ -11,7 +11,7 @@ use crate::api;
 use crate::error::Result;
 use crate::store::Store;
 use clap::{CommandFactory, Parser, Subcommand};
-use commands::common::OpArgs;
+use commands::common::{self, OpArgs};
 use commands::*;
 use error::CmdResult;
 use std::path::PathBuf;
@@ -83,6 +83,10 @@ pub enum Command {
     CompleteTodo(OpArgs<api::todos::CompleteTodo>),
     /// Delete a todo.
     DeleteTodo(OpArgs<api::entities::DeleteTodo>),
+    /// Delete a plan (with its milestones).
+    DeletePlan(OpArgs<api::plans::DeletePlan>),
+    /// Delete a milestone from its plan.
+    DeleteMilestone(OpArgs<api::plans::DeleteMilestone>),
     /// List dependencies.
     ListDeps(OpArgs<api::entities::ListDependencies>),
     /// Show a dependency.
@@ -118,9 +122,20 @@ pub enum Command {
     ExecRequest(exec::ExecRequestArgs),
     /// Pending todos nothing blocks, best first.
     Ready(reports::ReadyArgs),
-    /// What is blocking a repository.
+    /// What is blocking REPO: its work waiting on something (the inverse of blocked-by).
+    ///
+    /// Open issues naming REPO, unsatisfied dependencies it consumes, and its
+    /// todos' active blockers (with the chain to the root cause). Read it as
+    /// "what is blocking REPO"; the other direction — what REPO is blocking —
+    /// is `git coord blocked-by REPO`. (Not the entity field `blocking:`,
+    /// which lists what an entity blocks.)
     Blocking(reports::BlockingArgs),
-    /// What a repository blocks.
+    /// What REPO is blocking: other work waiting on REPO (the inverse of blocking).
+    ///
+    /// Consumers of REPO's unsatisfied dependencies and entities of other
+    /// repositories waiting on its open work. Read it as "what is blocked by
+    /// REPO"; the other direction — what is blocking REPO — is `git coord
+    /// blocking REPO`.
     BlockedBy(reports::BlockedByArgs),
     /// Coordination status of a repository or the ecosystem.
     Status(reports::StatusArgs),
@@ -206,6 +221,8 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::UpdateTodo(a) => todo::update(cx, a),
         Command::CompleteTodo(a) => todo::complete(cx, a),
         Command::DeleteTodo(a) => todo::delete(cx, a),
+        Command::DeletePlan(a) => common::delete(cx, a),
+        Command::DeleteMilestone(a) => common::delete(cx, a),
         Command::ListDeps(a) => dep::list(cx, a),
         Command::ShowDep(a) => dep::show(cx, a),
         Command::CreateDep(a) => dep::create(cx, a),

@@ -175,16 +175,12 @@ pub fn entities(w: &mut dyn Write, kind: Kind, list: &[&Entity], format: Format)
                     list.iter()
                         .filter_map(|e| match e {
                             Entity::Plan(p) => {
-                                let done = p
-                                    .milestones
-                                    .iter()
-                                    .filter(|m| m.status.is(crate::model::MilestoneStatus::Completed))
-                                    .count();
+                                let (done, counted) = p.milestone_progress();
                                 Some(vec![
                                     p.id.as_str().into(),
                                     styled(p.status.as_str()),
                                     p.target_date().map(|d| d.to_string()).unwrap_or_default().into(),
-                                    format!("{done}/{}", p.milestones.len()).into(),
+                                    format!("{done}/{counted}").into(),
                                     p.title.as_str().into(),
                                 ])
                             }

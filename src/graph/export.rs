@@ -37,12 +37,17 @@ pub struct GraphNode {
     pub id: String,
     pub kind: NodeKind,
     pub label: String,
+    /// An entity's status (entity graphs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Entity graphs: it has an active blocker (the rule of
     /// [`super::blockers`], inherited milestone and plan blockers included).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blocked: bool,
+    /// A repository's role in the registry (repo graphs): a role is not a
+    /// status, so it has its own field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// An edge of the exported graph.
@@ -125,7 +130,8 @@ fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
         .map(|n| GraphNode {
             label: n.clone(),
             blocked: false,
-            status: reg.find(&n).and_then(|r| r.role.clone()),
+            status: None,
+            role: reg.find(&n).and_then(|r| r.role.clone()),
             id: n,
             kind: NodeKind::Repo,
         })
@@ -181,7 +187,14 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
                 None => (node.id.clone(), String::new()),
             },
         };
-        GraphNode { id: node.id.clone(), kind: node.kind, label, status: Some(status), blocked: cg.is_blocked(n) }
+        GraphNode {
+            id: node.id.clone(),
+            kind: node.kind,
+            label,
+            status: Some(status),
+            blocked: cg.is_blocked(n),
+            role: None,
+        }
     };
     for e in cg.g.edge_indices() {
         if cg.g[e] != EdgeKind::Blocks {

@@ -355,8 +355,8 @@ impl PlanProgress {
             title: p.title.clone(),
             status: p.status.as_str().to_string(),
             target: p.target_date().map(|d| d.to_string()),
-            milestones_completed: p.milestones.iter().filter(|m| m.status.is(MilestoneStatus::Completed)).count(),
-            milestones_total: p.milestones.len(),
+            milestones_completed: p.milestone_progress().0,
+            milestones_total: p.milestone_progress().1,
         }
     }
 }

@@ -48,6 +48,7 @@ pub struct PlanRoadmap {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub milestones_completed: usize,
+    /// Milestones counted for progress: cancelled ones are left out.
     pub milestones_total: usize,
     pub todos_done: usize,
     pub todos_total: usize,
@@ -278,14 +279,12 @@ fn plan_roadmap(
             }
         })
         .collect();
-    let milestones_completed = p.milestones.iter().filter(|m| m.status.is(MilestoneStatus::Completed)).count();
-    let percent = if !p.milestones.is_empty() {
-        (milestones_completed * 100 / p.milestones.len()) as u8
-    } else if !members.is_empty() {
-        (todos_done * 100 / members.len()) as u8
-    } else {
-        0
-    };
+    let (milestones_completed, milestones_total) = p.milestone_progress();
+    // By milestones when it has some left to count, else by todos.
+    let percent = (milestones_completed * 100)
+        .checked_div(milestones_total)
+        .or_else(|| (todos_done * 100).checked_div(members.len()))
+        .unwrap_or(0) as u8;
     let mut unestimated: Vec<String> =
         open_members.iter().filter(|t| t.estimated_hours.is_none()).map(|t| t.id.clone()).collect();
     unestimated.sort_by_cached_key(|s| crate::model::id::natural_key(s));
@@ -295,7 +294,7 @@ fn plan_roadmap(
         status: p.status.as_str().to_string(),
         target: target.map(|d| d.to_string()),
         milestones_completed,
-        milestones_total: p.milestones.len(),
+        milestones_total,
         todos_done,
         todos_total: members.len(),
         percent,

@@ -431,6 +431,15 @@ impl Plan {
         o.extra(&self.extra)
     }
 
+    /// Progress by milestones: (completed, counted). A cancelled milestone
+    /// is not work left, so it is not counted (else a plan with one could
+    /// never reach 100%).
+    pub fn milestone_progress(&self) -> (usize, usize) {
+        let counted = self.milestones.iter().filter(|m| !m.status.is(MilestoneStatus::Cancelled));
+        let done = counted.clone().filter(|m| m.status.is(MilestoneStatus::Completed)).count();
+        (done, counted.count())
+    }
+
     /// The target date, if valid.
     pub fn target_date(&self) -> Option<CoordDate> {
         date_known(&self.target)
@@ -438,12 +447,21 @@ impl Plan {
 }
 
 impl Todo {
-    /// Reads a todo (`title` stands in for a missing `task`).
+    /// Reads a todo (`title` stands in for a missing `task`, and
+    /// `description` for both).
     pub fn read(id: String, map: Mapping) -> (Self, Vec<FieldProblem>) {
+        // Neither `task` nor `title`: the description stands in (legacy data
+        // written by the Python tool has todos like that).
+        let titled = ["task", "title"].iter().any(|k| map.contains_key(*k)) || !map.contains_key("description");
         let mut r = Reader::new(map, "");
         r.take_any(&["id"]);
-        let task = r.required_text(&["task", "title"]);
+        let task = if titled { r.required_text(&["task", "title"]) } else { String::new() };
         let description = r.text(&["description"]);
+        let task = match (titled, &description) {
+            (false, Some(d)) => d.clone(),
+            (false, None) => r.required_text(&["task", "title"]),
+            (true, _) => task,
+        };
         let repo = r.required_text(&["repo"]);
         let status = status_or_default(&mut r, TodoStatus::Pending);
         let priority = r.vocab::<Priority>(&["priority"]).unwrap_or(Lenient::Known(Priority::Medium));

@@ -155,6 +155,11 @@ impl<'s> Refs<'s> {
             .map(|s| format!("did you mean {s}?")))
     }
 
+    /// The plan holding milestone `id`, if any.
+    pub fn plan_of_milestone(&mut self, id: &str) -> Result<Option<String>> {
+        Ok(self.plans()?.milestone(id).map(|(p, _)| p.id.clone()))
+    }
+
     /// The next free milestone ID (every plan, every branch), besides `taken`.
     pub fn next_milestone_id(&mut self, taken: &[String]) -> Result<String> {
         let (store, lock) = (self.store, self.lock);
@@ -295,6 +300,42 @@ pub fn update_with(
     Ok(o)
 }
 
+/// Removes milestone `id` from its plan. While others reference it (todos'
+/// `milestone_id`, other milestones' `dependencies`) it is refused (a
+/// problem with the request's `force` field) unless `force`; with `force`,
+/// the references left dangling are returned with the plan's new state.
+pub fn delete_milestone(store: &Store, id: &str, force: bool) -> Result<(Outcome, Milestone, Vec<Referrer>)> {
+    let plan_id = plan_of_milestone(store, id)?;
+    let mut gone = None;
+    let mut dangling = Vec::new();
+    let o = update_with(store, Kind::Plan, &plan_id, Rewrite::Refused, |entity, _| {
+        // Under the lock: what references it now, not before the lock.
+        let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
+        dangling = referrers(&loaded, id).into_iter().filter(|r| r.holder != id && r.holder != plan_id).collect();
+        if !force && !dangling.is_empty() {
+            let mut holders: Vec<&str> = dangling.iter().map(|r| r.holder.as_str()).collect();
+            holders.dedup();
+            return Err(Error::Fields(vec![
+                crate::error::FieldError::new(
+                    "force",
+                    format!(
+                        "{id} is referenced by {}; remove those references first, or force the deletion",
+                        holders.join(", ")
+                    ),
+                )
+                .value("false"),
+            ]));
+        }
+        let Entity::Plan(p) = entity else { unreachable!("a plan") };
+        let at = p.milestones.iter().position(|m| m.id == id).ok_or_else(|| {
+            Error::Refused(format!("{id} moved out of {plan_id} while this delete ran; run it again"))
+        })?;
+        gone = Some(p.milestones.remove(at));
+        Ok(())
+    })?;
+    Ok((o, gone.expect("removed when the write succeeded"), dangling))
+}
+
 /// The plan holding milestone `id`.
 pub fn plan_of_milestone(store: &Store, id: &str) -> Result<String> {
     let plans = store.load(&[Kind::Plan])?;
@@ -372,7 +413,17 @@ pub fn delete(store: &Store, kind: Kind, id: &str, force: bool) -> Result<(Recor
     let lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     let loaded = store.load(&[Kind::Issue, Kind::Plan, Kind::Todo])?;
-    let refs = referrers(&loaded, record.entity.id());
+    let mut refs = referrers(&loaded, record.entity.id());
+    if let Entity::Plan(p) = &record.entity {
+        // Its milestones go with it: references to them from elsewhere
+        // dangle too (its own milestones' links to each other do not count).
+        for m in &p.milestones {
+            let own = |h: &str| h == p.id || p.milestones.iter().any(|x| x.id == h);
+            refs.extend(referrers(&loaded, &m.id).into_iter().filter(|r| !own(&r.holder)));
+        }
+        refs.sort_by_cached_key(|r| (natural_key(&r.holder), r.field.clone()));
+        refs.dedup();
+    }
     if !force && !refs.is_empty() {
         let mut holders: Vec<&str> = refs.iter().map(|r| r.holder.as_str()).collect();
         holders.dedup();

@@ -203,7 +203,24 @@ fn patch_id_list(
 ) -> EditResult<bool> {
     let old_ids: Vec<&String> = old.iter().map(|(id, _)| id).collect();
     let new_ids: Vec<&String> = new.iter().map(|(id, _)| id).collect();
-    if seq.len() != old.len() || !append_order_matches(&old_ids, &new_ids) {
+    if seq.len() != old.len() {
+        return Ok(false);
+    }
+    // Items renamed in place (a renumbered milestone): each position keeps
+    // its item, so only the changed fields are edited — rewriting the list
+    // would re-indent every item of it.
+    let renamed_in_place = old.len() == new.len()
+        && old.iter().zip(new).all(|((o, _), (n, _))| o == n || (!new_ids.contains(&o) && !old_ids.contains(&n)));
+    if renamed_in_place {
+        let items: Vec<_> = seq.values().collect();
+        for (((_, old_m), (_, new_m)), item) in old.iter().zip(new).zip(items) {
+            if old_m != new_m {
+                patch_mapping(item.as_mapping().ok_or("list item is not a mapping")?, old_m, new_m)?;
+            }
+        }
+        return Ok(true);
+    }
+    if !append_order_matches(&old_ids, &new_ids) {
         return Ok(false);
     }
     for i in (0..old.len()).rev() {

@@ -3,6 +3,7 @@
 
 use super::load::{EcosystemDoc, Lines, build_record};
 use super::{Origin, Record, Store, lines::line_of_id, lines::line_of_key};
+use crate::ecosystem::Registry;
 use crate::model::Kind;
 use crate::model::id::validate_id;
 use crate::model::reader::scalar_text;
@@ -16,6 +17,7 @@ impl Store {
         doc: &Mapping,
         eco: &EcosystemDoc,
         kind: Kind,
+        registry: &Registry,
         problems: &mut Vec<Problem>,
     ) -> Vec<Record> {
         let rel = self.rel(&eco.path);
@@ -62,10 +64,40 @@ impl Store {
                 );
                 continue;
             }
-            out.push(build_record(kind, id, map.clone(), Origin::Legacy(eco.path.clone()), &rel, &eco_lines, start));
+            let map = if kind == Kind::Todo { legacy_todo_repo(coord, map, registry) } else { map.clone() };
+            out.push(build_record(kind, id, map, Origin::Legacy(eco.path.clone()), &rel, &eco_lines, start));
         }
         out
     }
+}
+
+/// A legacy todo without `repo` takes it as the Python tool did: from its
+/// `issue_id`'s issue in the same section (its first repository), else from
+/// its `pool`. Filled in when read, so lint, reports, `migrate` and writes
+/// all see the same repository — by its canonical name, whatever nickname
+/// the issue used.
+pub(crate) fn legacy_todo_repo(coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
+    let mut map = map.clone();
+    if map.get("repo").and_then(scalar_text).is_some_and(|r| !r.trim().is_empty()) {
+        return map;
+    }
+    let first_text = |v: Option<&Value>| match v {
+        Some(Value::Sequence(items)) => items.iter().find_map(scalar_text),
+        Some(v) => scalar_text(v),
+        None => None,
+    };
+    let from_issue = map.get("issue_id").and_then(scalar_text).and_then(|issue| match coord.get("issues") {
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|i| i.as_mapping())
+            .find(|i| i.get("id").and_then(scalar_text).as_deref() == Some(issue.as_str()))
+            .and_then(|i| first_text(i.get("repos")).or_else(|| first_text(i.get("repo")))),
+        _ => None,
+    });
+    if let Some(repo) = from_issue.or_else(|| first_text(map.get("pool"))).filter(|r| !r.trim().is_empty()) {
+        map.insert("repo".into(), Value::String(registry.canonical(&repo).to_string()));
+    }
+    map
 }
 
 /// Byte range of the legacy item `- id: <id>`: from its line to the next

@@ -80,7 +80,7 @@ impl Store {
                 loaded.registry = registry;
                 loaded.problems.extend(problems);
                 for &kind in kinds {
-                    let recs = self.legacy_records(doc, &eco, kind, &mut loaded.problems);
+                    let recs = self.legacy_records(doc, &eco, kind, &loaded.registry, &mut loaded.problems);
                     legacy.insert(kind, recs);
                 }
             }

@@ -135,7 +135,16 @@ impl Store {
             };
             let map = match &record.origin {
                 Origin::File(_) => Some(doc),
-                Origin::Legacy(_) => legacy_item(&doc, kind, id),
+                // Read back as the loader reads it: a todo's repo taken from
+                // its issue is not written into the item.
+                Origin::Legacy(_) => legacy_item(&doc, kind, id).map(|m| match (kind, doc.get("coordination")) {
+                    (Kind::Todo, Some(serde_yaml::Value::Mapping(coord))) => super::legacy::legacy_todo_repo(
+                        coord,
+                        &m,
+                        &crate::ecosystem::Registry::from_document(&doc, &self.rel(path)).0,
+                    ),
+                    _ => m,
+                }),
             };
             map.is_some_and(|m| Entity::read(kind, id.to_string(), m).0.to_mapping() == new_map)
         };

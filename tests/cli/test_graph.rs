@@ -116,6 +116,7 @@ fn blocking_and_blocked_by_follow_chains_to_the_root() {
     assert_eq!(ids(&b["blocked_todos"]), ["TODO-002", "TODO-008"]);
     assert_eq!(b["blocked_todos"][1]["blockers"], serde_json::json!([["TODO-002", "TODO-001"]]));
     insta::assert_snapshot!(env.coord(&["blocking", "api"]).ok(), @r"
+    What is blocking api (its work waits on these)
     Dependencies not satisfied
       DEP-001  api → db >=2.0  unsatisfied
     Blocked todos
@@ -130,7 +131,7 @@ fn blocking_and_blocked_by_follow_chains_to_the_root() {
     assert_eq!(ids(&by["entities"]), ["TODO-003"]);
     assert_eq!(by["entities"][0]["waits_on"], serde_json::json!(["ISSUE-001"]));
     assert_eq!(env.coord(&["blocking", "lonely"]).ok(), "nothing is blocking lonely\n");
-    assert_eq!(env.coord(&["blocked-by", "lonely"]).ok(), "lonely blocks nothing\n");
+    assert_eq!(env.coord(&["blocked-by", "lonely"]).ok(), "lonely is blocking nothing\n");
     let err = env.coord(&["blocking", "nope"]).fails(1).to_string();
     assert!(err.contains("unknown repository `nope`"), "{err}");
 }

@@ -148,7 +148,7 @@ fn blocking_and_blocked_by_across_repos_with_nicknames() {
 
     // ops: its todo's blocker is cancelled and its dependency satisfied.
     assert_eq!(env.coord(&["blocking", "ops"]).ok(), "nothing is blocking ops\n");
-    assert_eq!(env.coord(&["blocked-by", "ops"]).ok(), "ops blocks nothing\n");
+    assert_eq!(env.coord(&["blocked-by", "ops"]).ok(), "ops is blocking nothing\n");
 
     // Satisfying the dependency and resolving the issue clear lib's hold on app,
     // except TODO-003, whose blocker TODO-001 is still pending.
@@ -158,7 +158,7 @@ fn blocking_and_blocked_by_across_repos_with_nicknames() {
     assert!(by["dependencies"].as_array().unwrap().is_empty());
     assert_eq!(ids(&by["entities"]), ["TODO-003"]);
     env.coord(&["complete-todo", "TODO-001"]).ok();
-    assert_eq!(env.coord(&["blocked-by", "lib"]).ok(), "lib blocks nothing\n");
+    assert_eq!(env.coord(&["blocked-by", "lib"]).ok(), "lib is blocking nothing\n");
     let b = env.coord(&["blocking", "app", "--format", "json"]).json();
     assert!(b["blocked_todos"].as_array().unwrap().is_empty());
     assert_eq!(ids(&b["open_issues"]), ["ISSUE-002"], "still open, though no longer blocked");

@@ -109,6 +109,8 @@ const TOOLS: &[&str] = &[
     "coord_create_todo",
     "coord_delete_dependency",
     "coord_delete_issue",
+    "coord_delete_milestone",
+    "coord_delete_plan",
     "coord_delete_todo",
     "coord_dependency_graph",
     "coord_diff",
@@ -574,6 +576,8 @@ const PARITY: &[(&str, Parity)] = {
         ("update-todo", Tool("coord_update_todo")),
         ("complete-todo", Tool("coord_complete_todo")),
         ("delete-todo", Tool("coord_delete_todo")),
+        ("delete-plan", Tool("coord_delete_plan")),
+        ("delete-milestone", Tool("coord_delete_milestone")),
         ("list-deps", Tool("coord_list_dependencies")),
         ("show-dep", Tool("coord_get_dependency")),
         ("create-dep", Tool("coord_create_dependency")),
@@ -826,7 +830,9 @@ fn an_agent_session_plans_links_completes_deletes_and_renumbers() {
     let ids: Vec<&str> = ready["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["TASK-002", "TASK-003"], "{ready}");
     let listed = c.tool(18, "coord_list_todos", json!({"plan": "rm-1", "all": true}));
-    assert_eq!(listed["count"], 1);
+    // TASK-002 named only its milestone, MS-002: it joined that milestone's plan.
+    assert_eq!(listed["count"], 2, "{listed}");
+    assert_eq!(listed["items"][1]["plan_id"], "RM-001");
     assert_eq!(listed["items"][0]["actual_hours"], 6, "full entities: {listed}");
 
     // Delete: refused while referenced (naming the parameter), then forced.

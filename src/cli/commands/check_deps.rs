@@ -8,22 +8,12 @@ use super::common;
 use crate::api::deps::CheckDeps;
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
-use crate::cli::render::{self, Cell, DIM, HEADER};
+use crate::cli::render::{self, Cell, DIM, Format, HEADER};
 use crate::deps::issues::IssueChange;
 use crate::deps::{CheckReport, DepResult, MethodResult, Verdict};
 use crate::display;
 use crate::model::Kind;
 use std::io::Write;
-
-/// Output formats of `check-deps`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum CheckFormat {
-    /// Aligned columns for people.
-    #[default]
-    Table,
-    /// JSON for scripts and CI.
-    Json,
-}
 
 /// Check dependencies for real: provider versions against constraints,
 /// validation commands (only trusted ones, see `git coord trust`) and HTTP
@@ -32,9 +22,8 @@ pub enum CheckFormat {
 pub struct CheckDepsArgs {
     #[command(flatten)]
     pub req: CheckDeps,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-    pub format: CheckFormat,
+    #[command(flatten)]
+    pub out: common::OutputArgs,
 }
 
 /// `check-deps`
@@ -48,9 +37,10 @@ pub fn run(cx: &Context, a: &CheckDepsArgs) -> CmdResult {
         eprintln!("warning: {}", display::escape_controls(w));
     }
     let mut w = render::out();
-    match a.format {
-        CheckFormat::Json => render::json(&mut w, &out)?,
-        CheckFormat::Table => {
+    match a.out.format {
+        Format::Json => render::json(&mut w, &out)?,
+        Format::Yaml => render::yaml(&mut w, &out)?,
+        Format::Table => {
             let report =
                 CheckReport { results: out.results.clone(), summary: out.summary.clone(), warnings: Vec::new() };
             table(&mut w, &report)?;

@@ -19,14 +19,16 @@ pub struct OutputArgs {
     pub format: Format,
 }
 
-/// The answer to an update with no flags: nothing to update, exit 0.
-pub fn nothing_to_update(id: &str, format: Format) -> CmdResult {
+/// The answer to an update with no flags: nothing to update, exit 0. For
+/// `json`/`yaml`, the unchanged result (`changed: false`), so a script gets
+/// the same shape whatever it asked.
+pub fn nothing_to_update(id: &str, unchanged: &crate::api::Written, format: Format) -> CmdResult {
     if format == Format::Table {
         writeln!(render::out(), "nothing to update for {id} (no change was asked for; see --help)")?;
-    } else {
-        eprintln!("nothing to update for {id}");
+        return Ok(());
     }
-    Ok(())
+    eprintln!("nothing to update for {id}");
+    written(unchanged, |_| String::new(), format)
 }
 
 /// Runs a typed operation for the command whose flags are `A`: a request
@@ -215,8 +217,9 @@ pub fn update<R: Operation<Output = Written> + clap::Args>(
     empty: bool,
 ) -> CmdResult {
     if empty {
-        crate::ops::find(&cx.store()?, kind, id)?;
-        return nothing_to_update(id, a.out.format);
+        let store = cx.store()?;
+        let rec = crate::ops::find(&store, kind, id)?;
+        return nothing_to_update(id, &Written::unchanged(&store, &rec, None)?, a.out.format);
     }
     write(cx, a, "updated")
 }

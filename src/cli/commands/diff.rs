@@ -18,6 +18,8 @@ pub enum DiffFormat {
     Markdown,
     /// JSON (see docs/JSON.md).
     Json,
+    /// The same data as YAML.
+    Yaml,
 }
 
 /// Show the coordination changes between two revisions as field-level
@@ -45,6 +47,7 @@ pub fn run(cx: &Context, a: &DiffArgs) -> CmdResult {
     let mut w = render::out();
     match a.format {
         DiffFormat::Json => render::json(&mut w, &out)?,
+        DiffFormat::Yaml => render::yaml(&mut w, &out)?,
         DiffFormat::Markdown => write!(w, "{}", hr::markdown(&d.changes))?,
         DiffFormat::Text => {
             if d.changes.is_empty() {

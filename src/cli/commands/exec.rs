@@ -377,13 +377,19 @@ pub fn run_log(cx: &Context, a: &RunLogArgs) -> CmdResult {
 pub struct CancelRunArgs {
     #[command(flatten)]
     pub req: api::CancelRun,
+    #[command(flatten)]
+    pub out: super::common::OutputArgs,
 }
 
 /// `cancel-run`
 pub fn cancel_run(cx: &Context, a: &CancelRunArgs) -> CmdResult {
     let store = cx.store()?;
     let c = crate::api::Operation::run(&a.req, &store)?;
-    writeln!(render::out(), "{}: {}", c.run_id, c.status)?;
+    match a.out.format {
+        render::Format::Json => render::json(&mut render::out(), &c)?,
+        render::Format::Yaml => render::yaml(&mut render::out(), &c)?,
+        render::Format::Table => writeln!(render::out(), "{}: {}", c.run_id, c.status)?,
+    }
     Ok(())
 }
 

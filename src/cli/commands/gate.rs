@@ -21,6 +21,8 @@ pub enum GateFormat {
     Markdown,
     /// JSON for scripts.
     Json,
+    /// The same data as YAML.
+    Yaml,
 }
 
 /// Gate a member repository in its CI: exit 1 when it has open critical
@@ -49,6 +51,7 @@ pub fn run(cx: &Context, a: &GateArgs) -> CmdResult {
         GateFormat::Text => write!(w, "{}", crate::gate::text(&report))?,
         GateFormat::Markdown => write!(w, "{}", crate::gate::markdown(&report))?,
         GateFormat::Json => render::json(&mut w, &report)?,
+        GateFormat::Yaml => render::yaml(&mut w, &report)?,
     }
     if !report.passed {
         return Err(CommandError::Failed);

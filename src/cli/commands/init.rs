@@ -1,8 +1,9 @@
 //! `init`: creates the coordination layout in the current root.
 
+use super::common::OutputArgs;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
-use crate::cli::render;
+use crate::cli::render::{self, Format};
 use crate::merge::setup::{ATTRIBUTE_LINE, SetupChange};
 use crate::model::Kind;
 use std::io::Write;
@@ -15,7 +16,18 @@ use std::io::Write;
 /// `.gitignore` line for the temp files of interrupted writes. Safe to run
 /// again.
 #[derive(Debug, clap::Args)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// What `init --format json|yaml` prints: the root and each change made
+/// (empty when everything was already set up).
+#[derive(Debug, serde::Serialize)]
+struct Initialized {
+    root: String,
+    changes: Vec<String>,
+}
 
 /// The default settings file written by `init`.
 pub const DEFAULT_SETTINGS: &str = include_str!("../../../settings/coord.yaml");
@@ -32,9 +44,11 @@ roles: []
 ";
 
 /// `init`
-pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
+pub fn run(cx: &Context, a: &InitArgs) -> CmdResult {
     let store = crate::store::Store::open_uninitialised(&cx.dir)?;
-    let mut w = render::out();
+    // The lines for people are collected first, so json/yaml carry the
+    // same changes.
+    let mut w: Vec<u8> = Vec::new();
     // Whether this run set anything up (then the setup wants committing).
     let mut changed = false;
     for kind in Kind::ALL {
@@ -72,12 +86,23 @@ pub fn run(cx: &Context, _a: &InitArgs) -> CmdResult {
             SetupChange::Driver(cmd) => writeln!(w, "set merge.coord.driver in the local git config: {cmd}")?,
         }
     }
-    writeln!(w, "coordination root: {}", store.root.dir.display())?;
-    if changed && store.root.worktree.is_some() {
-        writeln!(
-            w,
-            "next: commit the setup, so every clone merges and reads it alike:\n  git add .gitattributes .gitignore settings coordination && git commit -m \"Set up git coord\""
-        )?;
+    let mut out = render::out();
+    match a.out.format {
+        Format::Table => {
+            out.write_all(&w)?;
+            writeln!(out, "coordination root: {}", store.root.dir.display())?;
+            if changed && store.root.worktree.is_some() {
+                writeln!(
+                    out,
+                    "next: commit the setup, so every clone merges and reads it alike:\n  git add .gitattributes .gitignore settings coordination && git commit -m \"Set up git coord\""
+                )?;
+            }
+        }
+        f => {
+            let changes = String::from_utf8_lossy(&w).lines().map(String::from).collect();
+            let i = Initialized { root: store.root.dir.display().to_string(), changes };
+            if f == Format::Json { render::json(&mut out, &i)? } else { render::yaml(&mut out, &i)? }
+        }
     }
     Ok(())
 }

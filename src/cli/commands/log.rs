@@ -5,20 +5,10 @@ use super::common;
 use crate::api::history::Log;
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
-use crate::cli::render::{self, HEADER};
+use crate::cli::render::{self, Format, HEADER};
 use crate::history::log::looks_like_id;
 use crate::history::render::change_lines;
 use std::io::Write;
-
-/// Output formats of the history commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Readable text.
-    #[default]
-    Table,
-    /// JSON (see docs/JSON.md).
-    Json,
-}
 
 /// Show the commits that changed coordination data, newest first, with the
 /// field-level changes each made (`ISSUE-003 status: pending → in_progress`).
@@ -33,9 +23,8 @@ pub struct LogArgs {
     pub args: Vec<String>,
     #[command(flatten)]
     pub req: Log,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = LogFormat::Table)]
-    pub format: LogFormat,
+    #[command(flatten)]
+    pub out: common::OutputArgs,
 }
 
 /// `log`
@@ -58,9 +47,10 @@ pub fn run(cx: &Context, a: &LogArgs) -> CmdResult {
         eprintln!("warning: {w}");
     }
     let mut w = render::out();
-    if a.format == LogFormat::Json {
-        render::json(&mut w, &log)?;
-        return Ok(());
+    match a.out.format {
+        Format::Json => return Ok(render::json(&mut w, &log)?),
+        Format::Yaml => return Ok(render::yaml(&mut w, &log)?),
+        Format::Table => {}
     }
     if log.commits.is_empty() {
         match &log.id {

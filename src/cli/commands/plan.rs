@@ -41,8 +41,10 @@ pub fn add_milestone(cx: &Context, a: &OpArgs<AddMilestone>) -> CmdResult {
 pub fn update_milestone(cx: &Context, a: &OpArgs<UpdateMilestone>) -> CmdResult {
     let store = cx.store()?;
     if a.req.is_empty() {
-        crate::ops::plan_of_milestone(&store, &a.req.id.0)?;
-        return common::nothing_to_update(&a.req.id.0, a.out.format);
+        let plan = crate::ops::plan_of_milestone(&store, &a.req.id.0)?;
+        let rec = crate::ops::find(&store, Kind::Plan, &plan)?;
+        let unchanged = Written::unchanged(&store, &rec, Some(a.req.id.0.clone()))?;
+        return common::nothing_to_update(&a.req.id.0, &unchanged, a.out.format);
     }
     let w = common::run_op::<UpdateMilestone, _>(&store, &a.req)?;
     let id = a.req.id.0.clone();

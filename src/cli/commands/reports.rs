@@ -67,9 +67,13 @@ pub fn ready(cx: &Context, a: &ReadyArgs) -> CmdResult {
     Ok(())
 }
 
-/// What is blocking a repository: open issues naming it, unsatisfied
-/// dependencies it consumes, and its todos' active blockers (with the chain
-/// to the root cause).
+/// What is blocking REPO — its own work that waits on something: open
+/// issues naming it, unsatisfied dependencies it consumes, and its todos'
+/// active blockers (with the chain to the root cause).
+///
+/// Read it as "what is blocking REPO". The other direction — what REPO is
+/// blocking — is `git coord blocked-by REPO`. (Not the same word as the
+/// entity field `blocking:`, which lists what an entity blocks.)
 #[derive(Debug, clap::Args)]
 pub struct BlockingArgs {
     #[command(flatten)]
@@ -93,6 +97,7 @@ fn print_blocking(w: &mut dyn Write, r: &graph::BlockingReport) -> std::io::Resu
     if r.open_issues.is_empty() && r.unsatisfied_dependencies.is_empty() && r.blocked_todos.is_empty() {
         return writeln!(w, "nothing is blocking {}", r.repo);
     }
+    writeln!(w, "{HEADER}What is blocking {} (its work waits on these){HEADER:#}", r.repo)?;
     if !r.open_issues.is_empty() {
         writeln!(w, "{HEADER}Open issues naming {}{HEADER:#}", r.repo)?;
         for i in &r.open_issues {
@@ -118,8 +123,12 @@ fn print_blocking(w: &mut dyn Write, r: &graph::BlockingReport) -> std::io::Resu
     Ok(())
 }
 
-/// What a repository blocks: consumers of its unsatisfied dependencies and
-/// entities of other repositories waiting on its open work.
+/// What REPO is blocking — other work that waits on REPO: consumers of its
+/// unsatisfied dependencies and entities of other repositories waiting on
+/// its open work.
+///
+/// Read it as "what is blocked by REPO". The other direction — what is
+/// blocking REPO — is `git coord blocking REPO`.
 #[derive(Debug, clap::Args)]
 pub struct BlockedByArgs {
     #[command(flatten)]
@@ -141,9 +150,15 @@ pub fn blocked_by(cx: &Context, a: &BlockedByArgs) -> CmdResult {
 
 fn print_blocked_by(w: &mut dyn Write, r: &graph::BlockedByReport) -> std::io::Result<()> {
     if r.dependencies.is_empty() && r.entities.is_empty() {
-        return writeln!(w, "{} blocks nothing", r.repo);
+        return writeln!(w, "{} is blocking nothing", r.repo);
     }
-    writeln!(w, "{HEADER}{} blocks:{HEADER:#} {}", r.repo, r.repos.join(", "))?;
+    writeln!(
+        w,
+        "{HEADER}What {} is blocking (this work waits on {}):{HEADER:#} {}",
+        r.repo,
+        r.repo,
+        r.repos.join(", ")
+    )?;
     for d in &r.dependencies {
         writeln!(
             w,
@@ -406,6 +421,7 @@ pub fn dep_graph(cx: &Context, a: &DepGraphArgs) -> CmdResult {
     common::warn(&out.warnings);
     let mut w = render::out();
     match (&out.text, a.req.format) {
+        (_, GraphFormat::Yaml) => render::yaml(&mut w, &out)?,
         (_, GraphFormat::Json) | (None, _) => render::json(&mut w, &out)?,
         (Some(text), _) => write!(w, "{text}")?,
     }

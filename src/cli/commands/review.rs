@@ -34,6 +34,7 @@ pub fn run(cx: &Context, a: &ReviewArgs) -> CmdResult {
     let mut w = render::out();
     match a.format {
         DiffFormat::Json => render::json(&mut w, &r)?,
+        DiffFormat::Yaml => render::yaml(&mut w, &r)?,
         DiffFormat::Markdown => write!(w, "{}", markdown(&r))?,
         DiffFormat::Text => write!(w, "{}", text(&r))?,
     }

@@ -5,9 +5,10 @@
 //! is printed with control characters escaped, so what is shown is what is
 //! approved.
 
+use super::common::OutputArgs;
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
-use crate::cli::render;
+use crate::cli::render::{self, Format};
 use crate::deps;
 use crate::display;
 use crate::model::Kind;
@@ -40,6 +41,58 @@ pub struct TrustArgs {
     /// With --exec --command: the repositories.
     #[arg(long, value_delimiter = ',', requires = "command")]
     pub repos: Vec<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// One approval, as `--format json|yaml` prints it.
+#[derive(Debug, serde::Serialize)]
+struct Approval {
+    /// The dependency or todo (or `repo:command`) whose command it is.
+    id: String,
+    /// The command approved (exactly as it runs).
+    command: String,
+    /// The directory it runs in.
+    dir: String,
+    /// False when it was already trusted.
+    newly_trusted: bool,
+    /// For `--exec`: the action and where its command came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<String>,
+    /// The directory belongs to this repository: the approval also covers
+    /// its committed files.
+    covers_committed_files: bool,
+}
+
+/// The approvals, as a list (`{count, items}`) for json/yaml, or the lines
+/// for people.
+fn print(approvals: &[Approval], format: Format) -> std::io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct List<'a> {
+        count: usize,
+        items: &'a [Approval],
+    }
+    let mut w = render::out();
+    let list = List { count: approvals.len(), items: approvals };
+    match format {
+        Format::Json => return render::json(&mut w, &list),
+        Format::Yaml => return render::yaml(&mut w, &list),
+        Format::Table => {}
+    }
+    for a in approvals {
+        let verb = if a.newly_trusted { "trusted" } else { "already trusted" };
+        let command = display::escape_controls(&a.command);
+        let via = a.via.as_deref().map(|v| format!(" ({v})")).unwrap_or_default();
+        writeln!(w, "{verb} {}{via}: {command}", a.id)?;
+        writeln!(w, "  runs in {}", display::escape_controls(&a.dir))?;
+        if a.covers_committed_files {
+            writeln!(w, "  (a directory of this repository: the approval also covers its committed files)")?;
+        }
+        if a.via.is_none() && command != a.command.as_str() {
+            writeln!(w, "  (control characters in the command are shown escaped)")?;
+        }
+    }
+    Ok(())
 }
 
 /// `trust`
@@ -51,9 +104,8 @@ pub fn run(cx: &Context, a: &TrustArgs) -> CmdResult {
     let loaded = store.load(&[Kind::Dependency])?;
     render::warn_load_problems(&loaded.problems);
     let commands = deps::commands(&store, &loaded, &a.ids)?;
-    let mut w = render::out();
-    if commands.is_empty() {
-        writeln!(w, "no validation commands to trust")?;
+    if commands.is_empty() && a.out.format == Format::Table {
+        writeln!(render::out(), "no validation commands to trust")?;
         return Ok(());
     }
     let repo = deps::git_dir_of(&store);
@@ -62,20 +114,18 @@ pub fn run(cx: &Context, a: &TrustArgs) -> CmdResult {
             return Err(CommandError::Usage(format!("{id} has no validation.command")));
         }
     }
+    let mut approvals = Vec::new();
     for r in &commands {
-        let verb = if deps::trust::approve(repo, &r.command, &r.place)? { "trusted" } else { "already trusted" };
-        let command = display::escape_controls(&r.command);
-        let dir = r.place.dir.display().to_string();
-        writeln!(w, "{verb} {}: {command}", r.id)?;
-        writeln!(w, "  runs in {}", display::escape_controls(&dir))?;
-        if r.place.content.is_some() {
-            writeln!(w, "  (a directory of this repository: the approval also covers its committed files)")?;
-        }
-        if command != r.command.as_str() {
-            writeln!(w, "  (control characters in the command are shown escaped)")?;
-        }
+        approvals.push(Approval {
+            newly_trusted: deps::trust::approve(repo, &r.command, &r.place)?,
+            id: r.id.clone(),
+            command: r.command.clone(),
+            dir: r.place.dir.display().to_string(),
+            via: None,
+            covers_committed_files: r.place.content.is_some(),
+        });
     }
-    Ok(())
+    Ok(print(&approvals, a.out.format)?)
 }
 
 /// `trust --exec`: approves the commands a run would start, each in its
@@ -94,7 +144,7 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
     };
     let p = crate::exec::prepare(&store, Some(sel), Default::default(), crate::exec::scheduler::Start::New)?;
     let repo = deps::git_dir_of(&store);
-    let mut w = render::out();
+    let mut approvals = Vec::new();
     let mut unresolved = false;
     for t in &p.tasks {
         let (r, dir) = match (&t.resolved, &t.dir, &t.problem) {
@@ -109,13 +159,15 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
         };
         let place = deps::trust::Place::of(&store, dir.clone())?;
         let subject = crate::exec::plan::exec_subject(&r.command);
-        let verb = if deps::trust::approve(repo, &subject, &place)? { "trusted" } else { "already trusted" };
-        let command = display::escape_controls(&r.command);
-        writeln!(w, "{verb} {} ({} via {}): {command}", t.key, r.action, r.decided_by)?;
-        writeln!(w, "  runs in {}", display::escape_controls(&dir.display().to_string()))?;
-        if place.content.is_some() {
-            writeln!(w, "  (a directory of this repository: the approval also covers its committed files)")?;
-        }
+        approvals.push(Approval {
+            newly_trusted: deps::trust::approve(repo, &subject, &place)?,
+            id: t.key.to_string(),
+            command: r.command.clone(),
+            dir: dir.display().to_string(),
+            via: Some(format!("{} via {}", r.action, r.decided_by)),
+            covers_committed_files: place.content.is_some(),
+        });
     }
+    print(&approvals, a.out.format)?;
     if unresolved { Err(CommandError::Failed) } else { Ok(()) }
 }
