@@ -16,6 +16,8 @@ const NO_FORMAT: &[(&str, &str)] = &[
     ("man", "writes man pages (roff)"),
     ("hook", "installs the hook, or is the hook (git reads its exit code)"),
     ("watch", "a stream: one line per change of verdict, as it happens"),
+    ("edit", "interactive: opens the entity in your editor"),
+    ("completions", "writes a shell's completion script"),
 ];
 
 fn commands(env: &TestEnv) -> Vec<String> {
@@ -107,6 +109,7 @@ fn point9_trust_lists_approvals_as_data() {
 #[test]
 fn point9_update_with_nothing_to_update_prints_the_unchanged_result() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-issue", "--title", "T", "--repos", "api"]).ok();
     env.coord(&["create-todo", "--task", "Do", "--repo", "api"]).ok();
     env.coord(&["create-plan", "--title", "P", "--milestone", "M:2026-04-01"]).ok();
@@ -143,6 +146,7 @@ fn ids(v: &serde_json::Value) -> Vec<String> {
 #[test]
 fn point9_list_filters_are_repeatable_and_comma_separated() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-issue", "--title", "A", "--repos", "api", "--label", "bug", "--assignee", "ana"]).ok();
     env.coord(&["create-issue", "--title", "B", "--repos", "web", "--label", "auth", "--assignee", "bo"]).ok();
     env.coord(&["create-issue", "--title", "C", "--repos", "db", "--label", "docs"]).ok();
@@ -184,6 +188,7 @@ fn point9_list_filters_are_repeatable_and_comma_separated() {
 #[test]
 fn point9_list_filters_take_a_list_or_a_comma_separated_string_over_mcp() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-issue", "--title", "A", "--repos", "api", "--label", "bug"]).ok();
     env.coord(&["create-issue", "--title", "B", "--repos", "web", "--label", "auth"]).ok();
     env.coord(&["create-issue", "--title", "C", "--repos", "db", "--label", "docs"]).ok();

@@ -24,6 +24,7 @@ fn plan_with_three_milestones(env: &TestEnv) {
 #[test]
 fn point11_renumbering_a_milestone_changes_only_its_lines() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     plan_with_three_milestones(&env);
     env.coord(&["update-milestone", "MILESTONE-003", "--depends-on", "MILESTONE-002"]).ok();
     env.commit_all("plan");
@@ -41,6 +42,7 @@ fn point11_renumbering_a_milestone_changes_only_its_lines() {
 #[test]
 fn point11_a_todos_milestone_must_belong_to_its_plan() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-plan", "--title", "One", "--milestone", "A:2026-04-01"]).ok();
     env.coord(&["create-plan", "--title", "Two", "--milestone", "B:2026-05-01"]).ok();
     // Another plan's milestone: refused, naming the flag and both plans.
@@ -63,6 +65,7 @@ fn point11_a_todos_milestone_must_belong_to_its_plan() {
 #[test]
 fn point11_forced_delete_issue_lists_the_dangling_references() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-issue", "--title", "Root", "--repos", "api"]).ok();
     env.coord(&["create-todo", "--task", "x", "--repo", "api", "--issue", "ISSUE-001"]).ok();
     env.coord(&["create-todo", "--task", "y", "--repo", "api", "--blocked-by", "ISSUE-001"]).ok();
@@ -77,6 +80,7 @@ fn point11_forced_delete_issue_lists_the_dangling_references() {
 #[test]
 fn point11_delete_plan_and_delete_milestone() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     plan_with_three_milestones(&env);
     env.coord(&["create-plan", "--title", "Other", "--depends-on", "PLAN-001"]).ok();
     env.coord(&["update-milestone", "MILESTONE-003", "--depends-on", "MILESTONE-002"]).ok();
@@ -117,6 +121,7 @@ fn point11_delete_plan_and_delete_milestone() {
 #[test]
 fn point11_delete_plan_counts_references_to_its_milestones() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-plan", "--title", "One", "--milestone", "A:2026-04-01"]).ok();
     env.coord(&["create-plan", "--title", "Two", "--milestone", "B:2026-05-01"]).ok();
     env.coord(&["update-milestone", "MILESTONE-002", "--depends-on", "MILESTONE-001"]).ok();
@@ -127,6 +132,7 @@ fn point11_delete_plan_counts_references_to_its_milestones() {
 #[test]
 fn point11_delete_plan_and_milestone_are_mcp_tools() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     plan_with_three_milestones(&env);
     let mut c = crate::test_mcp::Client::start(&env);
     let m = c.tool(2, "coord_delete_milestone", serde_json::json!({"id": "MILESTONE-003"}));
@@ -139,6 +145,7 @@ fn point11_delete_plan_and_milestone_are_mcp_tools() {
 #[test]
 fn point11_roadmap_leaves_cancelled_milestones_out_of_the_denominator() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     plan_with_three_milestones(&env);
     env.coord(&["update-plan", "PLAN-001", "--status", "active"]).ok();
     env.coord(&["update-milestone", "MILESTONE-001", "--status", "completed"]).ok();
@@ -158,6 +165,7 @@ fn point11_roadmap_leaves_cancelled_milestones_out_of_the_denominator() {
 #[test]
 fn point11_blocking_and_blocked_by_say_their_direction() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     env.coord(&["create-todo", "--task", "provide", "--repo", "db"]).ok();
     env.coord(&["create-todo", "--task", "consume", "--repo", "api", "--blocked-by", "TODO-001"]).ok();
     let help = env.coord(&["--help"]).ok().to_string();
@@ -181,6 +189,7 @@ fn point11_blocking_and_blocked_by_say_their_direction() {
 #[test]
 fn point10_a_closed_pipe_is_success() {
     let env = TestEnv::new();
+    env.coord(&["init"]).ok();
     // More than a pipe's buffer (64 KiB) in every format, so the writer
     // does meet the closed pipe.
     for i in 1..=1500 {
