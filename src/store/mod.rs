@@ -37,8 +37,8 @@ use std::path::{Path, PathBuf};
 
 pub use crate::model::loaded::{Loaded, Origin, Record};
 pub use ids::{Allocated, natural_key};
-pub use lines::{Locator, line_of_key, locate};
 pub(crate) use legacy::legacy_todo_repo;
+pub use lines::{Locator, line_of_key, locate};
 pub use load::Snapshot;
 pub use lock::{LockWait, StoreLock, on_lock_wait};
 pub use parse::{ParseError, parse_document, parse_mapping};

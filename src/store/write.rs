@@ -322,7 +322,8 @@ mod tests {
     #[test]
     fn a_lock_on_another_root_guards_no_write() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let (store_a, store_b) = (Store::open_uninitialised(a.path()).unwrap(), Store::open_uninitialised(b.path()).unwrap());
+        let (store_a, store_b) =
+            (Store::open_uninitialised(a.path()).unwrap(), Store::open_uninitialised(b.path()).unwrap());
         let lock_b = store_b.lock().unwrap();
         let entity = crate::ops::blank::blank(Kind::Issue, "ISSUE-001".into(), store_a.today());
         let e = store_a.write_new(&lock_b, &entity).unwrap_err();
