@@ -26,6 +26,7 @@ pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod problem;
+pub mod process_group;
 pub mod query;
 pub mod settings;
 pub mod store;

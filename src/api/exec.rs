@@ -407,10 +407,11 @@ fn start_detached<R: RunRequest + Serialize>(store: &Store, req: &R, command: &s
         .process_group(0);
     use std::os::unix::process::CommandExt;
     // A session of its own: the client's hang-up does not reach it.
-    // SAFETY: setsid is async-signal-safe and touches no memory.
+    // SAFETY: setsid is a single system call (async-signal-safe) and
+    // touches no memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
-            libc::setsid();
+            let _ = rustix::process::setsid();
             Ok(())
         });
     }
@@ -544,11 +545,7 @@ impl Operation for CancelRun {
         if r.host != record::hostname() {
             return Err(Error::Refused(format!("{} runs on {}: cancel it there", r.id, r.host)));
         }
-        let pid = libc::pid_t::try_from(r.pid).map_err(|e| {
-            Error::system(format!("signal {}: its record's pid {} is not a process ID", r.id, r.pid), e)
-        })?;
-        // SAFETY: kill has no memory-safety preconditions.
-        let ok = unsafe { libc::kill(pid, libc::SIGINT) } == 0;
+        let ok = crate::process_group::interrupt(r.pid);
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut status = st.as_str().to_string();
         while ok && std::time::Instant::now() < deadline {

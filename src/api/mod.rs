@@ -214,6 +214,7 @@ macro_rules! for_each_operation {
             $crate::api::reports::Workload,
             $crate::api::reports::DepGraph,
             $crate::api::reports::ValidateRepo,
+            $crate::exec::validate::ValidatePlan,
             $crate::api::reports::ListRepos,
             $crate::api::history::Log,
             $crate::api::history::Diff,

@@ -192,6 +192,24 @@ pub struct UpdateMilestone {
     pub rewrite: bool,
 }
 
+impl UpdateMilestone {
+    /// Marks milestone `id` completed (what `validate --plan --update` writes).
+    pub fn completed(id: &str) -> UpdateMilestone {
+        UpdateMilestone {
+            id: Id(id.to_string()),
+            name: None,
+            description: None,
+            due: None,
+            status: Some(MilestoneStatus::Completed),
+            depends_on: Vec::new(),
+            no_depends_on: Vec::new(),
+            criteria: Vec::new(),
+            deliverables: Vec::new(),
+            rewrite: false,
+        }
+    }
+}
+
 /// Builds a milestone; its `depends_on` may name existing milestones or ones
 /// created before it in the same request (`known`).
 fn build_milestone(
@@ -218,6 +236,7 @@ fn build_milestone(
         status: Lenient::Known(MilestoneStatus::Pending),
         dependencies: deps,
         completion_criteria: Vec::new(),
+        criteria_checks: Vec::new(),
         deliverables: Vec::new(),
         extra: Default::default(),
     })

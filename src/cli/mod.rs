@@ -147,6 +147,8 @@ pub enum Command {
     DepGraph(reports::DepGraphArgs),
     /// Check a repository's registration, path and dependencies.
     ValidateRepo(reports::ValidateRepoArgs),
+    /// Check a plan for real: readiness and milestone completion (exit 1 unless valid).
+    Validate(reports::ValidatePlanArgs),
     /// List the ecosystem's repositories.
     ListRepos(repos::ListReposArgs),
     /// Move the legacy coordination section into one file per entity.
@@ -247,6 +249,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Workload(a) => reports::workload(cx, a),
         Command::DepGraph(a) => reports::dep_graph(cx, a),
         Command::ValidateRepo(a) => reports::validate_repo(cx, a),
+        Command::Validate(a) => reports::validate_plan(cx, a),
         Command::ListRepos(a) => repos::run(cx, a),
         Command::Migrate(a) => migrate::run(cx, a),
         Command::Lint(a) => lint::run(cx, a),

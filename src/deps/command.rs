@@ -1,13 +1,14 @@
-//! Running a `validation.command`: `sh -c` in its own process group, stdin
-//! closed, stdout and stderr captured (capped in memory) and truncated for
-//! display. When the command exits or its deadline passes, the whole group
-//! is killed, so nothing it started in the background (`sleep 100 &`, with
-//! or without its output redirected) outlives the check. A process that
-//! leaves the group on purpose (`setsid`, `setpgid`) escapes that kill:
-//! process groups are the boundary, not a sandbox.
+//! Running a `validation.command`: `sh -c` in its own process group (the
+//! shared [`crate::process_group`] runner), stdin closed, stdout and stderr
+//! captured (capped in memory) and truncated for display. When the command
+//! exits, or its deadline passes (SIGTERM, a grace period, SIGKILL), the
+//! whole group is ended, so nothing it started in the background
+//! (`sleep 100 &`, with or without its output redirected) outlives the
+//! check. A process that leaves the group on purpose (`setsid`, `setpgid`)
+//! escapes: process groups are the boundary, not a sandbox.
 
+use crate::process_group::{Group, Input};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
@@ -43,42 +44,14 @@ async fn drain(mut r: impl tokio::io::AsyncRead + Unpin) -> Vec<u8> {
     }
 }
 
-fn kill_group(pid: Option<u32>) {
-    if let Some(pid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) {
-        // SAFETY: killpg has no memory-safety preconditions; the group is the
-        // one we created for this child (process_group(0)), so it is ours.
-        unsafe {
-            libc::killpg(pid, libc::SIGKILL);
-        }
-    }
-}
-
-/// Kills a command's process group if the check is abandoned before the
-/// command is over (the future dropped: `watch` stopping mid-round), so a
-/// cancelled check leaves nothing running either. Disarmed once the group
-/// has been killed the ordinary way.
-struct GroupGuard(Option<u32>);
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        kill_group(self.0.take());
-    }
-}
+/// How long a timed-out command gets between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(2);
 
 /// Runs `command` through `sh -c` in `dir` with a deadline.
 pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
     let start = Instant::now();
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
+    let mut group = match Group::spawn_sh(command, dir, &[], Input::Closed) {
+        Ok(g) => g,
         Err(e) => {
             return RunOutput {
                 code: None,
@@ -89,25 +62,23 @@ pub async fn run(command: &str, dir: &Path, timeout: Duration) -> RunOutput {
             };
         }
     };
-    let pid = child.id();
-    let mut guard = GroupGuard(pid);
-    let out = tokio::spawn(drain(child.stdout.take().expect("stdout is piped")));
-    let err = tokio::spawn(drain(child.stderr.take().expect("stderr is piped")));
+    let out = tokio::spawn(drain(group.child().stdout.take().expect("stdout is piped")));
+    let err = tokio::spawn(drain(group.child().stderr.take().expect("stderr is piped")));
     let deadline = tokio::time::Instant::now() + timeout;
-    let (code, mut timed_out) = match tokio::time::timeout_at(deadline, child.wait()).await {
-        Ok(Ok(status)) => (status.code(), false),
-        Ok(Err(_)) => (None, false),
+    let (code, mut timed_out) = match tokio::time::timeout_at(deadline, group.wait()).await {
+        Ok(status) => (status.and_then(|s| s.code()), false),
         Err(_) => (None, true),
     };
     // The command is over (it exited or ran out of time): so is everything
-    // it started. Background children still in its group — whether or not
-    // they hold our pipes — are killed now, not left running after the
-    // check. (A group's ID is not handed out again while any member lives,
-    // so this reaches the command's own processes; with none left it finds
-    // nothing.)
-    kill_group(guard.0.take());
+    // it started. Out of time: SIGTERM, a grace period, SIGKILL; exited:
+    // background children still in its group — whether or not they hold
+    // our pipes — are killed now, not left running after the check. If this
+    // future is dropped first (`watch` stopping mid-round), dropping the
+    // group kills it.
     if timed_out {
-        let _ = child.wait().await;
+        group.terminate(GRACE, std::future::pending()).await;
+    } else {
+        group.kill_rest();
     }
     // A process that left the group (setsid) escapes the kill; if it holds
     // the pipes open it cannot hold the report hostage: the readers get what

@@ -7,18 +7,19 @@
 //! by `COORD_PROMPT_FILE` — never inside the shell string, so a todo titled
 //! `$(rm -rf ~)` is just text.
 //!
-//! Ending an attempt ends its whole group: on timeout or cancellation the
-//! group gets SIGTERM, then SIGKILL after the grace period (at once on a
-//! second Ctrl-C); when the command exits by itself, whatever it left
-//! running in its group (`sleep 100 &`) is killed too. A process that leaves
+//! Ending an attempt ends its whole group (the shared
+//! [`crate::process_group`] runner, as in `check-deps`): on timeout or
+//! cancellation the group gets SIGTERM, then SIGKILL after the grace period
+//! (at once on a second Ctrl-C); when the command exits by itself, whatever
+//! it left running in its group (`sleep 100 &`) is killed too. A process that leaves
 //! the group on purpose (`setsid`) escapes, as in `check-deps`: process
 //! groups are a boundary for well-behaved commands, not a sandbox.
 
 use super::scheduler::Cancel;
+use crate::process_group::{Group, Input};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -72,16 +73,6 @@ impl AttemptEnd {
     }
 }
 
-fn signal_group(pgid: Option<u32>, sig: libc::c_int) {
-    if let Some(pid) = pgid.and_then(|p| libc::pid_t::try_from(p).ok()) {
-        // SAFETY: killpg has no memory-safety preconditions; the group is the
-        // one created for this attempt (process_group(0)).
-        unsafe {
-            libc::killpg(pid, sig);
-        }
-    }
-}
-
 /// Runs one attempt; each whole line of output goes to `line` and the log.
 /// Returns how it ended and the last [`TAIL_LINES`] lines.
 pub async fn run(
@@ -96,20 +87,8 @@ pub async fn run(
     if let Some(l) = log.as_mut() {
         let _ = writeln!(l, "{header}");
     }
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c")
-        .arg(&job.command)
-        .current_dir(&job.dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(false);
-    for (k, v) in &job.env {
-        cmd.env(k, v);
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
+    let mut group = match Group::spawn_sh(&job.command, &job.dir, &job.env, Input::Piped) {
+        Ok(g) => g,
         Err(e) => {
             let end = AttemptEnd {
                 spawn_error: Some(format!("cannot start sh in {}: {e}", job.dir.display())),
@@ -119,7 +98,7 @@ pub async fn run(
             return (end, tail);
         }
     };
-    let pgid = child.id();
+    let child = group.child();
     if let Some(mut stdin) = child.stdin.take() {
         let text = job.stdin.clone();
         tokio::spawn(async move {
@@ -166,7 +145,7 @@ pub async fn run(
     let mut lines_open = true;
     let status = loop {
         tokio::select! {
-            s = child.wait() => break s.ok(),
+            s = group.wait() => break s,
             l = rx.recv(), if lines_open => match l {
                 Some(b) => take_line(b, &mut log, &mut tail),
                 None => lines_open = false,
@@ -181,32 +160,27 @@ pub async fn run(
         }
     };
     let status = match status {
-        Some(s) => Some(s),
+        Some(s) => {
+            // Whatever the command left in its group does not outlive it.
+            group.kill_rest();
+            Some(s)
+        }
         None => {
             // Timeout or cancellation: TERM the group, give it the grace
-            // period (none on a hard cancel), then KILL.
+            // period (none on a hard cancel, or cut short by one), then KILL.
             let hard = *cancel.borrow() == Cancel::Hard;
-            if !hard {
-                signal_group(pgid, libc::SIGTERM);
-            }
-            let grace = tokio::time::sleep(if hard { Duration::ZERO } else { job.grace });
-            tokio::pin!(grace);
-            loop {
-                tokio::select! {
-                    s = child.wait() => break s.ok(),
-                    _ = &mut grace => { signal_group(pgid, libc::SIGKILL); break child.wait().await.ok(); }
-                    c = cancel.changed() => {
-                        if c.is_err() || *cancel.borrow() == Cancel::Hard {
-                            signal_group(pgid, libc::SIGKILL);
-                            break child.wait().await.ok();
-                        }
+            let grace = if hard { Duration::ZERO } else { job.grace };
+            let mut watch = cancel.clone();
+            let hard_cancel = async move {
+                loop {
+                    if *watch.borrow_and_update() == Cancel::Hard || watch.changed().await.is_err() {
+                        return;
                     }
                 }
-            }
+            };
+            group.terminate(grace, hard_cancel).await
         }
     };
-    // Whatever the command left in its group does not outlive it.
-    signal_group(pgid, libc::SIGKILL);
     // Drain what is left of the output; a process that escaped the group
     // and holds the pipes gets half a second, then is given up on.
     let drain_until = tokio::time::Instant::now() + Duration::from_millis(500);

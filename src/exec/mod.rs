@@ -28,6 +28,7 @@ pub mod local;
 pub mod plan;
 pub mod record;
 pub mod scheduler;
+pub mod validate;
 
 use crate::model::Todo;
 use plan::Resolved;

@@ -337,11 +337,25 @@ pub async fn run(
             }
         }
         if let Some(why) = &stopping {
+            // Ctrl-C: what did not start is cancelled (a resume runs it);
+            // --fail-fast: it is skipped because of the failure.
+            let (st, reason) = if cancelled {
+                (TaskStatus::Cancelled, format!("not started: {why}"))
+            } else {
+                (TaskStatus::Skipped, why.clone())
+            };
             for &i in &order {
                 if status[i] == TaskStatus::Pending {
-                    status[i] = TaskStatus::Cancelled;
-                    rec.tasks[i].status = TaskStatus::Cancelled;
-                    rec.tasks[i].reason = Some(format!("not started: {why}"));
+                    status[i] = st;
+                    rec.tasks[i].status = st;
+                    rec.tasks[i].reason = Some(reason.clone());
+                    send(Event::TaskFinished {
+                        index: i,
+                        key: tasks[i].key.clone(),
+                        repo: tasks[i].repo.clone(),
+                        status: st,
+                        reason: Some(reason.clone()),
+                    });
                     dirty = true;
                 }
             }

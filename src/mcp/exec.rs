@@ -29,3 +29,20 @@ impl Summary for Cancelled {
         format!("{}: {}", self.run_id, self.status)
     }
 }
+
+impl Summary for crate::exec::validate::PlanValidation {
+    fn summary(&self) -> String {
+        let failed: Vec<String> =
+            self.checks.iter().filter(|c| c.status != "ok").map(|c| format!("{}: {}", c.check, c.detail)).collect();
+        let done = self.milestones.iter().filter(|m| m.met).count();
+        format!(
+            "{} {} ({}/{} milestones complete{}){}",
+            self.plan,
+            if self.valid { "is valid" } else { "is not valid" },
+            done,
+            self.milestones.len(),
+            if self.updated.is_empty() { String::new() } else { format!(", marked {}", self.updated.join(", ")) },
+            if failed.is_empty() { String::new() } else { format!(": {}", failed.join("; ")) }
+        )
+    }
+}

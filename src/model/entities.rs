@@ -121,9 +121,58 @@ pub struct Milestone {
     pub due: Option<Lenient<CoordDate>>,
     pub status: Lenient<MilestoneStatus>,
     pub dependencies: Vec<String>,
+    /// Plain-text criteria (judged by a person: `validate` reports them
+    /// `manual`, never met by itself).
     pub completion_criteria: Vec<String>,
+    /// Criteria written `{text, check: {action: A} | {command: C}}`: met
+    /// when the check succeeds through the executor (in the same
+    /// `completion_criteria` list; written after the plain ones).
+    pub criteria_checks: Vec<CriterionCheck>,
     pub deliverables: Vec<String>,
     pub extra: Mapping,
+}
+
+/// A completion criterion with a check `validate --plan` runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriterionCheck {
+    pub text: String,
+    /// A named action (`test`, …) or a command (exactly one is set).
+    pub action: Option<String>,
+    pub command: Option<String>,
+}
+
+impl CriterionCheck {
+    /// Reads `{text, check: {action|command}}`; `Err` says what is wrong.
+    fn read(v: &Value) -> Result<CriterionCheck, String> {
+        let Value::Mapping(m) = v else { return Err("expected text or {text, check}".into()) };
+        let text = m.get("text").and_then(scalar_text).ok_or("`text` is required")?;
+        let Some(Value::Mapping(check)) = m.get("check") else {
+            return Err("`check` must be {action: A} or {command: C}".into());
+        };
+        if let Some(k) = m.keys().filter_map(Value::as_str).find(|k| *k != "text" && *k != "check") {
+            return Err(format!("unknown key `{k}`"));
+        }
+        let action = check.get("action").and_then(scalar_text);
+        let command = check.get("command").and_then(scalar_text);
+        if action.is_some() == command.is_some() || check.len() != 1 {
+            return Err("`check` must be exactly one of {action: A} or {command: C}".into());
+        }
+        Ok(CriterionCheck { text, action, command })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut check = Mapping::new();
+        if let Some(a) = &self.action {
+            check.insert("action".into(), Value::String(a.clone()));
+        }
+        if let Some(c) = &self.command {
+            check.insert("command".into(), Value::String(c.clone()));
+        }
+        let mut m = Mapping::new();
+        m.insert("text".into(), Value::String(self.text.clone()));
+        m.insert("check".into(), Value::Mapping(check));
+        Value::Mapping(m)
+    }
 }
 
 /// An atomic unit of work in one repository.
@@ -322,11 +371,42 @@ impl Milestone {
         let due = r.date(&["due", "target"]);
         let status = status_or_default(&mut r, MilestoneStatus::Pending);
         let dependencies = r.list(&["dependencies"]);
-        let completion_criteria = r.list(&["completion_criteria"]);
+        let mut completion_criteria = Vec::new();
+        let mut criteria_checks = Vec::new();
+        match r.take_any(&["completion_criteria"]) {
+            None | Some((_, Value::Null)) => {}
+            Some((k, Value::Sequence(items))) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(t) = scalar_text(item) {
+                        completion_criteria.push(t);
+                    } else {
+                        match CriterionCheck::read(item) {
+                            Ok(c) => criteria_checks.push(c),
+                            Err(e) => r.report(&format!("{k}[{i}]"), FieldProblemKind::Type, e),
+                        }
+                    }
+                }
+            }
+            Some((k, v)) => match scalar_text(&v) {
+                Some(t) => completion_criteria.push(t),
+                None => r.report(&k, FieldProblemKind::Type, "expected a list".into()),
+            },
+        }
         let deliverables = r.list(&["deliverables"]);
         let (extra, problems) = r.finish();
         (
-            Milestone { id, name, description, due, status, dependencies, completion_criteria, deliverables, extra },
+            Milestone {
+                id,
+                name,
+                description,
+                due,
+                status,
+                dependencies,
+                completion_criteria,
+                criteria_checks,
+                deliverables,
+                extra,
+            },
             problems,
         )
     }
@@ -340,7 +420,15 @@ impl Milestone {
         o.date("due", &self.due);
         o.vocab("status", &self.status);
         o.list("dependencies", &self.dependencies);
-        o.list("completion_criteria", &self.completion_criteria);
+        let criteria: Vec<Value> = self
+            .completion_criteria
+            .iter()
+            .map(|t| Value::String(t.clone()))
+            .chain(self.criteria_checks.iter().map(CriterionCheck::to_value))
+            .collect();
+        if !criteria.is_empty() {
+            o.0.insert("completion_criteria".into(), Value::Sequence(criteria));
+        }
         o.list("deliverables", &self.deliverables);
         o.extra(&self.extra)
     }

@@ -100,9 +100,11 @@ pub fn read_bytes(path: &Path, max_bytes: u64, follow: bool) -> Result<Vec<u8>> 
     opts.read(true);
     #[cfg(unix)]
     {
+        use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
-        let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
-        opts.custom_flags(nofollow | libc::O_NONBLOCK);
+        let flags = if follow { OFlags::NONBLOCK } else { OFlags::NONBLOCK | OFlags::NOFOLLOW };
+        // OFlags bits are the kernel's open(2) flag values.
+        opts.custom_flags(flags.bits() as i32);
     }
     let file = match opts.open(path) {
         Ok(f) => f,

@@ -27,4 +27,5 @@ mod test_settings;
 mod test_store;
 mod test_sync;
 mod test_todos;
+mod test_validate_plan;
 mod test_watch;

@@ -507,8 +507,9 @@ fn assert_ends(env: &TestEnv, file: &str) {
     let left = gone(&pid);
     if !left {
         // Do not leave it behind for the other tests.
-        // SAFETY: plain kill(2) of a pid this test's command started.
-        unsafe { libc::kill(pid.parse().expect("pid"), libc::SIGKILL) };
+        // A pid this test's command started.
+        let pid = rustix::process::Pid::from_raw(pid.parse().expect("pid")).expect("a pid");
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
     }
     assert!(left, "the command's background child {pid} ({file}) outlived the check");
 }

@@ -204,6 +204,12 @@ fn a_transient_failure_is_retried() {
     assert_eq!(status_of(&env, "TODO-001"), "completed");
 }
 
+/// Sends `sig` to process `pid` (a child of this test).
+fn signal(pid: u32, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(pid as i32).expect("a pid");
+    rustix::process::kill_process(pid, sig).expect("signal the run");
+}
+
 fn alive(pid: &str) -> bool {
     Path::new(&format!("/proc/{}", pid.trim())).exists()
         && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default().contains(") Z ")
@@ -254,8 +260,7 @@ fn ctrl_c_cancels_restores_and_kills() {
     let child = env.coord_spawn(&["execute", "TODO-001", "TODO-002"]);
     wait_for(&marks.join("pid"));
     assert_eq!(status_of(&env, "TODO-001"), "in_progress");
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    signal(child.id(), rustix::process::Signal::INT);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stdout));
     let pid = std::fs::read_to_string(marks.join("pid")).unwrap();
@@ -273,6 +278,88 @@ fn ctrl_c_cancels_restores_and_kills() {
     let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
     assert_eq!(rec["status"], "succeeded", "{rec}");
     assert_eq!(status_of(&env, "TODO-002"), "completed");
+}
+
+#[test]
+fn a_second_ctrl_c_kills_at_once() {
+    let (env, marks) = setup("");
+    let m = marks.display();
+    // The task and its grandchild ignore SIGTERM and the grace period is an
+    // hour: only the second Ctrl-C's immediate SIGKILL can end them.
+    env.write(
+        "settings/coord.yaml",
+        &format!(
+            "pool_execution_enabled: true\nexecution: {{grace: 1h}}\nactions:\n  test: \"trap 'echo term > {m}/term' TERM; sh -c \\\"trap '' TERM; sleep 300\\\" & echo $! > {m}/pid; while :; do sleep 0.2; done\"\n"
+        ),
+    );
+    todo(&env, "TODO-001", "a", "");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    let mut child = env.coord_spawn(&["execute", "TODO-001"]);
+    wait_for(&marks.join("pid"));
+    signal(child.id(), rustix::process::Signal::INT);
+    // The first Ctrl-C reached the group as SIGTERM, which it shrugged off.
+    wait_for(&marks.join("term"));
+    assert!(child.try_wait().unwrap().is_none(), "the run ended on the first Ctrl-C despite an hour of grace");
+    signal(child.id(), rustix::process::Signal::INT);
+    // Not a budget: the alternative is the hour of grace.
+    let mut waited = 0;
+    while child.try_wait().unwrap().is_none() && waited < 600 {
+        std::thread::sleep(Duration::from_millis(100));
+        waited += 1;
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+        panic!("the second Ctrl-C did not end the run");
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let pid = std::fs::read_to_string(marks.join("pid")).unwrap();
+    assert!(!alive(&pid), "grandchild {pid} survived the second Ctrl-C");
+    let rec = env.coord(&["show-run", &run_id(&env), "--format", "json"]).json();
+    assert_eq!(rec["status"], "cancelled");
+    assert_eq!(rec["tasks"][0]["attempts"][0]["signal"], 9, "{rec}");
+    assert_eq!(status_of(&env, "TODO-001"), "pending");
+}
+
+#[test]
+fn fail_fast_stops_dispatching_and_skips_the_rest() {
+    let (env, marks) = setup("");
+    let m = marks.display();
+    env.write(
+        "settings/coord.yaml",
+        &format!("pool_execution_enabled: true\nactions:\n  test: \"touch {m}/$COORD_TODO_ID; false\"\n"),
+    );
+    todo(&env, "TODO-001", "a", "");
+    todo(&env, "TODO-002", "b", "");
+    todo(&env, "TODO-003", "c", "");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002", "TODO-003"]).ok();
+    let r = env.coord(&["execute", "TODO-001", "TODO-002", "TODO-003", "--jobs", "1", "--fail-fast"]);
+    r.fails(1);
+    let id = run_id(&env);
+    assert!(r.stdout.starts_with(&format!("{id} failed: 3 tasks, 1 failed, 2 skipped\n")), "{}", r.stdout);
+    let ran: Vec<_> = ["TODO-001", "TODO-002", "TODO-003"].into_iter().filter(|t| marks.join(t).exists()).collect();
+    assert_eq!(ran.len(), 1, "only the first task ran: {ran:?}");
+    let failed = ran[0];
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    for t in rec["tasks"].as_array().unwrap() {
+        if t["key"] == failed {
+            assert_eq!(t["status"], "failed");
+        } else {
+            assert_eq!(t["status"], "skipped", "{t}");
+            assert_eq!(t["reason"], format!("--fail-fast: {failed} failed"), "{t}");
+            assert!(
+                r.stdout.contains(&format!("{} skipped (--fail-fast: {failed} failed)", t["key"].as_str().unwrap())),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+    // Without --fail-fast the independent tasks all run.
+    std::thread::sleep(Duration::from_millis(1100)); // a new run ID second
+    env.coord(&["execute", "TODO-001", "TODO-002", "TODO-003", "--jobs", "1"]).fails(1);
+    assert!(["TODO-001", "TODO-002", "TODO-003"].iter().all(|t| marks.join(t).exists()));
 }
 
 #[test]

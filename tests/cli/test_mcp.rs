@@ -147,6 +147,7 @@ const TOOLS: &[&str] = &[
     "coord_update_milestone",
     "coord_update_plan",
     "coord_update_todo",
+    "coord_validate_plan",
     "coord_validate_repo",
     "coord_workload",
 ];
@@ -600,6 +601,7 @@ const PARITY: &[(&str, Parity)] = {
         ("workload", Tool("coord_workload")),
         ("dep-graph", Tool("coord_dependency_graph")),
         ("validate-repo", Tool("coord_validate_repo")),
+        ("validate", Tool("coord_validate_plan")),
         ("list-repos", Tool("coord_list_repos")),
         ("migrate", No("a one-off rewrite of the legacy section, reviewed by a person")),
         ("lint", Tool("coord_lint")),

@@ -460,3 +460,43 @@ pub fn validate_repo(cx: &Context, a: &ValidateRepoArgs) -> CmdResult {
     }
     if v.ok { Ok(()) } else { Err(CommandError::Failed) }
 }
+
+/// `validate --plan P`: readiness checks and milestone completion; exit 1
+/// unless every readiness check passes.
+#[derive(Debug, clap::Args)]
+pub struct ValidatePlanArgs {
+    #[command(flatten)]
+    pub req: crate::exec::validate::ValidatePlan,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `validate`
+pub fn validate_plan(cx: &Context, a: &ValidatePlanArgs) -> CmdResult {
+    let v = common::run_op::<ValidatePlanArgs, _>(&cx.store()?, &a.req)?;
+    if let Some(r) = structured(a.out.format, &v) {
+        r?;
+    } else {
+        let mut w = render::out();
+        for c in &v.checks {
+            let (mark, style) = if c.status == "ok" {
+                ("ok", render::value_style("completed"))
+            } else {
+                ("error", render::value_style("critical"))
+            };
+            writeln!(w, "{style}{mark:>5}{style:#}  {}: {}", c.check, c.detail)?;
+        }
+        for m in &v.milestones {
+            writeln!(w, "{} ({}): {}", m.id, m.status, if m.met { "complete" } else { "not complete" })?;
+            for i in &m.items {
+                let detail = i.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+                writeln!(w, "  {:>9}  {} {}{detail}", i.status, i.kind, i.text)?;
+            }
+        }
+        for u in &v.updated {
+            writeln!(w, "marked {u} completed")?;
+        }
+        writeln!(w, "{} is {}", v.plan, if v.valid { "valid" } else { "not valid" })?;
+    }
+    if v.valid { Ok(()) } else { Err(CommandError::Failed) }
+}
