@@ -23,6 +23,7 @@ pub mod fields;
 pub mod gate;
 pub mod history;
 pub mod issues;
+pub mod memory;
 pub mod plans;
 pub mod reports;
 pub mod sync;
@@ -183,6 +184,13 @@ macro_rules! for_each_operation {
             $crate::api::history::Review,
             $crate::api::checks::Lint,
             $crate::api::checks::Doctor,
+            // Memory: events, delivery, history search.
+            $crate::api::memory::Events,
+            $crate::api::memory::RebuildEvents,
+            $crate::api::memory::MemoryPush,
+            $crate::api::memory::MemoryStatus,
+            $crate::api::memory::MemoryRetry,
+            $crate::api::memory::SearchHistory,
         )
     };
 }

@@ -5,6 +5,7 @@ pub mod common;
 pub mod dep;
 pub mod diff;
 pub mod doctor;
+pub mod events;
 pub mod exec;
 pub mod gate;
 pub mod hook;
