@@ -22,6 +22,7 @@ pub mod history;
 pub mod hooks;
 pub mod lint;
 pub mod mcp;
+pub mod memory;
 pub mod merge;
 pub mod model;
 pub mod ops;

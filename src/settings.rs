@@ -79,8 +79,11 @@ pub struct Settings {
     /// The master switch: `false` makes every write of coordination data
     /// refuse (enforced in [`crate::ops`], the one write path); reads work.
     pub enabled: bool,
-    /// Reserved: read and ignored (a warning says so when it is turned on).
+    /// Whether coordination events are queued for delivery to the memory
+    /// service (see [`crate::memory`]); events are derived either way.
     pub memory_enabled: bool,
+    /// Where and how events are delivered (`memory:`).
+    pub memory: MemorySettings,
     /// Reserved: read and ignored (a warning says so when it is turned on).
     pub pool_execution_enabled: bool,
     /// Whether the pre-push hook checks changed dependencies (offline).
@@ -116,6 +119,7 @@ impl Default for Settings {
         Settings {
             enabled: true,
             memory_enabled: false,
+            memory: MemorySettings::default(),
             pool_execution_enabled: false,
             auto_dependency_check: true,
             hook_block_on: BlockOn::Broken,
@@ -135,6 +139,7 @@ impl Default for Settings {
 const KNOWN: &[&str] = &[
     "enabled",
     "memory_enabled",
+    "memory",
     "pool_execution_enabled",
     "auto_dependency_check",
     "hook",
@@ -209,22 +214,8 @@ impl Settings {
             match key {
                 "enabled" => s.enabled = cx.bool(&full, v)?,
                 "pool_execution_enabled" => s.pool_execution_enabled = cx.bool(&full, v)?,
-                // Reserved for an integration this version does not have:
-                // read, so a value of the wrong type is still an error, and
-                // said to do nothing when turned on.
-                "memory_enabled" => {
-                    let on = cx.bool(&full, v)?;
-                    s.memory_enabled = on;
-                    if on {
-                        warnings.push(
-                            Problem::warning(
-                                "settings",
-                                format!("`{full}` is reserved: this version of git-coord does nothing with it"),
-                            )
-                            .at(path, None),
-                        );
-                    }
-                }
+                "memory_enabled" => s.memory_enabled = cx.bool(&full, v)?,
+                "memory" => s.memory = MemorySettings::resolve(&cx, &full, v, &mut warnings)?,
                 "auto_dependency_check" => s.auto_dependency_check = cx.bool(&full, v)?,
                 "blocked_work" => {
                     s.refuse_blocked_work = match cx.str(&full, v)? {
@@ -354,6 +345,105 @@ impl Settings {
             }
         }
         Ok((s, warnings))
+    }
+}
+
+/// The `memory:` settings: where events go and how delivery retries.
+///
+/// ```yaml
+/// memory_enabled: true
+/// memory:
+///   ref: origin/main          # deliver events once reachable from this (default: the upstream)
+///   max_attempts: 8           # then the event is dead (kept; `events retry --dead`)
+///   backoff_seconds: 30       # first retry delay, doubled per attempt (capped at 6 h)
+///   session_buddy: http://127.0.0.1:8678/mcp
+///   webhook:
+///     url: https://example.org/hooks/coord
+///     token_env: COORD_WEBHOOK_TOKEN   # sent as `Authorization: Bearer …`
+/// ```
+/// Without `session_buddy` and `webhook`, events go to Session-Buddy at
+/// [`MemorySettings::DEFAULT_SESSION_BUDDY`]; `session_buddy: false` turns it off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemorySettings {
+    /// The ref events must be reachable from before delivery (`None`: the
+    /// upstream of the current branch).
+    pub delivery_ref: Option<String>,
+    pub max_attempts: u32,
+    pub backoff_seconds: u64,
+    /// The Session-Buddy MCP endpoint, if that sink is on.
+    pub session_buddy: Option<String>,
+    pub webhook: Option<Webhook>,
+}
+
+/// A generic webhook sink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub url: String,
+    /// The environment variable holding a bearer token (never the token itself).
+    pub token_env: Option<String>,
+}
+
+impl Default for MemorySettings {
+    fn default() -> Self {
+        MemorySettings {
+            delivery_ref: None,
+            max_attempts: 8,
+            backoff_seconds: 30,
+            session_buddy: Some(Self::DEFAULT_SESSION_BUDDY.to_string()),
+            webhook: None,
+        }
+    }
+}
+
+impl MemorySettings {
+    /// Where Session-Buddy listens by default.
+    pub const DEFAULT_SESSION_BUDDY: &str = "http://127.0.0.1:8678/mcp";
+
+    fn resolve(cx: &Ctx<'_>, full: &str, v: &Value, warnings: &mut Vec<Problem>) -> Result<MemorySettings> {
+        let Value::Mapping(m) = v else {
+            return Err(cx.err(full, "expected a mapping (ref, max_attempts, backoff_seconds, session_buddy, webhook)"));
+        };
+        let mut out = MemorySettings::default();
+        let mut explicit_sb = false;
+        for (k, v) in m {
+            let key = k.as_str().unwrap_or_default();
+            let kf = format!("{full}.{key}");
+            match key {
+                "ref" => out.delivery_ref = Some(cx.str(&kf, v)?.to_string()),
+                "max_attempts" => {
+                    let n = cx.uint(&kf, v)?;
+                    if !(1..=1000).contains(&n) {
+                        return Err(cx.err(&kf, format!("expected 1 to 1000 attempts, found {n}")));
+                    }
+                    out.max_attempts = n as u32;
+                }
+                "backoff_seconds" => out.backoff_seconds = cx.uint(&kf, v)?,
+                "session_buddy" => {
+                    explicit_sb = true;
+                    out.session_buddy = match v {
+                        Value::Bool(false) => None,
+                        Value::Bool(true) => Some(Self::DEFAULT_SESSION_BUDDY.to_string()),
+                        other => Some(cx.str(&kf, other)?.to_string()),
+                    }
+                }
+                "webhook" => {
+                    let Value::Mapping(w) = v else { return Err(cx.err(&kf, "expected a mapping (url, token_env)")) };
+                    let url = w.get("url").ok_or_else(|| cx.err(&kf, "`url` is missing"))?;
+                    let url = cx.str(&format!("{kf}.url"), url)?.to_string();
+                    let token_env = match w.get("token_env") {
+                        Some(t) => Some(cx.str(&format!("{kf}.token_env"), t)?.to_string()),
+                        None => None,
+                    };
+                    out.webhook = Some(Webhook { url, token_env });
+                }
+                _ => warnings
+                    .push(Problem::warning("settings", format!("unknown setting `{kf}` (ignored)")).at(cx.path, None)),
+            }
+        }
+        if out.webhook.is_some() && !explicit_sb {
+            out.session_buddy = None;
+        }
+        Ok(out)
     }
 }
 

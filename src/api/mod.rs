@@ -24,6 +24,7 @@ pub mod gate;
 pub mod history;
 pub mod issues;
 pub mod listing;
+pub mod memory;
 pub mod notes;
 pub mod plans;
 pub mod registry;
@@ -221,6 +222,13 @@ macro_rules! for_each_operation {
             $crate::api::history::Review,
             $crate::api::checks::Lint,
             $crate::api::checks::Doctor,
+            // Memory: events, delivery, history search.
+            $crate::api::memory::Events,
+            $crate::api::memory::RebuildEvents,
+            $crate::api::memory::MemoryPush,
+            $crate::api::memory::MemoryStatus,
+            $crate::api::memory::MemoryRetry,
+            $crate::api::memory::SearchHistory,
         )
     };
 }

@@ -161,6 +161,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Review a change: its diff and what it breaks (exit 1 on new errors).
     Review(review::ReviewArgs),
+    /// Coordination events from git history; their delivery to the memory service.
+    Events(events::EventsArgs),
     /// Install or remove the pre-push hook, or run its check.
     Hook(hook::HookArgs),
     /// Fetch, renumber colliding IDs, merge, lint, commit and push.
@@ -256,6 +258,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Log(a) => log::run(cx, a),
         Command::Diff(a) => diff::run(cx, a),
         Command::Review(a) => review::run(cx, a),
+        Command::Events(a) => events::run(cx, a),
         Command::Hook(a) => hook::run(cx, a),
         Command::Sync(a) => sync::run(cx, a),
         Command::Doctor(a) => doctor::run(cx, a),

@@ -117,6 +117,16 @@ pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::
     Ok(())
 }
 
+/// Writes `v` as JSON or YAML when `format` asks for data; `false` (nothing
+/// written) for a table, which the caller renders for people.
+pub fn data(w: &mut dyn Write, format: Format, v: &impl Serialize) -> std::io::Result<bool> {
+    match format {
+        Format::Table => Ok(false),
+        Format::Json => json(w, v).map(|()| true),
+        Format::Yaml => yaml(w, v).map(|()| true),
+    }
+}
+
 /// JSON of any serialisable value, pretty, newline-terminated. Rendered to
 /// a buffer first: a value that fails to serialise never leaves half a
 /// document on stdout.

@@ -7,7 +7,7 @@ use serde_yaml::{Mapping, Value};
 
 /// One changed field. Nested fields are named with dots (`metadata.owner`,
 /// `validation.command`) and milestones by ID (`milestones[MILESTONE-002].status`).
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FieldChange {
     /// The field's path.
     pub field: String,
@@ -17,7 +17,7 @@ pub struct FieldChange {
 }
 
 /// How a field changed.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     /// A value set, changed or removed (`old`/`new` absent when the field was).

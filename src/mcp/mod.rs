@@ -6,6 +6,7 @@
 //! logs go to stderr (set up by the caller).
 
 mod exec;
+mod memory;
 mod ops;
 mod reports;
 mod resources;

@@ -2,6 +2,7 @@
 //! binary against real git repositories in temp directories (see `env`).
 
 mod env;
+mod services;
 mod test_check_deps;
 mod test_deps;
 mod test_doctor;
@@ -19,6 +20,7 @@ mod test_issues;
 mod test_legacy_section;
 mod test_mcp;
 mod test_mcp_reports;
+mod test_memory;
 mod test_merge;
 mod test_plan_lifecycle;
 mod test_plans;

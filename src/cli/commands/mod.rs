@@ -7,6 +7,7 @@ pub mod dep;
 pub mod diff;
 pub mod doctor;
 pub mod entity;
+pub mod events;
 pub mod exec;
 pub mod gate;
 pub mod hook;

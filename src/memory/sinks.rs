@@ -1,0 +1,228 @@
+//! Where events go: a generic webhook (a JSON array of one event per POST,
+//! `Idempotency-Key: <event id>`, an optional bearer token read from an
+//! environment variable named in settings) and Session-Buddy, the
+//! ecosystem's memory service, spoken to over MCP (streamable HTTP) with
+//! the rmcp client: `store_reflection` to store, `quick_search` to search.
+//!
+//! Each sink owns a small current-thread runtime: delivery is sequential
+//! by design (order matters), and commands that never deliver never start one.
+
+use crate::error::{Error, Result};
+use crate::settings::Webhook;
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A delivery target.
+pub trait Sink {
+    /// Its name in the outbox (`webhook`, `session_buddy`).
+    fn name(&self) -> &'static str;
+    /// Delivers one event (its JSON); the error is what to record.
+    fn deliver(&mut self, id: &str, payload: &str) -> std::result::Result<(), String>;
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))
+}
+
+/// The generic webhook.
+pub struct WebhookSink {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    url: String,
+    token: std::result::Result<Option<String>, String>,
+}
+
+impl WebhookSink {
+    /// A webhook sink; a missing token variable fails each delivery (saying
+    /// which variable), so events stay pending until it is set.
+    pub fn new(w: &Webhook) -> Result<WebhookSink> {
+        let token = match &w.token_env {
+            None => Ok(None),
+            Some(var) => match std::env::var(var) {
+                Ok(t) if !t.is_empty() => Ok(Some(t)),
+                _ => Err(format!("environment variable {var} (memory.webhook.token_env) is not set")),
+            },
+        };
+        let rt = runtime()?;
+        // The client's timers belong to the runtime it is built in.
+        let _entered = rt.enter();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot build an HTTP client: {e}")))?;
+        drop(_entered);
+        Ok(WebhookSink { rt, client, url: w.url.clone(), token })
+    }
+}
+
+impl Sink for WebhookSink {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn deliver(&mut self, id: &str, payload: &str) -> std::result::Result<(), String> {
+        let token = self.token.clone()?;
+        let mut req = self
+            .client
+            .post(&self.url)
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", id)
+            .body(format!("[{payload}]"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        // `send` arms its timeout at once: it must run inside the runtime.
+        let resp = self
+            .rt
+            .block_on(async move { req.send().await })
+            .map_err(|e| format!("{}: {}", self.url, error_chain(&e)))?;
+        let status = resp.status();
+        if status.is_success() { Ok(()) } else { Err(format!("{}: HTTP {status}", self.url)) }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+type Client = RunningService<RoleClient, ()>;
+
+/// Session-Buddy over MCP.
+pub struct SessionBuddy {
+    rt: tokio::runtime::Runtime,
+    url: String,
+    client: Option<Client>,
+}
+
+impl SessionBuddy {
+    /// A client for the service at `url` (connected on first use).
+    pub fn new(url: &str) -> Result<SessionBuddy> {
+        Ok(SessionBuddy { rt: runtime()?, url: url.to_string(), client: None })
+    }
+
+    fn connect(&mut self) -> std::result::Result<(), String> {
+        if self.client.is_none() {
+            let url = self.url.clone();
+            let client = self
+                .rt
+                .block_on(async move {
+                    let transport = StreamableHttpClientTransport::from_uri(url.as_str());
+                    tokio::time::timeout(Duration::from_secs(20), ().serve(transport)).await
+                })
+                .map_err(|_| format!("{}: no MCP answer within 20 s", self.url))?
+                .map_err(|e| format!("{}: {}", self.url, error_chain(&e)))?;
+            self.client = Some(client);
+        }
+        Ok(())
+    }
+
+    /// Connects (MCP `initialize`): whether the service answers.
+    pub fn initialize(&mut self) -> std::result::Result<(), String> {
+        self.connect()
+    }
+
+    /// Calls a tool; its text content (joined), or the error.
+    pub fn call(&mut self, tool: &'static str, args: Value) -> std::result::Result<String, String> {
+        let url = self.url.clone();
+        let Value::Object(map) = args else { return Err("arguments must be an object".into()) };
+        self.connect()?;
+        let client = self.client.as_ref().expect("connected above");
+        let params = CallToolRequestParams::new(tool).with_arguments(map);
+        let fut = client.call_tool(params);
+        let res = self
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), fut).await })
+            .map_err(|_| format!("{url}: {tool} did not answer within 60 s"))?;
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => {
+                // The session may be gone (service restarted): reconnect next time.
+                self.client = None;
+                return Err(format!("{url}: {tool}: {}", error_chain(&e)));
+            }
+        };
+        let text: Vec<String> = res.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
+        let text = text.join("\n");
+        if res.is_error == Some(true) {
+            return Err(format!("{url}: {tool} failed: {}", text.trim()));
+        }
+        Ok(text)
+    }
+
+    /// Searches the service's memory (`quick_search`); its answer as text.
+    pub fn search(&mut self, query: &str) -> std::result::Result<String, String> {
+        // 0.23.0 takes `query`, `min_score` and `project` (no limit).
+        self.call("quick_search", json!({"query": query}))
+    }
+}
+
+/// What Session-Buddy stores for an event: the sentence first (what its
+/// search matches best), then the facts, then the event's JSON.
+pub fn reflection(payload: &str) -> std::result::Result<Value, String> {
+    let ev: super::events::Event = serde_json::from_str(payload).map_err(|e| format!("bad event payload: {e}"))?;
+    let mut content = format!(
+        "{}\n\nEvent {} ({}) by {} at {} in commit {}",
+        ev.summary, ev.id, ev.event_type, ev.author, ev.time, ev.commit
+    );
+    if !ev.subject.is_empty() {
+        content.push_str(&format!(": {}", ev.subject));
+    }
+    for f in &ev.fields {
+        if let Some((old, new)) = f.set_values() {
+            content.push_str(&format!(
+                "\n{}: {} → {}",
+                f.field,
+                old.unwrap_or_else(|| "∅".into()),
+                new.unwrap_or_else(|| "∅".into())
+            ));
+        }
+    }
+    let mut tags = vec![
+        "git-coord".to_string(),
+        ev.event_type.clone(),
+        ev.kind.clone(),
+        ev.entity.clone(),
+        format!("event-{}", ev.id),
+    ];
+    tags.extend(ev.repos.iter().cloned());
+    Ok(json!({"content": content, "tags": tags}))
+}
+
+impl Sink for SessionBuddy {
+    fn name(&self) -> &'static str {
+        "session_buddy"
+    }
+
+    fn deliver(&mut self, _id: &str, payload: &str) -> std::result::Result<(), String> {
+        let args = reflection(payload)?;
+        self.call("store_reflection", args).map(|_| ())
+    }
+}
+
+/// The sinks configured for a store.
+pub fn configured(store: &crate::store::Store) -> Result<Vec<Box<dyn Sink>>> {
+    let m = &store.settings.memory;
+    let mut v: Vec<Box<dyn Sink>> = Vec::new();
+    if let Some(url) = &m.session_buddy {
+        v.push(Box::new(SessionBuddy::new(url)?));
+    }
+    if let Some(w) = &m.webhook {
+        v.push(Box::new(WebhookSink::new(w)?));
+    }
+    Ok(v)
+}
