@@ -25,6 +25,7 @@ pub mod history;
 pub mod issues;
 pub mod plans;
 pub mod reports;
+pub mod search;
 pub mod sync;
 pub mod todos;
 pub mod types;
@@ -183,6 +184,7 @@ macro_rules! for_each_operation {
             $crate::api::history::Review,
             $crate::api::checks::Lint,
             $crate::api::checks::Doctor,
+            $crate::api::search::Search,
         )
     };
 }

@@ -7,7 +7,6 @@
 //! [`Store::write_new`], [`Store::write_update`] and [`Store::remove`] only —
 //! atomic (temp file + rename), minimal-diff, verified by re-parsing.
 
-pub mod cache;
 pub mod edit;
 pub mod files;
 pub mod ids;
@@ -443,7 +442,7 @@ impl Store {
                 let mut problems = Vec::new();
                 let recs = match snapshot {
                     None if !coord_ok => Ok(Vec::new()),
-                    None => self.file_records(kind, &mut problems),
+                    None => self.file_records(kind, &mut problems, true),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
                 (recs, problems)
@@ -502,6 +501,24 @@ impl Store {
             loaded.records.insert(kind, recs);
         }
         Ok(loaded)
+    }
+
+    /// Brings the index of `kinds` up to date with the files (re-reading
+    /// only changed ones) without decoding the rest: what a query answered
+    /// from the index ([`crate::index::search`]) runs first. Returns the
+    /// problems of files that could not be read.
+    pub fn refresh_index(&self, kinds: &[Kind]) -> Vec<Problem> {
+        if files::check_dir(&self.coord_dir()).is_err() {
+            return Vec::new();
+        }
+        kinds
+            .par_iter()
+            .flat_map_iter(|&kind| {
+                let mut problems = Vec::new();
+                let _ = self.file_records(kind, &mut problems, false);
+                problems
+            })
+            .collect()
     }
 
     /// Loads one entity quickly: its file if present, else a full load of
@@ -610,10 +627,16 @@ impl Store {
         dirs.iter().flat_map(|d| files::stale_temps(d)).collect()
     }
 
-    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
+    /// Reads the entity files of `kind`, through the index (see
+    /// [`crate::index`]): a file whose index row is current is not parsed.
+    /// With `decode` false (bringing the index up to date for a query), such
+    /// a file is not decoded either and yields no record.
+    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>, decode: bool) -> Result<Vec<Record>> {
         /// What reading one file gives: its record, its problems, and a fresh
-        /// parse to put into the cache (file name, stamp, mapping).
-        type FileOutcome = (Option<Record>, Vec<Problem>, Option<(String, cache::Stamp, Mapping)>);
+        /// parse to index (file name, stamp, mapping).
+        /// The last item names the file when its index row is current and stays.
+        type FileOutcome =
+            (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>);
         let dir = self.kind_dir(kind);
         match files::check_dir(&dir) {
             Ok(true) => {}
@@ -658,48 +681,85 @@ impl Store {
             problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
         }
         paths.sort();
-        let mut cache =
-            cache::ParseCache::open(self.root.worktree.as_deref(), self.root.prefix_in_repo().as_deref(), kind);
+        let git_dir = self.root.git_dir();
+        let mut index = match (&git_dir, self.root.prefix_in_repo()) {
+            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, decode),
+            _ => None,
+        };
+        let stamps: Vec<Option<crate::index::Stamp>> = match &index {
+            Some(_) => paths
+                .par_iter()
+                .map(|p| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
+                .collect(),
+            None => vec![None; paths.len()],
+        };
+        let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stale = match &index {
+            Some(ix) => paths
+                .iter()
+                .zip(&stamps)
+                .filter(|(p, st)| !st.as_ref().is_some_and(|st| ix.is_current(&name_of(p), st)))
+                .count(),
+            None => paths.len(),
+        };
+        let progress = crate::index::progress::Counter::new(if index.is_some() { stale as u64 } else { 0 });
+        let view = index.as_ref().map(|ix| ix.rows());
         let results: Vec<FileOutcome> = paths
             .par_iter()
-            .map(|path| {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let stamp = cache
-                    .as_ref()
-                    .and_then(|_| std::fs::symlink_metadata(path).ok())
-                    .and_then(|m| cache::Stamp::of(&m));
-                if let (Some(c), Some(st)) = (&cache, &stamp)
-                    && let Some(map) = c.get(&name, st)
+            .zip(stamps.par_iter())
+            .map(|(path, stamp)| {
+                let name = name_of(path);
+                if let (Some(ix), Some(st)) = (view, stamp)
+                    && ix.is_current(&name, st)
                 {
-                    let id = map.get("id").and_then(scalar_text).unwrap_or_default();
-                    let rec =
-                        build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), &Lines::new(""), 1);
-                    if rec.problems.is_empty() {
-                        return (Some(rec), Vec::new(), None);
+                    if !decode {
+                        return (None, Vec::new(), None, Some(name));
                     }
+                    if let Some(map) = ix.get(&name, st) {
+                        let id = map.get("id").and_then(scalar_text).unwrap_or_default();
+                        let rec = build_record(
+                            kind,
+                            id,
+                            map,
+                            Origin::File(path.clone()),
+                            &self.rel(path),
+                            &Lines::new(""),
+                            1,
+                        );
+                        if rec.problems.is_empty() {
+                            return (Some(rec), Vec::new(), None, Some(name));
+                        }
+                    }
+                    // A current row of a file with problems: read for its
+                    // line numbers, the row stays as it is.
+                    let (rec, probs, _) = self.read_file_record(kind, path);
+                    return (rec, probs, None, Some(name));
                 }
                 let (rec, probs, parsed) = self.read_file_record(kind, path);
+                if view.is_some() {
+                    progress.tick();
+                }
                 let fresh = match (rec.as_ref(), parsed, stamp) {
-                    (Some(r), Some(map), Some(st)) if r.problems.is_empty() && cache::cacheable(&map) => {
-                        Some((name, st, map))
-                    }
+                    (Some(_), Some(map), Some(st)) => Some((name, *st, map)),
                     _ => None,
                 };
-                (rec, probs, fresh)
+                (rec, probs, fresh, None)
             })
             .collect();
         let mut out = Vec::with_capacity(results.len());
-        for (rec, probs, fresh) in results {
+        let mut live = Vec::new();
+        for (rec, probs, fresh, kept) in results {
             problems.extend(probs);
-            out.extend(rec);
-            if let (Some(c), Some((name, st, map))) = (cache.as_mut(), fresh) {
-                c.put(name, st, map);
+            if let (Some(ix), Some((name, st, map)), Some(r)) = (index.as_mut(), fresh, rec.as_ref())
+                && ix.put(name.clone(), st, map, r.entity.clone(), r.problems.is_empty())
+            {
+                live.push(name);
             }
+            live.extend(kept);
+            out.extend(rec);
         }
-        if let Some(c) = cache {
-            let live: Vec<String> =
-                paths.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
-            c.save(&live);
+        if let (Some(ix), Some(g)) = (index, &git_dir) {
+            ix.save(&live, g);
         }
         Ok(out)
     }
