@@ -143,12 +143,15 @@ impl Operation for Search {
         };
         let on_disk = match (store.root.git_dir(), store.root.prefix_in_repo()) {
             (Some(g), Some(prefix)) if !crate::index::disabled() => {
-                let problems = store.refresh_index(&kinds);
-                crate::index::db::open(&g)
-                    .and_then(|conn| search::run(&conn, &crate::index::root_key(&prefix), &q, limit, &repo_ok))
-                    .map_err(|e| tracing::debug!(error = %e, "search falls back to an index in memory"))
-                    .ok()
-                    .map(|hits| (hits, problems))
+                // An index that could not be brought up to date (a busy or
+                // unwritable file) must not answer: then the one in memory does.
+                store.refresh_index(&kinds).and_then(|problems| {
+                    crate::index::db::open(&g)
+                        .and_then(|conn| search::run(&conn, &crate::index::root_key(&prefix), &q, limit, &repo_ok))
+                        .map_err(|e| tracing::debug!(error = %e, "search falls back to an index in memory"))
+                        .ok()
+                        .map(|hits| (hits, problems))
+                })
             }
             _ => None,
         };

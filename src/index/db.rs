@@ -123,9 +123,22 @@ fn open_checked(file: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// Drops and recreates the index's own tables (never another subsystem's).
+/// Starts a transaction that holds the write lock from its start (waiting
+/// for it up to the busy timeout): a deferred one that reads first could
+/// not upgrade once another process has written, and would fail at once.
+pub fn immediate(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+}
+
+/// Drops and recreates the index's own tables (never another subsystem's),
+/// unless another process has just done so.
 pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = immediate(conn)?;
+    let version: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [SCHEMA_KEY], |r| r.get(0)).ok();
+    if version.as_deref() == Some(SCHEMA_VERSION.to_string().as_str()) {
+        return tx.commit();
+    }
     let owned: Vec<String> = {
         let mut st = tx.prepare(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \

@@ -180,26 +180,34 @@ impl KindIndex {
 
     /// Writes the fresh rows and drops the rows of files not in `live`, in
     /// one transaction. Failures leave the index as it was (a damaged file
-    /// is removed): it is an optimisation only.
-    pub fn save(self, live: &[String], git_dir: &Path) {
+    /// is removed) and return false: a load does not need the index, a
+    /// query on it then runs elsewhere.
+    pub fn save(self, live: &[String], git_dir: &Path) -> bool {
         let stale: Vec<&String> = {
             let keep: std::collections::HashSet<&String> = live.iter().collect();
             self.rows.0.keys().filter(|k| !keep.contains(k)).collect()
         };
         if self.fresh.is_empty() && stale.is_empty() {
-            return;
+            return true;
         }
-        if let Err(e) = self.write(&stale) {
-            tracing::debug!(error = %e, "index not updated");
-            if db::is_corruption(&e) {
-                drop(self);
-                db::remove_files(&db::path(git_dir));
+        match self.write(&stale) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!(error = %e, "index not updated");
+                if db::is_corruption(&e) {
+                    drop(self);
+                    db::remove_files(&db::path(git_dir));
+                }
+                false
             }
         }
     }
 
     fn write(&self, stale: &[&String]) -> rusqlite::Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        // IMMEDIATE: the write lock is taken (waiting up to the busy
+        // timeout) before anything is read, so a writer that committed in
+        // between can never make the upgrade fail.
+        let tx = db::immediate(&self.conn)?;
         {
             let kind = self.kind.dir_name();
             let mut find =

@@ -442,7 +442,7 @@ impl Store {
                 let mut problems = Vec::new();
                 let recs = match snapshot {
                     None if !coord_ok => Ok(Vec::new()),
-                    None => self.file_records(kind, &mut problems, true),
+                    None => self.file_records(kind, &mut problems, true, &mut false),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
                 (recs, problems)
@@ -506,19 +506,25 @@ impl Store {
     /// Brings the index of `kinds` up to date with the files (re-reading
     /// only changed ones) without decoding the rest: what a query answered
     /// from the index ([`crate::index::search`]) runs first. Returns the
-    /// problems of files that could not be read.
-    pub fn refresh_index(&self, kinds: &[Kind]) -> Vec<Problem> {
+    /// problems of files that could not be read, or `None` when the index
+    /// could not be brought up to date (then it must not answer).
+    pub fn refresh_index(&self, kinds: &[Kind]) -> Option<Vec<Problem>> {
         if files::check_dir(&self.coord_dir()).is_err() {
-            return Vec::new();
+            return Some(Vec::new());
         }
-        kinds
+        let done: Vec<Option<Vec<Problem>>> = kinds
             .par_iter()
-            .flat_map_iter(|&kind| {
+            .map(|&kind| {
                 let mut problems = Vec::new();
-                let _ = self.file_records(kind, &mut problems, false);
-                problems
+                let mut indexed = false;
+                let read = self.file_records(kind, &mut problems, false, &mut indexed);
+                (read.is_ok() && indexed).then_some(problems)
             })
-            .collect()
+            .collect();
+        done.into_iter().try_fold(Vec::new(), |mut all, p| {
+            all.extend(p?);
+            Some(all)
+        })
     }
 
     /// Loads one entity quickly: its file if present, else a full load of
@@ -631,20 +637,38 @@ impl Store {
     /// [`crate::index`]): a file whose index row is current is not parsed.
     /// With `decode` false (bringing the index up to date for a query), such
     /// a file is not decoded either and yields no record.
-    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>, decode: bool) -> Result<Vec<Record>> {
+    /// `indexed` is set when the index is up to date afterwards.
+    fn file_records(
+        &self,
+        kind: Kind,
+        problems: &mut Vec<Problem>,
+        decode: bool,
+        indexed: &mut bool,
+    ) -> Result<Vec<Record>> {
         /// What reading one file gives: its record, its problems, and a fresh
         /// parse to index (file name, stamp, mapping).
         /// The last item names the file when its index row is current and stays.
         type FileOutcome =
             (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>);
         let dir = self.kind_dir(kind);
-        match files::check_dir(&dir) {
-            Ok(true) => {}
-            Ok(false) => return Ok(Vec::new()),
+        let git_dir = self.root.git_dir();
+        let open_index = |maps: bool| match (&git_dir, self.root.prefix_in_repo()) {
+            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, maps),
+            _ => None,
+        };
+        let readable = match files::check_dir(&dir) {
+            Ok(readable) => readable,
             Err(e) => {
                 problems.push(read_problem(&e, &self.rel(&dir)));
-                return Ok(Vec::new());
+                false
             }
+        };
+        if !readable {
+            // No directory (or none to read): the kind has no indexed rows.
+            if let (Some(ix), Some(g)) = (open_index(false), &git_dir) {
+                *indexed = ix.save(&[], g);
+            }
+            return Ok(Vec::new());
         }
         // Only regular files are entities; everything else is reported, and
         // never followed or opened (see `files`).
@@ -681,11 +705,7 @@ impl Store {
             problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
         }
         paths.sort();
-        let git_dir = self.root.git_dir();
-        let mut index = match (&git_dir, self.root.prefix_in_repo()) {
-            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, decode),
-            _ => None,
-        };
+        let mut index = open_index(decode);
         let stamps: Vec<Option<crate::index::Stamp>> = match &index {
             Some(_) => paths
                 .par_iter()
@@ -759,7 +779,7 @@ impl Store {
             out.extend(rec);
         }
         if let (Some(ix), Some(g)) = (index, &git_dir) {
-            ix.save(&live, g);
+            *indexed = ix.save(&live, g);
         }
         Ok(out)
     }
