@@ -109,7 +109,11 @@ fn list(
     repo_fields: &[(&str, &Option<String>)],
     keep: impl Fn(&Entity, &Loaded) -> bool,
 ) -> Result<Listed> {
-    let loaded = store.load(&[kind])?;
+    // With a status filter, the index leaves the other statuses undecoded.
+    let loaded = match filters.status.is_empty() {
+        true => store.load(&[kind])?,
+        false => store.load_with_status(kind, &filters.status)?,
+    };
     let mut errs = super::FieldErrors::default();
     for (field, value) in repo_fields {
         repo_filter(&loaded, field, value, &mut errs);

@@ -182,6 +182,8 @@ impl Operation for Search {
                 score: (h.score * 1000.0).round() / 1000.0,
             })
             .collect::<Vec<_>>();
+        // Legacy items are not searched, so their overrides are no news here.
+        let problems: Vec<_> = problems.into_iter().filter(|p| p.code != "override").collect();
         Ok(SearchResults { count: items.len(), items, warnings: super::entities::load_warnings(&problems) })
     }
 }

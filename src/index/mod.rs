@@ -75,6 +75,8 @@ struct Row {
     map: Option<String>,
     /// Read without problems: may stand in for the file in a load.
     clean: bool,
+    id: String,
+    status: Option<String>,
 }
 
 /// A file read afresh, to be (re)indexed on [`KindIndex::save`].
@@ -87,12 +89,17 @@ struct Fresh {
 }
 
 /// The rows as read, shared by the threads that read the files.
-pub struct Rows(HashMap<String, Row>);
+pub struct Rows {
+    rows: HashMap<String, Row>,
+    /// IDs held by more than one row (never left undecoded: which file
+    /// wins is decided by reading them).
+    shared_ids: std::collections::HashSet<String>,
+}
 
 impl Rows {
     /// True when the row of `name` can stand for the file with `stamp`.
     pub fn is_current(&self, name: &str, stamp: &Stamp) -> bool {
-        self.0.get(name).is_some_and(|r| r.stamp == *stamp && stamp.mtime_ns + RACY_NS < r.indexed_ns)
+        self.rows.get(name).is_some_and(|r| r.stamp == *stamp && stamp.mtime_ns + RACY_NS < r.indexed_ns)
     }
 
     /// The indexed mapping of `name` if its row is current (see
@@ -101,11 +108,27 @@ impl Rows {
         if !self.is_current(name, stamp) {
             return None;
         }
-        let row = self.0.get(name)?;
+        let row = self.rows.get(name)?;
         if !row.clean {
             return None;
         }
         serde_json::from_str(row.map.as_deref()?).ok()
+    }
+
+    /// True when the file `name` (whose row is current) may be left
+    /// undecoded by a caller keeping only the statuses `wanted`: its row is
+    /// problem-free, its status is another, and no other row has its ID.
+    pub fn skippable(&self, name: &str, wanted: &[String]) -> bool {
+        self.rows.get(name).is_some_and(|r| {
+            r.clean
+                && !self.shared_ids.contains(&r.id)
+                && r.status.as_ref().is_some_and(|s| !wanted.iter().any(|w| w == s))
+        })
+    }
+
+    /// The ID of the row of `name`.
+    pub fn id(&self, name: &str) -> Option<&str> {
+        self.rows.get(name).map(|r| r.id.as_str())
     }
 }
 
@@ -152,7 +175,9 @@ impl KindIndex {
                 return None;
             }
         };
-        Some(KindIndex { conn, root, kind, started_ns, rows: Rows(rows), fresh: Vec::new() })
+        let mut seen = std::collections::HashSet::new();
+        let shared_ids = rows.values().filter(|r| !seen.insert(r.id.as_str())).map(|r| r.id.clone()).collect();
+        Some(KindIndex { conn, root, kind, started_ns, rows: Rows { rows, shared_ids }, fresh: Vec::new() })
     }
 
     /// The rows, for the threads that read the files.
@@ -185,7 +210,7 @@ impl KindIndex {
     pub fn save(self, live: &[String], git_dir: &Path) -> bool {
         let stale: Vec<&String> = {
             let keep: std::collections::HashSet<&String> = live.iter().collect();
-            self.rows.0.keys().filter(|k| !keep.contains(k)).collect()
+            self.rows.rows.keys().filter(|k| !keep.contains(k)).collect()
         };
         if self.fresh.is_empty() && stale.is_empty() {
             return true;
@@ -272,9 +297,11 @@ impl KindIndex {
 
 fn read_rows(conn: &Connection, root: &str, kind: Kind, maps: bool) -> rusqlite::Result<HashMap<String, Row>> {
     let sql = if maps {
-        "SELECT name, size, mtime_ns, ino, indexed_ns, clean, map FROM idx_files WHERE root = ?1 AND kind = ?2"
+        "SELECT name, size, mtime_ns, ino, indexed_ns, clean, map, id, status FROM idx_files WHERE root = ?1 \
+         AND kind = ?2"
     } else {
-        "SELECT name, size, mtime_ns, ino, indexed_ns, clean, NULL FROM idx_files WHERE root = ?1 AND kind = ?2"
+        "SELECT name, size, mtime_ns, ino, indexed_ns, clean, NULL, id, status FROM idx_files WHERE root = ?1 \
+         AND kind = ?2"
     };
     let mut st = conn.prepare(sql)?;
     let rows = st.query_map(params![root, kind.dir_name()], |r| {
@@ -285,6 +312,8 @@ fn read_rows(conn: &Connection, root: &str, kind: Kind, maps: bool) -> rusqlite:
                 indexed_ns: r.get(4)?,
                 clean: r.get(5)?,
                 map: r.get(6)?,
+                id: r.get(7)?,
+                status: r.get(8)?,
             },
         ))
     })?;

@@ -234,6 +234,21 @@ struct EcosystemDoc {
     doc: Option<Mapping>,
 }
 
+/// How [`Store::file_records`] reads one kind's files through the index.
+#[derive(Default)]
+struct Scan<'a> {
+    /// Decode the files whose row is current (a load); without, they yield
+    /// no record (bringing the index up to date for a query).
+    decode: bool,
+    /// Statuses a caller will keep: a file whose current, problem-free row
+    /// has another status (and an ID no other file has) is not decoded.
+    only_status: Option<&'a [String]>,
+    /// Set when the index is up to date afterwards.
+    indexed: bool,
+    /// The (ID, file) of the files left undecoded by `only_status`.
+    skipped: Vec<(String, PathBuf)>,
+}
+
 /// The coordination store of one root.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -383,17 +398,25 @@ impl Store {
 
     /// Loads the registry and the given kinds (files and legacy section).
     pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
-        self.load_from(kinds, None)
+        self.load_from(kinds, None, None)
+    }
+
+    /// [`Store::load`] of one kind for a caller that keeps only entities
+    /// with one of `statuses` (canonical words): the index answers which
+    /// files have another status, and those are not decoded (they are
+    /// absent from the result). Every other rule is [`Store::load`]'s.
+    pub fn load_with_status(&self, kind: Kind, statuses: &[String]) -> Result<Loaded> {
+        self.load_from(&[kind], None, Some(statuses))
     }
 
     /// Loads the given kinds from a snapshot (coordination data as it was at
     /// a revision) with exactly the rules of [`Store::load`]. Records' origins
     /// name the paths the files have in the work tree.
     pub fn load_snapshot(&self, snapshot: &Snapshot, kinds: &[Kind]) -> Result<Loaded> {
-        self.load_from(kinds, Some(snapshot))
+        self.load_from(kinds, Some(snapshot), None)
     }
 
-    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>) -> Result<Loaded> {
+    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>, only_status: Option<&[String]>) -> Result<Loaded> {
         let mut loaded = Loaded { kinds: kinds.to_vec(), ..Loaded::default() };
         loaded.problems.extend(self.settings_warnings.iter().cloned());
         let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
@@ -436,22 +459,26 @@ impl Store {
         }
         // Kinds are read in parallel: each kind's parse cache is decoded on one
         // thread, so overlapping the kinds beats the per-file parallelism alone.
-        let files: Vec<(Result<Vec<Record>>, Vec<Problem>)> = kinds
+        type KindFiles = (Result<Vec<Record>>, Vec<Problem>, Vec<(String, PathBuf)>);
+        let files: Vec<KindFiles> = kinds
             .par_iter()
             .map(|&kind| {
                 let mut problems = Vec::new();
+                let mut scan = Scan { decode: true, only_status, ..Scan::default() };
                 let recs = match snapshot {
                     None if !coord_ok => Ok(Vec::new()),
-                    None => self.file_records(kind, &mut problems, true, &mut false),
+                    None => self.file_records(kind, &mut problems, &mut scan),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
-                (recs, problems)
+                (recs, problems, scan.skipped)
             })
             .collect();
-        for (&kind, (recs, problems)) in kinds.iter().zip(files) {
+        for (&kind, (recs, problems, skipped)) in kinds.iter().zip(files) {
             loaded.problems.extend(problems);
             let mut recs = recs?;
-            let mut seen: HashMap<String, PathBuf> = HashMap::new();
+            // Undecoded files still hold their IDs (a legacy item with one
+            // is overridden, exactly as when they are read).
+            let mut seen: HashMap<String, PathBuf> = skipped.into_iter().collect();
             recs.retain(|r| {
                 let id = r.entity.id().to_string();
                 if let Some(first) = seen.get(&id) {
@@ -516,9 +543,9 @@ impl Store {
             .par_iter()
             .map(|&kind| {
                 let mut problems = Vec::new();
-                let mut indexed = false;
-                let read = self.file_records(kind, &mut problems, false, &mut indexed);
-                (read.is_ok() && indexed).then_some(problems)
+                let mut scan = Scan::default();
+                let read = self.file_records(kind, &mut problems, &mut scan);
+                (read.is_ok() && scan.indexed).then_some(problems)
             })
             .collect();
         done.into_iter().try_fold(Vec::new(), |mut all, p| {
@@ -637,14 +664,8 @@ impl Store {
     /// [`crate::index`]): a file whose index row is current is not parsed.
     /// With `decode` false (bringing the index up to date for a query), such
     /// a file is not decoded either and yields no record.
-    /// `indexed` is set when the index is up to date afterwards.
-    fn file_records(
-        &self,
-        kind: Kind,
-        problems: &mut Vec<Problem>,
-        decode: bool,
-        indexed: &mut bool,
-    ) -> Result<Vec<Record>> {
+    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>, scan: &mut Scan<'_>) -> Result<Vec<Record>> {
+        let decode = scan.decode;
         /// What reading one file gives: its record, its problems, and a fresh
         /// parse to index (file name, stamp, mapping).
         /// The last item names the file when its index row is current and stays.
@@ -666,7 +687,7 @@ impl Store {
         if !readable {
             // No directory (or none to read): the kind has no indexed rows.
             if let (Some(ix), Some(g)) = (open_index(false), &git_dir) {
-                *indexed = ix.save(&[], g);
+                scan.indexed = ix.save(&[], g);
             }
             return Ok(Vec::new());
         }
@@ -724,6 +745,9 @@ impl Store {
         };
         let progress = crate::index::progress::Counter::new(if index.is_some() { stale as u64 } else { 0 });
         let view = index.as_ref().map(|ix| ix.rows());
+        // Files are left undecoded by status only when every file has a
+        // current row: a changed file could hold any ID.
+        let only_status = scan.only_status.filter(|_| stale == 0);
         let results: Vec<FileOutcome> = paths
             .par_iter()
             .zip(stamps.par_iter())
@@ -732,7 +756,7 @@ impl Store {
                 if let (Some(ix), Some(st)) = (view, stamp)
                     && ix.is_current(&name, st)
                 {
-                    if !decode {
+                    if !decode || only_status.is_some_and(|wanted| ix.skippable(&name, wanted)) {
                         return (None, Vec::new(), None, Some(name));
                     }
                     if let Some(map) = ix.get(&name, st) {
@@ -766,6 +790,15 @@ impl Store {
                 (rec, probs, fresh, None)
             })
             .collect();
+        if let (Some(ix), Some(wanted)) = (view, only_status) {
+            scan.skipped = paths
+                .iter()
+                .filter_map(|p| {
+                    let name = name_of(p);
+                    ix.skippable(&name, wanted).then(|| (ix.id(&name).unwrap_or_default().to_string(), p.clone()))
+                })
+                .collect();
+        }
         let mut out = Vec::with_capacity(results.len());
         let mut live = Vec::new();
         for (rec, probs, fresh, kept) in results {
@@ -779,7 +812,7 @@ impl Store {
             out.extend(rec);
         }
         if let (Some(ix), Some(g)) = (index, &git_dir) {
-            *indexed = ix.save(&live, g);
+            scan.indexed = ix.save(&live, g);
         }
         Ok(out)
     }
