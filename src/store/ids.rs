@@ -7,10 +7,13 @@
 //! branch would otherwise make every later allocation overflow — but they
 //! are returned, with where they were seen, so the caller can warn.
 
+use super::{Loaded, Store};
 use crate::error::{Error, Result};
+use crate::model::Kind;
 #[cfg(doc)]
 use crate::model::id::MAX_ID_NUMBER;
 use crate::model::id::{id_number, out_of_range, parse_number};
+use crate::problem::Problem;
 use regex::Regex;
 use std::collections::HashSet;
 
@@ -144,6 +147,89 @@ pub fn max_in_text(re: &Regex, id_prefix: &str, text: &str, place: &str) -> High
         h.see(id_prefix, &c[1], || place.to_string());
     }
     h
+}
+/// Sorts IDs naturally (`ISSUE-999` before `ISSUE-1000`).
+pub fn natural_key(id: &str) -> (String, u64, String) {
+    match id.rfind('-') {
+        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i + 1 < id.len() => {
+            (id[..i].to_string(), id[i + 1..].parse().unwrap_or(u64::MAX), String::new())
+        }
+        _ => (id.to_string(), 0, id.to_string()),
+    }
+}
+
+impl Store {
+    /// The next free number for `kind`'s prefix across working tree, legacy
+    /// section and every branch.
+    /// `known` is what the caller already knows of (the legacy section).
+    /// Numbers above [`crate::model::id::MAX_ID_NUMBER`] are ignored with a
+    /// warning; when the next number would exceed it, allocation is refused.
+    pub fn next_id(&self, kind: Kind, known: Highest) -> Result<Allocated> {
+        let prefix = self.prefix(kind).to_string();
+        let mut best = known;
+        // File names count, even for files whose content fails to parse.
+        if let Ok(rd) = std::fs::read_dir(self.kind_dir(kind)) {
+            for e in rd.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                let stem = name.split('.').next().unwrap_or_default();
+                best.see_name(&prefix, stem, || self.rel(&e.path()).display().to_string());
+            }
+        }
+        best.merge(self.highest_on_branches(kind.dir_name(), &prefix, false)?);
+        allocate(&prefix, best)
+    }
+
+    /// The next free milestone ID (unique across all plans and branches).
+    pub fn next_milestone_id(&self, loaded: &Loaded, taken: &[String]) -> Result<Allocated> {
+        let prefix = self.settings.id_prefixes.milestone.clone();
+        let mut best = Highest::default();
+        for p in loaded.plans() {
+            for m in &p.milestones {
+                best.see_name(&prefix, &m.id, || format!("in {}", p.id));
+            }
+        }
+        for id in taken {
+            best.see_name(&prefix, id, String::new);
+        }
+        best.merge(self.highest_on_branches("plans", &prefix, true)?);
+        allocate(&prefix, best)
+    }
+
+    fn highest_on_branches(&self, dir: &str, id_prefix: &str, scan_contents: bool) -> Result<Highest> {
+        let (Some(wt), Some(prefix)) = (&self.root.worktree, self.root.prefix_in_repo()) else {
+            return Ok(Highest::default());
+        };
+        highest_on_branches(wt, &BranchScan { prefix: &prefix, dir, id_prefix, scan_contents })
+    }
+}
+
+/// A newly allocated ID, and warnings about IDs the allocation ignored.
+#[derive(Debug, Clone)]
+pub struct Allocated {
+    pub id: String,
+    pub warnings: Vec<Problem>,
+}
+
+fn allocate(prefix: &str, best: Highest) -> Result<Allocated> {
+    let next = best.max.checked_add(1).filter(|n| *n <= crate::model::id::MAX_ID_NUMBER);
+    let Some(next) = next else {
+        return Err(crate::model::id::IdError::OutOfRange(crate::model::id::format_id(prefix, best.max + 1)).into());
+    };
+    let id = crate::model::id::format_id(prefix, next);
+    let warnings = best
+        .ignored
+        .iter()
+        .map(|i| {
+            Problem::warning(
+                "id-range",
+                format!(
+                    "ignored {i} while allocating {id}: its number is above 999,999,999, the largest git-coord uses, so it does not count (rename or renumber it)"
+                ),
+            )
+        })
+        .collect();
+    Ok(Allocated { id, warnings })
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 //! to lint — so the lines of every key and every `id:` value are indexed
 //! once and each lookup is a binary search.
 
+use super::{Origin, files};
+use crate::settings::Limits;
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// The 1-based lines of each key and each `id:` value of a text.
 #[derive(Debug, Default)]
@@ -71,6 +74,62 @@ impl LineIndex {
         let root_key = key.split(['[', '.']).next().unwrap_or(key);
         self.key(start, root_key)
     }
+}
+/// Finds the lines of fields in their files for many problems: each file
+/// is read and indexed once (see [`lines`]).
+#[derive(Debug, Default)]
+pub struct Locator {
+    files: std::cell::RefCell<HashMap<PathBuf, Option<std::rc::Rc<LineIndex>>>>,
+}
+
+impl Locator {
+    /// The line of `field` of entity `id` in its file.
+    pub fn locate(&self, origin: &Origin, id: &str, field: &str) -> Option<usize> {
+        let index = self
+            .files
+            .borrow_mut()
+            .entry(origin.path().to_path_buf())
+            .or_insert_with(|| {
+                let max = Limits::default().max_file_bytes.max(64 << 20);
+                let text = match origin {
+                    Origin::File(p) => files::read_text(p, max).ok()?,
+                    Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
+                };
+                Some(std::rc::Rc::new(LineIndex::new(&text)))
+            })
+            .clone()?;
+        let start = match origin {
+            Origin::File(_) => 1,
+            Origin::Legacy(_) => index.id(id, 0)?,
+        };
+        index.field(start, field).or(Some(start))
+    }
+}
+
+/// The line of `field` of entity `id` in its file (reads the file; for one
+/// problem — use a [`Locator`] for many).
+pub fn locate(origin: &Origin, id: &str, field: &str) -> Option<usize> {
+    Locator::default().locate(origin, id, field)
+}
+
+/// 1-based line of the first `key:` at or after 0-based line `from` (one
+/// search; [`LineIndex`] for many).
+pub fn line_of_key(text: &str, from: usize, key: &str) -> Option<usize> {
+    text.lines().enumerate().skip(from).find_map(|(i, line)| {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let t = t.strip_prefix(key)?;
+        t.trim_start().starts_with(':').then_some(i + 1)
+    })
+}
+
+/// 1-based line of `id: <id>` after 1-based line `after` (0: from the top).
+pub(super) fn line_of_id(text: &str, id: &str, after: usize) -> Option<usize> {
+    text.lines().enumerate().skip(after).find_map(|(i, line)| {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let rest = t.strip_prefix("id:")?.trim();
+        let rest = rest.trim_matches(|c| c == '"' || c == '\'');
+        (rest == id).then_some(i + 1)
+    })
 }
 
 #[cfg(test)]

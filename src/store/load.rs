@@ -1,0 +1,569 @@
+//! Loading: the registry and the entities of the requested kinds, from the
+//! work tree (each kind scanned in parallel, through the index, [`crate::index`]) or
+//! from a [`Snapshot`] of a revision, merged with the legacy section; one
+//! broken file never hides the rest — problems carry file, line and field.
+
+use super::lines::line_of_key;
+use super::{Loaded, Origin, Record, Store, files, lines, natural_key};
+use crate::ecosystem::Registry;
+use crate::error::{Error, Result};
+use crate::model::id::validate_id;
+use crate::model::reader::{FieldProblemKind, scalar_text};
+use crate::model::{Entity, FieldProblem, Kind};
+use crate::problem::Problem;
+use rayon::prelude::*;
+use serde_yaml::Mapping;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Coordination data as texts, independent of the file system: what a
+/// revision held (see `history::snapshot`). Loaded with [`Store::load_snapshot`].
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The text of `settings/ecosystem.yaml`, if the revision has one.
+    pub ecosystem: Option<String>,
+    /// Per kind: (file name, text) of each file in `coordination/<kind>/`.
+    pub files: HashMap<Kind, Vec<(String, String)>>,
+}
+
+/// A parsed `settings/ecosystem.yaml`.
+pub(super) struct EcosystemDoc {
+    pub(super) path: PathBuf,
+    pub(super) text: String,
+    pub(super) doc: Option<Mapping>,
+}
+
+/// How [`Store::file_records`] reads one kind's files through the index.
+#[derive(Default)]
+struct Scan<'a> {
+    /// Decode the files whose row is current (a load); without, they yield
+    /// no record (bringing the index up to date for a query).
+    decode: bool,
+    /// Statuses a caller will keep: a file whose current, problem-free row
+    /// has another status (and an ID no other file has) is not decoded.
+    only_status: Option<&'a [String]>,
+    /// Set when the index is up to date afterwards.
+    indexed: bool,
+    /// The (ID, file) of the files left undecoded by `only_status`.
+    skipped: Vec<(String, PathBuf)>,
+}
+
+impl Store {
+    /// Reads `settings/ecosystem.yaml`: `Ok(None)` when absent, an error when
+    /// it cannot be read (too large, not a regular file, not UTF-8).
+    fn read_ecosystem(&self) -> Result<Option<EcosystemDoc>> {
+        let path = self.ecosystem_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = files::read_text_following(&path, self.settings.limits.max_file_bytes)?;
+        Ok(Some(EcosystemDoc { path, text, doc: None }))
+    }
+
+    /// Loads the registry and the given kinds (files and legacy section).
+    pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
+        self.load_from(kinds, None, None)
+    }
+
+    /// [`Store::load`] of one kind for a caller that keeps only entities
+    /// with one of `statuses` (canonical words): the index answers which
+    /// files have another status, and those are not decoded (they are
+    /// absent from the result). Every other rule is [`Store::load`]'s.
+    pub fn load_with_status(&self, kind: Kind, statuses: &[String]) -> Result<Loaded> {
+        self.load_from(&[kind], None, Some(statuses))
+    }
+
+    /// Loads the given kinds from a snapshot (coordination data as it was at
+    /// a revision) with exactly the rules of [`Store::load`]. Records' origins
+    /// name the paths the files have in the work tree.
+    pub fn load_snapshot(&self, snapshot: &Snapshot, kinds: &[Kind]) -> Result<Loaded> {
+        self.load_from(kinds, Some(snapshot), None)
+    }
+
+    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>, only_status: Option<&[String]>) -> Result<Loaded> {
+        let mut loaded = Loaded { kinds: kinds.to_vec(), ..Loaded::default() };
+        loaded.problems.extend(self.settings_warnings.iter().cloned());
+        let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
+        let eco = match snapshot {
+            None => self.read_ecosystem().unwrap_or_else(|e| {
+                loaded.problems.push(read_problem(&e, &self.rel(&self.ecosystem_path())));
+                None
+            }),
+            Some(s) => s.ecosystem.clone().map(|text| EcosystemDoc { path: self.ecosystem_path(), text, doc: None }),
+        };
+        if let Some(mut eco) = eco {
+            let rel = self.rel(&eco.path);
+            match self.parse(&eco.text) {
+                Ok(doc) => eco.doc = Some(doc),
+                Err(e) => loaded.problems.push(Problem::error(e.code(), e.message()).at(&rel, e.line())),
+            }
+            if let Some(doc) = &eco.doc {
+                let (registry, problems) = Registry::from_document(doc, &rel);
+                loaded.registry = registry;
+                loaded.problems.extend(problems);
+                for &kind in kinds {
+                    let recs = self.legacy_records(doc, &eco, kind, &mut loaded.problems);
+                    legacy.insert(kind, recs);
+                }
+            }
+        }
+        // A `coordination/` that is a link (or a file) is never followed.
+        let coord_ok = snapshot.is_some()
+            || match files::check_dir(&self.coord_dir()) {
+                Ok(_) => true,
+                Err(e) => {
+                    loaded.problems.push(read_problem(&e, &self.rel(&self.coord_dir())));
+                    false
+                }
+            };
+        if snapshot.is_none() && coord_ok {
+            for dir in [self.coord_dir(), self.root.dir.join("settings")] {
+                loaded.problems.extend(self.stale_temp_problems(&dir));
+            }
+        }
+        // Kinds are read in parallel: each kind's index rows are read on one
+        // thread, so overlapping the kinds beats the per-file parallelism alone.
+        type KindFiles = (Result<Vec<Record>>, Vec<Problem>, Vec<(String, PathBuf)>);
+        let files: Vec<KindFiles> = kinds
+            .par_iter()
+            .map(|&kind| {
+                let mut problems = Vec::new();
+                let mut scan = Scan { decode: true, only_status, ..Scan::default() };
+                let recs = match snapshot {
+                    None if !coord_ok => Ok(Vec::new()),
+                    None => self.file_records(kind, &mut problems, &mut scan),
+                    Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
+                };
+                (recs, problems, scan.skipped)
+            })
+            .collect();
+        for (&kind, (recs, problems, skipped)) in kinds.iter().zip(files) {
+            loaded.problems.extend(problems);
+            let mut recs = recs?;
+            // Undecoded files still hold their IDs (a legacy item with one
+            // is overridden, exactly as when they are read).
+            let mut seen: HashMap<String, PathBuf> = skipped.into_iter().collect();
+            recs.retain(|r| {
+                let id = r.entity.id().to_string();
+                if let Some(first) = seen.get(&id) {
+                    loaded.problems.extend(r.problems.iter().cloned());
+                    loaded.problems.push(
+                        Problem::error(
+                            "duplicate",
+                            format!("duplicate ID: also defined in {}", self.rel(first).display()),
+                        )
+                        .at(self.rel(r.origin.path()), Some(1))
+                        .on(&id),
+                    );
+                    false
+                } else {
+                    seen.insert(id, r.origin.path().to_path_buf());
+                    true
+                }
+            });
+            for r in legacy.remove(&kind).unwrap_or_default() {
+                let id = r.entity.id().to_string();
+                if let Some(file) = seen.get(&id) {
+                    loaded.problems.push(
+                        Problem::warning(
+                            "override",
+                            format!(
+                                "defined both in {} and in the legacy section of {}; the file wins",
+                                self.rel(file).display(),
+                                self.rel(r.origin.path()).display()
+                            ),
+                        )
+                        .on(&id),
+                    );
+                    continue;
+                }
+                seen.insert(id, r.origin.path().to_path_buf());
+                recs.push(r);
+            }
+            recs.sort_by_cached_key(|r| natural_key(r.entity.id()));
+            tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
+            for r in &recs {
+                loaded.problems.extend(r.problems.iter().cloned());
+            }
+            let map = loaded.index.entry(kind).or_default();
+            for (i, r) in recs.iter().enumerate() {
+                map.insert(r.entity.id().to_string(), i);
+            }
+            loaded.records.insert(kind, recs);
+        }
+        Ok(loaded)
+    }
+
+    /// Brings the index of `kinds` up to date with the files (re-reading
+    /// only changed ones) without decoding the rest: what a query answered
+    /// from the index ([`crate::index::search`]) runs first. Returns the
+    /// problems of files that could not be read, or `None` when the index
+    /// could not be brought up to date (then it must not answer).
+    pub fn refresh_index(&self, kinds: &[Kind]) -> Option<Vec<Problem>> {
+        if files::check_dir(&self.coord_dir()).is_err() {
+            return Some(Vec::new());
+        }
+        let done: Vec<Option<Vec<Problem>>> = kinds
+            .par_iter()
+            .map(|&kind| {
+                let mut problems = Vec::new();
+                let mut scan = Scan::default();
+                let read = self.file_records(kind, &mut problems, &mut scan);
+                (read.is_ok() && scan.indexed).then_some(problems)
+            })
+            .collect();
+        done.into_iter().try_fold(Vec::new(), |mut all, p| {
+            all.extend(p?);
+            Some(all)
+        })
+    }
+
+    /// Loads one entity quickly: its file if present, else a full load of
+    /// that kind (legacy section, or a file whose name differs from its id).
+    ///
+    /// Refuses a file that is not a regular file (never following a link out
+    /// of the root, never opening a FIFO), and a file whose name is not the
+    /// `id` inside it — in either direction: `ISSUE-001.yaml` holding
+    /// `id: ISSUE-002` is neither ISSUE-001 nor ISSUE-002 until it is renamed.
+    pub fn load_one(&self, kind: Kind, id: &str) -> Result<Option<Record>> {
+        let path = self.entity_path(kind, id)?;
+        files::check_dir(&self.coord_dir())?;
+        files::check_dir(&self.kind_dir(kind))?;
+        let exists = match std::fs::symlink_metadata(&path) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if exists {
+            let rel = self.rel(&path);
+            let text = files::read_text(&path, self.settings.limits.max_file_bytes).map_err(|e| self.relative(e))?;
+            let map = self.parse(&text).map_err(|e| e.into_error(rel.clone()))?;
+            if let Some(inside) = map.get("id").and_then(scalar_text)
+                && inside != id
+            {
+                return Err(Error::Misnamed { path: rel, name: id.to_string(), inside });
+            }
+            return Ok(Some(build_record(kind, id.to_string(), map, Origin::File(path), &rel, &Lines::new(&text), 1)));
+        }
+        let mut loaded = self.load(&[kind])?;
+        let idx = loaded.index.get(&kind).and_then(|m| m.get(id)).copied();
+        let found = idx.map(|i| loaded.records.get_mut(&kind).expect("kind loaded").swap_remove(i));
+        if let Some(r) = &found
+            && let Origin::File(p) = &r.origin
+            && let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            && name != id
+        {
+            return Err(Error::Misnamed { path: self.rel(p), name, inside: id.to_string() });
+        }
+        Ok(found)
+    }
+
+    /// Warnings for the stale temp files of killed writers in `dir`.
+    fn stale_temp_problems(&self, dir: &Path) -> Vec<Problem> {
+        files::stale_temps(dir).into_iter().map(|(p, age)| self.stale_temp_problem(&p, age)).collect()
+    }
+
+    fn stale_temp_problem(&self, path: &Path, age: std::time::Duration) -> Problem {
+        Problem::warning(
+            "temp",
+            format!(
+                "leftover temp file of an interrupted write ({} old); `git coord doctor --fix` removes it",
+                files::describe_age(age)
+            ),
+        )
+        .at(self.rel(path), None)
+    }
+
+    /// Reads the entity files of `kind`, through the index (see
+    /// [`crate::index`]): a file whose index row is current is not parsed.
+    /// With `decode` false (bringing the index up to date for a query), such
+    /// a file is not decoded either and yields no record.
+    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>, scan: &mut Scan<'_>) -> Result<Vec<Record>> {
+        let decode = scan.decode;
+        /// What reading one file gives: its record, its problems, and a fresh
+        /// parse to index (file name, stamp, mapping).
+        /// The last item names the file when its index row is current and stays.
+        type FileOutcome =
+            (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>);
+        let dir = self.kind_dir(kind);
+        let git_dir = self.root.git_dir();
+        let open_index = |maps: bool| match (&git_dir, self.root.prefix_in_repo()) {
+            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, maps),
+            _ => None,
+        };
+        let readable = match files::check_dir(&dir) {
+            Ok(readable) => readable,
+            Err(e) => {
+                problems.push(read_problem(&e, &self.rel(&dir)));
+                false
+            }
+        };
+        if !readable {
+            // No directory (or none to read): the kind has no indexed rows.
+            if let (Some(ix), Some(g)) = (open_index(false), &git_dir) {
+                scan.indexed = ix.save(&[], g);
+            }
+            return Ok(Vec::new());
+        }
+        // Only regular files are entities; everything else is reported, and
+        // never followed or opened (see `files`).
+        let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut paths: Vec<PathBuf> = Vec::new();
+        let now = std::time::SystemTime::now();
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_file() {
+                if files::is_temp_name(&name) {
+                    if let Some(age) = entry.metadata().ok().and_then(|m| files::stale_age(&m, now)) {
+                        problems.push(self.stale_temp_problem(&path, age));
+                    }
+                    continue;
+                }
+                if matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+                    paths.push(path);
+                }
+                continue;
+            }
+            let what = match std::fs::symlink_metadata(&path).map(|m| files::entry_type(&m)) {
+                Ok(files::EntryType::Other(what)) => what,
+                _ => continue,
+            };
+            let hint = if ft.is_dir() {
+                "entities are files directly in this directory; nothing inside it is read"
+            } else {
+                "skipped: git-coord never follows links or opens special files in coordination/"
+            };
+            problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
+        }
+        paths.sort();
+        let mut index = open_index(decode);
+        let stamps: Vec<Option<crate::index::Stamp>> = match &index {
+            Some(_) => paths
+                .par_iter()
+                .map(|p| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
+                .collect(),
+            None => vec![None; paths.len()],
+        };
+        let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stale = match &index {
+            Some(ix) => paths
+                .iter()
+                .zip(&stamps)
+                .filter(|(p, st)| !st.as_ref().is_some_and(|st| ix.is_current(&name_of(p), st)))
+                .count(),
+            None => paths.len(),
+        };
+        let progress = crate::index::progress::Counter::new(if index.is_some() { stale as u64 } else { 0 });
+        let view = index.as_ref().map(|ix| ix.rows());
+        // Files are left undecoded by status only when every file has a
+        // current row: a changed file could hold any ID.
+        let only_status = scan.only_status.filter(|_| stale == 0);
+        let results: Vec<FileOutcome> = paths
+            .par_iter()
+            .zip(stamps.par_iter())
+            .map(|(path, stamp)| {
+                let name = name_of(path);
+                if let (Some(ix), Some(st)) = (view, stamp)
+                    && ix.is_current(&name, st)
+                {
+                    if !decode || only_status.is_some_and(|wanted| ix.skippable(&name, wanted)) {
+                        return (None, Vec::new(), None, Some(name));
+                    }
+                    if let Some(map) = ix.get(&name, st) {
+                        let id = map.get("id").and_then(scalar_text).unwrap_or_default();
+                        let rec = build_record(
+                            kind,
+                            id,
+                            map,
+                            Origin::File(path.clone()),
+                            &self.rel(path),
+                            &Lines::new(""),
+                            1,
+                        );
+                        if rec.problems.is_empty() {
+                            return (Some(rec), Vec::new(), None, Some(name));
+                        }
+                    }
+                    // A current row of a file with problems: read for its
+                    // line numbers, the row stays as it is.
+                    let (rec, probs, _) = self.read_file_record(kind, path);
+                    return (rec, probs, None, Some(name));
+                }
+                let (rec, probs, parsed) = self.read_file_record(kind, path);
+                if view.is_some() {
+                    progress.tick();
+                }
+                let fresh = match (rec.as_ref(), parsed, stamp) {
+                    (Some(_), Some(map), Some(st)) => Some((name, *st, map)),
+                    _ => None,
+                };
+                (rec, probs, fresh, None)
+            })
+            .collect();
+        if let (Some(ix), Some(wanted)) = (view, only_status) {
+            scan.skipped = paths
+                .iter()
+                .filter_map(|p| {
+                    let name = name_of(p);
+                    ix.skippable(&name, wanted).then(|| (ix.id(&name).unwrap_or_default().to_string(), p.clone()))
+                })
+                .collect();
+        }
+        let mut out = Vec::with_capacity(results.len());
+        let mut live = Vec::new();
+        for (rec, probs, fresh, kept) in results {
+            problems.extend(probs);
+            if let (Some(ix), Some((name, st, map)), Some(r)) = (index.as_mut(), fresh, rec.as_ref())
+                && ix.put(name.clone(), st, map, r.entity.clone(), r.problems.is_empty())
+            {
+                live.push(name);
+            }
+            live.extend(kept);
+            out.extend(rec);
+        }
+        if let (Some(ix), Some(g)) = (index, &git_dir) {
+            scan.indexed = ix.save(&live, g);
+        }
+        Ok(out)
+    }
+
+    fn snapshot_records(&self, snapshot: &Snapshot, kind: Kind, problems: &mut Vec<Problem>) -> Vec<Record> {
+        let dir = self.kind_dir(kind);
+        let files = snapshot.files.get(&kind).map(Vec::as_slice).unwrap_or(&[]);
+        let results: Vec<(Option<Record>, Vec<Problem>)> = files
+            .par_iter()
+            .map(|(name, text)| {
+                let (rec, probs, _) = self.record_from_text(kind, &dir.join(name), text);
+                (rec, probs)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(results.len());
+        for (rec, probs) in results {
+            problems.extend(probs);
+            out.extend(rec);
+        }
+        out
+    }
+
+    fn read_file_record(&self, kind: Kind, path: &Path) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
+        match files::read_text(path, self.settings.limits.max_file_bytes) {
+            Ok(text) => self.record_from_text(kind, path, &text),
+            Err(e) => {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                (None, vec![read_problem(&e, &self.rel(path)).on(stem)], None)
+            }
+        }
+    }
+
+    fn record_from_text(&self, kind: Kind, path: &Path, text: &str) -> (Option<Record>, Vec<Problem>, Option<Mapping>) {
+        let rel = self.rel(path);
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let map = match self.parse(text) {
+            Ok(m) => m,
+            Err(e) => {
+                return (None, vec![Problem::error(e.code(), e.message()).at(&rel, e.line()).on(stem)], None);
+            }
+        };
+        let mut problems = Vec::new();
+        let id = match map.get("id").and_then(scalar_text) {
+            Some(id) => match validate_id(&id) {
+                Ok(()) => {
+                    if id != stem {
+                        problems.push(
+                            Problem::error("filename", format!("file name `{stem}` does not match id `{id}`"))
+                                .at(&rel, line_of_key(text, 0, "id"))
+                                .on(&id)
+                                .field("id"),
+                        );
+                    }
+                    id
+                }
+                Err(e) => {
+                    return (
+                        None,
+                        vec![Problem::error("id", e.to_string()).at(&rel, line_of_key(text, 0, "id")).field("id")],
+                        None,
+                    );
+                }
+            },
+            None => {
+                problems.push(
+                    Problem::warning("id", format!("no `id` field; `{stem}` (the file name) is used"))
+                        .at(&rel, Some(1))
+                        .on(&stem),
+                );
+                if let Err(e) = validate_id(&stem) {
+                    return (None, vec![Problem::error("id", e.to_string()).at(&rel, None)], None);
+                }
+                stem
+            }
+        };
+        let raw = map.clone();
+        let mut rec = build_record(kind, id, map, Origin::File(path.to_path_buf()), &rel, &Lines::new(text), 1);
+        problems.append(&mut rec.problems);
+        rec.problems = problems;
+        (Some(rec), Vec::new(), Some(raw))
+    }
+}
+
+/// A problem for a file that could not be read at all, named `rel`.
+fn read_problem(e: &Error, rel: &Path) -> Problem {
+    let (code, message) = match e {
+        Error::TooLarge { bytes, limit, .. } => (
+            "limit",
+            format!("the file is {bytes} bytes, more than max_file_bytes ({limit}, settings/coord.yaml); not read"),
+        ),
+        Error::NotRegular { what, .. } => (
+            "file-type",
+            format!("is {what}; skipped: git-coord never follows links or opens special files in coordination/"),
+        ),
+        Error::Io { source, .. } => ("io", source.to_string()),
+        other => ("io", other.to_string()),
+    };
+    Problem::error(code, message).at(rel, None)
+}
+
+/// A text and its line index, built on first use (only files with problems
+/// need line numbers).
+pub(super) struct Lines<'a> {
+    text: &'a str,
+    index: std::cell::OnceCell<lines::LineIndex>,
+}
+
+impl<'a> Lines<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        Lines { text, index: std::cell::OnceCell::new() }
+    }
+    pub(super) fn get(&self) -> &lines::LineIndex {
+        self.index.get_or_init(|| lines::LineIndex::new(self.text))
+    }
+}
+
+pub(super) fn build_record(
+    kind: Kind,
+    id: String,
+    map: Mapping,
+    origin: Origin,
+    rel: &Path,
+    text: &Lines<'_>,
+    start_line: usize,
+) -> Record {
+    let (entity, field_problems) = Entity::read(kind, id.clone(), map);
+    let problems = field_problems.into_iter().map(|fp| field_problem(fp, &id, rel, text, start_line)).collect();
+    Record { entity, origin, problems }
+}
+
+fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize) -> Problem {
+    let (code, severity_error) = match fp.kind {
+        FieldProblemKind::Type => ("type", true),
+        FieldProblemKind::Value => ("value", true),
+        FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
+    };
+    let line = text.get().field(start_line, &fp.field);
+    let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
+    p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
+}

@@ -1,0 +1,164 @@
+//! The store's write lock: an `flock` on the coordination root, re-entrant
+//! on one thread, with a hook that tells the user when a write waits.
+
+use super::Store;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// After this long waiting for the write lock, the wait is reported.
+const LOCK_WAIT_NOTICE: std::time::Duration = std::time::Duration::from_secs(1);
+
+thread_local! {
+    /// Roots whose write lock this thread holds, with the nesting depth.
+    static HELD_LOCKS: std::cell::RefCell<HashMap<PathBuf, usize>> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// A wait hook: the front end's way to tell the user a write is waiting.
+type LockWaitHook = Box<dyn Fn(&LockWait<'_>) + Send + Sync>;
+
+static LOCK_WAIT_HOOK: std::sync::OnceLock<LockWaitHook> = std::sync::OnceLock::new();
+
+/// A write that has waited a second for the lock another process holds.
+#[derive(Debug)]
+pub struct LockWait<'a> {
+    /// The coordination root.
+    pub root: &'a Path,
+    /// What the holder said it is (`sync, pid 4242`), when known.
+    pub holder: Option<&'a str>,
+}
+
+/// Sets what happens when a write has waited a second for the store lock
+/// (the library never prints; the CLI prints a line on stderr). The first
+/// call wins.
+pub fn on_lock_wait(hook: impl Fn(&LockWait<'_>) + Send + Sync + 'static) {
+    let _ = LOCK_WAIT_HOOK.set(Box::new(hook));
+}
+
+/// The store's write lock, held until dropped (see [`Store::lock`]).
+#[derive(Debug)]
+pub struct StoreLock {
+    /// The locked directory handle; `None` for a nested lock on the same thread.
+    file: Option<File>,
+    dir: PathBuf,
+    holder: Option<PathBuf>,
+}
+
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        if self.file.is_none() {
+            HELD_LOCKS.with(|h| {
+                if let Some(depth) = h.borrow_mut().get_mut(&self.dir) {
+                    *depth -= 1;
+                }
+            });
+            return;
+        }
+        HELD_LOCKS.with(|h| h.borrow_mut().remove(&self.dir));
+        if let Some(p) = &self.holder {
+            let _ = std::fs::remove_file(p);
+        }
+        // Closing the file releases the flock.
+        self.file.take();
+    }
+}
+
+impl Store {
+    /// Takes the exclusive write lock on the coordination root (released on drop).
+    /// Every write takes it, so two writers (two agents over MCP, a CLI and a
+    /// hook) never interleave their read-modify-write; `sync` holds it from
+    /// start to end, so a write never lands between its merge and a reset.
+    pub fn lock(&self) -> Result<StoreLock> {
+        self.lock_for("a write")
+    }
+
+    /// [`Store::lock`], saying what holds it (`sync`): a process that has to
+    /// wait is told (see [`on_lock_wait`]).
+    ///
+    /// The lock is an `flock` on the root directory. It is re-entrant on one
+    /// thread: an operation that locks (a renumber) called while its caller
+    /// (`sync`) holds the lock nests instead of deadlocking on a second file
+    /// descriptor. Other threads and processes wait: whoever waits longer than
+    /// a second is reported once through the [`on_lock_wait`] hook.
+    pub fn lock_for(&self, what: &str) -> Result<StoreLock> {
+        let dir = self.root.dir.clone();
+        let nested = HELD_LOCKS.with(|h| match h.borrow_mut().get_mut(&dir) {
+            Some(depth) => {
+                *depth += 1;
+                true
+            }
+            None => false,
+        });
+        if nested {
+            return Ok(StoreLock { file: None, dir, holder: None });
+        }
+        let f = File::open(&dir).map_err(|e| Error::io(&dir, e))?;
+        let holder = self.lock_holder_path();
+        let started = std::time::Instant::now();
+        loop {
+            match f.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&dir, e)),
+            }
+            if started.elapsed() >= LOCK_WAIT_NOTICE {
+                let by = holder.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).filter(|t| !t.is_empty());
+                if let Some(hook) = LOCK_WAIT_HOOK.get() {
+                    hook(&LockWait { root: &dir, holder: by.as_deref() });
+                }
+                // Told once: now wait without polling.
+                f.lock().map_err(|e| Error::io(&dir, e))?;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // Best effort: only used to name the holder to a waiting process.
+        let holder = holder.filter(|p| {
+            p.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+                && std::fs::write(p, format!("{what}, pid {}", std::process::id())).is_ok()
+        });
+        HELD_LOCKS.with(|h| h.borrow_mut().insert(dir.clone(), 1));
+        Ok(StoreLock { file: Some(f), dir, holder })
+    }
+
+    /// Where the lock holder describes itself: in the git directory, next to
+    /// the index (never in the work tree). `None` outside a repository.
+    fn lock_holder_path(&self) -> Option<PathBuf> {
+        let key = match self.root.prefix_in_repo()?.as_str() {
+            "" => "root".to_string(),
+            p => p.replace(['/', '\\'], "%"),
+        };
+        Some(self.root.git_dir()?.join("git-coord").join(format!("lock-{key}.holder")))
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn the_lock_nests_on_one_thread_and_excludes_other_threads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let released = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let outer = store.lock_for("sync").unwrap();
+            // A renumber inside a sync: nests instead of deadlocking.
+            let inner = store.lock().unwrap();
+            let waiter = s.spawn(|| {
+                let _l = store.lock().unwrap();
+                assert!(released.load(Ordering::SeqCst), "got the lock while another thread held it");
+            });
+            drop(inner);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert!(!waiter.is_finished(), "the nested release must not free the lock");
+            released.store(true, Ordering::SeqCst);
+            drop(outer);
+            waiter.join().unwrap();
+        });
+        // Free again on this thread, as a fresh (outermost) lock.
+        drop(store.lock().unwrap());
+    }
+}

@@ -1,0 +1,260 @@
+//! Writes: a new entity's file, a minimal-diff update verified by
+//! re-parsing, removal, and the atomic write (temp file + rename) with the
+//! handling of temp files a killed writer left behind.
+
+use super::legacy::{legacy_item, legacy_item_span, remove_legacy_item};
+use super::{Origin, ParseError, Record, Store, edit, files, parse_mapping, scan};
+use crate::error::{Error, Result};
+use crate::model::{Entity, Kind};
+use crate::settings::Limits;
+use serde_yaml::Mapping;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The outcome of an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Only the changed lines were edited.
+    Minimal,
+    /// The format-preserving edit was impossible; the entity was rewritten
+    /// canonically (only when that lost no comment or anchor, or with `--rewrite`).
+    Canonical,
+    /// Nothing differed.
+    Unchanged,
+}
+
+impl Store {
+    /// Adds the ignore rule for the atomic write's temp files
+    /// ([`files::TEMP_IGNORE_LINE`]) to the root's `.gitignore`, unless it is
+    /// there. Returns the file when it was changed; nothing outside a git
+    /// repository.
+    pub fn ensure_temp_ignore(&self) -> Result<Option<PathBuf>> {
+        if self.root.worktree.is_none() {
+            return Ok(None);
+        }
+        let path = self.root.dir.join(".gitignore");
+        let current = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if current.lines().any(|l| l.trim() == files::TEMP_IGNORE_LINE) {
+            return Ok(None);
+        }
+        let mut text = current;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("# Temp files of git-coord's atomic writes (left only by a killed writer).\n");
+        text.push_str(files::TEMP_IGNORE_LINE);
+        text.push('\n');
+        atomic_write(&path, text.as_bytes())?;
+        Ok(Some(self.rel(&path)))
+    }
+
+    /// Every stale temp file of a killed writer: in `coordination/`, each
+    /// kind's directory and `settings/`.
+    /// Never through a link out of the root.
+    pub fn stale_temp_files(&self) -> Vec<(PathBuf, std::time::Duration)> {
+        let mut dirs = vec![self.root.dir.join("settings")];
+        if files::check_dir(&self.coord_dir()).unwrap_or(false) {
+            dirs.push(self.coord_dir());
+            dirs.extend(Kind::ALL.iter().map(|k| self.kind_dir(*k)).filter(|d| files::check_dir(d).unwrap_or(false)));
+        }
+        dirs.iter().flat_map(|d| files::stale_temps(d)).collect()
+    }
+
+    /// Writes a new entity to its own file (canonical key order). Refuses to
+    /// overwrite an existing file.
+    pub fn write_new(&self, entity: &Entity) -> Result<PathBuf> {
+        let path = self.entity_path(entity.kind(), entity.id())?;
+        // Never write through a link out of the root.
+        files::check_dir(&self.coord_dir()).map_err(|e| self.relative(e))?;
+        files::check_dir(&self.kind_dir(entity.kind())).map_err(|e| self.relative(e))?;
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(Error::Refused(format!("{} already exists", self.rel(&path).display())));
+        }
+        let dir = path.parent().expect("entity path has a parent");
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let text = canonical_text(&entity.to_mapping())?;
+        atomic_write(&path, text.as_bytes())?;
+        Ok(path)
+    }
+
+    /// Writes `new` over `record` with a minimal diff (see [`edit`]).
+    ///
+    /// When no minimal edit verifies (an anchor whose alias would change too,
+    /// a construct the editor does not handle), the entity is rewritten
+    /// canonically — but only when that loses nothing: a file (or legacy
+    /// item) with comments or anchors/aliases is refused with
+    /// [`Error::RewriteRefused`], naming the construct and its line, unless
+    /// [`Store::allow_rewrite`] is set.
+    pub fn write_update(&self, record: &Record, new: &Entity) -> Result<WriteMode> {
+        if record.is_broken() {
+            return Err(Error::Broken {
+                id: record.entity.id().to_string(),
+                path: self.rel(record.origin.path()),
+                problems: record.problems.iter().filter(|p| p.code == "type").map(|p| p.to_string()).collect(),
+            });
+        }
+        let old_map = record.entity.to_mapping();
+        let new_map = new.to_mapping();
+        if old_map == new_map {
+            return Ok(WriteMode::Unchanged);
+        }
+        let path = record.origin.path();
+        let max = self.settings.limits.max_file_bytes;
+        let text = match &record.origin {
+            Origin::File(p) => files::read_text(p, max),
+            Origin::Legacy(p) => files::read_text_following(p, max),
+        }
+        .map_err(|e| self.relative(e))?;
+        // The editor never sees text beyond the limits either.
+        scan::scan(&text, &self.settings.limits).map_err(|e| ParseError::Limit(e).into_error(self.rel(path)))?;
+        let kind = new.kind();
+        let id = new.id();
+        let locate = match &record.origin {
+            Origin::File(_) => edit::Locate::Root,
+            Origin::Legacy(_) => edit::Locate::Legacy { section: kind.dir_name(), id },
+        };
+        let verify = |candidate: &str| -> bool {
+            let Ok(doc) = self.parse(candidate) else {
+                return false;
+            };
+            let map = match &record.origin {
+                Origin::File(_) => Some(doc),
+                Origin::Legacy(_) => legacy_item(&doc, kind, id),
+            };
+            map.is_some_and(|m| Entity::read(kind, id.to_string(), m).0.to_mapping() == new_map)
+        };
+        let patched = edit::patch_text(&text, locate, &old_map, &new_map);
+        if let Err(e) = &patched {
+            tracing::debug!(id, error = %e, "format-preserving edit failed");
+        }
+        let reason = match patched {
+            Ok(candidate) if verify(&candidate) => {
+                atomic_write(path, candidate.as_bytes())?;
+                return Ok(WriteMode::Minimal);
+            }
+            Ok(_) => "the edited file does not read back as the intended change".to_string(),
+            Err(e) => e,
+        };
+        if !self.allow_rewrite {
+            self.refuse_lossy_rewrite(record, &text, reason)?;
+        }
+        let fallback = match &record.origin {
+            Origin::File(_) => canonical_text(&new_map)?,
+            Origin::Legacy(_) => {
+                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(Error::Invalid)?
+            }
+        };
+        if !verify(&fallback) {
+            return Err(Error::Refused(format!(
+                "could not write {id} to {} safely; nothing was changed",
+                self.rel(path).display()
+            )));
+        }
+        atomic_write(path, fallback.as_bytes())?;
+        Ok(WriteMode::Canonical)
+    }
+
+    /// Refuses a canonical rewrite of `record` that would drop comments or
+    /// anchors/aliases (of its item only, for a legacy item).
+    fn refuse_lossy_rewrite(&self, record: &Record, text: &str, reason: String) -> Result<()> {
+        let id = record.entity.id();
+        let (segment, offset) = match &record.origin {
+            Origin::File(_) => (text, 0),
+            Origin::Legacy(_) => match legacy_item_span(text, id) {
+                Some((start, end)) => (&text[start..end], text[..start].matches('\n').count()),
+                None => (text, 0),
+            },
+        };
+        let Ok(f) = scan::scan(segment, &Limits { max_file_bytes: u64::MAX, max_yaml_depth: usize::MAX }) else {
+            return Ok(());
+        };
+        let comments = match f.comments {
+            0 => None,
+            1 => Some("its comment".to_string()),
+            n => Some(format!("its {n} comments")),
+        };
+        let (construct, line) = match (&f.first_anchor, f.first_comment) {
+            (Some((line, text)), _) => {
+                let what = if text.starts_with('&') { "anchor" } else { "alias" };
+                (
+                    format!(
+                        "the file uses YAML anchors/aliases ({what} `{text}` here), which a minimal edit cannot keep"
+                    ),
+                    *line,
+                )
+            }
+            (None, Some(line)) => {
+                ("no minimal edit is possible and the file has comments (the first here)".to_string(), line)
+            }
+            (None, None) => return Ok(()),
+        };
+        let loses = match (comments, f.first_anchor.is_some()) {
+            (Some(c), true) => format!("{c} and its anchors/aliases"),
+            (Some(c), false) => c,
+            (None, _) => "its anchors/aliases".to_string(),
+        };
+        Err(Error::RewriteRefused(Box::new(crate::error::RewriteRefusal {
+            id: id.to_string(),
+            path: self.rel(record.origin.path()),
+            line: line + offset,
+            construct,
+            loses,
+            reason,
+        })))
+    }
+
+    /// Removes an entity (its file, or its item in the legacy section).
+    pub fn remove(&self, record: &Record) -> Result<()> {
+        match &record.origin {
+            Origin::File(p) => std::fs::remove_file(p).map_err(|e| Error::io(p, e)),
+            Origin::Legacy(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                let kind = record.entity.kind();
+                let id = record.entity.id();
+                let new = remove_legacy_item(&text, kind.dir_name(), id).map_err(Error::Invalid)?;
+                let check = parse_mapping(&new).ok().is_some_and(|d| legacy_item(&d, kind, id).is_none());
+                if !check {
+                    return Err(Error::Refused(format!("could not remove {id} from {} safely", self.rel(p).display())));
+                }
+                atomic_write(p, new.as_bytes())
+            }
+        }
+    }
+}
+
+/// Serialises a mapping in canonical form.
+pub fn canonical_text(map: &Mapping) -> Result<String> {
+    serde_yaml::to_string(map).map_err(|e| Error::Invalid(format!("cannot serialise: {e}")))
+}
+
+/// Writes `bytes` to a temp file in the same directory, then renames it over
+/// `path`, so a crash never leaves a half-written file.
+///
+/// The temp file is named `.coord-XXXXXX.tmp` ([`files::is_temp_name`]);
+/// after the rename, temp files of that pattern in the same directory that
+/// are older than [`files::STALE_AFTER`] — left by writers that were killed —
+/// are removed.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(files::TEMP_PREFIX)
+        .suffix(files::TEMP_SUFFIX)
+        .rand_bytes(files::TEMP_RANDOM_LEN)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0o644);
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
+    }
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    files::remove_stale_temps(dir);
+    Ok(())
+}
