@@ -20,6 +20,7 @@ pub mod gitcmd;
 pub mod graph;
 pub mod history;
 pub mod hooks;
+pub mod index;
 pub mod lint;
 pub mod mcp;
 pub mod memory;

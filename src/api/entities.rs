@@ -122,7 +122,11 @@ fn list(
     // The assignee filter is applied here, where `@me` can stand for
     // several identities.
     let who = super::listing::assignees(store, "assignee", &std::mem::take(&mut filters.assignee))?;
-    let loaded = store.load(&[kind])?;
+    // With a status filter, the index leaves the other statuses undecoded.
+    let loaded = match filters.status.is_empty() {
+        true => store.load(&[kind])?,
+        false => store.load_with_status(kind, &filters.status)?,
+    };
     let mut errs = super::FieldErrors::default();
     for (field, value) in repo_fields {
         repo_filter(&loaded, field, value, &mut errs);

@@ -29,6 +29,7 @@ pub mod notes;
 pub mod plans;
 pub mod registry;
 pub mod reports;
+pub mod search;
 pub mod sync;
 pub mod todos;
 pub mod types;
@@ -229,6 +230,7 @@ macro_rules! for_each_operation {
             $crate::api::memory::MemoryStatus,
             $crate::api::memory::MemoryRetry,
             $crate::api::memory::SearchHistory,
+            $crate::api::search::Search,
         )
     };
 }

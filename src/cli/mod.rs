@@ -155,6 +155,8 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Check all coordination data.
     Lint(lint::LintArgs),
+    /// Full-text search over every entity.
+    Search(search::SearchArgs),
     /// Commits that changed coordination data, with field-level changes.
     Log(log::LogArgs),
     /// Coordination changes between revisions, field by field.
@@ -255,6 +257,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::ListRepos(a) => repos::run(cx, a),
         Command::Migrate(a) => migrate::run(cx, a),
         Command::Lint(a) => lint::run(cx, a),
+        Command::Search(a) => search::run(cx, a),
         Command::Log(a) => log::run(cx, a),
         Command::Diff(a) => diff::run(cx, a),
         Command::Review(a) => review::run(cx, a),
@@ -288,6 +291,7 @@ pub fn main() -> ExitCode {
         let by = w.holder.map(|h| format!(" ({h})")).unwrap_or_default();
         eprintln!("waiting for another git-coord process{by} holding the lock on {}…", w.root.display());
     });
+    progress_bar();
     let dir = match &cli.dir {
         Some(d) => d.clone(),
         None => match std::env::current_dir() {
@@ -304,4 +308,39 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(e.report()),
     }
+}
+
+/// Draws a progress bar on stderr while the index is (re)built, once that
+/// has taken a second and only when stdout is a terminal (a script or a pipe
+/// gets no bar).
+fn progress_bar() {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let bar = std::sync::Mutex::new(None::<indicatif::ProgressBar>);
+    let totals = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    crate::index::progress::on_progress(move |more_done, more_total| {
+        use std::sync::atomic::Ordering::Relaxed;
+        let total = totals.fetch_add(more_total, Relaxed) + more_total;
+        let n = done.fetch_add(more_done, Relaxed) + more_done;
+        let Ok(mut slot) = bar.lock() else { return };
+        if slot.is_none() && started.elapsed() >= std::time::Duration::from_secs(1) && n < total {
+            let pb = indicatif::ProgressBar::new(total);
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("indexing {bar:30} {pos}/{len} files ({eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            *slot = Some(pb);
+        }
+        if let Some(pb) = slot.as_ref() {
+            pb.set_length(total);
+            pb.set_position(n);
+            if n >= total {
+                pb.finish_and_clear();
+            }
+        }
+    });
 }

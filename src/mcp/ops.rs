@@ -130,6 +130,13 @@ impl Summary for Listed {
     }
 }
 
+impl Summary for crate::api::search::SearchResults {
+    fn summary(&self) -> String {
+        let lines: Vec<String> = self.items.iter().map(|h| format!("{}: {} — {}", h.id, h.title, h.snippet)).collect();
+        format!("{} found\n{}", self.count, lines.join("\n")).trim_end().to_string()
+    }
+}
+
 impl Summary for Shown {
     fn summary(&self) -> String {
         let e = &self.entity;

@@ -1,10 +1,10 @@
 //! Loading: the registry and the entities of the requested kinds, from the
-//! work tree (each kind scanned in parallel, through the parse cache) or
+//! work tree (each kind scanned in parallel, through the index, [`crate::index`]) or
 //! from a [`Snapshot`] of a revision, merged with the legacy section; one
 //! broken file never hides the rest — problems carry file, line and field.
 
 use super::lines::line_of_key;
-use super::{Loaded, Origin, Record, Store, cache, files, lines, natural_key};
+use super::{Loaded, Origin, Record, Store, files, lines, natural_key};
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
 use crate::model::id::validate_id;
@@ -33,6 +33,21 @@ pub(super) struct EcosystemDoc {
     pub(super) doc: Option<Mapping>,
 }
 
+/// How [`Store::file_records`] reads one kind's files through the index.
+#[derive(Default)]
+struct Scan<'a> {
+    /// Decode the files whose row is current (a load); without, they yield
+    /// no record (bringing the index up to date for a query).
+    decode: bool,
+    /// Statuses a caller will keep: a file whose current, problem-free row
+    /// has another status (and an ID no other file has) is not decoded.
+    only_status: Option<&'a [String]>,
+    /// Set when the index is up to date afterwards.
+    indexed: bool,
+    /// The (ID, file) of the files left undecoded by `only_status`.
+    skipped: Vec<(String, PathBuf)>,
+}
+
 impl Store {
     /// Reads `settings/ecosystem.yaml`: `Ok(None)` when absent, an error when
     /// it cannot be read (too large, not a regular file, not UTF-8).
@@ -47,17 +62,25 @@ impl Store {
 
     /// Loads the registry and the given kinds (files and legacy section).
     pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
-        self.load_from(kinds, None)
+        self.load_from(kinds, None, None)
+    }
+
+    /// [`Store::load`] of one kind for a caller that keeps only entities
+    /// with one of `statuses` (canonical words): the index answers which
+    /// files have another status, and those are not decoded (they are
+    /// absent from the result). Every other rule is [`Store::load`]'s.
+    pub fn load_with_status(&self, kind: Kind, statuses: &[String]) -> Result<Loaded> {
+        self.load_from(&[kind], None, Some(statuses))
     }
 
     /// Loads the given kinds from a snapshot (coordination data as it was at
     /// a revision) with exactly the rules of [`Store::load`]. Records' origins
     /// name the paths the files have in the work tree.
     pub fn load_snapshot(&self, snapshot: &Snapshot, kinds: &[Kind]) -> Result<Loaded> {
-        self.load_from(kinds, Some(snapshot))
+        self.load_from(kinds, Some(snapshot), None)
     }
 
-    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>) -> Result<Loaded> {
+    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>, only_status: Option<&[String]>) -> Result<Loaded> {
         let mut loaded = Loaded::default();
         loaded.kinds = kinds.to_vec();
         loaded.problems.extend(self.settings_warnings.iter().cloned());
@@ -99,24 +122,28 @@ impl Store {
                 loaded.problems.extend(self.stale_temp_problems(&dir));
             }
         }
-        // Kinds are read in parallel: each kind's parse cache is decoded on one
+        // Kinds are read in parallel: each kind's index rows are read on one
         // thread, so overlapping the kinds beats the per-file parallelism alone.
-        let files: Vec<(Result<Vec<Record>>, Vec<Problem>)> = kinds
+        type KindFiles = (Result<Vec<Record>>, Vec<Problem>, Vec<(String, PathBuf)>);
+        let files: Vec<KindFiles> = kinds
             .par_iter()
             .map(|&kind| {
                 let mut problems = Vec::new();
+                let mut scan = Scan { decode: true, only_status, ..Scan::default() };
                 let recs = match snapshot {
                     None if !coord_ok => Ok(Vec::new()),
-                    None => self.file_records(kind, &mut problems),
+                    None => self.file_records(kind, &mut problems, &mut scan),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
-                (recs, problems)
+                (recs, problems, scan.skipped)
             })
             .collect();
-        for (&kind, (recs, problems)) in kinds.iter().zip(files) {
+        for (&kind, (recs, problems, skipped)) in kinds.iter().zip(files) {
             loaded.problems.extend(problems);
             let mut recs = recs?;
-            let mut seen: HashMap<String, PathBuf> = HashMap::new();
+            // Undecoded files still hold their IDs (a legacy item with one
+            // is overridden, exactly as when they are read).
+            let mut seen: HashMap<String, PathBuf> = skipped.into_iter().collect();
             recs.retain(|r| {
                 let id = r.entity.id().to_string();
                 if let Some(first) = seen.get(&id) {
@@ -162,6 +189,30 @@ impl Store {
             loaded.set_records(kind, recs);
         }
         Ok(loaded)
+    }
+
+    /// Brings the index of `kinds` up to date with the files (re-reading
+    /// only changed ones) without decoding the rest: what a query answered
+    /// from the index ([`crate::index::search`]) runs first. Returns the
+    /// problems of files that could not be read, or `None` when the index
+    /// could not be brought up to date (then it must not answer).
+    pub fn refresh_index(&self, kinds: &[Kind]) -> Option<Vec<Problem>> {
+        if files::check_dir(&self.coord_dir()).is_err() {
+            return Some(Vec::new());
+        }
+        let done: Vec<Option<Vec<Problem>>> = kinds
+            .par_iter()
+            .map(|&kind| {
+                let mut problems = Vec::new();
+                let mut scan = Scan::default();
+                let read = self.file_records(kind, &mut problems, &mut scan);
+                (read.is_ok() && scan.indexed).then_some(problems)
+            })
+            .collect();
+        done.into_iter().try_fold(Vec::new(), |mut all, p| {
+            all.extend(p?);
+            Some(all)
+        })
     }
 
     /// Loads one entity quickly: its file if present, else a full load of
@@ -218,18 +269,36 @@ impl Store {
         .at(self.rel(path), None)
     }
 
-    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>) -> Result<Vec<Record>> {
+    /// Reads the entity files of `kind`, through the index (see
+    /// [`crate::index`]): a file whose index row is current is not parsed.
+    /// With `decode` false (bringing the index up to date for a query), such
+    /// a file is not decoded either and yields no record.
+    fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>, scan: &mut Scan<'_>) -> Result<Vec<Record>> {
+        let decode = scan.decode;
         /// What reading one file gives: its record, its problems, and a fresh
-        /// parse to put into the cache (file name, stamp, mapping).
-        type FileOutcome = (Option<Record>, Vec<Problem>, Option<(String, cache::Stamp, Mapping)>);
+        /// parse to index (file name, stamp, mapping).
+        /// The last item names the file when its index row is current and stays.
+        type FileOutcome =
+            (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>);
         let dir = self.kind_dir(kind);
-        match files::check_dir(&dir) {
-            Ok(true) => {}
-            Ok(false) => return Ok(Vec::new()),
+        let git_dir = self.root.git_dir();
+        let open_index = |maps: bool| match (&git_dir, self.root.prefix_in_repo()) {
+            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, maps),
+            _ => None,
+        };
+        let readable = match files::check_dir(&dir) {
+            Ok(readable) => readable,
             Err(e) => {
                 problems.push(read_problem(&e, &self.rel(&dir)));
-                return Ok(Vec::new());
+                false
             }
+        };
+        if !readable {
+            // No directory (or none to read): the kind has no indexed rows.
+            if let (Some(ix), Some(g)) = (open_index(false), &git_dir) {
+                scan.indexed = ix.save(&[], g);
+            }
+            return Ok(Vec::new());
         }
         // Only regular files are entities; everything else is reported, and
         // never followed or opened (see `files`).
@@ -266,48 +335,93 @@ impl Store {
             problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
         }
         paths.sort();
-        let mut cache =
-            cache::ParseCache::open(self.root.worktree.as_deref(), self.root.prefix_in_repo().as_deref(), kind);
+        let mut index = open_index(decode);
+        let stamps: Vec<Option<crate::index::Stamp>> = match &index {
+            Some(_) => paths
+                .par_iter()
+                .map(|p| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
+                .collect(),
+            None => vec![None; paths.len()],
+        };
+        let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stale = match &index {
+            Some(ix) => paths
+                .iter()
+                .zip(&stamps)
+                .filter(|(p, st)| !st.as_ref().is_some_and(|st| ix.is_current(&name_of(p), st)))
+                .count(),
+            None => paths.len(),
+        };
+        let progress = crate::index::progress::Counter::new(if index.is_some() { stale as u64 } else { 0 });
+        let view = index.as_ref().map(|ix| ix.rows());
+        // Files are left undecoded by status only when every file has a
+        // current row: a changed file could hold any ID.
+        let only_status = scan.only_status.filter(|_| stale == 0);
         let results: Vec<FileOutcome> = paths
             .par_iter()
-            .map(|path| {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let stamp = cache
-                    .as_ref()
-                    .and_then(|_| std::fs::symlink_metadata(path).ok())
-                    .and_then(|m| cache::Stamp::of(&m));
-                if let (Some(c), Some(st)) = (&cache, &stamp)
-                    && let Some(map) = c.get(&name, st)
+            .zip(stamps.par_iter())
+            .map(|(path, stamp)| {
+                let name = name_of(path);
+                if let (Some(ix), Some(st)) = (view, stamp)
+                    && ix.is_current(&name, st)
                 {
-                    let id = map.get("id").and_then(scalar_text).unwrap_or_default();
-                    let rec =
-                        build_record(kind, id, map, Origin::File(path.clone()), &self.rel(path), &Lines::new(""), 1);
-                    if rec.problems.is_empty() {
-                        return (Some(rec), Vec::new(), None);
+                    if !decode || only_status.is_some_and(|wanted| ix.skippable(&name, wanted)) {
+                        return (None, Vec::new(), None, Some(name));
                     }
+                    if let Some(map) = ix.get(&name, st) {
+                        let id = map.get("id").and_then(scalar_text).unwrap_or_default();
+                        let rec = build_record(
+                            kind,
+                            id,
+                            map,
+                            Origin::File(path.clone()),
+                            &self.rel(path),
+                            &Lines::new(""),
+                            1,
+                        );
+                        if rec.problems.is_empty() {
+                            return (Some(rec), Vec::new(), None, Some(name));
+                        }
+                    }
+                    // A current row of a file with problems: read for its
+                    // line numbers, the row stays as it is.
+                    let (rec, probs, _) = self.read_file_record(kind, path);
+                    return (rec, probs, None, Some(name));
                 }
                 let (rec, probs, parsed) = self.read_file_record(kind, path);
+                if view.is_some() {
+                    progress.tick();
+                }
                 let fresh = match (rec.as_ref(), parsed, stamp) {
-                    (Some(r), Some(map), Some(st)) if r.problems.is_empty() && cache::cacheable(&map) => {
-                        Some((name, st, map))
-                    }
+                    (Some(_), Some(map), Some(st)) => Some((name, *st, map)),
                     _ => None,
                 };
-                (rec, probs, fresh)
+                (rec, probs, fresh, None)
             })
             .collect();
-        let mut out = Vec::with_capacity(results.len());
-        for (rec, probs, fresh) in results {
-            problems.extend(probs);
-            out.extend(rec);
-            if let (Some(c), Some((name, st, map))) = (cache.as_mut(), fresh) {
-                c.put(name, st, map);
-            }
+        if let (Some(ix), Some(wanted)) = (view, only_status) {
+            scan.skipped = paths
+                .iter()
+                .filter_map(|p| {
+                    let name = name_of(p);
+                    ix.skippable(&name, wanted).then(|| (ix.id(&name).unwrap_or_default().to_string(), p.clone()))
+                })
+                .collect();
         }
-        if let Some(c) = cache {
-            let live: Vec<String> =
-                paths.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
-            c.save(&live);
+        let mut out = Vec::with_capacity(results.len());
+        let mut live = Vec::new();
+        for (rec, probs, fresh, kept) in results {
+            problems.extend(probs);
+            if let (Some(ix), Some((name, st, map)), Some(r)) = (index.as_mut(), fresh, rec.as_ref())
+                && ix.put(name.clone(), st, map, r.entity.clone(), r.problems.is_empty())
+            {
+                live.push(name);
+            }
+            live.extend(kept);
+            out.extend(rec);
+        }
+        if let (Some(ix), Some(g)) = (index, &git_dir) {
+            scan.indexed = ix.save(&live, g);
         }
         Ok(out)
     }

@@ -130,7 +130,7 @@ impl Store {
     }
 
     /// Where the lock holder describes itself: in the git directory, next to
-    /// the parse cache (never in the work tree). `None` outside a repository.
+    /// the index (never in the work tree). `None` outside a repository.
     fn lock_holder_path(&self) -> Option<PathBuf> {
         let key = match self.root.prefix_in_repo()?.as_str() {
             "" => "root".to_string(),

@@ -10,12 +10,11 @@
 //! [`StoreLock`], so no write can happen without the lock (see `write`).
 //!
 //! This file holds the [`Store`] and the loaded data set; the work is in
-//! its modules: `load` (loading, parse cache), `legacy` (the legacy
+//! its modules: `load` (loading, through the index), `legacy` (the legacy
 //! section), `parse` (text to mapping, limits), [`lines`] (line numbers),
 //! `write` (writes, atomic write, temp files), [`ids`] (ID allocation,
 //! natural order) and `lock` (the write lock).
 
-pub mod cache;
 pub mod edit;
 pub mod files;
 pub mod ids;

@@ -62,7 +62,7 @@ impl Root {
 /// names (`gitdir: …`, relative to the work tree when not absolute). That is
 /// the per-worktree directory holding `HEAD`, `index` and `MERGE_HEAD`, not
 /// the common directory shared by all work trees; state that belongs to one
-/// checkout (a merge in progress, the parse cache) lives there.
+/// checkout (a merge in progress, the index) lives there.
 pub fn git_dir(worktree: &Path) -> Option<PathBuf> {
     let dot = worktree.join(".git");
     if dot.is_dir() {

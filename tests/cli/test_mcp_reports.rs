@@ -199,4 +199,13 @@ fn mcp_and_cli_give_the_same_json_for_the_same_operation() {
     same(&mut c, 15, "coord_log", json!({}), &["log"]);
     same(&mut c, 16, "coord_diff", json!({"revspec": "HEAD~1..HEAD"}), &["diff", "HEAD~1..HEAD"]);
     same(&mut c, 17, "coord_check_dependencies", json!({}), &["check-deps", "--offline"]);
+    same(
+        &mut c,
+        18,
+        "coord_search",
+        json!({"query": "api repo:sb", "kind": ["todo"], "limit": 5}),
+        &["search", "api repo:sb", "--kind", "todo", "--limit", "5"],
+    );
+    let found = c.tool(19, "coord_search", json!({"query": "v2 api"}));
+    assert_eq!(found["count"], 3, "{found}");
 }

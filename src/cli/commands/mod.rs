@@ -24,6 +24,7 @@ pub mod renumber;
 pub mod reports;
 pub mod repos;
 pub mod review;
+pub mod search;
 pub mod sync;
 pub mod todo;
 pub mod trust;

@@ -1,0 +1,66 @@
+//! `search`: full-text search ([`crate::api::search`]); a table of results
+//! with the matching passage, the match in bold on a terminal.
+
+use super::common::{self, OutputArgs};
+use crate::api::search::Search;
+use crate::cli::Context;
+use crate::cli::error::CmdResult;
+use crate::cli::render::{self, Cell, Format, HEADER, styled};
+use std::io::{IsTerminal, Write};
+
+/// Search titles, descriptions, tasks, notes, comments and labels; `field:value`
+/// terms filter (`git coord search "timeout status:pending repo:api"`).
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub req: Search,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// The snippet for the screen: `**match**` in bold on a terminal, plain
+/// otherwise; control characters escaped (snippets quote data).
+fn highlight(snippet: &str, terminal: bool) -> String {
+    let text = crate::display::escape_controls(snippet).replace('\n', " ");
+    let mut out = String::new();
+    for (i, part) in text.split("**").enumerate() {
+        if i % 2 == 1 && terminal {
+            out.push_str(&format!("{HEADER}{part}{HEADER:#}"));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// `search`
+pub fn run(cx: &Context, a: &SearchArgs) -> CmdResult {
+    let r = common::run_op::<SearchArgs, _>(&cx.store()?, &a.req)?;
+    common::warn(&r.warnings);
+    let mut w = render::out();
+    match a.out.format {
+        Format::Json => render::json(&mut w, &r)?,
+        Format::Yaml => render::yaml(&mut w, &r)?,
+        Format::Table => {
+            if r.items.is_empty() {
+                writeln!(w, "no match")?;
+                return Ok(());
+            }
+            let terminal = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let rows = r
+                .items
+                .iter()
+                .map(|h| {
+                    vec![
+                        Cell::from(h.id.as_str()),
+                        styled(h.status.as_deref().unwrap_or("")),
+                        Cell::from(h.title.as_str()),
+                        Cell::from(highlight(&h.snippet, terminal)),
+                    ]
+                })
+                .collect();
+            render::table(&mut w, &["ID", "STATUS", "TITLE", "MATCH"], rows)?;
+        }
+    }
+    Ok(())
+}

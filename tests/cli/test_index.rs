@@ -1,0 +1,453 @@
+//! The derived index (`<git-dir>/git-coord/index.sqlite`): it never changes an
+//! answer. Every command's output is compared with a run that bypasses it
+//! (`GIT_COORD_NO_CACHE=1`) on the same data, after edits made by other
+//! tools (an editor writing in place, checkout, merge, stash, a file edited
+//! twice within the racy window, deleted, replaced by a directory); a
+//! damaged, truncated or foreign-version index is rebuilt; two processes
+//! indexing at once agree; and search ranks and filters a fixed corpus.
+
+use crate::env::TestEnv;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+fn issue(id: &str, title: &str, status: &str, extra: &str) -> String {
+    format!("id: {id}\ntitle: {title}\nstatus: {status}\npriority: high\nrepos: [oneiric]\n{extra}")
+}
+
+/// A small ecosystem touching every kind and every report.
+fn corpus(env: &TestEnv) {
+    env.write(
+        "coordination/issues/ISSUE-002.yaml",
+        &issue(
+            "ISSUE-002",
+            "Login timeout on the gateway",
+            "pending",
+            "labels: [bug, auth]\ndescription: The session expires too early.\n",
+        ),
+    );
+    env.write(
+        "coordination/issues/ISSUE-003.yaml",
+        &issue(
+            "ISSUE-003",
+            "Memory index schema",
+            "in_progress",
+            "labels: [feature]\ndependencies: [ISSUE-002]\ndescription: Mentions timeout once.\n",
+        ),
+    );
+    env.write(
+        "coordination/issues/ISSUE-004.yaml",
+        &issue("ISSUE-004", "Routing docs", "resolved", "labels: [docs]\ndescription: Nothing to see.\n"),
+    );
+    env.write(
+        "coordination/todos/TODO-002.yaml",
+        "id: TODO-002\ntask: Fix the timeout handler\nrepo: oneiric\nstatus: pending\npriority: high\nissue_id: ISSUE-002\nlabels: [bug]\n",
+    );
+    env.write(
+        "coordination/todos/TODO-003.yaml",
+        "id: TODO-003\ntask: Write the schema\nrepo: session-buddy\nstatus: pending\npriority: low\nblocked_by: [TODO-002]\n",
+    );
+    env.write(
+        "coordination/plans/PLAN-001.yaml",
+        "id: PLAN-001\ntitle: Memory rollout\nstatus: active\nrepos: [session-buddy, oneiric]\nmilestones:\n  - id: MILESTONE-001\n    name: Schema ready\n    status: pending\n",
+    );
+    env.write(
+        "coordination/dependencies/DEP-001.yaml",
+        "id: DEP-001\nconsumer: oneiric\nprovider: session-buddy\ntype: runtime\nstatus: unsatisfied\nnotes: needs the timeout fix\n",
+    );
+    env.commit_all("corpus");
+}
+
+/// Every read command (with JSON where it has it).
+const COMMANDS: &[&[&str]] = &[
+    &["list-issues", "--format", "json"],
+    &["list-issues", "--status", "pending", "--format", "json"],
+    &["list-issues", "--label", "bug", "--format", "json"],
+    &["list-issues", "--status", "resolved,in_progress", "--format", "json"],
+    &["list-plans", "--format", "json"],
+    &["list-plans", "--status", "active", "--format", "json"],
+    &["list-todos", "--status", "pending", "--format", "json"],
+    &["list-dependencies", "--status", "unsatisfied", "--format", "json"],
+    &["list-todos", "--format", "json"],
+    &["list-dependencies", "--format", "json"],
+    &["show-issue", "ISSUE-002", "--format", "json"],
+    &["show-todo", "TODO-003", "--format", "json"],
+    &["ready", "--format", "json"],
+    &["blocking", "oneiric", "--format", "json"],
+    &["blocked-by", "session-buddy", "--format", "json"],
+    &["status", "--format", "json"],
+    &["status", "oneiric", "--format", "json"],
+    &["workload", "--format", "json"],
+    &["roadmap", "--format", "json"],
+    &["dep-graph", "--format", "json"],
+    &["validate-repo", "oneiric", "--format", "json"],
+    &["lint", "--format", "json"],
+    &["search", "timeout", "--format", "json"],
+    &["search", "status:pending kind:todo", "--format", "json"],
+];
+
+fn run_all(env: &TestEnv, dir: &Path, no_index: bool, search: bool) -> Vec<String> {
+    COMMANDS
+        .iter()
+        .filter(|args| search || args[0] != "search")
+        .map(|args| {
+            let mut cmd = env.coord_command(args);
+            cmd.current_dir(dir);
+            if no_index {
+                cmd.env("GIT_COORD_NO_CACHE", "1");
+            }
+            let out = cmd.output().expect("spawn");
+            format!(
+                "$ {}\nexit {:?}\n{}{}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .collect()
+}
+
+/// Runs every command twice through the index (building it, then served
+/// from it) and once without, and asserts the three agree.
+#[track_caller]
+fn same_answers_in(env: &TestEnv, dir: &Path, when: &str) {
+    compare(env, dir, when, true);
+}
+
+#[track_caller]
+fn compare(env: &TestEnv, dir: &Path, when: &str, search: bool) {
+    let plain = run_all(env, dir, true, search);
+    for pass in ["building", "served"] {
+        let indexed = run_all(env, dir, false, search);
+        for (a, b) in plain.iter().zip(&indexed) {
+            assert_eq!(a, b, "{when} ({pass}): the index changed an answer");
+        }
+    }
+}
+
+#[track_caller]
+fn same_answers(env: &TestEnv, when: &str) {
+    same_answers_in(env, &env.root, when);
+}
+
+fn index_file(env: &TestEnv) -> PathBuf {
+    env.root.join(".git/git-coord/index.sqlite")
+}
+
+/// Sets a file's modification time (another tool keeping or faking it).
+fn set_mtime(path: &Path, t: SystemTime) {
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
+}
+
+fn hour_ago() -> SystemTime {
+    SystemTime::now() - Duration::from_secs(3600)
+}
+
+/// Ages every entity file, so the index trusts its rows at once.
+fn age_all(env: &TestEnv) {
+    for kind in ["issues", "plans", "todos", "dependencies"] {
+        let Ok(rd) = std::fs::read_dir(env.root.join("coordination").join(kind)) else { continue };
+        for e in rd.flatten() {
+            if e.path().is_file() {
+                set_mtime(&e.path(), hour_ago());
+            }
+        }
+    }
+}
+
+fn titles_in(env: &TestEnv, dir: &Path) -> Vec<String> {
+    env.coord_in(dir, &["list-issues", "--format", "json"])
+        .items()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Rewrites a title inside the index, so a test can tell whether a row was
+/// served (the files never say "From the index").
+fn plant(index: &Path, from: &str, to: &str) -> usize {
+    let conn = rusqlite::Connection::open(index).unwrap();
+    conn.execute("UPDATE idx_files SET map = replace(map, ?1, ?2) WHERE instr(map, ?1) > 0", [from, to]).unwrap()
+}
+
+#[test]
+fn every_command_answers_as_without_the_index() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    same_answers(&env, "fresh files (racy)");
+    age_all(&env);
+    same_answers(&env, "aged files");
+    assert!(index_file(&env).is_file(), "the index lives in the git directory");
+    // A file overriding a legacy item, with a status a filter leaves out:
+    // the override holds (and is reported) although the file is not decoded.
+    env.write("coordination/issues/ISSUE-001.yaml", &issue("ISSUE-001", "Overrides legacy", "resolved", ""));
+    age_all(&env);
+    same_answers(&env, "an override");
+    // Two files with one ID: which one wins is decided by reading them.
+    // (Search lists every file, so its corpus and scores differ from a
+    // load's, which keeps one; lint reports the twin.)
+    env.write("coordination/todos/TODO-003.yml", "id: TODO-003\ntask: Twin\nrepo: oneiric\nstatus: completed\n");
+    age_all(&env);
+    compare(&env, &env.root, "a twin", false);
+    let status = env.git(&["status", "--porcelain", "--ignored"]);
+    assert!(!status.ok().contains("index.sqlite"), "never in the work tree: {}", status.stdout);
+}
+
+#[test]
+fn the_index_serves_current_rows_and_never_a_changed_file() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    env.coord(&["list-issues"]).ok();
+    assert_eq!(plant(&index_file(&env), "Routing docs", "From the index"), 1);
+    assert!(titles_in(&env, &env.root).contains(&"From the index".to_string()), "an aged, unchanged file is served");
+    // A status filter reads the status column: a planted one decides.
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    conn.execute("UPDATE idx_files SET status = 'closed' WHERE id = 'ISSUE-002'", []).unwrap();
+    let pending = env.coord(&["list-issues", "--status", "pending", "--format", "json"]).items();
+    assert!(!pending.to_string().contains("ISSUE-002"), "the pending issue was judged by its row: {pending}");
+    conn.execute("UPDATE idx_files SET status = 'pending' WHERE id = 'ISSUE-002'", []).unwrap();
+    // An editor writing in place (same inode, new content and time).
+    let p = env.root.join("coordination/issues/ISSUE-004.yaml");
+    std::fs::write(&p, issue("ISSUE-004", "Routing docs v2", "resolved", "")).unwrap();
+    set_mtime(&p, hour_ago() + Duration::from_secs(5));
+    let t = titles_in(&env, &env.root);
+    assert!(t.contains(&"Routing docs v2".to_string()) && !t.contains(&"From the index".to_string()), "{t:?}");
+    same_answers(&env, "after an in-place edit");
+}
+
+#[test]
+fn a_file_edited_twice_within_the_racy_window_is_never_missed() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    let p = env.root.join("coordination/issues/ISSUE-002.yaml");
+    // First edit, then the index is built: the row is racy (the file changed
+    // moments before it was indexed).
+    let stamp = SystemTime::now();
+    std::fs::write(&p, issue("ISSUE-002", "Edit AAAA", "pending", "")).unwrap();
+    set_mtime(&p, stamp);
+    assert!(titles_in(&env, &env.root).contains(&"Edit AAAA".to_string()));
+    // Second edit, same size, and the same modification time (a coarse
+    // clock): the stamp is identical, so only the racy rule catches it.
+    std::fs::write(&p, issue("ISSUE-002", "Edit BBBB", "pending", "")).unwrap();
+    set_mtime(&p, stamp);
+    assert!(titles_in(&env, &env.root).contains(&"Edit BBBB".to_string()), "the racy row was trusted");
+    same_answers(&env, "after two edits in one tick");
+}
+
+#[test]
+fn deleted_files_and_directories_in_place_of_files() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    same_answers(&env, "before");
+    std::fs::remove_file(env.root.join("coordination/issues/ISSUE-003.yaml")).unwrap();
+    same_answers(&env, "after a delete");
+    assert!(!titles_in(&env, &env.root).contains(&"Memory index schema".to_string()));
+    let p = env.root.join("coordination/todos/TODO-003.yaml");
+    std::fs::remove_file(&p).unwrap();
+    std::fs::create_dir(&p).unwrap();
+    same_answers(&env, "after a file became a directory");
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM idx_files WHERE name IN ('ISSUE-003.yaml', 'TODO-003.yaml')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "rows of vanished files are dropped");
+}
+
+#[test]
+fn checkout_merge_and_stash_are_seen() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    same_answers(&env, "on main");
+    env.git(&["checkout", "-q", "-b", "topic"]).ok();
+    env.coord(&["update-issue", "ISSUE-002", "--status", "blocked"]).ok();
+    env.write("coordination/issues/ISSUE-009.yaml", &issue("ISSUE-009", "Only on topic", "pending", ""));
+    env.commit_all("topic work");
+    same_answers(&env, "on topic");
+    env.git(&["checkout", "-q", "main"]).ok();
+    same_answers(&env, "back on main");
+    assert!(!titles_in(&env, &env.root).contains(&"Only on topic".to_string()));
+    env.git(&["merge", "-q", "--no-edit", "topic"]).ok();
+    same_answers(&env, "after merging topic");
+    assert!(titles_in(&env, &env.root).contains(&"Only on topic".to_string()));
+    env.write("coordination/issues/ISSUE-004.yaml", &issue("ISSUE-004", "Stashed edit", "pending", ""));
+    same_answers(&env, "with a change to stash");
+    env.git(&["stash", "-q"]).ok();
+    same_answers(&env, "after stash");
+    assert!(!titles_in(&env, &env.root).contains(&"Stashed edit".to_string()));
+    env.git(&["stash", "pop", "-q"]).ok();
+    same_answers(&env, "after stash pop");
+    assert!(titles_in(&env, &env.root).contains(&"Stashed edit".to_string()));
+}
+
+#[test]
+fn a_damaged_index_is_rebuilt_and_never_changes_an_answer() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    same_answers(&env, "intact");
+    let file = index_file(&env);
+    // Checkpointed, so the whole index is in the main file.
+    rusqlite::Connection::open(&file).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    same_answers(&env, "truncated");
+    std::fs::write(&file, b"this is not a database, but it has some length to it........................").unwrap();
+    same_answers(&env, "garbage");
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM idx_files", [], |r| r.get(0)).unwrap();
+    assert!(n > 0, "rebuilt and filled again");
+}
+
+#[test]
+fn another_schema_version_rebuilds_only_the_index_tables() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    env.coord(&["list-issues"]).ok();
+    let file = index_file(&env);
+    {
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        // Another subsystem's table in the same file, and a row planted
+        // under a different schema version.
+        conn.execute_batch(
+            "CREATE TABLE events (n INTEGER); INSERT INTO events VALUES (42);
+             UPDATE meta SET value = '0' WHERE key = 'idx_schema_version';",
+        )
+        .unwrap();
+    }
+    plant(&file, "Routing docs", "From the old index");
+    assert!(!titles_in(&env, &env.root).contains(&"From the old index".to_string()), "an old version is not served");
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let kept: i64 = conn.query_row("SELECT n FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, 42, "other tables of the file survive a rebuild");
+    let v: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'idx_schema_version'", [], |r| r.get(0)).unwrap();
+    assert_ne!(v, "0");
+}
+
+#[test]
+fn two_processes_indexing_at_once_agree() {
+    let env = TestEnv::with_ecosystem();
+    for i in 10..200 {
+        env.write(
+            &format!("coordination/issues/ISSUE-{i:03}.yaml"),
+            &issue(&format!("ISSUE-{i:03}"), &format!("Concurrent {i}"), "pending", ""),
+        );
+    }
+    age_all(&env);
+    let expected =
+        env.coord_command(&["list-issues", "--format", "json"]).env("GIT_COORD_NO_CACHE", "1").output().unwrap();
+    for _round in 0..2 {
+        let _ = std::fs::remove_file(index_file(&env));
+        let children: Vec<_> = (0..4)
+            .map(|i| {
+                if i % 2 == 0 {
+                    env.coord_spawn(&["list-issues", "--format", "json"])
+                } else {
+                    env.coord_spawn(&["search", "concurrent", "--limit", "500", "--format", "json"])
+                }
+            })
+            .collect();
+        for (i, c) in children.into_iter().enumerate() {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            if i % 2 == 0 {
+                assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&expected.stdout));
+            } else {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(v["count"], 190, "every issue found while another process indexed");
+            }
+        }
+    }
+}
+
+fn search(env: &TestEnv, args: &[&str]) -> Vec<String> {
+    let mut a = vec!["search"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--format", "json"]);
+    env.coord(&a).json()["items"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn search_ranks_titles_first_and_combines_filters() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    // A title match outranks a description match; every kind is searched
+    // (todo task, dependency notes).
+    let ids = search(&env, &["timeout"]);
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert!(ids[..2].contains(&"ISSUE-002".to_string()) && ids[..2].contains(&"TODO-002".to_string()), "{ids:?}");
+    let last_two = &ids[2..];
+    assert!(last_two.contains(&"ISSUE-003".to_string()) && last_two.contains(&"DEP-001".to_string()), "{ids:?}");
+    // field:value filters, and the list flags, combine with AND.
+    assert_eq!(search(&env, &["timeout status:pending kind:issue"]), ["ISSUE-002"]);
+    assert_eq!(search(&env, &["timeout", "--kind", "issue", "--status", "in_progress"]), ["ISSUE-003"]);
+    // Without words, results come in kind then ID order.
+    assert_eq!(search(&env, &["label:bug"]), ["ISSUE-002", "TODO-002"]);
+    assert_eq!(search(&env, &["repo:vishnu"]), Vec::<String>::new(), "nicknames resolve through the registry");
+    // The todo's task outranks the plan's milestone name.
+    assert_eq!(search(&env, &["schema repo:buddy"]), ["TODO-003", "PLAN-001"]);
+    assert_eq!(search(&env, &["tim*", "--limit", "1"]).len(), 1);
+    // A label and a milestone are text too; a word in no entity finds nothing.
+    assert_eq!(search(&env, &["schema ready"]), ["PLAN-001"]);
+    assert!(search(&env, &["xylophone"]).is_empty());
+    // The snippet marks the match.
+    let v = env.coord(&["search", "gateway", "--format", "json"]).json();
+    assert!(v["items"][0]["snippet"].as_str().unwrap().contains("**gateway**"), "{v}");
+    // An unknown filter is an error naming the query, never a text term.
+    let err = env.coord(&["search", "stauts:pending"]).fails(1).to_string();
+    assert!(err.contains("stauts"), "{err}");
+    // The same answers without the index (an index built in memory).
+    let mut plain = env.coord_command(&["search", "timeout", "--format", "json"]);
+    plain.env("GIT_COORD_NO_CACHE", "1");
+    let plain = plain.output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), env.coord(&["search", "timeout", "--format", "json"]).stdout);
+}
+
+#[test]
+fn a_linked_worktree_keeps_its_own_index() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    let linked = env.root.parent().unwrap().join("linked");
+    env.git(&["worktree", "add", "-q", "-b", "topic", linked.to_str().unwrap()]).ok();
+    for e in std::fs::read_dir(linked.join("coordination/issues")).unwrap().flatten() {
+        set_mtime(&e.path(), hour_ago());
+    }
+    same_answers_in(&env, &linked, "linked work tree");
+    let own = env.root.join(".git/worktrees/linked/git-coord/index.sqlite");
+    assert!(own.is_file(), "written in the linked work tree's own git directory");
+    assert!(!index_file(&env).exists(), "not in the main one");
+    assert_eq!(plant(&own, "Routing docs", "From the linked index"), 1);
+    assert!(titles_in(&env, &linked).contains(&"From the linked index".to_string()));
+    assert!(!titles_in(&env, &env.root).contains(&"From the linked index".to_string()), "main has its own index");
+}
+
+#[test]
+fn monorepo_subfolder_roots_have_their_own_rows() {
+    let env = TestEnv::new();
+    for (dir, title) in [("services/a", "Alpha"), ("services/b", "Beta")] {
+        env.write(&format!("{dir}/settings/ecosystem.yaml"), crate::env::ECOSYSTEM);
+        env.write(&format!("{dir}/coordination/issues/ISSUE-002.yaml"), &issue("ISSUE-002", title, "pending", ""));
+    }
+    env.commit_all("two roots");
+    let a = env.root.join("services/a");
+    let b = env.root.join("services/b");
+    assert!(titles_in(&env, &a).contains(&"Alpha".to_string()));
+    assert!(titles_in(&env, &b).contains(&"Beta".to_string()));
+    same_answers_in(&env, &a, "subfolder a");
+    same_answers_in(&env, &b, "subfolder b");
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let roots: Vec<String> = conn
+        .prepare("SELECT DISTINCT root FROM idx_files ORDER BY root")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(roots, ["services/a", "services/b"]);
+}
