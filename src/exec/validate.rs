@@ -195,8 +195,13 @@ impl Operation for ValidatePlan {
         checks.push(check("estimates", unestimated, "all open work estimated"));
         // Dependencies of the plan's repositories.
         let mut deps = Vec::new();
+        let recorded = store.load(&[Kind::Dependency])?;
         for name in &plan.repos {
-            if loaded.registry.find(name).is_none() {
+            // Only repositories that consume something: check-deps refuses a
+            // selector that matches nothing.
+            if loaded.registry.find(name).is_none()
+                || !recorded.dependencies().any(|d| recorded.registry.same(&d.consumer, name))
+            {
                 continue;
             }
             let req = crate::api::deps::CheckDeps {

@@ -348,9 +348,12 @@ fn fail_fast_stops_dispatching_and_skips_the_rest() {
             assert_eq!(t["status"], "failed");
         } else {
             assert_eq!(t["status"], "skipped", "{t}");
-            assert_eq!(t["reason"], format!("--fail-fast: {failed} failed"), "{t}");
+            assert_eq!(t["reason"], format!("stopping at the first failure (fail_fast): {failed} failed"), "{t}");
             assert!(
-                r.stdout.contains(&format!("{} skipped (--fail-fast: {failed} failed)", t["key"].as_str().unwrap())),
+                r.stdout.contains(&format!(
+                    "{} skipped (stopping at the first failure (fail_fast): {failed} failed)",
+                    t["key"].as_str().unwrap()
+                )),
                 "{}",
                 r.stdout
             );

@@ -156,7 +156,7 @@ fn age_all(env: &TestEnv) {
 }
 
 fn titles_in(env: &TestEnv, dir: &Path) -> Vec<String> {
-    env.coord_in(dir, &["list-issues", "--format", "json"])
+    env.coord_in(dir, &["list-issues", "--all", "--format", "json"])
         .items()
         .as_array()
         .unwrap()

@@ -47,7 +47,7 @@ fn validate(env: &TestEnv, args: &[&str], code: i32) -> Value {
     a.extend(args);
     let r = env.coord(&a);
     assert_eq!(r.code, code, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", r.stdout, r.stderr))
 }
 
 /// The checks that failed, by name.
