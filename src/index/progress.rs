@@ -36,10 +36,10 @@ impl Counter {
     /// One more file read (reported in batches, to keep the hook cheap).
     pub fn tick(&self) {
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if (n % 64 == 0 || n == self.total)
+        if (n.is_multiple_of(64) || n == self.total)
             && let Some(h) = HOOK.get()
         {
-            h(if n % 64 == 0 { 64 } else { n % 64 }, 0);
+            h(if n.is_multiple_of(64) { 64 } else { n % 64 }, 0);
         }
     }
 }
