@@ -164,11 +164,17 @@ impl Operation for CheckDeps {
         // (an unknown `--id` already is, in the selection).
         if report.results.is_empty() && (opts.consumer.is_some() || opts.provider.is_some()) {
             let reg = &loaded.registry;
-            let what: Vec<String> = [("consumer", &opts.consumer), ("provider", &opts.provider)]
+            let given: Vec<(&str, String)> = [("consumer", &opts.consumer), ("provider", &opts.provider)]
                 .into_iter()
-                .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} `{}`", reg.canonical(v))))
+                .filter_map(|(k, v)| v.as_deref().map(|v| (k, reg.canonical(v).to_string())))
                 .collect();
-            return Err(crate::Error::Invalid(format!("no dependency matches {}", what.join(" and "))));
+            let (field, value) = given[0].clone();
+            let mut err = crate::error::FieldError::new(field, format!("no dependency matches `{value}`")).value(value);
+            if given.len() > 1 {
+                err.problem.push_str(" together with");
+                err.others = vec![given[1].0.to_string()];
+            }
+            return Err(crate::Error::Fields(vec![err]));
         }
         let updated = if self.update { deps::apply_updates(store, &report)? } else { Vec::new() };
         let issues = if self.raise_issues { Some(deps::issues::raise_issues(store, &report)?) } else { None };

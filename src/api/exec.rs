@@ -342,7 +342,7 @@ pub fn planned(p: &Prepared) -> Vec<PlannedTask> {
                 trust: match (&t.trust, &t.resolved, &t.problem) {
                     (_, _, Some(_)) | (_, Err(_), _) => "not resolved".into(),
                     (Ok(()), _, _) => "trusted".into(),
-                    (Err(e), _, _) => e.clone(),
+                    (Err(e), _, _) => e.to_string(),
                 },
                 not_started: t.blocked_reason(&p.cfg).map(|(_, r)| r),
                 decided_by: r.map(|r| r.decided_by.clone()),

@@ -188,7 +188,7 @@ struct Job {
     stored: String,
     provider_path: Option<PathBuf>,
     /// Where its command runs (or why it cannot be found).
-    run_dir: std::result::Result<trust::Place, String>,
+    run_dir: std::result::Result<trust::Place, Arc<Error>>,
 }
 
 /// Where a dependency's command runs: the consumer's checkout (its `path`
@@ -238,7 +238,7 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
         .map(|d| Job {
             stored: d.status.to_string(),
             provider_path: path_of(&d.provider),
-            run_dir: run_dir(store, loaded, &d.consumer).map_err(|e| e.one_line()),
+            run_dir: run_dir(store, loaded, &d.consumer).map_err(Arc::new),
             dep: d.clone(),
         })
         .collect())
@@ -398,10 +398,10 @@ async fn run_command(
     }
     let dir = match &job.run_dir {
         Ok(d) => d,
-        Err(e) => return unknown(e.clone()),
+        Err(e) => return unknown(e.one_line()),
     };
-    if let Err(reason) = shared.policy.decide(id, command, dir) {
-        let (mut m, out) = unknown(reason);
+    if let Err(reason) = shared.policy.decide(&trust::Subject::Dependency(id.to_string()), command, dir) {
+        let (mut m, out) = unknown(reason.to_string());
         m.untrusted = true;
         return (m, out);
     }
@@ -460,10 +460,10 @@ async fn judge_version(constraint: &str, output: Option<String>, pattern: Option
     // from a command, so the checkout is consulted for it either way.
     let from_repo = tokio::task::spawn_blocking(move || match path {
         Some(p) => (version::ecosystem_of(&p), version::from_checkout(&p)),
-        None => (None, Err("the provider has no `path` in the ecosystem registry".to_string())),
+        None => (None, Err(version::NoVersion::NoPath)),
     })
     .await
-    .unwrap_or_else(|e| (None, Err(format!("reading the provider failed: {e}"))));
+    .unwrap_or_else(|e| (None, Err(version::NoVersion::Worker(e.to_string()))));
     let (eco, repo_found): (Option<Ecosystem>, _) = from_repo;
     let found = match output.as_deref().and_then(|o| version::from_output(o, re.as_ref())) {
         Some(v) => Ok(version::Found { version: v, source: "command output".into(), ecosystem: eco }),

@@ -139,7 +139,7 @@ pub struct Task {
     pub wave: usize,
     pub resolved: std::result::Result<Resolved, plan::ResolveError>,
     /// Whether its command may run where it runs.
-    pub trust: std::result::Result<(), String>,
+    pub trust: std::result::Result<(), crate::deps::trust::Untrusted>,
     /// Why it cannot run at all (no checkout…).
     pub problem: Option<String>,
 }
@@ -160,7 +160,7 @@ impl Task {
             external_blockers: Vec::new(),
             wave: 0,
             resolved: Err(plan::ResolveError::NotResolved),
-            trust: Err("not checked".into()),
+            trust: Err(crate::deps::trust::Untrusted::NotChecked),
             problem: None,
         }
     }
@@ -183,7 +183,7 @@ impl Task {
             ));
         }
         if let Err(e) = &self.trust {
-            return Some((TaskStatus::Untrusted, e.clone()));
+            return Some((TaskStatus::Untrusted, e.to_string()));
         }
         if !self.external_blockers.is_empty() {
             return Some((

@@ -392,7 +392,7 @@ pub fn build(
         }
         if let (Some(dir), Ok(r)) = (&t.dir, &t.resolved) {
             let place = Place::of(store, dir.clone())?;
-            let who = format!("--exec {}", t.key);
+            let who = crate::deps::trust::Subject::Task(t.key.clone());
             t.trust = trust.decide(&who, &exec_subject(&r.command), &place);
         }
     }

@@ -363,10 +363,7 @@ fn run_check(store: &Store, plan: &Plan, c: &crate::model::entities::CriterionCh
     if let Some(t) = p.tasks.first()
         && let Err(why) = &t.trust
     {
-        return item(
-            "untrusted",
-            format!("{why} (approve with `git coord trust --exec --command '{command}' --repos {repo}`)"),
-        );
+        return item("untrusted", why.to_string());
     }
     if !store.settings.pool_execution_enabled {
         return item("unmet", "not run: pool execution is disabled".into());

@@ -141,21 +141,41 @@ pub struct CriterionCheck {
     pub command: Option<String>,
 }
 
+/// Why a completion criterion with a check cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CriterionError {
+    /// Neither text nor a mapping.
+    #[error("expected text or {{text, check}}")]
+    NotMapping,
+    /// No `text`.
+    #[error("`text` is required")]
+    NoText,
+    /// No `check` mapping.
+    #[error("`check` must be {{action: A}} or {{command: C}}")]
+    NoCheck,
+    /// A key other than `text` and `check`.
+    #[error("unknown key `{0}`")]
+    UnknownKey(String),
+    /// Both or neither of `action` and `command`, or more keys.
+    #[error("`check` must be exactly one of {{action: A}} or {{command: C}}")]
+    NotOne,
+}
+
 impl CriterionCheck {
     /// Reads `{text, check: {action|command}}`; `Err` says what is wrong.
-    fn read(v: &Value) -> Result<CriterionCheck, String> {
-        let Value::Mapping(m) = v else { return Err("expected text or {text, check}".into()) };
-        let text = m.get("text").and_then(scalar_text).ok_or("`text` is required")?;
+    fn read(v: &Value) -> Result<CriterionCheck, CriterionError> {
+        let Value::Mapping(m) = v else { return Err(CriterionError::NotMapping) };
+        let text = m.get("text").and_then(scalar_text).ok_or(CriterionError::NoText)?;
         let Some(Value::Mapping(check)) = m.get("check") else {
-            return Err("`check` must be {action: A} or {command: C}".into());
+            return Err(CriterionError::NoCheck);
         };
         if let Some(k) = m.keys().filter_map(Value::as_str).find(|k| *k != "text" && *k != "check") {
-            return Err(format!("unknown key `{k}`"));
+            return Err(CriterionError::UnknownKey(k.to_string()));
         }
         let action = check.get("action").and_then(scalar_text);
         let command = check.get("command").and_then(scalar_text);
         if action.is_some() == command.is_some() || check.len() != 1 {
-            return Err("`check` must be exactly one of {action: A} or {command: C}".into());
+            return Err(CriterionError::NotOne);
         }
         Ok(CriterionCheck { text, action, command })
     }
@@ -382,7 +402,7 @@ impl Milestone {
                     } else {
                         match CriterionCheck::read(item) {
                             Ok(c) => criteria_checks.push(c),
-                            Err(e) => r.report(&format!("{k}[{i}]"), FieldProblemKind::Type, e),
+                            Err(e) => r.report(&format!("{k}[{i}]"), FieldProblemKind::Type, e.to_string()),
                         }
                     }
                 }

@@ -22,7 +22,47 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use yaml_edit::Document;
 
-type EditResult<T> = Result<T, String>;
+type EditResult<T> = Result<T, EditError>;
+
+/// Why a format-preserving edit could not be made (the caller then decides
+/// whether a canonical rewrite may stand in).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// yaml-edit could not parse a text (the file, or a value's YAML).
+    #[error("yaml-edit could not parse {what}: {message}")]
+    Parse {
+        /// "the file", "a value".
+        what: &'static str,
+        /// yaml-edit's message.
+        message: String,
+    },
+    /// The tree is not shaped as expected.
+    #[error("{what} is not a mapping")]
+    NotMapping {
+        /// "the document", "a list item", "`coordination`".
+        what: &'static str,
+    },
+    /// The legacy section is missing.
+    #[error("no `coordination.{section}` list")]
+    NoSection {
+        /// The section.
+        section: String,
+    },
+    /// The item is not in its legacy section.
+    #[error("`{id}` not found in coordination.{section}")]
+    NoItem {
+        /// The section.
+        section: String,
+        /// The item's ID.
+        id: String,
+    },
+    /// A value's own YAML did not parse back as its shape (a bug).
+    #[error("internal: {0} expected")]
+    Internal(&'static str),
+    /// A value could not be written as YAML.
+    #[error("cannot write a value as YAML: {0}")]
+    Serialize(String),
+}
 
 /// Where the entity sits in the document.
 pub enum Locate<'a> {
@@ -40,13 +80,14 @@ pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> E
         let lf = text.replace("\r\n", "\n");
         return patch_text(&lf, at, old, new).map(|out| out.replace('\n', "\r\n"));
     }
-    let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
-    let root = doc.as_mapping().ok_or("the document is not a mapping")?;
+    let doc = Document::from_str(text).map_err(|e| EditError::Parse { what: "the file", message: e.to_string() })?;
+    let root = doc.as_mapping().ok_or(EditError::NotMapping { what: "the document" })?;
     let target = match at {
         Locate::Root => root,
         Locate::Legacy { section, id } => {
-            let coord = root.get_mapping("coordination").ok_or("no `coordination:` mapping")?;
-            let seq = coord.get_sequence(section).ok_or_else(|| format!("no `coordination.{section}` list"))?;
+            let coord = root.get_mapping("coordination").ok_or(EditError::NotMapping { what: "`coordination`" })?;
+            let seq =
+                coord.get_sequence(section).ok_or_else(|| EditError::NoSection { section: section.to_string() })?;
             let mut found = None;
             for item in seq.values() {
                 if let Some(m) = item.as_mapping()
@@ -56,7 +97,7 @@ pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> E
                     break;
                 }
             }
-            found.ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?
+            found.ok_or_else(|| EditError::NoItem { section: section.to_string(), id: id.to_string() })?
         }
     };
     patch_mapping(&target, old, new)?;
@@ -66,18 +107,18 @@ pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> E
 /// Replaces the entity of a legacy section with `new` as a whole (fallback
 /// when item-level edits do not verify), keeping the rest of the file.
 pub fn replace_legacy_item(text: &str, section: &str, id: &str, new: &Mapping) -> EditResult<String> {
-    let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
-    let root = doc.as_mapping().ok_or("the document is not a mapping")?;
-    let coord = root.get_mapping("coordination").ok_or("no `coordination:` mapping")?;
-    let seq = coord.get_sequence(section).ok_or_else(|| format!("no `coordination.{section}` list"))?;
+    let doc = Document::from_str(text).map_err(|e| EditError::Parse { what: "the file", message: e.to_string() })?;
+    let root = doc.as_mapping().ok_or(EditError::NotMapping { what: "the document" })?;
+    let coord = root.get_mapping("coordination").ok_or(EditError::NotMapping { what: "`coordination`" })?;
+    let seq = coord.get_sequence(section).ok_or_else(|| EditError::NoSection { section: section.to_string() })?;
     let idx = seq
         .values()
         .position(|item| {
             item.as_mapping().and_then(|m| m.get("id")).map(|v| unquote(&v.to_string())) == Some(id.to_string())
         })
-        .ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?;
+        .ok_or_else(|| EditError::NoItem { section: section.to_string(), id: id.to_string() })?;
     let node = to_node(&Value::Mapping(new.clone()))?;
-    let mapping = node.as_mapping().ok_or("internal: mapping expected")?;
+    let mapping = node.as_mapping().ok_or(EditError::NotMapping { what: "the new item" })?;
     seq.set(idx, mapping);
     Ok(doc.to_string())
 }
@@ -93,8 +134,8 @@ fn unquote(s: &str) -> String {
 
 /// Parses a value's canonical YAML into a yaml-edit document to insert.
 fn to_node(v: &Value) -> EditResult<Document> {
-    let text = serde_yaml::to_string(v).map_err(|e| e.to_string())?;
-    Document::from_str(&text).map_err(|e| e.to_string())
+    let text = serde_yaml::to_string(v).map_err(|e| EditError::Serialize(e.to_string()))?;
+    Document::from_str(&text).map_err(|e| EditError::Parse { what: "a value", message: e.to_string() })
 }
 
 fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> {
@@ -111,11 +152,11 @@ fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> 
         Value::Null => node.set(key, Option::<String>::None),
         Value::Sequence(_) => {
             let doc = to_node(v)?;
-            node.set(key, doc.as_sequence().ok_or("internal: sequence expected")?);
+            node.set(key, doc.as_sequence().ok_or(EditError::Internal("a sequence"))?);
         }
         Value::Mapping(_) => {
             let doc = to_node(v)?;
-            node.set(key, doc.as_mapping().ok_or("internal: mapping expected")?);
+            node.set(key, doc.as_mapping().ok_or(EditError::Internal("a mapping"))?);
         }
         Value::Tagged(_) => {
             let doc = to_node(v)?;
@@ -135,11 +176,11 @@ fn insert_value(node: &yaml_edit::Mapping, after: Option<&str>, key: &str, v: &V
             Value::Bool(b) => node.insert_after(prev, key, *b),
             Value::Sequence(_) => {
                 let doc = to_node(v)?;
-                node.insert_after(prev, key, doc.as_sequence().ok_or("internal: sequence expected")?)
+                node.insert_after(prev, key, doc.as_sequence().ok_or(EditError::Internal("a sequence"))?)
             }
             Value::Mapping(_) => {
                 let doc = to_node(v)?;
-                node.insert_after(prev, key, doc.as_mapping().ok_or("internal: mapping expected")?)
+                node.insert_after(prev, key, doc.as_mapping().ok_or(EditError::Internal("a mapping"))?)
             }
             _ => false,
         };
@@ -215,7 +256,7 @@ fn patch_id_list(
         let items: Vec<_> = seq.values().collect();
         for (((_, old_m), (_, new_m)), item) in old.iter().zip(new).zip(items) {
             if old_m != new_m {
-                patch_mapping(item.as_mapping().ok_or("list item is not a mapping")?, old_m, new_m)?;
+                patch_mapping(item.as_mapping().ok_or(EditError::NotMapping { what: "a list item" })?, old_m, new_m)?;
             }
         }
         return Ok(true);
@@ -236,13 +277,13 @@ fn patch_id_list(
         if old_m == new_m {
             continue;
         }
-        let item_map = item.as_mapping().ok_or("list item is not a mapping")?;
+        let item_map = item.as_mapping().ok_or(EditError::NotMapping { what: "a list item" })?;
         patch_mapping(item_map, old_m, new_m)?;
     }
     for (id, m) in new {
         if !old_ids.contains(&id) {
             let doc = to_node(&Value::Mapping((*m).clone()))?;
-            seq.push(doc.as_mapping().ok_or("internal: mapping expected")?);
+            seq.push(doc.as_mapping().ok_or(EditError::Internal("a mapping"))?);
         }
     }
     Ok(true)
@@ -258,7 +299,7 @@ fn append_items(seq: &yaml_edit::Sequence, old: &[Value], new: &[Value]) -> Edit
     }
     for item in added {
         let doc = to_node(item)?;
-        seq.push(doc.as_mapping().ok_or("internal: mapping expected")?);
+        seq.push(doc.as_mapping().ok_or(EditError::Internal("a mapping"))?);
     }
     Ok(true)
 }

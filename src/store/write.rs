@@ -158,7 +158,7 @@ impl Store {
                 return Ok(WriteMode::Minimal);
             }
             Ok(_) => "the edited file does not read back as the intended change".to_string(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         if !self.allow_rewrite {
             self.refuse_lossy_rewrite(record, &text, reason)?;
@@ -166,8 +166,11 @@ impl Store {
         let fallback = match &record.origin {
             Origin::File(_) => canonical_text(&new_map)?,
             Origin::Legacy(_) => {
-                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(|expected| {
-                    Error::LegacyEdit { path: self.rel(path), section: kind.dir_name(), id: id.to_string(), expected }
+                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(|e| Error::LegacyEdit {
+                    path: self.rel(path),
+                    section: kind.dir_name(),
+                    id: id.to_string(),
+                    expected: e.to_string(),
                 })?
             }
         };
