@@ -5,6 +5,7 @@
 //! revision), delete (refused while referenced unless forced), and renumber
 //! (entities and milestones).
 
+use super::groups::{Listing, People};
 use super::types::{Id, terms};
 use super::{Operation, entity_json};
 use crate::error::{Error, FieldError, Result};
@@ -151,10 +152,10 @@ fn list(
 macro_rules! list_options {
     ($req:expr) => {
         super::listing::ListOptions {
-            all: $req.all,
+            all: $req.list.all,
             status_given: !$req.status.is_empty(),
-            sort: $req.sort.as_deref(),
-            limit: $req.limit,
+            sort: $req.list.sort.as_deref(),
+            limit: $req.list.limit,
         }
     };
 }
@@ -165,7 +166,6 @@ fn words<T: Vocab>(v: &[T]) -> Vec<String> {
 
 /// List cross-repository issues; the filters combine with AND.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ListIssues {
     /// Only these statuses (comma-separated; aliases accepted).
     #[arg(long, value_delimiter = ',')]
@@ -180,31 +180,12 @@ pub struct ListIssues {
     #[arg(long, value_delimiter = ',')]
     #[serde(default, deserialize_with = "terms")]
     pub repo: Vec<String>,
-    /// Only issues assigned to one of these people (repeatable,
-    /// comma-separated; `@me`: `git config coord.user`, else your
-    /// `user.email` or `user.name`).
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default, deserialize_with = "terms")]
-    pub assignee: Vec<String>,
-    /// Only issues with one of these labels (repeatable, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default, deserialize_with = "terms")]
-    pub label: Vec<String>,
-    /// Include finished items too (by default a list shows open items
-    /// only, unless `status` names the statuses wanted).
-    #[arg(long)]
-    #[serde(default)]
-    pub all: bool,
-    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
-    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
-    /// `consumer`, `provider`); `-FIELD` sorts descending.
-    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// Show at most N items (after sorting).
-    #[arg(long, value_name = "N")]
-    #[serde(default)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub people: People,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub list: Listing,
 }
 
 impl Operation for ListIssues {
@@ -220,8 +201,8 @@ impl Operation for ListIssues {
             status: words(&self.status),
             priority: words(&self.priority),
             repo: self.repo.clone(),
-            assignee: self.assignee.clone(),
-            label: self.label.clone(),
+            assignee: self.people.assignee.clone(),
+            label: self.people.label.clone(),
         };
         list(store, Kind::Issue, filters, &[("repo", &self.repo)], list_options!(self), |_, _| true)
     }
@@ -229,7 +210,6 @@ impl Operation for ListIssues {
 
 /// List plans; the filters combine with AND.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ListPlans {
     /// Only these statuses (comma-separated; aliases accepted).
     #[arg(long, value_delimiter = ',')]
@@ -240,21 +220,9 @@ pub struct ListPlans {
     #[arg(long, value_delimiter = ',')]
     #[serde(default, deserialize_with = "terms")]
     pub repo: Vec<String>,
-    /// Include finished items too (by default a list shows open items
-    /// only, unless `status` names the statuses wanted).
-    #[arg(long)]
-    #[serde(default)]
-    pub all: bool,
-    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
-    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
-    /// `consumer`, `provider`); `-FIELD` sorts descending.
-    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// Show at most N items (after sorting).
-    #[arg(long, value_name = "N")]
-    #[serde(default)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub list: Listing,
 }
 
 impl Operation for ListPlans {
@@ -273,7 +241,6 @@ impl Operation for ListPlans {
 
 /// List todos; the filters combine with AND.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ListTodos {
     /// Only these statuses (comma-separated; aliases accepted).
     #[arg(long, value_delimiter = ',')]
@@ -288,16 +255,9 @@ pub struct ListTodos {
     #[arg(long, value_delimiter = ',')]
     #[serde(default, deserialize_with = "terms")]
     pub repo: Vec<String>,
-    /// Only todos assigned to one of these people (repeatable,
-    /// comma-separated; `@me`: `git config coord.user`, else your
-    /// `user.email` or `user.name`).
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default, deserialize_with = "terms")]
-    pub assignee: Vec<String>,
-    /// Only todos with one of these labels (repeatable, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default, deserialize_with = "terms")]
-    pub label: Vec<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub people: People,
     /// Only todos of these plans (`plan-1` matches PLAN-001; repeatable,
     /// comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -308,21 +268,9 @@ pub struct ListTodos {
     #[arg(long, value_delimiter = ',')]
     #[serde(default, deserialize_with = "terms")]
     pub issue: Vec<String>,
-    /// Include finished items too (by default a list shows open items
-    /// only, unless `status` names the statuses wanted).
-    #[arg(long)]
-    #[serde(default)]
-    pub all: bool,
-    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
-    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
-    /// `consumer`, `provider`); `-FIELD` sorts descending.
-    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// Show at most N items (after sorting).
-    #[arg(long, value_name = "N")]
-    #[serde(default)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub list: Listing,
 }
 
 /// Whether a stored link names the ID asked for: case and zero padding do
@@ -346,8 +294,8 @@ impl Operation for ListTodos {
             status: words(&self.status),
             priority: words(&self.priority),
             repo: self.repo.clone(),
-            assignee: self.assignee.clone(),
-            label: self.label.clone(),
+            assignee: self.people.assignee.clone(),
+            label: self.people.label.clone(),
         };
         let (plan_prefix, issue_prefix) = (store.prefix(Kind::Plan), store.prefix(Kind::Issue));
         list(store, Kind::Todo, filters, &[("repo", &self.repo)], list_options!(self), |e, _| {
@@ -360,7 +308,6 @@ impl Operation for ListTodos {
 
 /// List inter-repository dependencies; the filters combine with AND.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ListDependencies {
     /// Only these statuses (comma-separated; aliases accepted).
     #[arg(long, value_delimiter = ',')]
@@ -379,21 +326,9 @@ pub struct ListDependencies {
     #[arg(long, value_delimiter = ',')]
     #[serde(default, deserialize_with = "terms")]
     pub provider: Vec<String>,
-    /// Include finished items too (by default a list shows open items
-    /// only, unless `status` names the statuses wanted).
-    #[arg(long)]
-    #[serde(default)]
-    pub all: bool,
-    /// Sort by this field (`priority`, `created`, `updated`, `target`, `id`,
-    /// `status`, `title`, `task`, `repo`, `assignee`, `estimated_hours`,
-    /// `consumer`, `provider`); `-FIELD` sorts descending.
-    #[arg(long, allow_hyphen_values = true, value_name = "FIELD")]
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// Show at most N items (after sorting).
-    #[arg(long, value_name = "N")]
-    #[serde(default)]
-    pub limit: Option<usize>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub list: Listing,
 }
 
 impl Operation for ListDependencies {

@@ -21,6 +21,7 @@ pub mod entities;
 pub mod exec;
 pub mod fields;
 pub mod gate;
+pub mod groups;
 pub mod history;
 pub mod issues;
 pub mod listing;
