@@ -28,10 +28,10 @@ fn default_jobs() -> u16 {
 }
 
 /// Seconds for `--timeout`: a positive number up to a day.
-pub fn parse_secs(s: &str) -> std::result::Result<f64, String> {
+pub fn parse_secs(s: &str) -> std::result::Result<f64, crate::error::ValueError> {
     match s.parse::<f64>() {
         Ok(v) if valid_secs(v) => Ok(v),
-        _ => Err(format!("`{s}` is not a number of seconds between 0 and 86400")),
+        _ => Err(crate::error::ValueError::new(s, super::types::SECONDS)),
     }
 }
 
@@ -123,7 +123,7 @@ impl CheckDeps {
             errs.push(
                 FieldError::new("timeout", "out of range")
                     .value(self.timeout.to_string())
-                    .expected("a number of seconds between 0 and 86400"),
+                    .expected(super::types::SECONDS),
             );
         }
         if self.jobs == 0 {

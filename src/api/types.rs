@@ -5,6 +5,7 @@
 //! its clap parser, so both front ends get the same rules and the same list
 //! of accepted values.
 
+use crate::error::ValueError;
 use crate::graph::{DepGraphKind, WorkloadBy};
 use crate::model::id::validate_id;
 use crate::model::vocab::parse_strict;
@@ -17,7 +18,7 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 /// Deserializes any `FromStr` value from a JSON string.
-fn from_text<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(d: D) -> Result<T, D::Error> {
+fn from_text<'de, D: Deserializer<'de>, T: FromStr<Err: std::fmt::Display>>(d: D) -> Result<T, D::Error> {
     let s = String::deserialize(d)?;
     s.parse().map_err(serde::de::Error::custom)
 }
@@ -75,9 +76,9 @@ impl<T: Vocab + Send + Sync + std::fmt::Debug> TypedValueParser for VocabParser<
 macro_rules! vocab_value {
     ($describe:expr; $($t:ty),+ $(,)?) => {$(
         impl FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                parse_strict::<$t>(s).map_err(|e| e.to_string())
+            type Err = crate::model::vocab::VocabError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_strict::<$t>(s)
             }
         }
         impl<'de> Deserialize<'de> for $t {
@@ -170,14 +171,14 @@ pub enum GraphFormat {
 pub struct Since(pub i64);
 
 impl FromStr for Since {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         if let Ok(d) = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
             return Ok(Since(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp()));
         }
         gix::date::parse(s, Some(gix::date::Zoned::now()))
             .map(|t| Since(t.seconds))
-            .map_err(|_| format!("`{s}` is not a date (try 2026-03-01 or \"2 weeks ago\")"))
+            .map_err(|_| ValueError::new(s, "a date (try 2026-03-01 or \"2 weeks ago\")"))
     }
 }
 
@@ -196,16 +197,19 @@ impl JsonSchema for Since {
     }
 }
 
+/// What a timeout must be.
+pub const SECONDS: &str = "a number of seconds between 0 and 86400";
+
 /// A timeout in seconds: more than 0, at most a day.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seconds(pub f64);
 
 impl Seconds {
-    fn check(v: f64) -> Result<Self, String> {
+    fn check(v: f64) -> Result<Self, ValueError> {
         if v > 0.0 && v.is_finite() && v <= 86_400.0 {
             Ok(Seconds(v))
         } else {
-            Err(format!("`{v}` is not a number of seconds between 0 and 86400"))
+            Err(ValueError::new(v.to_string(), SECONDS))
         }
     }
 }
@@ -217,11 +221,11 @@ impl Default for Seconds {
 }
 
 impl FromStr for Seconds {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         match s.trim().parse::<f64>() {
-            Ok(v) => Seconds::check(v).map_err(|_| format!("`{s}` is not a number of seconds between 0 and 86400")),
-            Err(_) => Err(format!("`{s}` is not a number of seconds between 0 and 86400")),
+            Ok(v) => Seconds::check(v).map_err(|_| ValueError::new(s, SECONDS)),
+            Err(_) => Err(ValueError::new(s, SECONDS)),
         }
     }
 }
@@ -280,14 +284,15 @@ fn relative_day(s: &str, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> 
 }
 
 impl FromStr for Day {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         match CoordDate::parse(s) {
             Some(d @ CoordDate::Date(_)) => Ok(Day(d)),
             _ => match relative_day(s, crate::model::date::now().date_naive()) {
                 Some(d) => Ok(Day(CoordDate::Date(d))),
-                None => Err(format!(
-                    "invalid date `{s}` (expected YYYY-MM-DD, today, tomorrow, +3d, +2w or a weekday like `next monday`)"
+                None => Err(ValueError::new(
+                    s,
+                    "a date (YYYY-MM-DD, today, tomorrow, +3d, +2w or a weekday like `next monday`)",
                 )),
             },
         }
@@ -316,14 +321,14 @@ pub enum Settable<T> {
     Clear,
 }
 
-impl<T: FromStr<Err = String>> FromStr for Settable<T> {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+impl<T: FromStr<Err = ValueError>> FromStr for Settable<T> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         if s.trim().is_empty() { Ok(Settable::Clear) } else { s.parse().map(Settable::To) }
     }
 }
 
-impl<'de, T: FromStr<Err = String>> Deserialize<'de> for Settable<T> {
+impl<'de, T: FromStr<Err = ValueError>> Deserialize<'de> for Settable<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         from_text(d)
     }
@@ -355,10 +360,10 @@ impl<T> Settable<T> {
 pub struct Id(pub String);
 
 impl FromStr for Id {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let s = s.trim();
-        validate_id(s).map_err(|e| e.to_string())?;
+        validate_id(s).map_err(|e| ValueError::new(s, format!("a valid ID: {e}")))?;
         Ok(Id(s.to_string()))
     }
 }
@@ -409,15 +414,12 @@ pub struct MilestoneSpec {
 }
 
 impl FromStr for MilestoneSpec {
-    type Err = String;
-    fn from_str(spec: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(spec: &str) -> Result<Self, ValueError> {
         let (name, due) = match spec.rsplit_once(':') {
             Some((n, d)) if d.trim().chars().next().is_some_and(|c| c.is_ascii_digit() || c == '+') => {
                 let due: Day = d.trim().parse().map_err(|_| {
-                    format!(
-                        "invalid milestone due date `{}` in `{spec}` (expected Name:YYYY-MM-DD or Name:+2w)",
-                        d.trim()
-                    )
+                    ValueError::new(d.trim(), format!("a due date in `{spec}` (expected Name:YYYY-MM-DD or Name:+2w)"))
                 })?;
                 (n.trim(), Some(due))
             }
@@ -426,7 +428,7 @@ impl FromStr for MilestoneSpec {
             _ => (spec.trim(), None),
         };
         if name.is_empty() {
-            return Err(format!("milestone `{spec}` has no name (expected Name:YYYY-MM-DD)"));
+            return Err(ValueError::new(spec, "a milestone: it has no name (expected Name:YYYY-MM-DD)"));
         }
         Ok(MilestoneSpec { name: name.to_string(), due, description: None, depends_on: Vec::new() })
     }
@@ -437,8 +439,8 @@ impl FromStr for MilestoneSpec {
 pub struct NewMilestone(pub MilestoneSpec);
 
 impl FromStr for NewMilestone {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         s.parse().map(NewMilestone)
     }
 }
@@ -503,8 +505,8 @@ impl Estimate {
 }
 
 impl FromStr for Estimate {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let t = s.trim().to_ascii_lowercase();
         let (num, unit) = if let Some(n) = t.strip_suffix('w') {
             (n, EstimateUnit::Weeks)
@@ -517,11 +519,12 @@ impl FromStr for Estimate {
         } else {
             (t.as_str(), EstimateUnit::Hours)
         };
-        let amount: f64 = num.trim().parse().map_err(|_| {
-            format!("invalid estimate `{s}` (expected e.g. `2w`, `3d`, `4h`, `90m` or a number of hours)")
-        })?;
+        let amount: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| ValueError::new(s, "an estimate (e.g. `2w`, `3d`, `4h`, `90m` or a number of hours)"))?;
         if !(amount > 0.0 && amount.is_finite()) {
-            return Err(format!("estimate must be greater than 0, found `{s}`"));
+            return Err(ValueError::new(s, "an estimate greater than 0"));
         }
         Ok(Estimate { amount, unit })
     }
@@ -562,11 +565,11 @@ impl JsonSchema for Estimate {
 pub struct Hours(pub f64);
 
 impl FromStr for Hours {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let h: f64 = s.trim().parse().map_err(|_| format!("invalid hours `{s}` (expected a number of hours)"))?;
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let h: f64 = s.trim().parse().map_err(|_| ValueError::new(s, "a number of hours"))?;
         if h < 0.0 || !h.is_finite() {
-            return Err(format!("hours cannot be negative, found `{s}`"));
+            return Err(ValueError::new(s, "a number of hours (0 or more)"));
         }
         Ok(Hours(h))
     }
@@ -599,12 +602,12 @@ pub struct MetaEntry {
 }
 
 impl FromStr for MetaEntry {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         s.split_once('=')
             .map(|(k, v)| MetaEntry { key: k.trim().to_string(), value: v.to_string() })
             .filter(|m| !m.key.is_empty())
-            .ok_or_else(|| format!("expected key=value, found `{s}`"))
+            .ok_or_else(|| ValueError::new(s, "key=value"))
     }
 }
 
@@ -670,7 +673,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<Seconds>("2.5").unwrap(), Seconds(2.5));
         assert!(serde_json::from_str::<Seconds>("0").is_err() && "1e9".parse::<Seconds>().is_err());
         assert_eq!("2026-03-01".parse::<Since>().map(|s| s.0), Ok(1_772_323_200));
-        assert!("someday".parse::<Since>().unwrap_err().contains("is not a date"));
+        assert!("someday".parse::<Since>().unwrap_err().to_string().contains("is not a date"));
     }
 
     #[test]
@@ -679,7 +682,7 @@ mod tests {
         assert_eq!("90m".parse::<Estimate>().unwrap().hours(8.0), 1.5);
         assert_eq!(serde_json::from_str::<Estimate>("2.5").unwrap().hours(8.0), 2.5);
         for bad in ["0", "-2h", "abc", "0d"] {
-            assert!(bad.parse::<Estimate>().unwrap_err().contains("estimate"), "{bad}");
+            assert!(bad.parse::<Estimate>().unwrap_err().to_string().contains("estimate"), "{bad}");
         }
         assert_eq!(serde_json::from_str::<Hours>("\"5\"").unwrap(), Hours(5.0));
         assert!("-1".parse::<Hours>().is_err());
