@@ -1,5 +1,8 @@
 //! The library's typed errors. The library never prints: it returns these,
 //! and the front ends (CLI, MCP) render them.
+//!
+//! It stays one file: it is the one list of the library's errors, with their
+//! rendering and hints, so a front end finds every case in one `match`.
 
 use crate::model::Kind;
 use crate::model::id::IdError;

@@ -32,6 +32,10 @@
 //!   backoff, up to [`DEFAULT_ATTEMPTS`] times; then it gives up with
 //!   [`Error::SyncContended`], the repository as it was. A push refused for any
 //!   other reason (a server hook) is not retried.
+//!
+//! It stays one file (its tests included): every step shares the snapshot
+//! taken at the start and the restore on failure, and the invariants above
+//! are only checkable with all the steps in view.
 
 use crate::error::{Error, Result};
 use crate::gitcmd::{Git, StatusEntry, StatusKind, parse_status_v2};

@@ -4,6 +4,9 @@
 //! starts it as a detached `git coord` process (so it survives the client
 //! disconnecting), waits a bounded time and returns the run ID to follow
 //! with `coord_run_status`. Both build the run from the same request.
+//!
+//! It stays one file: the four operations share the request types and the
+//! reports of a run, and splitting them would split one shape across files.
 
 use super::Operation;
 use super::types::Id;

@@ -17,6 +17,11 @@
 //! command and no network), and whether a command may run
 //! ([`trust::resolve`], read inside [`check_async`] so no caller can skip
 //! it).
+//!
+//! It stays one file: the selection, the concurrent judging and the write-
+//! back share the `Job` and the semaphores; the methods with their own
+//! concerns (versions, constraints, trust, rules, issues, watch) are already
+//! submodules.
 
 pub mod command;
 pub mod constraint;

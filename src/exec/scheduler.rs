@@ -10,6 +10,9 @@
 //! Ctrl-C) stops dispatching and terminates every running group (SIGTERM,
 //! grace, SIGKILL); `Hard` (a second) kills them at once. Claimed todos go
 //! back to the status they had, and the record says `cancelled`.
+//!
+//! It stays one file: the dispatch loop, the slot accounting and cancellation
+//! work on one run state, which only this loop owns.
 
 use super::config::ExecConfig;
 use super::local::{self, Job};

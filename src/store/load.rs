@@ -2,6 +2,10 @@
 //! work tree (each kind scanned in parallel, through the index, [`crate::index`]) or
 //! from a [`Snapshot`] of a revision, merged with the legacy section; one
 //! broken file never hides the rest — problems carry file, line and field.
+//!
+//! It stays one file: the parallel scan, the index and the legacy merge share
+//! the per-kind load state; the scanner, the legacy section and the index are
+//! already modules of their own.
 
 use super::lines::line_of_key;
 use super::{Loaded, Origin, Record, Store, files, lines, natural_key};
