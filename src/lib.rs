@@ -29,6 +29,7 @@ pub mod model;
 pub mod ops;
 pub mod problem;
 pub mod process_group;
+pub mod progress;
 pub mod query;
 pub mod settings;
 pub mod store;

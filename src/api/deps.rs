@@ -153,13 +153,20 @@ impl Operation for CheckDeps {
     type Output = CheckDepsOutput;
 
     fn run(&self, store: &Store) -> Result<CheckDepsOutput> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl CheckDeps {
+    /// [`Operation::run`], reporting the checks' progress.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<CheckDepsOutput> {
         let opts = self.options()?;
         if self.update || self.raise_issues {
             // Refuse before checking, not after: nothing would be written.
             crate::ops::ensure_enabled(store)?;
         }
         let loaded = store.load(&[Kind::Dependency])?;
-        let report = deps::check(store, &loaded, &opts)?;
+        let report = deps::check_with(store, &loaded, &opts, progress)?;
         // A selector that matches nothing is an error, not an empty success
         // (an unknown `--id` already is, in the selection).
         if report.results.is_empty() && (opts.consumer.is_some() || opts.provider.is_some()) {

@@ -49,6 +49,13 @@ impl Operation for Log {
     type Output = history::Log;
 
     fn run(&self, store: &Store) -> Result<history::Log> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl Log {
+    /// [`Operation::run`], reporting the commits compared.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<history::Log> {
         let opts = LogOptions {
             id: self.id.clone(),
             rev: self.rev.clone(),
@@ -56,7 +63,7 @@ impl Operation for Log {
             author: self.author.clone(),
             limit: self.limit,
         };
-        history::log(store, &opts)
+        history::log::log_with(store, &opts, progress)
     }
 }
 

@@ -177,7 +177,7 @@ pub enum Command {
     MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
     Man(man::ManArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); IDs and repos complete too.
     Completions(completions::CompletionsArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
     Mcp(mcp::McpArgs),
@@ -275,6 +275,9 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // A shell asking for completions (`COMPLETE=bash git-coord -- …`) is
+    // answered here, before parsing, and the process exits.
+    completions::complete();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

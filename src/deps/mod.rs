@@ -34,6 +34,7 @@ pub mod watch;
 
 use crate::error::{Error, Result};
 use crate::model::{DepStatus, Dependency, Kind};
+use crate::progress::Progress;
 use crate::store::{Loaded, Store, WriteMode, natural_key};
 use constraint::Ecosystem;
 use regex::Regex;
@@ -260,16 +261,34 @@ pub fn provider_checkouts(store: &Store, loaded: &Loaded, opts: &CheckOptions) -
 
 /// Checks the selected dependencies on a runtime built for this call.
 pub fn check(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
+    check_with(store, loaded, opts, &crate::progress::NoProgress)
+}
+
+/// [`check`], reporting one step per dependency judged.
+pub fn check_with(store: &Store, loaded: &Loaded, opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::system("start the async runtime", e))?;
-    rt.block_on(check_async(store, loaded, opts))
+    rt.block_on(check_async_with(store, loaded, opts, progress))
 }
 
 /// Checks the selected dependencies on the caller's tokio runtime.
 pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
+    check_async_with(store, loaded, opts, &crate::progress::NoProgress).await
+}
+
+/// [`check_async`], reporting one step per dependency judged (in the order
+/// they finish).
+pub async fn check_async_with(
+    store: &Store,
+    loaded: &Loaded,
+    opts: &CheckOptions,
+    progress: &dyn Progress,
+) -> Result<CheckReport> {
+    let _done = crate::progress::Finish(progress);
     let jobs = select(store, loaded, opts)?;
+    progress.start(jobs.len() as u64, "checking dependencies");
     let trust = trust::resolve(store, opts.trust_all)?;
     let shared = Arc::new(Shared {
         policy: if opts.offline { TrustPolicy::Never } else { trust.policy },
@@ -282,13 +301,25 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
         },
         opts: opts.clone(),
     });
+    // Each check says when it is done, so progress counts them as they
+    // finish, not in the order they were started.
+    let (finished, mut finishing) = tokio::sync::mpsc::unbounded_channel::<()>();
     let handles: Vec<_> = jobs
         .into_iter()
         .map(|job| {
             let shared = Arc::clone(&shared);
-            tokio::spawn(async move { judge(job, &shared).await })
+            let finished = finished.clone();
+            tokio::spawn(async move {
+                let r = judge(job, &shared).await;
+                let _ = finished.send(());
+                r
+            })
         })
         .collect();
+    drop(finished);
+    while finishing.recv().await.is_some() {
+        progress.inc(1);
+    }
     let mut results = Vec::with_capacity(handles.len());
     for h in handles {
         results.push(h.await.map_err(|e| Error::system("finish a dependency check (it panicked)", e))?);

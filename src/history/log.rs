@@ -82,6 +82,13 @@ pub fn looks_like_id(store: &Store, s: &str) -> bool {
 
 /// Runs `log`.
 pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
+    log_with(store, opts, &crate::progress::NoProgress)
+}
+
+/// [`log`], reporting one step per commit compared (the commits of the
+/// range are counted first; `--limit` ends it early).
+pub fn log_with(store: &Store, opts: &LogOptions, progress: &dyn crate::progress::Progress) -> Result<Log> {
+    let _done = crate::progress::Finish(progress);
     let repo = GitRepo::open(store, "log")?;
     let (filter, id) = match &opts.id {
         Some(id) => {
@@ -120,6 +127,7 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
         Cx { store, opts, filter: &filter, shallow: &shallow, author: opts.author.as_ref().map(|a| a.to_lowercase()) };
     let threads = rayon::current_num_threads().max(1);
     let batch = RUN * threads * 2;
+    progress.start(todo.len() as u64, "reading history");
     for commits in todo.chunks(batch) {
         let runs: Vec<Result<(Vec<LogEntry>, Vec<String>)>> =
             commits.par_chunks(RUN).map(|run| compare_run(&cx, run)).collect();
@@ -128,6 +136,7 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
             out.warnings.extend(warnings);
             out.commits.extend(entries);
         }
+        progress.inc(commits.len() as u64);
         if opts.limit.is_some_and(|l| out.commits.len() >= l) {
             break;
         }
