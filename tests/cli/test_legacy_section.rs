@@ -272,3 +272,22 @@ fn point10_legacy_reports_into_a_closed_pipe_are_success() {
         assert_eq!(env.read("rc").trim(), "0", "{cmd}: git coord exited non-zero");
     }
 }
+
+#[test]
+fn point11_renumbering_a_legacy_milestone_is_a_minimal_edit_in_the_sections_style() {
+    let env = TestEnv::new();
+    env.write("settings/ecosystem.yaml", include_str!("../../settings/ecosystem.yaml"));
+    env.commit_all("the shipped example");
+    env.coord(&["renumber", "MILESTONE-002", "--to", "MILESTONE-009"]).ok();
+    let changed = env.changed_lines();
+    // The milestone's id, the todo that names it, and `updated` of both
+    // items that changed — quoted like the section's other dates.
+    assert_eq!(changed.len(), 7, "{changed:#?}");
+    for line in ["-        - id: MILESTONE-002", "+        - id: MILESTONE-009", "+      milestone_id: MILESTONE-009"] {
+        assert!(changed.contains(&line.to_string()), "{line}: {changed:#?}");
+    }
+    let stamps: Vec<&String> = changed.iter().filter(|l| l.starts_with('+') && l.contains("updated:")).collect();
+    assert_eq!(stamps.len(), 2, "{changed:#?}");
+    assert!(stamps.iter().all(|l| l.ends_with("updated: \"2026-03-01\"")), "{changed:#?}");
+    env.coord(&["lint"]).ok();
+}
