@@ -45,14 +45,16 @@ pub(crate) fn valid_secs(v: f64) -> bool {
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckDeps {
-    /// Only dependencies of this consumer (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub consumer: Option<String>,
-    /// Only dependencies on this provider (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub provider: Option<String>,
+    /// Only dependencies of these consumers (names or nicknames;
+    /// repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub consumer: Vec<String>,
+    /// Only dependencies on these providers (names or nicknames;
+    /// repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub provider: Vec<String>,
     /// Only these dependencies (repeatable or comma-separated).
     #[arg(long = "id", value_name = "DEP-…", value_delimiter = ',')]
     #[serde(default)]
@@ -169,11 +171,12 @@ impl CheckDeps {
         let report = deps::check_with(store, &loaded, &opts, progress)?;
         // A selector that matches nothing is an error, not an empty success
         // (an unknown `--id` already is, in the selection).
-        if report.results.is_empty() && (opts.consumer.is_some() || opts.provider.is_some()) {
+        if report.results.is_empty() && (!opts.consumer.is_empty() || !opts.provider.is_empty()) {
             let reg = &loaded.registry;
             let given: Vec<(&str, String)> = [("consumer", &opts.consumer), ("provider", &opts.provider)]
                 .into_iter()
-                .filter_map(|(k, v)| v.as_deref().map(|v| (k, reg.canonical(v).to_string())))
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k, v.iter().map(|v| reg.canonical(v).to_string()).collect::<Vec<_>>().join(", ")))
                 .collect();
             let (field, value) = given[0].clone();
             let mut err = crate::error::FieldError::new(field, format!("no dependency matches `{value}`")).value(value);

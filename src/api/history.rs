@@ -30,10 +30,11 @@ pub struct Log {
     #[arg(long, value_name = "DATE")]
     #[serde(default)]
     pub since: Option<Since>,
-    /// Only commits whose author name or email contains this (any case).
-    #[arg(long, value_name = "A")]
-    #[serde(default)]
-    pub author: Option<String>,
+    /// Only commits whose author name or email contains one of these (any
+    /// case; repeatable, comma-separated).
+    #[arg(long, value_name = "A", value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub author: Vec<String>,
     /// At most this many commits.
     #[arg(long, short = 'n', value_name = "N")]
     #[serde(default)]

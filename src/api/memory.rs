@@ -29,9 +29,9 @@ pub struct Events {
     #[serde(default)]
     pub since: Option<Since>,
     /// Only these types: `todo.completed`, a kind (`todo`) or a verb
-    /// (`completed`); repeatable.
-    #[arg(long = "type", value_name = "TYPE")]
-    #[serde(default, rename = "type")]
+    /// (`completed`); repeatable, comma-separated.
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    #[serde(default, rename = "type", deserialize_with = "super::types::terms")]
     pub types: Vec<String>,
     /// At most this many (the newest).
     #[arg(long, short = 'n', value_name = "N")]

@@ -56,10 +56,10 @@ pub const CONNECTIONS_PER_JOB: usize = 4;
 pub struct CheckOptions {
     /// Only these IDs (empty: all).
     pub ids: Vec<String>,
-    /// Only dependencies of this consumer (any spelling).
-    pub consumer: Option<String>,
-    /// Only dependencies on this provider (any spelling).
-    pub provider: Option<String>,
+    /// Only dependencies of these consumers (any spelling; empty: all).
+    pub consumer: Vec<String>,
+    /// Only dependencies on these providers (any spelling; empty: all).
+    pub provider: Vec<String>,
     /// Offline: no command runs and no request goes out. Health checks and
     /// commands are reported unknown; versions come from checkouts.
     pub offline: bool,
@@ -78,8 +78,8 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             ids: Vec::new(),
-            consumer: None,
-            provider: None,
+            consumer: Vec::new(),
+            provider: Vec::new(),
             offline: true,
             trust_all: false,
             timeout: Duration::from_secs(10),
@@ -213,13 +213,17 @@ fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> Result<trust::Plac
 fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job>> {
     let reg = &loaded.registry;
     let mut errs: Vec<crate::error::FieldError> = Vec::new();
-    let mut repo = |field: &str, name: &Option<String>| match name.as_deref().map(|n| reg.resolve(n)) {
-        Some(Err(e)) => {
-            errs.push(e.on_field(field));
-            None
-        }
-        Some(Ok(r)) => Some(r),
-        None => None,
+    let mut repo = |field: &str, names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|n| match reg.resolve(n) {
+                Err(e) => {
+                    errs.push(e.on_field(field));
+                    None
+                }
+                Ok(r) => Some(r),
+            })
+            .collect()
     };
     let (consumer, provider) = (repo("consumer", &opts.consumer), repo("provider", &opts.provider));
     if !errs.is_empty() {
@@ -233,8 +237,8 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
     let mut deps: Vec<&Dependency> = loaded
         .dependencies()
         .filter(|d| ids.is_empty() || ids.contains(&d.id))
-        .filter(|d| consumer.as_deref().is_none_or(|c| reg.same(&d.consumer, c)))
-        .filter(|d| provider.as_deref().is_none_or(|p| reg.same(&d.provider, p)))
+        .filter(|d| consumer.is_empty() || consumer.iter().any(|c| reg.same(&d.consumer, c)))
+        .filter(|d| provider.is_empty() || provider.iter().any(|p| reg.same(&d.provider, p)))
         .collect();
     deps.sort_by_key(|d| natural_key(&d.id));
     let root = &store.root.dir;

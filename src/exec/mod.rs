@@ -54,7 +54,10 @@ pub enum Selection {
     Label(String),
     /// `sweep --command CMD --repos …|--role R|--all`: one command per
     /// repository, providers before consumers, no todo touched.
-    Command { command: String, repos: Vec<String>, role: Option<String>, all: bool },
+    Command { command: String, repos: Vec<String>, role: Vec<String>, all: bool },
+    /// Several values of one of the above (`sweep --repo a,b`): the union
+    /// of their todos.
+    Any(Vec<Selection>),
 }
 
 impl Selection {
@@ -69,6 +72,7 @@ impl Selection {
             Selection::Repo(r) => format!("todos of {r}"),
             Selection::Label(l) => format!("todos labelled {l}"),
             Selection::Command { command, .. } => format!("command `{command}` across repositories"),
+            Selection::Any(sels) => sels.iter().map(Selection::describe).collect::<Vec<_>>().join(" + "),
         }
     }
 }

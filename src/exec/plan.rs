@@ -289,7 +289,7 @@ pub fn build(
             for r in repos {
                 names.insert(reg.resolve(r).map_err(|e| Error::Fields(vec![e.on_field("repos")]))?);
             }
-            if let Some(role) = role {
+            for role in role {
                 let n0 = names.len();
                 names.extend(
                     reg.repos
@@ -481,6 +481,17 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
             .map(|t| t.id.clone())
             .collect(),
         Selection::Command { .. } => unreachable!("command mode has no todos"),
+        Selection::Any(sels) => {
+            let mut out: Vec<String> = Vec::new();
+            for s in sels {
+                for id in select_todos(store, loaded, cg, s)? {
+                    if !out.contains(&id) {
+                        out.push(id);
+                    }
+                }
+            }
+            out
+        }
     };
     let _ = store;
     // Best first, as `ready` orders: priority, then what it unblocks, then ID.

@@ -114,7 +114,7 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
             }
             let sel = match &old.selection {
                 Selection::Command { command, .. } => {
-                    Selection::Command { command: command.clone(), repos: again, role: None, all: false }
+                    Selection::Command { command: command.clone(), repos: again, role: Vec::new(), all: false }
                 }
                 _ => Selection::Todos { ids: again, with_deps: false },
             };

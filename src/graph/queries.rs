@@ -89,8 +89,10 @@ impl DepRef {
 /// `ready` filters.
 #[derive(Debug, Clone, Default)]
 pub struct ReadyQuery {
-    pub repo: Option<String>,
-    pub assignee: Option<String>,
+    /// Any of these repositories (none: all).
+    pub repo: Vec<String>,
+    /// Assigned to any of these people (none: anyone).
+    pub assignee: Vec<String>,
     pub limit: Option<usize>,
 }
 
@@ -116,7 +118,7 @@ fn created_key(t: &Todo) -> (u8, String) {
 /// each unblocks, then oldest first.
 pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
     let reg = &cg.loaded.registry;
-    let want_repo = q.repo.as_deref().map(|r| reg.canonical(r).to_string());
+    let want_repo: Vec<String> = q.repo.iter().map(|r| reg.canonical(r).to_string()).collect();
     let mut stamp = vec![0u32; cg.g.node_count()];
     let mut round = 0;
     let mut out: Vec<(u8, usize, (u8, String), &Todo)> = Vec::new();
@@ -124,10 +126,12 @@ pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
         if !t.status.is(TodoStatus::Pending) {
             continue;
         }
-        if want_repo.as_ref().is_some_and(|r| !reg.canonical(&t.repo).eq_ignore_ascii_case(r)) {
+        if !want_repo.is_empty() && !want_repo.iter().any(|r| reg.canonical(&t.repo).eq_ignore_ascii_case(r)) {
             continue;
         }
-        if q.assignee.as_ref().is_some_and(|a| !t.assignee.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(a))) {
+        if !q.assignee.is_empty()
+            && !t.assignee.as_deref().is_some_and(|x| q.assignee.iter().any(|a| x.trim().eq_ignore_ascii_case(a)))
+        {
             continue;
         }
         let Some(n) = cg.node(&t.id) else { continue };
@@ -329,11 +333,12 @@ pub struct WorkloadRow {
 }
 
 /// Open todos and estimated hours per assignee or repository (unassigned
-/// work last), heaviest first. Blocked is the effective state.
-pub fn workload(cg: &CoordGraph<'_>, by: WorkloadBy) -> Vec<WorkloadRow> {
+/// work last), heaviest first, of the open todos `keep` accepts. Blocked
+/// is the effective state.
+pub fn workload(cg: &CoordGraph<'_>, by: WorkloadBy, keep: &dyn Fn(&Todo) -> bool) -> Vec<WorkloadRow> {
     let loaded = cg.loaded;
     let mut rows: BTreeMap<Option<String>, WorkloadRow> = BTreeMap::new();
-    for t in loaded.todos().filter(|t| t.is_open()) {
+    for t in loaded.todos().filter(|t| t.is_open() && keep(t)) {
         let key = match by {
             WorkloadBy::Assignee => t.assignee.clone(),
             WorkloadBy::Repo => Some(loaded.registry.canonical(&t.repo).to_string()),

@@ -75,11 +75,9 @@ pub fn migrate_with(store: &Store, dry_run: bool, progress: &dyn crate::progress
                 )));
             };
             let path = store.entity_path(kind, &id)?;
-            // Read as the loader reads it (a todo's repo taken from its issue).
-            let map = match kind {
-                Kind::Todo => crate::store::legacy_todo_repo(coord, map, &loaded.registry),
-                _ => map.clone(),
-            };
+            // Read as the loader reads it (a todo's repo taken from its
+            // issue, nicknames by their canonical name).
+            let map = crate::store::legacy_normalized(kind, coord, map, &loaded.registry);
             let (entity, problems) = Entity::read(kind, id.clone(), map);
             if problems.iter().any(|p| p.kind == crate::model::FieldProblemKind::Type) {
                 return Err(Error::Refused(format!(

@@ -552,17 +552,21 @@ pub(super) fn build_record(
     start_line: usize,
 ) -> Record {
     let (entity, field_problems) = Entity::read(kind, id.clone(), map);
-    let problems = field_problems.into_iter().map(|fp| field_problem(fp, &id, rel, text, start_line)).collect();
+    let legacy = matches!(origin, Origin::Legacy(_));
+    let problems = field_problems.into_iter().map(|fp| field_problem(fp, &id, rel, text, start_line, legacy)).collect();
     Record { entity, origin, problems }
 }
 
-fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize) -> Problem {
+/// A field problem at its line: in a legacy item (`legacy`, `start_line` its
+/// `id:` line), only that item's keys count; a missing field gets the item's line.
+fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize, legacy: bool) -> Problem {
     let (code, severity_error) = match fp.kind {
         FieldProblemKind::Type => ("type", true),
         FieldProblemKind::Value => ("value", true),
         FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
     };
-    let line = text.get().field(start_line, &fp.field);
+    let line =
+        if legacy { text.get().item_field(start_line, &fp.field) } else { text.get().field(start_line, &fp.field) };
     let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
 }

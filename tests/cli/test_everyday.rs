@@ -349,3 +349,55 @@ fn slow_commands_draw_no_progress_when_not_on_a_terminal() {
         assert!(!r.stdout.contains('\r'), "{args:?}: {:?}", r.stdout);
     }
 }
+
+#[test]
+fn edit_picks_the_editor_in_gits_order() {
+    let mut env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Start", "--repos", "vishnu"]).ok();
+    let path = "coordination/issues/ISSUE-002.yaml";
+    let setter = |env: &TestEnv, who: &str| {
+        editor(env, &format!("{who}.sh"), &format!(r#"sed -i 's/^title: .*/title: by {who}/' "$1""#))
+    };
+    // git's order (`git var GIT_EDITOR`): EDITOR, VISUAL over it, then
+    // core.editor, then GIT_EDITOR.
+    let ed = setter(&env, "editor");
+    env.set_env("EDITOR", &ed);
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by editor"));
+    // git reads VISUAL only on a terminal that is not dumb (TERM set).
+    let visual = setter(&env, "visual");
+    env.set_env("VISUAL", &visual);
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by editor"), "no TERM: VISUAL is not read, as in git");
+    env.set_env("TERM", "xterm");
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by visual"));
+    let core = setter(&env, "core");
+    env.git(&["config", "core.editor", &core]).ok();
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by core"));
+    let git_editor = setter(&env, "git-editor");
+    env.set_env("GIT_EDITOR", &git_editor);
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by git-editor"));
+}
+
+#[test]
+fn init_writes_a_starter_ecosystem_and_says_what_to_commit() {
+    let env = TestEnv::new();
+    let out = env.coord(&["init"]).ok().to_string();
+    assert!(out.contains("created settings/ecosystem.yaml"), "{out}");
+    assert!(
+        out.contains("git add .gitattributes .gitignore settings coordination && git commit"),
+        "init tells the user to commit the setup:\n{out}"
+    );
+    let eco = env.read("settings/ecosystem.yaml");
+    assert!(eco.contains("repos: []") && eco.contains("git coord add-repo"), "{eco}");
+    // The starter file is valid and add-repo fills it.
+    env.coord(&["lint"]).ok();
+    env.coord(&["add-repo", "api", "--path", "../api"]).ok();
+    assert_eq!(env.coord(&["list-repos", "--format", "json"]).json()["items"][0]["name"], "api");
+    // A second init keeps the file (and says nothing is left to do for it).
+    env.coord(&["init"]).ok();
+    assert!(env.read("settings/ecosystem.yaml").contains("name: api"));
+}
