@@ -32,6 +32,7 @@ pub mod reports;
 pub mod search;
 pub mod sync;
 pub mod todos;
+pub mod trends;
 pub mod types;
 
 use crate::error::{Error, FieldError, Result};
@@ -230,6 +231,7 @@ macro_rules! for_each_operation {
             $crate::api::memory::MemoryStatus,
             $crate::api::memory::MemoryRetry,
             $crate::api::memory::SearchHistory,
+            $crate::api::trends::GetTrends,
             $crate::api::search::Search,
         )
     };

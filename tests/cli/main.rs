@@ -30,5 +30,6 @@ mod test_settings;
 mod test_store;
 mod test_sync;
 mod test_todos;
+mod test_trends;
 mod test_validate_plan;
 mod test_watch;
