@@ -7,6 +7,7 @@ mod test_check_deps;
 mod test_deps;
 mod test_doctor;
 mod test_errors;
+mod test_events_hook;
 mod test_everyday;
 mod test_exec;
 mod test_formats_filters;

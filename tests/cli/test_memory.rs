@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 /// A repository with a todo's life in four commits on fixed dates.
-fn history() -> TestEnv {
+pub(crate) fn history() -> TestEnv {
     let env = TestEnv::with_ecosystem();
     env.coord(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu"]).ok();
     env.commit_all_at("add todo", "2026-03-02T09:00:00+00:00");
@@ -138,14 +138,14 @@ fn derivation_is_incremental_and_survives_a_rewritten_history() {
 
 /// A webhook on 127.0.0.1 recording each request's Idempotency-Key and
 /// body, answering with the status currently set (0: accept and never answer).
-struct Hook {
-    port: u16,
+pub(crate) struct Hook {
+    pub(crate) port: u16,
     status: Arc<Mutex<u16>>,
     got: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl Hook {
-    fn start(status: u16) -> Hook {
+    pub(crate) fn start(status: u16) -> Hook {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let (st, got) = (Arc::new(Mutex::new(status)), Arc::new(Mutex::new(Vec::new())));
@@ -188,7 +188,7 @@ impl Hook {
         });
         Hook { port, status: st, got }
     }
-    fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         self.got.lock().unwrap().iter().map(|g| g.0.clone()).collect()
     }
     fn set(&self, s: u16) {
