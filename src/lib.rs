@@ -35,5 +35,6 @@ pub mod settings;
 pub mod store;
 pub mod suggest;
 pub mod sync;
+pub mod trends;
 
 pub use error::{Error, Result};

@@ -165,6 +165,8 @@ pub enum Command {
     Review(review::ReviewArgs),
     /// Coordination events from git history; their delivery to the memory service.
     Events(events::EventsArgs),
+    /// Trends from the event log: throughput, flow, lead time, burn-down, alerts; charts.
+    Trends(trends::TrendsArgs),
     /// Install or remove the pre-push hook, or run its check.
     Hook(hook::HookArgs),
     /// Fetch, renumber colliding IDs, merge, lint, commit and push.
@@ -262,6 +264,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Diff(a) => diff::run(cx, a),
         Command::Review(a) => review::run(cx, a),
         Command::Events(a) => events::run(cx, a),
+        Command::Trends(a) => trends::run(cx, a),
         Command::Hook(a) => hook::run(cx, a),
         Command::Sync(a) => sync::run(cx, a),
         Command::Doctor(a) => doctor::run(cx, a),
