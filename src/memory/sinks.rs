@@ -2,17 +2,15 @@
 //! `Idempotency-Key: <event id>`, an optional bearer token read from an
 //! environment variable named in settings) and Session-Buddy, the
 //! ecosystem's memory service, spoken to over MCP (streamable HTTP) with
-//! the rmcp client: `store_reflection` to store, `quick_search` to search.
+//! the shared rmcp client ([`crate::mcp_client`]): `store_reflection` to
+//! store, `quick_search` to search.
 //!
 //! Each sink owns a small current-thread runtime: delivery is sequential
 //! by design (order matters), and commands that never deliver never start one.
 
 use crate::error::{Error, Result};
+use crate::mcp_client::error_chain;
 use crate::settings::Webhook;
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
-use rmcp::service::{RoleClient, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -89,79 +87,27 @@ impl Sink for WebhookSink {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
-type Client = RunningService<RoleClient, ()>;
-
-/// Session-Buddy over MCP.
+/// Session-Buddy over MCP (the shared client of [`crate::mcp_client`],
+/// driven by this sink's own runtime).
 pub struct SessionBuddy {
     rt: tokio::runtime::Runtime,
-    url: String,
-    client: Option<Client>,
+    conn: crate::mcp_client::Connection,
 }
 
 impl SessionBuddy {
     /// A client for the service at `url` (connected on first use).
     pub fn new(url: &str) -> Result<SessionBuddy> {
-        Ok(SessionBuddy { rt: runtime()?, url: url.to_string(), client: None })
-    }
-
-    fn connect(&mut self) -> std::result::Result<(), String> {
-        if self.client.is_none() {
-            let url = self.url.clone();
-            let client = self
-                .rt
-                .block_on(async move {
-                    let transport = StreamableHttpClientTransport::from_uri(url.as_str());
-                    tokio::time::timeout(Duration::from_secs(20), ().serve(transport)).await
-                })
-                .map_err(|_| format!("{}: no MCP answer within 20 s", self.url))?
-                .map_err(|e| format!("{}: {}", self.url, error_chain(&e)))?;
-            self.client = Some(client);
-        }
-        Ok(())
+        Ok(SessionBuddy { rt: runtime()?, conn: crate::mcp_client::Connection::new(url) })
     }
 
     /// Connects (MCP `initialize`): whether the service answers.
     pub fn initialize(&mut self) -> std::result::Result<(), String> {
-        self.connect()
+        self.rt.block_on(self.conn.initialize())
     }
 
     /// Calls a tool; its text content (joined), or the error.
     pub fn call(&mut self, tool: &'static str, args: Value) -> std::result::Result<String, String> {
-        let url = self.url.clone();
-        let Value::Object(map) = args else { return Err("arguments must be an object".into()) };
-        self.connect()?;
-        let client = self.client.as_ref().expect("connected above");
-        let params = CallToolRequestParams::new(tool).with_arguments(map);
-        let fut = client.call_tool(params);
-        let res = self
-            .rt
-            .block_on(async { tokio::time::timeout(Duration::from_secs(60), fut).await })
-            .map_err(|_| format!("{url}: {tool} did not answer within 60 s"))?;
-        let res = match res {
-            Ok(r) => r,
-            Err(e) => {
-                // The session may be gone (service restarted): reconnect next time.
-                self.client = None;
-                return Err(format!("{url}: {tool}: {}", error_chain(&e)));
-            }
-        };
-        let text: Vec<String> = res.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
-        let text = text.join("\n");
-        if res.is_error == Some(true) {
-            return Err(format!("{url}: {tool} failed: {}", text.trim()));
-        }
-        Ok(text)
+        self.rt.block_on(self.conn.call(tool, args, Duration::from_secs(60)))
     }
 
     /// Searches the service's memory (`quick_search`); its answer as text.
