@@ -9,6 +9,7 @@ mod test_doctor;
 mod test_errors;
 mod test_everyday;
 mod test_exec;
+mod test_exec_pools;
 mod test_formats_filters;
 mod test_gate;
 mod test_graph;
