@@ -12,6 +12,10 @@
 //!   the record, starting tasks when their blockers succeeded and a slot is
 //!   free (`--jobs`, the pool's `max_parallel`, one task per checkout), and
 //!   receiving their results over a channel (the shape of nextest's runner);
+//! - [`runner`] — the [`runner::Runner`] trait the scheduler dispatches each
+//!   attempt through, one runner per pool;
+//! - [`runner_mcp`] — the pool services' runners over MCP (`session-buddy`,
+//!   `mahavishnu`);
 //! - [`local`] — the `local` runner: one process group per attempt, task
 //!   text only on stdin, in environment variables and a prompt file, timeout
 //!   → SIGTERM to the group, grace, SIGKILL;
@@ -27,6 +31,8 @@ pub mod config;
 pub mod local;
 pub mod plan;
 pub mod record;
+pub mod runner;
+pub mod runner_mcp;
 pub mod scheduler;
 pub mod validate;
 
@@ -179,12 +185,9 @@ impl Task {
             Ok(r) => r,
         };
         if let Some(pool) = cfg.pools.get(&r.pool)
-            && pool.runner != config::RunnerKind::Local
+            && let Err(why) = runner::available(pool)
         {
-            return Some((
-                TaskStatus::NotStarted,
-                format!("pool `{}`: the {} runner is not available yet", pool.name, pool.runner.as_str()),
-            ));
+            return Some((TaskStatus::NotStarted, why));
         }
         if let Err(e) = &self.trust {
             return Some((TaskStatus::Untrusted, e.to_string()));

@@ -9,7 +9,7 @@
 //! A record still `running` whose process is gone (same host, pid dead) is
 //! shown as `interrupted`, and can be resumed.
 
-use super::local::AttemptEnd;
+use super::runner::AttemptEnd;
 use super::{RunOptions, Selection, TaskKind, TaskStatus};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -56,6 +56,9 @@ pub struct AttemptRecord {
     pub duration_secs: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The pool member that ran it (`local`, an SSH host…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 impl AttemptRecord {
@@ -69,6 +72,7 @@ impl AttemptRecord {
             cancelled: e.cancelled,
             duration_secs: (e.duration.as_secs_f64() * 1000.0).round() / 1000.0,
             error: e.spawn_error.clone(),
+            member: None,
         }
     }
 }

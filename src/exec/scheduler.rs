@@ -15,8 +15,8 @@
 //! work on one run state, which only this loop owns.
 
 use super::config::ExecConfig;
-use super::local::{self, Job};
 use super::record::{self, AttemptRecord, RunRecord, RunStatus, StatusChange, TaskRecord};
+use super::runner::{self, Attempt, AttemptEnd, Runner};
 use super::{Event, RunOptions, Selection, Task, TaskKind, TaskStatus, claim, plan};
 use crate::error::{Error, Result};
 use crate::model::Kind;
@@ -127,7 +127,16 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
     let trust = crate::deps::trust::resolve(store, false)?;
     let kinds = Kind::ALL;
     let loaded = store.load(&kinds)?;
-    let tasks = plan::build(store, &loaded, &cfg, &trust.policy, &selection, &opts)?;
+    // A resumed `execute TODO…` plans only what did not succeed: the todos
+    // it completed are no longer open, and naming them would be refused.
+    let planned = match (&start, &selection) {
+        (Start::Resume(_), Selection::Todos { ids, with_deps }) => {
+            let left: Vec<String> = ids.iter().filter(|id| opts.resume_todos.contains(id)).cloned().collect();
+            if left.is_empty() { selection.clone() } else { Selection::Todos { ids: left, with_deps: *with_deps } }
+        }
+        _ => selection.clone(),
+    };
+    let tasks = plan::build(store, &loaded, &cfg, &trust.policy, &planned, &opts)?;
     Ok(Prepared { id, selection, options: opts, cfg, tasks, warnings: trust.warnings, resumes })
 }
 
@@ -175,7 +184,7 @@ fn task_record(t: &Task, log: Option<String>) -> TaskRecord {
         command: r.map(|r| r.command.clone()),
         command_sha256: r.map(|r| crate::deps::trust::hash(&r.command)),
         pool: r.map(|r| r.pool.clone()),
-        member: r.map(|_| "local".to_string()),
+        member: None,
         status: TaskStatus::Pending,
         reason: None,
         skip: None,
@@ -275,11 +284,18 @@ pub async fn run(
         let _ = events.send(e);
     };
     send(Event::Started { run_id: p.id.clone(), total: n, record: store.rel(&path) });
+    // One runner per pool the run uses, shared by its tasks.
+    let mut runners: HashMap<String, std::result::Result<Arc<dyn Runner>, String>> = HashMap::new();
     for (i, t) in tasks.iter().enumerate() {
         if status[i] != TaskStatus::Pending {
             continue;
         }
-        if let Some((st, reason)) = t.blocked_reason(cfg) {
+        let no_runner = t.resolved.as_ref().ok().and_then(|r| {
+            let pool = cfg.pools.get(&r.pool)?;
+            runners.entry(r.pool.clone()).or_insert_with(|| runner::for_pool(pool)).as_ref().err().cloned()
+        });
+        if let Some((st, reason)) = t.blocked_reason(cfg).or_else(|| no_runner.map(|why| (TaskStatus::NotStarted, why)))
+        {
             status[i] = st;
             rec.tasks[i].status = st;
             rec.tasks[i].reason = Some(reason.clone());
@@ -406,6 +422,7 @@ pub async fn run(
                     events: events.clone(),
                     msgs: tx.clone(),
                     cancel: cancel.clone(),
+                    runner: runners[&r.pool].clone().expect("runner built before dispatch"),
                 };
                 tokio::spawn(run_task(ctx));
             }
@@ -431,7 +448,10 @@ pub async fn run(
                     Msg::AttemptStarted { i, attempt } => {
                         send(Event::TaskStarted { index: i, key: tasks[i].key.clone(), repo: tasks[i].repo.clone(), attempt });
                     }
-                    Msg::Attempt { i, rec: a } => rec.tasks[i].attempts.push(a),
+                    Msg::Attempt { i, rec: a } => {
+                        rec.tasks[i].member = a.member.clone();
+                        rec.tasks[i].attempts.push(a);
+                    }
                     Msg::Head { i, before, head } => {
                         if before && rec.tasks[i].head_before.is_none() { rec.tasks[i].head_before = head } else if !before { rec.tasks[i].head_after = head }
                     }
@@ -506,6 +526,7 @@ struct TaskCtx {
     events: mpsc::UnboundedSender<Event>,
     msgs: mpsc::UnboundedSender<Msg>,
     cancel: watch::Receiver<Cancel>,
+    runner: Arc<dyn Runner>,
 }
 
 /// Exponential backoff with jitter: between half and all of `base · 2^(n-1)`.
@@ -579,16 +600,20 @@ async fn run_task(cx: TaskCtx) {
         ("COORD_TASK".into(), t.title.clone()),
         ("COORD_PROMPT_FILE".into(), cx.prompt_file.display().to_string()),
     ];
-    let mut job = Job {
+    let mut job = Attempt {
+        key: t.key.clone(),
+        repo: t.repo.clone(),
         command: cx.resolved.command.clone(),
         dir: run_dir.clone(),
         env: Vec::new(),
         stdin: t.prompt.clone(),
+        prompt_file: cx.prompt_file.clone(),
         timeout: cx.resolved.timeout,
         grace: cx.grace,
         log: cx.log.clone(),
+        header: String::new(),
     };
-    let mut last = local::AttemptEnd::default();
+    let mut last = AttemptEnd::default();
     let mut tail = Default::default();
     let mut hours = 0.0;
     let attempts = cx.resolved.retries + 1;
@@ -602,20 +627,18 @@ async fn run_task(cx: TaskCtx) {
         env.push(("COORD_ATTEMPT".into(), attempt.to_string()));
         job.env = env.clone();
         let started = now();
-        let header = format!("=== {} attempt {attempt} at {started}: {}", t.key, job.command);
+        job.header = format!("=== {} attempt {attempt} at {started}: {}", t.key, job.command);
         let (events, idx, repo) = (cx.events.clone(), i, t.repo.clone());
-        let (end, lines) = local::run(
-            &job,
-            &header,
-            move |line| {
-                let _ = events.send(Event::Output { index: idx, repo: repo.clone(), line });
-            },
-            cx.cancel.clone(),
-        )
-        .await;
-        let _ = cx.msgs.send(Msg::Attempt { i, rec: AttemptRecord::of(attempt, started, &end) });
+        let line = Box::new(move |line| {
+            let _ = events.send(Event::Output { index: idx, repo: repo.clone(), line });
+        });
+        let out = cx.runner.run(&job, line, cx.cancel.clone()).await;
+        let end = out.end;
+        let mut rec = AttemptRecord::of(attempt, started, &end);
+        rec.member = Some(out.member);
+        let _ = cx.msgs.send(Msg::Attempt { i, rec });
         hours += end.duration.as_secs_f64() / 3600.0;
-        tail = lines;
+        tail = out.tail;
         last = end;
         if last.success() || last.cancelled || attempt == attempts {
             break;

@@ -1,0 +1,240 @@
+//! The runner abstraction: what the scheduler dispatches an attempt
+//! through, one [`Runner`] per pool of the run.
+//!
+//! The scheduler owns order, slots, claims, retries and the record; a
+//! runner owns only *where and how* one attempt runs. It receives an
+//! [`Attempt`] — the approved command text, the `COORD_*` environment, the
+//! task text for stdin, the prompt file, the checkout, the timeout, grace
+//! period and log — and returns an [`Outcome`]: how the attempt ended
+//! ([`AttemptEnd`]: exit code or signal, timeout, cancellation, duration, a
+//! start error), the last lines of its output and the member that ran it
+//! (`local`, an SSH host, a pool service's worker).
+//!
+//! Every runner keeps the same promises, so the scheduler never needs to
+//! know which one it talks to:
+//!
+//! - the command text is run unchanged; the task's words reach it only on
+//!   stdin, in the environment and in the prompt file (never spliced into
+//!   a command line);
+//! - each whole line of output goes to the `line` callback *and* is appended
+//!   to the attempt's log (`Attempt::log`), after `Attempt::header`, ending
+//!   with a `--- ok` / `--- <reason>` line;
+//! - the attempt ends by `Attempt::timeout` or a [`Cancel`] on the watch:
+//!   `Soft` → terminate (grace, then kill), `Hard` → kill at once; nothing
+//!   the attempt started outlives it (for remote runners: on the remote
+//!   side too);
+//! - a runner that cannot start the attempt returns an [`AttemptEnd`] with
+//!   `spawn_error` set, never panics.
+//!
+//! Runners are built once per run ([`for_pool`]) and shared by the pool's
+//! tasks, so member selection (round robin, least loaded) can keep state.
+
+use super::config::{Pool, RunnerKind};
+use super::scheduler::Cancel;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Lines of output kept for the record's tail.
+pub const TAIL_LINES: usize = 20;
+
+/// One attempt of one task, as the scheduler hands it to a runner.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The todo ID, or the repository in command mode.
+    pub key: String,
+    /// Canonical repository name (affinity keys on it).
+    pub repo: String,
+    /// The approved command text (`sh -c`).
+    pub command: String,
+    /// The checkout (or the task's worktree) on this machine.
+    pub dir: PathBuf,
+    /// `COORD_*` variables (values are data, never code).
+    pub env: Vec<(String, String)>,
+    /// The task text, written to the process's stdin.
+    pub stdin: String,
+    /// The prompt file on this machine (already written; `COORD_PROMPT_FILE`).
+    pub prompt_file: PathBuf,
+    pub timeout: Duration,
+    /// Between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// The full log, appended to.
+    pub log: PathBuf,
+    /// The first line written to the log for this attempt.
+    pub header: String,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptEnd {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    pub duration: Duration,
+    pub spawn_error: Option<String>,
+}
+
+impl AttemptEnd {
+    pub fn success(&self) -> bool {
+        self.code == Some(0) && !self.timed_out && !self.cancelled && self.spawn_error.is_none()
+    }
+    /// Why it failed, for people.
+    pub fn reason(&self) -> String {
+        if let Some(e) = &self.spawn_error {
+            return e.clone();
+        }
+        if self.cancelled {
+            return "cancelled".into();
+        }
+        if self.timed_out {
+            return format!("timed out after {:.1}s", self.duration.as_secs_f64());
+        }
+        match (self.code, self.signal) {
+            (Some(c), _) => format!("exit {c}"),
+            (None, Some(s)) => format!("killed by signal {s}"),
+            _ => "ended without a status".into(),
+        }
+    }
+}
+
+/// What a runner returns.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub end: AttemptEnd,
+    /// The last [`TAIL_LINES`] lines of output.
+    pub tail: VecDeque<String>,
+    /// Which member ran it (`local`, `user@host:port`, a worker ID).
+    pub member: String,
+}
+
+/// Receives each whole line of an attempt's output.
+pub type LineSink = Box<dyn FnMut(String) + Send>;
+
+/// A boxed future (runners are used as trait objects).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs attempts for one pool. See the module documentation for the
+/// promises every implementation keeps.
+pub trait Runner: Send + Sync {
+    /// Runs one attempt to its end.
+    fn run<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        line: LineSink,
+        cancel: watch::Receiver<Cancel>,
+    ) -> BoxFuture<'a, Outcome>;
+}
+
+/// Whether a pool's runner exists in this build (checked before a run
+/// starts, so a dry run can say why a task would not start).
+pub fn available(pool: &Pool) -> std::result::Result<(), String> {
+    match pool.runner {
+        RunnerKind::Local => Ok(()),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => super::runner_mcp::McpPool::new(pool).map(|_| ()),
+        RunnerKind::Ssh => {
+            Err(format!("pool `{}`: the {} runner is not available yet", pool.name, pool.runner.as_str()))
+        }
+    }
+}
+
+/// The runner for `pool`, built once per run.
+pub fn for_pool(pool: &Pool) -> std::result::Result<Arc<dyn Runner>, String> {
+    available(pool)?;
+    Ok(match pool.runner {
+        RunnerKind::Local => Arc::new(super::local::Local),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => Arc::new(super::runner_mcp::McpPool::new(pool)?),
+        RunnerKind::Ssh => unreachable!("refused by available()"),
+    })
+}
+
+/// Where an attempt's output goes: the log file, the tail and the line
+/// callback (shared by the runners that read a child's pipes).
+pub struct Output {
+    log: Option<std::fs::File>,
+    pub tail: VecDeque<String>,
+    line: LineSink,
+}
+
+impl Output {
+    /// Opens (appends to) the attempt's log and writes its header.
+    pub fn open(attempt: &Attempt, line: LineSink) -> Output {
+        use std::io::Write;
+        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&attempt.log).ok();
+        if let Some(l) = log.as_mut() {
+            let _ = writeln!(l, "{}", attempt.header);
+        }
+        Output { log, tail: VecDeque::new(), line }
+    }
+
+    /// One line of output (with or without its newline).
+    pub fn take(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        if let Some(l) = self.log.as_mut() {
+            let _ = l.write_all(bytes);
+            if !bytes.ends_with(b"\n") {
+                let _ = l.write_all(b"\n");
+            }
+        }
+        let text = String::from_utf8_lossy(bytes).trim_end_matches(['\n', '\r']).to_string();
+        if self.tail.len() == TAIL_LINES {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(text.clone());
+        (self.line)(text);
+    }
+
+    /// Ends the attempt's log with `--- ok` or `--- <reason>`.
+    pub fn finish(&mut self, end: &AttemptEnd) {
+        use std::io::Write;
+        if let Some(l) = self.log.as_mut() {
+            let _ = writeln!(l, "--- {}", if end.success() { "ok".to_string() } else { end.reason() });
+        }
+    }
+}
+
+/// Which pipe a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Reads a child's stdout and stderr as whole lines (bytes, newline kept)
+/// into one channel; the channel closes when both pipes are at their end.
+pub fn pump(child: &mut tokio::process::Child) -> tokio::sync::mpsc::UnboundedReceiver<(Stream, Vec<u8>)> {
+    use tokio::io::AsyncBufReadExt;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let streams = [
+        child.stdout.take().map(|s| (Stream::Stdout, Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>)),
+        child.stderr.take().map(|s| (Stream::Stderr, Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>)),
+    ];
+    for (which, stream) in streams.into_iter().flatten() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut r = tokio::io::BufReader::new(stream);
+            let mut buf = Vec::new();
+            while let Ok(n) = r.read_until(b'\n', &mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let _ = tx.send((which, std::mem::take(&mut buf)));
+            }
+        });
+    }
+    rx
+}
+
+/// Resolves when the cancel level becomes `Hard` (or nobody can cancel
+/// any more): cuts a grace period short.
+pub async fn hard_cancel(mut watch: watch::Receiver<Cancel>) {
+    loop {
+        if *watch.borrow_and_update() == Cancel::Hard || watch.changed().await.is_err() {
+            return;
+        }
+    }
+}
