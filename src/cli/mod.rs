@@ -177,7 +177,7 @@ pub enum Command {
     MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
     Man(man::ManArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); IDs and repos complete too.
+    /// Print a shell completion script (commands, flags, IDs and repositories).
     Completions(completions::CompletionsArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
     Mcp(mcp::McpArgs),
