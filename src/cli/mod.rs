@@ -314,11 +314,11 @@ pub fn main() -> ExitCode {
 }
 
 /// Draws a progress bar on stderr while the index is (re)built, once that
-/// has taken a second and only when stdout is a terminal (a script or a pipe
-/// gets no bar).
+/// has taken a second and only when stdout and stderr are terminals (a
+/// script, a pipe or a redirect gets no bar), like [`progress::Bar`].
 fn progress_bar() {
     use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
+    if !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
         return;
     }
     let started = std::time::Instant::now();
