@@ -263,8 +263,10 @@ fn append_order_matches<T: PartialEq + Clone>(old: &[T], new: &[T]) -> bool {
 }
 
 fn patch_scalar_list(seq: &yaml_edit::Sequence, old: &[String], new: &[String]) -> bool {
-    let current: Vec<String> = seq.values().map(|v| unquote(&v.to_string())).collect();
-    if current != old || !append_order_matches(old, new) {
+    // Item i of the text is `old[i]`, possibly spelled otherwise (a legacy
+    // nickname read as its canonical name): items are matched by position,
+    // so a nickname stays as written; the caller verifies the result.
+    if seq.len() != old.len() || !append_order_matches(old, new) {
         return false;
     }
     // Append before removing: pushing onto an emptied sequence loses the

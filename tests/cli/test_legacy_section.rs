@@ -148,11 +148,18 @@ fn point10_nicknames_in_legacy_data_are_reported_by_canonical_name() {
     let eco = env.read("settings/ecosystem.yaml");
     assert!(eco.contains("consumer: lh\n") && eco.contains("provider: hb\n"), "{eco}");
     // migrate writes the canonical names.
+    let snapshot = env.read("settings/ecosystem.yaml");
     env.coord(&["migrate"]).ok();
     let i = env.read("coordination/issues/ISSUE-001.yaml");
     assert!(i.contains("- lighthouse\n") && !i.contains("- lh\n"), "{i}");
     let d = env.read("coordination/dependencies/DEP-001.yaml");
     assert!(d.contains("consumer: lighthouse\n") && d.contains("provider: harbor\n"), "{d}");
+    // A change of the list itself edits it item by item, in its flow style:
+    // the nickname that stays is left as written.
+    env.write("settings/ecosystem.yaml", &snapshot);
+    std::fs::remove_dir_all(env.root.join("coordination")).unwrap();
+    env.coord(&["update-issue", "ISSUE-001", "--remove-repo", "harbor"]).ok();
+    assert!(env.read("settings/ecosystem.yaml").contains("repos: [lh]\n"), "{}", env.read("settings/ecosystem.yaml"));
 }
 
 /// Line of the first line of `text` containing `needle` (1-based).
