@@ -145,8 +145,15 @@ impl Quotes {
         if !self.legacy || self.keys.contains(key) {
             return key;
         }
-        key_aliases(key).iter().find(|a| self.keys.contains(**a)).copied().unwrap_or(key)
+        key_aliases(key).iter().find(|a| same_meaning(a) && self.keys.contains(**a)).copied().unwrap_or(key)
     }
+}
+
+/// An alias that only spells its key otherwise (`updated_at`), unlike
+/// `completed_at`/`fixed_at`, which also say something happened: a write
+/// keeps the former in a legacy item and never adds the latter.
+fn same_meaning(alias: &str) -> bool {
+    !matches!(alias, "fixed_at" | "completed_at")
 }
 
 /// The quote of the scalar value of `key` in `node`, if it is quoted.
@@ -398,7 +405,7 @@ fn patch_mapping_quoted(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping,
         match present(&keys, key) {
             Some(actual) => {
                 // A legacy item keeps its alias (the Python tool reads it).
-                let key = if quotes.legacy { actual.as_str() } else { key };
+                let key = if quotes.legacy && same_meaning(&actual) { actual.as_str() } else { key };
                 if actual != key {
                     node.rename_key(actual.as_str(), key);
                     keys.remove(&actual);

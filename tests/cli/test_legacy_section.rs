@@ -298,3 +298,19 @@ fn point11_renumbering_a_legacy_milestone_is_a_minimal_edit_in_the_sections_styl
     assert!(stamps.iter().all(|l| l.ends_with("updated: \"2026-03-01\"")), "{changed:#?}");
     env.coord(&["lint"]).ok();
 }
+
+#[test]
+fn point10_a_write_never_adds_completed_at_to_an_open_item() {
+    let env = TestEnv::new();
+    env.write(
+        "settings/ecosystem.yaml",
+        "repos:\n  - name: api\n    path: ../api\ncoordination:\n  todos:\n    - id: TODO-001\n      task: Done\n      repo: api\n      status: completed\n      completed_at: '2026-01-15T10:00:00'\n    - id: TODO-002\n      task: Open\n      repo: api\n      status: pending\n",
+    );
+    env.commit_all("legacy");
+    env.coord(&["update-todo", "TODO-002", "--priority", "high"]).ok();
+    let changed = env.changed_lines();
+    // `completed_at` says the todo was completed: its form and quotes are
+    // the section's, its name is not.
+    assert!(changed.contains(&"+      updated: '2026-03-01T12:00:00'".to_string()), "{changed:#?}");
+    assert!(changed.iter().all(|l| !l.contains("completed_at")), "{changed:#?}");
+}
