@@ -540,30 +540,43 @@ async fn run_task(cx: TaskCtx) {
     let done = |status: TaskStatus, reason: Option<String>, tail: Option<String>, todo_to: Option<String>| {
         let _ = cx.msgs.send(Msg::Done { i, status, reason, tail, todo_to });
     };
-    // Claim the todo (and set it in_progress) through the one write path.
+    // Claim the todo (and set it in_progress) through the one write path,
+    // read the checkout's HEAD and write the prompt file: one trip to the
+    // blocking pool.
     let mut held = None;
-    if cx.task.kind == TaskKind::Todo {
-        let (store, common, key, prev) =
-            (cx.store.clone(), cx.common.clone(), cx.task.key.clone(), cx.previous.clone());
-        let r = tokio::task::spawn_blocking(move || claim::claim(&store, &common, &key, prev.as_deref())).await;
-        match r {
-            Ok(Ok(Ok(c))) => {
-                let _ = cx.msgs.send(Msg::Claimed { i, from: c.previous.clone() });
-                held = Some(c);
-            }
-            Ok(Ok(Err(claim::NotClaimed::Busy))) => {
-                return done(TaskStatus::NotStarted, Some("claimed by another run".into()), None, None);
-            }
-            Ok(Ok(Err(claim::NotClaimed::Finished(s)))) => {
-                return done(TaskStatus::Skipped, Some(format!("already {s} (by another run)")), None, None);
-            }
-            Ok(Err(e)) => return done(TaskStatus::NotStarted, Some(format!("cannot claim: {e}")), None, None),
-            Err(e) => return done(TaskStatus::NotStarted, Some(format!("cannot claim: {e}")), None, None),
-        }
-    }
     let dir = cx.dir.clone();
-    let d2 = dir.clone();
-    let before = tokio::task::spawn_blocking(move || head_of(&d2)).await.ok().flatten();
+    let (store, common, key, prev, kind) =
+        (cx.store.clone(), cx.common.clone(), cx.task.key.clone(), cx.previous.clone(), cx.task.kind);
+    let (d2, prompt_file, prompt) = (dir.clone(), cx.prompt_file.clone(), cx.task.prompt.clone());
+    let r = tokio::task::spawn_blocking(move || {
+        let claimed = (kind == TaskKind::Todo).then(|| claim::claim(&store, &common, &key, prev.as_deref()));
+        if !matches!(claimed, None | Some(Ok(Ok(_)))) {
+            return (claimed, None);
+        }
+        let _ = std::fs::write(&prompt_file, prompt);
+        (claimed, head_of(&d2))
+    })
+    .await;
+    let before = match r {
+        Err(e) => return done(TaskStatus::NotStarted, Some(format!("cannot claim: {e}")), None, None),
+        Ok((claimed, before)) => {
+            match claimed {
+                None => {}
+                Some(Ok(Ok(c))) => {
+                    let _ = cx.msgs.send(Msg::Claimed { i, from: c.previous.clone() });
+                    held = Some(c);
+                }
+                Some(Ok(Err(claim::NotClaimed::Busy))) => {
+                    return done(TaskStatus::NotStarted, Some("claimed by another run".into()), None, None);
+                }
+                Some(Ok(Err(claim::NotClaimed::Finished(s)))) => {
+                    return done(TaskStatus::Skipped, Some(format!("already {s} (by another run)")), None, None);
+                }
+                Some(Err(e)) => return done(TaskStatus::NotStarted, Some(format!("cannot claim: {e}")), None, None),
+            }
+            before
+        }
+    };
     let _ = cx.msgs.send(Msg::Head { i, before: true, head: before });
     // A worktree of its own, when the action asks for one.
     let mut worktree = None;
@@ -587,7 +600,6 @@ async fn run_task(cx: TaskCtx) {
             }
         }
     }
-    let _ = std::fs::write(&cx.prompt_file, &cx.task.prompt);
     let t = &cx.task;
     let mut env = vec![
         ("COORD_RUN_ID".to_string(), cx.run_id.clone()),
@@ -654,11 +666,9 @@ async fn run_task(cx: TaskCtx) {
     if let Some(wt) = worktree {
         let _ = crate::gitcmd::Git::new(&dir).output(&["worktree", "remove", "--force", &wt.to_string_lossy()]);
     }
-    let d2 = dir.clone();
-    let after = tokio::task::spawn_blocking(move || head_of(&d2)).await.ok().flatten();
-    let _ = cx.msgs.send(Msg::Head { i, before: false, head: after });
     let ok = last.success();
-    let to = release(&cx, held, ok, if cx.resolved.agent { hours } else { 0.0 }).await;
+    let (after, to) = finish(&cx, held, ok, if cx.resolved.agent { hours } else { 0.0 }).await;
+    let _ = cx.msgs.send(Msg::Head { i, before: false, head: after });
     let tail: Vec<String> = tail.into_iter().collect();
     let tail = (!tail.is_empty()).then(|| tail.join("\n"));
     let (status, reason) = if ok {
@@ -682,4 +692,19 @@ async fn release(cx: &TaskCtx, held: Option<claim::Claim>, ok: bool, hours: f64)
         Ok(Ok(to)) => Some(to),
         _ => None,
     }
+}
+
+/// The checkout's HEAD after the task, and the claim released (the status
+/// written): one trip to the blocking pool.
+async fn finish(cx: &TaskCtx, held: Option<claim::Claim>, ok: bool, hours: f64) -> (Option<String>, Option<String>) {
+    let (store, dir) = (cx.store.clone(), cx.dir.clone());
+    let completes = cx.resolved.completes;
+    let hours = (cx.resolved.agent && ok).then_some(hours);
+    tokio::task::spawn_blocking(move || {
+        let head = head_of(&dir);
+        let to = held.and_then(|c| claim::release(&store, c, ok, completes, hours).ok());
+        (head, to)
+    })
+    .await
+    .unwrap_or((None, None))
 }

@@ -64,7 +64,10 @@ impl Drop for StoreLock {
         }
         HELD_LOCKS.with(|h| h.borrow_mut().remove(&self.dir));
         if let Some(p) = &self.holder {
-            let _ = std::fs::remove_file(p);
+            // Emptied, not removed: an empty file names nobody, and keeping
+            // it spares the filesystem a new inode per write (a pool run
+            // writes twice per task).
+            let _ = std::fs::File::options().write(true).truncate(true).open(p);
         }
         // Closing the file releases the flock.
         self.file.take();
@@ -126,8 +129,9 @@ impl Store {
         }
         // Best effort: only used to name the holder to a waiting process.
         let holder = holder.filter(|p| {
-            p.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok())
-                && std::fs::write(p, format!("{what}, pid {}", std::process::id())).is_ok()
+            let text = format!("{what}, pid {}", std::process::id());
+            std::fs::write(p, &text).is_ok()
+                || (p.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::write(p, &text).is_ok())
         });
         HELD_LOCKS.with(|h| h.borrow_mut().insert(dir.clone(), 1));
         Ok(StoreLock { file: Some(f), dir, holder })

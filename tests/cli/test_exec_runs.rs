@@ -130,3 +130,56 @@ fn an_mcp_run_answers_within_its_wait_and_survives_the_client_disconnecting() {
     assert_eq!(ran(&marks), ["TODO-001"]);
     assert_eq!(status_of(&env, "TODO-001"), "completed");
 }
+
+/// The README's "Running work across repositories" walk-through: a plan
+/// swept with the test action, a failure that skips its dependent, the full
+/// log, the fix, and `--rerun-failed` running the failed task and then
+/// what it blocked.
+#[test]
+fn the_readme_walkthrough_sweep_fail_log_fix_rerun() {
+    // The test action fails in a checkout holding a `broken` file.
+    let (env, _marks) = setup("if [ -e broken ]; then echo \"assertion failed in $COORD_REPO\"; exit 101; fi");
+    let base = env.root.parent().unwrap().to_path_buf();
+    std::fs::write(base.join("b/broken"), "").unwrap();
+    env.write(
+        "coordination/plans/PLAN-001.yaml",
+        "id: PLAN-001\ntitle: ship\nstatus: active\nrepos: [a, b]\nmilestones: []\n",
+    );
+    todo(&env, "TODO-001", "a", "plan_id: PLAN-001\n");
+    todo(&env, "TODO-002", "a", "plan_id: PLAN-001\nblocked_by: [TODO-001]\n");
+    todo(&env, "TODO-003", "b", "plan_id: PLAN-001\n");
+    todo(&env, "TODO-004", "a", "plan_id: PLAN-001\nblocked_by: [TODO-003]\n");
+    env.commit_all("plan");
+    let dry = env.coord(&["sweep", "--plan", "PLAN-001", "--dry-run"]).ok().to_string();
+    assert!(dry.contains("untrusted"), "{dry}");
+    env.coord(&["trust", "--exec", "--plan", "PLAN-001"]).ok();
+    let r = env.coord(&["sweep", "--plan", "PLAN-001", "--jobs", "4"]);
+    r.fails(1);
+    let first = r.stdout.lines().next().unwrap();
+    assert!(first.ends_with("failed: 4 tasks, 2 succeeded, 1 failed, 1 skipped"), "{}", r.stdout);
+    assert!(r.stdout.contains("[b] TODO-003 failed: exit 101"), "{}", r.stdout);
+    assert!(r.stdout.contains("TODO-004 skipped (blocked by TODO-003, failed)"), "{}", r.stdout);
+    let id = first.split_whitespace().next().unwrap().to_string();
+    let log = env.coord(&["run-log", &id, "TODO-003"]).ok().to_string();
+    assert!(log.contains("assertion failed in b"), "{log}");
+    assert_eq!((status_of(&env, "TODO-001"), status_of(&env, "TODO-003")), ("completed".into(), "pending".into()));
+    // …fix the test…
+    std::fs::remove_file(base.join("b/broken")).unwrap();
+    let r = env.coord(&["sweep", "--rerun-failed", &id]);
+    r.ok();
+    let again = r.stdout.lines().next().unwrap();
+    assert!(again.ends_with("succeeded: 2 tasks, 2 succeeded"), "{}", r.stdout);
+    // TODO-003 ran before TODO-004, in a new record.
+    let new_id = again.split_whitespace().next().unwrap();
+    assert_ne!(new_id, id);
+    let rec: serde_yaml::Value = serde_yaml::from_str(&env.read(&format!("coordination/runs/{new_id}.yaml"))).unwrap();
+    let tasks = rec["tasks"].as_sequence().unwrap();
+    let span = |k: &str| {
+        let t = tasks.iter().find(|t| t["key"].as_str() == Some(k)).unwrap_or_else(|| panic!("{k}: {rec:?}"));
+        t["attempts"][0]["started"].as_str().unwrap().to_string()
+    };
+    assert!(span("TODO-003") < span("TODO-004"), "{rec:?}");
+    for t in ["TODO-002", "TODO-003", "TODO-004"] {
+        assert_eq!(status_of(&env, t), "completed");
+    }
+}
