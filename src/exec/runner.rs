@@ -135,7 +135,8 @@ pub trait Runner: Send + Sync {
 pub fn available(pool: &Pool) -> std::result::Result<(), String> {
     match pool.runner {
         RunnerKind::Local => Ok(()),
-        RunnerKind::Ssh | RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => {
+        RunnerKind::Ssh => Ok(()),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => {
             Err(format!("pool `{}`: the {} runner is not available yet", pool.name, pool.runner.as_str()))
         }
     }
@@ -146,7 +147,8 @@ pub fn for_pool(pool: &Pool) -> std::result::Result<Arc<dyn Runner>, String> {
     available(pool)?;
     Ok(match pool.runner {
         RunnerKind::Local => Arc::new(super::local::Local),
-        RunnerKind::Ssh | RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => unreachable!("refused by available()"),
+        RunnerKind::Ssh => Arc::new(super::ssh::Ssh::new(pool)?),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => unreachable!("refused by available()"),
     })
 }
 

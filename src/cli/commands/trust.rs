@@ -158,7 +158,7 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
             (Ok(_), None, None) => continue,
         };
         let place = deps::trust::Place::of(&store, dir.clone())?;
-        let subject = crate::exec::plan::exec_subject(&r.command);
+        let subject = crate::exec::plan::exec_subject(&r.command, p.cfg.pools.get(&r.pool));
         approvals.push(Approval {
             newly_trusted: deps::trust::approve(repo, &subject, &place)?,
             id: t.key.to_string(),
