@@ -345,3 +345,41 @@ fn approvals_bind_the_pool_and_its_hosts() {
     let out = env.coord(&["execute", "TODO-001", "--dry-run"]);
     assert!(out.stderr.contains("pools.farm.ssh.options") && out.stderr.contains("ProxyCommand"), "{}", out.stderr);
 }
+
+#[test]
+fn ctrl_c_terminates_the_remote_task_and_a_second_kills_it_at_once() {
+    let Some(farm) = Farm::start(1) else { return };
+    // The task notes SIGTERM and keeps going; its child ignores SIGTERM. With
+    // an hour of grace only the second Ctrl-C's SIGKILL can end them.
+    let cmd = "trap \"echo term > MARKS/$COORD_TODO_ID.term\" TERM; echo $$ > MARKS/$COORD_TODO_ID.pid; \
+               (trap \"\" TERM; sleep 300) & echo $! > MARKS/$COORD_TODO_ID.stubborn; while :; do sleep 0.2; done";
+    let (env, marks) = setup(&farm, &[farm.host(0)], "", cmd);
+    let settings = env.read("settings/coord.yaml").replace("grace: 1s", "grace: 1h");
+    env.write("settings/coord.yaml", &settings);
+    todo(&env, "TODO-001", "a", "");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    let child = env.coord_spawn(&["execute", "TODO-001"]);
+    let pid = read_pid(&marks.join("TODO-001.pid"));
+    let stubborn = read_pid(&marks.join("TODO-001.stubborn"));
+    let int = || {
+        let p = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(p, rustix::process::Signal::INT).unwrap();
+    };
+    int();
+    let until = Instant::now() + Duration::from_secs(20);
+    while !marks.join("TODO-001.term").exists() {
+        assert!(Instant::now() < until, "the first Ctrl-C did not reach the remote task");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(pid_alive(pid) && pid_alive(stubborn), "TERM alone does not end them");
+    let start = Instant::now();
+    int();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(gone_soon(pid) && gone_soon(stubborn), "remote processes survived the second Ctrl-C");
+    let rec = record(&env);
+    assert_eq!(rec["status"].as_str(), Some("cancelled"));
+    assert!(env.read("coordination/todos/TODO-001.yaml").contains("status: pending"));
+}

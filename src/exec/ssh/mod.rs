@@ -12,16 +12,18 @@
 //!
 //! **Ending.** sshd starts the session's command as a process-group leader,
 //! so the task and everything it starts share the wrapper's group. The
-//! client keeps stdin open for as long as it wants the task; a watcher in
-//! the wrapper waits on it. End of stdin — timeout or cancellation here
-//! (the runner closes it), the local `ssh` killed, the connection lost —
-//! sends SIGTERM to the remote group, then SIGKILL after the grace period;
-//! a hard cancel writes `kill` first (SIGKILL at once). When the command
-//! exits by itself the wrapper reports its status on stderr and kills the
-//! rest of the group (`sleep 100 &`), like the local runner. Locally the
-//! client runs in its own process group, killed if it has not ended by the
-//! grace period plus a margin. (No `ssh -tt`: a terminal would mangle
-//! output and stdin, and a hang-up is not delivered when the network goes.)
+//! client keeps stdin open for as long as it wants the task, and a watcher
+//! in the wrapper reads it: on a timeout or a first Ctrl-C the runner writes
+//! `term` (SIGTERM to the remote group), and `kill` (SIGKILL) when the grace
+//! period is over or at a second Ctrl-C. End of stdin without them — the
+//! local `ssh` or `git coord` itself killed, the connection lost — means
+//! SIGTERM, the remote grace period, SIGKILL. When the command exits by
+//! itself the wrapper reports its status on stderr and kills the rest of the
+//! group (`sleep 100 &`), like the local runner. Locally the client runs in
+//! its own process group, killed if it has not come back a margin after
+//! `kill`. (No `ssh -tt`: a terminal would mangle output and stdin, and a
+//! hang-up is not delivered when the network goes; no second `ssh host
+//! kill`: it needs the host reachable when it matters least.)
 //!
 //! **Members.** `select`: `least_loaded` (default; fewest attempts running
 //! on the host, ties in turn), `round_robin`, or `affinity` (a stable hash
@@ -40,7 +42,7 @@ use settings::{Host, SshSettings, sh_quote};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 /// The remote side of an attempt (comment lines are not sent).
 pub const WRAPPER: &str = include_str!("wrapper.sh");
@@ -249,9 +251,9 @@ impl Ssh {
                 });
             }
         };
-        // stdin: the task text, then held open until told to close it
-        // (`None`) or to ask for an immediate kill (`Some`).
-        let (ctl, ctl_rx) = oneshot::channel::<Option<&'static [u8]>>();
+        // stdin: the task text, then the watcher's `term`/`kill` lines; held
+        // open until `ctl` is dropped.
+        let (ctl, mut ctl_rx) = mpsc::unbounded_channel::<&'static [u8]>();
         if let Some(mut stdin) = group.child().stdin.take() {
             let text = a.stdin.clone();
             tokio::spawn(async move {
@@ -259,13 +261,13 @@ impl Ssh {
                     return;
                 }
                 let _ = stdin.flush().await;
-                if let Ok(Some(b)) = ctl_rx.await {
-                    let _ = stdin.write_all(b).await;
-                    let _ = stdin.flush().await;
+                while let Some(b) = ctl_rx.recv().await {
+                    if stdin.write_all(b).await.is_err() || stdin.flush().await.is_err() {
+                        return;
+                    }
                 }
             });
         }
-        let mut ctl = Some(ctl);
         let mut rx = pump(group.child());
         let started_tag = format!("git-coord-ssh {token} started ");
         let exit_tag = format!("git-coord-ssh {token} exit ");
@@ -314,29 +316,37 @@ impl Ssh {
                 Some(s)
             }
             None => {
-                // Closing stdin is what ends the remote group (TERM, grace,
-                // KILL); a hard cancel asks for KILL at once. The client gets
-                // the grace period and a margin to bring back the remote
-                // status, then its local group is killed.
+                // The remote group gets `term`, the grace period (cut short
+                // by a hard cancel), then `kill`; the client gets a margin
+                // to bring back the remote status, then its local group is
+                // killed.
+                let mut s = None;
                 let hard = *cancel.borrow() == Cancel::Hard;
-                if let Some(c) = ctl.take() {
-                    let _ = c.send(hard.then_some(b"kill\n".as_slice()));
-                }
-                let wait = if hard { Duration::from_secs(2) } else { a.grace + MARGIN };
-                let until = tokio::time::Instant::now() + wait;
-                let hard_cut = hard_cancel(cancel.clone());
-                tokio::pin!(hard_cut);
-                let s = loop {
-                    tokio::select! {
-                        s = group.wait() => break s,
-                        l = rx.recv(), if lines_open => match l {
-                            Some((w, b)) => take(w, b, out),
-                            None => lines_open = false,
-                        },
-                        _ = tokio::time::sleep_until(until) => break None,
-                        _ = &mut hard_cut, if !hard => break None,
+                for (line, wait) in [(b"term\n".as_slice(), a.grace), (b"kill\n".as_slice(), MARGIN)] {
+                    if hard && line == b"term\n" {
+                        continue;
                     }
-                };
+                    let _ = ctl.send(line);
+                    let until = tokio::time::Instant::now() + wait;
+                    let hard_cut = hard_cancel(cancel.clone());
+                    tokio::pin!(hard_cut);
+                    let soft = line == b"term\n";
+                    s = loop {
+                        tokio::select! {
+                            s = group.wait() => break s,
+                            l = rx.recv(), if lines_open => match l {
+                                Some((w, b)) => take(w, b, out),
+                                None => lines_open = false,
+                            },
+                            _ = tokio::time::sleep_until(until) => break None,
+                            _ = &mut hard_cut, if soft => break None,
+                        }
+                    };
+                    if s.is_some() {
+                        break;
+                    }
+                }
+                drop(ctl);
                 match s {
                     Some(s) => {
                         group.kill_rest();
@@ -346,7 +356,6 @@ impl Ssh {
                 }
             }
         };
-        drop(ctl);
         let drain_until = tokio::time::Instant::now() + Duration::from_millis(500);
         while lines_open {
             match tokio::time::timeout_at(drain_until, rx.recv()).await {

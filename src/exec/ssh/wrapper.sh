@@ -13,14 +13,18 @@ dd bs=1 count="$n" of="$d/prompt" 2>/dev/null
 COORD_PROMPT_FILE=$d/prompt
 export COORD_PROMPT_FILE
 echo "git-coord-ssh $tok started $$" >&2
-# The watcher: stdin stays open while the client wants the task. End of
-# stdin (timeout, cancellation, the client or its connection gone) means
-# SIGTERM to the group, the grace period, SIGKILL; a `kill` line means
-# SIGKILL at once.
+# The watcher: stdin stays open while the client wants the task. A `term`
+# line (timeout, first Ctrl-C) sends SIGTERM to the group, a `kill` line
+# (grace over, second Ctrl-C) SIGKILL. End of stdin without them (the
+# client or its connection gone) means SIGTERM, the grace period, SIGKILL.
 exec 3<&0
 {
-    read -r x <&3
-    if [ "$x" = kill ]; then rm -rf "$d"; kill -KILL 0; fi
+    while read -r x <&3; do
+        case $x in
+            term) kill -TERM 0 ;;
+            kill) rm -rf "$d"; kill -KILL 0 ;;
+        esac
+    done
     kill -TERM 0
     sleep "$grace"
     rm -rf "$d"
