@@ -126,6 +126,8 @@ fn round_robin_spreads_a_sweep_over_both_hosts_in_the_repo_path() {
         assert_eq!(Path::new(pwd.trim()), env.root.parent().unwrap().join(repo), "{id}");
     }
     assert_eq!(used.len(), 2, "round robin used both hosts: {used:?}");
+    let shown = env.coord(&["show-run", rec["id"].as_str().unwrap()]).ok().to_string();
+    assert!(shown.contains(&format!(" on 127.0.0.1:{}", port_of(&marks, "TODO-001"))), "{shown}");
     // Turn by turn with one job: 1, 2, 1, 2.
     let order: Vec<u16> = ["TODO-001", "TODO-002", "TODO-003", "TODO-004"].iter().map(|i| port_of(&marks, i)).collect();
     assert!(order[0] != order[1] && order[0] == order[2] && order[1] == order[3], "{order:?}");
