@@ -61,23 +61,39 @@ impl Source {
 
 /// True for the URL forms git-coord clones; `None` when `spec` is not a URL
 /// at all, `Some(Err)` for a URL of a refused transport.
-fn url_kind(spec: &str) -> Option<std::result::Result<(), String>> {
-    // `Err` holds what is expected instead, for `Error::InvalidValue`.
+fn url_kind(spec: &str) -> Option<std::result::Result<(), RefusedUrl>> {
     if let Some((scheme, _)) = spec.split_once("://") {
         let ok = matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http" | "ssh" | "git" | "file");
-        return Some(if ok {
-            Ok(())
-        } else {
-            Err(format!("a transport git-coord clones (https, http, ssh, git, file), not `{scheme}://`"))
-        });
+        return Some(if ok { Ok(()) } else { Err(RefusedUrl::Transport(scheme.to_string())) });
     }
     if spec.contains("::") {
-        return Some(Err("a URL or directory, not a git remote helper (`transport::address`)".to_string()));
+        return Some(Err(RefusedUrl::RemoteHelper));
     }
     // scp-like `[user@]host:path`: a colon before any slash.
     match (spec.find(':'), spec.find('/')) {
         (Some(c), slash) if c > 0 && slash.is_none_or(|s| c < s) => Some(Ok(())),
         _ => None,
+    }
+}
+
+/// A URL of a form git-coord does not clone.
+#[derive(Debug, PartialEq, Eq)]
+enum RefusedUrl {
+    /// A transport other than https, http, ssh, git and file.
+    Transport(String),
+    /// A git remote helper (`transport::address`).
+    RemoteHelper,
+}
+
+impl RefusedUrl {
+    /// What was expected instead, for `Error::InvalidValue`.
+    fn expected(&self) -> String {
+        match self {
+            RefusedUrl::Transport(scheme) => {
+                format!("a transport git-coord clones (https, http, ssh, git, file), not `{scheme}://`")
+            }
+            RefusedUrl::RemoteHelper => "a URL or directory, not a git remote helper (`transport::address`)".into(),
+        }
     }
 }
 
@@ -108,9 +124,11 @@ pub fn resolve(spec: &str, base: &Path) -> Result<Source> {
     match url_kind(spec) {
         Some(Ok(())) => clone_or_refresh(spec)
             .map_err(|e| e.context(format!("cannot fetch the coordination data from {}", crate::display::shown(spec)))),
-        Some(Err(why)) => {
-            Err(Error::InvalidValue { field: "coord".into(), value: crate::display::shown(spec), expected: why })
-        }
+        Some(Err(why)) => Err(Error::InvalidValue {
+            field: "coord".into(),
+            value: crate::display::shown(spec),
+            expected: why.expected(),
+        }),
         None => Err(Error::InvalidValue {
             field: "coord".into(),
             value: crate::display::escape_controls(&path.display().to_string()).into_owned(),

@@ -1,5 +1,8 @@
 //! The library's typed errors. The library never prints: it returns these,
 //! and the front ends (CLI, MCP) render them.
+//!
+//! It stays one file: it is the one list of the library's errors, with their
+//! rendering and hints, so a front end finds every case in one `match`.
 
 use crate::model::Kind;
 use crate::model::id::IdError;
@@ -50,11 +53,6 @@ pub enum Error {
         /// e.g. "did you mean MILESTONE-012?"
         hint: Option<String>,
     },
-    /// Input that breaks a rule, as text. Only the store still builds it
-    /// (its own typed errors are being split out); everything else uses
-    /// the typed variants below.
-    #[error("{0}")]
-    Invalid(String),
     // ---- Typed input, lookup and system errors. Each carries the field,
     // the value, what was expected and a suggestion as data, so the front
     // ends name a field their own way (the CLI as its flag, MCP as its
@@ -109,6 +107,23 @@ pub enum Error {
         /// The underlying error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The SQLite file shared by the index and the event log failed.
+    #[error("{}: {source}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A settings file a write cannot edit safely; nothing was written.
+    #[error("cannot edit {}: {problem}; nothing was written", path.display())]
+    SettingsEdit {
+        /// The settings file, relative to the coordination root.
+        path: PathBuf,
+        /// What stands in the way.
+        problem: String,
     },
     /// A version constraint that cannot be evaluated.
     #[error(transparent)]
@@ -299,6 +314,25 @@ pub struct RewriteRefusal {
     pub loses: String,
     /// Why the minimal edit failed.
     pub reason: String,
+}
+
+/// A value that cannot be read as its type (a request value, an option):
+/// what was given and what was expected. clap shows it after the flag, MCP
+/// after the parameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not {expected}")]
+pub struct ValueError {
+    /// The text given.
+    pub value: String,
+    /// What it should have been ("a date (try 2026-03-01 or \"2 weeks ago\")").
+    pub expected: String,
+}
+
+impl ValueError {
+    /// `value` is not `expected`.
+    pub fn new(value: impl Into<String>, expected: impl Into<String>) -> Self {
+        ValueError { value: value.into(), expected: expected.into() }
+    }
 }
 
 /// A problem with one field of a request.

@@ -142,7 +142,8 @@ pub fn gate(store: &Store, opts: &GateOptions) -> Result<GateReport> {
         });
     }
 
-    let check = CheckOptions { consumer: Some(repo.clone()), ids: Vec::new(), provider: None, ..opts.check.clone() };
+    let check =
+        CheckOptions { consumer: vec![repo.clone()], ids: Vec::new(), provider: Vec::new(), ..opts.check.clone() };
     let report = deps::check(store, &loaded, &check)?;
     warnings.extend(report.warnings.iter().cloned());
     for r in &report.results {

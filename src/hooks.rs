@@ -1,7 +1,11 @@
-//! The pre-push hook: installing it (chaining any hook already there, never
-//! overwriting one silently), removing only what was installed, and the
-//! check it runs — the coordination data of every pushed ref reviewed
-//! against what the remote already has (see [`crate::history::review`]).
+//! Git hooks: the pre-push hook and, optionally, the events hooks
+//! (post-commit, post-merge, post-rewrite); installing them (chaining any
+//! hook already there, never overwriting one silently), removing only what
+//! was installed, and the pre-push check — the coordination data of every
+//! pushed ref reviewed against what the remote already has (see
+//! [`crate::history::review`]). The events hooks only start
+//! `git coord hook events` in the background ([`crate::memory::hook`]), so
+//! they never fail or slow the user's git command.
 
 use crate::error::{Error, Result};
 use crate::history::GitRepo;
@@ -13,6 +17,10 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str = "# git-coord pre-push hook";
 /// Where an existing hook is kept when ours is chained in front of it.
 pub const CHAINED: &str = "pre-push.pre-coord";
+/// Marks an events hook as installed by git-coord.
+pub const EVENTS_MARKER: &str = "# git-coord events hook";
+/// The hooks that bring the event log up to date and deliver it.
+pub const EVENTS_HOOKS: [&str; 3] = ["post-commit", "post-merge", "post-rewrite"];
 
 /// What `hook install` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +71,32 @@ printf '%s\\n' \"$input\" | \"$coord\" hook pre-push \"$@\"\n"
     )
 }
 
+/// An events hook: runs a chained hook (its failure ignored: these hooks
+/// cannot stop git anyway), then starts `hook events` detached from git,
+/// its output discarded, and exits 0 at once.
+fn events_script(name: &str, fallback: &Path) -> String {
+    let fallback = fallback.display().to_string().replace('\'', "'\\''");
+    let chained = format!("{name}.pre-coord");
+    // post-rewrite's stdin lists the rewritten commits: the chained hook gets it.
+    let run_chained = if name == "post-rewrite" {
+        "    cat | \"$chained\" \"$@\" || true\n"
+    } else {
+        "    \"$chained\" \"$@\" </dev/null || true\n"
+    };
+    format!(
+        "#!/bin/sh\n\
+{EVENTS_MARKER} (installed by `git coord hook install --events`; `git coord hook uninstall --events` removes it).\n\
+# Derives coordination events and delivers them in the background: never fails or waits.\n\
+chained=\"$(dirname \"$0\")/{chained}\"\n\
+if [ -x \"$chained\" ]; then\n{run_chained}fi\n\
+if command -v git-coord >/dev/null 2>&1; then coord=git-coord; else coord='{fallback}'; fi\n\
+\"$coord\" hook events </dev/null >/dev/null 2>&1 &\n\
+exit 0\n"
+    )
+}
+
 fn is_ours(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER) || t.contains(EVENTS_MARKER))
 }
 
 fn write_executable(path: &Path, text: &str) -> Result<()> {
@@ -81,26 +113,41 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
 /// and chained (it runs first, with the same input); with `force` it is
 /// replaced instead, after a copy is saved as `pre-push.backup`.
 pub fn install(worktree: &Path, force: bool) -> Result<Installed> {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-coord"));
+    install_one(worktree, "pre-push", &script(&exe), force)
+}
+
+/// Installs the events hooks (post-commit, post-merge, post-rewrite), each
+/// as [`install`] does the pre-push hook.
+pub fn install_events(worktree: &Path, force: bool) -> Result<Vec<Installed>> {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-coord"));
+    EVENTS_HOOKS.iter().map(|name| install_one(worktree, name, &events_script(name, &exe), force)).collect()
+}
+
+/// Removes the events hooks that are ours.
+pub fn uninstall_events(worktree: &Path) -> Result<Vec<Uninstalled>> {
+    EVENTS_HOOKS.iter().map(|name| uninstall_one(worktree, name)).collect()
+}
+
+fn install_one(worktree: &Path, name: &str, text: &str, force: bool) -> Result<Installed> {
     let dir = hooks_dir(worktree)?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let hook = dir.join("pre-push");
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-coord"));
-    let text = script(&exe);
+    let hook = dir.join(name);
     if !hook.exists() {
-        write_executable(&hook, &text)?;
+        write_executable(&hook, text)?;
         return Ok(Installed::Fresh(hook));
     }
     if is_ours(&hook) {
-        write_executable(&hook, &text)?;
+        write_executable(&hook, text)?;
         return Ok(Installed::Updated(hook));
     }
     if force {
-        let backup = dir.join("pre-push.backup");
+        let backup = dir.join(format!("{name}.backup"));
         std::fs::copy(&hook, &backup).map_err(|e| Error::io(&backup, e))?;
-        write_executable(&hook, &text)?;
+        write_executable(&hook, text)?;
         return Ok(Installed::Updated(hook));
     }
-    let previous = dir.join(CHAINED);
+    let previous = dir.join(format!("{name}.pre-coord"));
     if previous.exists() {
         return Err(Error::Refused(format!(
             "{} exists and is not git-coord's, and {} is taken too; move one of them, or overwrite it (the `force` option)",
@@ -109,7 +156,7 @@ pub fn install(worktree: &Path, force: bool) -> Result<Installed> {
         )));
     }
     std::fs::rename(&hook, &previous).map_err(|e| Error::io(&hook, e))?;
-    if let Err(e) = write_executable(&hook, &text) {
+    if let Err(e) = write_executable(&hook, text) {
         let _ = std::fs::rename(&previous, &hook);
         return Err(e);
     }
@@ -118,15 +165,19 @@ pub fn install(worktree: &Path, force: bool) -> Result<Installed> {
 
 /// Removes the hook if it is ours, putting a chained hook back.
 pub fn uninstall(worktree: &Path) -> Result<Uninstalled> {
+    uninstall_one(worktree, "pre-push")
+}
+
+fn uninstall_one(worktree: &Path, name: &str) -> Result<Uninstalled> {
     let dir = hooks_dir(worktree)?;
-    let hook = dir.join("pre-push");
+    let hook = dir.join(name);
     if !hook.exists() {
         return Ok(Uninstalled::NotInstalled);
     }
     if !is_ours(&hook) {
         return Ok(Uninstalled::Foreign(hook));
     }
-    let previous = dir.join(CHAINED);
+    let previous = dir.join(format!("{name}.pre-coord"));
     if previous.exists() {
         std::fs::rename(&previous, &hook).map_err(|e| Error::io(&previous, e))?;
         return Ok(Uninstalled::Restored(hook));

@@ -29,10 +29,12 @@ pub mod model;
 pub mod ops;
 pub mod problem;
 pub mod process_group;
+pub mod progress;
 pub mod query;
 pub mod settings;
 pub mod store;
 pub mod suggest;
 pub mod sync;
+pub mod trends;
 
 pub use error::{Error, Result};

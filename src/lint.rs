@@ -126,7 +126,7 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
         {
             problems.push(at(
                 lines,
-                Problem::error("constraint", e).on(&d.id).field("version_constraint").value(c.clone()),
+                Problem::error("constraint", e.to_string()).on(&d.id).field("version_constraint").value(c.clone()),
                 rec,
             ));
         }

@@ -32,6 +32,10 @@
 //!   backoff, up to [`DEFAULT_ATTEMPTS`] times; then it gives up with
 //!   [`Error::SyncContended`], the repository as it was. A push refused for any
 //!   other reason (a server hook) is not retried.
+//!
+//! It stays one file (its tests included): every step shares the snapshot
+//! taken at the start and the restore on failure, and the invariants above
+//! are only checkable with all the steps in view.
 
 use crate::error::{Error, Result};
 use crate::gitcmd::{Git, StatusEntry, StatusKind, parse_status_v2};
@@ -193,6 +197,14 @@ fn classify(prefix: &str, entries: &[StatusEntry]) -> Result<LocalChanges> {
 
 /// Runs `sync`.
 pub fn sync(store: &Store, opts: &SyncOptions) -> Result<SyncReport> {
+    sync_with(store, opts, &crate::progress::NoProgress)
+}
+
+/// [`sync`], reporting each step (commit, fetch, merge, push) as a phase of
+/// unknown length: the time goes to git and the network, not to counted items.
+pub fn sync_with(store: &Store, opts: &SyncOptions, progress: &dyn crate::progress::Progress) -> Result<SyncReport> {
+    let _done = crate::progress::Finish(progress);
+    progress.start(0, "syncing: checking the work tree");
     // Sync commits, renumbers and merges coordination data: a write.
     crate::ops::ensure_enabled(store)?;
     let wt = store.root.worktree.clone().ok_or(Error::NeedsRepo("sync"))?;
@@ -235,7 +247,7 @@ pub fn sync(store: &Store, opts: &SyncOptions) -> Result<SyncReport> {
     let mut report = SyncReport { remote: remote.clone(), branch: branch.clone(), ..SyncReport::default() };
     let saved = Saved::take(&git, &branch, &before, &local)?;
     let mut touched = false;
-    let result = run(store, &git, opts, &local, &mut report, &mut touched);
+    let result = run(store, &git, opts, &local, &mut report, &mut touched, progress);
     match result {
         Ok(()) => {
             // A reference left behind only makes the next sync ask about it.
@@ -270,10 +282,12 @@ fn run(
     local: &LocalChanges,
     report: &mut SyncReport,
     touched: &mut bool,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<()> {
     let remote = report.remote.clone();
     let branch = report.branch.clone();
     if local.any {
+        progress.start(0, "syncing: committing local coordination changes");
         *touched = true;
         if !local.stage.is_empty() {
             let mut args = vec!["add", "-A", "--"];
@@ -288,6 +302,7 @@ fn run(
     let attempts = opts.attempts.unwrap_or(DEFAULT_ATTEMPTS).max(1);
     for attempt in 1..=attempts {
         report.attempts = attempt;
+        progress.start(0, &format!("syncing: fetching {remote}"));
         git.run(&["fetch", "-q", &remote])?;
         *touched = true;
         let upstream = upstream_of(git, &remote, &branch);
@@ -295,6 +310,7 @@ fn run(
         report.renumbered.clear();
         report.merged = false;
         if let Some(up) = &upstream {
+            progress.start(0, &format!("syncing: merging {up}"));
             report.renumbered = renumber_collisions(store, git, up)?;
             let head = git.run(&["rev-parse", "HEAD"])?.trim().to_string();
             let up_sha = git.run(&["rev-parse", up])?.trim().to_string();
@@ -312,6 +328,7 @@ fn run(
             Some(up) => up.strip_prefix(&format!("{remote}/")).unwrap_or(&branch).to_string(),
             None => branch.clone(),
         };
+        progress.start(0, &format!("syncing: pushing to {remote}"));
         match push(git, &remote, &target)? {
             Push::Done => {
                 report.pushed = true;

@@ -3,6 +3,7 @@
 //! entities; its `validation` holds how `check-deps` verifies it.
 
 use super::fields::{opt_text, repo};
+use super::groups::Rewrite;
 use super::{FieldErrors, Operation, Written};
 use crate::error::{FieldError, Result};
 use crate::model::*;
@@ -13,7 +14,6 @@ use serde::Deserialize;
 
 /// Create a dependency of one repository (consumer) on another (provider).
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CreateDependency {
     /// The repository that depends (name or nickname).
     #[arg(long)]
@@ -21,7 +21,37 @@ pub struct CreateDependency {
     /// The repository depended on.
     #[arg(long)]
     pub provider: String,
-    /// The kind of dependency (default runtime).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: DepFields,
+}
+
+/// Update a dependency: only the given fields change (plus `updated`).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct UpdateDependency {
+    /// Dependency ID.
+    pub id: super::types::Id,
+    /// New consumer repository.
+    #[arg(long)]
+    #[serde(default)]
+    pub consumer: Option<String>,
+    /// New provider repository.
+    #[arg(long)]
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: DepFields,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
+}
+
+/// The fields creating and updating a dependency share (on update, only
+/// the given ones change and `""` clears a text).
+#[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
+pub struct DepFields {
+    /// The kind of dependency (a new one is `runtime`).
     #[arg(long = "type", id = "type", value_name = "TYPE")]
     #[serde(default, rename = "type")]
     pub dep_type: Option<DepType>,
@@ -29,7 +59,7 @@ pub struct CreateDependency {
     #[arg(long)]
     #[serde(default)]
     pub version_constraint: Option<String>,
-    /// Status (default unknown; a dependency check with updates sets it).
+    /// Status (a new one is `unknown`; a dependency check with updates sets it).
     #[arg(long)]
     #[serde(default)]
     pub status: Option<DepStatus>,
@@ -55,73 +85,25 @@ pub struct CreateDependency {
     pub expected_status: Option<u16>,
 }
 
-/// Update a dependency: only the given fields change (plus `updated`).
-#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateDependency {
-    /// Dependency ID.
-    pub id: super::types::Id,
-    /// New consumer repository.
-    #[arg(long)]
-    #[serde(default)]
-    pub consumer: Option<String>,
-    /// New provider repository.
-    #[arg(long)]
-    #[serde(default)]
-    pub provider: Option<String>,
-    /// New kind of dependency.
-    #[arg(long = "type", id = "type", value_name = "TYPE")]
-    #[serde(default, rename = "type")]
-    pub dep_type: Option<DepType>,
-    /// Version constraint (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub version_constraint: Option<String>,
-    /// New status.
-    #[arg(long)]
-    #[serde(default)]
-    pub status: Option<DepStatus>,
-    /// Notes (`""` clears them).
-    #[arg(long)]
-    #[serde(default)]
-    pub notes: Option<String>,
-    /// Validation command (`""` clears it; run only once trusted).
-    #[arg(long)]
-    #[serde(default)]
-    pub command: Option<String>,
-    /// Regular expression the command's output must match (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub expected_pattern: Option<String>,
-    /// Health-check URL (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub health_check: Option<String>,
-    /// Expected HTTP status of the health check.
-    #[arg(long)]
-    #[serde(default)]
-    pub expected_status: Option<u16>,
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+impl DepFields {
+    /// True when none is given.
+    pub fn is_empty(&self) -> bool {
+        self.dep_type.is_none()
+            && self.version_constraint.is_none()
+            && self.status.is_none()
+            && self.notes.is_none()
+            && self.command.is_none()
+            && self.expected_pattern.is_none()
+            && self.health_check.is_none()
+            && self.expected_status.is_none()
+    }
 }
 
-/// The fields create and update share, borrowed from either request.
+/// What a create or an update gives: the two sides, and the rest.
 struct Fields<'a> {
     consumer: Option<&'a str>,
     provider: Option<&'a str>,
-    dep_type: Option<DepType>,
-    version_constraint: Option<&'a str>,
-    status: Option<DepStatus>,
-    notes: Option<&'a str>,
-    command: Option<&'a str>,
-    expected_pattern: Option<&'a str>,
-    health_check: Option<&'a str>,
-    expected_status: Option<u16>,
+    rest: &'a DepFields,
 }
 
 impl Fields<'_> {
@@ -144,30 +126,31 @@ impl Fields<'_> {
                     .value(d.consumer.clone()),
             );
         }
-        if let Some(t) = self.dep_type {
+        let f = self.rest;
+        if let Some(t) = f.dep_type {
             d.dep_type = Lenient::Known(t);
         }
-        if let Some(s) = self.status {
+        if let Some(s) = f.status {
             d.status = Lenient::Known(s);
         }
-        if let Some(v) = self.version_constraint {
+        if let Some(v) = &f.version_constraint {
             d.version_constraint = opt_text(v);
         }
-        if let Some(v) = self.notes {
+        if let Some(v) = &f.notes {
             d.notes = opt_text(v);
         }
-        if self.command.is_none()
-            && self.expected_pattern.is_none()
-            && self.health_check.is_none()
-            && self.expected_status.is_none()
+        if f.command.is_none()
+            && f.expected_pattern.is_none()
+            && f.health_check.is_none()
+            && f.expected_status.is_none()
         {
             return;
         }
         let val = d.validation.get_or_insert_with(Validation::default);
-        if let Some(v) = self.command {
+        if let Some(v) = &f.command {
             val.command = opt_text(v);
         }
-        if let Some(v) = self.expected_pattern {
+        if let Some(v) = &f.expected_pattern {
             if !v.is_empty()
                 && let Err(err) = regex::Regex::new(v)
             {
@@ -179,10 +162,10 @@ impl Fields<'_> {
             }
             val.expected_pattern = opt_text(v);
         }
-        if let Some(v) = self.health_check {
+        if let Some(v) = &f.health_check {
             val.health_check = opt_text(v);
         }
-        if let Some(v) = self.expected_status {
+        if let Some(v) = f.expected_status {
             if !(100..=599).contains(&v) {
                 errs.push(
                     FieldError::new("expected_status", format!("{v} is not an HTTP status"))
@@ -201,9 +184,9 @@ impl Fields<'_> {
 fn check_rules(d: &Dependency, refs: &Refs<'_>, f: &Fields<'_>, errs: &mut FieldErrors) -> Result<()> {
     let loaded = refs.store().load(&[Kind::Dependency])?;
     let others: Vec<&Dependency> = loaded.dependencies().filter(|o| o.id != d.id).collect();
-    let pair = f.consumer.is_some() || f.provider.is_some() || f.status.is_some();
+    let pair = f.consumer.is_some() || f.provider.is_some() || f.rest.status.is_some();
     for (field, message) in crate::deps::rules::violations(refs.registry(), &others, d) {
-        let touched = if field == "version_constraint" { f.version_constraint.is_some() } else { pair };
+        let touched = if field == "version_constraint" { f.rest.version_constraint.is_some() } else { pair };
         if touched {
             let e = FieldError::new(field, message);
             errs.push(match (field, &d.version_constraint) {
@@ -233,18 +216,7 @@ impl Operation for CreateDependency {
     type Output = Written;
 
     fn run(&self, store: &Store) -> Result<Written> {
-        let fields = Fields {
-            consumer: Some(&self.consumer),
-            provider: Some(&self.provider),
-            dep_type: self.dep_type,
-            version_constraint: self.version_constraint.as_deref(),
-            status: self.status,
-            notes: self.notes.as_deref(),
-            command: self.command.as_deref(),
-            expected_pattern: self.expected_pattern.as_deref(),
-            health_check: self.health_check.as_deref(),
-            expected_status: self.expected_status,
-        };
+        let fields = Fields { consumer: Some(&self.consumer), provider: Some(&self.provider), rest: &self.fields };
         let o = ops::create_with(store, Kind::Dependency, |entity, refs| {
             let mut errs = FieldErrors::default();
             fields.apply(dependency(entity), refs, &mut errs);
@@ -258,16 +230,7 @@ impl Operation for CreateDependency {
 impl UpdateDependency {
     /// True when no change is asked for.
     pub fn is_empty(&self) -> bool {
-        self.consumer.is_none()
-            && self.provider.is_none()
-            && self.dep_type.is_none()
-            && self.version_constraint.is_none()
-            && self.status.is_none()
-            && self.notes.is_none()
-            && self.command.is_none()
-            && self.expected_pattern.is_none()
-            && self.health_check.is_none()
-            && self.expected_status.is_none()
+        self.consumer.is_none() && self.provider.is_none() && self.fields.is_empty()
     }
 }
 
@@ -279,18 +242,8 @@ impl Operation for UpdateDependency {
     type Output = Written;
 
     fn run(&self, store: &Store) -> Result<Written> {
-        let fields = Fields {
-            consumer: self.consumer.as_deref(),
-            provider: self.provider.as_deref(),
-            dep_type: self.dep_type,
-            version_constraint: self.version_constraint.as_deref(),
-            status: self.status,
-            notes: self.notes.as_deref(),
-            command: self.command.as_deref(),
-            expected_pattern: self.expected_pattern.as_deref(),
-            health_check: self.health_check.as_deref(),
-            expected_status: self.expected_status,
-        };
+        let fields =
+            Fields { consumer: self.consumer.as_deref(), provider: self.provider.as_deref(), rest: &self.fields };
         let o = ops::update_with(store, Kind::Dependency, &self.id.0, self.rewrite.into(), |entity, refs| {
             let mut errs = FieldErrors::default();
             fields.apply(dependency(entity), refs, &mut errs);

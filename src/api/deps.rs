@@ -28,10 +28,10 @@ fn default_jobs() -> u16 {
 }
 
 /// Seconds for `--timeout`: a positive number up to a day.
-pub fn parse_secs(s: &str) -> std::result::Result<f64, String> {
+pub fn parse_secs(s: &str) -> std::result::Result<f64, crate::error::ValueError> {
     match s.parse::<f64>() {
         Ok(v) if valid_secs(v) => Ok(v),
-        _ => Err(format!("`{s}` is not a number of seconds between 0 and 86400")),
+        _ => Err(crate::error::ValueError::new(s, super::types::SECONDS)),
     }
 }
 
@@ -45,14 +45,16 @@ pub(crate) fn valid_secs(v: f64) -> bool {
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckDeps {
-    /// Only dependencies of this consumer (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub consumer: Option<String>,
-    /// Only dependencies on this provider (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub provider: Option<String>,
+    /// Only dependencies of these consumers (names or nicknames;
+    /// repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub consumer: Vec<String>,
+    /// Only dependencies on these providers (names or nicknames;
+    /// repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub provider: Vec<String>,
     /// Only these dependencies (repeatable or comma-separated).
     #[arg(long = "id", value_name = "DEP-…", value_delimiter = ',')]
     #[serde(default)]
@@ -123,7 +125,7 @@ impl CheckDeps {
             errs.push(
                 FieldError::new("timeout", "out of range")
                     .value(self.timeout.to_string())
-                    .expected("a number of seconds between 0 and 86400"),
+                    .expected(super::types::SECONDS),
             );
         }
         if self.jobs == 0 {
@@ -153,22 +155,36 @@ impl Operation for CheckDeps {
     type Output = CheckDepsOutput;
 
     fn run(&self, store: &Store) -> Result<CheckDepsOutput> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl CheckDeps {
+    /// [`Operation::run`], reporting the checks' progress.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<CheckDepsOutput> {
         let opts = self.options()?;
         if self.update || self.raise_issues {
             // Refuse before checking, not after: nothing would be written.
             crate::ops::ensure_enabled(store)?;
         }
         let loaded = store.load(&[Kind::Dependency])?;
-        let report = deps::check(store, &loaded, &opts)?;
+        let report = deps::check_with(store, &loaded, &opts, progress)?;
         // A selector that matches nothing is an error, not an empty success
         // (an unknown `--id` already is, in the selection).
-        if report.results.is_empty() && (opts.consumer.is_some() || opts.provider.is_some()) {
+        if report.results.is_empty() && (!opts.consumer.is_empty() || !opts.provider.is_empty()) {
             let reg = &loaded.registry;
-            let what: Vec<String> = [("consumer", &opts.consumer), ("provider", &opts.provider)]
+            let given: Vec<(&str, String)> = [("consumer", &opts.consumer), ("provider", &opts.provider)]
                 .into_iter()
-                .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} `{}`", reg.canonical(v))))
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k, v.iter().map(|v| reg.canonical(v).to_string()).collect::<Vec<_>>().join(", ")))
                 .collect();
-            return Err(crate::Error::Invalid(format!("no dependency matches {}", what.join(" and "))));
+            let (field, value) = given[0].clone();
+            let mut err = crate::error::FieldError::new(field, format!("no dependency matches `{value}`")).value(value);
+            if given.len() > 1 {
+                err.problem.push_str(" together with");
+                err.others = vec![given[1].0.to_string()];
+            }
+            return Err(crate::Error::Fields(vec![err]));
         }
         let updated = if self.update { deps::apply_updates(store, &report)? } else { Vec::new() };
         let issues = if self.raise_issues { Some(deps::issues::raise_issues(store, &report)?) } else { None };

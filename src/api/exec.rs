@@ -4,6 +4,9 @@
 //! starts it as a detached `git coord` process (so it survives the client
 //! disconnecting), waits a bounded time and returns the run ID to follow
 //! with `coord_run_status`. Both build the run from the same request.
+//!
+//! It stays one file: the four operations share the request types and the
+//! reports of a run, and splitting them would split one shape across files.
 
 use super::Operation;
 use super::types::Id;
@@ -96,35 +99,38 @@ run_request!(
     /// dependency order — or, with `--command` and `--repos`/`--role`/`--all`,
     /// one command across repositories, providers before consumers.
     Sweep {
-        /// The open todos of this plan (and of its milestones).
-        #[arg(long)]
+        /// The open todos of these plans (and of their milestones;
+        /// repeatable, comma-separated).
+        #[arg(long, value_delimiter = ',')]
         #[serde(default)]
-        pub plan: Option<Id>,
-        /// The open todos of this milestone.
-        #[arg(long)]
+        pub plan: Vec<Id>,
+        /// The open todos of these milestones (repeatable, comma-separated).
+        #[arg(long, value_delimiter = ',')]
         #[serde(default)]
-        pub milestone: Option<Id>,
-        /// The open todos of this repository.
-        #[arg(long)]
-        #[serde(default)]
-        pub repo: Option<String>,
-        /// The open todos with this label.
-        #[arg(long)]
-        #[serde(default)]
-        pub label: Option<String>,
+        pub milestone: Vec<Id>,
+        /// The open todos of these repositories (repeatable, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        #[serde(default, deserialize_with = "crate::api::types::terms")]
+        pub repo: Vec<String>,
+        /// The open todos with one of these labels (repeatable,
+        /// comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        #[serde(default, deserialize_with = "crate::api::types::terms")]
+        pub label: Vec<String>,
         /// The command to run (for todos: instead of their resolved command;
         /// with --repos/--role/--all: in each repository, touching no todo).
         #[arg(long)]
         #[serde(default)]
         pub command: Option<String>,
-        /// Command mode: these repositories.
+        /// Command mode: these repositories (repeatable, comma-separated).
         #[arg(long, value_delimiter = ',')]
-        #[serde(default)]
+        #[serde(default, deserialize_with = "crate::api::types::terms")]
         pub repos: Vec<String>,
-        /// Command mode: the repositories with this role.
-        #[arg(long)]
-        #[serde(default)]
-        pub role: Option<String>,
+        /// Command mode: the repositories with one of these roles
+        /// (repeatable, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        #[serde(default, deserialize_with = "crate::api::types::terms")]
+        pub role: Vec<String>,
         /// Command mode: every repository.
         #[arg(long)]
         #[serde(default)]
@@ -196,20 +202,18 @@ impl RunRequest for Execute {
 
 impl RunRequest for Sweep {
     fn selection(&self) -> Result<Option<Selection>> {
-        let command_mode = !self.repos.is_empty() || self.role.is_some() || self.all;
+        let command_mode = !self.repos.is_empty() || !self.role.is_empty() || self.all;
+        // One kind of selection; several values of it are their union.
         let mut picked: Vec<Selection> = Vec::new();
-        if let Some(p) = &self.plan {
-            picked.push(Selection::Plan(p.0.clone()));
-        }
-        if let Some(m) = &self.milestone {
-            picked.push(Selection::Milestone(m.0.clone()));
-        }
-        if let Some(r) = &self.repo {
-            picked.push(Selection::Repo(r.clone()));
-        }
-        if let Some(l) = &self.label {
-            picked.push(Selection::Label(l.clone()));
-        }
+        let mut pick = |sels: Vec<Selection>| match sels.len() {
+            0 => {}
+            1 => picked.extend(sels),
+            _ => picked.push(Selection::Any(sels)),
+        };
+        pick(self.plan.iter().map(|p| Selection::Plan(p.0.clone())).collect());
+        pick(self.milestone.iter().map(|m| Selection::Milestone(m.0.clone())).collect());
+        pick(self.repo.iter().map(|r| Selection::Repo(r.clone())).collect());
+        pick(self.label.iter().map(|l| Selection::Label(l.clone())).collect());
         if command_mode {
             let Some(command) = self.command.clone() else {
                 return Err(Error::Fields(vec![
@@ -269,7 +273,7 @@ impl RunRequest for Sweep {
             fail_fast: self.fail_fast,
             resume_todos: Vec::new(),
         };
-        if !self.repos.is_empty() || self.role.is_some() || self.all {
+        if !self.repos.is_empty() || !self.role.is_empty() || self.all {
             o.command = self.command.clone();
         }
         Ok(o)
@@ -342,7 +346,7 @@ pub fn planned(p: &Prepared) -> Vec<PlannedTask> {
                 trust: match (&t.trust, &t.resolved, &t.problem) {
                     (_, _, Some(_)) | (_, Err(_), _) => "not resolved".into(),
                     (Ok(()), _, _) => "trusted".into(),
-                    (Err(e), _, _) => e.clone(),
+                    (Err(e), _, _) => e.to_string(),
                 },
                 not_started: t.blocked_reason(&p.cfg).map(|(_, r)| r),
                 decided_by: r.map(|r| r.decided_by.clone()),

@@ -30,10 +30,11 @@ pub struct Log {
     #[arg(long, value_name = "DATE")]
     #[serde(default)]
     pub since: Option<Since>,
-    /// Only commits whose author name or email contains this (any case).
-    #[arg(long, value_name = "A")]
-    #[serde(default)]
-    pub author: Option<String>,
+    /// Only commits whose author name or email contains one of these (any
+    /// case; repeatable, comma-separated).
+    #[arg(long, value_name = "A", value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub author: Vec<String>,
     /// At most this many commits.
     #[arg(long, short = 'n', value_name = "N")]
     #[serde(default)]
@@ -49,6 +50,13 @@ impl Operation for Log {
     type Output = history::Log;
 
     fn run(&self, store: &Store) -> Result<history::Log> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl Log {
+    /// [`Operation::run`], reporting the commits compared.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<history::Log> {
         let opts = LogOptions {
             id: self.id.clone(),
             rev: self.rev.clone(),
@@ -56,7 +64,7 @@ impl Operation for Log {
             author: self.author.clone(),
             limit: self.limit,
         };
-        history::log(store, &opts)
+        history::log::log_with(store, &opts, progress)
     }
 }
 

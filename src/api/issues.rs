@@ -2,6 +2,7 @@
 //! in [`super::entities`]).
 
 use super::fields::{day, edit, existing, ids, not_self, opt_text, repos, required, targets};
+use super::groups::{LabelEdit, RepoEdit, Rewrite};
 use super::types::{Day, Id, MetaEntry, Settable};
 use super::{FieldErrors, Operation, Written};
 use crate::error::{FieldError, Result};
@@ -14,38 +15,20 @@ use serde::Deserialize;
 
 /// Create a cross-repository issue.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CreateIssue {
     /// One-line title.
     #[arg(long)]
     pub title: String,
-    /// Longer description.
-    #[arg(long)]
-    #[serde(default)]
-    pub description: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: IssueFields,
     /// Affected repositories (names or nicknames; at least one).
     #[arg(long, value_delimiter = ',', required = true)]
     pub repos: Vec<String>,
-    /// Priority (default medium; P0..P3 accepted).
-    #[arg(long)]
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    /// Free-text severity (default `normal`).
-    #[arg(long)]
-    #[serde(default)]
-    pub severity: Option<String>,
-    /// Initial status (default pending).
-    #[arg(long)]
-    #[serde(default)]
-    pub status: Option<IssueStatus>,
     /// Target date (YYYY-MM-DD, or relative: `tomorrow`, `+2w`, `next monday`).
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Day>,
-    /// Who owns it.
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
     /// Labels (comma-separated or repeated).
     #[arg(long = "label", value_delimiter = ',')]
     #[serde(default)]
@@ -66,7 +49,6 @@ pub struct CreateIssue {
 
 /// Update an issue: only the given fields change (plus `updated`).
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdateIssue {
     /// Issue ID.
     pub id: Id,
@@ -74,46 +56,19 @@ pub struct UpdateIssue {
     #[arg(long)]
     #[serde(default)]
     pub title: Option<String>,
-    /// New description (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub description: Option<String>,
-    /// New status (aliases accepted).
-    #[arg(long)]
-    #[serde(default)]
-    pub status: Option<IssueStatus>,
-    /// New priority (P0..P3 accepted).
-    #[arg(long)]
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    /// New severity (`""` resets it to `normal`).
-    #[arg(long)]
-    #[serde(default)]
-    pub severity: Option<String>,
-    /// New assignee (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: IssueFields,
     /// Target date, YYYY-MM-DD or relative (`+2w`); `""` clears it.
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Settable<Day>>,
-    /// Labels to add.
-    #[arg(long = "add-label", value_delimiter = ',')]
-    #[serde(default)]
-    pub add_labels: Vec<String>,
-    /// Labels to remove.
-    #[arg(long = "remove-label", value_delimiter = ',')]
-    #[serde(default)]
-    pub remove_labels: Vec<String>,
-    /// Repositories to add.
-    #[arg(long = "add-repo", value_delimiter = ',')]
-    #[serde(default)]
-    pub add_repos: Vec<String>,
-    /// Repositories to remove (at least one must remain).
-    #[arg(long = "remove-repo", value_delimiter = ',')]
-    #[serde(default)]
-    pub remove_repos: Vec<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub labels: LabelEdit,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub repos: RepoEdit,
     /// Issues to add to `dependencies`.
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
@@ -134,18 +89,13 @@ pub struct UpdateIssue {
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     #[serde(default)]
     pub metadata: Vec<MetaEntry>,
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
 }
 
 /// Close an issue: status `closed`, or `resolved`.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CloseIssue {
     /// Issue ID.
     pub id: Id,
@@ -153,16 +103,13 @@ pub struct CloseIssue {
     #[arg(long)]
     #[serde(default)]
     pub resolved: bool,
-    /// Allow a canonical rewrite that drops comments or anchors (see
-    /// `update-issue`).
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
 }
 
 /// Reopen an issue: status `pending`, or `in_progress`.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ReopenIssue {
     /// Issue ID.
     pub id: Id,
@@ -170,11 +117,65 @@ pub struct ReopenIssue {
     #[arg(long)]
     #[serde(default)]
     pub in_progress: bool,
-    /// Allow a canonical rewrite that drops comments or anchors (see
-    /// `update-issue`).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
+}
+
+/// The fields creating and updating an issue share (on update, only the
+/// given ones change).
+#[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
+pub struct IssueFields {
+    /// Longer description (on update `""` clears it).
     #[arg(long)]
     #[serde(default)]
-    pub rewrite: bool,
+    pub description: Option<String>,
+    /// Status (aliases accepted; a new issue starts pending).
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<IssueStatus>,
+    /// Priority (P0..P3 accepted; a new issue starts medium).
+    #[arg(long)]
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Free-text severity (default `normal`; `""` resets it to that).
+    #[arg(long)]
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Who owns it (on update `""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+impl IssueFields {
+    /// True when none is given.
+    pub fn is_empty(&self) -> bool {
+        self.description.is_none()
+            && self.status.is_none()
+            && self.priority.is_none()
+            && self.severity.is_none()
+            && self.assignee.is_none()
+    }
+
+    /// Sets the fields given.
+    fn apply(&self, i: &mut Issue) {
+        if let Some(d) = &self.description {
+            i.description = opt_text(d);
+        }
+        if let Some(s) = self.status {
+            i.status = Lenient::Known(s);
+        }
+        if let Some(p) = self.priority {
+            i.priority = Lenient::Known(p);
+        }
+        if let Some(s) = &self.severity {
+            i.severity = if s.trim().is_empty() { "normal".into() } else { s.clone() };
+        }
+        if let Some(a) = &self.assignee {
+            i.assignee = opt_text(a);
+        }
+    }
 }
 
 fn issue(e: &mut Entity) -> &mut Issue {
@@ -223,24 +224,12 @@ impl Operation for CreateIssue {
             let i = issue(entity);
             let mut errs = FieldErrors::default();
             i.title = required("title", &self.title, &mut errs);
-            i.description = self.description.as_deref().and_then(opt_text);
+            self.fields.apply(i);
             i.repos = repos(refs, "repos", &self.repos, &mut errs);
             if self.repos.is_empty() {
                 errs.push(FieldError::new("repos", "an issue needs at least one repository"));
             }
-            if let Some(p) = self.priority {
-                i.priority = Lenient::Known(p);
-            }
-            if let Some(s) = &self.severity
-                && !s.trim().is_empty()
-            {
-                i.severity = s.clone();
-            }
-            if let Some(s) = self.status {
-                i.status = Lenient::Known(s);
-            }
             i.target = self.target.and_then(day);
-            i.assignee = self.assignee.as_deref().and_then(opt_text);
             edit(&mut i.labels, self.labels.clone(), &[]);
             references(i, refs, (&self.depends_on, &[]), (&self.blocking, &[]), &mut errs)?;
             metadata(i, &self.metadata);
@@ -254,16 +243,10 @@ impl UpdateIssue {
     /// True when no change is asked for.
     pub fn is_empty(&self) -> bool {
         self.title.is_none()
-            && self.description.is_none()
-            && self.status.is_none()
-            && self.priority.is_none()
-            && self.severity.is_none()
-            && self.assignee.is_none()
+            && self.fields.is_empty()
             && self.target.is_none()
-            && self.add_labels.is_empty()
-            && self.remove_labels.is_empty()
-            && self.add_repos.is_empty()
-            && self.remove_repos.is_empty()
+            && self.labels.is_empty()
+            && self.repos.is_empty()
             && self.depends_on.is_empty()
             && self.no_depends_on.is_empty()
             && self.blocking.is_empty()
@@ -286,27 +269,13 @@ impl Operation for UpdateIssue {
             if let Some(t) = &self.title {
                 i.title = required("title", t, &mut errs);
             }
-            if let Some(d) = &self.description {
-                i.description = opt_text(d);
-            }
-            if let Some(s) = self.status {
-                i.status = Lenient::Known(s);
-            }
-            if let Some(p) = self.priority {
-                i.priority = Lenient::Known(p);
-            }
-            if let Some(s) = &self.severity {
-                i.severity = if s.trim().is_empty() { "normal".into() } else { s.clone() };
-            }
-            if let Some(a) = &self.assignee {
-                i.assignee = opt_text(a);
-            }
+            self.fields.apply(i);
             if let Some(t) = &self.target {
                 i.target = t.clone().into_option().and_then(day);
             }
-            edit(&mut i.labels, self.add_labels.clone(), &self.remove_labels);
-            let add = repos(refs, "add_repos", &self.add_repos, &mut errs);
-            let remove: Vec<String> = self.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
+            edit(&mut i.labels, self.labels.add_labels.clone(), &self.labels.remove_labels);
+            let add = repos(refs, "add_repos", &self.repos.add_repos, &mut errs);
+            let remove: Vec<String> = self.repos.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
             edit(&mut i.repos, add, &remove);
             if i.repos.is_empty() {
                 errs.push(FieldError::new("remove_repos", "an issue needs at least one repository"));
@@ -319,8 +288,8 @@ impl Operation for UpdateIssue {
     }
 }
 
-fn set_status(store: &Store, id: &Id, status: IssueStatus, rewrite: bool) -> Result<Written> {
-    let o = ops::update_with(store, Kind::Issue, &id.0, rewrite.into(), |entity, _| {
+fn set_status(store: &Store, id: &Id, status: IssueStatus, rewrite: crate::ops::Rewrite) -> Result<Written> {
+    let o = ops::update_with(store, Kind::Issue, &id.0, rewrite, |entity, _| {
         issue(entity).status = Lenient::Known(status);
         Ok(())
     })?;
@@ -336,7 +305,7 @@ impl Operation for CloseIssue {
 
     fn run(&self, store: &Store) -> Result<Written> {
         let status = if self.resolved { IssueStatus::Resolved } else { IssueStatus::Closed };
-        set_status(store, &self.id, status, self.rewrite)
+        set_status(store, &self.id, status, self.rewrite.into())
     }
 }
 
@@ -349,6 +318,6 @@ impl Operation for ReopenIssue {
 
     fn run(&self, store: &Store) -> Result<Written> {
         let status = if self.in_progress { IssueStatus::InProgress } else { IssueStatus::Pending };
-        set_status(store, &self.id, status, self.rewrite)
+        set_status(store, &self.id, status, self.rewrite.into())
     }
 }

@@ -29,9 +29,9 @@ pub struct Events {
     #[serde(default)]
     pub since: Option<Since>,
     /// Only these types: `todo.completed`, a kind (`todo`) or a verb
-    /// (`completed`); repeatable.
-    #[arg(long = "type", value_name = "TYPE")]
-    #[serde(default, rename = "type")]
+    /// (`completed`); repeatable, comma-separated.
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    #[serde(default, rename = "type", deserialize_with = "super::types::terms")]
     pub types: Vec<String>,
     /// At most this many (the newest).
     #[arg(long, short = 'n', value_name = "N")]
@@ -236,7 +236,9 @@ impl Operation for SearchHistory {
 
     fn run(&self, store: &Store) -> Result<HistoryHits> {
         if self.query.trim().is_empty() {
-            return Err(Error::Invalid("the query is empty".into()));
+            return Err(Error::Fields(vec![
+                crate::error::FieldError::new("query", "is empty").expected("words to search for"),
+            ]));
         }
         let mut mem = open(store)?;
         derive::update(store, &mut mem, false)?;
@@ -249,8 +251,9 @@ impl Operation for SearchHistory {
                 .session_buddy
                 .clone()
                 .unwrap_or_else(|| crate::settings::MemorySettings::DEFAULT_SESSION_BUDDY.to_string());
-            let answer =
-                sinks::SessionBuddy::new(&url).map_err(|e| e.to_string()).and_then(|mut sb| sb.search(&self.query));
+            let answer = sinks::SessionBuddy::new(&url)
+                .map_err(|e| e.to_string())
+                .and_then(|mut sb| sb.search(&self.query).map_err(|e| e.to_string()));
             match answer {
                 Ok(text) => RemoteAnswer { service: url, text: Some(text), error: None },
                 Err(e) => RemoteAnswer { service: url, text: None, error: Some(e) },

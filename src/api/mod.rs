@@ -21,6 +21,7 @@ pub mod entities;
 pub mod exec;
 pub mod fields;
 pub mod gate;
+pub mod groups;
 pub mod history;
 pub mod issues;
 pub mod listing;
@@ -32,6 +33,7 @@ pub mod reports;
 pub mod search;
 pub mod sync;
 pub mod todos;
+pub mod trends;
 pub mod types;
 
 use crate::error::{Error, FieldError, Result};
@@ -230,6 +232,7 @@ macro_rules! for_each_operation {
             $crate::api::memory::MemoryStatus,
             $crate::api::memory::MemoryRetry,
             $crate::api::memory::SearchHistory,
+            $crate::api::trends::GetTrends,
             $crate::api::search::Search,
         )
     };

@@ -3,6 +3,7 @@
 
 use super::entities::Deleted;
 use super::fields::{day, edit, existing, ids, opt_text, repos, required, targets};
+use super::groups::{RepoEdit, Rewrite};
 use super::types::{Day, Id, NewMilestone, Settable};
 use super::{FieldErrors, Operation, Written};
 use crate::error::{FieldError, Result};
@@ -15,7 +16,6 @@ use serde::Deserialize;
 
 /// Create a plan (a roadmap), optionally with milestones.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CreatePlan {
     /// One-line title.
     #[arg(long)]
@@ -54,7 +54,6 @@ pub struct CreatePlan {
 
 /// Update a plan: only the given fields change (plus `updated`).
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdatePlan {
     /// Plan ID.
     pub id: Id,
@@ -74,14 +73,9 @@ pub struct UpdatePlan {
     #[arg(long)]
     #[serde(default)]
     pub target: Option<Settable<Day>>,
-    /// Repositories to add.
-    #[arg(long = "add-repo", value_delimiter = ',')]
-    #[serde(default)]
-    pub add_repos: Vec<String>,
-    /// Repositories to remove.
-    #[arg(long = "remove-repo", value_delimiter = ',')]
-    #[serde(default)]
-    pub remove_repos: Vec<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub repos: RepoEdit,
     /// Issues to add to the plan.
     #[arg(long = "add-issue", value_delimiter = ',')]
     #[serde(default)]
@@ -98,18 +92,13 @@ pub struct UpdatePlan {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub no_depends_on: Vec<Id>,
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
 }
 
 /// Add a milestone to a plan (its ID is unique across all plans).
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AddMilestone {
     /// The plan's ID.
     pub plan: Id,
@@ -120,34 +109,16 @@ pub struct AddMilestone {
     #[arg(long)]
     #[serde(default)]
     pub due: Option<Day>,
-    /// Longer description.
-    #[arg(long)]
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Milestones this one depends on.
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default)]
-    pub depends_on: Vec<Id>,
-    /// Completion criteria (repeatable).
-    #[arg(long = "criterion")]
-    #[serde(default)]
-    pub criteria: Vec<String>,
-    /// Deliverables (repeatable).
-    #[arg(long = "deliverable")]
-    #[serde(default)]
-    pub deliverables: Vec<String>,
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: MilestoneFields,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
 }
 
 /// Update a milestone (found in whichever plan holds it).
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdateMilestone {
     /// The milestone's ID.
     pub id: Id,
@@ -155,10 +126,6 @@ pub struct UpdateMilestone {
     #[arg(long)]
     #[serde(default)]
     pub name: Option<String>,
-    /// New description (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub description: Option<String>,
     /// Due date, YYYY-MM-DD or relative (`+2w`); `""` clears it.
     #[arg(long)]
     #[serde(default)]
@@ -167,29 +134,16 @@ pub struct UpdateMilestone {
     #[arg(long)]
     #[serde(default)]
     pub status: Option<MilestoneStatus>,
-    /// Milestones to add to `dependencies`.
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default)]
-    pub depends_on: Vec<Id>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: MilestoneFields,
     /// Milestones to remove from `dependencies`.
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub no_depends_on: Vec<Id>,
-    /// Completion criteria to add (repeatable).
-    #[arg(long = "criterion")]
-    #[serde(default)]
-    pub criteria: Vec<String>,
-    /// Deliverables to add (repeatable).
-    #[arg(long = "deliverable")]
-    #[serde(default)]
-    pub deliverables: Vec<String>,
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
 }
 
 impl UpdateMilestone {
@@ -198,15 +152,60 @@ impl UpdateMilestone {
         UpdateMilestone {
             id: Id(id.to_string()),
             name: None,
-            description: None,
             due: None,
             status: Some(MilestoneStatus::Completed),
-            depends_on: Vec::new(),
+            fields: MilestoneFields::default(),
             no_depends_on: Vec::new(),
-            criteria: Vec::new(),
-            deliverables: Vec::new(),
-            rewrite: false,
+            rewrite: Rewrite::default(),
         }
+    }
+}
+
+/// The fields adding and updating a milestone share (on update, lists are
+/// added to and only the given fields change).
+#[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
+pub struct MilestoneFields {
+    /// Longer description (on update `""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Milestones this one depends on (added to `dependencies`).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+    /// Completion criteria to add (repeatable).
+    #[arg(long = "criterion")]
+    #[serde(default)]
+    pub criteria: Vec<String>,
+    /// Deliverables to add (repeatable).
+    #[arg(long = "deliverable")]
+    #[serde(default)]
+    pub deliverables: Vec<String>,
+}
+
+impl MilestoneFields {
+    /// True when none is given.
+    pub fn is_empty(&self) -> bool {
+        self.description.is_none()
+            && self.depends_on.is_empty()
+            && self.criteria.is_empty()
+            && self.deliverables.is_empty()
+    }
+
+    /// Sets the fields given on `m`; `remove` leaves `dependencies`. A
+    /// milestone cannot depend on itself.
+    fn apply(&self, m: &mut Milestone, refs: &mut Refs<'_>, remove: &[Id], errs: &mut FieldErrors) -> Result<()> {
+        if let Some(d) = &self.description {
+            m.description = opt_text(d);
+        }
+        let add = existing(refs, "depends_on", &self.depends_on, targets(MILESTONE_REFS, "dependencies"), errs)?;
+        if add.contains(&m.id) {
+            errs.push(FieldError::new("depends_on", format!("{} cannot depend on itself", m.id)).value(m.id.clone()));
+        }
+        edit(&mut m.dependencies, add.into_iter().filter(|d| *d != m.id).collect(), &ids(remove));
+        edit(&mut m.completion_criteria, self.criteria.clone(), &[]);
+        edit(&mut m.deliverables, self.deliverables.clone(), &[]);
+        Ok(())
     }
 }
 
@@ -297,8 +296,8 @@ impl Operation for UpdatePlan {
             if let Some(t) = &self.target {
                 p.target = t.clone().into_option().and_then(day);
             }
-            let add = repos(refs, "add_repos", &self.add_repos, &mut errs);
-            let remove: Vec<String> = self.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
+            let add = repos(refs, "add_repos", &self.repos.add_repos, &mut errs);
+            let remove: Vec<String> = self.repos.remove_repos.iter().map(|r| refs.canonical_repo(r)).collect();
             edit(&mut p.repos, add, &remove);
             let add = existing(refs, "add_issues", &self.add_issues, targets(PLAN_REFS, "issue_ids"), &mut errs)?;
             edit(&mut p.issue_ids, add, &ids(&self.remove_issues));
@@ -326,14 +325,11 @@ impl Operation for AddMilestone {
             let spec = super::types::MilestoneSpec {
                 name: self.name.clone(),
                 due: self.due,
-                description: self.description.clone(),
+                description: None,
                 depends_on: Vec::new(),
             };
             let mut m = build_milestone(mid.clone(), "name", &spec, refs, &[], &mut errs)?;
-            m.dependencies =
-                existing(refs, "depends_on", &self.depends_on, targets(MILESTONE_REFS, "dependencies"), &mut errs)?;
-            m.completion_criteria = self.criteria.clone();
-            m.deliverables = self.deliverables.clone();
+            self.fields.apply(&mut m, refs, &[], &mut errs)?;
             p.milestones.push(m);
             added = mid;
             errs.finish()
@@ -351,8 +347,7 @@ impl UpdatePlan {
             && self.description.is_none()
             && self.status.is_none()
             && self.target.is_none()
-            && self.add_repos.is_empty()
-            && self.remove_repos.is_empty()
+            && self.repos.is_empty()
             && self.add_issues.is_empty()
             && self.remove_issues.is_empty()
             && self.depends_on.is_empty()
@@ -364,13 +359,10 @@ impl UpdateMilestone {
     /// True when no change is asked for.
     pub fn is_empty(&self) -> bool {
         self.name.is_none()
-            && self.description.is_none()
+            && self.fields.is_empty()
             && self.due.is_none()
             && self.status.is_none()
-            && self.depends_on.is_empty()
             && self.no_depends_on.is_empty()
-            && self.criteria.is_empty()
-            && self.deliverables.is_empty()
     }
 }
 
@@ -391,16 +383,11 @@ impl Operation for UpdateMilestone {
             }
             let Entity::Plan(p) = entity else { unreachable!("a plan") };
             let mut errs = FieldErrors::default();
-            let add =
-                existing(refs, "depends_on", &self.depends_on, targets(MILESTONE_REFS, "dependencies"), &mut errs)?;
             let m = p.milestones.iter_mut().find(|m| m.id == mid).ok_or_else(|| {
                 crate::Error::Refused(format!("{mid} moved out of {plan_id} while this update ran; run it again"))
             })?;
             if let Some(n) = &self.name {
                 m.name = required("name", n, &mut errs);
-            }
-            if let Some(d) = &self.description {
-                m.description = opt_text(d);
             }
             if let Some(d) = &self.due {
                 m.due = d.clone().into_option().and_then(day);
@@ -408,12 +395,7 @@ impl Operation for UpdateMilestone {
             if let Some(s) = self.status {
                 m.status = Lenient::Known(s);
             }
-            if add.contains(&mid) {
-                errs.push(FieldError::new("depends_on", format!("{mid} cannot depend on itself")).value(mid.clone()));
-            }
-            edit(&mut m.dependencies, add.into_iter().filter(|d| *d != mid).collect(), &ids(&self.no_depends_on));
-            edit(&mut m.completion_criteria, self.criteria.clone(), &[]);
-            edit(&mut m.deliverables, self.deliverables.clone(), &[]);
+            self.fields.apply(m, refs, &self.no_depends_on, &mut errs)?;
             errs.finish()
         })?;
         let mut w = Written::from_outcome(store, &o)?;

@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};
 use std::str::FromStr;
 
+/// The registry file, relative to the coordination root.
+const ECOSYSTEM: &str = "settings/ecosystem.yaml";
+
 /// Register a repository in settings/ecosystem.yaml.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +96,7 @@ impl AddRepo {
 /// `text` with `item` appended to its top-level `repos:` list (created when
 /// absent or empty).
 fn append_repo(text: &str, item: &Mapping) -> Result<String> {
-    let invalid = |e: String| Error::Invalid(format!("cannot edit settings/ecosystem.yaml: {e}"));
+    let invalid = |problem: String| Error::SettingsEdit { path: ECOSYSTEM.into(), problem };
     let item_text = serde_yaml::to_string(&Value::Sequence(vec![Value::Mapping(item.clone())]))
         .map_err(|e| invalid(e.to_string()))?;
     // The item as a block list entry, indented as YAML writers usually
@@ -210,7 +213,10 @@ impl Operation for AddRepo {
             if t.trim().is_empty() { Some(Mapping::new()) } else { serde_yaml::from_str(t).ok() }
         };
         let (Some(mut before), Some(after)) = (parse(&text), parse(&new_text)) else {
-            return Err(Error::Invalid("adding the repository would break settings/ecosystem.yaml".into()));
+            return Err(Error::SettingsEdit {
+                path: ECOSYSTEM.into(),
+                problem: "adding the repository would leave it unreadable".into(),
+            });
         };
         let mut list = match before.remove("repos") {
             Some(Value::Sequence(s)) => s,
@@ -220,10 +226,10 @@ impl Operation for AddRepo {
         before.insert("repos".into(), Value::Sequence(list));
         let same = before.len() == after.len() && before.iter().all(|(k, v)| after.get(k) == Some(v));
         if !same {
-            return Err(Error::Invalid(
-                "adding the repository would change more of settings/ecosystem.yaml than its `repos:` list; add it by hand"
-                    .into(),
-            ));
+            return Err(Error::SettingsEdit {
+                path: ECOSYSTEM.into(),
+                problem: "adding the repository would change more than its `repos:` list; add it by hand".into(),
+            });
         }
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -233,7 +239,7 @@ impl Operation for AddRepo {
             name: self.name.trim().to_string(),
             path: store.rel(&path).display().to_string(),
             changed: true,
-            repo: serde_json::to_value(&item).map_err(|e| Error::Invalid(e.to_string()))?,
+            repo: serde_json::to_value(&item).map_err(|e| Error::system("encode the repository as JSON", e))?,
             warnings,
         })
     }

@@ -54,14 +54,16 @@ fn with<T>(report: T, warnings: Vec<String>) -> WithWarnings<T> {
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ready {
-    /// Only todos of this repository (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub repo: Option<String>,
-    /// Only todos assigned to this person.
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
+    /// Only todos of these repositories (names or nicknames; repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub repo: Vec<String>,
+    /// Only todos assigned to one of these people (repeatable,
+    /// comma-separated; `@me` as for the lists).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub assignee: Vec<String>,
     /// At most this many.
     #[arg(long)]
     #[serde(default)]
@@ -91,9 +93,10 @@ impl Operation for Ready {
     fn run(&self, store: &Store) -> Result<ReadyList> {
         // Only issues and todos block todos.
         let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Plan, Kind::Todo])?;
-        let repo = self.repo.as_deref().map(|r| repo_field(&loaded, "repo", r)).transpose()?;
+        let repo = self.repo.iter().map(|r| repo_field(&loaded, "repo", r)).collect::<Result<Vec<_>>>()?;
+        let assignee = super::listing::assignees(store, "assignee", &self.assignee)?.unwrap_or_default();
         let cg = CoordGraph::build(&loaded);
-        let items = graph::ready(&cg, &ReadyQuery { repo, assignee: self.assignee.clone(), limit: self.limit });
+        let items = graph::ready(&cg, &ReadyQuery { repo, assignee, limit: self.limit });
         Ok(ReadyList { count: items.len(), items, warnings })
     }
 }
@@ -233,6 +236,16 @@ pub struct Workload {
     #[arg(long, default_value = "assignee")]
     #[serde(default)]
     pub by: WorkloadBy,
+    /// Only todos of these repositories (names or nicknames; repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub repo: Vec<String>,
+    /// Only todos assigned to one of these people (repeatable,
+    /// comma-separated; `@me` as for the lists).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub assignee: Vec<String>,
 }
 
 /// Open work per assignee or repository, heaviest first, unassigned last.
@@ -257,7 +270,17 @@ impl Operation for Workload {
 
     fn run(&self, store: &Store) -> Result<WorkloadReport> {
         let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Plan, Kind::Todo])?;
-        Ok(WorkloadReport { by: self.by, rows: graph::workload(&CoordGraph::build(&loaded), self.by), warnings })
+        let repos = self.repo.iter().map(|r| repo_field(&loaded, "repo", r)).collect::<Result<Vec<_>>>()?;
+        let who = super::listing::assignees(store, "assignee", &self.assignee)?;
+        let reg = &loaded.registry;
+        let keep = |t: &crate::model::Todo| {
+            (repos.is_empty() || repos.iter().any(|r| reg.same(&t.repo, r)))
+                && who.as_ref().is_none_or(|w| {
+                    t.assignee.as_deref().is_some_and(|a| w.iter().any(|x| x.eq_ignore_ascii_case(a.trim())))
+                })
+        };
+        let rows = graph::workload(&CoordGraph::build(&loaded), self.by, &keep);
+        Ok(WorkloadReport { by: self.by, rows, warnings })
     }
 }
 

@@ -75,9 +75,16 @@ impl Operation for Sync {
     const WRITES: bool = true;
     type Output = SyncReport;
     fn run(&self, store: &Store) -> Result<SyncReport> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl Sync {
+    /// [`Operation::run`], reporting each step of the sync.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<SyncReport> {
         crate::ops::ensure_enabled(store)?;
         self.check(store)?;
         let opts = SyncOptions { remote: self.remote.clone(), no_push: self.no_push, attempts: Some(self.attempts) };
-        crate::sync::sync(store, &opts)
+        crate::sync::sync_with(store, &opts, progress)
     }
 }

@@ -4,6 +4,7 @@
 //! of references gives it, whatever the IDs look like (custom `id_prefixes`).
 
 use super::fields::{edit, existing, ids, link, not_self, opt_text, repo, required, targets};
+use super::groups::{LabelEdit, Rewrite};
 use super::types::{Estimate, Hours, Id, Settable};
 use super::{FieldErrors, Operation, Written};
 use crate::error::{Error, FieldError, Result};
@@ -16,7 +17,6 @@ use serde::Deserialize;
 
 /// Create a todo: one unit of work in one repository.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CreateTodo {
     /// What to do.
     #[arg(long)]
@@ -24,22 +24,9 @@ pub struct CreateTodo {
     /// The repository it is done in (name or nickname).
     #[arg(long)]
     pub repo: String,
-    /// Longer description.
-    #[arg(long)]
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Priority (default medium; P0..P3 accepted).
-    #[arg(long)]
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    /// Initial status (default pending).
-    #[arg(long)]
-    #[serde(default)]
-    pub status: Option<TodoStatus>,
-    /// Estimate: `2w` (5 days), `3d` (days × hours_per_day), `4h`, `90m` or hours.
-    #[arg(long, allow_hyphen_values = true)]
-    #[serde(default)]
-    pub estimate: Option<Estimate>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: TodoFields,
     /// Issues or todos that block this one.
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
@@ -48,10 +35,6 @@ pub struct CreateTodo {
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
     pub blocking: Vec<Id>,
-    /// Who does it.
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
     /// Labels (comma-separated or repeated).
     #[arg(long = "label", value_delimiter = ',')]
     #[serde(default)]
@@ -76,7 +59,6 @@ pub struct CreateTodo {
 
 /// Update a todo: only the given fields change (plus `updated`).
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdateTodo {
     /// Todo ID.
     pub id: Id,
@@ -84,42 +66,20 @@ pub struct UpdateTodo {
     #[arg(long)]
     #[serde(default)]
     pub task: Option<String>,
-    /// New description (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub description: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: TodoFields,
     /// Move it to another repository.
     #[arg(long)]
     #[serde(default)]
     pub repo: Option<String>,
-    /// New status (aliases accepted).
-    #[arg(long)]
-    #[serde(default)]
-    pub status: Option<TodoStatus>,
-    /// New priority (P0..P3 accepted).
-    #[arg(long)]
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    /// New assignee (`""` clears it).
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
-    /// New estimate: `2w`, `3d`, `4h`, `90m` or hours.
-    #[arg(long, allow_hyphen_values = true)]
-    #[serde(default)]
-    pub estimate: Option<Estimate>,
     /// Hours actually spent.
     #[arg(long, allow_hyphen_values = true)]
     #[serde(default)]
     pub actual_hours: Option<Hours>,
-    /// Labels to add.
-    #[arg(long = "add-label", value_delimiter = ',')]
-    #[serde(default)]
-    pub add_labels: Vec<String>,
-    /// Labels to remove.
-    #[arg(long = "remove-label", value_delimiter = ',')]
-    #[serde(default)]
-    pub remove_labels: Vec<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub labels: LabelEdit,
     /// Issues or todos to add to `blocked_by`.
     #[arg(long, value_delimiter = ',')]
     #[serde(default)]
@@ -158,18 +118,13 @@ pub struct UpdateTodo {
     #[arg(long)]
     #[serde(default)]
     pub strict: bool,
-    /// When no minimal edit is possible (the file uses YAML anchors/aliases,
-    /// or a construct the line editor cannot handle), rewrite the file in
-    /// canonical form even though that drops its comments and anchors.
-    /// Without it such an update is refused and nothing changes.
-    #[arg(long)]
-    #[serde(default)]
-    pub rewrite: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
 }
 
 /// Mark a todo completed.
 #[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CompleteTodo {
     /// Todo ID.
     pub id: Id,
@@ -182,11 +137,65 @@ pub struct CompleteTodo {
     #[arg(long)]
     #[serde(default)]
     pub strict: bool,
-    /// Allow a canonical rewrite that drops comments or anchors (see
-    /// `update-todo`).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub rewrite: Rewrite,
+}
+
+/// The fields creating and updating a todo share (on update, only the
+/// given ones change).
+#[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
+pub struct TodoFields {
+    /// Longer description (on update `""` clears it).
     #[arg(long)]
     #[serde(default)]
-    pub rewrite: bool,
+    pub description: Option<String>,
+    /// Status (aliases accepted; a new todo starts pending).
+    #[arg(long)]
+    #[serde(default)]
+    pub status: Option<TodoStatus>,
+    /// Priority (P0..P3 accepted; a new todo starts medium).
+    #[arg(long)]
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Estimate: `2w` (5 days), `3d` (days × hours_per_day), `4h`, `90m` or hours.
+    #[arg(long, allow_hyphen_values = true)]
+    #[serde(default)]
+    pub estimate: Option<Estimate>,
+    /// Who does it (on update `""` clears it).
+    #[arg(long)]
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+impl TodoFields {
+    /// True when none is given.
+    pub fn is_empty(&self) -> bool {
+        self.description.is_none()
+            && self.status.is_none()
+            && self.priority.is_none()
+            && self.estimate.is_none()
+            && self.assignee.is_none()
+    }
+
+    /// Sets the fields given (an estimate in days counts `hours_per_day`).
+    fn apply(&self, t: &mut Todo, hours_per_day: f64) {
+        if let Some(d) = &self.description {
+            t.description = opt_text(d);
+        }
+        if let Some(s) = self.status {
+            t.status = Lenient::Known(s);
+        }
+        if let Some(p) = self.priority {
+            t.priority = Lenient::Known(p);
+        }
+        if let Some(e) = self.estimate {
+            t.estimated_hours = Some(e.hours(hours_per_day));
+        }
+        if let Some(a) = &self.assignee {
+            t.assignee = opt_text(a);
+        }
+    }
 }
 
 fn todo(e: &mut Entity) -> &mut Todo {
@@ -252,15 +261,7 @@ impl Operation for CreateTodo {
             } else {
                 t.repo = repo(refs, "repo", &self.repo, &mut errs).unwrap_or_default();
             }
-            t.description = self.description.as_deref().and_then(opt_text);
-            if let Some(p) = self.priority {
-                t.priority = Lenient::Known(p);
-            }
-            if let Some(s) = self.status {
-                t.status = Lenient::Known(s);
-            }
-            t.estimated_hours = self.estimate.map(|e| e.hours(hours_per_day));
-            t.assignee = self.assignee.as_deref().and_then(opt_text);
+            self.fields.apply(t, hours_per_day);
             edit(&mut t.labels, self.labels.clone(), &[]);
             edit(&mut t.acceptance_criteria, self.criteria.clone(), &[]);
             t.blocked_by = existing(refs, "blocked_by", &self.blocked_by, targets(TODO_REFS, "blocked_by"), &mut errs)?;
@@ -279,15 +280,10 @@ impl UpdateTodo {
     /// True when no change is asked for.
     pub fn is_empty(&self) -> bool {
         self.task.is_none()
-            && self.description.is_none()
+            && self.fields.is_empty()
             && self.repo.is_none()
-            && self.status.is_none()
-            && self.priority.is_none()
-            && self.assignee.is_none()
-            && self.estimate.is_none()
             && self.actual_hours.is_none()
-            && self.add_labels.is_empty()
-            && self.remove_labels.is_empty()
+            && self.labels.is_empty()
             && self.blocked_by.is_empty()
             && self.unblock.is_empty()
             && self.blocking.is_empty()
@@ -315,9 +311,6 @@ impl Operation for UpdateTodo {
             if let Some(v) = &self.task {
                 t.task = required("task", v, &mut errs);
             }
-            if let Some(v) = &self.description {
-                t.description = opt_text(v);
-            }
             if let Some(r) = &self.repo {
                 if r.trim().is_empty() {
                     errs.push(FieldError::new("repo", "must not be empty"));
@@ -325,23 +318,14 @@ impl Operation for UpdateTodo {
                     t.repo = r;
                 }
             }
-            if let Some(s) = self.status {
+            if let Some(s) = self.fields.status {
                 warning = blocked_work(store, t, s, self.strict)?;
-                t.status = Lenient::Known(s);
             }
-            if let Some(p) = self.priority {
-                t.priority = Lenient::Known(p);
-            }
-            if let Some(a) = &self.assignee {
-                t.assignee = opt_text(a);
-            }
-            if let Some(e) = self.estimate {
-                t.estimated_hours = Some(e.hours(hours_per_day));
-            }
+            self.fields.apply(t, hours_per_day);
             if let Some(h) = self.actual_hours {
                 t.actual_hours = Some(h.0);
             }
-            edit(&mut t.labels, self.add_labels.clone(), &self.remove_labels);
+            edit(&mut t.labels, self.labels.add_labels.clone(), &self.labels.remove_labels);
             edit(&mut t.acceptance_criteria, self.criteria.clone(), &[]);
             let add = existing(refs, "blocked_by", &self.blocked_by, targets(TODO_REFS, "blocked_by"), &mut errs)?;
             not_self(&t.id, "blocked_by", &add, &mut errs);
@@ -388,9 +372,13 @@ fn blocked_work(store: &Store, t: &Todo, to: TodoStatus, strict: bool) -> Result
     }
     let verb = if to == TodoStatus::Completed { "completing" } else { "starting" };
     let what = format!("{verb} {} while it is blocked by {} (still open)", t.id, blockers.join(", "));
-    if strict || store.settings.refuse_blocked_work {
-        let why = if strict { "--strict" } else { "`blocked_work: refuse` in the settings" };
-        return Err(Error::Refused(format!("refused: {what}; finish those first, or drop {why}")));
+    if strict {
+        return Err(Error::Fields(vec![FieldError::new("strict", format!("refused: {what}; finish those first"))]));
+    }
+    if store.settings.refuse_blocked_work {
+        return Err(Error::Refused(format!(
+            "refused: {what}; finish those first, or drop `blocked_work: refuse` in the settings"
+        )));
     }
     Ok(Some(what))
 }

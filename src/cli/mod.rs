@@ -165,6 +165,8 @@ pub enum Command {
     Review(review::ReviewArgs),
     /// Coordination events from git history; their delivery to the memory service.
     Events(events::EventsArgs),
+    /// Trends from the event log: throughput, flow, lead time, burn-down, alerts; charts.
+    Trends(trends::TrendsArgs),
     /// Install or remove the pre-push hook, or run its check.
     Hook(hook::HookArgs),
     /// Fetch, renumber colliding IDs, merge, lint, commit and push.
@@ -177,7 +179,7 @@ pub enum Command {
     MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
     Man(man::ManArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); IDs and repos complete too.
     Completions(completions::CompletionsArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
     Mcp(mcp::McpArgs),
@@ -262,6 +264,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::Diff(a) => diff::run(cx, a),
         Command::Review(a) => review::run(cx, a),
         Command::Events(a) => events::run(cx, a),
+        Command::Trends(a) => trends::run(cx, a),
         Command::Hook(a) => hook::run(cx, a),
         Command::Sync(a) => sync::run(cx, a),
         Command::Doctor(a) => doctor::run(cx, a),
@@ -275,6 +278,9 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // A shell asking for completions (`COMPLETE=bash git-coord -- …`) is
+    // answered here, before parsing, and the process exits.
+    completions::complete();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

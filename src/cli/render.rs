@@ -1,5 +1,5 @@
-//! Rendering: aligned tables (colour only on a terminal, `NO_COLOR` and
-//! git's `color.ui` honoured; widths in terminal cells), JSON and YAML. JSON lists are arrays of entity objects with the
+//! Rendering: aligned tables (comfy-table; colour only on a terminal,
+//! `NO_COLOR` and git's `color.ui` honoured; widths in terminal cells), JSON and YAML. JSON lists are arrays of entity objects with the
 //! YAML field names; single entities print one object.
 
 use crate::model::{Entity, Kind, Vocab};
@@ -85,34 +85,32 @@ pub fn styled(v: &str) -> Cell {
     Cell(v.to_string(), value_style(v))
 }
 
-/// The columns a text takes on a terminal: wide characters (CJK, most
-/// emoji) take two, combining marks none.
-fn width(s: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(s)
-}
-
-/// Prints aligned columns; the last column is not padded. Columns are
-/// measured in terminal cells ([`width`]), not characters, so a title in
-/// CJK or with emoji does not shift the columns after it.
+/// Prints aligned columns: two spaces between columns, no borders, the last
+/// column not padded. Laid out by comfy-table, which measures each cell in
+/// terminal cells (unicode-width: CJK and most emoji take two, combining
+/// marks none) and ignores the ANSI colour codes of styled cells, so a title
+/// in CJK or with emoji does not shift the columns after it. Cells are never
+/// wrapped or truncated: a long line is the terminal's to wrap, as before.
 pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    let painted = |c: &Cell| {
+        // A cell is one line: a newline in data would start a table row of
+        // its own (comfy-table splits cells on it).
+        let text = c.0.replace(['\n', '\r'], " ");
+        if c.1 == Style::new() { text } else { format!("{}{text}{:#}", c.1, c.1) }
+    };
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::NOTHING)
+        .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+        .set_header(headers.iter().map(|h| format!("{HEADER}{h}{HEADER:#}")).collect::<Vec<_>>());
     for row in &rows {
-        for (i, c) in row.iter().enumerate() {
-            widths[i] = widths[i].max(width(&c.0));
-        }
+        t.add_row(row.iter().map(painted).collect::<Vec<_>>());
     }
-    let last = headers.len() - 1;
-    for (i, h) in headers.iter().enumerate() {
-        let pad = if i == last { 0 } else { widths[i] - width(h) + 2 };
-        write!(w, "{HEADER}{h}{HEADER:#}{:pad$}", "")?;
+    let last = headers.len().saturating_sub(1);
+    for (i, col) in t.column_iter_mut().enumerate() {
+        col.set_padding((0, if i == last { 0 } else { 2 }));
     }
-    writeln!(w)?;
-    for row in rows {
-        for (i, c) in row.iter().enumerate() {
-            let pad = if i == last { 0 } else { widths[i] - width(&c.0) + 2 };
-            write!(w, "{}{}{:#}{:pad$}", c.1, c.0, c.1, "")?;
-        }
-        writeln!(w)?;
+    for line in t.lines() {
+        writeln!(w, "{}", line.trim_end())?;
     }
     Ok(())
 }

@@ -57,6 +57,19 @@ pub enum ConstraintError {
         /// The library's message.
         message: String,
     },
+    /// An empty constraint.
+    #[error("an empty constraint")]
+    Empty,
+    /// A constraint neither library reads (checked on write and by lint).
+    #[error(
+        "`{constraint}` is neither a semver constraint (`>=2.0`, `^1.4`, `>=1.0, <2`) nor a PEP 440 one (`~=2.1`, `>=1.0,!=1.3`): {semver}"
+    )]
+    Syntax {
+        /// The constraint as written.
+        constraint: String,
+        /// The semver library's message.
+        semver: String,
+    },
     /// The provider's version does not parse.
     #[error("`{version}` is not a {syntax} version{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     Version {
@@ -98,10 +111,10 @@ pub fn evaluate(constraint: &str, version: &str, eco: Option<Ecosystem>) -> Resu
 /// syntax, as [`evaluate`] will read it; returns which, or why neither
 /// library accepts it. Dependencies are checked with it when written and by
 /// `lint`.
-pub fn check_syntax(constraint: &str) -> Result<&'static str, String> {
+pub fn check_syntax(constraint: &str) -> Result<&'static str, ConstraintError> {
     let c = constraint.trim();
     if c.is_empty() {
-        return Err("an empty constraint".into());
+        return Err(ConstraintError::Empty);
     }
     let semver_err = match semver::VersionReq::parse(&normalise_npm(c)) {
         Ok(_) => return Ok("semver"),
@@ -109,9 +122,7 @@ pub fn check_syntax(constraint: &str) -> Result<&'static str, String> {
     };
     match pep440_rs::VersionSpecifiers::from_str(c) {
         Ok(_) => Ok("pep440"),
-        Err(_) => Err(format!(
-            "`{constraint}` is neither a semver constraint (`>=2.0`, `^1.4`, `>=1.0, <2`) nor a PEP 440 one (`~=2.1`, `>=1.0,!=1.3`): {semver_err}"
-        )),
+        Err(_) => Err(ConstraintError::Syntax { constraint: constraint.to_string(), semver: semver_err }),
     }
 }
 

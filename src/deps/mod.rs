@@ -17,6 +17,11 @@
 //! command and no network), and whether a command may run
 //! ([`trust::resolve`], read inside [`check_async`] so no caller can skip
 //! it).
+//!
+//! It stays one file: the selection, the concurrent judging and the write-
+//! back share the `Job` and the semaphores; the methods with their own
+//! concerns (versions, constraints, trust, rules, issues, watch) are already
+//! submodules.
 
 pub mod command;
 pub mod constraint;
@@ -29,6 +34,7 @@ pub mod watch;
 
 use crate::error::{Error, Result};
 use crate::model::{DepStatus, Dependency, Kind};
+use crate::progress::Progress;
 use crate::store::{Loaded, Store, WriteMode, natural_key};
 use constraint::Ecosystem;
 use regex::Regex;
@@ -50,10 +56,10 @@ pub const CONNECTIONS_PER_JOB: usize = 4;
 pub struct CheckOptions {
     /// Only these IDs (empty: all).
     pub ids: Vec<String>,
-    /// Only dependencies of this consumer (any spelling).
-    pub consumer: Option<String>,
-    /// Only dependencies on this provider (any spelling).
-    pub provider: Option<String>,
+    /// Only dependencies of these consumers (any spelling; empty: all).
+    pub consumer: Vec<String>,
+    /// Only dependencies on these providers (any spelling; empty: all).
+    pub provider: Vec<String>,
     /// Offline: no command runs and no request goes out. Health checks and
     /// commands are reported unknown; versions come from checkouts.
     pub offline: bool,
@@ -72,8 +78,8 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             ids: Vec::new(),
-            consumer: None,
-            provider: None,
+            consumer: Vec::new(),
+            provider: Vec::new(),
             offline: true,
             trust_all: false,
             timeout: Duration::from_secs(10),
@@ -188,7 +194,7 @@ struct Job {
     stored: String,
     provider_path: Option<PathBuf>,
     /// Where its command runs (or why it cannot be found).
-    run_dir: std::result::Result<trust::Place, String>,
+    run_dir: std::result::Result<trust::Place, Arc<Error>>,
 }
 
 /// Where a dependency's command runs: the consumer's checkout (its `path`
@@ -207,13 +213,17 @@ fn run_dir(store: &Store, loaded: &Loaded, consumer: &str) -> Result<trust::Plac
 fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job>> {
     let reg = &loaded.registry;
     let mut errs: Vec<crate::error::FieldError> = Vec::new();
-    let mut repo = |field: &str, name: &Option<String>| match name.as_deref().map(|n| reg.resolve(n)) {
-        Some(Err(e)) => {
-            errs.push(e.on_field(field));
-            None
-        }
-        Some(Ok(r)) => Some(r),
-        None => None,
+    let mut repo = |field: &str, names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|n| match reg.resolve(n) {
+                Err(e) => {
+                    errs.push(e.on_field(field));
+                    None
+                }
+                Ok(r) => Some(r),
+            })
+            .collect()
     };
     let (consumer, provider) = (repo("consumer", &opts.consumer), repo("provider", &opts.provider));
     if !errs.is_empty() {
@@ -227,8 +237,8 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
     let mut deps: Vec<&Dependency> = loaded
         .dependencies()
         .filter(|d| ids.is_empty() || ids.contains(&d.id))
-        .filter(|d| consumer.as_deref().is_none_or(|c| reg.same(&d.consumer, c)))
-        .filter(|d| provider.as_deref().is_none_or(|p| reg.same(&d.provider, p)))
+        .filter(|d| consumer.is_empty() || consumer.iter().any(|c| reg.same(&d.consumer, c)))
+        .filter(|d| provider.is_empty() || provider.iter().any(|p| reg.same(&d.provider, p)))
         .collect();
     deps.sort_by_key(|d| natural_key(&d.id));
     let root = &store.root.dir;
@@ -238,7 +248,7 @@ fn select(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<Vec<Job
         .map(|d| Job {
             stored: d.status.to_string(),
             provider_path: path_of(&d.provider),
-            run_dir: run_dir(store, loaded, &d.consumer).map_err(|e| e.one_line()),
+            run_dir: run_dir(store, loaded, &d.consumer).map_err(Arc::new),
             dep: d.clone(),
         })
         .collect())
@@ -255,16 +265,34 @@ pub fn provider_checkouts(store: &Store, loaded: &Loaded, opts: &CheckOptions) -
 
 /// Checks the selected dependencies on a runtime built for this call.
 pub fn check(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
+    check_with(store, loaded, opts, &crate::progress::NoProgress)
+}
+
+/// [`check`], reporting one step per dependency judged.
+pub fn check_with(store: &Store, loaded: &Loaded, opts: &CheckOptions, progress: &dyn Progress) -> Result<CheckReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::system("start the async runtime", e))?;
-    rt.block_on(check_async(store, loaded, opts))
+    rt.block_on(check_async_with(store, loaded, opts, progress))
 }
 
 /// Checks the selected dependencies on the caller's tokio runtime.
 pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) -> Result<CheckReport> {
+    check_async_with(store, loaded, opts, &crate::progress::NoProgress).await
+}
+
+/// [`check_async`], reporting one step per dependency judged (in the order
+/// they finish).
+pub async fn check_async_with(
+    store: &Store,
+    loaded: &Loaded,
+    opts: &CheckOptions,
+    progress: &dyn Progress,
+) -> Result<CheckReport> {
+    let _done = crate::progress::Finish(progress);
     let jobs = select(store, loaded, opts)?;
+    progress.start(jobs.len() as u64, "checking dependencies");
     let trust = trust::resolve(store, opts.trust_all)?;
     let shared = Arc::new(Shared {
         policy: if opts.offline { TrustPolicy::Never } else { trust.policy },
@@ -277,13 +305,25 @@ pub async fn check_async(store: &Store, loaded: &Loaded, opts: &CheckOptions) ->
         },
         opts: opts.clone(),
     });
+    // Each check says when it is done, so progress counts them as they
+    // finish, not in the order they were started.
+    let (finished, mut finishing) = tokio::sync::mpsc::unbounded_channel::<()>();
     let handles: Vec<_> = jobs
         .into_iter()
         .map(|job| {
             let shared = Arc::clone(&shared);
-            tokio::spawn(async move { judge(job, &shared).await })
+            let finished = finished.clone();
+            tokio::spawn(async move {
+                let r = judge(job, &shared).await;
+                let _ = finished.send(());
+                r
+            })
         })
         .collect();
+    drop(finished);
+    while finishing.recv().await.is_some() {
+        progress.inc(1);
+    }
     let mut results = Vec::with_capacity(handles.len());
     for h in handles {
         results.push(h.await.map_err(|e| Error::system("finish a dependency check (it panicked)", e))?);
@@ -398,10 +438,10 @@ async fn run_command(
     }
     let dir = match &job.run_dir {
         Ok(d) => d,
-        Err(e) => return unknown(e.clone()),
+        Err(e) => return unknown(e.one_line()),
     };
-    if let Err(reason) = shared.policy.decide(id, command, dir) {
-        let (mut m, out) = unknown(reason);
+    if let Err(reason) = shared.policy.decide(&trust::Subject::Dependency(id.to_string()), command, dir) {
+        let (mut m, out) = unknown(reason.to_string());
         m.untrusted = true;
         return (m, out);
     }
@@ -460,10 +500,10 @@ async fn judge_version(constraint: &str, output: Option<String>, pattern: Option
     // from a command, so the checkout is consulted for it either way.
     let from_repo = tokio::task::spawn_blocking(move || match path {
         Some(p) => (version::ecosystem_of(&p), version::from_checkout(&p)),
-        None => (None, Err("the provider has no `path` in the ecosystem registry".to_string())),
+        None => (None, Err(version::NoVersion::NoPath)),
     })
     .await
-    .unwrap_or_else(|e| (None, Err(format!("reading the provider failed: {e}"))));
+    .unwrap_or_else(|e| (None, Err(version::NoVersion::Worker(e.to_string()))));
     let (eco, repo_found): (Option<Ecosystem>, _) = from_repo;
     let found = match output.as_deref().and_then(|o| version::from_output(o, re.as_ref())) {
         Some(v) => Ok(version::Found { version: v, source: "command output".into(), ecosystem: eco }),

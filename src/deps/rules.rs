@@ -83,7 +83,7 @@ pub fn violations(reg: &Registry, others: &[&Dependency], d: &Dependency) -> Vec
     if let Some(c) = &d.version_constraint
         && let Err(e) = super::constraint::check_syntax(c)
     {
-        out.push(("version_constraint", e));
+        out.push(("version_constraint", e.to_string()));
     }
     if let Some(o) = duplicate_of(reg, others, d) {
         out.push((

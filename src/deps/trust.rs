@@ -165,6 +165,73 @@ pub struct Approvals {
     pub legacy: HashSet<String>,
 }
 
+/// What an approval is for: a dependency's validation command, or the
+/// command pool execution runs for a task (a todo, or a command in a
+/// repository).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A dependency, by ID.
+    Dependency(String),
+    /// A task of a run, by its key.
+    Task(String),
+}
+
+impl Subject {
+    /// What a person does to approve it, in words that name no flag.
+    fn approve(&self, again: bool) -> String {
+        match self {
+            Subject::Dependency(id) => format!("{}run git coord trust {id}", if again { "re-" } else { "" }),
+            Subject::Task(key) => {
+                format!("approve the execution of {key} {}with git coord trust", if again { "again " } else { "" })
+            }
+        }
+    }
+}
+
+/// Why a command may not run (as data; each message names no flag).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Untrusted {
+    /// Commands are disabled here (`trust_commands: never`).
+    #[error("command not run (commands are disabled here)")]
+    Disabled,
+    /// Approved here, but committed files next to it changed since.
+    #[error(
+        "untrusted command: the files it runs next to in {dir} changed in this repository since it was approved; {} after reading them",
+        subject.approve(false)
+    )]
+    FilesChanged {
+        /// What to approve.
+        subject: Subject,
+        /// The directory, escaped.
+        dir: String,
+    },
+    /// Approved for other directories only.
+    #[error("untrusted command: approved for {}, now runs in {dir}; {} after reading it", approved.join(" and "), subject.approve(false))]
+    Moved {
+        /// What to approve.
+        subject: Subject,
+        /// Where it was approved, escaped.
+        approved: Vec<String>,
+        /// Where it runs now, escaped.
+        dir: String,
+    },
+    /// Approved before approvals were bound to a directory.
+    #[error("untrusted command: approval predates directory binding; {} after reading it", subject.approve(true))]
+    Legacy {
+        /// What to approve.
+        subject: Subject,
+    },
+    /// Never approved.
+    #[error("untrusted command; {} after reading it", subject.approve(false))]
+    NotApproved {
+        /// What to approve.
+        subject: Subject,
+    },
+    /// Not decided yet (a task whose command is not resolved).
+    #[error("not checked")]
+    NotChecked,
+}
+
 /// Whether commands may run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrustPolicy {
@@ -178,11 +245,11 @@ pub enum TrustPolicy {
 
 impl TrustPolicy {
     /// `Ok` when `command` may run at `place`, else why not.
-    pub fn decide(&self, id: &str, command: &str, place: &Place) -> std::result::Result<(), String> {
+    pub fn decide(&self, subject: &Subject, command: &str, place: &Place) -> std::result::Result<(), Untrusted> {
         let dir = place.dir.as_path();
         let approvals = match self {
             TrustPolicy::All(_) => return Ok(()),
-            TrustPolicy::Never => return Err("command not run (commands are disabled here)".into()),
+            TrustPolicy::Never => return Err(Untrusted::Disabled),
             TrustPolicy::Approved(a) => a,
         };
         let binding = binding(command, place);
@@ -191,28 +258,30 @@ impl TrustPolicy {
         }
         let text = hash(command);
         let shown_dir = dir.display().to_string();
+        let subject = subject.clone();
         if place.content.is_some() && approvals.bound.iter().any(|a| a.command == text && a.dir == shown_dir) {
-            return Err(format!(
-                "untrusted command: the files it runs next to in {} changed in this repository since it was \
-                 approved; run git coord trust {id} after reading them",
-                crate::display::escape_controls(&shown_dir)
-            ));
+            return Err(Untrusted::FilesChanged {
+                subject,
+                dir: crate::display::escape_controls(&shown_dir).to_string(),
+            });
         }
-        let elsewhere: Vec<&str> =
-            approvals.bound.iter().filter(|a| a.command == text).map(|a| a.dir.as_str()).collect();
+        let elsewhere: Vec<String> = approvals
+            .bound
+            .iter()
+            .filter(|a| a.command == text)
+            .map(|a| crate::display::escape_controls(&a.dir).to_string())
+            .collect();
         if !elsewhere.is_empty() {
-            return Err(format!(
-                "untrusted command: approved for {}, now runs in {}; run git coord trust {id} after reading it",
-                elsewhere.iter().map(|d| crate::display::escape_controls(d)).collect::<Vec<_>>().join(" and "),
-                crate::display::escape_controls(&dir.display().to_string())
-            ));
+            return Err(Untrusted::Moved {
+                subject,
+                approved: elsewhere,
+                dir: crate::display::escape_controls(&shown_dir).to_string(),
+            });
         }
         if approvals.legacy.contains(&text) {
-            return Err(format!(
-                "untrusted command: approval predates directory binding; re-run git coord trust {id} after reading it"
-            ));
+            return Err(Untrusted::Legacy { subject });
         }
-        Err(format!("untrusted command; run git coord trust {id} after reading it"))
+        Err(Untrusted::NotApproved { subject })
     }
 }
 
@@ -395,20 +464,32 @@ mod tests {
             legacy: [hash("old")].into_iter().collect(),
         };
         let p = TrustPolicy::Approved(approvals);
-        assert_eq!(p.decide("DEP-1", "true", &a), Ok(()));
+        let dep = |id: &str| Subject::Dependency(id.into());
+        assert_eq!(p.decide(&dep("DEP-1"), "true", &a), Ok(()));
         assert_eq!(
-            p.decide("DEP-1", "true", &b).unwrap_err(),
+            p.decide(&dep("DEP-1"), "true", &b).unwrap_err().to_string(),
             "untrusted command: approved for /a/b, now runs in /c/d; run git coord trust DEP-1 after reading it"
         );
         let changed = Place { dir: "/a/b".into(), content: Some("other".into()) };
-        assert!(p.decide("DEP-1", "true", &changed).unwrap_err().contains("changed in this repository"));
-        assert!(p.decide("DEP-1", "old", &a).unwrap_err().contains("approval predates directory binding"));
+        assert!(
+            p.decide(&dep("DEP-1"), "true", &changed).unwrap_err().to_string().contains("changed in this repository")
+        );
+        assert!(
+            p.decide(&dep("DEP-1"), "old", &a).unwrap_err().to_string().contains("approval predates directory binding")
+        );
         assert_eq!(
-            p.decide("DEP-1", "rm -rf /", &a).unwrap_err(),
+            p.decide(&dep("DEP-1"), "rm -rf /", &a).unwrap_err().to_string(),
             "untrusted command; run git coord trust DEP-1 after reading it"
         );
-        assert_eq!(TrustPolicy::All(AllFrom::Flag).decide("D", "x", &a), Ok(()));
-        assert!(TrustPolicy::Never.decide("D", "true", &a).is_err());
+        let task = Subject::Task("TODO-001".into());
+        let refused = p.decide(&task, "rm -rf /", &a).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "untrusted command; approve the execution of TODO-001 with git coord trust after reading it"
+        );
+        assert!(!refused.contains("--"), "no flag in a library message: {refused}");
+        assert_eq!(TrustPolicy::All(AllFrom::Flag).decide(&dep("D"), "x", &a), Ok(()));
+        assert!(TrustPolicy::Never.decide(&dep("D"), "true", &a).is_err());
     }
 
     #[test]

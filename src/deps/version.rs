@@ -116,10 +116,30 @@ fn read_manifest(repo: Option<&gix::Repository>, path: &Path, name: &str) -> Opt
     }
 }
 
+/// Why no provider version was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoVersion {
+    /// The registry gives the provider no `path`.
+    #[error("the provider has no `path` in the ecosystem registry")]
+    NoPath,
+    /// The checkout is not there.
+    #[error("provider checkout {} does not exist", .0.display())]
+    NoCheckout(std::path::PathBuf),
+    /// No manifest version, and no git history to find tags in.
+    #[error("{} has no manifest with a version and is not a git repository", .0.display())]
+    NotRepository(std::path::PathBuf),
+    /// No manifest version and no release tag.
+    #[error("{} has no manifest version and no release tag", .0.display())]
+    NoTag(std::path::PathBuf),
+    /// The worker reading the checkout failed.
+    #[error("reading the provider failed: {0}")]
+    Worker(String),
+}
+
 /// Reads the provider's version from its checkout. `Err` says why none was found.
-pub fn from_checkout(path: &Path) -> Result<Found, String> {
+pub fn from_checkout(path: &Path) -> Result<Found, NoVersion> {
     if !path.is_dir() {
-        return Err(format!("provider checkout {} does not exist", path.display()));
+        return Err(NoVersion::NoCheckout(path.to_path_buf()));
     }
     let repo = gix::open(path).ok();
     let mut ecosystem = None;
@@ -132,11 +152,11 @@ pub fn from_checkout(path: &Path) -> Result<Found, String> {
         }
     }
     let Some(repo) = repo else {
-        return Err(format!("{} has no manifest with a version and is not a git repository", path.display()));
+        return Err(NoVersion::NotRepository(path.to_path_buf()));
     };
     match highest_tag(&repo, ecosystem) {
         Some((tag, version)) => Ok(Found { version, source: format!("tag {tag}"), ecosystem }),
-        None => Err(format!("{} has no manifest version and no release tag", path.display())),
+        None => Err(NoVersion::NoTag(path.to_path_buf())),
     }
 }
 

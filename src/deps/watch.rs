@@ -241,7 +241,7 @@ fn finish_round(
 /// `git fetch --tags` in a repository that has a remote; nothing when it has
 /// none. Never prompts; killed if it takes longer than [`FETCH_TIMEOUT`] or
 /// when the round is abandoned.
-async fn fetch(repo: &Path) -> std::result::Result<(), String> {
+async fn fetch(repo: &Path) -> std::result::Result<(), FetchError> {
     let git = |args: &[&str]| {
         let mut cmd = tokio::process::Command::new("git");
         cmd.args(args)
@@ -256,27 +256,49 @@ async fn fetch(repo: &Path) -> std::result::Result<(), String> {
     if !repo.join(".git").exists() {
         return Ok(());
     }
-    let remotes = git(&["remote"]).output().await.map_err(|e| format!("cannot run git: {e}"))?;
+    let remotes = git(&["remote"]).output().await.map_err(FetchError::Spawn)?;
     if String::from_utf8_lossy(&remotes.stdout).trim().is_empty() {
         return Ok(());
     }
     let run = tokio::time::timeout(FETCH_TIMEOUT, git(&["fetch", "--quiet", "--tags"]).output()).await;
     match run {
-        Err(_) => Err(format!("gave up after {}s", FETCH_TIMEOUT.as_secs())),
-        Ok(Err(e)) => Err(format!("cannot run git: {e}")),
+        Err(_) => Err(FetchError::Timeout { secs: FETCH_TIMEOUT.as_secs() }),
+        Ok(Err(e)) => Err(FetchError::Spawn(e)),
         Ok(Ok(out)) if out.status.success() => Ok(()),
-        Ok(Ok(out)) => Err(String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("failed").to_string()),
+        Ok(Ok(out)) => Err(FetchError::Failed {
+            last_line: String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("failed").to_string(),
+        }),
     }
 }
 
+/// Why a `git fetch` of a watched checkout failed (a warning of the round).
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    /// git could not be started.
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+    /// It took longer than [`FETCH_TIMEOUT`] and was killed.
+    #[error("gave up after {secs}s")]
+    Timeout {
+        /// The timeout.
+        secs: u64,
+    },
+    /// git failed; the last line it printed.
+    #[error("{last_line}")]
+    Failed {
+        /// git's last line of stderr.
+        last_line: String,
+    },
+}
+
 /// Parses an interval: `30s`, `5m`, `2h`, or a plain number of minutes.
-pub fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
+pub fn parse_interval(text: &str) -> std::result::Result<Duration, crate::error::ValueError> {
     let t = text.trim();
     let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => (&t[..i], t[i..].trim()),
         None => (t, "m"),
     };
-    let bad = || format!("invalid interval `{text}` (expected 30s, 5m, 2h, or a number of minutes)");
+    let bad = || crate::error::ValueError::new(text, "an interval (30s, 5m, 2h, or a number of minutes)");
     let n: u64 = num.parse().map_err(|_| bad())?;
     let secs = match unit {
         "s" | "sec" | "secs" => Some(n),
@@ -286,7 +308,7 @@ pub fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
     }
     .ok_or_else(bad)?;
     if secs == 0 {
-        return Err(format!("invalid interval `{text}`: it must be at least one second"));
+        return Err(crate::error::ValueError::new(text, "an interval of at least one second"));
     }
     Ok(Duration::from_secs(secs))
 }

@@ -343,7 +343,8 @@ impl ExecConfig {
                 }
                 if p.runner == RunnerKind::Ssh {
                     for h in &p.hosts {
-                        super::ssh::settings::Host::parse(h).map_err(|e| cx.err(&format!("{base}.hosts"), e))?;
+                        super::ssh::settings::Host::parse(h)
+                            .map_err(|e| cx.err(&format!("{base}.hosts"), e.to_string()))?;
                     }
                 } else if p.ssh.is_some() {
                     return Err(cx.err(&format!("{base}.ssh"), "only an ssh pool takes ssh settings"));

@@ -61,7 +61,10 @@ pub enum Selection {
     Label(String),
     /// `sweep --command CMD --repos …|--role R|--all`: one command per
     /// repository, providers before consumers, no todo touched.
-    Command { command: String, repos: Vec<String>, role: Option<String>, all: bool },
+    Command { command: String, repos: Vec<String>, role: Vec<String>, all: bool },
+    /// Several values of one of the above (`sweep --repo a,b`): the union
+    /// of their todos.
+    Any(Vec<Selection>),
 }
 
 impl Selection {
@@ -76,6 +79,7 @@ impl Selection {
             Selection::Repo(r) => format!("todos of {r}"),
             Selection::Label(l) => format!("todos labelled {l}"),
             Selection::Command { command, .. } => format!("command `{command}` across repositories"),
+            Selection::Any(sels) => sels.iter().map(Selection::describe).collect::<Vec<_>>().join(" + "),
         }
     }
 }
@@ -146,7 +150,7 @@ pub struct Task {
     pub wave: usize,
     pub resolved: std::result::Result<Resolved, plan::ResolveError>,
     /// Whether its command may run where it runs.
-    pub trust: std::result::Result<(), String>,
+    pub trust: std::result::Result<(), crate::deps::trust::Untrusted>,
     /// Why it cannot run at all (no checkout…).
     pub problem: Option<String>,
 }
@@ -167,7 +171,7 @@ impl Task {
             external_blockers: Vec::new(),
             wave: 0,
             resolved: Err(plan::ResolveError::NotResolved),
-            trust: Err("not checked".into()),
+            trust: Err(crate::deps::trust::Untrusted::NotChecked),
             problem: None,
         }
     }
@@ -184,7 +188,7 @@ impl Task {
         if let Some(pool) = cfg.pools.get(&r.pool)
             && let Err(why) = runner::available(pool)
         {
-            return Some((TaskStatus::NotStarted, why));
+            return Some((TaskStatus::NotStarted, why.to_string()));
         }
         if r.worktree
             && let Some(pool) = cfg.pools.get(&r.pool)
@@ -201,7 +205,7 @@ impl Task {
             ));
         }
         if let Err(e) = &self.trust {
-            return Some((TaskStatus::Untrusted, e.clone()));
+            return Some((TaskStatus::Untrusted, e.to_string()));
         }
         if !self.external_blockers.is_empty() {
             return Some((

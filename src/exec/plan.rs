@@ -298,7 +298,7 @@ pub fn build(
             for r in repos {
                 names.insert(reg.resolve(r).map_err(|e| Error::Fields(vec![e.on_field("repos")]))?);
             }
-            if let Some(role) = role {
+            for role in role {
                 let n0 = names.len();
                 names.extend(
                     reg.repos
@@ -401,7 +401,7 @@ pub fn build(
         }
         if let (Some(dir), Ok(r)) = (&t.dir, &t.resolved) {
             let place = Place::of(store, dir.clone())?;
-            let who = format!("--exec {}", t.key);
+            let who = crate::deps::trust::Subject::Task(t.key.clone());
             t.trust = trust.decide(&who, &exec_subject(&r.command, cfg.pools.get(&r.pool)), &place);
         }
     }
@@ -490,6 +490,17 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
             .map(|t| t.id.clone())
             .collect(),
         Selection::Command { .. } => unreachable!("command mode has no todos"),
+        Selection::Any(sels) => {
+            let mut out: Vec<String> = Vec::new();
+            for s in sels {
+                for id in select_todos(store, loaded, cg, s)? {
+                    if !out.contains(&id) {
+                        out.push(id);
+                    }
+                }
+            }
+            out
+        }
     };
     let _ = store;
     // Best first, as `ready` orders: priority, then what it unblocks, then ID.

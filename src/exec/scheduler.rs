@@ -10,6 +10,9 @@
 //! Ctrl-C) stops dispatching and terminates every running group (SIGTERM,
 //! grace, SIGKILL); `Hard` (a second) kills them at once. Claimed todos go
 //! back to the status they had, and the record says `cancelled`.
+//!
+//! It stays one file: the dispatch loop, the slot accounting and cancellation
+//! work on one run state, which only this loop owns.
 
 use super::config::ExecConfig;
 use super::record::{self, AttemptRecord, RunRecord, RunStatus, StatusChange, TaskRecord};
@@ -111,7 +114,7 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
             }
             let sel = match &old.selection {
                 Selection::Command { command, .. } => {
-                    Selection::Command { command: command.clone(), repos: again, role: None, all: false }
+                    Selection::Command { command: command.clone(), repos: again, role: Vec::new(), all: false }
                 }
                 _ => Selection::Todos { ids: again, with_deps: false },
             };
@@ -273,14 +276,19 @@ pub async fn run(
     };
     send(Event::Started { run_id: p.id.clone(), total: n, record: store.rel(&path) });
     // One runner per pool the run uses, shared by its tasks.
-    let mut runners: HashMap<String, std::result::Result<Arc<dyn Runner>, String>> = HashMap::new();
+    let mut runners: HashMap<String, std::result::Result<Arc<dyn Runner>, runner::RunnerError>> = HashMap::new();
     for (i, t) in tasks.iter().enumerate() {
         if status[i] != TaskStatus::Pending {
             continue;
         }
         let no_runner = t.resolved.as_ref().ok().and_then(|r| {
             let pool = cfg.pools.get(&r.pool)?;
-            runners.entry(r.pool.clone()).or_insert_with(|| runner::for_pool(pool)).as_ref().err().cloned()
+            runners
+                .entry(r.pool.clone())
+                .or_insert_with(|| runner::for_pool(pool))
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
         });
         if let Some((st, reason)) = t.blocked_reason(cfg).or_else(|| no_runner.map(|why| (TaskStatus::NotStarted, why)))
         {

@@ -205,8 +205,8 @@ impl Operation for ValidatePlan {
                 continue;
             }
             let req = crate::api::deps::CheckDeps {
-                consumer: Some(name.clone()),
-                provider: None,
+                consumer: vec![name.clone()],
+                provider: Vec::new(),
                 ids: Vec::new(),
                 online: self.online,
                 timeout: 10.0,
@@ -354,7 +354,7 @@ fn run_check(store: &Store, plan: &Plan, c: &crate::model::entities::CriterionCh
         (None, None) => return item("unmet", "no check".into()),
     };
     let Some(repo) = plan.repos.first() else { return item("unmet", "the plan names no repository".into()) };
-    let sel = Selection::Command { command: command.clone(), repos: vec![repo.clone()], role: None, all: false };
+    let sel = Selection::Command { command: command.clone(), repos: vec![repo.clone()], role: Vec::new(), all: false };
     let opts = RunOptions { command: Some(command.clone()), ..RunOptions::default() };
     let p = match scheduler::prepare(store, Some(sel), opts, Start::New) {
         Ok(p) => p,
@@ -363,10 +363,7 @@ fn run_check(store: &Store, plan: &Plan, c: &crate::model::entities::CriterionCh
     if let Some(t) = p.tasks.first()
         && let Err(why) = &t.trust
     {
-        return item(
-            "untrusted",
-            format!("{why} (approve with `git coord trust --exec --command '{command}' --repos {repo}`)"),
-        );
+        return item("untrusted", why.to_string());
     }
     if !store.settings.pool_execution_enabled {
         return item("unmet", "not run: pool execution is disabled".into());

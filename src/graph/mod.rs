@@ -35,6 +35,7 @@ pub mod export;
 pub mod queries;
 pub mod relations;
 pub mod roadmap;
+pub mod status;
 
 use crate::model::Loaded;
 use crate::model::*;
@@ -45,6 +46,7 @@ pub use cycles::find_cycles;
 pub use export::{DepGraphKind, DepGraphQuery, ExportedGraph, GraphEdge, GraphNode, dep_graph};
 pub use queries::*;
 pub use roadmap::{MilestoneView, PlanRoadmap, Roadmap, roadmap};
+pub use status::*;
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]

@@ -1,6 +1,6 @@
 //! Queries over the coordination graph: ready work, what blocks a repository
-//! and what it blocks, repository and ecosystem status, workload, and
-//! repository validation. Each returns a serialisable report.
+//! and what it blocks, workload, and repository validation (status reports
+//! are in [`super::status`]). Each returns a serialisable report.
 
 use super::{CoordGraph, NodeKind};
 use crate::ecosystem::Registry;
@@ -25,7 +25,7 @@ pub struct TodoRef {
 }
 
 impl TodoRef {
-    fn of(t: &Todo, reg: &Registry) -> Self {
+    pub(super) fn of(t: &Todo, reg: &Registry) -> Self {
         TodoRef {
             id: t.id.clone(),
             task: t.task.clone(),
@@ -49,7 +49,7 @@ pub struct IssueRef {
 }
 
 impl IssueRef {
-    fn of(i: &Issue, reg: &Registry) -> Self {
+    pub(super) fn of(i: &Issue, reg: &Registry) -> Self {
         IssueRef {
             id: i.id.clone(),
             title: i.title.clone(),
@@ -74,7 +74,7 @@ pub struct DepRef {
 }
 
 impl DepRef {
-    fn of(d: &Dependency, reg: &Registry) -> Self {
+    pub(super) fn of(d: &Dependency, reg: &Registry) -> Self {
         DepRef {
             id: d.id.clone(),
             consumer: reg.canonical(&d.consumer).to_string(),
@@ -89,8 +89,10 @@ impl DepRef {
 /// `ready` filters.
 #[derive(Debug, Clone, Default)]
 pub struct ReadyQuery {
-    pub repo: Option<String>,
-    pub assignee: Option<String>,
+    /// Any of these repositories (none: all).
+    pub repo: Vec<String>,
+    /// Assigned to any of these people (none: anyone).
+    pub assignee: Vec<String>,
     pub limit: Option<usize>,
 }
 
@@ -116,7 +118,7 @@ fn created_key(t: &Todo) -> (u8, String) {
 /// each unblocks, then oldest first.
 pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
     let reg = &cg.loaded.registry;
-    let want_repo = q.repo.as_deref().map(|r| reg.canonical(r).to_string());
+    let want_repo: Vec<String> = q.repo.iter().map(|r| reg.canonical(r).to_string()).collect();
     let mut stamp = vec![0u32; cg.g.node_count()];
     let mut round = 0;
     let mut out: Vec<(u8, usize, (u8, String), &Todo)> = Vec::new();
@@ -124,10 +126,12 @@ pub fn ready(cg: &CoordGraph<'_>, q: &ReadyQuery) -> Vec<ReadyTodo> {
         if !t.status.is(TodoStatus::Pending) {
             continue;
         }
-        if want_repo.as_ref().is_some_and(|r| !reg.canonical(&t.repo).eq_ignore_ascii_case(r)) {
+        if !want_repo.is_empty() && !want_repo.iter().any(|r| reg.canonical(&t.repo).eq_ignore_ascii_case(r)) {
             continue;
         }
-        if q.assignee.as_ref().is_some_and(|a| !t.assignee.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(a))) {
+        if !q.assignee.is_empty()
+            && !t.assignee.as_deref().is_some_and(|x| q.assignee.iter().any(|a| x.trim().eq_ignore_ascii_case(a)))
+        {
             continue;
         }
         let Some(n) = cg.node(&t.id) else { continue };
@@ -178,7 +182,7 @@ pub struct BlockingReport {
     pub blocked_todos: Vec<BlockedTodo>,
 }
 
-fn names_repo(reg: &crate::ecosystem::Registry, list: &[String], repo: &str) -> bool {
+pub(super) fn names_repo(reg: &crate::ecosystem::Registry, list: &[String], repo: &str) -> bool {
     list.iter().any(|r| reg.same(r, repo))
 }
 
@@ -304,190 +308,6 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
     BlockedByReport { repo: repo.to_string(), dependencies, repos, entities: waiting.into_values().collect() }
 }
 
-/// Counts of todos by *effective* status: an open todo with an active
-/// blocker (see [`super::blockers`]) counts as `blocked` whatever its stored
-/// status, so `pending` and `in_progress` count only unblocked work.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
-pub struct TodoCounts {
-    pub pending: usize,
-    pub in_progress: usize,
-    /// Stored `blocked`, or open with an active blocker.
-    pub blocked: usize,
-    pub completed: usize,
-    pub cancelled: usize,
-    /// Todos whose status is not a known value.
-    pub other: usize,
-}
-
-impl TodoCounts {
-    fn add(&mut self, cg: &CoordGraph<'_>, t: &Todo) {
-        if t.is_open() && cg.node(&t.id).is_some_and(|n| cg.is_blocked(n)) {
-            self.blocked += 1;
-            return;
-        }
-        match t.status.known() {
-            Some(TodoStatus::Pending) => self.pending += 1,
-            Some(TodoStatus::InProgress) => self.in_progress += 1,
-            Some(TodoStatus::Blocked) => self.blocked += 1,
-            Some(TodoStatus::Completed) => self.completed += 1,
-            Some(TodoStatus::Cancelled) => self.cancelled += 1,
-            None => self.other += 1,
-        }
-    }
-}
-
-/// A plan with milestone progress.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct PlanProgress {
-    pub id: String,
-    pub title: String,
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    pub milestones_completed: usize,
-    pub milestones_total: usize,
-}
-
-impl PlanProgress {
-    fn of(p: &Plan) -> Self {
-        PlanProgress {
-            id: p.id.clone(),
-            title: p.title.clone(),
-            status: p.status.as_str().to_string(),
-            target: p.target_date().map(|d| d.to_string()),
-            milestones_completed: p.milestone_progress().0,
-            milestones_total: p.milestone_progress().1,
-        }
-    }
-}
-
-/// One repository's coordination status.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct RepoStatus {
-    pub repo: String,
-    pub open_issues: Vec<IssueRef>,
-    pub todos: TodoCounts,
-    pub open_todos: Vec<TodoRef>,
-    /// Dependencies where it is the consumer.
-    pub depends_on: Vec<DepRef>,
-    /// Dependencies where it is the provider.
-    pub depended_on_by: Vec<DepRef>,
-    pub blocking: BlockingReport,
-    pub blocked_by: BlockedByReport,
-    pub plans: Vec<PlanProgress>,
-}
-
-/// The status of `repo` (canonical name).
-pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
-    let reg = &cg.loaded.registry;
-    let mut todos = TodoCounts::default();
-    let mut open_todos = Vec::new();
-    for t in cg.loaded.todos().filter(|t| reg.same(&t.repo, repo)) {
-        todos.add(cg, t);
-        if t.is_open() {
-            open_todos.push(TodoRef::of(t, reg));
-        }
-    }
-    let plans = cg
-        .loaded
-        .plans()
-        .filter(|p| {
-            names_repo(reg, &p.repos, repo)
-                || cg.loaded.todos().any(|t| t.plan_id.as_deref() == Some(p.id.as_str()) && reg.same(&t.repo, repo))
-        })
-        .map(PlanProgress::of)
-        .collect();
-    RepoStatus {
-        repo: repo.to_string(),
-        open_issues: cg
-            .loaded
-            .issues()
-            .filter(|i| i.is_open() && names_repo(reg, &i.repos, repo))
-            .map(|x| IssueRef::of(x, reg))
-            .collect(),
-        todos,
-        open_todos,
-        depends_on: cg
-            .loaded
-            .dependencies()
-            .filter(|d| reg.same(&d.consumer, repo))
-            .map(|x| DepRef::of(x, reg))
-            .collect(),
-        depended_on_by: cg
-            .loaded
-            .dependencies()
-            .filter(|d| reg.same(&d.provider, repo))
-            .map(|x| DepRef::of(x, reg))
-            .collect(),
-        blocking: blocking(cg, repo),
-        blocked_by: blocked_by(cg, repo),
-        plans,
-    }
-}
-
-/// The ecosystem view.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct EcosystemStatus {
-    /// `healthy` or `degraded`.
-    pub health: &'static str,
-    /// Why it is degraded (empty when healthy).
-    pub reasons: Vec<String>,
-    pub repos: usize,
-    pub active_plans: Vec<PlanProgress>,
-    /// Open critical and high-priority issues.
-    pub critical_blockers: Vec<IssueRef>,
-    /// Dependencies that are not satisfied (unsatisfied or unknown).
-    pub unsatisfied_dependencies: Vec<DepRef>,
-    pub todos: TodoCounts,
-    /// Pending todos with no active blocker.
-    pub ready_todos: usize,
-    pub open_issues: usize,
-}
-
-/// The ecosystem's coordination status.
-pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
-    let loaded = cg.loaded;
-    let reg = &loaded.registry;
-    let mut todos = TodoCounts::default();
-    loaded.todos().for_each(|t| todos.add(cg, t));
-    let critical_blockers: Vec<IssueRef> = loaded
-        .issues()
-        .filter(|i| i.is_open() && matches!(i.priority.known(), Some(Priority::Critical | Priority::High)))
-        .map(|x| IssueRef::of(x, reg))
-        .collect();
-    let unsatisfied_dependencies: Vec<DepRef> =
-        loaded.dependencies().filter(|d| d.is_open()).map(|x| DepRef::of(x, reg)).collect();
-    let mut reasons = Vec::new();
-    let critical = critical_blockers.iter().filter(|i| i.priority == "critical").count();
-    if critical > 0 {
-        reasons.push(format!("{critical} open critical issue(s)"));
-    }
-    let unsatisfied = unsatisfied_dependencies.iter().filter(|d| d.status == "unsatisfied").count();
-    if unsatisfied > 0 {
-        reasons.push(format!("{unsatisfied} unsatisfied dependenc{}", if unsatisfied == 1 { "y" } else { "ies" }));
-    }
-    let errors = loaded.problems.iter().filter(|p| p.is_error()).count();
-    if errors > 0 {
-        reasons.push(format!("{errors} data error(s) (run `git coord lint`)"));
-    }
-    let ready_todos = loaded
-        .todos()
-        .filter(|t| t.status.is(TodoStatus::Pending))
-        .filter(|t| cg.node(&t.id).is_some_and(|n| !cg.is_blocked(n)))
-        .count();
-    EcosystemStatus {
-        health: if reasons.is_empty() { "healthy" } else { "degraded" },
-        reasons,
-        repos: loaded.registry.repos.len(),
-        active_plans: loaded.plans().filter(|p| p.status.is(PlanStatus::Active)).map(PlanProgress::of).collect(),
-        critical_blockers,
-        unsatisfied_dependencies,
-        todos,
-        ready_todos,
-        open_issues: loaded.issues().filter(|i| i.is_open()).count(),
-    }
-}
-
 /// How `workload` groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -513,11 +333,12 @@ pub struct WorkloadRow {
 }
 
 /// Open todos and estimated hours per assignee or repository (unassigned
-/// work last), heaviest first. Blocked is the effective state.
-pub fn workload(cg: &CoordGraph<'_>, by: WorkloadBy) -> Vec<WorkloadRow> {
+/// work last), heaviest first, of the open todos `keep` accepts. Blocked
+/// is the effective state.
+pub fn workload(cg: &CoordGraph<'_>, by: WorkloadBy, keep: &dyn Fn(&Todo) -> bool) -> Vec<WorkloadRow> {
     let loaded = cg.loaded;
     let mut rows: BTreeMap<Option<String>, WorkloadRow> = BTreeMap::new();
-    for t in loaded.todos().filter(|t| t.is_open()) {
+    for t in loaded.todos().filter(|t| t.is_open() && keep(t)) {
         let key = match by {
             WorkloadBy::Assignee => t.assignee.clone(),
             WorkloadBy::Repo => Some(loaded.registry.canonical(&t.repo).to_string()),

@@ -221,6 +221,10 @@ impl<'r> Differ<'r> {
         match parse_mapping(&text) {
             Ok(doc) => {
                 if let Some(Value::Mapping(coord)) = doc.get("coordination") {
+                    // Items read as the loader reads them (nicknames by
+                    // canonical name, a todo's repo taken), so `migrate`
+                    // shows as a move, not as a change of those fields.
+                    let registry = crate::ecosystem::Registry::from_document(&doc, std::path::Path::new(ECOSYSTEM)).0;
                     for kind in Kind::ALL {
                         let Some(Value::Sequence(items)) = coord.get(kind.dir_name()) else { continue };
                         let m = maps.entry(kind).or_default();
@@ -228,7 +232,8 @@ impl<'r> Differ<'r> {
                             if let Value::Mapping(map) = item
                                 && let Some(id) = map.get("id").and_then(scalar_text)
                             {
-                                m.entry(id).or_insert_with(|| map.clone());
+                                m.entry(id)
+                                    .or_insert_with(|| crate::store::legacy_normalized(kind, coord, map, &registry));
                             }
                         }
                     }

@@ -25,8 +25,9 @@ pub struct LogOptions {
     pub rev: Option<String>,
     /// Only commits at or after this time (seconds since the epoch).
     pub since: Option<i64>,
-    /// Only commits whose author name or email contains this (any case).
-    pub author: Option<String>,
+    /// Only commits whose author name or email contains one of these (any
+    /// case; empty: every author).
+    pub author: Vec<String>,
     /// At most this many commits.
     pub limit: Option<usize>,
 }
@@ -82,6 +83,13 @@ pub fn looks_like_id(store: &Store, s: &str) -> bool {
 
 /// Runs `log`.
 pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
+    log_with(store, opts, &crate::progress::NoProgress)
+}
+
+/// [`log`], reporting one step per commit compared (the commits of the
+/// range are counted first; `--limit` ends it early).
+pub fn log_with(store: &Store, opts: &LogOptions, progress: &dyn crate::progress::Progress) -> Result<Log> {
+    let _done = crate::progress::Finish(progress);
     let repo = GitRepo::open(store, "log")?;
     let (filter, id) = match &opts.id {
         Some(id) => {
@@ -116,10 +124,16 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
         }
         todo.push((info.id, info.parent_ids.first().copied()));
     }
-    let cx =
-        Cx { store, opts, filter: &filter, shallow: &shallow, author: opts.author.as_ref().map(|a| a.to_lowercase()) };
+    let cx = Cx {
+        store,
+        opts,
+        filter: &filter,
+        shallow: &shallow,
+        author: opts.author.iter().map(|a| a.to_lowercase()).collect(),
+    };
     let threads = rayon::current_num_threads().max(1);
     let batch = RUN * threads * 2;
+    progress.start(todo.len() as u64, "reading history");
     for commits in todo.chunks(batch) {
         let runs: Vec<Result<(Vec<LogEntry>, Vec<String>)>> =
             commits.par_chunks(RUN).map(|run| compare_run(&cx, run)).collect();
@@ -128,6 +142,7 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
             out.warnings.extend(warnings);
             out.commits.extend(entries);
         }
+        progress.inc(commits.len() as u64);
         if opts.limit.is_some_and(|l| out.commits.len() >= l) {
             break;
         }
@@ -148,7 +163,7 @@ struct Cx<'a> {
     opts: &'a LogOptions,
     filter: &'a Filter,
     shallow: &'a [ObjectId],
-    author: Option<String>,
+    author: Vec<String>,
 }
 
 /// Compares each commit of a run with its first parent, on this thread's
@@ -164,10 +179,8 @@ fn compare_run(cx: &Cx<'_>, run: &[(ObjectId, Option<ObjectId>)]) -> Result<(Vec
         if cx.opts.since.is_some_and(|s| commit.seconds < s) {
             continue;
         }
-        if let Some(a) = &cx.author
-            && !commit.author.to_lowercase().contains(a)
-            && !commit.email.to_lowercase().contains(a)
-        {
+        let (name, email) = (commit.author.to_lowercase(), commit.email.to_lowercase());
+        if !cx.author.is_empty() && !cx.author.iter().any(|a| name.contains(a) || email.contains(a)) {
             continue;
         }
         let state = match cached.take() {

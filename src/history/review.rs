@@ -274,8 +274,8 @@ fn unsatisfied(
     let check = |loaded: &Loaded, ids: Vec<String>| -> Result<crate::deps::CheckReport> {
         let o = crate::deps::CheckOptions {
             ids,
-            consumer: None,
-            provider: None,
+            consumer: Vec::new(),
+            provider: Vec::new(),
             offline: !opts.online,
             trust_all: opts.trust_all,
             timeout: std::time::Duration::from_secs(10),

@@ -56,3 +56,20 @@ impl Summary for HistoryHits {
         }
     }
 }
+
+impl Summary for crate::trends::Trends {
+    fn summary(&self) -> String {
+        let done: usize = self.buckets.iter().map(|b| b.throughput).sum();
+        let mut s = format!(
+            "{} todos, {} completed from {} to {}",
+            self.window.todos,
+            done,
+            &self.window.since[..10],
+            &self.window.until[..10]
+        );
+        if let Some(a) = &self.alerts {
+            s.push_str(&format!("; {} alerts", a.len()));
+        }
+        s
+    }
+}

@@ -53,7 +53,9 @@ fn route<O: Operation>() -> ToolRoute<CoordServer>
 where
     O::Output: Summary,
 {
-    let input = schema_for_input::<O>().unwrap_or_else(|e| panic!("{}: request schema: {e}", O::TOOL));
+    let mut input = (*schema_for_input::<O>().unwrap_or_else(|e| panic!("{}: request schema: {e}", O::TOOL))).clone();
+    // Unknown parameters are refused (see `unknown_parameter`); say so.
+    input.insert("additionalProperties".into(), serde_json::Value::Bool(false));
     let annotations = ToolAnnotations::new().read_only(!O::WRITES).destructive(false);
     let tool = Tool::new(O::TOOL, O::SUMMARY, input)
         .with_raw_output_schema(schema_for_output::<O::Output>())
@@ -67,10 +69,16 @@ fn call<O: Operation>(cx: ToolCallContext<'_, CoordServer>) -> Call<'_>
 where
     O::Output: Summary,
 {
-    let args = serde_json::Value::Object(cx.arguments.clone().unwrap_or_default());
+    let args = cx.arguments.clone().unwrap_or_default();
+    let unknown = schema_for_input::<O>().ok().and_then(|schema| unknown_parameter(&args, &schema));
+    let args = serde_json::Value::Object(args);
     let dir = cx.service.dir().to_path_buf();
     Box::pin(async move {
-        let result: Result<Out<O::Output>, String> = match serde_json::from_value::<O>(args) {
+        let parsed = match unknown {
+            Some(e) => Err(e),
+            None => serde_json::from_value::<O>(args).map_err(|e| e.to_string()),
+        };
+        let result: Result<Out<O::Output>, String> = match parsed {
             Err(e) => Err(format!("error: invalid parameters: {e}")),
             Ok(req) => match tokio::task::spawn_blocking(move || req.run(&req.open(&dir)?)).await {
                 Ok(Ok(out)) => Ok(Out(out)),
@@ -79,6 +87,26 @@ where
             },
         };
         result.into_call_tool_result()
+    })
+}
+
+/// A parameter the tool's schema does not declare, said as serde says it.
+/// Requests flatten shared field groups ([`crate::api::groups`]), which
+/// serde's `deny_unknown_fields` cannot check, so every tool checks here,
+/// once, against its own schema: a misspelt parameter is refused, never
+/// silently ignored.
+fn unknown_parameter(
+    args: &serde_json::Map<String, serde_json::Value>,
+    schema: &rmcp::model::JsonObject,
+) -> Option<String> {
+    let known = schema.get("properties").and_then(serde_json::Value::as_object);
+    let bad = args.keys().find(|k| !known.is_some_and(|p| p.contains_key(k.as_str())))?;
+    Some(match known.filter(|p| !p.is_empty()) {
+        None => format!("unknown field `{bad}`, there are no fields"),
+        Some(p) => {
+            let names: Vec<String> = p.keys().map(|k| format!("`{k}`")).collect();
+            format!("unknown field `{bad}`, expected one of {}", names.join(", "))
+        }
     })
 }
 

@@ -5,37 +5,33 @@
 //! and `memory_meta` (this module's schema version).
 //!
 //! The database lives in the repository's common git directory, so every
-//! worktree of a clone shares one event log and one outbox. WAL and a 5 s
-//! busy timeout let a background push and a foreground command share it.
+//! worktree of a clone shares one event log and one outbox. It is opened
+//! through [`crate::index::db::open`] (WAL and a 5 s busy timeout, so a
+//! background push and a foreground command share it).
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The schema version of the memory tables.
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// The database file of a git directory.
+/// The database file of a git directory (the index's: one file, one way
+/// to open it).
 pub fn path(git_dir: &Path) -> PathBuf {
-    git_dir.join("git-coord").join("index.sqlite")
+    crate::index::db::path(git_dir)
 }
 
 /// An error of the database, naming its file.
 pub fn err(path: &Path, e: rusqlite::Error) -> Error {
-    Error::Invalid(format!("{}: {e}", path.display()))
+    Error::Database { path: path.to_path_buf(), source: e }
 }
 
-/// Opens (creating) the database and the memory tables.
+/// Opens the database as the index does ([`crate::index::db::open`]: WAL,
+/// the busy timeout, a damaged file replaced) and adds the memory tables.
 pub fn open(git_dir: &Path) -> Result<Connection> {
     let file = path(git_dir);
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    }
-    let conn = Connection::open(&file).map_err(|e| err(&file, e))?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(|e| err(&file, e))?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&file, e))?;
-    conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| err(&file, e))?;
+    let conn = crate::index::db::open(git_dir).map_err(|e| err(&file, e))?;
     conn.execute_batch(SCHEMA).map_err(|e| err(&file, e))?;
     conn.execute(
         "INSERT INTO memory_meta(key, value) VALUES ('schema_version', ?1)

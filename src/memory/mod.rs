@@ -9,6 +9,7 @@
 pub mod db;
 pub mod derive;
 pub mod events;
+pub mod hook;
 pub mod outbox;
 pub mod sinks;
 

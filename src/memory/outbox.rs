@@ -13,7 +13,7 @@
 use super::db;
 use super::derive::Memory;
 use super::sinks::Sink;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::Store;
 use rusqlite::{OptionalExtension, params};
 use schemars::JsonSchema;
@@ -117,7 +117,8 @@ pub fn push(store: &Store, mem: &Memory, sinks: &mut [Box<dyn Sink>]) -> Result<
                         .map_err(e)?;
                     pass.delivered += 1;
                 }
-                Err(msg) => {
+                Err(err) => {
+                    let msg = err.to_string();
                     let attempts = attempts + 1;
                     let dead = attempts >= settings.max_attempts;
                     mem.conn
@@ -261,9 +262,4 @@ pub fn retry(mem: &Memory, dead: bool) -> Result<usize> {
         "UPDATE outbox SET next_attempt = 0 WHERE state = 'pending' AND next_attempt > 0"
     };
     mem.conn.execute(sql, []).map_err(e)
-}
-
-/// The error for a sink that cannot be set up.
-pub fn sink_error(what: impl Into<String>) -> Error {
-    Error::Invalid(what.into())
 }

@@ -21,14 +21,68 @@ pub trait Sink {
     /// Its name in the outbox (`webhook`, `session_buddy`).
     fn name(&self) -> &'static str;
     /// Delivers one event (its JSON); the error is what to record.
-    fn deliver(&mut self, id: &str, payload: &str) -> std::result::Result<(), String>;
+    fn deliver(&mut self, id: &str, payload: &str) -> std::result::Result<(), SinkError>;
+}
+
+/// Why a delivery or a call to the memory service failed (recorded as the
+/// outbox row's `last_error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// The webhook's token variable is not set.
+    #[error("environment variable {var} (memory.webhook.token_env) is not set")]
+    TokenUnset {
+        /// The variable.
+        var: String,
+    },
+    /// The request failed (connection, TLS, protocol); the cause chain.
+    #[error("{url}: {chain}")]
+    Transport {
+        /// The service.
+        url: String,
+        /// The client's error and its causes.
+        chain: String,
+    },
+    /// The webhook answered with an error status.
+    #[error("{url}: HTTP {status}")]
+    Status {
+        /// The webhook.
+        url: String,
+        /// The status line's code and reason.
+        status: String,
+    },
+    /// No answer in time.
+    #[error("{url}: {what} within {secs} s")]
+    Timeout {
+        /// The service.
+        url: String,
+        /// What did not come ("no MCP answer", "quick_search did not answer").
+        what: String,
+        /// The limit.
+        secs: u64,
+    },
+    /// The tool answered with an error.
+    #[error("{url}: {tool} failed: {text}")]
+    Tool {
+        /// The service.
+        url: String,
+        /// The tool called.
+        tool: &'static str,
+        /// Its answer.
+        text: String,
+    },
+    /// Tool arguments that are not a JSON object.
+    #[error("arguments must be an object")]
+    Arguments,
+    /// An outbox payload that is not an event.
+    #[error("bad event payload: {0}")]
+    Payload(String),
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| Error::system("start the async runtime", e))
 }
 
 /// The generic webhook.
@@ -36,7 +90,7 @@ pub struct WebhookSink {
     rt: tokio::runtime::Runtime,
     client: reqwest::Client,
     url: String,
-    token: std::result::Result<Option<String>, String>,
+    token: std::result::Result<Option<String>, SinkError>,
 }
 
 impl WebhookSink {
@@ -47,7 +101,7 @@ impl WebhookSink {
             None => Ok(None),
             Some(var) => match std::env::var(var) {
                 Ok(t) if !t.is_empty() => Ok(Some(t)),
-                _ => Err(format!("environment variable {var} (memory.webhook.token_env) is not set")),
+                _ => Err(SinkError::TokenUnset { var: var.clone() }),
             },
         };
         let rt = runtime()?;
@@ -57,7 +111,7 @@ impl WebhookSink {
             .timeout(Duration::from_secs(15))
             .connect_timeout(Duration::from_secs(5))
             .build()
-            .map_err(|e| Error::Invalid(format!("cannot build an HTTP client: {e}")))?;
+            .map_err(|e| Error::system("build an HTTP client", e))?;
         drop(_entered);
         Ok(WebhookSink { rt, client, url: w.url.clone(), token })
     }
@@ -68,7 +122,7 @@ impl Sink for WebhookSink {
         "webhook"
     }
 
-    fn deliver(&mut self, id: &str, payload: &str) -> std::result::Result<(), String> {
+    fn deliver(&mut self, id: &str, payload: &str) -> std::result::Result<(), SinkError> {
         let token = self.token.clone()?;
         let mut req = self
             .client
@@ -83,9 +137,13 @@ impl Sink for WebhookSink {
         let resp = self
             .rt
             .block_on(async move { req.send().await })
-            .map_err(|e| format!("{}: {}", self.url, error_chain(&e)))?;
+            .map_err(|e| SinkError::Transport { url: self.url.clone(), chain: error_chain(&e) })?;
         let status = resp.status();
-        if status.is_success() { Ok(()) } else { Err(format!("{}: HTTP {status}", self.url)) }
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(SinkError::Status { url: self.url.clone(), status: status.to_string() })
+        }
     }
 }
 
@@ -115,7 +173,7 @@ impl SessionBuddy {
         Ok(SessionBuddy { rt: runtime()?, url: url.to_string(), client: None })
     }
 
-    fn connect(&mut self) -> std::result::Result<(), String> {
+    fn connect(&mut self) -> std::result::Result<(), SinkError> {
         if self.client.is_none() {
             let url = self.url.clone();
             let client = self
@@ -124,22 +182,22 @@ impl SessionBuddy {
                     let transport = StreamableHttpClientTransport::from_uri(url.as_str());
                     tokio::time::timeout(Duration::from_secs(20), ().serve(transport)).await
                 })
-                .map_err(|_| format!("{}: no MCP answer within 20 s", self.url))?
-                .map_err(|e| format!("{}: {}", self.url, error_chain(&e)))?;
+                .map_err(|_| SinkError::Timeout { url: self.url.clone(), what: "no MCP answer".into(), secs: 20 })?
+                .map_err(|e| SinkError::Transport { url: self.url.clone(), chain: error_chain(&e) })?;
             self.client = Some(client);
         }
         Ok(())
     }
 
     /// Connects (MCP `initialize`): whether the service answers.
-    pub fn initialize(&mut self) -> std::result::Result<(), String> {
+    pub fn initialize(&mut self) -> std::result::Result<(), SinkError> {
         self.connect()
     }
 
     /// Calls a tool; its text content (joined), or the error.
-    pub fn call(&mut self, tool: &'static str, args: Value) -> std::result::Result<String, String> {
+    pub fn call(&mut self, tool: &'static str, args: Value) -> std::result::Result<String, SinkError> {
         let url = self.url.clone();
-        let Value::Object(map) = args else { return Err("arguments must be an object".into()) };
+        let Value::Object(map) = args else { return Err(SinkError::Arguments) };
         self.connect()?;
         let client = self.client.as_ref().expect("connected above");
         let params = CallToolRequestParams::new(tool).with_arguments(map);
@@ -147,25 +205,25 @@ impl SessionBuddy {
         let res = self
             .rt
             .block_on(async { tokio::time::timeout(Duration::from_secs(60), fut).await })
-            .map_err(|_| format!("{url}: {tool} did not answer within 60 s"))?;
+            .map_err(|_| SinkError::Timeout { url: url.clone(), what: format!("{tool} did not answer"), secs: 60 })?;
         let res = match res {
             Ok(r) => r,
             Err(e) => {
                 // The session may be gone (service restarted): reconnect next time.
                 self.client = None;
-                return Err(format!("{url}: {tool}: {}", error_chain(&e)));
+                return Err(SinkError::Transport { url, chain: format!("{tool}: {}", error_chain(&e)) });
             }
         };
         let text: Vec<String> = res.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
         let text = text.join("\n");
         if res.is_error == Some(true) {
-            return Err(format!("{url}: {tool} failed: {}", text.trim()));
+            return Err(SinkError::Tool { url, tool, text: text.trim().to_string() });
         }
         Ok(text)
     }
 
     /// Searches the service's memory (`quick_search`); its answer as text.
-    pub fn search(&mut self, query: &str) -> std::result::Result<String, String> {
+    pub fn search(&mut self, query: &str) -> std::result::Result<String, SinkError> {
         // 0.23.0 takes `query`, `min_score` and `project` (no limit).
         self.call("quick_search", json!({"query": query}))
     }
@@ -173,8 +231,8 @@ impl SessionBuddy {
 
 /// What Session-Buddy stores for an event: the sentence first (what its
 /// search matches best), then the facts, then the event's JSON.
-pub fn reflection(payload: &str) -> std::result::Result<Value, String> {
-    let ev: super::events::Event = serde_json::from_str(payload).map_err(|e| format!("bad event payload: {e}"))?;
+pub fn reflection(payload: &str) -> std::result::Result<Value, SinkError> {
+    let ev: super::events::Event = serde_json::from_str(payload).map_err(|e| SinkError::Payload(e.to_string()))?;
     let mut content = format!(
         "{}\n\nEvent {} ({}) by {} at {} in commit {}",
         ev.summary, ev.id, ev.event_type, ev.author, ev.time, ev.commit
@@ -208,7 +266,7 @@ impl Sink for SessionBuddy {
         "session_buddy"
     }
 
-    fn deliver(&mut self, _id: &str, payload: &str) -> std::result::Result<(), String> {
+    fn deliver(&mut self, _id: &str, payload: &str) -> std::result::Result<(), SinkError> {
         let args = reflection(payload)?;
         self.call("store_reflection", args).map(|_| ())
     }

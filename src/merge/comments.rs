@@ -31,6 +31,10 @@
 //! are checked, not moved: if the merge would change or drop one, placing
 //! fails and the caller falls back to git's line merge. Nothing is dropped
 //! silently either way.
+//!
+//! It stays one file: anchoring, three-way merging, placing and verifying
+//! comments are one algorithm over one anchor map, and each step's invariant
+//! is checked by the next.
 
 use super::value::{Conflict, ConflictPart, Prefer, Seg, canonical_keys};
 use crate::model::reader::scalar_text;

@@ -189,7 +189,7 @@ fn date_key(v: &Value) -> Option<chrono::NaiveDateTime> {
     Some(match d {
         CoordDate::Date(d) => d.and_hms_opt(0, 0, 0)?,
         CoordDate::Zoned(dt) => dt.naive_utc(),
-        CoordDate::Naive(dt) => dt,
+        CoordDate::Naive(dt, _) => dt,
     })
 }
 

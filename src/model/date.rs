@@ -6,7 +6,7 @@
 //! lenient: dates, RFC 3339, ISO datetimes without zone and space-separated
 //! datetimes are all accepted.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, Timelike, Utc};
 use std::fmt;
 
 /// A date or timestamp read from (or written to) a coordination file.
@@ -16,8 +16,35 @@ pub enum CoordDate {
     Date(NaiveDate),
     /// A datetime with a zone (RFC 3339).
     Zoned(DateTime<FixedOffset>),
-    /// A datetime without zone, as found in hand-written files.
-    Naive(NaiveDateTime),
+    /// A datetime without zone, as found in hand-written files and written
+    /// by the Python tool (`2026-01-15T00:00:00`, `…T10:20:30.123456`), with
+    /// how it was written, so it is written back the same way.
+    Naive(NaiveDateTime, NaiveForm),
+}
+
+/// How a datetime without zone was written: separator, seconds, and the
+/// digits of its fractional seconds (kept, never dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NaiveForm {
+    /// `2026-01-15 10:00` rather than `2026-01-15T10:00`.
+    pub space: bool,
+    /// `10:20` without seconds.
+    pub minutes_only: bool,
+    /// Digits after the seconds' `.` (0: none).
+    pub fraction: u8,
+}
+
+impl NaiveForm {
+    /// The form of `s`, a datetime without zone that parsed with `fmt`.
+    fn of(s: &str, fmt: &str) -> Self {
+        let time = s.get(11..).unwrap_or_default();
+        let fraction = time.split_once('.').map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count());
+        NaiveForm {
+            space: s.as_bytes().get(10) == Some(&b' '),
+            minutes_only: !fmt.contains("%S"),
+            fraction: fraction.min(9) as u8,
+        }
+    }
 }
 
 /// How `created`/`updated` are stamped on write.
@@ -56,7 +83,7 @@ impl CoordDate {
         }
         for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
             if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-                return Some(Self::Naive(dt));
+                return Some(Self::Naive(dt, NaiveForm::of(s, fmt)));
             }
         }
         None
@@ -67,7 +94,26 @@ impl CoordDate {
         match self {
             Self::Date(d) => *d,
             Self::Zoned(dt) => dt.date_naive(),
-            Self::Naive(dt) => dt.date(),
+            Self::Naive(dt, _) => dt.date(),
+        }
+    }
+
+    /// A stamp for "now" written the way `like` is: a date, a zoned
+    /// timestamp, or a datetime without zone in its form (separator,
+    /// seconds, fraction digits) — how a write into the legacy section keeps
+    /// the section's style of `updated`.
+    pub fn stamp_like(now: DateTime<Utc>, like: &CoordDate) -> Self {
+        match like {
+            Self::Date(_) => Self::Date(now.date_naive()),
+            Self::Zoned(dt) => Self::Zoned(now.with_timezone(&dt.timezone())),
+            Self::Naive(_, form) => {
+                let dt = now.naive_utc();
+                let keep = 10u32.pow(9 - u32::from(form.fraction));
+                let nanos = if form.minutes_only { 0 } else { dt.and_utc().timestamp_subsec_nanos() / keep * keep };
+                let secs = if form.minutes_only { 0 } else { dt.time().second() };
+                let dt = dt.date().and_hms_nano_opt(dt.time().hour(), dt.time().minute(), secs, nanos).unwrap_or(dt);
+                Self::Naive(dt, *form)
+            }
         }
     }
 
@@ -85,7 +131,18 @@ impl fmt::Display for CoordDate {
         match self {
             Self::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
             Self::Zoned(dt) => f.write_str(&dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            Self::Naive(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S")),
+            Self::Naive(dt, form) => {
+                let sep = if form.space { ' ' } else { 'T' };
+                write!(f, "{}{sep}{}", dt.format("%Y-%m-%d"), dt.format("%H:%M"))?;
+                if !form.minutes_only {
+                    write!(f, ":{}", dt.format("%S"))?;
+                    if form.fraction > 0 {
+                        let digits = format!("{:09}", dt.and_utc().timestamp_subsec_nanos());
+                        write!(f, ".{}", &digits[..usize::from(form.fraction)])?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -99,7 +156,7 @@ pub fn now() -> DateTime<Utc> {
                 return d.and_hms_opt(12, 0, 0).expect("noon exists").and_utc();
             }
             Some(CoordDate::Zoned(dt)) => return dt.with_timezone(&Utc),
-            Some(CoordDate::Naive(dt)) => return dt.and_utc(),
+            Some(CoordDate::Naive(dt, _)) => return dt.and_utc(),
             None => {}
         }
     }
@@ -132,5 +189,18 @@ mod tests {
     fn round_trips_dates_verbatim() {
         assert_eq!(CoordDate::parse("2026-01-31").unwrap().to_string(), "2026-01-31");
         assert_eq!(CoordDate::parse("2026-01-31T10:20:30+02:00").unwrap().to_string(), "2026-01-31T10:20:30+02:00");
+        for s in ["2026-01-15T00:00:00", "2026-01-31 10:20:30.123456", "2026-01-31T10:20:30.120", "2026-01-31T10:20"] {
+            assert_eq!(CoordDate::parse(s).unwrap().to_string(), s, "kept as written");
+        }
+    }
+
+    #[test]
+    fn a_stamp_takes_the_form_of_the_value_it_replaces() {
+        let now = DateTime::parse_from_rfc3339("2026-02-10T09:08:07.654321Z").unwrap().with_timezone(&Utc);
+        let like = |s: &str| CoordDate::stamp_like(now, &CoordDate::parse(s).unwrap()).to_string();
+        assert_eq!(like("2026-01-15T00:00:00"), "2026-02-10T09:08:07");
+        assert_eq!(like("2026-01-15 00:00:00.000001"), "2026-02-10 09:08:07.654321");
+        assert_eq!(like("2026-01-15T00:00:00.1"), "2026-02-10T09:08:07.6");
+        assert_eq!(like("2026-01-15"), "2026-02-10");
     }
 }

@@ -22,6 +22,13 @@ pub struct MigrateReport {
 
 /// Runs the migration.
 pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
+    migrate_with(store, dry_run, &crate::progress::NoProgress)
+}
+
+/// [`migrate`], reporting one step per legacy entity read and one per file
+/// written.
+pub fn migrate_with(store: &Store, dry_run: bool, progress: &dyn crate::progress::Progress) -> Result<MigrateReport> {
+    let _done = crate::progress::Finish(progress);
     let lock = super::write_lock(store)?;
     let eco = store.ecosystem_path();
     let mut report = MigrateReport::default();
@@ -34,6 +41,15 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
         return Ok(report);
     }
     let loaded = store.load(&Kind::ALL)?;
+    let legacy = |kind: Kind| match doc.get("coordination") {
+        Some(serde_yaml::Value::Mapping(coord)) => match coord.get(kind.dir_name()) {
+            Some(serde_yaml::Value::Sequence(items)) => items.len() as u64,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    let items: u64 = Kind::ALL.iter().map(|k| legacy(*k)).sum();
+    progress.start(items, "reading the legacy section");
     let mut plan: Vec<(Entity, PathBuf)> = Vec::new();
     let mut conflicts = Vec::new();
     for kind in Kind::ALL {
@@ -59,11 +75,9 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
                 )));
             };
             let path = store.entity_path(kind, &id)?;
-            // Read as the loader reads it (a todo's repo taken from its issue).
-            let map = match kind {
-                Kind::Todo => crate::store::legacy_todo_repo(coord, map, &loaded.registry),
-                _ => map.clone(),
-            };
+            // Read as the loader reads it (a todo's repo taken from its
+            // issue, nicknames by their canonical name).
+            let map = crate::store::legacy_normalized(kind, coord, map, &loaded.registry);
             let (entity, problems) = Entity::read(kind, id.clone(), map);
             if problems.iter().any(|p| p.kind == crate::model::FieldProblemKind::Type) {
                 return Err(Error::Refused(format!(
@@ -80,6 +94,7 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
                 }
                 _ => plan.push((entity, path)),
             }
+            progress.inc(1);
         }
     }
     if !conflicts.is_empty() {
@@ -98,9 +113,11 @@ pub fn migrate(store: &Store, dry_run: bool) -> Result<MigrateReport> {
         report.section_removed = true;
         return Ok(report);
     }
+    progress.start(plan.len() as u64, "writing entity files");
     for (entity, _) in plan {
         let path = store.write_new(&lock, &entity)?;
         report.written.push((entity.id().to_string(), path));
+        progress.inc(1);
     }
     atomic_write(&eco, new_text.as_bytes())?;
     report.section_removed = true;

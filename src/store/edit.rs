@@ -22,7 +22,47 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use yaml_edit::Document;
 
-type EditResult<T> = Result<T, String>;
+type EditResult<T> = Result<T, EditError>;
+
+/// Why a format-preserving edit could not be made (the caller then decides
+/// whether a canonical rewrite may stand in).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// yaml-edit could not parse a text (the file, or a value's YAML).
+    #[error("yaml-edit could not parse {what}: {message}")]
+    Parse {
+        /// "the file", "a value".
+        what: &'static str,
+        /// yaml-edit's message.
+        message: String,
+    },
+    /// The tree is not shaped as expected.
+    #[error("{what} is not a mapping")]
+    NotMapping {
+        /// "the document", "a list item", "`coordination`".
+        what: &'static str,
+    },
+    /// The legacy section is missing.
+    #[error("no `coordination.{section}` list")]
+    NoSection {
+        /// The section.
+        section: String,
+    },
+    /// The item is not in its legacy section.
+    #[error("`{id}` not found in coordination.{section}")]
+    NoItem {
+        /// The section.
+        section: String,
+        /// The item's ID.
+        id: String,
+    },
+    /// A value's own YAML did not parse back as its shape (a bug).
+    #[error("internal: {0} expected")]
+    Internal(&'static str),
+    /// A value could not be written as YAML.
+    #[error("cannot write a value as YAML: {0}")]
+    Serialize(String),
+}
 
 /// Where the entity sits in the document.
 pub enum Locate<'a> {
@@ -40,44 +80,47 @@ pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> E
         let lf = text.replace("\r\n", "\n");
         return patch_text(&lf, at, old, new).map(|out| out.replace('\n', "\r\n"));
     }
-    let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
-    let root = doc.as_mapping().ok_or("the document is not a mapping")?;
+    let doc = Document::from_str(text).map_err(|e| EditError::Parse { what: "the file", message: e.to_string() })?;
+    let root = doc.as_mapping().ok_or(EditError::NotMapping { what: "the document" })?;
+    let mut quotes = Quotes::default();
     let target = match at {
         Locate::Root => root,
         Locate::Legacy { section, id } => {
-            let coord = root.get_mapping("coordination").ok_or("no `coordination:` mapping")?;
-            let seq = coord.get_sequence(section).ok_or_else(|| format!("no `coordination.{section}` list"))?;
+            quotes.legacy = true;
+            let coord = root.get_mapping("coordination").ok_or(EditError::NotMapping { what: "`coordination`" })?;
+            let seq =
+                coord.get_sequence(section).ok_or_else(|| EditError::NoSection { section: section.to_string() })?;
             let mut found = None;
             for item in seq.values() {
-                if let Some(m) = item.as_mapping()
-                    && m.get("id").map(|v| unquote(&v.to_string())) == Some(id.to_string())
-                {
+                let Some(m) = item.as_mapping() else { continue };
+                if found.is_none() && m.get("id").map(|v| unquote(&v.to_string())) == Some(id.to_string()) {
                     found = Some(m.clone());
-                    break;
+                } else {
+                    quotes.learn(&m);
                 }
             }
-            found.ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?
+            found.ok_or_else(|| EditError::NoItem { section: section.to_string(), id: id.to_string() })?
         }
     };
-    patch_mapping(&target, old, new)?;
+    patch_mapping_quoted(&target, old, new, &quotes)?;
     Ok(doc.to_string())
 }
 
 /// Replaces the entity of a legacy section with `new` as a whole (fallback
 /// when item-level edits do not verify), keeping the rest of the file.
 pub fn replace_legacy_item(text: &str, section: &str, id: &str, new: &Mapping) -> EditResult<String> {
-    let doc = Document::from_str(text).map_err(|e| format!("yaml-edit could not parse the file: {e}"))?;
-    let root = doc.as_mapping().ok_or("the document is not a mapping")?;
-    let coord = root.get_mapping("coordination").ok_or("no `coordination:` mapping")?;
-    let seq = coord.get_sequence(section).ok_or_else(|| format!("no `coordination.{section}` list"))?;
+    let doc = Document::from_str(text).map_err(|e| EditError::Parse { what: "the file", message: e.to_string() })?;
+    let root = doc.as_mapping().ok_or(EditError::NotMapping { what: "the document" })?;
+    let coord = root.get_mapping("coordination").ok_or(EditError::NotMapping { what: "`coordination`" })?;
+    let seq = coord.get_sequence(section).ok_or_else(|| EditError::NoSection { section: section.to_string() })?;
     let idx = seq
         .values()
         .position(|item| {
             item.as_mapping().and_then(|m| m.get("id")).map(|v| unquote(&v.to_string())) == Some(id.to_string())
         })
-        .ok_or_else(|| format!("`{id}` not found in coordination.{section}"))?;
+        .ok_or_else(|| EditError::NoItem { section: section.to_string(), id: id.to_string() })?;
     let node = to_node(&Value::Mapping(new.clone()))?;
-    let mapping = node.as_mapping().ok_or("internal: mapping expected")?;
+    let mapping = node.as_mapping().ok_or(EditError::NotMapping { what: "the new item" })?;
     seq.set(idx, mapping);
     Ok(doc.to_string())
 }
@@ -93,13 +136,87 @@ fn unquote(s: &str) -> String {
 
 /// Parses a value's canonical YAML into a yaml-edit document to insert.
 fn to_node(v: &Value) -> EditResult<Document> {
-    let text = serde_yaml::to_string(v).map_err(|e| e.to_string())?;
-    Document::from_str(&text).map_err(|e| e.to_string())
+    let text = serde_yaml::to_string(v).map_err(|e| EditError::Serialize(e.to_string()))?;
+    Document::from_str(&text).map_err(|e| EditError::Parse { what: "a value", message: e.to_string() })
 }
 
-fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> {
+/// How string values of each key are quoted in the other items of a legacy
+/// section: a key a write adds to an item is quoted as its siblings quote it
+/// (the Python tool reads `updated: '2026-01-15T00:00:00'` as a string, a
+/// bare `2026-02-10` as a date it does not expect).
+///
+/// In a legacy item (`legacy`), keys also stay as the section writes them:
+/// an alias (`updated_at`) is never renamed to the canonical key, and a key
+/// added to an item takes the alias its siblings use.
+#[derive(Default)]
+struct Quotes {
+    quotes: std::collections::HashMap<String, char>,
+    legacy: bool,
+    keys: HashSet<String>,
+}
+
+/// Keys holding timestamps: one quoting style for all of them.
+const DATE_KEYS: &[&str] =
+    &["created", "created_at", "updated", "updated_at", "fixed_at", "completed_at", "target", "target_date", "due"];
+
+impl Quotes {
+    /// Records the quoting of `item`'s scalar values (first seen wins).
+    fn learn(&mut self, item: &yaml_edit::Mapping) {
+        self.keys.extend(node_keys(item));
+        for e in item.entries() {
+            if let (Some(yaml_edit::YamlNode::Scalar(k)), Some(yaml_edit::YamlNode::Scalar(v))) =
+                (e.key_node(), e.value_node())
+                && let Some(q) = v.value().chars().next().filter(|c| *c == '\'' || *c == '"')
+            {
+                self.quotes.entry(k.as_string()).or_insert(q);
+            }
+        }
+    }
+
+    /// The quote a new value of `key` takes, if its siblings quote it.
+    fn of(&self, key: &str) -> Option<char> {
+        self.quotes.get(key).copied().or_else(|| {
+            if DATE_KEYS.contains(&key) { DATE_KEYS.iter().find_map(|k| self.quotes.get(*k).copied()) } else { None }
+        })
+    }
+
+    /// The key a value of canonical `key` is added under: in a legacy item,
+    /// the alias the other items use when they never use `key` itself.
+    fn added_key<'k>(&self, key: &'k str) -> &'k str {
+        if !self.legacy || self.keys.contains(key) {
+            return key;
+        }
+        key_aliases(key).iter().find(|a| self.keys.contains(**a)).copied().unwrap_or(key)
+    }
+}
+
+/// The quote of the scalar value of `key` in `node`, if it is quoted.
+fn quote_of(node: &yaml_edit::Mapping, key: &str) -> Option<char> {
+    match node.get(key)? {
+        yaml_edit::YamlNode::Scalar(v) => v.value().chars().next().filter(|c| *c == '\'' || *c == '"'),
+        _ => None,
+    }
+}
+
+/// A string scalar quoted with `quote` (a replaced value keeps its quotes,
+/// a new one takes its siblings'); text a quote would change is left to the
+/// default style.
+fn quoted(s: &str, quote: Option<char>) -> Option<yaml_edit::ScalarValue> {
+    if s.contains(['\'', '"', '\\', '\n']) {
+        return None;
+    }
+    match quote? {
+        '\'' => Some(yaml_edit::ScalarValue::single_quoted(s)),
+        _ => Some(yaml_edit::ScalarValue::double_quoted(s)),
+    }
+}
+
+fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value, quotes: &Quotes) -> EditResult<()> {
     match v {
-        Value::String(s) => node.set(key, s.as_str()),
+        Value::String(s) => match quoted(s, quote_of(node, key).or_else(|| quotes.of(key))) {
+            Some(q) => node.set(key, q),
+            None => node.set(key, s.as_str()),
+        },
         Value::Bool(b) => node.set(key, *b),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
@@ -111,11 +228,11 @@ fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> 
         Value::Null => node.set(key, Option::<String>::None),
         Value::Sequence(_) => {
             let doc = to_node(v)?;
-            node.set(key, doc.as_sequence().ok_or("internal: sequence expected")?);
+            node.set(key, doc.as_sequence().ok_or(EditError::Internal("a sequence"))?);
         }
         Value::Mapping(_) => {
             let doc = to_node(v)?;
-            node.set(key, doc.as_mapping().ok_or("internal: mapping expected")?);
+            node.set(key, doc.as_mapping().ok_or(EditError::Internal("a mapping"))?);
         }
         Value::Tagged(_) => {
             let doc = to_node(v)?;
@@ -125,21 +242,30 @@ fn set_value(node: &yaml_edit::Mapping, key: &str, v: &Value) -> EditResult<()> 
     Ok(())
 }
 
-fn insert_value(node: &yaml_edit::Mapping, after: Option<&str>, key: &str, v: &Value) -> EditResult<()> {
+fn insert_value(
+    node: &yaml_edit::Mapping,
+    after: Option<&str>,
+    key: &str,
+    v: &Value,
+    quotes: &Quotes,
+) -> EditResult<()> {
     if let Some(prev) = after {
         // Insert in canonical position; scalars directly, collections via a parsed node.
         let inserted = match v {
-            Value::String(s) => node.insert_after(prev, key, s.as_str()),
+            Value::String(s) => match quoted(s, quotes.of(key)) {
+                Some(q) => node.insert_after(prev, key, q),
+                None => node.insert_after(prev, key, s.as_str()),
+            },
             Value::Number(n) if n.as_i64().is_some() => node.insert_after(prev, key, n.as_i64().unwrap_or_default()),
             Value::Number(n) => node.insert_after(prev, key, n.as_f64().unwrap_or_default()),
             Value::Bool(b) => node.insert_after(prev, key, *b),
             Value::Sequence(_) => {
                 let doc = to_node(v)?;
-                node.insert_after(prev, key, doc.as_sequence().ok_or("internal: sequence expected")?)
+                node.insert_after(prev, key, doc.as_sequence().ok_or(EditError::Internal("a sequence"))?)
             }
             Value::Mapping(_) => {
                 let doc = to_node(v)?;
-                node.insert_after(prev, key, doc.as_mapping().ok_or("internal: mapping expected")?)
+                node.insert_after(prev, key, doc.as_mapping().ok_or(EditError::Internal("a mapping"))?)
             }
             _ => false,
         };
@@ -147,7 +273,7 @@ fn insert_value(node: &yaml_edit::Mapping, after: Option<&str>, key: &str, v: &V
             return Ok(());
         }
     }
-    set_value(node, key, v)
+    set_value(node, key, v, quotes)
 }
 
 fn scalar_list(v: &Value) -> Option<Vec<String>> {
@@ -200,6 +326,7 @@ fn patch_id_list(
     seq: &yaml_edit::Sequence,
     old: &[(String, &Mapping)],
     new: &[(String, &Mapping)],
+    quotes: &Quotes,
 ) -> EditResult<bool> {
     let old_ids: Vec<&String> = old.iter().map(|(id, _)| id).collect();
     let new_ids: Vec<&String> = new.iter().map(|(id, _)| id).collect();
@@ -215,7 +342,12 @@ fn patch_id_list(
         let items: Vec<_> = seq.values().collect();
         for (((_, old_m), (_, new_m)), item) in old.iter().zip(new).zip(items) {
             if old_m != new_m {
-                patch_mapping(item.as_mapping().ok_or("list item is not a mapping")?, old_m, new_m)?;
+                patch_mapping_quoted(
+                    item.as_mapping().ok_or(EditError::NotMapping { what: "a list item" })?,
+                    old_m,
+                    new_m,
+                    quotes,
+                )?;
             }
         }
         return Ok(true);
@@ -236,13 +368,13 @@ fn patch_id_list(
         if old_m == new_m {
             continue;
         }
-        let item_map = item.as_mapping().ok_or("list item is not a mapping")?;
-        patch_mapping(item_map, old_m, new_m)?;
+        let item_map = item.as_mapping().ok_or(EditError::NotMapping { what: "a list item" })?;
+        patch_mapping_quoted(item_map, old_m, new_m, quotes)?;
     }
     for (id, m) in new {
         if !old_ids.contains(&id) {
             let doc = to_node(&Value::Mapping((*m).clone()))?;
-            seq.push(doc.as_mapping().ok_or("internal: mapping expected")?);
+            seq.push(doc.as_mapping().ok_or(EditError::Internal("a mapping"))?);
         }
     }
     Ok(true)
@@ -258,7 +390,7 @@ fn append_items(seq: &yaml_edit::Sequence, old: &[Value], new: &[Value]) -> Edit
     }
     for item in added {
         let doc = to_node(item)?;
-        seq.push(doc.as_mapping().ok_or("internal: mapping expected")?);
+        seq.push(doc.as_mapping().ok_or(EditError::Internal("a mapping"))?);
     }
     Ok(true)
 }
@@ -275,6 +407,12 @@ fn node_keys(node: &yaml_edit::Mapping) -> HashSet<String> {
 
 /// Patches one mapping node from `old` to `new`.
 pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) -> EditResult<()> {
+    patch_mapping_quoted(node, old, new, &Quotes::default())
+}
+
+/// [`patch_mapping`] where a new string value of a key takes the quotes
+/// `quotes` knows for it (a replaced one keeps its own).
+fn patch_mapping_quoted(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping, quotes: &Quotes) -> EditResult<()> {
     let mut keys = node_keys(node);
     let present = |keys: &HashSet<String>, k: &str| -> Option<String> {
         if keys.contains(k) {
@@ -303,6 +441,8 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
         }
         match present(&keys, key) {
             Some(actual) => {
+                // A legacy item keeps its alias (the Python tool reads it).
+                let key = if quotes.legacy { actual.as_str() } else { key };
                 if actual != key {
                     node.rename_key(actual.as_str(), key);
                     keys.remove(&actual);
@@ -317,7 +457,7 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
                         } else if let (Some(ol), Some(nl), Some(seq)) =
                             (id_list(o), id_list(v_new), node.get_sequence(key))
                         {
-                            patch_id_list(&seq, &ol, &nl)?
+                            patch_id_list(&seq, &ol, &nl, quotes)?
                         } else if let (Value::Sequence(os), Value::Sequence(ns), Some(seq)) =
                             (o, v_new, node.get_sequence(key))
                         {
@@ -328,7 +468,7 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
                     }
                     (Some(Value::Mapping(om)), Value::Mapping(nm)) => match node.get_mapping(key) {
                         Some(child) => {
-                            patch_mapping(&child, om, nm)?;
+                            patch_mapping_quoted(&child, om, nm, quotes)?;
                             true
                         }
                         None => false,
@@ -336,12 +476,13 @@ pub fn patch_mapping(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping) ->
                     _ => false,
                 };
                 if !done {
-                    set_value(node, key, v_new)?;
+                    set_value(node, key, v_new, quotes)?;
                 }
                 prev = Some(key.to_string());
             }
             None => {
-                insert_value(node, prev.as_deref(), key, v_new)?;
+                let key = quotes.added_key(key);
+                insert_value(node, prev.as_deref(), key, v_new, quotes)?;
                 keys.insert(key.to_string());
                 prev = Some(key.to_string());
             }

@@ -4,9 +4,10 @@
 use super::load::{EcosystemDoc, Lines, build_record};
 use super::{Origin, Record, Store, lines::line_of_id, lines::line_of_key};
 use crate::ecosystem::Registry;
-use crate::model::Kind;
+use crate::model::entities::key_aliases;
 use crate::model::id::validate_id;
 use crate::model::reader::scalar_text;
+use crate::model::{CoordDate, Kind};
 use crate::problem::Problem;
 use serde_yaml::{Mapping, Value};
 use std::collections::HashMap;
@@ -64,11 +65,36 @@ impl Store {
                 );
                 continue;
             }
-            let map = if kind == Kind::Todo { legacy_todo_repo(coord, map, registry) } else { map.clone() };
+            let map = legacy_normalized(kind, coord, map, registry);
             out.push(build_record(kind, id, map, Origin::Legacy(eco.path.clone()), &rel, &eco_lines, start));
         }
         out
     }
+}
+
+/// A legacy item as the loader reads it: repository names (`repos`, `repo`,
+/// `consumer`, `provider`) by their canonical name — the Python tool stored
+/// nicknames there (`repos: [harbor, lh]`) — and a todo's missing repo taken
+/// (see [`legacy_todo_repo`]). Every report, `migrate` and history see the
+/// canonical names; the file keeps what it says: a write compares what it
+/// wrote read back this same way, so a value that only differs by nickname
+/// is never touched by an unrelated change.
+pub(crate) fn legacy_normalized(kind: Kind, coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
+    let mut map = if kind == Kind::Todo { legacy_todo_repo(coord, map, registry) } else { map.clone() };
+    let canonical = |v: &mut Value| {
+        if let Value::String(s) = v {
+            let c = registry.canonical(s).to_string();
+            *s = c;
+        }
+    };
+    for key in ["repos", "repo", "consumer", "provider"] {
+        match map.get_mut(key) {
+            Some(Value::Sequence(items)) => items.iter_mut().for_each(canonical),
+            Some(v) => canonical(v),
+            None => {}
+        }
+    }
+    map
 }
 
 /// A legacy todo without `repo` takes it as the Python tool did: from its
@@ -76,7 +102,7 @@ impl Store {
 /// its `pool`. Filled in when read, so lint, reports, `migrate` and writes
 /// all see the same repository — by its canonical name, whatever nickname
 /// the issue used.
-pub(crate) fn legacy_todo_repo(coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
+fn legacy_todo_repo(coord: &Mapping, map: &Mapping, registry: &Registry) -> Mapping {
     let mut map = map.clone();
     if map.get("repo").and_then(scalar_text).is_some_and(|r| !r.trim().is_empty()) {
         return map;
@@ -123,6 +149,30 @@ pub(super) fn legacy_item_span(text: &str, id: &str) -> Option<(usize, usize)> {
         .map(|(o, _)| *o)
         .unwrap_or(text.len());
     Some((start, end))
+}
+
+/// The timestamp whose form a new `updated` of legacy item `id` takes: its
+/// own `updated` (or an alias), else the first in the other items of its
+/// section, else the same for `created` — the section's style.
+pub(super) fn legacy_date_sample(doc: &Mapping, kind: Kind, id: &str) -> Option<CoordDate> {
+    let Value::Mapping(coord) = doc.get("coordination")? else {
+        return None;
+    };
+    let Value::Sequence(items) = coord.get(kind.dir_name())? else {
+        return None;
+    };
+    let maps: Vec<&Mapping> = items.iter().filter_map(Value::as_mapping).collect();
+    let own = maps.iter().position(|m| m.get("id").and_then(scalar_text).as_deref() == Some(id));
+    // The item itself first, then the rest of its section in order.
+    let ordered =
+        own.iter().map(|&i| maps[i]).chain(maps.iter().enumerate().filter(|(i, _)| Some(*i) != own).map(|(_, m)| *m));
+    let ordered: Vec<&Mapping> = ordered.collect();
+    ["updated", "created"].into_iter().find_map(|key| {
+        let keys: Vec<&str> = std::iter::once(key).chain(key_aliases(key).iter().copied()).collect();
+        ordered
+            .iter()
+            .find_map(|m| keys.iter().find_map(|k| m.get(*k).and_then(scalar_text)).and_then(|t| CoordDate::parse(&t)))
+    })
 }
 
 pub(super) fn legacy_item(doc: &Mapping, kind: Kind, id: &str) -> Option<Mapping> {

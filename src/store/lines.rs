@@ -11,11 +11,34 @@ use crate::settings::Limits;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// The 1-based lines of each key and each `id:` value of a text.
+/// The 1-based lines of each key and each `id:` value of a text, and the
+/// shape of every line (for the extent of a legacy item).
 #[derive(Debug, Default)]
 pub struct LineIndex {
     keys: HashMap<String, Vec<usize>>,
+    /// Per key, the column its key starts at, parallel to `keys`.
+    key_cols: HashMap<String, Vec<usize>>,
     ids: HashMap<String, Vec<usize>>,
+    shapes: Vec<Shape>,
+}
+
+/// One line's indentation: `None` for a blank or comment line; else the
+/// column of its first character and, for `- key: v`, of its content.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    indent: usize,
+    /// Column of the content after a leading `- `.
+    item: Option<usize>,
+}
+
+fn shape(line: &str) -> Option<Shape> {
+    let t = line.trim_start_matches(' ');
+    if t.trim().is_empty() || t.starts_with('#') {
+        return None;
+    }
+    let indent = line.len() - t.len();
+    let item = t.strip_prefix("- ").map(|rest| indent + 2 + (rest.len() - rest.trim_start_matches(' ').len()));
+    Some(Shape { indent, item })
 }
 
 /// A line's content after indentation and a leading `- `.
@@ -33,6 +56,7 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut ix = LineIndex::default();
         for (i, line) in text.lines().enumerate() {
+            ix.shapes.push(shape(line).unwrap_or(Shape { indent: usize::MAX, item: None }));
             let t = content(line);
             let Some(colon) = t.find(':') else { continue };
             let key = t[..colon].trim_end();
@@ -40,6 +64,7 @@ impl LineIndex {
                 continue;
             }
             ix.keys.entry(key.to_string()).or_default().push(i + 1);
+            ix.key_cols.entry(key.to_string()).or_default().push(line.len() - t.len());
             if key == "id" {
                 let v = t[colon + 1..].trim().trim_matches(|c| c == '"' || c == '\'');
                 ix.ids.entry(v.to_string()).or_default().push(i + 1);
@@ -74,6 +99,62 @@ impl LineIndex {
         let root_key = key.split(['[', '.']).next().unwrap_or(key);
         self.key(start, root_key)
     }
+
+    /// The lines `[first, end)` of the list item whose `id:` is on 1-based
+    /// line `id_line`, and the column of its keys: from its `- ` line (which
+    /// may hold another key, sorted before `id:`) to the next line indented
+    /// no deeper than that dash.
+    fn item_extent(&self, id_line: usize) -> Option<(usize, usize, usize)> {
+        let cols = self.key_cols.get("id")?;
+        let lines = self.keys.get("id")?;
+        let col = cols[lines.binary_search(&id_line).ok()?];
+        let shape_of = |l: usize| self.shapes.get(l - 1).filter(|s| s.indent != usize::MAX);
+        let mut first = None;
+        for l in (1..=id_line).rev() {
+            let Some(s) = shape_of(l) else { continue };
+            if s.item == Some(col) {
+                first = Some(l);
+                break;
+            }
+            if s.indent < col {
+                break;
+            }
+        }
+        let first = first?;
+        let dash = shape_of(first)?.indent;
+        let end = (first + 1..=self.shapes.len())
+            .find(|&l| shape_of(l).is_some_and(|s| s.indent <= dash))
+            .unwrap_or(self.shapes.len() + 1);
+        Some((first, end, col))
+    }
+
+    /// Line of `field` of the list item (a legacy entity) whose `id:` is on
+    /// 1-based line `id_line`: only that item's own keys count — never a key
+    /// of the next item (a missing field) nor one nested deeper.
+    /// `milestones[MILESTONE-001].due` finds the milestone inside the item.
+    pub fn item_field(&self, id_line: usize, field: &str) -> Option<usize> {
+        let (first, end, col) = self.item_extent(id_line)?;
+        let mut key = field;
+        if let Some(rest) = field.strip_prefix("milestones[")
+            && let Some(close) = rest.find(']')
+        {
+            let ms = self.id(&rest[..close], first - 1).filter(|&l| l < end)?;
+            return self.item_field(ms, rest[close + 1..].trim_start_matches('.'));
+        }
+        if key.is_empty() {
+            return Some(id_line);
+        }
+        key = key.split(['[', '.']).next().unwrap_or(key);
+        let lines = self.keys.get(key)?;
+        let cols = &self.key_cols[key];
+        let from = lines.partition_point(|&l| l < first);
+        lines[from..]
+            .iter()
+            .zip(&cols[from..])
+            .take_while(|(l, _)| **l < end)
+            .find(|(_, c)| **c == col)
+            .map(|(l, _)| *l)
+    }
 }
 /// Finds the lines of fields in their files for many problems: each file
 /// is read and indexed once (see [`lines`]).
@@ -98,11 +179,13 @@ impl Locator {
                 Some(std::rc::Rc::new(LineIndex::new(&text)))
             })
             .clone()?;
-        let start = match origin {
-            Origin::File(_) => 1,
-            Origin::Legacy(_) => index.id(id, 0)?,
-        };
-        index.field(start, field).or(Some(start))
+        match origin {
+            Origin::File(_) => index.field(1, field).or(Some(1)),
+            Origin::Legacy(_) => {
+                let start = index.id(id, 0)?;
+                index.item_field(start, field).or(Some(start))
+            }
+        }
     }
 }
 
@@ -154,5 +237,19 @@ mod tests {
         assert_eq!(ix.field(1, "milestones[MILESTONE-001].due"), Some(5));
         assert_eq!(ix.field(1, "status"), Some(9));
         assert_eq!(ix.field(1, "labels[3]"), None);
+    }
+
+    #[test]
+    fn a_legacy_item_finds_only_its_own_keys() {
+        let text = "coordination:\n  todos:\n    - title: first\n      id: TODO-001\n      # note\n\n      status: open\n    - id: TODO-002\n      task: t\n      sub:\n        repo: x\n      repo: y\n  plans:\n  - id: PLAN-001\n    milestones:\n    - id: MILESTONE-001\n      due: z\n    status: s\n";
+        let ix = LineIndex::new(text);
+        assert_eq!(ix.item_field(4, "title"), Some(3), "a key sorted before id");
+        assert_eq!(ix.item_field(4, "status"), Some(7));
+        assert_eq!(ix.item_field(4, "task"), None, "missing: not the next item's");
+        assert_eq!(ix.item_field(8, "repo"), Some(12), "not the nested one");
+        assert_eq!(ix.item_field(8, "title"), None);
+        assert_eq!(ix.item_field(14, "status"), Some(18));
+        assert_eq!(ix.item_field(14, "milestones[MILESTONE-001].due"), Some(17));
+        assert_eq!(ix.item_field(14, "milestones[MILESTONE-001].name"), None);
     }
 }

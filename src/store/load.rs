@@ -2,6 +2,10 @@
 //! work tree (each kind scanned in parallel, through the index, [`crate::index`]) or
 //! from a [`Snapshot`] of a revision, merged with the legacy section; one
 //! broken file never hides the rest — problems carry file, line and field.
+//!
+//! It stays one file: the parallel scan, the index and the legacy merge share
+//! the per-kind load state; the scanner, the legacy section and the index are
+//! already modules of their own.
 
 use super::lines::line_of_key;
 use super::{Loaded, Origin, Record, Store, files, lines, natural_key};
@@ -548,17 +552,21 @@ pub(super) fn build_record(
     start_line: usize,
 ) -> Record {
     let (entity, field_problems) = Entity::read(kind, id.clone(), map);
-    let problems = field_problems.into_iter().map(|fp| field_problem(fp, &id, rel, text, start_line)).collect();
+    let legacy = matches!(origin, Origin::Legacy(_));
+    let problems = field_problems.into_iter().map(|fp| field_problem(fp, &id, rel, text, start_line, legacy)).collect();
     Record { entity, origin, problems }
 }
 
-fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize) -> Problem {
+/// A field problem at its line: in a legacy item (`legacy`, `start_line` its
+/// `id:` line), only that item's keys count; a missing field gets the item's line.
+fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start_line: usize, legacy: bool) -> Problem {
     let (code, severity_error) = match fp.kind {
         FieldProblemKind::Type => ("type", true),
         FieldProblemKind::Value => ("value", true),
         FieldProblemKind::Missing => ("missing", !fp.message.contains("assumed")),
     };
-    let line = text.get().field(start_line, &fp.field);
+    let line =
+        if legacy { text.get().item_field(start_line, &fp.field) } else { text.get().field(start_line, &fp.field) };
     let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
 }

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::model::loaded::{Loaded, Origin, Record};
 pub use ids::{Allocated, natural_key};
-pub(crate) use legacy::legacy_todo_repo;
+pub(crate) use legacy::legacy_normalized;
 pub use lines::{Locator, line_of_key, locate};
 pub use load::Snapshot;
 pub use lock::{LockWait, StoreLock, on_lock_wait};

@@ -8,7 +8,7 @@
 //! not hold the lock cannot call it — the compiler refuses. An update stamps
 //! `updated` itself, so no write path can change an entity without it.
 
-use super::legacy::{legacy_item, legacy_item_span, remove_legacy_item};
+use super::legacy::{legacy_date_sample, legacy_item, legacy_item_span, remove_legacy_item};
 use super::{Origin, ParseError, Record, Store, StoreLock, edit, files, parse_mapping, scan};
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind};
@@ -111,9 +111,6 @@ impl Store {
         if old_map == new.to_mapping() {
             return Ok(WriteMode::Unchanged);
         }
-        new.set_updated(self.today());
-        let new_map = new.to_mapping();
-        let new: &Entity = new;
         let path = record.origin.path();
         let max = self.settings.limits.max_file_bytes;
         let text = match &record.origin {
@@ -124,6 +121,20 @@ impl Store {
         // The editor never sees text beyond the limits either.
         scan::scan(&text, &self.settings.limits).map_err(|e| ParseError::Limit(e).into_error(self.rel(path)))?;
         let kind = new.kind();
+        // A legacy item's `updated` is stamped the way the section writes its
+        // timestamps (the Python tool reads `'2026-01-15T00:00:00'`, not a date).
+        let sample = match &record.origin {
+            Origin::Legacy(_) => {
+                self.parse(&text).ok().and_then(|doc| legacy_date_sample(&doc, kind, record.entity.id()))
+            }
+            Origin::File(_) => None,
+        };
+        new.set_updated(match sample {
+            Some(like) => crate::model::CoordDate::stamp_like(crate::model::date::now(), &like),
+            None => self.today(),
+        });
+        let new_map = new.to_mapping();
+        let new: &Entity = new;
         let id = new.id();
         let locate = match &record.origin {
             Origin::File(_) => edit::Locate::Root,
@@ -136,9 +147,10 @@ impl Store {
             let map = match &record.origin {
                 Origin::File(_) => Some(doc),
                 // Read back as the loader reads it: a todo's repo taken from
-                // its issue is not written into the item.
-                Origin::Legacy(_) => legacy_item(&doc, kind, id).map(|m| match (kind, doc.get("coordination")) {
-                    (Kind::Todo, Some(serde_yaml::Value::Mapping(coord))) => super::legacy::legacy_todo_repo(
+                // its issue is not written into the item, a nickname stays.
+                Origin::Legacy(_) => legacy_item(&doc, kind, id).map(|m| match doc.get("coordination") {
+                    Some(serde_yaml::Value::Mapping(coord)) => super::legacy::legacy_normalized(
+                        kind,
                         coord,
                         &m,
                         &crate::ecosystem::Registry::from_document(&doc, &self.rel(path)).0,
@@ -158,7 +170,7 @@ impl Store {
                 return Ok(WriteMode::Minimal);
             }
             Ok(_) => "the edited file does not read back as the intended change".to_string(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         if !self.allow_rewrite {
             self.refuse_lossy_rewrite(record, &text, reason)?;
@@ -166,8 +178,11 @@ impl Store {
         let fallback = match &record.origin {
             Origin::File(_) => canonical_text(&new_map)?,
             Origin::Legacy(_) => {
-                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(|expected| {
-                    Error::LegacyEdit { path: self.rel(path), section: kind.dir_name(), id: id.to_string(), expected }
+                edit::replace_legacy_item(&text, kind.dir_name(), id, &new_map).map_err(|e| Error::LegacyEdit {
+                    path: self.rel(path),
+                    section: kind.dir_name(),
+                    id: id.to_string(),
+                    expected: e.to_string(),
                 })?
             }
         };

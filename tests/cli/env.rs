@@ -282,6 +282,20 @@ impl TestEnv {
     }
 }
 
+/// The entities a `list-*` command prints as JSON, or the entity of a
+/// `show-*` or write command.
+pub fn json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let mut full = args.to_vec();
+    full.extend_from_slice(&["--format", "json"]);
+    let run = env.coord(&full);
+    if args[0].starts_with("list-") { run.items() } else { run.entity() }
+}
+
+/// The `id`s of a JSON array of entities, in order.
+pub fn ids(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().expect("a JSON array").iter().map(|e| e["id"].as_str().expect("an id").to_string()).collect()
+}
+
 /// A small ecosystem: three repos (with nicknames), two roles, and a legacy
 /// coordination section with one issue and one todo.
 pub const ECOSYSTEM: &str = r#"# The example ecosystem

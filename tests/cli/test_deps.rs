@@ -1,20 +1,7 @@
 //! Dependencies end to end: canonical repo names, validation of type and
 //! self-dependency, minimal-diff updates, filters and deletion.
 
-use crate::env::TestEnv;
-
-/// The entities a `list-*` command prints as JSON, or the entity of a
-/// `show-*` or write command.
-fn json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
-    let mut full = args.to_vec();
-    full.extend_from_slice(&["--format", "json"]);
-    let run = env.coord(&full);
-    if args[0].starts_with("list-") { run.items() } else { run.entity() }
-}
-
-fn ids(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().expect("a JSON array").iter().map(|e| e["id"].as_str().expect("an id").to_string()).collect()
-}
+use crate::env::{TestEnv, ids, json};
 
 #[test]
 fn dependencies_are_created_validated_and_updated() {

@@ -65,3 +65,22 @@ fn the_cause_chain_is_printed() {
     let err = env.coord(&["gate", "oneiric", "--coord", "nope://x"]).fails(1).to_string();
     assert!(err.contains("error: --coord: `nope://x` is not valid (expected a transport git-coord clones"), "{err}");
 }
+
+/// Refusals that are about a request field name it as the flag.
+#[test]
+fn refusals_name_the_flag() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Auth", "--repos", "oneiric"]).ok();
+    let issue = env.coord(&["list-issues", "--sort", "-id", "--limit", "1", "--format", "json"]).items()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let todo =
+        env.coord(&["create-todo", "--task", "Ship", "--repo", "oneiric", "--blocked-by", &issue, "--format", "json"]);
+    let todo = todo.entity()["id"].as_str().unwrap().to_string();
+    let err = env.coord(&["update-todo", &todo, "--status", "in_progress", "--strict"]).fails(1).to_string();
+    assert!(err.contains("error: --strict: refused: starting"), "{err}");
+    assert!(!err.contains("`strict`"), "the CLI names the flag: {err}");
+    let err = env.coord(&["check-deps", "--consumer", "buddy", "--provider", "vishnu"]).fails(1).to_string();
+    assert!(err.contains("error: --consumer: no dependency matches `session-buddy` together with --provider"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! The everyday features users of other trackers expect: lists of open work
 //! with sort, limit and `@me`; `show`/`edit`/`comment` on any ID; `add-repo`
 //! and the README Quickstart run as written; relative dates and week
-//! estimates; shell completions.
+//! estimates (shell completions: test_tools).
 
 use crate::env::{TODAY, TestEnv};
 use crate::test_mcp::Client;
@@ -303,25 +303,6 @@ fn readme_quickstart_runs_as_written() {
 }
 
 #[test]
-fn completions_are_generated_for_each_shell() {
-    let env = TestEnv::new();
-    for shell in ["bash", "zsh", "fish"] {
-        let out = env.coord(&["completions", shell]).ok().to_string();
-        for word in ["list-issues", "add-repo", "comment", "sort"] {
-            assert!(out.contains(word), "{shell} completion lacks {word}");
-        }
-    }
-    let bash = env.coord(&["completions", "bash"]).ok().to_string();
-    let script = env.root.join("c.bash");
-    std::fs::write(&script, bash).unwrap();
-    match std::process::Command::new("bash").arg("-n").arg(&script).status() {
-        Ok(s) => assert!(s.success(), "the bash script does not parse"),
-        Err(e) => eprintln!("skipped: bash -n check ({e})"),
-    }
-    env.coord(&["completions", "tcsh"]).fails(2);
-}
-
-#[test]
 fn colour_follows_git_color_ui_and_no_color_wins() {
     let mut env = TestEnv::with_ecosystem();
     env.coord(&["create-issue", "--title", "x", "--repos", "vishnu", "--priority", "P0"]).ok();
@@ -367,4 +348,56 @@ fn slow_commands_draw_no_progress_when_not_on_a_terminal() {
         assert!(!r.stderr.contains('\r') && !r.stderr.contains('\x1b'), "{args:?}: {:?}", r.stderr);
         assert!(!r.stdout.contains('\r'), "{args:?}: {:?}", r.stdout);
     }
+}
+
+#[test]
+fn edit_picks_the_editor_in_gits_order() {
+    let mut env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "Start", "--repos", "vishnu"]).ok();
+    let path = "coordination/issues/ISSUE-002.yaml";
+    let setter = |env: &TestEnv, who: &str| {
+        editor(env, &format!("{who}.sh"), &format!(r#"sed -i 's/^title: .*/title: by {who}/' "$1""#))
+    };
+    // git's order (`git var GIT_EDITOR`): EDITOR, VISUAL over it, then
+    // core.editor, then GIT_EDITOR.
+    let ed = setter(&env, "editor");
+    env.set_env("EDITOR", &ed);
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by editor"));
+    // git reads VISUAL only on a terminal that is not dumb (TERM set).
+    let visual = setter(&env, "visual");
+    env.set_env("VISUAL", &visual);
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by editor"), "no TERM: VISUAL is not read, as in git");
+    env.set_env("TERM", "xterm");
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by visual"));
+    let core = setter(&env, "core");
+    env.git(&["config", "core.editor", &core]).ok();
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by core"));
+    let git_editor = setter(&env, "git-editor");
+    env.set_env("GIT_EDITOR", &git_editor);
+    env.coord(&["edit", "ISSUE-002"]).ok();
+    assert!(env.read(path).contains("title: by git-editor"));
+}
+
+#[test]
+fn init_writes_a_starter_ecosystem_and_says_what_to_commit() {
+    let env = TestEnv::new();
+    let out = env.coord(&["init"]).ok().to_string();
+    assert!(out.contains("created settings/ecosystem.yaml"), "{out}");
+    assert!(
+        out.contains("git add .gitattributes .gitignore settings coordination && git commit"),
+        "init tells the user to commit the setup:\n{out}"
+    );
+    let eco = env.read("settings/ecosystem.yaml");
+    assert!(eco.contains("repos: []") && eco.contains("git coord add-repo"), "{eco}");
+    // The starter file is valid and add-repo fills it.
+    env.coord(&["lint"]).ok();
+    env.coord(&["add-repo", "api", "--path", "../api"]).ok();
+    assert_eq!(env.coord(&["list-repos", "--format", "json"]).json()["items"][0]["name"], "api");
+    // A second init keeps the file (and says nothing is left to do for it).
+    env.coord(&["init"]).ok();
+    assert!(env.read("settings/ecosystem.yaml").contains("name: api"));
 }

@@ -89,7 +89,7 @@ fn dry_run_shows_waves_and_writes_nothing() {
     assert_eq!((wave("TODO-001"), wave("TODO-002"), wave("TODO-003"), wave("TODO-004")), (1, 2, 3, 1), "{v}");
     assert_eq!(
         v[0]["trust"].as_str().unwrap(),
-        "untrusted command; run git coord trust --exec TODO-001 after reading it"
+        "untrusted command; approve the execution of TODO-001 with git coord trust after reading it"
     );
     let out = env.coord(&["sweep", "--repo", "c", "--dry-run"]).ok().to_string();
     assert!(out.contains("wave 1") && out.contains("TODO-004") && out.contains("after TODO-002"), "{out}");
@@ -399,7 +399,8 @@ fn untrusted_commands_never_start_and_disabled_execution_refuses() {
     let r = env.coord(&["execute", "TODO-001"]);
     r.fails(1);
     assert!(
-        r.stdout.contains("TODO-001 untrusted: untrusted command; run git coord trust --exec TODO-001"),
+        r.stdout
+            .contains("TODO-001 untrusted: untrusted command; approve the execution of TODO-001 with git coord trust"),
         "{}",
         r.stdout
     );

@@ -186,6 +186,64 @@ fn point9_list_filters_are_repeatable_and_comma_separated() {
 }
 
 #[test]
+fn point9_report_run_and_check_filters_are_repeatable_and_comma_separated() {
+    let env = TestEnv::new();
+    env.coord(&["init"]).ok();
+    for r in ["api", "web", "db"] {
+        env.coord(&["add-repo", r, "--path", &format!("../{r}")]).ok();
+    }
+    env.coord(&["create-todo", "--task", "x", "--repo", "api", "--label", "a", "--assignee", "ana"]).ok();
+    env.coord(&["create-todo", "--task", "y", "--repo", "web", "--label", "b", "--assignee", "bo"]).ok();
+    env.coord(&["create-todo", "--task", "z", "--repo", "db", "--label", "c"]).ok();
+    let run = |args: &[&str]| env.coord(&[args, &["--format", "json"]].concat()).json();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // ready
+    for args in [&["ready", "--repo", "api,db"][..], &["ready", "--repo", "api", "--repo", "db"]] {
+        assert_eq!(ids(&run(args)), ["TODO-001", "TODO-003"], "{args:?}");
+    }
+    assert_eq!(ids(&run(&["ready", "--assignee", "ana,bo"])), ["TODO-001", "TODO-002"]);
+    // workload
+    let keys = |v: serde_json::Value| -> Vec<String> {
+        sorted(v["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap_or("-").to_string()).collect())
+    };
+    assert_eq!(keys(run(&["workload", "--by", "repo", "--repo", "api,web"])), ["api", "web"]);
+    assert_eq!(keys(run(&["workload", "--repo", "db", "--repo", "web"])), ["-", "bo"]);
+    assert_eq!(keys(run(&["workload", "--assignee", "ana", "--assignee", "bo"])), ["ana", "bo"]);
+    // sweep (planned only)
+    let tasks = |v: serde_json::Value| -> Vec<String> {
+        sorted(v.as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap().to_string()).collect())
+    };
+    for args in [
+        &["sweep", "--repo", "api,db", "--dry-run"][..],
+        &["sweep", "--repo", "api", "--repo", "db", "--dry-run"],
+        &["sweep", "--label", "a,c", "--dry-run"],
+    ] {
+        assert_eq!(tasks(run(args)), ["TODO-001", "TODO-003"], "{args:?}");
+    }
+    // Different kinds of selection are still refused together.
+    env.coord(&["sweep", "--repo", "api", "--label", "b", "--dry-run"]).fails(1);
+    // check-deps
+    env.coord(&["create-dep", "--consumer", "api", "--provider", "db"]).ok();
+    env.coord(&["create-dep", "--consumer", "web", "--provider", "api"]).ok();
+    let checked = |args: &[&str]| run(args)["results"].as_array().unwrap().len();
+    assert_eq!(checked(&["check-deps", "--consumer", "api,web"]), 2);
+    assert_eq!(checked(&["check-deps", "--consumer", "api", "--consumer", "web"]), 2);
+    assert_eq!(checked(&["check-deps", "--provider", "db"]), 1);
+    // log --author
+    env.commit_all_by("by ann", "2026-03-02T09:00:00+00:00", "Ann", "ann@example.com");
+    env.coord(&["update-todo", "TODO-003", "--assignee", "cy"]).ok();
+    env.commit_all_by("by bob", "2026-03-03T09:00:00+00:00", "Bob", "bob@example.com");
+    let summaries = |v: serde_json::Value| -> Vec<String> {
+        v["commits"].as_array().unwrap().iter().map(|c| c["summary"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(summaries(run(&["log", "--author", "ann,bob"])), ["by bob", "by ann"]);
+    assert_eq!(summaries(run(&["log", "--author", "bob"])), ["by bob"]);
+}
+
+#[test]
 fn point9_list_filters_take_a_list_or_a_comma_separated_string_over_mcp() {
     let env = TestEnv::new();
     env.coord(&["init"]).ok();

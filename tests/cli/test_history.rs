@@ -105,7 +105,7 @@ fn diff_between_revisions_text_markdown_and_json() {
 #[test]
 fn diff_defaults_to_head_against_the_working_tree() {
     let env = history();
-    assert_eq!(env.coord(&["diff"]).ok(), "no coordination changes (1accb74 → (working tree))\n");
+    assert_eq!(env.coord(&["diff"]).ok(), "no coordination changes (af0d257 → (working tree))\n");
     env.coord(&["update-todo", "TODO-002", "--status", "in_progress"]).ok();
     assert_eq!(env.coord(&["diff"]).ok(), "Todos:\n  TODO-002 status: pending → in_progress\n");
     // A single revision compares it with the working tree.

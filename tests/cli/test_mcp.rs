@@ -715,7 +715,10 @@ fn execution_tools_plan_refuse_untrusted_and_run_detached() {
     let mut c = Client::start(&env);
     let plan = c.tool(2, "coord_sweep", json!({"repo": "a", "dry_run": true}));
     assert_eq!(plan["status"], "planned");
-    assert_eq!(plan["tasks"][0]["trust"], "untrusted command; run git coord trust --exec TODO-001 after reading it");
+    assert_eq!(
+        plan["tasks"][0]["trust"],
+        "untrusted command; approve the execution of TODO-001 with git coord trust after reading it"
+    );
     // Not approved: the run is recorded, the command never starts.
     let r = c.tool(3, "coord_execute", json!({"todos": ["TODO-001"], "wait_seconds": 20}));
     assert_eq!(r["status"], "failed", "{r}");
@@ -1064,4 +1067,86 @@ fn errors_name_parameters_suggest_and_list_causes_without_flags() {
     }
     // Still serving.
     assert_eq!(c.tool(10, "coord_list_issues", json!({}))["count"], 1);
+}
+
+/// Requests flatten shared field groups (rewrite, label and repository
+/// edits, list options): each appears once in the tool's schema, is
+/// accepted, and a parameter the schema lacks is still refused.
+#[test]
+fn shared_field_groups_are_parameters_and_unknown_ones_are_refused() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let list = c.call(2, "tools/list", json!({}));
+    let tools = list["result"]["tools"].as_array().unwrap();
+    let schema = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap()["inputSchema"].clone();
+    let update = schema("coord_update_issue");
+    for p in ["id", "title", "description", "priority", "add_labels", "remove_repos", "rewrite", "depends_on"] {
+        assert!(update["properties"].get(p).is_some(), "coord_update_issue lacks `{p}`: {update}");
+    }
+    assert_eq!(update["additionalProperties"], false, "{update}");
+    let todos = schema("coord_list_todos");
+    for p in ["status", "assignee", "label", "all", "sort", "limit", "plan"] {
+        assert!(todos["properties"].get(p).is_some(), "coord_list_todos lacks `{p}`: {todos}");
+    }
+    let dep = schema("coord_update_dependency");
+    for p in ["type", "version_constraint", "command", "expected_status", "rewrite"] {
+        assert!(dep["properties"].get(p).is_some(), "coord_update_dependency lacks `{p}`: {dep}");
+    }
+
+    // Flattened parameters are accepted like any other.
+    let created = c.tool(3, "coord_create_issue", json!({"title": "Auth", "repos": ["oneiric"], "priority": "P0"}));
+    let issue = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["entity"]["priority"], "critical");
+    let updated = c.tool(4, "coord_update_issue", json!({"id": issue, "add_labels": ["auth"], "rewrite": false}));
+    assert_eq!(updated["entity"]["labels"], json!(["auth"]));
+    let listed = c.tool(5, "coord_list_issues", json!({"all": true, "sort": "-id", "limit": 1}));
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["items"][0]["id"], issue.as_str());
+
+    // Unknown parameters: refused before anything runs, naming the known ones.
+    let e = tool_error(&c.call(
+        6,
+        "tools/call",
+        json!({"name": "coord_update_issue", "arguments": {"id": issue, "rewrit": true, "title": "Changed"}}),
+    ));
+    assert!(e.contains("invalid parameters: unknown field `rewrit`, expected one of"), "{e}");
+    assert!(e.contains("`rewrite`") && !e.contains("--"), "{e}");
+    let shown = c.tool(7, "coord_get_issue", json!({"id": issue}));
+    assert_eq!(shown["entity"]["title"], "Auth", "a refused call changes nothing");
+    let e = tool_error(&c.call(8, "tools/call", json!({"name": "coord_list_issues", "arguments": {"limt": 1}})));
+    assert!(e.contains("unknown field `limt`"), "{e}");
+    let e = tool_error(&c.call(9, "tools/call", json!({"name": "coord_lint", "arguments": {"strict": true}})));
+    assert!(e.contains("unknown field `strict`"), "{e}");
+}
+
+/// Errors that used to be text naming a flag are field errors: MCP names
+/// the parameter.
+#[test]
+fn refusals_name_the_parameter_not_a_flag() {
+    let env = TestEnv::with_ecosystem();
+    let mut c = Client::start(&env);
+    let issue = c.tool(2, "coord_create_issue", json!({"title": "Auth", "repos": ["oneiric"]}))["id"].clone();
+    let todo =
+        c.tool(3, "coord_create_todo", json!({"task": "Ship", "repo": "oneiric", "blocked_by": [issue]}))["id"].clone();
+    let e = tool_error(&c.call(
+        4,
+        "tools/call",
+        json!({"name": "coord_update_todo", "arguments": {"id": todo, "status": "in_progress", "strict": true}}),
+    ));
+    assert!(e.contains("error: strict: refused: starting"), "{e}");
+    let e2 = tool_error(&c.call(
+        5,
+        "tools/call",
+        json!({"name": "coord_check_dependencies", "arguments": {"consumer": "buddy"}}),
+    ));
+    assert!(e2.contains("error: consumer: no dependency matches `session-buddy`"), "{e2}");
+    let e3 = tool_error(&c.call(
+        6,
+        "tools/call",
+        json!({"name": "coord_check_dependencies", "arguments": {"consumer": "buddy", "provider": "vishnu"}}),
+    ));
+    assert!(e3.contains("error: consumer: no dependency matches `session-buddy` together with provider"), "{e3}");
+    for e in [e, e2, e3] {
+        assert!(!e.contains("--"), "no flag in an MCP error: {e}");
+    }
 }

@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 /// A repository with a todo's life in four commits on fixed dates.
-fn history() -> TestEnv {
+pub(crate) fn history() -> TestEnv {
     let env = TestEnv::with_ecosystem();
     env.coord(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu"]).ok();
     env.commit_all_at("add todo", "2026-03-02T09:00:00+00:00");
@@ -138,14 +138,14 @@ fn derivation_is_incremental_and_survives_a_rewritten_history() {
 
 /// A webhook on 127.0.0.1 recording each request's Idempotency-Key and
 /// body, answering with the status currently set (0: accept and never answer).
-struct Hook {
-    port: u16,
+pub(crate) struct Hook {
+    pub(crate) port: u16,
     status: Arc<Mutex<u16>>,
     got: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl Hook {
-    fn start(status: u16) -> Hook {
+    pub(crate) fn start(status: u16) -> Hook {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let (st, got) = (Arc::new(Mutex::new(status)), Arc::new(Mutex::new(Vec::new())));
@@ -188,7 +188,7 @@ impl Hook {
         });
         Hook { port, status: st, got }
     }
-    fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         self.got.lock().unwrap().iter().map(|g| g.0.clone()).collect()
     }
     fn set(&self, s: u16) {
@@ -367,4 +367,37 @@ fn session_buddy_stores_events_and_finds_them_with_its_own_search() {
     assert_eq!(h["count"], 2, "{h:#}");
     let text = h["remote"]["text"].as_str().unwrap_or_else(|| panic!("no remote answer: {h:#}"));
     assert!(text.contains(&format!("Completed todo TODO-002: Port {word} pipeline")), "{text}");
+    // `search --semantic` is the same search, labelled remote on screen.
+    let same = env.coord(&["search", &word, "--semantic", "--format", "json"]).json();
+    assert_eq!(same["count"], 2);
+    let table = env.coord(&["search", &word, "--semantic"]).ok().to_string();
+    assert!(table.contains(&format!("remote ({})", sb.url)) && table.contains("Completed todo TODO-002"), "{table}");
+}
+
+#[test]
+fn search_history_finds_old_values_and_commit_subjects_naming_the_commit() {
+    let env = history();
+    env.coord(&["update-todo", "TODO-002", "--task", "Port CD"]).ok();
+    env.commit_all_at("rename the pipeline task", "2026-03-05T09:00:00+00:00");
+    // "Port CI" is no longer in the data: the index search misses it, history finds it.
+    assert_eq!(env.coord(&["search", "Port CI", "--format", "json"]).json()["count"], 0);
+    let h = env.coord(&["search", "--history", "CI", "--format", "json"]).json();
+    let last = &h["items"][h["count"].as_u64().unwrap() as usize - 1];
+    assert_eq!(last["type"], "todo.updated", "{h:#}");
+    assert_eq!(last["fields"][0]["old"], "Port CI");
+    assert_eq!(last["commit"], rev(&env, "HEAD"));
+    // Commit subjects are searched too; the table names the commit.
+    let table = env.coord(&["search", "--history", "pipeline"]).ok().to_string();
+    let short = &rev(&env, "HEAD")[..7];
+    assert!(table.contains("todo.updated") && table.contains(short), "{table}");
+    assert!(table.contains("task: Port CI → Port CD"), "{table}");
+    // --semantic with the memory service down: local hits, the remote labelled unavailable.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.write("settings/coord.yaml", &format!("memory:\n  session_buddy: http://127.0.0.1:{port}/mcp\n"));
+    let table = env.coord(&["search", "--semantic", "pipeline"]).ok().to_string();
+    assert!(
+        table.contains(&format!("remote (http://127.0.0.1:{port}/mcp)")) && table.contains("unavailable"),
+        "{table}"
+    );
+    assert!(table.contains("todo.updated"), "{table}");
 }

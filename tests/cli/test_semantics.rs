@@ -2,13 +2,9 @@
 //! (or a few) per point, named `pointN_…` so they can be listed. Point 5 is in
 //! `test_doctor` (`point5_doctor_accepts_one_sided_edges`).
 
-use crate::env::TestEnv;
+use crate::env::{TestEnv, ids};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn ids(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect()
-}
 
 // ---- point 1: the pre-push hook refuses what is broken, warns about what is known
 
@@ -292,7 +288,7 @@ fn point6_ids_are_normalised_and_an_empty_selection_is_an_error() {
     let err = env.coord(&["check-deps", "--id", "DEP-9"]).fails(1).to_string();
     assert!(err.contains("DEP-9"), "{err}");
     let err = env.coord(&["check-deps", "--consumer", "buddy"]).fails(1).to_string();
-    assert!(err.contains("no dependency matches consumer `session-buddy`"), "{err}");
+    assert!(err.contains("--consumer: no dependency matches `session-buddy`"), "{err}");
     env.coord(&["check-deps", "--consumer", "vishnu"]).ok();
 }
 

@@ -90,7 +90,7 @@ fn drift_aliases_are_understood() {
     let i2 = &list[1];
     assert_eq!(i2["status"], "resolved");
     assert_eq!(i2["priority"], "critical");
-    assert_eq!(i2["updated"], "2026-02-01T10:00:00");
+    assert_eq!(i2["updated"], "2026-02-01 10:00:00", "a datetime stays as written");
     assert_eq!(i2["labels"], serde_json::json!(["a", "b"]));
     assert_eq!(i2["repos"], serde_json::json!(["oneiric", "session-buddy"]));
     assert_eq!(list[2]["status"], "in_progress");
@@ -152,7 +152,7 @@ fn migrate_moves_the_section_and_keeps_every_other_byte() {
     insta::assert_snapshot!(env.read("coordination/todos/TODO-001.yaml"), @r"
     id: TODO-001
     task: Legacy todo
-    repo: buddy
+    repo: session-buddy
     status: completed
     priority: medium
     estimated_hours: 4

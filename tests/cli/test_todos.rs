@@ -1,20 +1,7 @@
 //! Todos end to end: estimates, links and blockers, completion, legacy
 //! aliases, filters and deletion.
 
-use crate::env::TestEnv;
-
-/// The entities a `list-*` command prints as JSON, or the entity of a
-/// `show-*` or write command.
-fn json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
-    let mut full = args.to_vec();
-    full.extend_from_slice(&["--format", "json"]);
-    let run = env.coord(&full);
-    if args[0].starts_with("list-") { run.items() } else { run.entity() }
-}
-
-fn ids(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().expect("a JSON array").iter().map(|e| e["id"].as_str().expect("an id").to_string()).collect()
-}
+use crate::env::{TestEnv, ids, json};
 
 #[test]
 fn todos_take_estimates_in_days_hours_and_minutes() {

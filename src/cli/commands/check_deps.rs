@@ -30,9 +30,10 @@ pub struct CheckDepsArgs {
 pub fn run(cx: &Context, a: &CheckDepsArgs) -> CmdResult {
     let store = cx.store()?;
     render::warn_load_problems(&store.load(&[Kind::Dependency])?.problems);
-    let out = crate::cli::progress::with_spinner("checking dependencies", || {
-        common::run_op::<CheckDepsArgs, _>(&store, &a.req)
-    })?;
+    let out = a
+        .req
+        .run_with(&store, &crate::cli::progress::Bar::new())
+        .map_err(common::op_error::<CheckDepsArgs, CheckDeps>)?;
     for w in &out.warnings {
         eprintln!("warning: {}", display::escape_controls(w));
     }

@@ -68,6 +68,26 @@ fn event_line(w: &mut dyn Write, e: &Event) -> std::io::Result<()> {
     Ok(())
 }
 
+/// History search results: matching events, then the memory service's
+/// answer labelled remote.
+pub fn history_hits(w: &mut dyn Write, h: &HistoryHits) -> std::io::Result<()> {
+    if h.items.is_empty() {
+        writeln!(w, "no events match")?;
+    }
+    for e in &h.items {
+        event_line(w, e)?;
+    }
+    if let Some(r) = &h.remote {
+        writeln!(w, "\n{HEADER}remote ({}){HEADER:#}", r.service)?;
+        match (&r.text, &r.error) {
+            (Some(t), _) => writeln!(w, "{}", crate::display::escape_controls(t))?,
+            (None, Some(e)) => writeln!(w, "unavailable: {e}")?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `events`
 pub fn run(cx: &Context, a: &EventsArgs) -> CmdResult {
     let store = cx.store()?;
@@ -136,22 +156,8 @@ pub fn run(cx: &Context, a: &EventsArgs) -> CmdResult {
         }
         Some(EventsCmd::Search(r)) => {
             let h = common::run_op::<SearchHistory, _>(&store, r)?;
-            if render::data(&mut w, a.format, &h)? {
-            } else {
-                if h.items.is_empty() {
-                    writeln!(w, "no events match")?;
-                }
-                for e in &h.items {
-                    event_line(&mut w, e)?;
-                }
-                if let Some(r) = &h.remote {
-                    writeln!(w, "\n{HEADER}remote ({}){HEADER:#}", r.service)?;
-                    match (&r.text, &r.error) {
-                        (Some(t), _) => writeln!(w, "{}", crate::display::escape_controls(t))?,
-                        (None, Some(e)) => writeln!(w, "unavailable: {e}")?,
-                        _ => {}
-                    }
-                }
+            if !render::data(&mut w, a.format, &h)? {
+                history_hits(&mut w, &h)?;
             }
         }
     }

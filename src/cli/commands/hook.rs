@@ -1,4 +1,6 @@
-//! `hook`: install or remove the pre-push hook, and the check it runs.
+//! `hook`: install or remove the pre-push hook (or, with `--events`, the
+//! events hooks), the check the pre-push hook runs, and the background pass
+//! the events hooks start.
 
 use crate::cli::Context;
 use crate::cli::error::{CmdResult, CommandError};
@@ -23,9 +25,22 @@ pub enum HookAction {
         /// as pre-push.backup).
         #[arg(long)]
         force: bool,
+        /// Install the events hooks instead (post-commit, post-merge,
+        /// post-rewrite): they derive coordination events and deliver them
+        /// in the background, never failing or slowing git.
+        #[arg(long)]
+        events: bool,
     },
-    /// Remove the pre-push hook if git-coord installed it.
-    Uninstall,
+    /// Remove the pre-push hook (with `--events`, the events hooks) if
+    /// git-coord installed it.
+    Uninstall {
+        /// Remove the events hooks instead.
+        #[arg(long)]
+        events: bool,
+    },
+    /// What the events hooks run in the background: derive new events and,
+    /// with memory on, deliver those due. Prints nothing; always exits 0.
+    Events,
     /// The check the hook runs: reads git's pre-push lines on stdin (or the
     /// pre-commit framework's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF) and
     /// refuses the push when the pushed coordination data has errors.
@@ -43,24 +58,48 @@ pub fn run(cx: &Context, a: &HookArgs) -> CmdResult {
     let wt = store.root.worktree.clone().ok_or(Error::NeedsRepo("hook"))?;
     let mut w = render::out();
     match &a.action {
-        HookAction::Install { force } => match hooks::install(&wt, *force)? {
-            Installed::Fresh(p) => writeln!(w, "installed {}", p.display())?,
-            Installed::Updated(p) => writeln!(w, "updated {}", p.display())?,
-            Installed::Chained { hook, previous } => writeln!(
-                w,
-                "installed {} (the existing hook was kept as {} and runs first)",
-                hook.display(),
-                previous.display()
-            )?,
-        },
-        HookAction::Uninstall => match hooks::uninstall(&wt)? {
-            Uninstalled::Removed(p) => writeln!(w, "removed {}", p.display())?,
-            Uninstalled::Restored(p) => {
-                writeln!(w, "removed git-coord's hook; {} is the previous hook again", p.display())?
+        HookAction::Install { force, events } => {
+            let done = if *events { hooks::install_events(&wt, *force)? } else { vec![hooks::install(&wt, *force)?] };
+            for i in done {
+                match i {
+                    Installed::Fresh(p) => writeln!(w, "installed {}", p.display())?,
+                    Installed::Updated(p) => writeln!(w, "updated {}", p.display())?,
+                    Installed::Chained { hook, previous } => writeln!(
+                        w,
+                        "installed {} (the existing hook was kept as {} and runs first)",
+                        hook.display(),
+                        previous.display()
+                    )?,
+                }
             }
-            Uninstalled::NotInstalled => writeln!(w, "no pre-push hook installed")?,
-            Uninstalled::Foreign(p) => writeln!(w, "{} was not installed by git-coord; left alone", p.display())?,
-        },
+            if *events && !store.settings.memory_enabled {
+                writeln!(
+                    w,
+                    "note: memory is off (`{}: false`): the hooks derive events but deliver nothing",
+                    store.settings.key("memory_enabled")
+                )?;
+            }
+        }
+        HookAction::Uninstall { events } => {
+            let done = if *events { hooks::uninstall_events(&wt)? } else { vec![hooks::uninstall(&wt)?] };
+            for u in done {
+                match u {
+                    Uninstalled::Removed(p) => writeln!(w, "removed {}", p.display())?,
+                    Uninstalled::Restored(p) => {
+                        writeln!(w, "removed git-coord's hook; {} is the previous hook again", p.display())?
+                    }
+                    Uninstalled::NotInstalled => writeln!(w, "no such hook installed")?,
+                    Uninstalled::Foreign(p) => {
+                        writeln!(w, "{} was not installed by git-coord; left alone", p.display())?
+                    }
+                }
+            }
+        }
+        // Errors stay in the outbox (last error, attempts) for `events
+        // status`; a hook has no one to tell.
+        HookAction::Events => {
+            let _ = crate::memory::hook::run(&store);
+        }
         HookAction::PrePush { remote, url: _ } => return pre_push(&store, remote.as_deref()),
     }
     Ok(())

@@ -42,7 +42,9 @@ pub fn run(cx: &Context, a: &LogArgs) -> CmdResult {
             )));
         }
     }
-    let log = crate::cli::progress::with_spinner("reading history", || common::run_op::<LogArgs, _>(&store, &req))?;
+    let log = req
+        .run_with(&store, &crate::cli::progress::Bar::new())
+        .map_err(common::op_error::<LogArgs, crate::api::history::Log>)?;
     for w in &log.warnings {
         eprintln!("warning: {w}");
     }

@@ -41,9 +41,7 @@ pub struct MigrateArgs {
 /// `migrate`
 pub fn run(cx: &Context, a: &MigrateArgs) -> CmdResult {
     let store = cx.store()?;
-    let report = crate::cli::progress::with_spinner("migrating the legacy section", || {
-        crate::ops::migrate::migrate(&store, a.dry_run)
-    })?;
+    let report = crate::ops::migrate::migrate_with(&store, a.dry_run, &crate::cli::progress::Bar::new())?;
     let mut w = render::out();
     if a.out.format != Format::Table {
         let m = Migrated {

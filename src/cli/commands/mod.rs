@@ -27,5 +27,6 @@ pub mod review;
 pub mod search;
 pub mod sync;
 pub mod todo;
+pub mod trends;
 pub mod trust;
 pub mod watch;

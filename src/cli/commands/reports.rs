@@ -2,6 +2,9 @@
 //! `workload`, `dep-graph`, `validate-repo`. Each runs its typed operation
 //! ([`crate::api::reports`]) and renders the report: `--format json|yaml`
 //! prints the operation's output as it is, the table is for people.
+//!
+//! It stays one file: eight small renderers of the graph reports, each a few
+//! lines, sharing the table helpers.
 
 use super::common::{self, OutputArgs};
 use crate::api::reports::{

@@ -1,7 +1,11 @@
 //! `search`: full-text search ([`crate::api::search`]); a table of results
-//! with the matching passage, the match in bold on a terminal.
+//! with the matching passage, the match in bold on a terminal. With
+//! `--history` (or `--semantic`) it searches coordination history instead
+//! ([`crate::api::memory::SearchHistory`]): events, naming their commits,
+//! and with `--semantic` the memory service's answer, labelled remote.
 
 use super::common::{self, OutputArgs};
+use crate::api::memory::SearchHistory;
 use crate::api::search::Search;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
@@ -16,6 +20,14 @@ pub struct SearchArgs {
     pub req: Search,
     #[command(flatten)]
     pub out: OutputArgs,
+    /// Search coordination history instead: events (old and new field
+    /// values, titles, commit subjects), each naming its commit.
+    #[arg(long)]
+    pub history: bool,
+    /// Search history and also ask the memory service (Session-Buddy's own
+    /// search); its answer is shown labelled as remote.
+    #[arg(long)]
+    pub semantic: bool,
 }
 
 /// The snippet for the screen: `**match**` in bold on a terminal, plain
@@ -35,6 +47,15 @@ fn highlight(snippet: &str, terminal: bool) -> String {
 
 /// `search`
 pub fn run(cx: &Context, a: &SearchArgs) -> CmdResult {
+    if a.history || a.semantic {
+        let req = SearchHistory { query: a.req.query.clone(), semantic: a.semantic, limit: a.req.limit };
+        let h = common::run_op::<SearchArgs, _>(&cx.store()?, &req)?;
+        let mut w = render::out();
+        if !render::data(&mut w, a.out.format, &h)? {
+            super::events::history_hits(&mut w, &h)?;
+        }
+        return Ok(());
+    }
     let r = common::run_op::<SearchArgs, _>(&cx.store()?, &a.req)?;
     common::warn(&r.warnings);
     let mut w = render::out();

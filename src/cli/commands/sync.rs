@@ -30,7 +30,8 @@ pub struct SyncArgs {
 /// `sync`
 pub fn run(cx: &Context, a: &SyncArgs) -> CmdResult {
     let store = cx.store()?;
-    let r = crate::cli::progress::with_spinner("syncing", || super::common::run_op::<SyncArgs, Sync>(&store, &a.req))?;
+    let r =
+        a.req.run_with(&store, &crate::cli::progress::Bar::new()).map_err(super::common::op_error::<SyncArgs, Sync>)?;
     let mut w = render::out();
     match a.out.format {
         Format::Json => return Ok(render::json(&mut w, &r)?),

@@ -134,7 +134,7 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
     use crate::exec::Selection;
     let store = cx.store()?;
     let sel = if let Some(c) = &a.command {
-        Selection::Command { command: c.clone(), repos: a.repos.clone(), role: None, all: false }
+        Selection::Command { command: c.clone(), repos: a.repos.clone(), role: Vec::new(), all: false }
     } else if let Some(p) = &a.plan {
         Selection::Plan(p.clone())
     } else if !a.ids.is_empty() {

@@ -94,14 +94,17 @@ fn stable_hash(s: &str) -> u64 {
 }
 
 impl Ssh {
-    pub fn new(pool: &super::config::Pool) -> std::result::Result<Ssh, String> {
+    pub fn new(pool: &super::config::Pool) -> std::result::Result<Ssh, super::runner::RunnerError> {
         let hosts = pool
             .hosts
             .iter()
-            .map(|h| Host::parse(h).map_err(|e| format!("pool `{}`: host {e}", pool.name)))
+            .map(|h| {
+                Host::parse(h).map_err(|source| super::runner::RunnerError::BadHost { pool: pool.name.clone(), source })
+            })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         if hosts.is_empty() {
-            return Err(format!("pool `{}`: no hosts", pool.name));
+            let source = settings::HostError { spec: String::new(), why: "no hosts" };
+            return Err(super::runner::RunnerError::BadHost { pool: pool.name.clone(), source });
         }
         let n = hosts.len();
         Ok(Ssh {

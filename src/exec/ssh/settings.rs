@@ -25,10 +25,20 @@ pub struct Host {
     pub port: Option<u16>,
 }
 
+/// Why a host is not `[user@]host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{spec}`: {why} (expected [user@]host[:port])")]
+pub struct HostError {
+    /// As written.
+    pub spec: String,
+    /// What is wrong.
+    pub why: &'static str,
+}
+
 impl Host {
     /// Parses `[user@]host[:port]` (an IPv6 address in brackets: `[::1]:22`).
-    pub fn parse(spec: &str) -> std::result::Result<Host, String> {
-        let bad = |why: &str| format!("`{spec}`: {why} (expected [user@]host[:port])");
+    pub fn parse(spec: &str) -> std::result::Result<Host, HostError> {
+        let bad = |why: &'static str| HostError { spec: spec.to_string(), why };
         if spec.is_empty() || spec.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("empty or contains white space"));
         }
