@@ -96,7 +96,7 @@ pub fn patch_text(text: &str, at: Locate<'_>, old: &Mapping, new: &Mapping) -> E
                 if found.is_none() && m.get("id").map(|v| unquote(&v.to_string())) == Some(id.to_string()) {
                     found = Some(m.clone());
                 } else {
-                    quotes.learn(&m);
+                    quotes.learn(m);
                 }
             }
             found.ok_or_else(|| EditError::NoItem { section: section.to_string(), id: id.to_string() })?
