@@ -23,6 +23,7 @@ pub mod hooks;
 pub mod index;
 pub mod lint;
 pub mod mcp;
+pub mod mcp_client;
 pub mod memory;
 pub mod merge;
 pub mod model;

@@ -26,12 +26,10 @@ pub(crate) fn repo_field(loaded: &Loaded, field: &str, name: &str) -> Result<Str
     loaded.registry.resolve(name).map_err(|e| Error::Fields(vec![e.on_field(field)]))
 }
 
-/// Fails unless the plan `id` is loaded.
-fn plan_exists(loaded: &Loaded, id: &Id) -> Result<()> {
-    match loaded.get(Kind::Plan, &id.0) {
-        Some(_) => Ok(()),
-        None => Err(Error::NotFound { kind: Kind::Plan, id: id.0.clone(), hint: None }),
-    }
+/// The loaded plans `ids` name, by their stored IDs (`plan-1` is
+/// PLAN-001, as everywhere); an ID that names no plan is an error.
+fn plan_ids(store: &Store, loaded: &Loaded, ids: &[Id]) -> Result<Vec<String>> {
+    ids.iter().map(|p| crate::ops::resolve_loaded(store, loaded, Kind::Plan, &p.0)).collect()
 }
 
 /// A report and what loading skipped.
@@ -200,10 +198,11 @@ impl Operation for EcosystemStatus {
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Roadmap {
-    /// Only this plan (any status).
-    #[arg(long)]
+    /// Only these plans, whatever their status (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
     #[serde(default)]
-    pub plan: Option<Id>,
+    pub plan: Vec<Id>,
 }
 
 impl Operation for Roadmap {
@@ -217,13 +216,10 @@ impl Operation for Roadmap {
     fn run(&self, store: &Store) -> Result<Self::Output> {
         // Critical paths run through todos only; milestones live in plan files.
         let (loaded, warnings) = load(store, &[Kind::Issue, Kind::Plan, Kind::Todo])?;
-        if let Some(p) = &self.plan {
-            plan_exists(&loaded, p)?;
-        }
+        let plans = plan_ids(store, &loaded, &self.plan)?;
         let cg = CoordGraph::build(&loaded);
         let today = crate::model::date::now().date_naive();
-        let plan = self.plan.as_ref().map(|p| p.0.as_str());
-        Ok(with(graph::roadmap(&cg, today, store.settings.hours_per_day, plan), warnings))
+        Ok(with(graph::roadmap(&cg, today, store.settings.hours_per_day, &plans), warnings))
     }
 }
 
@@ -294,14 +290,16 @@ pub struct DepGraph {
     #[arg(long, default_value = "repos")]
     #[serde(default)]
     pub kind: DepGraphKind,
-    /// Only what touches this repository.
-    #[arg(long)]
+    /// Only what touches one of these repositories (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub repo: Vec<String>,
+    /// Only what belongs to one of these plans (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
     #[serde(default)]
-    pub repo: Option<String>,
-    /// Only what belongs to this plan.
-    #[arg(long)]
-    #[serde(default)]
-    pub plan: Option<Id>,
+    pub plan: Vec<Id>,
     /// `text` (one edge per line, the default), `dot`, `mermaid`, or `json`
     /// / `yaml` for the nodes and edges as data.
     #[arg(long, default_value = "text")]
@@ -342,12 +340,10 @@ impl Operation for DepGraph {
 
     fn run(&self, store: &Store) -> Result<DepGraphOutput> {
         let (loaded, warnings) = load(store, &Kind::ALL)?;
-        let repo = self.repo.as_deref().map(|r| repo_field(&loaded, "repo", r)).transpose()?;
-        if let Some(p) = &self.plan {
-            plan_exists(&loaded, p)?;
-        }
+        let repo = self.repo.iter().map(|r| repo_field(&loaded, "repo", r)).collect::<Result<Vec<_>>>()?;
+        let plan = plan_ids(store, &loaded, &self.plan)?;
         let cg = CoordGraph::build(&loaded);
-        let q = DepGraphQuery { kind: self.kind, repo, plan: self.plan.as_ref().map(|p| p.0.clone()) };
+        let q = DepGraphQuery { kind: self.kind, repo, plan };
         let g = graph::dep_graph(&cg, &q);
         let text = match self.format {
             GraphFormat::Json | GraphFormat::Yaml => None,

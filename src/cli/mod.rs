@@ -179,7 +179,7 @@ pub enum Command {
     MergeDriver(merge_driver::MergeDriverArgs),
     /// Write man pages.
     Man(man::ManArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); IDs and repos complete too.
+    /// Print a shell completion script (commands, flags, IDs and repositories).
     Completions(completions::CompletionsArgs),
     /// Serve the coordination data over MCP (stdio) for agents.
     Mcp(mcp::McpArgs),
@@ -317,11 +317,11 @@ pub fn main() -> ExitCode {
 }
 
 /// Draws a progress bar on stderr while the index is (re)built, once that
-/// has taken a second and only when stdout is a terminal (a script or a pipe
-/// gets no bar).
+/// has taken a second and only when stdout and stderr are terminals (a
+/// script, a pipe or a redirect gets no bar), like [`progress::Bar`].
 fn progress_bar() {
     use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
+    if !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
         return;
     }
     let started = std::time::Instant::now();

@@ -59,6 +59,8 @@ fn style(len: u64) -> ProgressStyle {
 /// time counts while a step runs).
 fn reveal(bar: &ProgressBar) {
     bar.set_draw_target(ProgressDrawTarget::stderr());
+    // Drawn now, not at the first tick: a phase may end before it.
+    bar.tick();
     bar.enable_steady_tick(Duration::from_millis(120));
 }
 
@@ -75,6 +77,8 @@ impl crate::progress::Progress for Bar {
                 bar.set_length(len);
                 bar.set_position(0);
                 bar.set_message(message.to_string());
+                // Each phase is shown as it begins (a hidden bar ignores it).
+                bar.tick();
             }
             None => {
                 let bar = ProgressBar::with_draw_target((len > 0).then_some(len), ProgressDrawTarget::hidden());

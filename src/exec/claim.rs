@@ -61,24 +61,29 @@ pub fn claim(
         Err(std::fs::TryLockError::WouldBlock) => return Ok(Err(NotClaimed::Busy)),
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
     }
-    let rec = ops::find(store, Kind::Todo, todo)?;
-    let Entity::Todo(t) = &rec.entity else {
-        return Err(Error::NotFound { kind: Kind::Todo, id: todo.to_string(), hint: None });
-    };
-    let status = t.status.as_str().to_string();
-    if !t.is_open() {
-        return Ok(Err(NotClaimed::Finished(status)));
-    }
-    let previous = match (t.status.known(), previous_hint) {
-        (Some(TodoStatus::InProgress), Some(p)) => p.to_string(),
-        _ => status,
-    };
-    ops::update_with(store, Kind::Todo, todo, ops::Rewrite::Refused, |e, _| {
-        if let Entity::Todo(t) = e {
-            t.status = Lenient::Known(TodoStatus::InProgress);
+    // One write under the store lock: read the todo, decide, set it
+    // `in_progress` (or leave it, finished by another run, unwritten).
+    let mut seen: std::result::Result<String, NotClaimed> = Err(NotClaimed::Busy);
+    ops::update_plain(store, Kind::Todo, todo, |e| {
+        let Entity::Todo(t) = e else {
+            return Err(Error::NotFound { kind: Kind::Todo, id: todo.to_string(), hint: None });
+        };
+        let status = t.status.as_str().to_string();
+        if !t.is_open() {
+            seen = Err(NotClaimed::Finished(status));
+            return Ok(());
         }
+        seen = Ok(match (t.status.known(), previous_hint) {
+            (Some(TodoStatus::InProgress), Some(p)) => p.to_string(),
+            _ => status,
+        });
+        t.status = Lenient::Known(TodoStatus::InProgress);
         Ok(())
     })?;
+    let previous = match seen {
+        Ok(p) => p,
+        Err(n) => return Ok(Err(n)),
+    };
     Ok(Ok(Claim { _file: file, todo: todo.to_string(), previous }))
 }
 
@@ -86,7 +91,7 @@ pub fn claim(
 /// or back to the previous status. Returns the status written.
 pub fn release(store: &Store, claim: Claim, success: bool, completes: bool, hours: Option<f64>) -> Result<String> {
     let to = if success && completes { "completed".to_string() } else { claim.previous.clone() };
-    ops::update_with(store, Kind::Todo, &claim.todo, ops::Rewrite::Refused, |e, _| {
+    ops::update_plain(store, Kind::Todo, &claim.todo, |e| {
         if let Entity::Todo(t) = e {
             t.status = Lenient::from_text(&to);
             if success && let Some(h) = hours {

@@ -14,6 +14,8 @@
 //!   receiving their results over a channel (the shape of nextest's runner);
 //! - [`runner`] — the [`runner::Runner`] trait the scheduler dispatches each
 //!   attempt through, one runner per pool;
+//! - [`runner_mcp`] — the pool services' runners over MCP (`session-buddy`,
+//!   `mahavishnu`);
 //! - [`local`] — the `local` runner: one process group per attempt, task
 //!   text only on stdin, in environment variables and a prompt file, timeout
 //!   → SIGTERM to the group, grace, SIGKILL;
@@ -33,6 +35,7 @@ pub mod local;
 pub mod plan;
 pub mod record;
 pub mod runner;
+pub mod runner_mcp;
 pub mod scheduler;
 pub mod ssh;
 pub mod validate;

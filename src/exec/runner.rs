@@ -141,6 +141,9 @@ pub enum RunnerError {
         /// The runner's name.
         runner: &'static str,
     },
+    /// A pool service's settings cannot be used (the message says why).
+    #[error("{0}")]
+    Service(String),
     /// An `ssh` pool's host is not `[user@]host[:port]`.
     #[error("pool `{pool}`: host {source}")]
     BadHost {
@@ -158,7 +161,7 @@ pub fn available(pool: &Pool) -> std::result::Result<(), RunnerError> {
         RunnerKind::Local => Ok(()),
         RunnerKind::Ssh => Ok(()),
         RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => {
-            Err(RunnerError::NotAvailable { pool: pool.name.clone(), runner: pool.runner.as_str() })
+            super::runner_mcp::McpPool::new(pool).map(|_| ()).map_err(RunnerError::Service)
         }
     }
 }
@@ -169,7 +172,9 @@ pub fn for_pool(pool: &Pool) -> std::result::Result<Arc<dyn Runner>, RunnerError
     Ok(match pool.runner {
         RunnerKind::Local => Arc::new(super::local::Local),
         RunnerKind::Ssh => Arc::new(super::ssh::Ssh::new(pool)?),
-        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => unreachable!("refused by available()"),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => {
+            Arc::new(super::runner_mcp::McpPool::new(pool).map_err(RunnerError::Service)?)
+        }
     })
 }
 

@@ -127,7 +127,16 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
     let trust = crate::deps::trust::resolve(store, false)?;
     let kinds = Kind::ALL;
     let loaded = store.load(&kinds)?;
-    let tasks = plan::build(store, &loaded, &cfg, &trust.policy, &selection, &opts)?;
+    // A resumed `execute TODO…` plans only what did not succeed: the todos
+    // it completed are no longer open, and naming them would be refused.
+    let planned = match (&start, &selection) {
+        (Start::Resume(_), Selection::Todos { ids, with_deps }) => {
+            let left: Vec<String> = ids.iter().filter(|id| opts.resume_todos.contains(id)).cloned().collect();
+            if left.is_empty() { selection.clone() } else { Selection::Todos { ids: left, with_deps: *with_deps } }
+        }
+        _ => selection.clone(),
+    };
+    let tasks = plan::build(store, &loaded, &cfg, &trust.policy, &planned, &opts)?;
     Ok(Prepared { id, selection, options: opts, cfg, tasks, warnings: trust.warnings, resumes })
 }
 

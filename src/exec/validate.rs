@@ -171,7 +171,7 @@ impl Operation for ValidatePlan {
         checks.push(check("dates", date_problems(&loaded, &plan), "milestone dates ordered"));
         // Projection vs target.
         let today = crate::model::date::now().date_naive();
-        let rm = crate::graph::roadmap(&cg, today, store.settings.hours_per_day, Some(&plan.id));
+        let rm = crate::graph::roadmap(&cg, today, store.settings.hours_per_day, std::slice::from_ref(&plan.id));
         let mut late = Vec::new();
         let mut unestimated = Vec::new();
         if let Some(p) = rm.plans.first() {

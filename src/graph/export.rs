@@ -25,10 +25,11 @@ pub enum DepGraphKind {
 #[derive(Debug, Clone, Default)]
 pub struct DepGraphQuery {
     pub kind: DepGraphKind,
-    /// Only what touches this repository (canonical name).
-    pub repo: Option<String>,
-    /// Only what belongs to this plan.
-    pub plan: Option<String>,
+    /// Only what touches one of these repositories (canonical names;
+    /// empty: all).
+    pub repo: Vec<String>,
+    /// Only what belongs to one of these plans (empty: all).
+    pub plan: Vec<String>,
 }
 
 /// A node of the exported graph.
@@ -82,15 +83,15 @@ pub fn dep_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
 
 fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
     let reg = &cg.loaded.registry;
-    let plan_repos: Option<HashSet<String>> = q.plan.as_ref().map(|pid| {
+    let plan_repos: Option<HashSet<String>> = (!q.plan.is_empty()).then(|| {
         cg.loaded
             .plans()
-            .filter(|p| &p.id == pid)
+            .filter(|p| q.plan.contains(&p.id))
             .flat_map(|p| p.repos.iter().map(|r| reg.canonical(r).to_string()))
             .chain(
                 cg.loaded
                     .todos()
-                    .filter(|t| t.plan_id.as_deref() == Some(pid.as_str()))
+                    .filter(|t| t.plan_id.as_ref().is_some_and(|p| q.plan.contains(p)))
                     .map(|t| reg.canonical(&t.repo).to_string()),
             )
             .collect()
@@ -99,7 +100,7 @@ fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
     let mut names: BTreeSet<String> = BTreeSet::new();
     for d in cg.loaded.dependencies() {
         let (c, p) = (reg.canonical(&d.consumer).to_string(), reg.canonical(&d.provider).to_string());
-        if q.repo.as_ref().is_some_and(|r| *r != c && *r != p) {
+        if !q.repo.is_empty() && !q.repo.iter().any(|r| *r == c || *r == p) {
             continue;
         }
         if plan_repos.as_ref().is_some_and(|s| !s.contains(&c) || !s.contains(&p)) {
@@ -119,12 +120,10 @@ fn repo_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             status: Some(d.status.as_str().to_string()),
         });
     }
-    if q.repo.is_none() && q.plan.is_none() {
+    if q.repo.is_empty() && q.plan.is_empty() {
         names.extend(reg.repos.iter().map(|r| r.name.clone()));
     }
-    if let Some(r) = &q.repo {
-        names.insert(r.clone());
-    }
+    names.extend(q.repo.iter().cloned());
     let nodes = names
         .into_iter()
         .map(|n| GraphNode {
@@ -143,10 +142,11 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
     let reg = &cg.loaded.registry;
     let loaded = cg.loaded;
     let keep = |id: &str| -> bool {
-        if let Some(pid) = &q.plan {
-            let in_plan = loaded.todos().any(|t| t.id == id && t.plan_id.as_deref() == Some(pid.as_str()))
+        if !q.plan.is_empty() {
+            let wanted = |pid: &str| q.plan.iter().any(|x| x == pid);
+            let in_plan = loaded.todos().any(|t| t.id == id && t.plan_id.as_deref().is_some_and(wanted))
                 || loaded.plans().any(|p| {
-                    &p.id == pid
+                    wanted(&p.id)
                         && (p.id == id
                             || p.milestones.iter().any(|m| m.id == id)
                             || p.issue_ids.iter().any(|i| i == id))
@@ -155,19 +155,19 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
                     t.id == id
                         && t.milestone_id
                             .as_deref()
-                            .is_some_and(|m| loaded.milestone(m).is_some_and(|(p, _)| &p.id == pid))
+                            .is_some_and(|m| loaded.milestone(m).is_some_and(|(p, _)| wanted(&p.id)))
                 });
             if !in_plan {
                 return false;
             }
         }
-        if let Some(r) = &q.repo {
-            let of_repo = match loaded.find_any(id).map(|rec| &rec.entity) {
+        if !q.repo.is_empty() {
+            let of_repo = q.repo.iter().any(|r| match loaded.find_any(id).map(|rec| &rec.entity) {
                 Some(Entity::Issue(i)) => i.repos.iter().any(|x| reg.same(x, r)),
                 Some(Entity::Todo(t)) => reg.same(&t.repo, r),
                 Some(Entity::Plan(p)) => p.repos.iter().any(|x| reg.same(x, r)),
                 _ => false,
-            };
+            });
             if !of_repo {
                 return false;
             }
@@ -244,7 +244,7 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             }
         }
     }
-    if q.plan.is_some() || q.repo.is_some() {
+    if !q.plan.is_empty() || !q.repo.is_empty() {
         for n in cg.g.node_indices() {
             let node = &cg.g[n];
             if matches!(node.kind, NodeKind::Issue | NodeKind::Todo | NodeKind::Milestone | NodeKind::Plan)

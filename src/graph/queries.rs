@@ -269,18 +269,35 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
         .collect();
     let mut repos: Vec<String> = dependencies.iter().map(|d| reg.canonical(&d.consumer).to_string()).collect();
     let mut waiting: BTreeMap<(String, u64, String), Waiting> = BTreeMap::new();
-    let own: Vec<&str> = cg
+    let mut own: Vec<&str> = cg
         .loaded
         .issues()
         .filter(|i| i.is_open() && names_repo(reg, &i.repos, repo))
         .map(|i| i.id.as_str())
         .chain(cg.loaded.todos().filter(|t| t.is_open() && reg.same(&t.repo, repo)).map(|t| t.id.as_str()))
         .collect();
+    // A milestone or plan with open work here blocks (the todos of what
+    // depends on it) as long as that work is open: the inherited rule of
+    // `active_blockers`, seen from the blocking side.
+    let mut containers: Vec<&str> = Vec::new();
+    for t in cg.loaded.todos().filter(|t| t.is_open() && reg.same(&t.repo, repo)) {
+        if let Some((plan, m)) = t.milestone_id.as_deref().and_then(|m| cg.loaded.milestone(m)) {
+            containers.extend([m.id.as_str(), plan.id.as_str()]);
+        }
+        containers.extend(t.plan_id.as_deref());
+    }
+    containers.extend(cg.loaded.plans().filter(|p| names_repo(reg, &p.repos, repo)).map(|p| p.id.as_str()));
+    containers.sort_unstable();
+    containers.dedup();
+    own.extend(containers.iter().copied());
     for id in own {
         let Some(n) = cg.node(id) else { continue };
+        let container = containers.contains(&id);
         for b in cg.blocked(n) {
             let node = &cg.g[b];
-            if node.finished {
+            // From a milestone or plan, the waiting work is the todos it
+            // holds back (listed themselves), not the milestone or plan.
+            if node.finished || (container && matches!(node.kind, NodeKind::Milestone | NodeKind::Plan)) {
                 continue;
             }
             let their: Vec<String> =

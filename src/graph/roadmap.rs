@@ -180,10 +180,10 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
 }
 
 /// Builds the roadmap of active plans, or of one plan (any status).
-pub fn roadmap(cg: &CoordGraph<'_>, today: NaiveDate, hours_per_day: f64, plan: Option<&str>) -> Roadmap {
-    let plans: Vec<&Plan> = match plan {
-        Some(id) => cg.loaded.plans().filter(|p| p.id == id).collect(),
-        None => cg.loaded.plans().filter(|p| p.status.is(PlanStatus::Active)).collect(),
+pub fn roadmap(cg: &CoordGraph<'_>, today: NaiveDate, hours_per_day: f64, only: &[String]) -> Roadmap {
+    let plans: Vec<&Plan> = match only {
+        [] => cg.loaded.plans().filter(|p| p.status.is(PlanStatus::Active)).collect(),
+        ids => cg.loaded.plans().filter(|p| ids.contains(&p.id)).collect(),
     };
     let todos: HashMap<&str, &Todo> = cg.loaded.todos().map(|t| (t.id.as_str(), t)).collect();
     // Todos of each plan: linked to the plan or to one of its milestones.

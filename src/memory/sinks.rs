@@ -2,17 +2,15 @@
 //! `Idempotency-Key: <event id>`, an optional bearer token read from an
 //! environment variable named in settings) and Session-Buddy, the
 //! ecosystem's memory service, spoken to over MCP (streamable HTTP) with
-//! the rmcp client: `store_reflection` to store, `quick_search` to search.
+//! the shared rmcp client ([`crate::mcp_client`]): `store_reflection` to
+//! store, `quick_search` to search.
 //!
 //! Each sink owns a small current-thread runtime: delivery is sequential
 //! by design (order matters), and commands that never deliver never start one.
 
 use crate::error::{Error, Result};
+use crate::mcp_client::error_chain;
 use crate::settings::Webhook;
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
-use rmcp::service::{RoleClient, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -50,29 +48,9 @@ pub enum SinkError {
         /// The status line's code and reason.
         status: String,
     },
-    /// No answer in time.
-    #[error("{url}: {what} within {secs} s")]
-    Timeout {
-        /// The service.
-        url: String,
-        /// What did not come ("no MCP answer", "quick_search did not answer").
-        what: String,
-        /// The limit.
-        secs: u64,
-    },
-    /// The tool answered with an error.
-    #[error("{url}: {tool} failed: {text}")]
-    Tool {
-        /// The service.
-        url: String,
-        /// The tool called.
-        tool: &'static str,
-        /// Its answer.
-        text: String,
-    },
-    /// Tool arguments that are not a JSON object.
-    #[error("arguments must be an object")]
-    Arguments,
+    /// The MCP service failed (Session-Buddy).
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp_client::McpError),
     /// An outbox payload that is not an event.
     #[error("bad event payload: {0}")]
     Payload(String),
@@ -147,79 +125,27 @@ impl Sink for WebhookSink {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
-type Client = RunningService<RoleClient, ()>;
-
-/// Session-Buddy over MCP.
+/// Session-Buddy over MCP (the shared client of [`crate::mcp_client`],
+/// driven by this sink's own runtime).
 pub struct SessionBuddy {
     rt: tokio::runtime::Runtime,
-    url: String,
-    client: Option<Client>,
+    conn: crate::mcp_client::Connection,
 }
 
 impl SessionBuddy {
     /// A client for the service at `url` (connected on first use).
     pub fn new(url: &str) -> Result<SessionBuddy> {
-        Ok(SessionBuddy { rt: runtime()?, url: url.to_string(), client: None })
-    }
-
-    fn connect(&mut self) -> std::result::Result<(), SinkError> {
-        if self.client.is_none() {
-            let url = self.url.clone();
-            let client = self
-                .rt
-                .block_on(async move {
-                    let transport = StreamableHttpClientTransport::from_uri(url.as_str());
-                    tokio::time::timeout(Duration::from_secs(20), ().serve(transport)).await
-                })
-                .map_err(|_| SinkError::Timeout { url: self.url.clone(), what: "no MCP answer".into(), secs: 20 })?
-                .map_err(|e| SinkError::Transport { url: self.url.clone(), chain: error_chain(&e) })?;
-            self.client = Some(client);
-        }
-        Ok(())
+        Ok(SessionBuddy { rt: runtime()?, conn: crate::mcp_client::Connection::new(url) })
     }
 
     /// Connects (MCP `initialize`): whether the service answers.
     pub fn initialize(&mut self) -> std::result::Result<(), SinkError> {
-        self.connect()
+        Ok(self.rt.block_on(self.conn.initialize())?)
     }
 
     /// Calls a tool; its text content (joined), or the error.
     pub fn call(&mut self, tool: &'static str, args: Value) -> std::result::Result<String, SinkError> {
-        let url = self.url.clone();
-        let Value::Object(map) = args else { return Err(SinkError::Arguments) };
-        self.connect()?;
-        let client = self.client.as_ref().expect("connected above");
-        let params = CallToolRequestParams::new(tool).with_arguments(map);
-        let fut = client.call_tool(params);
-        let res = self
-            .rt
-            .block_on(async { tokio::time::timeout(Duration::from_secs(60), fut).await })
-            .map_err(|_| SinkError::Timeout { url: url.clone(), what: format!("{tool} did not answer"), secs: 60 })?;
-        let res = match res {
-            Ok(r) => r,
-            Err(e) => {
-                // The session may be gone (service restarted): reconnect next time.
-                self.client = None;
-                return Err(SinkError::Transport { url, chain: format!("{tool}: {}", error_chain(&e)) });
-            }
-        };
-        let text: Vec<String> = res.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
-        let text = text.join("\n");
-        if res.is_error == Some(true) {
-            return Err(SinkError::Tool { url, tool, text: text.trim().to_string() });
-        }
-        Ok(text)
+        Ok(self.rt.block_on(self.conn.call(tool, args, Duration::from_secs(60)))?)
     }
 
     /// Searches the service's memory (`quick_search`); its answer as text.

@@ -300,6 +300,23 @@ pub fn update_with(
     Ok(o)
 }
 
+/// [`update_with`] for a change that looks nothing up (a status, hours):
+/// the same lock, re-read, checks and minimal write, without preparing
+/// reference lookups (which read the ecosystem file). Pool execution sets
+/// todos' statuses through it, twice per task.
+pub fn update_plain(
+    store: &Store,
+    kind: Kind,
+    id: &str,
+    change: impl FnOnce(&mut Entity) -> Result<()>,
+) -> Result<Outcome> {
+    let lock = write_lock(store)?;
+    let record = find(store, kind, id)?;
+    let mut entity = record.entity.clone();
+    change(&mut entity)?;
+    write_changed(store, &lock, &record, entity)
+}
+
 /// Removes milestone `id` from its plan. While others reference it (todos'
 /// `milestone_id`, other milestones' `dependencies`) it is refused (a
 /// problem with the request's `force` field) unless `force`; with `force`,
@@ -359,9 +376,26 @@ fn write_changed(store: &Store, lock: &StoreLock, record: &Record, mut entity: E
             warnings: Vec::new(),
         });
     }
-    check_cycles(store, &entity)?;
+    // Only a new blocking edge can close a cycle: a change that adds none
+    // (a status, a title) does not reload the graph.
+    if adds_blocking_edge(&record.entity, &entity) {
+        check_cycles(store, &entity)?;
+    }
     let mode = store.write_update(lock, record, &mut entity)?;
     Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode, warnings: Vec::new() })
+}
+
+/// Whether `new` declares a blocking edge that `old` does not.
+fn adds_blocking_edge(old: &Entity, new: &Entity) -> bool {
+    let edges = |e: &Entity| -> HashSet<(String, String)> {
+        e.references()
+            .into_iter()
+            .filter(|r| r.relation.is_blocking())
+            .map(|r| (r.holder.to_string(), r.target.to_string()))
+            .collect()
+    };
+    let before = edges(old);
+    !edges(new).is_subset(&before)
 }
 
 /// Refuses a change that would close a cycle (see [`crate::graph::cycles`]).

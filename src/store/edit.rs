@@ -186,8 +186,15 @@ impl Quotes {
         if !self.legacy || self.keys.contains(key) {
             return key;
         }
-        key_aliases(key).iter().find(|a| self.keys.contains(**a)).copied().unwrap_or(key)
+        key_aliases(key).iter().find(|a| same_meaning(a) && self.keys.contains(**a)).copied().unwrap_or(key)
     }
+}
+
+/// An alias that only spells its key otherwise (`updated_at`), unlike
+/// `completed_at`/`fixed_at`, which also say something happened: a write
+/// keeps the former in a legacy item and never adds the latter.
+fn same_meaning(alias: &str) -> bool {
+    !matches!(alias, "fixed_at" | "completed_at")
 }
 
 /// The quote of the scalar value of `key` in `node`, if it is quoted.
@@ -304,8 +311,10 @@ fn append_order_matches<T: PartialEq + Clone>(old: &[T], new: &[T]) -> bool {
 }
 
 fn patch_scalar_list(seq: &yaml_edit::Sequence, old: &[String], new: &[String]) -> bool {
-    let current: Vec<String> = seq.values().map(|v| unquote(&v.to_string())).collect();
-    if current != old || !append_order_matches(old, new) {
+    // Item i of the text is `old[i]`, possibly spelled otherwise (a legacy
+    // nickname read as its canonical name): items are matched by position,
+    // so a nickname stays as written; the caller verifies the result.
+    if seq.len() != old.len() || !append_order_matches(old, new) {
         return false;
     }
     // Append before removing: pushing onto an emptied sequence loses the
@@ -442,7 +451,7 @@ fn patch_mapping_quoted(node: &yaml_edit::Mapping, old: &Mapping, new: &Mapping,
         match present(&keys, key) {
             Some(actual) => {
                 // A legacy item keeps its alias (the Python tool reads it).
-                let key = if quotes.legacy { actual.as_str() } else { key };
+                let key = if quotes.legacy && same_meaning(&actual) { actual.as_str() } else { key };
                 if actual != key {
                     node.rename_key(actual.as_str(), key);
                     keys.remove(&actual);

@@ -103,6 +103,9 @@ impl Store {
         let f = File::open(&dir).map_err(|e| Error::io(&dir, e))?;
         let holder = self.lock_holder_path();
         let started = std::time::Instant::now();
+        // Short waits first: another thread of this process (a pool run's
+        // tasks) usually holds it for a millisecond or two.
+        let mut pause = std::time::Duration::from_micros(250);
         loop {
             match f.try_lock() {
                 Ok(()) => break,
@@ -118,7 +121,8 @@ impl Store {
                 f.lock().map_err(|e| Error::io(&dir, e))?;
                 break;
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(10));
         }
         // Best effort: only used to name the holder to a waiting process.
         let holder = holder.filter(|p| {

@@ -11,6 +11,8 @@ mod test_errors;
 mod test_events_hook;
 mod test_everyday;
 mod test_exec;
+mod test_exec_pools;
+mod test_exec_runs;
 mod test_formats_filters;
 mod test_gate;
 mod test_graph;

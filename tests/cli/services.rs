@@ -65,8 +65,20 @@ fn start(exe: &str) -> Result<SessionBuddy, String> {
     // pipe from this test binary: when the binary exits — normally, by a
     // panic or killed — the pipe closes and the shell kills the whole group,
     // so no service outlives the tests.
+    //
+    // `session-buddy start` serves a reduced tool set (its
+    // `server_optimized` module) without the pool tools: they are added to
+    // that same server (its own `register_pool_tools`) before its own start
+    // handler runs it.
+    let python = std::path::Path::new(exe).with_file_name("python");
+    let start = "import session_buddy.server_optimized as s; \
+                 from session_buddy.mcp.tools.infrastructure.pools import register_pool_tools; \
+                 register_pool_tools(s.mcp); \
+                 from session_buddy.cli_with_modes import start_server_handler; start_server_handler()";
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", "\"$0\" start </dev/null & read _; kill -KILL 0", exe])
+    cmd.args(["-c", "\"$0\" -c \"$1\" </dev/null & read _; kill -KILL 0"])
+        .arg(&python)
+        .arg(start)
         .env("HOME", &home)
         .current_dir(&home)
         .stdin(Stdio::piped())
@@ -74,7 +86,7 @@ fn start(exe: &str) -> Result<SessionBuddy, String> {
         .stderr(log);
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run {exe}: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     // Kept open for the life of the binary (closed by the OS at exit).
     std::mem::forget(child.stdin.take());
     // Ready when MCP `initialize` succeeds (its /health says "failed" offline).

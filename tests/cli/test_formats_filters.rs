@@ -232,6 +232,18 @@ fn point9_report_run_and_check_filters_are_repeatable_and_comma_separated() {
     assert_eq!(checked(&["check-deps", "--consumer", "api,web"]), 2);
     assert_eq!(checked(&["check-deps", "--consumer", "api", "--consumer", "web"]), 2);
     assert_eq!(checked(&["check-deps", "--provider", "db"]), 1);
+    // dep-graph
+    let edges = |args: &[&str]| run(args)["edges"].as_array().unwrap().len();
+    assert_eq!(edges(&["dep-graph", "--repo", "db"]), 1);
+    assert_eq!(edges(&["dep-graph", "--repo", "db,web"]), 2);
+    assert_eq!(edges(&["dep-graph", "--repo", "db", "--repo", "web"]), 2);
+    // roadmap
+    env.coord(&["create-plan", "--title", "P1", "--status", "active"]).ok();
+    env.coord(&["create-plan", "--title", "P2", "--status", "draft"]).ok();
+    env.coord(&["create-plan", "--title", "P3", "--status", "draft"]).ok();
+    let plans = |args: &[&str]| ids(&serde_json::json!({ "items": run(args)["plans"] }));
+    assert_eq!(plans(&["roadmap"]), ["PLAN-001"]);
+    assert_eq!(plans(&["roadmap", "--plan", "PLAN-002,plan-3"]), ["PLAN-002", "PLAN-003"]);
     // log --author
     env.commit_all_by("by ann", "2026-03-02T09:00:00+00:00", "Ann", "ann@example.com");
     env.coord(&["update-todo", "TODO-003", "--assignee", "cy"]).ok();

@@ -148,11 +148,18 @@ fn point10_nicknames_in_legacy_data_are_reported_by_canonical_name() {
     let eco = env.read("settings/ecosystem.yaml");
     assert!(eco.contains("consumer: lh\n") && eco.contains("provider: hb\n"), "{eco}");
     // migrate writes the canonical names.
+    let snapshot = env.read("settings/ecosystem.yaml");
     env.coord(&["migrate"]).ok();
     let i = env.read("coordination/issues/ISSUE-001.yaml");
     assert!(i.contains("- lighthouse\n") && !i.contains("- lh\n"), "{i}");
     let d = env.read("coordination/dependencies/DEP-001.yaml");
     assert!(d.contains("consumer: lighthouse\n") && d.contains("provider: harbor\n"), "{d}");
+    // A change of the list itself edits it item by item, in its flow style:
+    // the nickname that stays is left as written.
+    env.write("settings/ecosystem.yaml", &snapshot);
+    std::fs::remove_dir_all(env.root.join("coordination")).unwrap();
+    env.coord(&["update-issue", "ISSUE-001", "--remove-repo", "harbor"]).ok();
+    assert!(env.read("settings/ecosystem.yaml").contains("repos: [lh]\n"), "{}", env.read("settings/ecosystem.yaml"));
 }
 
 /// Line of the first line of `text` containing `needle` (1-based).
@@ -290,4 +297,20 @@ fn point11_renumbering_a_legacy_milestone_is_a_minimal_edit_in_the_sections_styl
     assert_eq!(stamps.len(), 2, "{changed:#?}");
     assert!(stamps.iter().all(|l| l.ends_with("updated: \"2026-03-01\"")), "{changed:#?}");
     env.coord(&["lint"]).ok();
+}
+
+#[test]
+fn point10_a_write_never_adds_completed_at_to_an_open_item() {
+    let env = TestEnv::new();
+    env.write(
+        "settings/ecosystem.yaml",
+        "repos:\n  - name: api\n    path: ../api\ncoordination:\n  todos:\n    - id: TODO-001\n      task: Done\n      repo: api\n      status: completed\n      completed_at: '2026-01-15T10:00:00'\n    - id: TODO-002\n      task: Open\n      repo: api\n      status: pending\n",
+    );
+    env.commit_all("legacy");
+    env.coord(&["update-todo", "TODO-002", "--priority", "high"]).ok();
+    let changed = env.changed_lines();
+    // `completed_at` says the todo was completed: its form and quotes are
+    // the section's, its name is not.
+    assert!(changed.contains(&"+      updated: '2026-03-01T12:00:00'".to_string()), "{changed:#?}");
+    assert!(changed.iter().all(|l| !l.contains("completed_at")), "{changed:#?}");
 }

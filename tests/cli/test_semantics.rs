@@ -156,6 +156,12 @@ fn point2_milestone_and_plan_dependencies_block_their_todos() {
     let b = env.coord(&["blocking", "vishnu", "--format", "json"]).json();
     assert_eq!(ids(&b["blocked_todos"]), ["TODO-004"], "{b}");
     assert_eq!(b["blocked_todos"][0]["blockers"][0][0], "PLAN-001", "{b}");
+    // blocked-by: the other direction, by the same rule — mahavishnu's
+    // TODO-004 waits on PLAN-001, whose open work is oneiric's.
+    let by = env.coord(&["blocked-by", "oneiric", "--format", "json"]).json();
+    assert_eq!(ids(&by["entities"]), ["TODO-004"], "{by}");
+    assert_eq!(by["entities"][0]["waits_on"], serde_json::json!(["PLAN-001"]), "{by}");
+    assert_eq!(by["repos"], serde_json::json!(["mahavishnu"]), "{by}");
     // status counts them as blocked (effective state).
     let s = env.coord(&["status", "--format", "json"]).json();
     assert_eq!(s["todos"]["blocked"], 2, "{s}");

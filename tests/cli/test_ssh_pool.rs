@@ -330,8 +330,10 @@ fn approvals_bind_the_pool_and_its_hosts() {
         |env: &TestEnv| env.coord(&["execute", "TODO-001", "--dry-run", "--format", "json"]).json()[0]["trust"].clone();
     assert_eq!(trust(&env), serde_json::json!("trusted"), "approved for this pool");
     // The same command in the local pool is another approval…
-    let local = env.coord(&["execute", "TODO-001", "--pool", "local", "--dry-run", "--format", "json"]).json();
-    assert!(local[0]["trust"].as_str().unwrap().contains("untrusted"), "{local}");
+    let local = || env.coord(&["execute", "TODO-001", "--pool", "local", "--dry-run", "--format", "json"]).json();
+    assert!(local()[0]["trust"].as_str().unwrap().contains("untrusted"), "{}", local());
+    env.coord(&["trust", "--exec", "TODO-001", "--pool", "local"]).ok();
+    assert_eq!(local()[0]["trust"], serde_json::json!("trusted"));
     // …and a pull request adding a host withdraws it.
     let settings = env.read("settings/coord.yaml");
     env.write("settings/coord.yaml", &settings.replace(&farm.host(0), &format!("{}, {}", farm.host(0), farm.host(1))));

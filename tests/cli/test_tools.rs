@@ -238,3 +238,39 @@ fn man_install_puts_the_page_where_git_help_finds_it() {
     let r = env.sh("MANPATH=\"$HOME/man:\" MANPAGER=cat man git-coord-list-issues", &[]);
     assert!(r.stdout.contains("List issues"), "{}", r.stdout);
 }
+
+#[test]
+fn completion_survives_broken_files_and_hostile_titles() {
+    let env = TestEnv::with_ecosystem();
+    env.coord(&["create-issue", "--title", "tab\there\nnewline \u{1b}[2J", "--repos", "oneiric"]).ok();
+    // A file that does not parse: the others still complete, nothing on stderr.
+    env.write("coordination/issues/ISSUE-009.yaml", "id: ISSUE-009\ntitle: [unclosed\n");
+    let mut cmd = env.coord_command(&["--", "git-coord", "show-issue", ""]);
+    cmd.env("COMPLETE", "fish");
+    let out = cmd.output().expect("run git-coord");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "completion prints no warnings");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    // One candidate per line, `ID<TAB>title`: the title's controls are escaped,
+    // so they cannot split a candidate or reach the terminal.
+    let line = stdout.lines().find(|l| l.starts_with("ISSUE-002")).unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(line, "ISSUE-002\ttab\\there\\nnewline \\u{1b}[2J", "{stdout:?}");
+    assert!(stdout.lines().any(|l| l.starts_with("ISSUE-001\t")), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+}
+
+#[test]
+fn sync_and_log_show_their_progress_on_a_terminal() {
+    let env = TestEnv::with_ecosystem();
+    env.add_origin();
+    env.coord(&["create-issue", "--title", "to sync", "--repos", "oneiric"]).ok();
+    let Some(tty) = on_terminal(&env, "git coord sync") else { return };
+    // Each step is a phase of its own (how many get drawn depends on how
+    // fast they are; the first always is).
+    assert!(tty.contains("syncing: "), "{tty}");
+    assert!(tty.contains("pushed main to origin"), "{tty}");
+    let Some(tty) = on_terminal(&env, "git coord log") else { return };
+    assert!(tty.contains("reading history"), "{tty}");
+    // The bar is cleared: the log itself follows intact.
+    assert!(tty.contains("ISSUE-002"), "{tty}");
+}

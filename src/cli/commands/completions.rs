@@ -32,10 +32,15 @@ const BIN: &str = "git-coord";
 /// Shells with a completion script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shell {
+    /// bash (also `git coord …` through git's completion).
     Bash,
+    /// zsh.
     Zsh,
+    /// fish.
     Fish,
+    /// elvish.
     Elvish,
+    /// PowerShell.
     Powershell,
 }
 
@@ -141,6 +146,7 @@ fn values_of(command: &str, arg: &str) -> Option<Values> {
         "id" | "ids" if command.contains("milestone") => Values::Milestones,
         "id" | "ids" => Values::Ids(own(command)),
         "milestone" => Values::Milestones,
+        "depends_on" if command.contains("milestone") => Values::Milestones,
         "issue_id" => Values::Ids(&[Kind::Issue]),
         "plan_id" | "plan" => Values::Ids(&[Kind::Plan]),
         "blocked_by" | "blocking" | "depends_on" => Values::Ids(ANY),

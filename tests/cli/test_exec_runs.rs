@@ -1,0 +1,132 @@
+//! Runs that outlive their starter: a run whose process is killed (kill -9)
+//! shows as `interrupted` and is resumed in its own record; a run started
+//! over MCP answers within its bounded wait with the run ID and goes on
+//! after the client disconnects.
+
+use crate::env::TestEnv;
+use crate::test_mcp::Client;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Checkouts a and b, execution enabled with `test` = `action`.
+fn setup(action: &str) -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    let base = env.root.parent().unwrap().to_path_buf();
+    for r in ["a", "b"] {
+        let d = base.join(r);
+        std::fs::create_dir_all(&d).unwrap();
+        env.git_in(&d, &["init", "-q", "-b", "main"]).ok();
+        env.git_in(&d, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
+    }
+    let marks = base.join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    env.write("settings/ecosystem.yaml", "repos:\n  - {name: a, path: ../a}\n  - {name: b, path: ../b}\n");
+    let action = action.replace("{m}", &marks.display().to_string());
+    env.write("settings/coord.yaml", &format!("pool_execution_enabled: true\nactions:\n  test: '{action}'\n"));
+    (env, marks)
+}
+
+fn todo(env: &TestEnv, id: &str, repo: &str, extra: &str) {
+    env.write(
+        &format!("coordination/todos/{id}.yaml"),
+        &format!("id: {id}\ntask: task {id}\nrepo: {repo}\nstatus: pending\n{extra}"),
+    );
+}
+
+fn status_of(env: &TestEnv, id: &str) -> String {
+    let v: serde_yaml::Value = serde_yaml::from_str(&env.read(&format!("coordination/todos/{id}.yaml"))).unwrap();
+    v["status"].as_str().unwrap().to_string()
+}
+
+fn wait_for(p: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !p.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", p.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn only_run(env: &TestEnv) -> String {
+    let names: Vec<String> = std::fs::read_dir(env.root.join("coordination/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".yaml").to_string())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    names[0].clone()
+}
+
+fn ran(marks: &Path) -> Vec<String> {
+    std::fs::read_to_string(marks.join("ran")).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+#[test]
+fn a_killed_run_shows_interrupted_and_resumes_in_its_own_record() {
+    // TODO-002 holds (sleeps) while the `hold` file exists.
+    let (env, marks) = setup(
+        "echo $COORD_TODO_ID >> {m}/ran; if [ $COORD_TODO_ID = TODO-002 ] && [ -e {m}/hold ]; then echo $$ > {m}/holding; exec sleep 60; fi",
+    );
+    todo(&env, "TODO-001", "a", "");
+    todo(&env, "TODO-002", "b", "blocked_by: [TODO-001]\n");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002"]).ok();
+    std::fs::write(marks.join("hold"), "").unwrap();
+    let mut child = env.coord_spawn(&["execute", "TODO-001", "TODO-002"]);
+    wait_for(&marks.join("holding"));
+    // The run's process dies without a chance to clean up; its task's
+    // process group is left behind (ended here, as a machine reboot would).
+    let pid = |n: u32| rustix::process::Pid::from_raw(n as i32).unwrap();
+    rustix::process::kill_process(pid(child.id()), rustix::process::Signal::KILL).unwrap();
+    child.wait().unwrap();
+    let sleeper: u32 = std::fs::read_to_string(marks.join("holding")).unwrap().trim().parse().unwrap();
+    let _ = rustix::process::kill_process_group(pid(sleeper), rustix::process::Signal::KILL);
+    let id = only_run(&env);
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    assert_eq!(rec["status"], "interrupted", "{rec}");
+    assert!(env.coord(&["runs"]).ok().contains("interrupted"));
+    assert_eq!(status_of(&env, "TODO-001"), "completed");
+    assert_eq!(status_of(&env, "TODO-002"), "in_progress");
+    // Resumed: the same record; what succeeded is not run again, the todo
+    // the dead run left in progress is taken back and finished.
+    std::fs::remove_file(marks.join("hold")).unwrap();
+    env.coord(&["execute", "--resume", &id]).ok();
+    assert_eq!(only_run(&env), id);
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    assert_eq!(rec["status"], "succeeded", "{rec}");
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&env.read(&format!("coordination/runs/{id}.yaml"))).unwrap();
+    assert_eq!(yaml["resumed"].as_sequence().map(Vec::len), Some(1), "{yaml:?}");
+    assert_eq!(ran(&marks), ["TODO-001", "TODO-002", "TODO-002"]);
+    assert_eq!(status_of(&env, "TODO-002"), "completed");
+    // A finished run has nothing to resume.
+    let err = env.coord(&["execute", "--resume", &id]).fails(1).to_string();
+    assert!(err.contains("nothing to resume"), "{err}");
+}
+
+#[test]
+fn an_mcp_run_answers_within_its_wait_and_survives_the_client_disconnecting() {
+    let (env, marks) = setup("sleep 3; echo $COORD_TODO_ID >> {m}/ran");
+    todo(&env, "TODO-001", "a", "");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    let mut c = Client::start(&env);
+    let started = Instant::now();
+    let r = c.tool(2, "coord_sweep", json!({"repo": "a", "wait_seconds": 1}));
+    assert!(started.elapsed() < Duration::from_secs(3), "the wait is bounded");
+    assert_eq!(r["status"], "running", "{r}");
+    let id = r["run_id"].as_str().unwrap().to_string();
+    // The client goes away (its server process is killed) mid-run.
+    drop(c);
+    assert!(ran(&marks).is_empty());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+        if rec["status"] == "succeeded" {
+            break;
+        }
+        assert_eq!(rec["status"], "running", "{rec}");
+        assert!(Instant::now() < deadline, "{rec}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(ran(&marks), ["TODO-001"]);
+    assert_eq!(status_of(&env, "TODO-001"), "completed");
+}
