@@ -125,13 +125,11 @@ impl Connection {
         let Value::Object(map) = args else { return Err(McpError::Arguments) };
         let client = self.client().await?;
         let params = CallToolRequestParams::new(tool.to_string()).with_arguments(map);
-        let res = tokio::time::timeout(timeout, client.call_tool(params))
-            .await
-            .map_err(|_| McpError::Timeout {
-                url: url.clone(),
-                what: format!("{tool} did not answer"),
-                secs: timeout.as_secs(),
-            })?;
+        let res = tokio::time::timeout(timeout, client.call_tool(params)).await.map_err(|_| McpError::Timeout {
+            url: url.clone(),
+            what: format!("{tool} did not answer"),
+            secs: timeout.as_secs(),
+        })?;
         let res = match res {
             Ok(r) => r,
             Err(e) => {

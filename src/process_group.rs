@@ -42,19 +42,23 @@ impl Group {
     /// piped, in a new process group.
     pub fn spawn_sh(command: &str, dir: &Path, env: &[(String, String)], input: Input) -> std::io::Result<Group> {
         let mut cmd = tokio::process::Command::new("sh");
-        cmd.arg("-c")
-            .arg(command)
-            .current_dir(dir)
-            .stdin(if input == Input::Piped { Stdio::piped() } else { Stdio::null() })
+        cmd.arg("-c").arg(command).current_dir(dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Group::spawn(cmd, input)
+    }
+
+    /// Starts `cmd` (a program and its arguments, no shell) the same way:
+    /// stdout and stderr piped, in a new process group.
+    pub fn spawn(mut cmd: tokio::process::Command, input: Input) -> std::io::Result<Group> {
+        cmd.stdin(if input == Input::Piped { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
             // The group kill below is what ends it; tokio's own kill-on-drop
             // would reach only the shell.
             .kill_on_drop(false);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let child = cmd.spawn()?;
         let pgid = child.id().and_then(|p| i32::try_from(p).ok()).and_then(Pid::from_raw);
         Ok(Group { child, pgid })

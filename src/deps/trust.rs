@@ -34,7 +34,8 @@
 //! [`crate::exec::plan::exec_subject`]: it adds how the task is started and
 //! the *names* of the `COORD_*` variables the executor sets (their values
 //! differ per task and are data, never code), so an approval for a
-//! `validation.command` never lets the same text run as a task.
+//! `validation.command` never lets the same text run as a task — and, for
+//! a pool that runs elsewhere, the pool's hosts and client settings.
 
 use crate::error::Result;
 use crate::store::Store;

@@ -83,6 +83,27 @@ pub struct Pool {
     /// pool selector.
     pub endpoint: Option<String>,
     pub selector: Option<String>,
+    /// `ssh`: the client settings (`ssh:` mapping).
+    pub ssh: Option<super::ssh::settings::SshSettings>,
+}
+
+impl Pool {
+    /// What an execution approval binds about the pool besides the command
+    /// and the checkout: nothing for `local` (so local approvals stay as
+    /// they were), the hosts and client settings for `ssh`.
+    pub fn binding(&self) -> Option<String> {
+        match self.runner {
+            RunnerKind::Local => None,
+            RunnerKind::Ssh => Some(self.ssh.clone().unwrap_or_default().binding(&self.name, &self.hosts)),
+            RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => Some(format!(
+                "{} pool {}: endpoint {}; selector {}",
+                self.runner.as_str(),
+                self.name,
+                self.endpoint.as_deref().unwrap_or_default(),
+                self.selector.as_deref().unwrap_or_default()
+            )),
+        }
+    }
 }
 
 /// What a routing rule matches; every given condition must hold, and a
@@ -202,6 +223,7 @@ impl ExecConfig {
                 select: None,
                 endpoint: None,
                 selector: None,
+                ssh: None,
             },
         );
         if let Some(v) = raw.get("execution") {
@@ -268,6 +290,7 @@ impl ExecConfig {
                     select: None,
                     endpoint: None,
                     selector: None,
+                    ssh: None,
                 };
                 let mut runner_given = false;
                 for (k, v) in m {
@@ -299,11 +322,15 @@ impl ExecConfig {
                         }
                         "endpoint" | "server" => p.endpoint = Some(cx.text(&key, v)?),
                         "pool_selector" | "selector" => p.selector = Some(cx.text(&key, v)?),
+                        "ssh" => {
+                            let err = |k: &str, m: String| cx.err(k, m);
+                            p.ssh = Some(super::ssh::settings::SshSettings::parse(&key, v, &err)?);
+                        }
                         "description" => {}
                         _ => {
                             return Err(cx.err(
                                 &key,
-                                "unknown key (runner, max_parallel, hosts, select, endpoint, pool_selector)",
+                                "unknown key (runner, max_parallel, hosts, select, ssh, endpoint, pool_selector)",
                             ));
                         }
                     }
@@ -313,6 +340,14 @@ impl ExecConfig {
                 }
                 if p.runner == RunnerKind::Ssh && p.hosts.is_empty() {
                     return Err(cx.err(&format!("{base}.hosts"), "an ssh pool needs at least one host"));
+                }
+                if p.runner == RunnerKind::Ssh {
+                    for h in &p.hosts {
+                        super::ssh::settings::Host::parse(h)
+                            .map_err(|e| cx.err(&format!("{base}.hosts"), e.to_string()))?;
+                    }
+                } else if p.ssh.is_some() {
+                    return Err(cx.err(&format!("{base}.ssh"), "only an ssh pool takes ssh settings"));
                 }
                 c.pools.insert(name, p);
             }

@@ -19,6 +19,9 @@
 //! - [`local`] — the `local` runner: one process group per attempt, task
 //!   text only on stdin, in environment variables and a prompt file, timeout
 //!   → SIGTERM to the group, grace, SIGKILL;
+//! - [`ssh`] — the `ssh` runner: a pool of hosts reached with the system
+//!   OpenSSH client, member selection, and a remote wrapper that ends the
+//!   remote process group when the attempt ends;
 //! - [`claim`] — a lock per todo, so two runs never run one todo twice;
 //! - [`record`] — `coordination/runs/RUN-….yaml`, written atomically as the
 //!   run changes, and the logs under the git directory.
@@ -34,6 +37,7 @@ pub mod record;
 pub mod runner;
 pub mod runner_mcp;
 pub mod scheduler;
+pub mod ssh;
 pub mod validate;
 
 use crate::model::Todo;
@@ -187,7 +191,21 @@ impl Task {
         if let Some(pool) = cfg.pools.get(&r.pool)
             && let Err(why) = runner::available(pool)
         {
-            return Some((TaskStatus::NotStarted, why));
+            return Some((TaskStatus::NotStarted, why.to_string()));
+        }
+        if r.worktree
+            && let Some(pool) = cfg.pools.get(&r.pool)
+            && pool.runner != config::RunnerKind::Local
+        {
+            return Some((
+                TaskStatus::NotStarted,
+                format!(
+                    "action `{}` runs each task in a git worktree, which only the local runner makes (pool `{}` is {})",
+                    r.action,
+                    pool.name,
+                    pool.runner.as_str()
+                ),
+            ));
         }
         if let Err(e) = &self.trust {
             return Some((TaskStatus::Untrusted, e.to_string()));

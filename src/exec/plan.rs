@@ -41,8 +41,17 @@ pub const ENV_NAMES: &[&str] = &[
 /// names of the variables the executor sets. The same store and rules as
 /// `check-deps`, one binding per use: a `validation.command` approval does
 /// not let the same text run as a task, nor the other way round.
-pub fn exec_subject(command: &str) -> String {
-    format!("git-coord exec v1: sh -c, task on stdin, env {}\0{command}", ENV_NAMES.join(","))
+///
+/// A pool that runs tasks elsewhere adds what decides where (for `ssh`:
+/// the hosts and every client setting, [`super::config::Pool::binding`]),
+/// so approving a command for the local pool does not let it run on a
+/// host, and a pull request that adds a host withdraws the approval.
+pub fn exec_subject(command: &str, pool: Option<&super::config::Pool>) -> String {
+    let base = format!("git-coord exec v1: sh -c, task on stdin, env {}", ENV_NAMES.join(","));
+    match pool.and_then(|p| p.binding()) {
+        None => format!("{base}\0{command}"),
+        Some(b) => format!("{base}; {b}\0{command}"),
+    }
 }
 
 /// How a task's command was resolved, with what decided each part.
@@ -393,7 +402,7 @@ pub fn build(
         if let (Some(dir), Ok(r)) = (&t.dir, &t.resolved) {
             let place = Place::of(store, dir.clone())?;
             let who = crate::deps::trust::Subject::Task(t.key.clone());
-            t.trust = trust.decide(&who, &exec_subject(&r.command), &place);
+            t.trust = trust.decide(&who, &exec_subject(&r.command, cfg.pools.get(&r.pool)), &place);
         }
     }
     Ok(tasks)

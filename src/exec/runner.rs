@@ -130,25 +130,51 @@ pub trait Runner: Send + Sync {
     ) -> BoxFuture<'a, Outcome>;
 }
 
+/// Why a pool's runner cannot be used; its tasks are not started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunnerError {
+    /// This build has no such runner.
+    #[error("pool `{pool}`: the {runner} runner is not available yet")]
+    NotAvailable {
+        /// The pool.
+        pool: String,
+        /// The runner's name.
+        runner: &'static str,
+    },
+    /// A pool service's settings cannot be used (the message says why).
+    #[error("{0}")]
+    Service(String),
+    /// An `ssh` pool's host is not `[user@]host[:port]`.
+    #[error("pool `{pool}`: host {source}")]
+    BadHost {
+        /// The pool.
+        pool: String,
+        /// What is wrong with it.
+        source: super::ssh::settings::HostError,
+    },
+}
+
 /// Whether a pool's runner exists in this build (checked before a run
 /// starts, so a dry run can say why a task would not start).
-pub fn available(pool: &Pool) -> std::result::Result<(), String> {
+pub fn available(pool: &Pool) -> std::result::Result<(), RunnerError> {
     match pool.runner {
         RunnerKind::Local => Ok(()),
-        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => super::runner_mcp::McpPool::new(pool).map(|_| ()),
-        RunnerKind::Ssh => {
-            Err(format!("pool `{}`: the {} runner is not available yet", pool.name, pool.runner.as_str()))
+        RunnerKind::Ssh => Ok(()),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => {
+            super::runner_mcp::McpPool::new(pool).map(|_| ()).map_err(RunnerError::Service)
         }
     }
 }
 
 /// The runner for `pool`, built once per run.
-pub fn for_pool(pool: &Pool) -> std::result::Result<Arc<dyn Runner>, String> {
+pub fn for_pool(pool: &Pool) -> std::result::Result<Arc<dyn Runner>, RunnerError> {
     available(pool)?;
     Ok(match pool.runner {
         RunnerKind::Local => Arc::new(super::local::Local),
-        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => Arc::new(super::runner_mcp::McpPool::new(pool)?),
-        RunnerKind::Ssh => unreachable!("refused by available()"),
+        RunnerKind::Ssh => Arc::new(super::ssh::Ssh::new(pool)?),
+        RunnerKind::SessionBuddy | RunnerKind::Mahavishnu => {
+            Arc::new(super::runner_mcp::McpPool::new(pool).map_err(RunnerError::Service)?)
+        }
     })
 }
 

@@ -285,14 +285,19 @@ pub async fn run(
     };
     send(Event::Started { run_id: p.id.clone(), total: n, record: store.rel(&path) });
     // One runner per pool the run uses, shared by its tasks.
-    let mut runners: HashMap<String, std::result::Result<Arc<dyn Runner>, String>> = HashMap::new();
+    let mut runners: HashMap<String, std::result::Result<Arc<dyn Runner>, runner::RunnerError>> = HashMap::new();
     for (i, t) in tasks.iter().enumerate() {
         if status[i] != TaskStatus::Pending {
             continue;
         }
         let no_runner = t.resolved.as_ref().ok().and_then(|r| {
             let pool = cfg.pools.get(&r.pool)?;
-            runners.entry(r.pool.clone()).or_insert_with(|| runner::for_pool(pool)).as_ref().err().cloned()
+            runners
+                .entry(r.pool.clone())
+                .or_insert_with(|| runner::for_pool(pool))
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
         });
         if let Some((st, reason)) = t.blocked_reason(cfg).or_else(|| no_runner.map(|why| (TaskStatus::NotStarted, why)))
         {

@@ -3,6 +3,7 @@
 
 mod env;
 mod services;
+mod sshd;
 mod test_check_deps;
 mod test_deps;
 mod test_doctor;
@@ -30,6 +31,7 @@ mod test_plan_lifecycle;
 mod test_plans;
 mod test_semantics;
 mod test_settings;
+mod test_ssh_pool;
 mod test_store;
 mod test_sync;
 mod test_todos;

@@ -100,7 +100,8 @@ fn a_pool_service_that_is_down_fails_the_task_and_restores_the_todo() {
     let env = setup("  sb: {runner: session-buddy, endpoint: \"http://127.0.0.1:9/mcp\"}\n");
     todo(&env, "TODO-001", "a", "first", "");
     env.commit_all("todos");
-    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    // The approval binds the pool: approve for the one it will run in.
+    env.coord(&["trust", "--exec", "TODO-001", "--pool", "sb"]).ok();
     let r = env.coord(&["execute", "TODO-001", "--pool", "sb"]);
     r.fails(1);
     let t = task(&last_record(&env), "TODO-001").clone();

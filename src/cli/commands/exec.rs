@@ -330,7 +330,9 @@ pub fn show_run(cx: &Context, a: &ShowRunArgs) -> CmdResult {
                         (Some(c), _, _) => format!("exit {c}"),
                         _ => "killed".to_string(),
                     };
-                    writeln!(w, "    attempt {}: {how} in {:.2}s", at.number, at.duration_secs)?;
+                    let on =
+                        at.member.as_deref().filter(|m| *m != "local").map(|m| format!(" on {m}")).unwrap_or_default();
+                    writeln!(w, "    attempt {}: {how} in {:.2}s{on}", at.number, at.duration_secs)?;
                 }
                 if let Some(c) = &t.todo_status {
                     writeln!(w, "    todo: {} → {}", c.from, c.to)?;

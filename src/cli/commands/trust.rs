@@ -41,6 +41,10 @@ pub struct TrustArgs {
     /// With --exec --command: the repositories.
     #[arg(long, value_delimiter = ',', requires = "command")]
     pub repos: Vec<String>,
+    /// With --exec: approve for this pool (as `execute --pool`); an
+    /// approval binds the pool a task runs in.
+    #[arg(long, requires = "exec")]
+    pub pool: Option<String>,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -142,7 +146,8 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
     } else {
         return Err(CommandError::Usage("--exec needs todos, --plan, or --command with --repos".into()));
     };
-    let p = crate::exec::prepare(&store, Some(sel), Default::default(), crate::exec::scheduler::Start::New)?;
+    let opts = crate::exec::RunOptions { pool: a.pool.clone(), ..Default::default() };
+    let p = crate::exec::prepare(&store, Some(sel), opts, crate::exec::scheduler::Start::New)?;
     let repo = deps::git_dir_of(&store);
     let mut approvals = Vec::new();
     let mut unresolved = false;
@@ -158,7 +163,7 @@ fn exec(cx: &Context, a: &TrustArgs) -> CmdResult {
             (Ok(_), None, None) => continue,
         };
         let place = deps::trust::Place::of(&store, dir.clone())?;
-        let subject = crate::exec::plan::exec_subject(&r.command);
+        let subject = crate::exec::plan::exec_subject(&r.command, p.cfg.pools.get(&r.pool));
         approvals.push(Approval {
             newly_trusted: deps::trust::approve(repo, &subject, &place)?,
             id: t.key.to_string(),
