@@ -86,11 +86,12 @@ fn events_script(name: &str, fallback: &Path) -> String {
     format!(
         "#!/bin/sh\n\
 {EVENTS_MARKER} (installed by `git coord hook install --events`; `git coord hook uninstall --events` removes it).\n\
-# Derives coordination events and delivers them in the background: never fails or waits.\n\
-chained=\"$(dirname \"$0\")/{chained}\"\n\
+# Derives coordination events and delivers them in the background, at low priority:\n\
+# never fails or waits. (No subshells: every fork here is time added to git.)\n\
+chained=\"${{0%/*}}/{chained}\"\n\
 if [ -x \"$chained\" ]; then\n{run_chained}fi\n\
 if command -v git-coord >/dev/null 2>&1; then coord=git-coord; else coord='{fallback}'; fi\n\
-\"$coord\" hook events </dev/null >/dev/null 2>&1 &\n\
+nice -n 10 \"$coord\" hook events </dev/null >/dev/null 2>&1 &\n\
 exit 0\n"
     )
 }

@@ -51,6 +51,10 @@ pub struct GetTrends {
     pub alerts: bool,
 }
 
+/// The most buckets one request may ask for (a day per bucket over 100
+/// years would be 36,500 timelines per todo).
+pub const MAX_BUCKETS: i64 = 2_000;
+
 /// Parses a window start relative to `now` (seconds).
 pub fn parse_since(text: &str, now: i64) -> Result<i64> {
     let t = text.trim();
@@ -86,6 +90,18 @@ impl GetTrends {
                 FieldError::new("since", "is in the future").value(self.since.clone().unwrap_or_default()),
             ]));
         }
+        let by = self.by.unwrap_or_default();
+        let width = match by {
+            By::Day => 86_400,
+            By::Week => 7 * 86_400,
+            By::Month => 28 * 86_400,
+        };
+        if (now - since) / width > MAX_BUCKETS {
+            return Err(Error::Fields(vec![
+                FieldError::new("by", format!("would make more than {MAX_BUCKETS} buckets from `since`"))
+                    .expected("a larger bucket (week or month) or a later `since`"),
+            ]));
+        }
         let plan = match &self.plan {
             Some(p) => Some(
                 crate::history::log::entity_filter(store, p).map_err(|e| Error::Fields(vec![e.on_field("plan")]))?.1,
@@ -95,7 +111,7 @@ impl GetTrends {
         Ok(Options {
             since,
             now,
-            by: self.by.unwrap_or_default(),
+            by,
             repo: self.repo.clone(),
             plan,
             assignee: self.assignee.clone(),
@@ -123,6 +139,15 @@ impl GetTrends {
         let q = Query { types: vec!["todo".into(), "dependency".into()], ..Query::default() };
         let events = derive::query(&mem, &q)?;
         let data = store.load(&Kind::ALL)?;
+        // A plan gone from the data still has a history; one never seen is a mistake.
+        if let Some(p) = &options.plan
+            && data.get(Kind::Plan, p).is_none()
+            && !events.iter().any(|e| e.plan.as_deref() == Some(p.as_str()))
+        {
+            return Err(Error::Fields(vec![
+                Error::NotFound { kind: Kind::Plan, id: p.clone(), hint: None }.on_field("plan"),
+            ]));
+        }
         let runs = if options.wants(Metric::Execution) { crate::exec::record::list(store)?.0 } else { Vec::new() };
         Ok(Inputs { events, data, runs, options })
     }

@@ -15,19 +15,19 @@ use crate::model::{CoordDate, Plan, Todo};
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
-const CLOSED: [&str; 2] = ["completed", "cancelled"];
+pub(super) const CLOSED: [&str; 2] = ["completed", "cancelled"];
 
 /// A todo as the filters see it: its life and its current record.
-struct TodoView<'a> {
-    life: Life,
-    todo: Option<&'a Todo>,
+pub(super) struct TodoView<'a> {
+    pub(super) life: Life,
+    pub(super) todo: Option<&'a Todo>,
 }
 
 impl TodoView<'_> {
     fn estimate(&self) -> f64 {
         self.todo.and_then(|t| t.estimated_hours).filter(|h| h.is_finite() && *h > 0.0).unwrap_or(0.0)
     }
-    fn plan(&self) -> Option<&str> {
+    pub(super) fn plan(&self) -> Option<&str> {
         self.todo.and_then(|t| t.plan_id.as_deref()).or(self.life.plan.as_deref())
     }
     /// When it was completed for the last time, if it is completed at `t`.
@@ -458,59 +458,6 @@ fn execution(runs: &[RunRecord], o: &Options) -> Option<Execution> {
     let n = x.succeeded + x.failed;
     x.success_rate = (n > 0).then(|| round2(x.succeeded as f64 / n as f64));
     Some(x)
-}
-
-/// The Gantt chart's bars: todos that were in progress in the window, from
-/// when they started to when they were closed (or now), grouped by plan;
-/// and the milestones due in the window.
-pub fn gantt(events: &[Event], data: &Loaded, o: &Options) -> (Vec<render::GanttTask>, Vec<(String, String, Secs)>) {
-    let lives = life::lives(events, "todo");
-    let current: HashMap<&str, &Todo> = data.todos().map(|t| (t.id.as_str(), t)).collect();
-    let mut tasks = Vec::new();
-    for l in lives.values() {
-        let todo = current.get(l.id.as_str()).copied();
-        let v = TodoView { life: l.clone(), todo };
-        if o.plan.as_ref().is_some_and(|p| v.plan() != Some(p.as_str()))
-            || o.repo.as_ref().is_some_and(|r| todo.map_or(!l.repos.contains(r), |t| &t.repo != r))
-            || o.assignee
-                .as_ref()
-                .is_some_and(|a| todo.and_then(|t| t.assignee.as_ref()).or(l.assignee.as_ref()) != Some(a))
-        {
-            continue;
-        }
-        let Some(start) = l.first_entered("in_progress") else { continue };
-        let status = l.status_at(o.now).unwrap_or("");
-        let end = if CLOSED.contains(&status) { l.last_entered(status, o.now).unwrap_or(o.now) } else { o.now };
-        if end < o.since || start > o.now {
-            continue;
-        }
-        let state = match status {
-            "completed" | "cancelled" => "done",
-            "blocked" => "crit",
-            _ => "active",
-        };
-        tasks.push(render::GanttTask {
-            section: v.plan().unwrap_or("no plan").to_string(),
-            id: l.id.clone(),
-            title: l.title.clone(),
-            start,
-            end,
-            state,
-        });
-    }
-    tasks.sort_by(|a, b| a.section.cmp(&b.section).then(a.start.cmp(&b.start)).then(a.id.cmp(&b.id)));
-    let mut milestones = Vec::new();
-    for p in data.plans() {
-        if o.plan.as_ref().is_some_and(|id| id != &p.id) {
-            continue;
-        }
-        for m in &p.milestones {
-            if let Some(due) = m.due.as_ref().and_then(date_secs).filter(|d| *d >= o.since) {
-                milestones.push((p.id.clone(), format!("{} {}", m.id, m.name), due));
-            }
-        }
-    }
-    (tasks, milestones)
 }
 
 #[cfg(test)]

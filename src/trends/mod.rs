@@ -7,11 +7,12 @@
 //! Everything here is pure: [`compute`] takes the events, the loaded data,
 //! the run records and the clock, so the same inputs give the same numbers
 //! (docs/MEMORY.md defines each one). [`life`] rebuilds entity timelines,
-//! [`metrics`] computes, [`alerts`] applies the rules, [`render`] and
-//! [`chart`] draw.
+//! [`metrics`] computes, [`alerts`] applies the rules, [`render`],
+//! [`gantt`] and [`chart`] draw.
 
 pub mod alerts;
 pub mod chart;
+pub mod gantt;
 pub mod life;
 pub mod metrics;
 pub mod render;

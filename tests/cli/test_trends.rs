@@ -128,6 +128,11 @@ fn trends_give_exact_numbers_on_fixed_dates() {
     let bad = env.coord(&["trends", "--since", "soon"]);
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("--since"), "{}", bad.stderr);
+    let unknown = env.coord(&["trends", "--plan", "PLAN-404"]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("--plan") && unknown.stderr.contains("PLAN-404"), "{}", unknown.stderr);
+    let huge = env.coord(&["trends", "--since", "90y", "--by", "day"]);
+    assert!(huge.stderr.contains("--by"), "a request for 32,000 buckets is refused: {}", huge.stderr);
 }
 
 #[test]

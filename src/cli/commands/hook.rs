@@ -81,14 +81,18 @@ pub fn run(cx: &Context, a: &HookArgs) -> CmdResult {
             }
         }
         HookAction::Uninstall { events } => {
-            let done = if *events { hooks::uninstall_events(&wt)? } else { vec![hooks::uninstall(&wt)?] };
-            for u in done {
+            let (names, done) = if *events {
+                (&hooks::EVENTS_HOOKS[..], hooks::uninstall_events(&wt)?)
+            } else {
+                (&["pre-push"][..], vec![hooks::uninstall(&wt)?])
+            };
+            for (name, u) in names.iter().zip(done) {
                 match u {
                     Uninstalled::Removed(p) => writeln!(w, "removed {}", p.display())?,
                     Uninstalled::Restored(p) => {
                         writeln!(w, "removed git-coord's hook; {} is the previous hook again", p.display())?
                     }
-                    Uninstalled::NotInstalled => writeln!(w, "no such hook installed")?,
+                    Uninstalled::NotInstalled => writeln!(w, "no {name} hook installed")?,
                     Uninstalled::Foreign(p) => {
                         writeln!(w, "{} was not installed by git-coord; left alone", p.display())?
                     }

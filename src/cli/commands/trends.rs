@@ -62,7 +62,7 @@ pub fn run(cx: &Context, a: &TrendsArgs) -> CmdResult {
         }
         TrendsFormat::Csv => trends::render::csv(&t).into_bytes(),
         TrendsFormat::Mermaid => {
-            let (tasks, milestones) = trends::metrics::gantt(&inputs.events, &inputs.data, &inputs.options);
+            let (tasks, milestones) = trends::gantt::gantt(&inputs.events, &inputs.data, &inputs.options);
             trends::render::mermaid(&t, &trends::render::mermaid_gantt(&tasks, &milestones)).into_bytes()
         }
         TrendsFormat::Svg => chart::svg(&t).map_err(drawn)?.into_bytes(),
