@@ -15,6 +15,13 @@ fn plant_graph(env: &TestEnv, from: &str, to: &str) -> usize {
     conn.execute("UPDATE idx_files SET g = replace(g, ?1, ?2) WHERE instr(g, ?1) > 0", [from, to]).unwrap()
 }
 
+/// Lint's JSON (it exits 1: the data has errors).
+fn lint_json(env: &TestEnv) -> String {
+    let run = env.coord(&["lint", "--format", "json"]);
+    run.fails(1);
+    run.stdout.clone()
+}
+
 fn ready_text(env: &TestEnv) -> String {
     env.coord(&["ready", "--format", "json"]).ok().to_string()
 }
@@ -73,7 +80,7 @@ fn lint_and_reports_answer_as_without_the_index_after_edits() {
     problems(&env);
     age_all(&env);
     compare(&env, &env.root, "aged files with problems", true);
-    let lint = env.coord(&["lint", "--format", "json"]).fails(1).to_string();
+    let lint = lint_json(&env);
     for code in ["cycle", "reference", "repo", "constraint", "duplicate"] {
         assert!(lint.contains(&format!("\"{code}\"")), "lint reports {code}: {lint}");
     }
@@ -84,7 +91,7 @@ fn lint_and_reports_answer_as_without_the_index_after_edits() {
         .unwrap();
     set_mtime(&p, hour_ago() + Duration::from_secs(5));
     compare(&env, &env.root, "after an in-place edit", true);
-    let lint = env.coord(&["lint", "--format", "json"]).fails(1).to_string();
+    let lint = lint_json(&env);
     assert!(!lint.contains("\"cycle\"") && lint.contains("TODO-404"), "{lint}");
     // A checkout of another branch with other files.
     env.commit_all("edit");
@@ -101,6 +108,6 @@ fn lint_and_reports_answer_as_without_the_index_after_edits() {
     // A deleted file whose ID others still reference.
     std::fs::remove_file(env.root.join("coordination/todos/TODO-010.yaml")).unwrap();
     compare(&env, &env.root, "after a delete", true);
-    let lint = env.coord(&["lint", "--format", "json"]).fails(1).to_string();
+    let lint = lint_json(&env);
     assert!(lint.contains("TODO-010"), "the reference to the deleted todo dangles: {lint}");
 }
