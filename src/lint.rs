@@ -119,6 +119,23 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
     use crate::deps::rules;
     let reg = &loaded.registry;
     let deps: Vec<&Dependency> = loaded.dependencies().collect();
+    // `rules::duplicate_of` for every dependency at once: live dependencies
+    // grouped by (consumer, provider), each group in ID order (stable, so
+    // equal keys keep load order, as `min_by_key` picks the first).
+    let mut groups: HashMap<(&str, &str), Vec<&Dependency>> = HashMap::new();
+    for d in deps.iter().copied().filter(|d| !d.status.is(DepStatus::Deprecated)) {
+        groups.entry((reg.canonical(&d.consumer), reg.canonical(&d.provider))).or_default().push(d);
+    }
+    for g in groups.values_mut() {
+        g.sort_by_cached_key(|d| crate::model::id::natural_key(&d.id));
+    }
+    let duplicate_of = |d: &Dependency| -> Option<&Dependency> {
+        if d.status.is(DepStatus::Deprecated) {
+            return None;
+        }
+        let group = groups.get(&(reg.canonical(&d.consumer), reg.canonical(&d.provider)))?;
+        group.iter().copied().find(|o| o.id != d.id)
+    };
     for d in &deps {
         let rec = loaded.get(Kind::Dependency, &d.id);
         if let Some(c) = &d.version_constraint
@@ -131,7 +148,7 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
             ));
         }
         // Reported on the later one: the first is the one to keep.
-        if let Some(o) = rules::duplicate_of(reg, &deps, d)
+        if let Some(o) = duplicate_of(d)
             && crate::model::id::natural_key(&o.id) < crate::model::id::natural_key(&d.id)
         {
             problems.push(at(

@@ -55,13 +55,6 @@ pub enum McpError {
     Arguments,
 }
 
-/// Runners record failures as text in the run record.
-impl From<McpError> for String {
-    fn from(e: McpError) -> String {
-        e.to_string()
-    }
-}
-
 /// How long connecting (MCP `initialize`) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -50,7 +50,8 @@ impl Operation for Lint {
     type Output = LintReport;
 
     fn run(&self, store: &Store) -> Result<LintReport> {
-        let loaded = store.load(&Kind::ALL)?;
+        // Slim entities from the index: the checks read no free text.
+        let loaded = store.load_for_graph(&Kind::ALL)?;
         let mut problems = crate::lint::lint(&loaded, &crate::store::Locator::default());
         for p in &mut problems {
             if let Some(f) = &p.file {

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 /// Loads `kinds`, with the load warnings.
 fn load(store: &Store, kinds: &[Kind]) -> Result<(Loaded, Vec<String>)> {
-    let loaded = store.load(kinds)?;
+    // Slim entities from the index: no report reads the free text.
+    let loaded = store.load_for_graph(kinds)?;
     let warnings = super::entities::load_warnings(&loaded.problems);
     Ok((loaded, warnings))
 }

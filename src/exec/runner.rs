@@ -141,9 +141,9 @@ pub enum RunnerError {
         /// The runner's name.
         runner: &'static str,
     },
-    /// A pool service's settings cannot be used (the message says why).
-    #[error("{0}")]
-    Service(String),
+    /// A pool service's settings cannot be used.
+    #[error(transparent)]
+    Service(#[from] super::runner_mcp::ServiceError),
     /// An `ssh` pool's host is not `[user@]host[:port]`.
     #[error("pool `{pool}`: host {source}")]
     BadHost {

@@ -27,7 +27,7 @@
 use super::config::{Pool, RunnerKind};
 use super::runner::{Attempt, AttemptEnd, BoxFuture, LineSink, Outcome, Runner, TAIL_LINES};
 use super::scheduler::Cancel;
-use crate::mcp_client::Connection;
+use crate::mcp_client::{Connection, McpError};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -42,6 +42,40 @@ pub const MAHAVISHNU_URL: &str = "http://127.0.0.1:8680/mcp";
 /// How long setting a pool up may take.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Why a pool service cannot be used or did not run an attempt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// The pool's runner is not a pool service.
+    #[error("pool `{pool}` is not served over MCP")]
+    NotMcp {
+        /// The pool.
+        pool: String,
+    },
+    /// The pool's `endpoint` is not an http(s) URL.
+    #[error("pool `{pool}`: endpoint must be an http(s) URL of an MCP server, not `{url}`")]
+    Endpoint {
+        /// The pool.
+        pool: String,
+        /// The endpoint as set.
+        url: String,
+    },
+    /// The MCP call failed.
+    #[error(transparent)]
+    Mcp(#[from] McpError),
+    /// The service answered, but not what was needed.
+    #[error("{url}: {tool}: {problem}: {answer}")]
+    Answer {
+        /// The service.
+        url: String,
+        /// The tool called.
+        tool: &'static str,
+        /// What was wrong ("the pool is not there", "no JSON object", "failed").
+        problem: String,
+        /// The service's answer (or the reason it gave).
+        answer: String,
+    },
+}
+
 #[derive(Debug, Clone)]
 enum Service {
     SessionBuddy { pool_id: String },
@@ -53,12 +87,12 @@ pub struct McpPool {
     service: Service,
     conn: Connection,
     /// The pool set up on the service (once per run), or why not.
-    ready: OnceCell<std::result::Result<(), String>>,
+    ready: OnceCell<std::result::Result<(), ServiceError>>,
 }
 
 impl McpPool {
     /// The runner for `pool` (a `session-buddy` or `mahavishnu` pool).
-    pub fn new(pool: &Pool) -> std::result::Result<McpPool, String> {
+    pub fn new(pool: &Pool) -> std::result::Result<McpPool, ServiceError> {
         let (service, default_url) = match pool.runner {
             RunnerKind::SessionBuddy => (
                 Service::SessionBuddy {
@@ -74,11 +108,11 @@ impl McpPool {
                 },
                 MAHAVISHNU_URL,
             ),
-            _ => return Err(format!("pool `{}` is not served over MCP", pool.name)),
+            _ => return Err(ServiceError::NotMcp { pool: pool.name.clone() }),
         };
         let url = pool.endpoint.clone().unwrap_or_else(|| default_url.to_string());
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("pool `{}`: endpoint must be an http(s) URL of an MCP server, not `{url}`", pool.name));
+            return Err(ServiceError::Endpoint { pool: pool.name.clone(), url });
         }
         Ok(McpPool { service, conn: Connection::new(&url), ready: OnceCell::new() })
     }
@@ -91,7 +125,7 @@ impl McpPool {
     }
 
     /// Creates the pool on the service (once).
-    async fn setup(&self) -> std::result::Result<(), String> {
+    async fn setup(&self) -> std::result::Result<(), ServiceError> {
         self.ready
             .get_or_init(|| async {
                 match &self.service {
@@ -104,7 +138,12 @@ impl McpPool {
                             self.conn.call("get_pool_status", json!({"pool_id": pool_id}), SETUP_TIMEOUT).await;
                         match status {
                             Ok(t) if !t.trim_start().starts_with('❌') => Ok(()),
-                            Ok(t) => Err(format!("{}: pool {pool_id}: {}", self.conn.url(), t.trim())),
+                            Ok(t) => Err(ServiceError::Answer {
+                                url: self.conn.url().to_string(),
+                                tool: "get_pool_status",
+                                problem: format!("pool {pool_id} is not there"),
+                                answer: t.trim().to_string(),
+                            }),
                             Err(e) => Err(created.err().unwrap_or(e).into()),
                         }
                     }
@@ -112,15 +151,19 @@ impl McpPool {
                         let args = json!({"pool_type": "mahavishnu", "name": name, "min_workers": 1,
                                           "max_workers": max_workers});
                         let text = self.conn.call("pool_spawn", args, SETUP_TIMEOUT).await?;
-                        let v: Value = serde_json::from_str(&text).map_err(|e| {
-                            format!("{}: pool_spawn answered no JSON object ({e}): {text}", self.conn.url())
+                        let v: Value = serde_json::from_str(&text).map_err(|e| ServiceError::Answer {
+                            url: self.conn.url().to_string(),
+                            tool: "pool_spawn",
+                            problem: format!("no JSON object ({e})"),
+                            answer: text.clone(),
                         })?;
                         match v.get("status").and_then(Value::as_str) {
-                            Some("failed") | Some("error") => Err(format!(
-                                "{}: pool_spawn failed: {}",
-                                self.conn.url(),
-                                v.get("error").and_then(Value::as_str).unwrap_or("no reason given")
-                            )),
+                            Some("failed") | Some("error") => Err(ServiceError::Answer {
+                                url: self.conn.url().to_string(),
+                                tool: "pool_spawn",
+                                problem: "failed".into(),
+                                answer: v.get("error").and_then(Value::as_str).unwrap_or("no reason given").to_string(),
+                            }),
                             _ => Ok(()),
                         }
                     }
@@ -131,7 +174,7 @@ impl McpPool {
     }
 
     /// One call for the attempt; (success, member, lines of the answer, why not).
-    async fn execute(&self, a: &Attempt, wait: Duration) -> std::result::Result<Answer, String> {
+    async fn execute(&self, a: &Attempt, wait: Duration) -> std::result::Result<Answer, ServiceError> {
         let prompt = if a.stdin.trim().is_empty() { a.command.clone() } else { a.stdin.clone() };
         let secs = a.timeout.as_secs_f64();
         match &self.service {

@@ -19,12 +19,13 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
 /// The index's tables. `idx_files` holds one row per entity file (its stamp,
-/// the parsed mapping as JSON, and the columns queries filter on);
+/// the parsed mapping as JSON, the columns queries filter on, the graph row
+/// `g` of [`super::graph`] and, for a file with problems, its problems);
 /// `fts_entities` is the full-text table over the same rows (rowid = the
 /// file row's id).
 const SCHEMA: &str = "
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS idx_files (
     repos TEXT NOT NULL,
     labels TEXT NOT NULL,
     clean INTEGER NOT NULL DEFAULT 1,
+    g TEXT,
+    problems TEXT,
     UNIQUE (root, kind, name)
 );
 CREATE INDEX IF NOT EXISTS idx_files_id ON idx_files (root, kind, id);

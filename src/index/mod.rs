@@ -8,15 +8,19 @@
 //! (the racy-timestamp rule: an edit within the same clock tick as the
 //! indexing, which leaves the stamp unchanged on a coarse clock, is never
 //! missed). Every other file is read and parsed again and its row replaced;
-//! rows of vanished files are dropped. Only files that read without any
-//! problem are indexed (problems need the text for their line numbers), so a
-//! broken file is read every time, exactly as without the index.
+//! rows of vanished files are dropped. A full load takes only rows of files
+//! that read without any problem (problems need the text for their line
+//! numbers), so there a broken file is read every time, exactly as without
+//! the index. The graph reports and `lint` load through the graph rows
+//! ([`graph`]): slim entities, with a file's problems stored in its row, so
+//! only changed files are read again.
 //!
 //! The index never changes an answer: a file it cannot open, a damaged file,
 //! a busy database — each falls back to reading the files (a damaged file is
 //! removed so the next run rebuilds it). `GIT_COORD_NO_CACHE=1` bypasses it.
 
 pub mod db;
+pub mod graph;
 pub mod progress;
 pub mod search;
 pub mod text;
@@ -77,6 +81,23 @@ struct Row {
     clean: bool,
     id: String,
     status: Option<String>,
+    /// The graph row ([`graph`]), when asked for and written.
+    g: Option<String>,
+    /// The file's problems ([`graph::encode_problems`]), when asked for and
+    /// it has any.
+    problems: Option<String>,
+}
+
+/// Which columns a scan reads besides the stamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    /// Only the stamps (bringing the index up to date for a query).
+    Stamps,
+    /// The parsed mappings (a load).
+    Maps,
+    /// The graph rows, and the mapping only where there is none (a load
+    /// for the graph reports, [`graph`]).
+    Graph,
 }
 
 /// A file read afresh, to be (re)indexed on [`KindIndex::save`].
@@ -85,7 +106,8 @@ struct Fresh {
     stamp: Stamp,
     map: Mapping,
     entity: Entity,
-    clean: bool,
+    /// The problems of the file (none: clean).
+    problems: Vec<crate::problem::Problem>,
 }
 
 /// The rows as read, shared by the threads that read the files.
@@ -113,6 +135,21 @@ impl Rows {
             return None;
         }
         serde_json::from_str(row.map.as_deref()?).ok()
+    }
+
+    /// The slim entity ([`graph::slim`]) of `name` from its graph row and
+    /// the file's problems as stored with it, if the row is current and has
+    /// both.
+    pub fn graph(&self, kind: Kind, name: &str, stamp: &Stamp) -> Option<(Entity, Vec<crate::problem::Problem>)> {
+        if !self.is_current(name, stamp) {
+            return None;
+        }
+        let row = self.rows.get(name)?;
+        if self.shared_ids.contains(&row.id) {
+            return None;
+        }
+        let problems = if row.clean { Vec::new() } else { graph::decode_problems(row.problems.as_deref()?)? };
+        Some((graph::decode(kind, row.id.clone(), row.g.as_deref()?)?, problems))
     }
 
     /// True when the file `name` (whose row is current) may be left
@@ -148,10 +185,9 @@ pub struct KindIndex {
 impl KindIndex {
     /// Opens the rows of `kind` under the coordination root `prefix` (its
     /// path in the repository) of the work tree whose git directory is
-    /// `git_dir`. With `maps`, the parsed mappings come along (for a load);
-    /// without, only the stamps (to bring the index up to date for a query).
+    /// `git_dir`, reading `columns` besides the stamps.
     /// `None` when disabled or unusable: the caller reads every file.
-    pub fn open(git_dir: &Path, prefix: &str, kind: Kind, maps: bool) -> Option<KindIndex> {
+    pub fn open(git_dir: &Path, prefix: &str, kind: Kind, columns: Columns) -> Option<KindIndex> {
         if disabled() {
             return None;
         }
@@ -164,7 +200,7 @@ impl KindIndex {
             }
         };
         let root = root_key(prefix);
-        let rows = match read_rows(&conn, &root, kind, maps) {
+        let rows = match read_rows(&conn, &root, kind, columns) {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(error = %e, "index unreadable; reading every file");
@@ -192,13 +228,21 @@ impl KindIndex {
 
     /// Records a file read afresh (written on [`KindIndex::save`]) when its
     /// mapping survives the JSON round trip the index stores it through;
-    /// returns whether it will be. `clean` says it read without problems:
-    /// only clean rows stand in for their file in a load (problems need the
-    /// text for line numbers), every row serves search.
-    pub fn put(&mut self, name: String, stamp: Stamp, map: Mapping, entity: Entity, clean: bool) -> bool {
+    /// returns whether it will be. `problems` are the file's: only clean
+    /// rows stand in for their file in a full load (problems need the text
+    /// for line numbers), a graph load takes the problems as stored with the
+    /// row, every row serves search.
+    pub fn put(
+        &mut self,
+        name: String,
+        stamp: Stamp,
+        map: Mapping,
+        entity: Entity,
+        problems: &[crate::problem::Problem],
+    ) -> bool {
         let ok = cacheable(&map);
         if ok {
-            self.fresh.push(Fresh { name, stamp, map, entity, clean });
+            self.fresh.push(Fresh { name, stamp, map, entity, problems: problems.to_vec() });
         }
         ok
     }
@@ -255,8 +299,8 @@ impl KindIndex {
             }
             let mut ins = tx.prepare_cached(
                 "INSERT INTO idx_files (root, kind, name, size, mtime_ns, ino, indexed_ns, id, map, status, \
-                 priority, assignee, title, repos, labels, clean) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-                 ?11, ?12, ?13, ?14, ?15, ?16)",
+                 priority, assignee, title, repos, labels, clean, g, problems) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+                 ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?;
             let mut ins_fts = tx.prepare_cached(
                 "INSERT INTO fts_entities (rowid, id, title, body, labels) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -264,6 +308,9 @@ impl KindIndex {
             for f in &self.fresh {
                 let Ok(json) = serde_json::to_string(&f.map) else { continue };
                 let cols = text::Columns::of(&f.entity);
+                let clean = f.problems.is_empty();
+                let g = graph::encode(&f.entity);
+                let problems = if clean { None } else { graph::encode_problems(&f.problems) };
                 ins.execute(params![
                     self.root,
                     kind,
@@ -280,7 +327,9 @@ impl KindIndex {
                     cols.title,
                     cols.repos,
                     cols.labels,
-                    f.clean,
+                    clean,
+                    g,
+                    problems,
                 ])?;
                 let rid = tx.last_insert_rowid();
                 ins_fts.execute(params![rid, f.entity.id(), cols.title, cols.body, cols.labels])?;
@@ -295,13 +344,20 @@ impl KindIndex {
     }
 }
 
-fn read_rows(conn: &Connection, root: &str, kind: Kind, maps: bool) -> rusqlite::Result<HashMap<String, Row>> {
-    let sql = if maps {
-        "SELECT name, size, mtime_ns, ino, indexed_ns, clean, map, id, status FROM idx_files WHERE root = ?1 \
-         AND kind = ?2"
-    } else {
-        "SELECT name, size, mtime_ns, ino, indexed_ns, clean, NULL, id, status FROM idx_files WHERE root = ?1 \
-         AND kind = ?2"
+fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<HashMap<String, Row>> {
+    let sql = match columns {
+        Columns::Maps => {
+            "SELECT name, size, mtime_ns, ino, indexed_ns, clean, map, id, status, NULL, NULL FROM idx_files WHERE root = \
+             ?1 AND kind = ?2"
+        }
+        Columns::Graph => {
+            "SELECT name, size, mtime_ns, ino, indexed_ns, clean, CASE WHEN g IS NULL THEN map END, id, status, g, \
+             problems FROM idx_files WHERE root = ?1 AND kind = ?2"
+        }
+        Columns::Stamps => {
+            "SELECT name, size, mtime_ns, ino, indexed_ns, clean, NULL, id, status, NULL, NULL FROM idx_files WHERE \
+             root = ?1 AND kind = ?2"
+        }
     };
     let mut st = conn.prepare(sql)?;
     let rows = st.query_map(params![root, kind.dir_name()], |r| {
@@ -314,6 +370,8 @@ fn read_rows(conn: &Connection, root: &str, kind: Kind, maps: bool) -> rusqlite:
                 map: r.get(6)?,
                 id: r.get(7)?,
                 status: r.get(8)?,
+                g: r.get(9)?,
+                problems: r.get(10)?,
             },
         ))
     })?;

@@ -50,6 +50,9 @@ struct Scan<'a> {
     indexed: bool,
     /// The (ID, file) of the files left undecoded by `only_status`.
     skipped: Vec<(String, PathBuf)>,
+    /// Decode current rows from their graph rows (slim entities, see
+    /// [`crate::index::graph`]).
+    graph: bool,
 }
 
 impl Store {
@@ -66,7 +69,16 @@ impl Store {
 
     /// Loads the registry and the given kinds (files and legacy section).
     pub fn load(&self, kinds: &[Kind]) -> Result<Loaded> {
-        self.load_from(kinds, None, None)
+        self.load_from(kinds, None, None, false)
+    }
+
+    /// [`Store::load`] for the graph reports and lint: entities whose index
+    /// row is current come back *slim* (without the free text no report
+    /// reads: descriptions, notes, labels, criteria, unknown keys; see
+    /// [`crate::index::graph::slim`]), decoded from their graph rows. Every
+    /// other entity, and every problem, is exactly [`Store::load`]'s.
+    pub fn load_for_graph(&self, kinds: &[Kind]) -> Result<Loaded> {
+        self.load_from(kinds, None, None, true)
     }
 
     /// [`Store::load`] of one kind for a caller that keeps only entities
@@ -74,17 +86,23 @@ impl Store {
     /// files have another status, and those are not decoded (they are
     /// absent from the result). Every other rule is [`Store::load`]'s.
     pub fn load_with_status(&self, kind: Kind, statuses: &[String]) -> Result<Loaded> {
-        self.load_from(&[kind], None, Some(statuses))
+        self.load_from(&[kind], None, Some(statuses), false)
     }
 
     /// Loads the given kinds from a snapshot (coordination data as it was at
     /// a revision) with exactly the rules of [`Store::load`]. Records' origins
     /// name the paths the files have in the work tree.
     pub fn load_snapshot(&self, snapshot: &Snapshot, kinds: &[Kind]) -> Result<Loaded> {
-        self.load_from(kinds, Some(snapshot), None)
+        self.load_from(kinds, Some(snapshot), None, false)
     }
 
-    fn load_from(&self, kinds: &[Kind], snapshot: Option<&Snapshot>, only_status: Option<&[String]>) -> Result<Loaded> {
+    fn load_from(
+        &self,
+        kinds: &[Kind],
+        snapshot: Option<&Snapshot>,
+        only_status: Option<&[String]>,
+        graph: bool,
+    ) -> Result<Loaded> {
         let mut loaded = Loaded::default();
         loaded.kinds = kinds.to_vec();
         loaded.problems.extend(self.settings_warnings.iter().cloned());
@@ -133,7 +151,7 @@ impl Store {
             .par_iter()
             .map(|&kind| {
                 let mut problems = Vec::new();
-                let mut scan = Scan { decode: true, only_status, ..Scan::default() };
+                let mut scan = Scan { decode: true, only_status, graph, ..Scan::default() };
                 let recs = match snapshot {
                     None if !coord_ok => Ok(Vec::new()),
                     None => self.file_records(kind, &mut problems, &mut scan),
@@ -279,6 +297,7 @@ impl Store {
     /// a file is not decoded either and yields no record.
     fn file_records(&self, kind: Kind, problems: &mut Vec<Problem>, scan: &mut Scan<'_>) -> Result<Vec<Record>> {
         let decode = scan.decode;
+        let graph = scan.graph;
         /// What reading one file gives: its record, its problems, and a fresh
         /// parse to index (file name, stamp, mapping).
         /// The last item names the file when its index row is current and stays.
@@ -286,8 +305,8 @@ impl Store {
             (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>);
         let dir = self.kind_dir(kind);
         let git_dir = self.root.git_dir();
-        let open_index = |maps: bool| match (&git_dir, self.root.prefix_in_repo()) {
-            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, maps),
+        let open_index = |columns| match (&git_dir, self.root.prefix_in_repo()) {
+            (Some(g), Some(prefix)) => crate::index::KindIndex::open(g, &prefix, kind, columns),
             _ => None,
         };
         let readable = match files::check_dir(&dir) {
@@ -299,7 +318,7 @@ impl Store {
         };
         if !readable {
             // No directory (or none to read): the kind has no indexed rows.
-            if let (Some(ix), Some(g)) = (open_index(false), &git_dir) {
+            if let (Some(ix), Some(g)) = (open_index(crate::index::Columns::Stamps), &git_dir) {
                 scan.indexed = ix.save(&[], g);
             }
             return Ok(Vec::new());
@@ -339,7 +358,11 @@ impl Store {
             problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
         }
         paths.sort();
-        let mut index = open_index(decode);
+        let mut index = open_index(match (decode, graph) {
+            (false, _) => crate::index::Columns::Stamps,
+            (true, false) => crate::index::Columns::Maps,
+            (true, true) => crate::index::Columns::Graph,
+        });
         let stamps: Vec<Option<crate::index::Stamp>> = match &index {
             Some(_) => paths
                 .par_iter()
@@ -371,6 +394,10 @@ impl Store {
                 {
                     if !decode || only_status.is_some_and(|wanted| ix.skippable(&name, wanted)) {
                         return (None, Vec::new(), None, Some(name));
+                    }
+                    if graph && let Some((entity, problems)) = ix.graph(kind, &name, st) {
+                        let rec = Record { entity, origin: Origin::File(path.clone()), problems };
+                        return (Some(rec), Vec::new(), None, Some(name));
                     }
                     if let Some(map) = ix.get(&name, st) {
                         let id = map.get("id").and_then(scalar_text).unwrap_or_default();
@@ -417,7 +444,7 @@ impl Store {
         for (rec, probs, fresh, kept) in results {
             problems.extend(probs);
             if let (Some(ix), Some((name, st, map)), Some(r)) = (index.as_mut(), fresh, rec.as_ref())
-                && ix.put(name.clone(), st, map, r.entity.clone(), r.problems.is_empty())
+                && ix.put(name.clone(), st, map, r.entity.clone(), &r.problems)
             {
                 live.push(name);
             }

@@ -24,35 +24,54 @@ fn fonts() {
     });
 }
 
+/// Why a chart could not be drawn or encoded (plotters' and png's own
+/// error text: their error types are generic over the backend).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{stage}: {message}")]
+pub struct ChartError {
+    /// What failed ("drawing", "encoding the PNG").
+    pub stage: &'static str,
+    /// The library's message.
+    pub message: String,
+}
+
+fn drawing(e: impl std::fmt::Display) -> ChartError {
+    ChartError { stage: "drawing", message: e.to_string() }
+}
+
+fn encoding(e: impl std::fmt::Display) -> ChartError {
+    ChartError { stage: "encoding the PNG", message: e.to_string() }
+}
+
 /// The chart as an SVG document.
-pub fn svg(t: &Trends) -> Result<String, String> {
+pub fn svg(t: &Trends) -> Result<String, ChartError> {
     fonts();
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
-        draw(&root, t).map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+        draw(&root, t).map_err(drawing)?;
+        root.present().map_err(drawing)?;
     }
     Ok(buf)
 }
 
 /// The chart as a PNG file's bytes.
-pub fn png(t: &Trends) -> Result<Vec<u8>, String> {
+pub fn png(t: &Trends) -> Result<Vec<u8>, ChartError> {
     fonts();
     let (w, h) = SIZE;
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        draw(&root, t).map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+        draw(&root, t).map_err(drawing)?;
+        root.present().map_err(drawing)?;
     }
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(|e| e.to_string())?;
-        wr.write_image_data(&rgb).map_err(|e| e.to_string())?;
+        let mut wr = enc.write_header().map_err(encoding)?;
+        wr.write_image_data(&rgb).map_err(encoding)?;
     }
     Ok(out)
 }

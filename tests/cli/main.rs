@@ -21,6 +21,7 @@ mod test_history;
 mod test_hooks;
 mod test_hostile_input;
 mod test_index;
+mod test_index_graph;
 mod test_issues;
 mod test_legacy_section;
 mod test_mcp;

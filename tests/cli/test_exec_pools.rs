@@ -70,7 +70,7 @@ fn session_buddy_pool_runs_on_the_real_service_and_never_sends_untrusted_work() 
     todo(&env, "TODO-002", "b", "second", "blocked_by: [TODO-001]\n");
     todo(&env, "TODO-003", "c", "never approved", "");
     env.commit_all("todos");
-    env.coord(&["trust", "--exec", "TODO-001", "TODO-002"]).ok();
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002", "--pool", "sb"]).ok();
     let r = env.coord(&["execute", "TODO-001", "TODO-002", "TODO-003", "--pool", "sb"]);
     r.fails(1);
     let rec = last_record(&env);
@@ -178,7 +178,7 @@ fn mahavishnu_pool_against_a_stand_in_server() {
     todo(&env, "TODO-003", "b", "after the failure", "blocked_by: [TODO-002]\n");
     todo(&env, "TODO-004", "c", "SECRET never approved", "");
     env.commit_all("todos");
-    env.coord(&["trust", "--exec", "TODO-001", "TODO-002", "TODO-003"]).ok();
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002", "TODO-003", "--pool", "mv"]).ok();
     let r = env.coord(&["execute", "TODO-001", "TODO-002", "TODO-003", "TODO-004", "--pool", "mv"]);
     r.fails(1);
     let rec = last_record(&env);
@@ -208,7 +208,7 @@ fn mahavishnu_pool_against_a_stand_in_server() {
     // A service that does not answer in time: the attempt times out.
     todo(&env, "TODO-005", "a", "SLOW work", "");
     env.commit_all("slow");
-    env.coord(&["trust", "--exec", "TODO-005"]).ok();
+    env.coord(&["trust", "--exec", "TODO-005", "--pool", "mv"]).ok();
     let started = Instant::now();
     env.coord(&["execute", "TODO-005", "--pool", "mv", "--timeout", "1"]).fails(1);
     assert!(started.elapsed() < Duration::from_secs(20));

@@ -15,7 +15,7 @@ fn issue(id: &str, title: &str, status: &str, extra: &str) -> String {
 }
 
 /// A small ecosystem touching every kind and every report.
-fn corpus(env: &TestEnv) {
+pub(crate) fn corpus(env: &TestEnv) {
     env.write(
         "coordination/issues/ISSUE-002.yaml",
         &issue(
@@ -79,6 +79,12 @@ const COMMANDS: &[&[&str]] = &[
     &["workload", "--format", "json"],
     &["roadmap", "--format", "json"],
     &["dep-graph", "--format", "json"],
+    &["dep-graph", "--kind", "entities", "--format", "json"],
+    &["dep-graph", "--kind", "entities", "--format", "mermaid"],
+    &["roadmap"],
+    &["status"],
+    &["workload", "--by", "repo", "--format", "json"],
+    &["ready", "--repo", "oneiric", "--format", "json"],
     &["validate-repo", "oneiric", "--format", "json"],
     &["lint", "--format", "json"],
     &["search", "timeout", "--format", "json"],
@@ -115,7 +121,7 @@ fn same_answers_in(env: &TestEnv, dir: &Path, when: &str) {
 }
 
 #[track_caller]
-fn compare(env: &TestEnv, dir: &Path, when: &str, search: bool) {
+pub(crate) fn compare(env: &TestEnv, dir: &Path, when: &str, search: bool) {
     let plain = run_all(env, dir, true, search);
     for pass in ["building", "served"] {
         let indexed = run_all(env, dir, false, search);
@@ -130,21 +136,21 @@ fn same_answers(env: &TestEnv, when: &str) {
     same_answers_in(env, &env.root, when);
 }
 
-fn index_file(env: &TestEnv) -> PathBuf {
+pub(crate) fn index_file(env: &TestEnv) -> PathBuf {
     env.root.join(".git/git-coord/index.sqlite")
 }
 
 /// Sets a file's modification time (another tool keeping or faking it).
-fn set_mtime(path: &Path, t: SystemTime) {
+pub(crate) fn set_mtime(path: &Path, t: SystemTime) {
     std::fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
 }
 
-fn hour_ago() -> SystemTime {
+pub(crate) fn hour_ago() -> SystemTime {
     SystemTime::now() - Duration::from_secs(3600)
 }
 
 /// Ages every entity file, so the index trusts its rows at once.
-fn age_all(env: &TestEnv) {
+pub(crate) fn age_all(env: &TestEnv) {
     for kind in ["issues", "plans", "todos", "dependencies"] {
         let Ok(rd) = std::fs::read_dir(env.root.join("coordination").join(kind)) else { continue };
         for e in rd.flatten() {

@@ -19,6 +19,8 @@ pub enum TrendsFormat {
     Table,
     /// Every number (the MCP tool's answer).
     Json,
+    /// Every number, as YAML.
+    Yaml,
     /// One row per bucket.
     Csv,
     /// Mermaid `xychart-beta` and `gantt` blocks for PRs and wikis.
@@ -44,7 +46,7 @@ pub struct TrendsArgs {
     pub out: Option<PathBuf>,
 }
 
-fn drawn(e: String) -> Error {
+fn drawn(e: trends::chart::ChartError) -> Error {
     Error::system("draw the trends chart", e)
 }
 
@@ -58,6 +60,11 @@ pub fn run(cx: &Context, a: &TrendsArgs) -> CmdResult {
         TrendsFormat::Json => {
             let mut v = Vec::new();
             render::json(&mut v, &t)?;
+            v
+        }
+        TrendsFormat::Yaml => {
+            let mut v = Vec::new();
+            render::yaml(&mut v, &t)?;
             v
         }
         TrendsFormat::Csv => trends::render::csv(&t).into_bytes(),

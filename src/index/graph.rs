@@ -1,0 +1,418 @@
+//! Graph rows: per indexed file, the fields the graph reports read (IDs,
+//! kind, status, priority, repositories, assignee, estimates, dates,
+//! plan/milestone and every reference field of [`crate::model::refs`]), as
+//! a small typed JSON document in `idx_files.g`.
+//!
+//! A report loads through them ([`crate::store::Store::load_for_graph`]):
+//! a current, problem-free row becomes a *slim* entity — the entity with
+//! its free text (descriptions, notes, labels, criteria, deliverables,
+//! validation, metadata, unknown keys) left out — decoded straight into
+//! typed fields instead of through a generic mapping, which is what makes
+//! `ready`, `status` and `lint` cheap at 100,000 entities. The reports
+//! never read the left-out fields (see [`slim`]).
+//!
+//! A row is written only when it gives back exactly [`slim`] of its entity
+//! (checked at indexing time); otherwise `g` stays NULL and the file's
+//! mapping is decoded as for any other load.
+
+use crate::model::date::CoordDate;
+use crate::model::vocab::{Lenient, Vocab};
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+use serde_yaml::Mapping;
+
+/// The entity with the fields no graph report reads left empty.
+pub fn slim(e: &Entity) -> Entity {
+    match e {
+        Entity::Issue(i) => Entity::Issue(Issue {
+            description: None,
+            labels: Vec::new(),
+            metadata: Mapping::new(),
+            extra: Mapping::new(),
+            ..i.clone()
+        }),
+        Entity::Plan(p) => Entity::Plan(Plan {
+            description: None,
+            extra: Mapping::new(),
+            milestones: p
+                .milestones
+                .iter()
+                .map(|m| Milestone {
+                    description: None,
+                    completion_criteria: Vec::new(),
+                    criteria_checks: Vec::new(),
+                    deliverables: Vec::new(),
+                    extra: Mapping::new(),
+                    ..m.clone()
+                })
+                .collect(),
+            ..p.clone()
+        }),
+        Entity::Todo(t) => Entity::Todo(Todo {
+            description: None,
+            labels: Vec::new(),
+            acceptance_criteria: Vec::new(),
+            extra: Mapping::new(),
+            ..t.clone()
+        }),
+        Entity::Dependency(d) => {
+            Entity::Dependency(Dependency { notes: None, validation: None, extra: Mapping::new(), ..d.clone() })
+        }
+    }
+}
+
+/// An optional date as written (`None` = absent).
+type D = Option<String>;
+
+#[derive(Serialize, Deserialize)]
+struct IssueRow {
+    t: String,
+    s: String,
+    p: String,
+    sev: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    r: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    u: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tg: D,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    dep: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    bl: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MilestoneRow {
+    id: String,
+    n: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    due: D,
+    s: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    dep: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PlanRow {
+    t: String,
+    s: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    r: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    u: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tg: D,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    iss: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    dep: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ms: Vec<MilestoneRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TodoRow {
+    t: String,
+    r: String,
+    s: String,
+    p: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    u: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    est: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    bb: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    bl: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    i: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pl: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DepRow {
+    co: String,
+    pr: String,
+    ty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vc: Option<String>,
+    s: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    u: D,
+}
+
+fn date_out(d: &Option<Lenient<CoordDate>>) -> D {
+    d.as_ref().map(|d| match d {
+        Lenient::Known(d) => d.to_string(),
+        Lenient::Invalid(s) => s.clone(),
+    })
+}
+
+fn date_in(d: D) -> Option<Lenient<CoordDate>> {
+    d.map(|s| CoordDate::parse(&s).map_or(Lenient::Invalid(s), Lenient::Known))
+}
+
+fn vocab<T: Vocab>(s: &str) -> Lenient<T> {
+    Lenient::from_text(s)
+}
+
+/// The graph row of an entity, or `None` when it would not give back
+/// exactly [`slim`] of it (then the row's `g` stays NULL).
+pub fn encode(e: &Entity) -> Option<String> {
+    let json = match e {
+        Entity::Issue(i) => serde_json::to_string(&IssueRow {
+            t: i.title.clone(),
+            s: i.status.as_str().to_string(),
+            p: i.priority.as_str().to_string(),
+            sev: i.severity.clone(),
+            r: i.repos.clone(),
+            c: date_out(&i.created),
+            u: date_out(&i.updated),
+            tg: date_out(&i.target),
+            dep: i.dependencies.clone(),
+            bl: i.blocking.clone(),
+            a: i.assignee.clone(),
+        }),
+        Entity::Plan(p) => serde_json::to_string(&PlanRow {
+            t: p.title.clone(),
+            s: p.status.as_str().to_string(),
+            r: p.repos.clone(),
+            c: date_out(&p.created),
+            u: date_out(&p.updated),
+            tg: date_out(&p.target),
+            iss: p.issue_ids.clone(),
+            dep: p.depends_on.clone(),
+            ms: p
+                .milestones
+                .iter()
+                .map(|m| MilestoneRow {
+                    id: m.id.clone(),
+                    n: m.name.clone(),
+                    due: date_out(&m.due),
+                    s: m.status.as_str().to_string(),
+                    dep: m.dependencies.clone(),
+                })
+                .collect(),
+        }),
+        Entity::Todo(t) => serde_json::to_string(&TodoRow {
+            t: t.task.clone(),
+            r: t.repo.clone(),
+            s: t.status.as_str().to_string(),
+            p: t.priority.as_str().to_string(),
+            c: date_out(&t.created),
+            u: date_out(&t.updated),
+            est: t.estimated_hours,
+            act: t.actual_hours,
+            bb: t.blocked_by.clone(),
+            bl: t.blocking.clone(),
+            a: t.assignee.clone(),
+            i: t.issue_id.clone(),
+            pl: t.plan_id.clone(),
+            m: t.milestone_id.clone(),
+        }),
+        Entity::Dependency(d) => serde_json::to_string(&DepRow {
+            co: d.consumer.clone(),
+            pr: d.provider.clone(),
+            ty: d.dep_type.as_str().to_string(),
+            vc: d.version_constraint.clone(),
+            s: d.status.as_str().to_string(),
+            c: date_out(&d.created),
+            u: date_out(&d.updated),
+        }),
+    }
+    .ok()?;
+    let back = decode(e.kind(), e.id().to_string(), &json)?;
+    (back == slim(e)).then_some(json)
+}
+
+/// The slim entity of a graph row (`None` when the row does not decode).
+pub fn decode(kind: Kind, id: String, json: &str) -> Option<Entity> {
+    Some(match kind {
+        Kind::Issue => {
+            let r: IssueRow = serde_json::from_str(json).ok()?;
+            Entity::Issue(Issue {
+                id,
+                title: r.t,
+                description: None,
+                status: vocab(&r.s),
+                priority: vocab(&r.p),
+                severity: r.sev,
+                repos: r.r,
+                created: date_in(r.c),
+                updated: date_in(r.u),
+                target: date_in(r.tg),
+                dependencies: r.dep,
+                blocking: r.bl,
+                assignee: r.a,
+                labels: Vec::new(),
+                metadata: Mapping::new(),
+                extra: Mapping::new(),
+            })
+        }
+        Kind::Plan => {
+            let r: PlanRow = serde_json::from_str(json).ok()?;
+            Entity::Plan(Plan {
+                id,
+                title: r.t,
+                description: None,
+                status: vocab(&r.s),
+                repos: r.r,
+                created: date_in(r.c),
+                updated: date_in(r.u),
+                target: date_in(r.tg),
+                issue_ids: r.iss,
+                depends_on: r.dep,
+                milestones: r
+                    .ms
+                    .into_iter()
+                    .map(|m| Milestone {
+                        id: m.id,
+                        name: m.n,
+                        description: None,
+                        due: date_in(m.due),
+                        status: vocab(&m.s),
+                        dependencies: m.dep,
+                        completion_criteria: Vec::new(),
+                        criteria_checks: Vec::new(),
+                        deliverables: Vec::new(),
+                        extra: Mapping::new(),
+                    })
+                    .collect(),
+                extra: Mapping::new(),
+            })
+        }
+        Kind::Todo => {
+            let r: TodoRow = serde_json::from_str(json).ok()?;
+            Entity::Todo(Todo {
+                id,
+                task: r.t,
+                description: None,
+                repo: r.r,
+                status: vocab(&r.s),
+                priority: vocab(&r.p),
+                created: date_in(r.c),
+                updated: date_in(r.u),
+                estimated_hours: r.est,
+                actual_hours: r.act,
+                blocked_by: r.bb,
+                blocking: r.bl,
+                assignee: r.a,
+                labels: Vec::new(),
+                acceptance_criteria: Vec::new(),
+                issue_id: r.i,
+                plan_id: r.pl,
+                milestone_id: r.m,
+                extra: Mapping::new(),
+            })
+        }
+        Kind::Dependency => {
+            let r: DepRow = serde_json::from_str(json).ok()?;
+            Entity::Dependency(Dependency {
+                id,
+                consumer: r.co,
+                provider: r.pr,
+                dep_type: vocab(&r.ty),
+                version_constraint: r.vc,
+                status: vocab(&r.s),
+                created: date_in(r.c),
+                updated: date_in(r.u),
+                notes: None,
+                validation: None,
+                extra: Mapping::new(),
+            })
+        }
+    })
+}
+
+/// One stored problem of a file (the problems of a file with problems are
+/// kept with its graph row, keyed by its stamp like everything else in the
+/// row, so `lint` re-reads only changed files).
+#[derive(Serialize, Deserialize)]
+struct StoredProblem {
+    /// `e`rror or `w`arning.
+    s: char,
+    c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    f: Option<std::path::PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    l: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    i: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fd: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    v: Option<String>,
+    m: String,
+}
+
+/// The problems of a file as stored.
+pub fn encode_problems(problems: &[crate::problem::Problem]) -> Option<String> {
+    let rows: Vec<StoredProblem> = problems
+        .iter()
+        .map(|p| StoredProblem {
+            s: if p.is_error() { 'e' } else { 'w' },
+            c: p.code.to_string(),
+            f: p.file.clone(),
+            l: p.line,
+            i: p.id.clone(),
+            fd: p.field.clone(),
+            v: p.value.clone(),
+            m: p.message.clone(),
+        })
+        .collect();
+    serde_json::to_string(&rows).ok()
+}
+
+/// Stored problems back (`None` when they do not decode).
+pub fn decode_problems(json: &str) -> Option<Vec<crate::problem::Problem>> {
+    use crate::problem::Problem;
+    let rows: Vec<StoredProblem> = serde_json::from_str(json).ok()?;
+    Some(
+        rows.into_iter()
+            .map(|r| {
+                let code = intern(&r.c);
+                let mut p = if r.s == 'e' { Problem::error(code, r.m) } else { Problem::warning(code, r.m) };
+                p.file = r.f;
+                p.line = r.l;
+                p.id = r.i;
+                p.field = r.fd;
+                p.value = r.v;
+                p
+            })
+            .collect(),
+    )
+}
+
+/// Problem codes are static strings; the few distinct codes read back are
+/// leaked once per process.
+fn intern(code: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static CODES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut guard = CODES.lock().unwrap_or_else(|e| e.into_inner());
+    let set = guard.get_or_insert_with(HashSet::new);
+    if let Some(c) = set.get(code) {
+        return c;
+    }
+    let c: &'static str = Box::leak(code.to_string().into_boxed_str());
+    set.insert(c);
+    c
+}
