@@ -165,7 +165,7 @@ pub enum Command {
     Review(review::ReviewArgs),
     /// Coordination events from git history; their delivery to the memory service.
     Events(events::EventsArgs),
-    /// Trends from the event log: throughput, flow, lead time, burn-down, alerts; charts.
+    /// Trends from the event log: throughput, lead time, burn-down, alerts.
     Trends(trends::TrendsArgs),
     /// Install or remove the pre-push hook, or run its check.
     Hook(hook::HookArgs),

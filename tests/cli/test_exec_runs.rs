@@ -39,9 +39,11 @@ fn status_of(env: &TestEnv, id: &str) -> String {
     v["status"].as_str().unwrap().to_string()
 }
 
+/// Waits until `p` exists with a whole line in it (a shell's `echo … > p`
+/// creates the file before it writes).
 fn wait_for(p: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !p.exists() {
+    while !std::fs::read_to_string(p).is_ok_and(|t| t.ends_with('\n')) {
         assert!(Instant::now() < deadline, "{} never appeared", p.display());
         std::thread::sleep(Duration::from_millis(50));
     }
