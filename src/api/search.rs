@@ -26,28 +26,30 @@ pub struct Search {
     pub query: String,
     /// Only these kinds (issue, plan, todo, dependency; comma-separated).
     #[arg(long, value_delimiter = ',')]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::types::terms")]
     pub kind: Vec<String>,
     /// Only these statuses (comma-separated; aliases accepted).
     #[arg(long, value_delimiter = ',')]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::types::terms")]
     pub status: Vec<String>,
-    /// Only entities of this repository (name or nickname).
-    #[arg(long)]
-    #[serde(default)]
-    pub repo: Option<String>,
-    /// Only entities with this label.
-    #[arg(long)]
-    #[serde(default)]
-    pub label: Option<String>,
+    /// Only entities of any of these repositories (names or nicknames;
+    /// repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub repo: Vec<String>,
+    /// Only entities with any of these labels (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub label: Vec<String>,
     /// Only these priorities (comma-separated; P0..P3 accepted).
     #[arg(long, value_delimiter = ',')]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::types::terms")]
     pub priority: Vec<String>,
-    /// Only entities assigned to this person.
-    #[arg(long)]
-    #[serde(default)]
-    pub assignee: Option<String>,
+    /// Only entities assigned to any of these people (repeatable,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default, deserialize_with = "super::types::terms")]
+    pub assignee: Vec<String>,
     /// At most this many results (default 20).
     #[arg(long)]
     #[serde(default)]
@@ -108,9 +110,11 @@ impl Search {
         }
         q.status.extend(self.status.iter().cloned());
         q.priority.extend(self.priority.iter().cloned());
-        q.repo.extend(self.repo.clone());
-        q.label.extend(self.label.clone());
-        q.assignee.extend(self.assignee.clone());
+        // Values of one flag are alternatives (any of them), as in every
+        // list filter; `field:value` terms of the query text each must hold.
+        q.any_repo.extend(self.repo.iter().cloned());
+        q.any_label.extend(self.label.iter().cloned());
+        q.assignee.extend(self.assignee.iter().cloned());
         Ok(q)
     }
 }
@@ -129,17 +133,19 @@ impl Operation for Search {
         let limit = self.limit.unwrap_or(20);
         // The registry resolves repository names; nothing else is loaded here.
         let base = store.load(&[])?;
-        for r in &q.repo {
+        for r in q.repo.iter().chain(&q.any_repo) {
             if !base.registry.is_empty() {
                 base.registry.resolve(r).map_err(|e| Error::Fields(vec![e.on_field("repo").value(r)]))?;
             }
         }
         let reg = &base.registry;
+        let has = |repos: &[String], want: &String| {
+            let want = reg.canonical(want);
+            repos.iter().any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
+        };
         let repo_ok = |repos: &[String]| {
-            q.repo.iter().all(|want| {
-                let want = reg.canonical(want);
-                repos.iter().any(|x| reg.canonical(x).eq_ignore_ascii_case(want))
-            })
+            q.repo.iter().all(|want| has(repos, want))
+                && (q.any_repo.is_empty() || q.any_repo.iter().any(|want| has(repos, want)))
         };
         let on_disk = match (store.root.git_dir(), store.root.prefix_in_repo()) {
             (Some(g), Some(prefix)) if !crate::index::disabled() => {

@@ -22,9 +22,16 @@ pub struct Query {
     pub kinds: Vec<Kind>,
     pub status: Vec<String>,
     pub priority: Vec<String>,
+    /// Repositories that must each be among an entity's (query terms).
     pub repo: Vec<String>,
+    /// Labels that must each be on an entity (query terms).
     pub label: Vec<String>,
+    /// Assignees, any of them.
     pub assignee: Vec<String>,
+    /// Repositories of which one must be among an entity's (a filter flag).
+    pub any_repo: Vec<String>,
+    /// Labels of which one must be on an entity (a filter flag).
+    pub any_label: Vec<String>,
 }
 
 /// A `field:value` term naming no known field.
@@ -159,9 +166,14 @@ pub fn run(
     any_of(&mut sql, "f.status", spellings(&q.status, true));
     any_of(&mut sql, "f.priority", spellings(&q.priority, false));
     any_of(&mut sql, "f.assignee", q.assignee.clone());
+    const HAS_LABEL: &str = "instr(char(10) || lower(f.labels) || char(10), char(10) || lower(?) || char(10)) > 0";
     for l in &q.label {
-        sql.push_str(" AND instr(char(10) || lower(f.labels) || char(10), char(10) || lower(?) || char(10)) > 0");
+        sql.push_str(&format!(" AND {HAS_LABEL}"));
         args.push(Sql::Text(l.clone()));
+    }
+    if !q.any_label.is_empty() {
+        sql.push_str(&format!(" AND ({})", vec![HAS_LABEL; q.any_label.len()].join(" OR ")));
+        args.extend(q.any_label.iter().map(|l| Sql::Text(l.clone())));
     }
     sql.push_str(" ORDER BY score DESC, f.kind, f.id");
     let mut st = conn.prepare(&sql)?;
@@ -181,7 +193,7 @@ pub fn run(
     for row in rows {
         let (id, kind, name, title, status, repos, snippet, score) = row?;
         let repos: Vec<String> = repos.lines().map(str::to_string).filter(|s| !s.is_empty()).collect();
-        if !q.repo.is_empty() && !repo_ok(&repos) {
+        if (!q.repo.is_empty() || !q.any_repo.is_empty()) && !repo_ok(&repos) {
             continue;
         }
         let Some(kind) = Kind::from_dir_name(&kind) else { continue };

@@ -268,6 +268,12 @@ fn point9_list_filters_take_a_list_or_a_comma_separated_string_over_mcp() {
         let got: Vec<&str> = out["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
         assert_eq!(got, ["ISSUE-001", "ISSUE-002"], "label {label}");
     }
+    // Search's filters too (its words are `query`; `label:x` terms there each must hold).
+    for (n, label) in [(4, serde_json::json!("bug,auth")), (5, serde_json::json!(["bug", "auth"]))] {
+        let out = c.tool(n, "coord_search", serde_json::json!({ "query": "", "label": label }));
+        let got: Vec<&str> = out["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(got, ["ISSUE-001", "ISSUE-002"], "search label {label}");
+    }
 }
 
 #[test]

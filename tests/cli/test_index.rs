@@ -399,6 +399,22 @@ fn search_ranks_titles_first_and_combines_filters() {
     // The todo's task outranks the plan's milestone name.
     assert_eq!(search(&env, &["schema repo:buddy"]), ["TODO-003", "PLAN-001"]);
     assert_eq!(search(&env, &["tim*", "--limit", "1"]).len(), 1);
+    // Values of one flag are alternatives (repeatable or comma-separated);
+    // `field:value` terms of the query each must hold.
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(search(&env, &["timeout", "--label", "docs,bug"])), ["ISSUE-002", "TODO-002"]);
+    assert_eq!(
+        sorted(search(&env, &["timeout", "--label", "bug", "--label", "feature"])),
+        ["ISSUE-002", "ISSUE-003", "TODO-002"]
+    );
+    assert_eq!(search(&env, &["label:bug label:auth"]), ["ISSUE-002"]);
+    assert_eq!(sorted(search(&env, &["schema", "--repo", "oneiric"])), ["ISSUE-003", "PLAN-001"]);
+    assert_eq!(sorted(search(&env, &["schema", "--repo", "buddy"])), ["PLAN-001", "TODO-003"]);
+    assert_eq!(sorted(search(&env, &["schema", "--repo", "oneiric,buddy"])), ["ISSUE-003", "PLAN-001", "TODO-003"]);
+    assert_eq!(search(&env, &["schema repo:oneiric repo:buddy"]), ["PLAN-001"]);
     // A label and a milestone are text too; a word in no entity finds nothing.
     assert_eq!(search(&env, &["schema ready"]), ["PLAN-001"]);
     assert!(search(&env, &["xylophone"]).is_empty());
