@@ -165,7 +165,7 @@ impl Operation for Search {
                 });
                 let hits = search::in_memory(files)
                     .and_then(|conn| search::run(&conn, "/", &q, limit, &repo_ok))
-                    .map_err(|e| Error::Refused(format!("search failed: {e}")))?;
+                    .map_err(|e| Error::Database { path: "(in-memory search index)".into(), source: e })?;
                 (hits, loaded.problems)
             }
         };
