@@ -165,7 +165,7 @@ impl Operation for Search {
                 });
                 let hits = search::in_memory(files)
                     .and_then(|conn| search::run(&conn, "/", &q, limit, &repo_ok))
-                    .map_err(|e| Error::Database { path: "(in-memory search index)".into(), source: e })?;
+                    .map_err(|e| Error::system("search the entities in memory", e))?;
                 (hits, loaded.problems)
             }
         };
