@@ -8,6 +8,9 @@ use crate::model::Kind;
 use crate::model::id::IdError;
 use std::path::PathBuf;
 
+mod refusal;
+pub use refusal::Refusal;
+
 /// Result alias for the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -180,9 +183,10 @@ pub enum Error {
         /// git's reason for the last rejection.
         reason: String,
     },
-    /// Refused because it would overwrite or lose data.
-    #[error("{0}")]
-    Refused(String),
+    /// Refused because it would overwrite or lose data, or the state around
+    /// it does not allow it; the kind says which (see [`Refusal`]).
+    #[error(transparent)]
+    Refused(Box<Refusal>),
     /// A write refused because the settings turn writes off (`enabled: false`).
     #[error(
         "coordination data is read-only here: `{key}: false` in {} (reads still work; set `{key}: true` to write)",
@@ -531,6 +535,7 @@ impl Error {
                 effect: "rewrites the file canonically, dropping its comments and anchors",
             }],
             Error::NeedsRepo(_) => vec![Hint::InsideRepository],
+            Error::Refused(r) => r.hints(),
             Error::Context { source, .. } => source.hints(),
             _ => Vec::new(),
         }

@@ -7,6 +7,7 @@
 //! `git coord hook events` in the background ([`crate::memory::hook`]), so
 //! they never fail or slow the user's git command.
 
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::history::GitRepo;
 use crate::history::review::{Review, ReviewOptions, remote_default_branch, review_commits};
@@ -150,11 +151,7 @@ fn install_one(worktree: &Path, name: &str, text: &str, force: bool) -> Result<I
     }
     let previous = dir.join(format!("{name}.pre-coord"));
     if previous.exists() {
-        return Err(Error::Refused(format!(
-            "{} exists and is not git-coord's, and {} is taken too; move one of them, or overwrite it (the `force` option)",
-            hook.display(),
-            previous.display()
-        )));
+        return Err(Refusal::HookTaken { hook: hook.clone(), previous }.into());
     }
     std::fs::rename(&hook, &previous).map_err(|e| Error::io(&hook, e))?;
     if let Err(e) = write_executable(&hook, text) {

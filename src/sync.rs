@@ -37,6 +37,7 @@
 //! taken at the start and the restore on failure, and the invariants above
 //! are only checkable with all the steps in view.
 
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::gitcmd::{Git, StatusEntry, StatusKind, parse_status_v2};
 use crate::history::changes::{Differ, Filter, Op};
@@ -180,17 +181,11 @@ fn classify(prefix: &str, entries: &[StatusEntry]) -> Result<LocalChanges> {
     }
     if !unmerged.is_empty() {
         unmerged.truncate(5);
-        return Err(Error::Refused(format!(
-            "unresolved merge conflicts ({}); resolve them and commit first",
-            unmerged.join(", ")
-        )));
+        return Err(Refusal::Unmerged { files: unmerged }.into());
     }
     if !other.is_empty() {
         other.truncate(5);
-        return Err(Error::Refused(format!(
-            "uncommitted changes outside the coordination data ({}); commit or stash them first",
-            other.join(", ")
-        )));
+        return Err(Refusal::Uncommitted { files: other }.into());
     }
     Ok(local)
 }
@@ -214,19 +209,19 @@ pub fn sync_with(store: &Store, opts: &SyncOptions, progress: &dyn crate::progre
     let git = Git::new(&wt);
     let branch = git
         .run(&["symbolic-ref", "--quiet", "--short", "HEAD"])
-        .map_err(|_| Error::Refused("sync needs a branch checked out (HEAD is detached)".into()))?
+        .map_err(|_| Error::from(Refusal::Detached))?
         .trim()
         .to_string();
     let before = git
         .run(&["rev-parse", "--verify", "HEAD"])
-        .map_err(|_| Error::Refused("nothing is committed yet; commit once before syncing".into()))?
+        .map_err(|_| Error::from(Refusal::NothingCommitted))?
         .trim()
         .to_string();
     let git_dir = store.root.git_dir().ok_or(Error::NeedsRepo("sync"))?;
     for (file, what) in [("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert")]
     {
         if git_dir.join(file).exists() {
-            return Err(Error::Refused(format!("{what} is in progress; finish or abort it first")));
+            return Err(Refusal::InProgress { what }.into());
         }
     }
     if let Ok(snap) = git.run(&["rev-parse", "--verify", "--quiet", SNAPSHOT_REF]) {
@@ -265,10 +260,10 @@ pub fn sync_with(store: &Store, opts: &SyncOptions, progress: &dyn crate::progre
                 }
                 e => e,
             }),
-            Err(r) => Err(Error::Refused(format!(
-                "{e}\nputting the repository back as it was failed too: {r}\n{}",
-                recovery_hint(&saved.commit)
-            ))),
+            Err(r) => {
+                Err(Refusal::RestoreFailed { error: Box::new(e), restore: Box::new(r), snapshot: saved.commit.clone() }
+                    .into())
+            }
         },
     }
 }
@@ -548,7 +543,7 @@ fn git_path(git: &Git<'_>, name: &str) -> Result<PathBuf> {
 }
 
 /// How to get back what a snapshot holds.
-fn recovery_hint(snapshot: &str) -> String {
+pub(crate) fn recovery_hint(snapshot: &str) -> String {
     format!(
         "what you had before it is saved in {SNAPSHOT_REF} ({snapshot}), as a stash: \
          `git stash show --include-untracked {SNAPSHOT_REF}` shows it; \
@@ -559,11 +554,7 @@ fn recovery_hint(snapshot: &str) -> String {
 
 /// A snapshot reference left by a sync that never finished.
 fn interrupted(snapshot: &str) -> Error {
-    Error::Refused(format!(
-        "a previous `git coord sync` did not finish (it was killed or crashed); {}; \
-         if the repository is fine as it is, just delete the reference",
-        recovery_hint(snapshot)
-    ))
+    Refusal::Interrupted { snapshot: snapshot.to_string() }.into()
 }
 
 /// `<remote>/<branch>` when the remote has the branch (the configured
@@ -679,10 +670,11 @@ fn merge(git: &Git<'_>, upstream: &str) -> Result<()> {
         return Err(if files.is_empty() {
             e
         } else {
-            Error::Refused(format!(
-                "merging {upstream} conflicts in {}; nothing was changed — merge it by hand (git merge {upstream}) to resolve the conflicting fields",
-                files.join(", ")
-            ))
+            Refusal::MergeConflicts {
+                upstream: upstream.to_string(),
+                files: files.iter().map(|f| f.to_string()).collect(),
+            }
+            .into()
         });
     }
     Ok(())
@@ -700,10 +692,7 @@ fn check_merged(store: &Store, upstream: &str) -> Result<()> {
     if new.is_empty() {
         return Ok(());
     }
-    Err(Error::Refused(format!(
-        "the merged coordination data has errors, so nothing was changed:\n  {}",
-        new.join("\n  ")
-    )))
+    Err(Refusal::MergedInvalid { problems: new }.into())
 }
 
 #[cfg(test)]

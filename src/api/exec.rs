@@ -10,6 +10,7 @@
 
 use super::Operation;
 use super::types::Id;
+use crate::error::Refusal;
 use crate::error::{Error, FieldError, Result};
 use crate::exec::record::{self, RunRecord, RunStatus, Summary, TaskRecord};
 use crate::exec::scheduler::{Prepared, Start};
@@ -392,10 +393,7 @@ fn start_detached<R: RunRequest + Serialize>(store: &Store, req: &R, command: &s
         });
     }
     if !store.settings.pool_execution_enabled {
-        return Err(Error::Refused(
-            "pool execution is disabled: set `pool_execution_enabled: true` in settings/coord.yaml (dry_run works without it)"
-                .into(),
-        ));
+        return Err(Refusal::PoolExecutionDisabled.into());
     }
     let json = serde_json::to_string(req).map_err(|e| Error::system("encode the run request", e))?;
     let exe = std::env::current_exe().map_err(|e| Error::io("git-coord", e))?;
@@ -547,7 +545,7 @@ impl Operation for CancelRun {
             return Ok(Cancelled { run_id: r.id, signalled: false, status: st.as_str().into() });
         }
         if r.host != record::hostname() {
-            return Err(Error::Refused(format!("{} runs on {}: cancel it there", r.id, r.host)));
+            return Err(Refusal::RunsElsewhere { run: r.id, host: r.host }.into());
         }
         let ok = crate::process_group::interrupt(r.pid);
         let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -5,6 +5,7 @@
 
 use super::Operation;
 use super::types::Since;
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::history::log::entity_filter;
 use crate::memory::outbox::{self, Pushed, Status};
@@ -121,10 +122,7 @@ impl Operation for MemoryPush {
 
     fn run(&self, store: &Store) -> Result<PushOutput> {
         if !store.settings.memory_enabled {
-            return Err(Error::Refused(format!(
-                "memory is off: set `{}: true` in the settings to queue and deliver events",
-                store.settings.key("memory_enabled")
-            )));
+            return Err(Refusal::MemoryOff { key: store.settings.key("memory_enabled").to_string() }.into());
         }
         let mut mem = open(store)?;
         let updated = derive::update(store, &mut mem, false)?;

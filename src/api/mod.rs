@@ -36,6 +36,7 @@ pub mod todos;
 pub mod trends;
 pub mod types;
 
+use crate::error::Refusal;
 use crate::error::{Error, FieldError, Result};
 use crate::model::Entity;
 use crate::ops::Outcome;
@@ -128,9 +129,8 @@ impl Written {
 /// mapping key that is not a string) is an error naming the entity, never
 /// a `null` or a truncated document.
 pub fn entity_json(e: &Entity) -> Result<serde_json::Value> {
-    serde_json::to_value(e.to_mapping()).map_err(|err| {
-        Error::Refused(format!("{} cannot be shown as JSON ({err}); lint reports where its file goes wrong", e.id()))
-    })
+    serde_json::to_value(e.to_mapping())
+        .map_err(|err| Error::from(Refusal::NotJson { id: e.id().to_string(), reason: err.to_string() }))
 }
 
 /// Collects field errors; `finish` turns them into one [`Error::Fields`].

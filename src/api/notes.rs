@@ -12,6 +12,7 @@
 use super::entities::Shown;
 use super::types::Id;
 use super::{Operation, Written};
+use crate::error::Refusal;
 use crate::error::{Error, FieldError, Result};
 use crate::gitcmd::Git;
 use crate::model::*;
@@ -86,9 +87,7 @@ fn author(store: &Store) -> Result<String> {
         (Some(n), Some(e)) => Ok(format!("{n} <{e}>")),
         (Some(n), None) => Ok(n),
         (None, Some(e)) => Ok(format!("<{e}>")),
-        (None, None) => {
-            Err(Error::Refused("a comment needs an author: set `git config user.name` and `user.email`".to_string()))
-        }
+        (None, None) => Err(Refusal::NoAuthor.into()),
     }
 }
 
@@ -133,11 +132,11 @@ impl Operation for Comment {
             match extra.get_mut("comments") {
                 Some(Value::Sequence(list)) => list.push(Value::Mapping(note)),
                 Some(other) => {
-                    return Err(Error::Refused(format!(
-                        "`comments:` of {} is not a list ({}); fix the file first",
-                        self.id.0,
-                        serde_yaml::to_string(other).unwrap_or_default().trim()
-                    )));
+                    return Err(Refusal::CommentsNotList {
+                        id: self.id.0.clone(),
+                        found: serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                    }
+                    .into());
                 }
                 None => {
                     extra.insert("comments".into(), Value::Sequence(vec![Value::Mapping(note)]));

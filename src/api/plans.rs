@@ -6,6 +6,7 @@ use super::fields::{day, edit, existing, ids, opt_text, repos, required, targets
 use super::groups::{RepoEdit, Rewrite};
 use super::types::{Day, Id, NewMilestone, Settable};
 use super::{FieldErrors, Operation, Written};
+use crate::error::Refusal;
 use crate::error::{FieldError, Result};
 use crate::model::refs::{MILESTONE_REFS, PLAN_REFS};
 use crate::model::*;
@@ -384,7 +385,7 @@ impl Operation for UpdateMilestone {
             let Entity::Plan(p) = entity else { unreachable!("a plan") };
             let mut errs = FieldErrors::default();
             let m = p.milestones.iter_mut().find(|m| m.id == mid).ok_or_else(|| {
-                crate::Error::Refused(format!("{mid} moved out of {plan_id} while this update ran; run it again"))
+                crate::Error::from(Refusal::Moved { id: mid.to_string(), from: plan_id.to_string(), op: "update" })
             })?;
             if let Some(n) = &self.name {
                 m.name = required("name", n, &mut errs);
@@ -459,7 +460,8 @@ impl Operation for DeleteMilestone {
     fn run(&self, store: &Store) -> Result<Deleted> {
         let (o, gone, dangling) = ops::delete_milestone(store, &self.id.0, self.force)?;
         let plan = Written::from_outcome(store, &o)?;
-        let entity = serde_json::to_value(gone.to_mapping()).map_err(|e| crate::Error::Refused(e.to_string()))?;
+        let entity = serde_json::to_value(gone.to_mapping())
+            .map_err(|e| crate::Error::system("encode the deleted milestone as JSON", e))?;
         Ok(Deleted { id: gone.id.clone(), kind: "milestone".into(), path: plan.path, changed: true, entity, dangling })
     }
 }

@@ -7,6 +7,7 @@
 
 use super::Operation;
 use super::types::{GraphFormat, Id};
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::graph::{self, CoordGraph, DepGraphKind, DepGraphQuery, ReadyQuery, WorkloadBy};
 use crate::model::Kind;
@@ -450,12 +451,10 @@ impl Operation for ListRepos {
             m.remove("nickname");
             m.insert("name".into(), r.name.clone().into());
             m.insert("nicknames".into(), r.nicknames.clone().into());
-            items.push(serde_json::to_value(&m).map_err(|e| {
-                Error::Refused(format!(
-                    "repository `{}` cannot be shown as JSON ({e}); check settings/ecosystem.yaml",
-                    r.name
-                ))
-            })?);
+            items.push(
+                serde_json::to_value(&m)
+                    .map_err(|e| Error::from(Refusal::RepoNotJson { name: r.name.clone(), reason: e.to_string() }))?,
+            );
         }
         Ok(RepoList { count: items.len(), items, warnings })
     }

@@ -171,7 +171,7 @@ impl Operation for Search {
                 });
                 let hits = search::in_memory(files)
                     .and_then(|conn| search::run(&conn, "/", &q, limit, &repo_ok))
-                    .map_err(|e| Error::Refused(format!("search failed: {e}")))?;
+                    .map_err(|e| Error::system("search the entities in memory", e))?;
                 (hits, loaded.problems)
             }
         };

@@ -7,6 +7,7 @@ use super::fields::{edit, existing, ids, link, not_self, opt_text, repo, require
 use super::groups::{LabelEdit, Rewrite};
 use super::types::{Estimate, Hours, Id, Settable};
 use super::{FieldErrors, Operation, Written};
+use crate::error::Refusal;
 use crate::error::{Error, FieldError, Result};
 use crate::model::refs::TODO_REFS;
 use crate::model::*;
@@ -376,9 +377,7 @@ fn blocked_work(store: &Store, t: &Todo, to: TodoStatus, strict: bool) -> Result
         return Err(Error::Fields(vec![FieldError::new("strict", format!("refused: {what}; finish those first"))]));
     }
     if store.settings.refuse_blocked_work {
-        return Err(Error::Refused(format!(
-            "refused: {what}; finish those first, or drop `blocked_work: refuse` in the settings"
-        )));
+        return Err(Refusal::BlockedWork { what }.into());
     }
     Ok(Some(what))
 }

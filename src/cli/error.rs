@@ -20,6 +20,9 @@ pub enum CommandError {
     },
     /// Usage error found after parsing (exit 2).
     Usage(String),
+    /// A command refused by the CLI itself, not by the library: an editor
+    /// that failed, a PNG for a terminal (exit 1, as a library refusal).
+    Refused(String),
     /// The command ran but reports failure (lint errors, problems): it has
     /// already printed its report (exit 1).
     Failed,
@@ -91,6 +94,10 @@ impl CommandError {
             CommandError::Usage(msg) => {
                 eprintln!("error: {msg}");
                 2
+            }
+            CommandError::Refused(msg) => {
+                eprintln!("error: {msg}");
+                1
             }
             CommandError::Failed => 1,
             CommandError::Exit(code) => code,

@@ -23,7 +23,8 @@
 
 use super::{CheckReport, DepResult, MethodResult, Verdict};
 use crate::display::shown;
-use crate::error::{Error, Result};
+use crate::error::Refusal;
+use crate::error::Result;
 use crate::model::*;
 use crate::ops;
 use crate::store::{Loaded, Store, WriteMode, natural_key};
@@ -246,7 +247,7 @@ fn create(store: &Store, s: &Subject<'_>) -> Result<Option<IssueChange>> {
     let created = ops::create_with(store, Kind::Issue, |entity, _refs| {
         if let Some(i) = linked(&store.load(&[Kind::Issue])?, &s.dep.id) {
             raced = Some(i.id.clone());
-            return Err(Error::Refused(format!("{} already has {}", s.dep.id, i.id)));
+            return Err(Refusal::AlreadyLinked { dep: s.dep.id.clone(), issue: i.id.clone() }.into());
         }
         let Entity::Issue(i) = entity else { unreachable!("a blank issue") };
         i.title = s.title();

@@ -14,6 +14,7 @@ use super::config::{ExecConfig, glob};
 use super::{RunOptions, Selection, Task, TaskKind};
 use crate::deps::trust::{Place, TrustPolicy};
 use crate::ecosystem::Registry;
+use crate::error::Refusal;
 use crate::error::{Error, FieldError, Result};
 use crate::graph::{CoordGraph, NodeKind};
 use crate::model::*;
@@ -431,7 +432,7 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
                 })?;
                 let Entity::Todo(t) = &rec.entity else { unreachable!("a todo record") };
                 if !t.is_open() {
-                    return Err(Error::Refused(format!("{} is {}: nothing to execute", t.id, t.status.as_str())));
+                    return Err(Refusal::NothingToExecute { id: t.id.clone(), status: t.status.as_str().into() }.into());
                 }
                 out.push(t.id.clone());
             }

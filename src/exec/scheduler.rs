@@ -18,6 +18,7 @@ use super::config::ExecConfig;
 use super::record::{self, AttemptRecord, RunRecord, RunStatus, StatusChange, TaskRecord};
 use super::runner::{self, Attempt, AttemptEnd, Runner};
 use super::{Event, RunOptions, Selection, Task, TaskKind, TaskStatus, claim, plan};
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::Kind;
 use crate::store::Store;
@@ -82,7 +83,7 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
             let old = record::load(store, id)?;
             let st = old.effective_status();
             if matches!(st, RunStatus::Running | RunStatus::Succeeded) {
-                return Err(Error::Refused(format!("{id} is {}: nothing to resume", st.as_str())));
+                return Err(Refusal::NothingToResume { run: id.to_string(), status: st.as_str().into() }.into());
             }
             opts = merge_options(&old.options, opts);
             opts.resume_todos = old
@@ -110,7 +111,7 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
                 .map(|t| t.key.clone())
                 .collect();
             if again.is_empty() {
-                return Err(Error::Refused(format!("{id} has no failed task to run again")));
+                return Err(Refusal::NoFailedTask { run: id.to_string() }.into());
             }
             let sel = match &old.selection {
                 Selection::Command { command, .. } => {
@@ -216,11 +217,7 @@ pub async fn run(
     mut cancel: watch::Receiver<Cancel>,
 ) -> Result<RunRecord> {
     if !store.settings.pool_execution_enabled {
-        return Err(Error::Refused(
-            "pool execution is disabled: set `pool_execution_enabled: true` in settings/coord.yaml \
-             (dry runs and validation work without it)"
-                .into(),
-        ));
+        return Err(Refusal::PoolExecutionDisabled.into());
     }
     let common = claim::common_dir(&store).ok_or(Error::NeedsRepo("pool execution"))?;
     let logs = record::log_dir(&common, &p.id);

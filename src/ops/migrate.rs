@@ -3,6 +3,7 @@
 //! (every other byte of the file stays). Idempotent; refuses, changing
 //! nothing, when an ID already exists as a file with different content.
 
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind};
 use crate::store::{Origin, Store, atomic_write, parse_mapping};
@@ -63,16 +64,10 @@ pub fn migrate_with(store: &Store, dry_run: bool, progress: &dyn crate::progress
         };
         for item in items {
             let serde_yaml::Value::Mapping(map) = item else {
-                return Err(Error::Refused(format!(
-                    "coordination.{} holds a non-mapping item; fix it before migrating",
-                    kind.dir_name()
-                )));
+                return Err(Refusal::LegacyNotMapping { section: kind.dir_name() }.into());
             };
             let Some(id) = map.get("id").and_then(crate::model::reader::scalar_text) else {
-                return Err(Error::Refused(format!(
-                    "an item of coordination.{} has no id; fix it before migrating",
-                    kind.dir_name()
-                )));
+                return Err(Refusal::LegacyNoId { section: kind.dir_name() }.into());
             };
             let path = store.entity_path(kind, &id)?;
             // Read as the loader reads it (a todo's repo taken from its
@@ -80,9 +75,7 @@ pub fn migrate_with(store: &Store, dry_run: bool, progress: &dyn crate::progress
             let map = crate::store::legacy_normalized(kind, coord, map, &loaded.registry);
             let (entity, problems) = Entity::read(kind, id.clone(), map);
             if problems.iter().any(|p| p.kind == crate::model::FieldProblemKind::Type) {
-                return Err(Error::Refused(format!(
-                    "{id} has type errors in the legacy section; run `git coord lint` and fix them first"
-                )));
+                return Err(Refusal::LegacyTypeErrors { id }.into());
             }
             match loaded.get(kind, &id) {
                 Some(rec) if matches!(rec.origin, Origin::File(_)) => {
@@ -98,7 +91,7 @@ pub fn migrate_with(store: &Store, dry_run: bool, progress: &dyn crate::progress
         }
     }
     if !conflicts.is_empty() {
-        return Err(Error::Refused(format!("migrate changed nothing:\n  {}", conflicts.join("\n  "))));
+        return Err(Refusal::MigrateConflicts { conflicts }.into());
     }
     let new_text = remove_section(&text)?;
     // The result must parse and keep every other top-level key unchanged.
@@ -106,7 +99,7 @@ pub fn migrate_with(store: &Store, dry_run: bool, progress: &dyn crate::progress
     let mut expected = doc.clone();
     expected.remove("coordination");
     if check != expected && !(expected.is_empty() && new_text.trim().is_empty()) {
-        return Err(Error::Refused("could not remove the coordination section safely; nothing was changed".into()));
+        return Err(Refusal::SectionNotRemovable.into());
     }
     if dry_run {
         report.written = plan.into_iter().map(|(e, p)| (e.id().to_string(), p)).collect();

@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod renumber;
 
 use crate::ecosystem::Registry;
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Loaded, Record, Store, StoreLock, WriteMode, natural_key};
@@ -345,7 +346,7 @@ pub fn delete_milestone(store: &Store, id: &str, force: bool) -> Result<(Outcome
         }
         let Entity::Plan(p) = entity else { unreachable!("a plan") };
         let at = p.milestones.iter().position(|m| m.id == id).ok_or_else(|| {
-            Error::Refused(format!("{id} moved out of {plan_id} while this delete ran; run it again"))
+            Error::from(Refusal::Moved { id: id.to_string(), from: plan_id.to_string(), op: "delete" })
         })?;
         gone = Some(p.milestones.remove(at));
         Ok(())

@@ -4,6 +4,7 @@
 //! created locally was also created on the other side.
 
 use super::{Refs, next_id, today};
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::{Entity, Kind};
 use crate::store::{Store, natural_key};
@@ -37,7 +38,7 @@ pub fn renumber(store: &Store, kind: Kind, id: &str, to: Option<&str>) -> Result
             crate::model::id::validate_id(t)?;
             crate::model::id::check_number(t, store.prefix(kind))?;
             if Kind::ALL.iter().any(|k| loaded.get(*k, t).is_some()) || store.entity_path(kind, t)?.exists() {
-                return Err(Error::Refused(format!("{t} is already taken")));
+                return Err(Refusal::Taken { id: t.to_string() }.into());
             }
             t.to_string()
         }
@@ -97,7 +98,7 @@ pub fn renumber_milestone(store: &Store, id: &str, to: Option<&str>) -> Result<R
             crate::model::id::validate_id(t)?;
             crate::model::id::check_number(t, &store.settings.id_prefixes.milestone)?;
             if loaded.milestone(t).is_some() {
-                return Err(Error::Refused(format!("{t} is already taken")));
+                return Err(Refusal::Taken { id: t.to_string() }.into());
             }
             t.to_string()
         }

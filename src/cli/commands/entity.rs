@@ -15,7 +15,7 @@
 use super::common::{self, OpArgs};
 use crate::api::notes::{Comment, Show, kind_of};
 use crate::cli::Context;
-use crate::cli::error::CmdResult;
+use crate::cli::error::{CmdResult, CommandError};
 use crate::error::Error;
 use crate::model::*;
 use crate::store::Origin;
@@ -83,7 +83,7 @@ fn problems(kind: Kind, id: &str, text: &str) -> Vec<String> {
 }
 
 /// Runs the editor on `file`, as git runs it (through the shell).
-fn run_editor(cx: &Context, file: &Path) -> Result<(), Error> {
+fn run_editor(cx: &Context, file: &Path) -> CmdResult {
     let editor = crate::gitcmd::Git::new(&cx.dir).run(&["var", "GIT_EDITOR"])?.trim().to_string();
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -91,9 +91,9 @@ fn run_editor(cx: &Context, file: &Path) -> Result<(), Error> {
         .arg(&editor)
         .arg(file)
         .status()
-        .map_err(|e| Error::Refused(format!("cannot start the editor `{editor}`: {e}")))?;
+        .map_err(|e| Error::system(format!("start the editor `{editor}`"), e))?;
     if !status.success() {
-        return Err(Error::Refused(format!("the editor `{editor}` failed ({status}); nothing was written")));
+        return Err(CommandError::Refused(format!("the editor `{editor}` failed ({status}); nothing was written")));
     }
     Ok(())
 }
@@ -107,11 +107,10 @@ pub fn edit(cx: &Context, a: &EditArgs) -> CmdResult {
     let path = match &rec.origin {
         Origin::File(p) => p.clone(),
         Origin::Legacy(p) => {
-            return Err(Error::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "{id} lives in the legacy section of {}; run `git coord migrate` to give it its own file, then edit it",
                 store.rel(p).display()
-            ))
-            .into());
+            )));
         }
     };
     let original = crate::store::files::read_text(&path, 16 << 20)?;
@@ -138,11 +137,10 @@ pub fn edit(cx: &Context, a: &EditArgs) -> CmdResult {
         }
         if last_bad.as_deref() == Some(body.as_str()) {
             let keep = tmp.into_temp_path().keep().map_err(|e| Error::io(&tmp_path, e.error))?;
-            return Err(Error::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "edit aborted: the file still does not validate and was saved unchanged; your edit is in {}",
                 keep.display()
-            ))
-            .into());
+            )));
         }
         let found = problems(kind, &id, &body);
         if found.is_empty() {
@@ -151,12 +149,11 @@ pub fn edit(cx: &Context, a: &EditArgs) -> CmdResult {
             if now != original {
                 let keep = tmp.into_temp_path().keep().map_err(|e| Error::io(&tmp_path, e.error))?;
                 std::fs::write(&keep, &body).map_err(|e| Error::io(&keep, e))?;
-                return Err(Error::Refused(format!(
+                return Err(CommandError::Refused(format!(
                     "{} changed while you were editing it; nothing was written (your edit is in {})",
                     store.rel(&path).display(),
                     keep.display()
-                ))
-                .into());
+                )));
             }
             crate::store::atomic_write(&path, body.as_bytes())?;
             writeln!(crate::cli::render::out(), "updated {id} ({})", store.rel(&path).display())?;

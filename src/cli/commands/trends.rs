@@ -4,7 +4,7 @@
 use super::common;
 use crate::api::trends::GetTrends;
 use crate::cli::Context;
-use crate::cli::error::CmdResult;
+use crate::cli::error::{CmdResult, CommandError};
 use crate::cli::render;
 use crate::error::Error;
 use crate::trends::{self, chart};
@@ -75,10 +75,9 @@ pub fn run(cx: &Context, a: &TrendsArgs) -> CmdResult {
         TrendsFormat::Svg => chart::svg(&t).map_err(drawn)?.into_bytes(),
         TrendsFormat::Png => {
             if a.out.is_none() && std::io::stdout().is_terminal() {
-                return Err(Error::Refused(
+                return Err(CommandError::Refused(
                     "a PNG is not for the terminal: write it with `--out FILE` or redirect stdout".into(),
-                )
-                .into());
+                ));
             }
             chart::png(&t).map_err(drawn)?
         }
