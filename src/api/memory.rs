@@ -65,8 +65,15 @@ impl Operation for Events {
     type Output = EventList;
 
     fn run(&self, store: &Store) -> Result<EventList> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl Events {
+    /// [`Operation::run`], reporting the derivation of new events.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<EventList> {
         let mut mem = open(store)?;
-        let updated = derive::update(store, &mut mem, false)?;
+        let updated = derive::update_with(store, &mut mem, false, progress)?;
         let q = Query {
             entity: self.id.as_deref().map(|id| canonical(store, id)).transpose()?,
             since: self.since.map(|s| s.0),
@@ -93,8 +100,15 @@ impl Operation for RebuildEvents {
     type Output = Updated;
 
     fn run(&self, store: &Store) -> Result<Updated> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl RebuildEvents {
+    /// [`Operation::run`], reporting the derivation of new events.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<Updated> {
         let mut mem = open(store)?;
-        derive::update(store, &mut mem, true)
+        derive::update_with(store, &mut mem, true, progress)
     }
 }
 
@@ -121,11 +135,18 @@ impl Operation for MemoryPush {
     type Output = PushOutput;
 
     fn run(&self, store: &Store) -> Result<PushOutput> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl MemoryPush {
+    /// [`Operation::run`], reporting the derivation of new events.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<PushOutput> {
         if !store.settings.memory_enabled {
             return Err(Refusal::MemoryOff { key: store.settings.key("memory_enabled").to_string() }.into());
         }
         let mut mem = open(store)?;
-        let updated = derive::update(store, &mut mem, false)?;
+        let updated = derive::update_with(store, &mut mem, false, progress)?;
         let mut sinks = sinks::configured(store)?;
         let pushed = outbox::push(store, &mem, &mut sinks)?;
         Ok(PushOutput { updated, pushed })
@@ -147,8 +168,15 @@ impl Operation for MemoryStatus {
     type Output = Status;
 
     fn run(&self, store: &Store) -> Result<Status> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl MemoryStatus {
+    /// [`Operation::run`], reporting the derivation of new events.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<Status> {
         let mut mem = open(store)?;
-        derive::update(store, &mut mem, false)?;
+        derive::update_with(store, &mut mem, false, progress)?;
         outbox::status(store, &mem)
     }
 }
@@ -233,13 +261,20 @@ impl Operation for SearchHistory {
     type Output = HistoryHits;
 
     fn run(&self, store: &Store) -> Result<HistoryHits> {
+        self.run_with(store, &crate::progress::NoProgress)
+    }
+}
+
+impl SearchHistory {
+    /// [`Operation::run`], reporting the derivation of new events.
+    pub fn run_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<HistoryHits> {
         if self.query.trim().is_empty() {
             return Err(Error::Fields(vec![
                 crate::error::FieldError::new("query", "is empty").expected("words to search for"),
             ]));
         }
         let mut mem = open(store)?;
-        derive::update(store, &mut mem, false)?;
+        derive::update_with(store, &mut mem, false, progress)?;
         let q = Query { text: Some(self.query.clone()), limit: self.limit, ..Query::default() };
         let items = derive::query(&mem, &q)?;
         let remote = self.semantic.then(|| {

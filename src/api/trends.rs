@@ -132,10 +132,15 @@ pub struct Inputs {
 impl GetTrends {
     /// Brings the event log up to HEAD and reads what the trends need.
     pub fn inputs(&self, store: &Store) -> Result<Inputs> {
+        self.inputs_with(store, &crate::progress::NoProgress)
+    }
+
+    /// [`GetTrends::inputs`], reporting the derivation of new events.
+    pub fn inputs_with(&self, store: &Store, progress: &dyn crate::progress::Progress) -> Result<Inputs> {
         let now = crate::model::date::now().timestamp();
         let options = self.options(store, now)?;
         let mut mem = Memory::open(store, "trends")?;
-        derive::update(store, &mut mem, false)?;
+        derive::update_with(store, &mut mem, false, progress)?;
         let q = Query { types: vec!["todo".into(), "dependency".into()], ..Query::default() };
         let events = derive::query(&mem, &q)?;
         let data = store.load(&Kind::ALL)?;

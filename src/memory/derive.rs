@@ -10,6 +10,7 @@ use super::db;
 use super::events::{self, Event};
 use crate::error::Result;
 use crate::history::{GitRepo, LogOptions};
+use crate::progress::{Finish, NoProgress, Progress};
 use crate::store::Store;
 use rusqlite::{Connection, OptionalExtension, params};
 use schemars::JsonSchema;
@@ -70,6 +71,28 @@ pub fn sinks(store: &Store) -> Vec<&'static str> {
 /// Brings the event log up to HEAD. With `rebuild`, forgets the events and
 /// the cursor first (delivery state is kept: event IDs are deterministic).
 pub fn update(store: &Store, mem: &mut Memory, rebuild: bool) -> Result<Updated> {
+    update_with(store, mem, rebuild, &NoProgress)
+}
+
+/// Forwards a phase's reports but not its end: the history walk inside an
+/// update is one phase of it, and the bar stays up while events are recorded.
+struct Phase<'a>(&'a dyn Progress);
+
+impl Progress for Phase<'_> {
+    fn start(&self, len: u64, message: &str) {
+        self.0.start(len, message);
+    }
+    fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {}
+}
+
+/// [`update`], reporting the commits read (the first derivation reads the
+/// whole history) and the events recorded. Nothing is reported when the
+/// log is already at HEAD.
+pub fn update_with(store: &Store, mem: &mut Memory, rebuild: bool, progress: &dyn Progress) -> Result<Updated> {
+    let _done = Finish(progress);
     if rebuild {
         mem.conn.execute_batch("DELETE FROM events; DELETE FROM event_cursor;").map_err(|e| mem.err(e))?;
     }
@@ -95,7 +118,11 @@ pub fn update(store: &Store, mem: &mut Memory, rebuild: bool) -> Result<Updated>
         (true, Some(b)) => format!("{b}..{head_hex}"),
         _ => head_hex.clone(),
     };
-    let log = crate::history::log(store, &LogOptions { rev: Some(rev), ..LogOptions::default() })?;
+    let log = crate::history::log::log_with(
+        store,
+        &LogOptions { rev: Some(rev), ..LogOptions::default() },
+        &Phase(progress),
+    )?;
     let mut derived: Vec<Event> = Vec::new();
     for entry in log.commits.iter().rev() {
         derived.extend(events::derive(&entry.commit, &entry.changes));
@@ -122,6 +149,7 @@ pub fn update(store: &Store, mem: &mut Memory, rebuild: bool) -> Result<Updated>
             .execute("DELETE FROM outbox WHERE state <> 'delivered' AND event_id NOT IN (SELECT id FROM live)", [])
             .map_err(e)?;
     }
+    progress.start(derived.len() as u64, "recording events");
     {
         let mut ins = tx
             .prepare(
@@ -143,6 +171,7 @@ pub fn update(store: &Store, mem: &mut Memory, rebuild: bool) -> Result<Updated>
             for sink in &sinks {
                 out.queued += queue.execute(params![ev.id, sink, ev.commit, json, now]).map_err(e)?;
             }
+            progress.inc(1);
         }
     }
     tx.execute(

@@ -274,3 +274,22 @@ fn sync_and_log_show_their_progress_on_a_terminal() {
     // The bar is cleared: the log itself follows intact.
     assert!(tty.contains("ISSUE-002"), "{tty}");
 }
+
+#[test]
+fn first_event_derivation_shows_a_bar_on_a_terminal_only() {
+    let env = crate::test_memory::history();
+    // The first derivation reads the whole history: a bar on a terminal,
+    // cleared before the events are printed.
+    let Some(tty) = on_terminal(&env, "git coord events") else { return };
+    assert!(tty.contains("reading history"), "no bar on the terminal:\n{tty}");
+    assert!(tty.contains("todo.completed"), "{tty}");
+    // A rebuild derives everything again, with its bar.
+    let Some(tty) = on_terminal(&env, "git coord events rebuild") else { return };
+    assert!(tty.contains("reading history") && tty.contains("derived"), "{tty}");
+
+    // Not a terminal: a rebuild (the whole history again) draws nothing.
+    let r = env.sh("GIT_COORD_PROGRESS_DELAY_MS=0 git coord events rebuild", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("derived"), "{}", r.stdout);
+    assert!(!r.stderr.contains("reading history") && !r.stderr.contains('\x1b'), "{:?}", r.stderr);
+}

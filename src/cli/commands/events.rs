@@ -6,6 +6,7 @@ use super::common;
 use crate::api::memory::*;
 use crate::cli::Context;
 use crate::cli::error::CmdResult;
+use crate::cli::progress::Bar;
 use crate::cli::render::{self, Format, HEADER};
 use crate::memory::Event;
 use std::io::Write;
@@ -94,7 +95,7 @@ pub fn run(cx: &Context, a: &EventsArgs) -> CmdResult {
     let mut w = render::out();
     match &a.sub {
         None => {
-            let l = common::run_op::<Events, _>(&store, &a.req)?;
+            let l = a.req.run_with(&store, &Bar::new()).map_err(common::op_error::<Events, Events>)?;
             if render::data(&mut w, a.format, &l)? {
             } else if l.items.is_empty() {
                 writeln!(w, "no events")?;
@@ -105,14 +106,14 @@ pub fn run(cx: &Context, a: &EventsArgs) -> CmdResult {
             }
         }
         Some(EventsCmd::Rebuild(r)) => {
-            let u = common::run_op::<RebuildEvents, _>(&store, r)?;
+            let u = r.run_with(&store, &Bar::new()).map_err(common::op_error::<RebuildEvents, RebuildEvents>)?;
             if render::data(&mut w, a.format, &u)? {
             } else {
                 writeln!(w, "derived {} events", u.new_events)?;
             }
         }
         Some(EventsCmd::Push(r)) => {
-            let p = common::run_op::<MemoryPush, _>(&store, r)?;
+            let p = r.run_with(&store, &Bar::new()).map_err(common::op_error::<MemoryPush, MemoryPush>)?;
             if render::data(&mut w, a.format, &p)? {
             } else {
                 for s in &p.pushed.sinks {
@@ -128,7 +129,7 @@ pub fn run(cx: &Context, a: &EventsArgs) -> CmdResult {
             }
         }
         Some(EventsCmd::Status(r)) => {
-            let s = common::run_op::<MemoryStatus, _>(&store, r)?;
+            let s = r.run_with(&store, &Bar::new()).map_err(common::op_error::<MemoryStatus, MemoryStatus>)?;
             if render::data(&mut w, a.format, &s)? {
             } else {
                 writeln!(w, "events: {} (memory {})", s.events, if s.memory_enabled { "on" } else { "off" })?;
@@ -155,7 +156,7 @@ pub fn run(cx: &Context, a: &EventsArgs) -> CmdResult {
             }
         }
         Some(EventsCmd::Search(r)) => {
-            let h = common::run_op::<SearchHistory, _>(&store, r)?;
+            let h = r.run_with(&store, &Bar::new()).map_err(common::op_error::<SearchHistory, SearchHistory>)?;
             if !render::data(&mut w, a.format, &h)? {
                 history_hits(&mut w, &h)?;
             }

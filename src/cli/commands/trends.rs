@@ -53,7 +53,10 @@ fn drawn(e: trends::chart::ChartError) -> Error {
 /// `trends`
 pub fn run(cx: &Context, a: &TrendsArgs) -> CmdResult {
     let store = cx.store()?;
-    let inputs = a.req.inputs(&store).map_err(common::op_error::<TrendsArgs, GetTrends>)?;
+    let inputs = a
+        .req
+        .inputs_with(&store, &crate::cli::progress::Bar::new())
+        .map_err(common::op_error::<TrendsArgs, GetTrends>)?;
     let t = trends::compute(&inputs.events, &inputs.data, &inputs.runs, &inputs.options);
     let bytes: Vec<u8> = match a.format {
         TrendsFormat::Table => trends::render::table(&t).into_bytes(),
