@@ -129,10 +129,17 @@ pub fn prepare(store: &Store, selection: Option<Selection>, mut opts: RunOptions
     let kinds = Kind::ALL;
     let loaded = store.load(&kinds)?;
     // A resumed `execute TODO…` plans only what did not succeed: the todos
-    // it completed are no longer open, and naming them would be refused.
+    // it completed are no longer open, and naming them would be refused. A
+    // run killed between completing a todo and recording it left the todo
+    // completed and its task unrecorded: the todo file decides.
+    let open = |id: &String| match loaded.get(Kind::Todo, id).map(|r| &r.entity) {
+        Some(crate::model::Entity::Todo(t)) => t.is_open(),
+        _ => true,
+    };
     let planned = match (&start, &selection) {
         (Start::Resume(_), Selection::Todos { ids, with_deps }) => {
-            let left: Vec<String> = ids.iter().filter(|id| opts.resume_todos.contains(id)).cloned().collect();
+            let left: Vec<String> =
+                ids.iter().filter(|id| opts.resume_todos.contains(id) && open(id)).cloned().collect();
             if left.is_empty() { selection.clone() } else { Selection::Todos { ids: left, with_deps: *with_deps } }
         }
         _ => selection.clone(),
