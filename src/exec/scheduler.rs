@@ -179,6 +179,32 @@ fn head_of(dir: &std::path::Path) -> Option<String> {
     repo.head_id().ok().map(|id| id.to_string())
 }
 
+/// The checkouts' repositories, each opened once per run: HEAD is read
+/// before and after every task, and opening a repository (its config, its
+/// object store) cost more file operations than the rest of a task's
+/// bookkeeping. Reading HEAD then follows `HEAD` and its branch only.
+#[derive(Default)]
+struct Heads(std::sync::Mutex<HashMap<PathBuf, gix::ThreadSafeRepository>>);
+
+impl Heads {
+    /// The commit `dir`'s HEAD names; `None` when it is not a repository
+    /// or its branch is unborn.
+    fn of(&self, dir: &std::path::Path) -> Option<String> {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(dir).cloned();
+        let repo = match known {
+            Some(r) => r,
+            None => {
+                let r = gix::open(dir).ok()?.into_sync();
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(dir.to_path_buf(), r.clone());
+                r
+            }
+        };
+        let repo = repo.to_thread_local();
+        // HEAD names a commit: no peeling (which would read the object).
+        repo.head().ok()?.id().map(|id| id.to_string())
+    }
+}
+
 fn task_record(t: &Task, log: Option<String>) -> TaskRecord {
     let r = t.resolved.as_ref().ok();
     TaskRecord {
@@ -284,6 +310,7 @@ pub async fn run(
         }
     }
     let n = tasks.len();
+    let heads = Arc::new(Heads::default());
     let send = |e: Event| {
         let _ = events.send(e);
     };
@@ -320,7 +347,7 @@ pub async fn run(
         }
     }
     rec.recount();
-    record::write(&path, &rec)?;
+    record::write(&path, &rec, true)?;
 
     let jobs = p.options.jobs.unwrap_or(cfg.jobs).max(1);
     let backoff = p.options.backoff.unwrap_or(cfg.backoff);
@@ -334,8 +361,17 @@ pub async fn run(
     let mut cancelled = false;
     let mut dirty = false;
     let mut last_write = Instant::now();
+    // A finished task is written before anything it unblocks starts (a
+    // resume must not run it again); other changes are coalesced, written
+    // at most every FLUSH.
+    let mut finished = false;
     const FLUSH: Duration = Duration::from_millis(50);
     loop {
+        if finished {
+            rec.recount();
+            record::write(&path, &rec, false)?;
+            (finished, dirty, last_write) = (false, false, Instant::now());
+        }
         // Skips propagate along in-run edges.
         let mut changed = true;
         while changed {
@@ -432,13 +468,14 @@ pub async fn run(
                     msgs: tx.clone(),
                     cancel: cancel.clone(),
                     runner: runners[&r.pool].clone().expect("runner built before dispatch"),
+                    heads: heads.clone(),
                 };
                 tokio::spawn(run_task(ctx));
             }
         }
         if dirty && last_write.elapsed() >= FLUSH {
             rec.recount();
-            record::write(&path, &rec)?;
+            record::write(&path, &rec, false)?;
             dirty = false;
             last_write = Instant::now();
         }
@@ -465,6 +502,7 @@ pub async fn run(
                         if before && rec.tasks[i].head_before.is_none() { rec.tasks[i].head_before = head } else if !before { rec.tasks[i].head_after = head }
                     }
                     Msg::Done { i, status: st, reason, tail, todo_to } => {
+                        finished = true;
                         let r = tasks[i].resolved.as_ref().expect("ran");
                         running -= 1;
                         if let Some(c) = pool_running.get_mut(&r.pool) { *c -= 1; }
@@ -515,7 +553,7 @@ pub async fn run(
     };
     rec.finished = Some(now());
     rec.recount();
-    record::write(&path, &rec)?;
+    record::write(&path, &rec, true)?;
     Ok(rec)
 }
 
@@ -536,6 +574,7 @@ struct TaskCtx {
     msgs: mpsc::UnboundedSender<Msg>,
     cancel: watch::Receiver<Cancel>,
     runner: Arc<dyn Runner>,
+    heads: Arc<Heads>,
 }
 
 /// Exponential backoff with jitter: between half and all of `base · 2^(n-1)`.
@@ -557,13 +596,14 @@ async fn run_task(cx: TaskCtx) {
     let (store, common, key, prev, kind) =
         (cx.store.clone(), cx.common.clone(), cx.task.key.clone(), cx.previous.clone(), cx.task.kind);
     let (d2, prompt_file, prompt) = (dir.clone(), cx.prompt_file.clone(), cx.task.prompt.clone());
+    let heads = cx.heads.clone();
     let r = tokio::task::spawn_blocking(move || {
         let claimed = (kind == TaskKind::Todo).then(|| claim::claim(&store, &common, &key, prev.as_deref()));
         if !matches!(claimed, None | Some(Ok(Ok(_)))) {
             return (claimed, None);
         }
         let _ = std::fs::write(&prompt_file, prompt);
-        (claimed, head_of(&d2))
+        (claimed, heads.of(&d2))
     })
     .await;
     let before = match r {
@@ -706,11 +746,11 @@ async fn release(cx: &TaskCtx, held: Option<claim::Claim>, ok: bool, hours: f64)
 /// The checkout's HEAD after the task, and the claim released (the status
 /// written): one trip to the blocking pool.
 async fn finish(cx: &TaskCtx, held: Option<claim::Claim>, ok: bool, hours: f64) -> (Option<String>, Option<String>) {
-    let (store, dir) = (cx.store.clone(), cx.dir.clone());
+    let (store, dir, heads) = (cx.store.clone(), cx.dir.clone(), cx.heads.clone());
     let completes = cx.resolved.completes;
     let hours = (cx.resolved.agent && ok).then_some(hours);
     tokio::task::spawn_blocking(move || {
-        let head = head_of(&dir);
+        let head = heads.of(&dir);
         let to = held.and_then(|c| claim::release(&store, c, ok, completes, hours).ok());
         (head, to)
     })

@@ -20,6 +20,51 @@ type LockWaitHook = Box<dyn Fn(&LockWait<'_>) + Send + Sync>;
 
 static LOCK_WAIT_HOOK: std::sync::OnceLock<LockWaitHook> = std::sync::OnceLock::new();
 
+/// Roots whose lock a thread of this process holds. Other threads queue
+/// here and are woken the moment it is released (a pool run's tasks write
+/// twice each), rather than polling the `flock` with growing pauses; the
+/// `flock` then only ever waits for other processes.
+static IN_PROCESS: (std::sync::Mutex<Vec<PathBuf>>, std::sync::Condvar) =
+    (std::sync::Mutex::new(Vec::new()), std::sync::Condvar::new());
+
+/// This process's turn on a root (see [`IN_PROCESS`]), given back on drop.
+#[derive(Debug)]
+struct Turn(PathBuf);
+
+impl Turn {
+    /// Waits for the turn on `dir`; `waited` is called once when that takes
+    /// longer than [`LOCK_WAIT_NOTICE`].
+    fn take(dir: &Path, mut waited: impl FnMut()) -> Turn {
+        let started = std::time::Instant::now();
+        let (held, cv) = &IN_PROCESS;
+        let mut told = false;
+        let mut g = held.lock().unwrap_or_else(|e| e.into_inner());
+        while g.iter().any(|d| d == dir) {
+            g = cv.wait_timeout(g, std::time::Duration::from_millis(100)).unwrap_or_else(|e| e.into_inner()).0;
+            if !told && started.elapsed() >= LOCK_WAIT_NOTICE {
+                told = true;
+                drop(g);
+                waited();
+                g = held.lock().unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        g.push(dir.to_path_buf());
+        Turn(dir.to_path_buf())
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let (held, cv) = &IN_PROCESS;
+        let mut g = held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = g.iter().position(|d| *d == self.0) {
+            g.swap_remove(at);
+        }
+        drop(g);
+        cv.notify_all();
+    }
+}
+
 /// A write that has waited a second for the lock another process holds.
 #[derive(Debug)]
 pub struct LockWait<'a> {
@@ -43,6 +88,8 @@ pub struct StoreLock {
     file: Option<File>,
     dir: PathBuf,
     holder: Option<PathBuf>,
+    /// Given back after the `flock` (fields drop after [`Drop::drop`]).
+    _turn: Option<Turn>,
 }
 
 impl StoreLock {
@@ -101,10 +148,17 @@ impl Store {
             None => false,
         });
         if nested {
-            return Ok(StoreLock { file: None, dir, holder: None });
+            return Ok(StoreLock { file: None, dir, holder: None, _turn: None });
         }
         let f = File::open(&dir).map_err(|e| Error::io(&dir, e))?;
         let holder = self.lock_holder_path();
+        let tell = || {
+            let by = holder.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).filter(|t| !t.is_empty());
+            if let Some(hook) = LOCK_WAIT_HOOK.get() {
+                hook(&LockWait { root: &dir, holder: by.as_deref() });
+            }
+        };
+        let turn = Turn::take(&dir, tell);
         let started = std::time::Instant::now();
         // Short waits first: another thread of this process (a pool run's
         // tasks) usually holds it for a millisecond or two.
@@ -116,10 +170,7 @@ impl Store {
                 Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&dir, e)),
             }
             if started.elapsed() >= LOCK_WAIT_NOTICE {
-                let by = holder.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).filter(|t| !t.is_empty());
-                if let Some(hook) = LOCK_WAIT_HOOK.get() {
-                    hook(&LockWait { root: &dir, holder: by.as_deref() });
-                }
+                tell();
                 // Told once: now wait without polling.
                 f.lock().map_err(|e| Error::io(&dir, e))?;
                 break;
@@ -134,7 +185,7 @@ impl Store {
                 || (p.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::write(p, &text).is_ok())
         });
         HELD_LOCKS.with(|h| h.borrow_mut().insert(dir.clone(), 1));
-        Ok(StoreLock { file: Some(f), dir, holder })
+        Ok(StoreLock { file: Some(f), dir, holder, _turn: Some(turn) })
     }
 
     /// Where the lock holder describes itself: in the git directory, next to

@@ -306,6 +306,18 @@ pub fn canonical_text(map: &Mapping) -> Result<String> {
 /// are older than [`files::STALE_AFTER`] — left by writers that were killed —
 /// are removed.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, true)
+}
+
+/// [`atomic_write`] without the fsync: still all-or-nothing for readers
+/// (temp file + rename), but after a power loss the file may hold an older
+/// version. For files rewritten many times a second whose last version is
+/// written durably (a run record while its run goes on).
+pub fn atomic_write_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(files::TEMP_PREFIX)
@@ -314,7 +326,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    if durable {
+        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
