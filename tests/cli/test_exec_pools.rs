@@ -42,11 +42,18 @@ fn todo(env: &TestEnv, id: &str, repo: &str, task: &str, extra: &str) {
 }
 
 /// The newest run record.
+/// The latest run's record, by its start time in milliseconds (run IDs
+/// have one-second resolution, so two runs in one second do not sort).
 fn last_record(env: &TestEnv) -> Value {
     let runs = env.root.join("coordination/runs");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&runs).unwrap().map(|e| e.unwrap().path()).collect();
-    names.sort();
-    serde_yaml::from_str(&std::fs::read_to_string(names.pop().expect("a run record")).unwrap()).unwrap()
+    let mut recs: Vec<Value> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("RUN-"))
+        .map(|p| serde_yaml::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    recs.sort_by_key(|r| r["started"].as_str().unwrap_or_default().to_string());
+    recs.pop().expect("a run record")
 }
 
 fn task<'a>(rec: &'a Value, key: &str) -> &'a Value {
