@@ -68,6 +68,36 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
+    /// Git checkouts `names` (one empty commit each) beside the
+    /// coordination repository, and an empty `marks` directory there for
+    /// commands to leave evidence in; returns the marks directory.
+    pub fn sibling_checkouts(&self, names: &[&str]) -> PathBuf {
+        let base = self.root.parent().unwrap().to_path_buf();
+        for r in names {
+            let d = base.join(r);
+            std::fs::create_dir_all(&d).unwrap();
+            self.git_in(&d, &["init", "-q", "-b", "main"]).ok();
+            self.git_in(&d, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
+        }
+        let marks = base.join("marks");
+        std::fs::create_dir_all(&marks).unwrap();
+        marks
+    }
+
+    /// Writes a pending todo `id` of `repo` (task "task ID") with `extra` lines.
+    pub fn pending_todo(&self, id: &str, repo: &str, extra: &str) {
+        self.write(
+            &format!("coordination/todos/{id}.yaml"),
+            &format!("id: {id}\ntask: task {id}\nrepo: {repo}\nstatus: pending\n{extra}"),
+        );
+    }
+
+    /// The stored status of todo `id`.
+    pub fn todo_status(&self, id: &str) -> String {
+        let v: serde_yaml::Value = serde_yaml::from_str(&self.read(&format!("coordination/todos/{id}.yaml"))).unwrap();
+        v["status"].as_str().unwrap().to_string()
+    }
+
     /// An empty git repository with one empty commit on `main`.
     pub fn new() -> TestEnv {
         let tmp = tempfile::tempdir().expect("tempdir");

@@ -10,15 +10,7 @@ use std::time::Duration;
 /// next to the coordination repo, and settings with execution enabled.
 fn setup(settings_extra: &str) -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
-    let base = env.root.parent().unwrap().to_path_buf();
-    for r in ["a", "b", "c"] {
-        let d = base.join(r);
-        std::fs::create_dir_all(&d).unwrap();
-        env.git_in(&d, &["init", "-q", "-b", "main"]).ok();
-        env.git_in(&d, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
-    }
-    let marks = base.join("marks");
-    std::fs::create_dir_all(&marks).unwrap();
+    let marks = env.sibling_checkouts(&["a", "b", "c"]);
     env.write(
         "settings/ecosystem.yaml",
         "repos:\n  - {name: a, path: ../a, role: core}\n  - {name: b, path: ../b, role: core}\n  - {name: c, path: ../c, role: app}\nroles:\n  - {name: core, capabilities: [dispatch]}\n  - {name: app}\n",
@@ -28,10 +20,7 @@ fn setup(settings_extra: &str) -> (TestEnv, PathBuf) {
 }
 
 fn todo(env: &TestEnv, id: &str, repo: &str, extra: &str) {
-    env.write(
-        &format!("coordination/todos/{id}.yaml"),
-        &format!("id: {id}\ntask: task {id}\nrepo: {repo}\nstatus: pending\n{extra}"),
-    );
+    env.pending_todo(id, repo, extra);
 }
 
 /// A command that records its start and end (seconds, fractional) in MARKS.
@@ -65,8 +54,7 @@ fn run_id(env: &TestEnv) -> String {
 }
 
 fn status_of(env: &TestEnv, id: &str) -> String {
-    let v: serde_yaml::Value = serde_yaml::from_str(&env.read(&format!("coordination/todos/{id}.yaml"))).unwrap();
-    v["status"].as_str().unwrap().to_string()
+    env.todo_status(id)
 }
 
 #[test]

@@ -16,13 +16,7 @@ use std::time::{Duration, Instant};
 /// action there, so the unapproved todos of these tests are in `c`.
 fn setup(pools: &str) -> TestEnv {
     let env = TestEnv::new();
-    let base = env.root.parent().unwrap().to_path_buf();
-    for r in ["a", "b", "c"] {
-        let d = base.join(r);
-        std::fs::create_dir_all(&d).unwrap();
-        env.git_in(&d, &["init", "-q", "-b", "main"]).ok();
-        env.git_in(&d, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
-    }
+    env.sibling_checkouts(&["a", "b", "c"]);
     env.write(
         "settings/ecosystem.yaml",
         "repos:\n  - {name: a, path: ../a}\n  - {name: b, path: ../b}\n  - {name: c, path: ../c}\n",
@@ -61,8 +55,7 @@ fn task<'a>(rec: &'a Value, key: &str) -> &'a Value {
 }
 
 fn status_of(env: &TestEnv, id: &str) -> String {
-    let v: Value = serde_yaml::from_str(&env.read(&format!("coordination/todos/{id}.yaml"))).unwrap();
-    v["status"].as_str().unwrap().to_string()
+    env.todo_status(id)
 }
 
 #[test]

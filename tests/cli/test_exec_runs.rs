@@ -12,15 +12,7 @@ use std::time::{Duration, Instant};
 /// Checkouts a and b, execution enabled with `test` = `action`.
 fn setup(action: &str) -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
-    let base = env.root.parent().unwrap().to_path_buf();
-    for r in ["a", "b"] {
-        let d = base.join(r);
-        std::fs::create_dir_all(&d).unwrap();
-        env.git_in(&d, &["init", "-q", "-b", "main"]).ok();
-        env.git_in(&d, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
-    }
-    let marks = base.join("marks");
-    std::fs::create_dir_all(&marks).unwrap();
+    let marks = env.sibling_checkouts(&["a", "b"]);
     env.write("settings/ecosystem.yaml", "repos:\n  - {name: a, path: ../a}\n  - {name: b, path: ../b}\n");
     let action = action.replace("{m}", &marks.display().to_string());
     env.write("settings/coord.yaml", &format!("pool_execution_enabled: true\nactions:\n  test: '{action}'\n"));
@@ -28,15 +20,11 @@ fn setup(action: &str) -> (TestEnv, PathBuf) {
 }
 
 fn todo(env: &TestEnv, id: &str, repo: &str, extra: &str) {
-    env.write(
-        &format!("coordination/todos/{id}.yaml"),
-        &format!("id: {id}\ntask: task {id}\nrepo: {repo}\nstatus: pending\n{extra}"),
-    );
+    env.pending_todo(id, repo, extra);
 }
 
 fn status_of(env: &TestEnv, id: &str) -> String {
-    let v: serde_yaml::Value = serde_yaml::from_str(&env.read(&format!("coordination/todos/{id}.yaml"))).unwrap();
-    v["status"].as_str().unwrap().to_string()
+    env.todo_status(id)
 }
 
 /// Waits until `p` exists with a whole line in it (a shell's `echo … > p`

@@ -12,15 +12,7 @@ use std::time::{Duration, Instant};
 /// settings with an ssh pool `farm` over `hosts` running action `test`.
 fn setup(farm: &Farm, hosts: &[String], pool_extra: &str, command: &str) -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
-    let base = env.root.parent().unwrap().to_path_buf();
-    for r in ["a", "b", "c"] {
-        let d = base.join(r);
-        std::fs::create_dir_all(&d).unwrap();
-        env.git_in(&d, &["init", "-q", "-b", "main"]).ok();
-        env.git_in(&d, &["commit", "-q", "--allow-empty", "-m", "init"]).ok();
-    }
-    let marks = base.join("marks");
-    std::fs::create_dir_all(&marks).unwrap();
+    let marks = env.sibling_checkouts(&["a", "b", "c"]);
     env.write(
         "settings/ecosystem.yaml",
         "repos:\n  - {name: a, path: ../a}\n  - {name: b, path: ../b}\n  - {name: c, path: ../c}\n",
@@ -39,10 +31,7 @@ fn setup(farm: &Farm, hosts: &[String], pool_extra: &str, command: &str) -> (Tes
 }
 
 fn todo(env: &TestEnv, id: &str, repo: &str, extra: &str) {
-    env.write(
-        &format!("coordination/todos/{id}.yaml"),
-        &format!("id: {id}\ntask: task {id}\nrepo: {repo}\nstatus: pending\n{extra}"),
-    );
+    env.pending_todo(id, repo, extra);
 }
 
 /// The server port that ran `id` (from the `SSH_CONNECTION` it wrote).
