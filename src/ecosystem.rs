@@ -148,7 +148,14 @@ impl Registry {
 
     /// Finds a repo by name or nickname (case-insensitive).
     pub fn find(&self, name: &str) -> Option<&Repo> {
-        self.index.get(&name.trim().to_ascii_lowercase()).map(|&i| &self.repos[i])
+        // No allocation for the usual lower-case spelling: reports ask this
+        // for every entity.
+        let name = name.trim();
+        let i = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => self.index.get(&name.to_ascii_lowercase()),
+            false => self.index.get(name),
+        };
+        i.map(|&i| &self.repos[i])
     }
 
     /// The canonical name for a name or nickname; unknown names are returned as given.

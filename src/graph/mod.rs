@@ -95,6 +95,19 @@ pub struct CoordGraph<'a> {
     container_blockers: FxHashMap<NodeIndex, Vec<NodeIndex>>,
 }
 
+/// The first active blocker of each node asked about, remembered: a report
+/// that follows chains to their roots for many todos (`blocking`) walks
+/// the same long chains again and again.
+#[derive(Debug, Default)]
+pub struct FirstBlockers(rustc_hash::FxHashMap<NodeIndex, Option<NodeIndex>>);
+
+impl FirstBlockers {
+    /// The first (in natural ID order) active blocker of `n`.
+    pub fn of(&mut self, cg: &CoordGraph<'_>, n: NodeIndex) -> Option<NodeIndex> {
+        *self.0.entry(n).or_insert_with(|| cg.active_blockers(n).first().copied())
+    }
+}
+
 fn repo_key(name: &str) -> String {
     format!("repo:{name}")
 }
@@ -208,11 +221,12 @@ impl<'a> CoordGraph<'a> {
 
     /// A chain from `n` up through active blockers to a root cause (the
     /// first blocker in ID order at each step; stops on a cycle).
-    pub fn chain_to_root(&self, n: NodeIndex) -> Vec<String> {
+    pub fn chain_to_root(&self, n: NodeIndex, first: &mut FirstBlockers) -> Vec<String> {
         let mut chain = vec![self.g[n].id.clone()];
-        let mut seen = std::collections::HashSet::from([n]);
+        let mut seen = rustc_hash::FxHashSet::default();
+        seen.insert(n);
         let mut cur = n;
-        while let Some(&next) = self.active_blockers(cur).first() {
+        while let Some(next) = first.of(self, cur) {
             if !seen.insert(next) {
                 break;
             }

@@ -202,9 +202,11 @@ pub fn blocking(cg: &CoordGraph<'_>, repo: &str) -> BlockingReport {
         .map(|x| DepRef::of(x, reg))
         .collect();
     let mut blocked_todos = Vec::new();
+    let mut first = crate::graph::FirstBlockers::default();
     for t in cg.loaded.todos().filter(|t| t.is_open() && reg.same(&t.repo, repo)) {
         let Some(n) = cg.node(&t.id) else { continue };
-        let blockers: Vec<Vec<String>> = cg.active_blockers(n).into_iter().map(|b| cg.chain_to_root(b)).collect();
+        let blockers: Vec<Vec<String>> =
+            cg.active_blockers(n).into_iter().map(|b| cg.chain_to_root(b, &mut first)).collect();
         if !blockers.is_empty() {
             blocked_todos.push(BlockedTodo { todo: TodoRef::of(t, reg), blockers });
         }
@@ -292,7 +294,7 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
     own.extend(containers.iter().copied());
     for id in own {
         let Some(n) = cg.node(id) else { continue };
-        let container = containers.contains(&id);
+        let container = containers.binary_search(&id).is_ok();
         for b in cg.blocked(n) {
             let node = &cg.g[b];
             // From a milestone or plan, the waiting work is the todos it

@@ -91,13 +91,13 @@ pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
             open_todos.push(TodoRef::of(t, reg));
         }
     }
+    // Plans with a todo here, found once (not a scan of every todo per plan).
+    let todo_plans: rustc_hash::FxHashSet<&str> =
+        cg.loaded.todos().filter(|t| reg.same(&t.repo, repo)).filter_map(|t| t.plan_id.as_deref()).collect();
     let plans = cg
         .loaded
         .plans()
-        .filter(|p| {
-            names_repo(reg, &p.repos, repo)
-                || cg.loaded.todos().any(|t| t.plan_id.as_deref() == Some(p.id.as_str()) && reg.same(&t.repo, repo))
-        })
+        .filter(|p| names_repo(reg, &p.repos, repo) || todo_plans.contains(p.id.as_str()))
         .map(PlanProgress::of)
         .collect();
     RepoStatus {

@@ -49,6 +49,10 @@ pub struct Loaded {
     pub registry: Registry,
     records: HashMap<Kind, Vec<Record>>,
     index: HashMap<Kind, rustc_hash::FxHashMap<String, usize>>,
+    /// Milestone ID → (index of its plan among the plans, index in the
+    /// plan's milestones): lookups by milestone are constant time (a report
+    /// asks one per todo).
+    milestones: rustc_hash::FxHashMap<String, (usize, usize)>,
     /// Load problems: unreadable files, field problems, duplicates, overrides.
     pub problems: Vec<Problem>,
     /// Kinds that were loaded.
@@ -59,12 +63,30 @@ impl Loaded {
     /// Sets the records of one kind (replacing any), indexed by ID. The
     /// store calls it once per loaded kind, records in natural ID order.
     pub fn set_records(&mut self, kind: Kind, records: Vec<Record>) {
+        self.records.insert(kind, records);
+        self.reindex(kind);
+    }
+
+    /// Rebuilds the lookups of one kind from its records.
+    fn reindex(&mut self, kind: Kind) {
+        let recs = self.records.get(&kind).map(Vec::as_slice).unwrap_or(&[]);
         let map = self.index.entry(kind).or_default();
         map.clear();
-        for (i, r) in records.iter().enumerate() {
+        map.reserve(recs.len());
+        for (i, r) in recs.iter().enumerate() {
             map.insert(r.entity.id().to_string(), i);
         }
-        self.records.insert(kind, records);
+        if kind == Kind::Plan {
+            self.milestones.clear();
+            for (i, r) in recs.iter().enumerate() {
+                if let Entity::Plan(p) = &r.entity {
+                    for (j, m) in p.milestones.iter().enumerate() {
+                        // The first plan holding an ID wins, as a scan would.
+                        self.milestones.entry(m.id.clone()).or_insert((i, j));
+                    }
+                }
+            }
+        }
     }
 
     /// The records of one kind, in natural ID order.
@@ -80,13 +102,8 @@ impl Loaded {
     /// Takes a record out (the index of that kind is rebuilt).
     pub fn take(&mut self, kind: Kind, id: &str) -> Option<Record> {
         let i = *self.index.get(&kind)?.get(id)?;
-        let recs = self.records.get_mut(&kind)?;
-        let r = recs.remove(i);
-        let map = self.index.entry(kind).or_default();
-        map.clear();
-        for (j, r) in recs.iter().enumerate() {
-            map.insert(r.entity.id().to_string(), j);
-        }
+        let r = self.records.get_mut(&kind)?.remove(i);
+        self.reindex(kind);
         Some(r)
     }
 
@@ -95,7 +112,13 @@ impl Loaded {
     pub fn put(&mut self, record: Record) {
         let kind = record.entity.kind();
         let recs = self.records.entry(kind).or_default();
-        self.index.entry(kind).or_default().insert(record.entity.id().to_string(), recs.len());
+        let i = recs.len();
+        self.index.entry(kind).or_default().insert(record.entity.id().to_string(), i);
+        if let Entity::Plan(p) = &record.entity {
+            for (j, m) in p.milestones.iter().enumerate() {
+                self.milestones.entry(m.id.clone()).or_insert((i, j));
+            }
+        }
         recs.push(record);
     }
 
@@ -135,7 +158,11 @@ impl Loaded {
 
     /// A milestone by ID, with its plan.
     pub fn milestone(&self, id: &str) -> Option<(&crate::model::Plan, &crate::model::Milestone)> {
-        self.plans().find_map(|p| p.milestones.iter().find(|m| m.id == id).map(|m| (p, m)))
+        let &(i, j) = self.milestones.get(id)?;
+        match &self.records(Kind::Plan).get(i)?.entity {
+            Entity::Plan(p) => Some((p, p.milestones.get(j)?)),
+            _ => None,
+        }
     }
 }
 
