@@ -28,10 +28,14 @@ impl CoordGraph<'_> {
 pub fn find_cycles<'a>(edges: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Vec<String>> {
     let mut g: DiGraph<&str, ()> = DiGraph::new();
     let mut idx: HashMap<&str, NodeIndex> = HashMap::new();
+    let mut pairs = rustc_hash::FxHashSet::default();
     for (a, b) in edges {
         let na = *idx.entry(a).or_insert_with(|| g.add_node(a));
         let nb = *idx.entry(b).or_insert_with(|| g.add_node(b));
-        g.update_edge(na, nb, ());
+        // One edge per pair, without `update_edge`'s scan of na's edges.
+        if pairs.insert((na, nb)) {
+            g.add_edge(na, nb, ());
+        }
     }
     let mut cycles = Vec::new();
     // Kosaraju, not Tarjan: petgraph's `tarjan_scc` recurses once per node on

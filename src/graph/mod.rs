@@ -108,6 +108,9 @@ impl FirstBlockers {
     }
 }
 
+/// The edges made so far while building, by ordered pair.
+type Pairs = FxHashMap<(NodeIndex, NodeIndex), petgraph::graph::EdgeIndex>;
+
 fn repo_key(name: &str) -> String {
     format!("repo:{name}")
 }
@@ -121,6 +124,10 @@ impl<'a> CoordGraph<'a> {
             index: FxHashMap::default(),
             container_blockers: FxHashMap::default(),
         };
+        // At most one edge per ordered pair, the last kind given winning (what
+        // petgraph's `update_edge` does, without its scan of the source's
+        // edges: a repository consumes thousands of dependencies).
+        let mut pairs = Pairs::default();
         for i in loaded.issues() {
             cg.add(NodeKind::Issue, &i.id, !i.is_open());
         }
@@ -146,9 +153,9 @@ impl<'a> CoordGraph<'a> {
             for rec in loaded.records(kind) {
                 for r in rec.entity.references() {
                     if let Some((from, to)) = r.blocking_edge() {
-                        cg.edge(from, to, EdgeKind::Blocks);
+                        cg.edge(&mut pairs, from, to, EdgeKind::Blocks);
                     } else if let Some((part, whole)) = r.part_of_edge() {
-                        cg.edge(part, whole, EdgeKind::PartOf);
+                        cg.edge(&mut pairs, part, whole, EdgeKind::PartOf);
                     }
                 }
             }
@@ -156,15 +163,15 @@ impl<'a> CoordGraph<'a> {
         // A milestone is part of its plan (structure, not a field).
         for p in loaded.plans() {
             for m in &p.milestones {
-                cg.edge(&m.id, &p.id, EdgeKind::PartOf);
+                cg.edge(&mut pairs, &m.id, &p.id, EdgeKind::PartOf);
             }
         }
         for d in loaded.dependencies() {
             let consumer = cg.repo_node(&d.consumer);
             let provider = cg.repo_node(&d.provider);
             let dep = cg.index[&d.id];
-            cg.g.update_edge(consumer, dep, EdgeKind::DependsOn);
-            cg.g.update_edge(dep, provider, EdgeKind::DependsOn);
+            cg.link(&mut pairs, consumer, dep, EdgeKind::DependsOn);
+            cg.link(&mut pairs, dep, provider, EdgeKind::DependsOn);
         }
         for e in cg.g.edge_indices() {
             let (a, b) = cg.g.edge_endpoints(e).expect("edge exists");
@@ -173,6 +180,7 @@ impl<'a> CoordGraph<'a> {
                 cg.container_blockers.entry(b).or_default().push(a);
             }
         }
+        tracing::debug!(nodes = cg.g.node_count(), edges = cg.g.edge_count(), "graph built");
         cg
     }
 
@@ -201,11 +209,20 @@ impl<'a> CoordGraph<'a> {
     }
 
     /// Adds `from → to` once (declared on either side counts once).
-    fn edge(&mut self, from: &str, to: &str, kind: EdgeKind) {
+    fn edge(&mut self, pairs: &mut Pairs, from: &str, to: &str, kind: EdgeKind) {
         if let (Some(&a), Some(&b)) = (self.index.get(from), self.index.get(to))
             && a != b
         {
-            self.g.update_edge(a, b, kind);
+            self.link(pairs, a, b, kind);
+        }
+    }
+
+    fn link(&mut self, pairs: &mut Pairs, a: NodeIndex, b: NodeIndex, kind: EdgeKind) {
+        match pairs.entry((a, b)) {
+            std::collections::hash_map::Entry::Occupied(e) => self.g[*e.get()] = kind,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(self.g.add_edge(a, b, kind));
+            }
         }
     }
 

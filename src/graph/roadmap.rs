@@ -112,6 +112,9 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
             local.insert(n, sub.add_node(n));
         }
     }
+    // One edge per pair (what `update_edge` keeps, without its scan of the
+    // source's edges: a plan can block thousands of todos).
+    let mut pairs = rustc_hash::FxHashSet::default();
     for (&n, &l) in &local {
         if cg.g[n].kind == NodeKind::Todo {
             for e in cg.g.edges_directed(n, Direction::Outgoing) {
@@ -119,19 +122,25 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
                     && let Some(&t) = local.get(&e.target())
                     && cg.g[e.target()].kind == NodeKind::Todo
                 {
-                    sub.update_edge(l, t, ());
+                    if pairs.insert((l, t)) {
+                        sub.add_edge(l, t, ());
+                    }
                 }
             }
             for b in cg.active_blockers(n) {
                 if matches!(cg.g[b].kind, NodeKind::Milestone | NodeKind::Plan)
                     && let Some(&lb) = local.get(&b)
                 {
-                    sub.update_edge(lb, l, ());
+                    if pairs.insert((lb, l)) {
+                        sub.add_edge(lb, l, ());
+                    }
                 }
             }
             for c in cg.containers(n) {
                 if let Some(&lc) = local.get(&c) {
-                    sub.update_edge(l, lc, ());
+                    if pairs.insert((l, lc)) {
+                        sub.add_edge(l, lc, ());
+                    }
                 }
             }
         }

@@ -27,8 +27,8 @@ pub mod text;
 
 use crate::model::{Entity, Kind};
 use rusqlite::{Connection, params};
+use rustc_hash::FxHashMap;
 use serde_yaml::Mapping;
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -112,7 +112,7 @@ struct Fresh {
 
 /// The rows as read, shared by the threads that read the files.
 pub struct Rows {
-    rows: HashMap<String, Row>,
+    rows: FxHashMap<String, Row>,
     /// IDs held by more than one row (never left undecoded: which file
     /// wins is decided by reading them).
     shared_ids: std::collections::HashSet<String>,
@@ -344,7 +344,7 @@ impl KindIndex {
     }
 }
 
-fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<HashMap<String, Row>> {
+fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<FxHashMap<String, Row>> {
     let sql = match columns {
         Columns::Maps => {
             "SELECT name, size, mtime_ns, ino, indexed_ns, clean, map, id, status, NULL, NULL FROM idx_files WHERE root = \

@@ -8,7 +8,7 @@
 //! already modules of their own.
 
 use super::lines::line_of_key;
-use super::{Loaded, Origin, Record, Store, files, lines, natural_key};
+use super::{Loaded, Origin, Record, Store, files, lines};
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
 use crate::model::id::validate_id;
@@ -103,6 +103,7 @@ impl Store {
         only_status: Option<&[String]>,
         graph: bool,
     ) -> Result<Loaded> {
+        tracing::debug!(?kinds, "load");
         let mut loaded = Loaded::default();
         loaded.kinds = kinds.to_vec();
         loaded.problems.extend(self.settings_warnings.iter().cloned());
@@ -162,48 +163,70 @@ impl Store {
             .collect();
         for (&kind, (recs, problems, skipped)) in kinds.iter().zip(files) {
             loaded.problems.extend(problems);
-            let mut recs = recs?;
+            let recs = recs?;
             // Undecoded files still hold their IDs (a legacy item with one
-            // is overridden, exactly as when they are read).
-            let mut seen: HashMap<String, PathBuf> = skipped.into_iter().collect();
-            recs.retain(|r| {
-                let id = r.entity.id().to_string();
-                if let Some(first) = seen.get(&id) {
-                    loaded.problems.extend(r.problems.iter().cloned());
-                    loaded.problems.push(
-                        Problem::error(
-                            "duplicate",
-                            format!("duplicate ID: also defined in {}", self.rel(first).display()),
-                        )
-                        .at(self.rel(r.origin.path()), Some(1))
-                        .on(&id),
-                    );
-                    false
-                } else {
-                    seen.insert(id, r.origin.path().to_path_buf());
-                    true
+            // is overridden, exactly as when they are read). The first file
+            // (in name order) holding an ID wins; IDs are borrowed, not
+            // copied, to find the others.
+            let duplicate_of: Vec<Option<PathBuf>> = {
+                let mut first: rustc_hash::FxHashMap<&str, &Path> =
+                    skipped.iter().map(|(id, p)| (id.as_str(), p.as_path())).collect();
+                recs.iter()
+                    .map(|r| match first.entry(r.entity.id()) {
+                        std::collections::hash_map::Entry::Occupied(e) => Some(e.get().to_path_buf()),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(r.origin.path());
+                            None
+                        }
+                    })
+                    .collect()
+            };
+            let mut kept = Vec::with_capacity(recs.len());
+            for (r, dup) in recs.into_iter().zip(duplicate_of) {
+                match dup {
+                    None => kept.push(r),
+                    Some(first) => {
+                        let id = r.entity.id().to_string();
+                        loaded.problems.extend(r.problems.iter().cloned());
+                        loaded.problems.push(
+                            Problem::error(
+                                "duplicate",
+                                format!("duplicate ID: also defined in {}", self.rel(&first).display()),
+                            )
+                            .at(self.rel(r.origin.path()), Some(1))
+                            .on(&id),
+                        );
+                    }
                 }
-            });
-            for r in legacy.remove(&kind).unwrap_or_default() {
-                let id = r.entity.id().to_string();
-                if let Some(file) = seen.get(&id) {
-                    loaded.problems.push(
-                        Problem::warning(
-                            "override",
-                            format!(
-                                "defined both in {} and in the legacy section of {}; the file wins",
-                                self.rel(file).display(),
-                                self.rel(r.origin.path()).display()
-                            ),
-                        )
-                        .on(&id),
-                    );
-                    continue;
-                }
-                seen.insert(id, r.origin.path().to_path_buf());
-                recs.push(r);
             }
-            recs.sort_by_cached_key(|r| natural_key(r.entity.id()));
+            let mut recs = kept;
+            let legacy_recs = legacy.remove(&kind).unwrap_or_default();
+            if !legacy_recs.is_empty() {
+                let mut seen: HashMap<String, PathBuf> = skipped.into_iter().collect();
+                for r in &recs {
+                    seen.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
+                }
+                for r in legacy_recs {
+                    let id = r.entity.id().to_string();
+                    if let Some(file) = seen.get(&id) {
+                        loaded.problems.push(
+                            Problem::warning(
+                                "override",
+                                format!(
+                                    "defined both in {} and in the legacy section of {}; the file wins",
+                                    self.rel(file).display(),
+                                    self.rel(r.origin.path()).display()
+                                ),
+                            )
+                            .on(&id),
+                        );
+                        continue;
+                    }
+                    seen.insert(id, r.origin.path().to_path_buf());
+                    recs.push(r);
+                }
+            }
+            recs.sort_by(|a, b| crate::model::id::natural_cmp(a.entity.id(), b.entity.id()));
             tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
             for r in &recs {
                 loaded.problems.extend(r.problems.iter().cloned());
@@ -326,7 +349,8 @@ impl Store {
         // Only regular files are entities; everything else is reported, and
         // never followed or opened (see `files`).
         let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut paths: Vec<PathBuf> = Vec::new();
+        // (file name, path): the name is what the index is keyed by.
+        let mut paths: Vec<(String, PathBuf)> = Vec::new();
         let now = std::time::SystemTime::now();
         for entry in rd {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
@@ -342,7 +366,7 @@ impl Store {
                     continue;
                 }
                 if matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-                    paths.push(path);
+                    paths.push((name.into_owned(), path));
                 }
                 continue;
             }
@@ -357,7 +381,10 @@ impl Store {
             };
             problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
         }
-        paths.sort();
+        // By name: the same order as sorting the paths (one directory), without
+        // comparing path components.
+        paths.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        tracing::debug!(kind = kind.dir_name(), files = paths.len(), "listed");
         let mut index = open_index(match (decode, graph) {
             (false, _) => crate::index::Columns::Stamps,
             (true, false) => crate::index::Columns::Maps,
@@ -366,16 +393,16 @@ impl Store {
         let stamps: Vec<Option<crate::index::Stamp>> = match &index {
             Some(_) => paths
                 .par_iter()
-                .map(|p| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
+                .map(|(_, p)| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
                 .collect(),
             None => vec![None; paths.len()],
         };
-        let name_of = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        tracing::debug!(kind = kind.dir_name(), index = index.is_some(), "rows read, files stamped");
         let stale = match &index {
             Some(ix) => paths
                 .iter()
                 .zip(&stamps)
-                .filter(|(p, st)| !st.as_ref().is_some_and(|st| ix.is_current(&name_of(p), st)))
+                .filter(|((name, _), st)| !st.as_ref().is_some_and(|st| ix.is_current(name, st)))
                 .count(),
             None => paths.len(),
         };
@@ -387,8 +414,8 @@ impl Store {
         let results: Vec<FileOutcome> = paths
             .par_iter()
             .zip(stamps.par_iter())
-            .map(|(path, stamp)| {
-                let name = name_of(path);
+            .map(|((name, path), stamp)| {
+                let name = name.clone();
                 if let (Some(ix), Some(st)) = (view, stamp)
                     && ix.is_current(&name, st)
                 {
@@ -433,12 +460,12 @@ impl Store {
         if let (Some(ix), Some(wanted)) = (view, only_status) {
             scan.skipped = paths
                 .iter()
-                .filter_map(|p| {
-                    let name = name_of(p);
-                    ix.skippable(&name, wanted).then(|| (ix.id(&name).unwrap_or_default().to_string(), p.clone()))
+                .filter_map(|(name, p)| {
+                    ix.skippable(name, wanted).then(|| (ix.id(name).unwrap_or_default().to_string(), p.clone()))
                 })
                 .collect();
         }
+        tracing::debug!(kind = kind.dir_name(), "records built");
         let mut out = Vec::with_capacity(results.len());
         let mut live = Vec::new();
         for (rec, probs, fresh, kept) in results {
