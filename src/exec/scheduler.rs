@@ -21,7 +21,7 @@ use super::{Event, RunOptions, Selection, Task, TaskKind, TaskStatus, claim, pla
 use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::Kind;
-use crate::store::Store;
+use crate::store::{Durability, Store};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -205,6 +205,14 @@ impl Heads {
     }
 }
 
+/// Whether todo `id` is completed now.
+fn todo_completed(store: &Store, id: &str) -> bool {
+    matches!(
+        store.load_one(Kind::Todo, id),
+        Ok(Some(r)) if matches!(&r.entity, crate::model::Entity::Todo(t) if t.status.known() == Some(crate::model::TodoStatus::Completed))
+    )
+}
+
 fn task_record(t: &Task, log: Option<String>) -> TaskRecord {
     let r = t.resolved.as_ref().ok();
     TaskRecord {
@@ -304,8 +312,19 @@ pub async fn run(
         // stay in the record as they were.
         for o in &old.tasks {
             if !rec.tasks.iter().any(|t| t.key == o.key) {
-                rec.tasks.push(o.clone());
+                let mut o = o.clone();
+                // Completed by the dead run after its record was last
+                // written: the todo file says so.
+                if !o.status.is_final() && o.kind == TaskKind::Todo && todo_completed(&store, &o.key) {
+                    o.status = TaskStatus::Skipped;
+                    o.skip = Some(record::SkipCause::DoneElsewhere);
+                    o.reason = Some("completed before the resume (its todo says so)".into());
+                    if let Some(c) = &mut o.todo_status {
+                        c.to = "completed".into();
+                    }
+                }
                 status.push(o.status);
+                rec.tasks.push(o);
             }
         }
     }
@@ -347,7 +366,7 @@ pub async fn run(
         }
     }
     rec.recount();
-    record::write(&path, &rec, true)?;
+    record::write(&path, &rec, Durability::Synced)?;
 
     let jobs = p.options.jobs.unwrap_or(cfg.jobs).max(1);
     let backoff = p.options.backoff.unwrap_or(cfg.backoff);
@@ -361,15 +380,18 @@ pub async fn run(
     let mut cancelled = false;
     let mut dirty = false;
     let mut last_write = Instant::now();
-    // A finished task is written before anything it unblocks starts (a
-    // resume must not run it again); other changes are coalesced, written
-    // at most every FLUSH.
+    // A task that succeeded is written before anything it unblocks starts
+    // (a resume must not run it again) — unless it completed its todo: the
+    // todo file, written durably before the task reported back, already
+    // keeps a resume from planning it. Other changes are coalesced, written
+    // at most every FLUSH, so the dispatcher does not serialise the whole
+    // record once or twice per task.
     let mut finished = false;
     const FLUSH: Duration = Duration::from_millis(50);
     loop {
         if finished {
             rec.recount();
-            record::write(&path, &rec, false)?;
+            record::write(&path, &rec, Durability::Unsynced)?;
             (finished, dirty, last_write) = (false, false, Instant::now());
         }
         // Skips propagate along in-run edges.
@@ -475,7 +497,7 @@ pub async fn run(
         }
         if dirty && last_write.elapsed() >= FLUSH {
             rec.recount();
-            record::write(&path, &rec, false)?;
+            record::write(&path, &rec, Durability::Unsynced)?;
             dirty = false;
             last_write = Instant::now();
         }
@@ -502,7 +524,8 @@ pub async fn run(
                         if before && rec.tasks[i].head_before.is_none() { rec.tasks[i].head_before = head } else if !before { rec.tasks[i].head_after = head }
                     }
                     Msg::Done { i, status: st, reason, tail, todo_to } => {
-                        finished = true;
+                        let completed_todo = tasks[i].kind == TaskKind::Todo && todo_to.as_deref() == Some("completed");
+                        finished |= st == TaskStatus::Succeeded && !completed_todo;
                         let r = tasks[i].resolved.as_ref().expect("ran");
                         running -= 1;
                         if let Some(c) = pool_running.get_mut(&r.pool) { *c -= 1; }
@@ -553,7 +576,7 @@ pub async fn run(
     };
     rec.finished = Some(now());
     rec.recount();
-    record::write(&path, &rec, true)?;
+    record::write(&path, &rec, Durability::Synced)?;
     Ok(rec)
 }
 
