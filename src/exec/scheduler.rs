@@ -2,7 +2,9 @@
 //! as tokio tasks and report back over a channel. A task starts when every
 //! in-run blocker succeeded and a slot is free on three counts — `--jobs`
 //! overall, its pool's `max_parallel`, and its checkout (one task per
-//! checkout unless the action runs each task in its own worktree). A task
+//! checkout unless the action runs each task in its own worktree). The
+//! `--jobs` and pool slots are given back when a task's command succeeded,
+//! the checkout when the task is done (HEAD read, todo released). A task
 //! whose blocker failed or was skipped is skipped, naming the blocker;
 //! independent work goes on unless `--fail-fast`.
 //!
@@ -163,11 +165,34 @@ fn merge_options(old: &RunOptions, new: RunOptions) -> RunOptions {
 }
 
 enum Msg {
-    Claimed { i: usize, from: String },
-    AttemptStarted { i: usize, attempt: u32 },
-    Attempt { i: usize, rec: AttemptRecord },
-    Head { i: usize, before: bool, head: Option<String> },
-    Done { i: usize, status: TaskStatus, reason: Option<String>, tail: Option<String>, todo_to: Option<String> },
+    /// Task i's command succeeded (its slot is free; the task is not done).
+    Exited {
+        i: usize,
+    },
+    Claimed {
+        i: usize,
+        from: String,
+    },
+    AttemptStarted {
+        i: usize,
+        attempt: u32,
+    },
+    Attempt {
+        i: usize,
+        rec: AttemptRecord,
+    },
+    Head {
+        i: usize,
+        before: bool,
+        head: Option<String>,
+    },
+    Done {
+        i: usize,
+        status: TaskStatus,
+        reason: Option<String>,
+        tail: Option<String>,
+        todo_to: Option<String>,
+    },
 }
 
 fn now() -> String {
@@ -373,8 +398,15 @@ pub async fn run(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (tasks[i].wave, i));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // Tasks holding a slot, and tasks started and not done.
     let mut running = 0usize;
+    let mut in_flight = 0usize;
     let mut pool_running: HashMap<String, usize> = HashMap::new();
+    // Whether task i still holds its `--jobs` and pool slot: given back
+    // when its command succeeded (`Msg::Exited`), so the next task starts
+    // while this one's bookkeeping (HEAD, the todo's release) goes on; the
+    // checkout stays busy until the task is done.
+    let mut holds_slot: Vec<bool> = vec![false; n];
     let mut busy: HashSet<PathBuf> = HashSet::new();
     let mut stopping: Option<String> = None;
     let mut cancelled = false;
@@ -470,6 +502,8 @@ pub async fn run(
                 }
                 *pool_running.entry(r.pool.clone()).or_default() += 1;
                 running += 1;
+                holds_slot[i] = true;
+                in_flight += 1;
                 status[i] = TaskStatus::Running;
                 rec.tasks[i].status = TaskStatus::Running;
                 dirty = true;
@@ -501,7 +535,7 @@ pub async fn run(
             dirty = false;
             last_write = Instant::now();
         }
-        if running == 0 && !status.iter().take(n).any(|s| *s == TaskStatus::Pending) {
+        if in_flight == 0 && !status.iter().take(n).any(|s| *s == TaskStatus::Pending) {
             break;
         }
         let flush_at = tokio::time::Instant::from_std(last_write + FLUSH);
@@ -510,6 +544,13 @@ pub async fn run(
                 let Some(m) = m else { break };
                 dirty = true;
                 match m {
+                    Msg::Exited { i } => {
+                        if std::mem::take(&mut holds_slot[i]) {
+                            running -= 1;
+                            let pool = &tasks[i].resolved.as_ref().expect("ran").pool;
+                            if let Some(c) = pool_running.get_mut(pool) { *c -= 1; }
+                        }
+                    }
                     Msg::Claimed { i, from } => {
                         rec.tasks[i].todo_status = Some(StatusChange { from, to: "in_progress".into() });
                     }
@@ -527,8 +568,11 @@ pub async fn run(
                         let completed_todo = tasks[i].kind == TaskKind::Todo && todo_to.as_deref() == Some("completed");
                         finished |= st == TaskStatus::Succeeded && !completed_todo;
                         let r = tasks[i].resolved.as_ref().expect("ran");
-                        running -= 1;
-                        if let Some(c) = pool_running.get_mut(&r.pool) { *c -= 1; }
+                        if std::mem::take(&mut holds_slot[i]) {
+                            running -= 1;
+                            if let Some(c) = pool_running.get_mut(&r.pool) { *c -= 1; }
+                        }
+                        in_flight -= 1;
                         if let Some(d) = &tasks[i].dir && !r.worktree { busy.remove(d); }
                         status[i] = st;
                         let tr = &mut rec.tasks[i];
@@ -735,10 +779,17 @@ async fn run_task(cx: TaskCtx) {
             _ = c.wait_for(|v| *v != Cancel::None) => { last.cancelled = true; break; }
         }
     }
+    let ok = last.success();
+    // The command succeeded: its slot can take the next task while this one
+    // removes its worktree, reads HEAD and releases its todo. (A failure
+    // keeps the slot until it is reported, so `--fail-fast` starts nothing
+    // after it.)
+    if ok {
+        let _ = cx.msgs.send(Msg::Exited { i });
+    }
     if let Some(wt) = worktree {
         let _ = crate::gitcmd::Git::new(&dir).output(&["worktree", "remove", "--force", &wt.to_string_lossy()]);
     }
-    let ok = last.success();
     let (after, to) = finish(&cx, held, ok, if cx.resolved.agent { hours } else { 0.0 }).await;
     let _ = cx.msgs.send(Msg::Head { i, before: false, head: after });
     let tail: Vec<String> = tail.into_iter().collect();
