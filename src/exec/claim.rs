@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::Lenient;
 use crate::model::{Entity, Kind, TodoStatus};
 use crate::ops;
-use crate::store::Store;
+use crate::store::{Durability, Store};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -64,7 +64,9 @@ pub fn claim(
     // One write under the store lock: read the todo, decide, set it
     // `in_progress` (or leave it, finished by another run, unwritten).
     let mut seen: std::result::Result<String, NotClaimed> = Err(NotClaimed::Busy);
-    ops::update_plain(store, Kind::Todo, todo, |e| {
+    // Not fsync'd: after a power loss the todo has its status from before
+    // the claim, which is what recovering an interrupted run restores anyway.
+    ops::update_plain(store, Kind::Todo, todo, Durability::Unsynced, |e| {
         let Entity::Todo(t) = e else {
             return Err(Error::NotFound { kind: Kind::Todo, id: todo.to_string(), hint: None });
         };
@@ -91,7 +93,8 @@ pub fn claim(
 /// or back to the previous status. Returns the status written.
 pub fn release(store: &Store, claim: Claim, success: bool, completes: bool, hours: Option<f64>) -> Result<String> {
     let to = if success && completes { "completed".to_string() } else { claim.previous.clone() };
-    ops::update_plain(store, Kind::Todo, &claim.todo, |e| {
+    // fsync'd: a completed todo is what keeps a resume from running it again.
+    ops::update_plain(store, Kind::Todo, &claim.todo, Durability::Synced, |e| {
         if let Entity::Todo(t) = e {
             t.status = Lenient::from_text(&to);
             if success && let Some(h) = hours {

@@ -242,15 +242,14 @@ pub fn path_of(store: &Store, id: &str) -> Result<PathBuf> {
 /// Writes `rec` atomically. `durable` (fsync) for the first and the last
 /// version; the versions in between are only atomic: a power loss can
 /// bring back an older one, which a resume handles like any interruption.
-pub fn write(path: &Path, rec: &RunRecord, durable: bool) -> Result<()> {
+pub fn write(path: &Path, rec: &RunRecord, durability: crate::store::Durability) -> Result<()> {
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
     }
     let text = serde_yaml::to_string(rec).map_err(|e| Error::system(format!("encode the run record {}", rec.id), e))?;
-    if durable {
-        crate::store::atomic_write(path, text.as_bytes())
-    } else {
-        crate::store::atomic_write_unsynced(path, text.as_bytes())
+    match durability {
+        crate::store::Durability::Synced => crate::store::atomic_write(path, text.as_bytes()),
+        crate::store::Durability::Unsynced => crate::store::atomic_write_unsynced(path, text.as_bytes()),
     }
 }
 

@@ -31,6 +31,8 @@
 
 use super::config::{Pool, RunnerKind};
 use super::scheduler::Cancel;
+use crate::process_group::Group;
+use rustix::process::Signal;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
@@ -230,9 +232,12 @@ pub enum Stream {
     Stderr,
 }
 
+/// Output lines of a child, tagged with their pipe.
+pub type Lines = tokio::sync::mpsc::UnboundedReceiver<(Stream, Vec<u8>)>;
+
 /// Reads a child's stdout and stderr as whole lines (bytes, newline kept)
 /// into one channel; the channel closes when both pipes are at their end.
-pub fn pump(child: &mut tokio::process::Child) -> tokio::sync::mpsc::UnboundedReceiver<(Stream, Vec<u8>)> {
+fn pump(child: &mut tokio::process::Child) -> Lines {
     use tokio::io::AsyncBufReadExt;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let streams = [
@@ -257,10 +262,150 @@ pub fn pump(child: &mut tokio::process::Child) -> tokio::sync::mpsc::UnboundedRe
 
 /// Resolves when the cancel level becomes `Hard` (or nobody can cancel
 /// any more): cuts a grace period short.
-pub async fn hard_cancel(mut watch: watch::Receiver<Cancel>) {
+async fn hard_cancel(mut watch: watch::Receiver<Cancel>) {
     loop {
         if *watch.borrow_and_update() == Cancel::Hard || watch.changed().await.is_err() {
             return;
         }
     }
+}
+
+/// Resolves at the first cancellation of either level (or when nobody can
+/// cancel any more).
+async fn any_cancel(mut watch: watch::Receiver<Cancel>) {
+    loop {
+        if *watch.borrow_and_update() != Cancel::None || watch.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// How long a group may take to go after it was told to die (SIGKILL, or an
+/// SSH pool's remote `kill`) before it is killed here and waited for
+/// without a limit. For an SSH attempt this is the time the client gets to
+/// bring back the remote status.
+pub const KILL_MARGIN: Duration = Duration::from_secs(5);
+
+/// How [`supervise`] ended an attempt's group.
+#[derive(Debug, Default)]
+pub struct Supervised {
+    /// The group leader's exit status (`None`: it could not be waited for).
+    pub status: Option<std::process::ExitStatus>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+}
+
+/// Where one wait of [`supervise`] stopped.
+enum Waited {
+    Exited(Option<std::process::ExitStatus>),
+    /// The time was up.
+    Late,
+    /// The `cut` future resolved.
+    Cut,
+}
+
+/// Waits for `group` until `until` or until `cut` resolves, passing its
+/// output lines to `take` meanwhile.
+async fn wait_pumping(
+    group: &mut Group,
+    rx: &mut Lines,
+    lines_open: &mut bool,
+    take: &mut impl FnMut(Stream, Vec<u8>),
+    until: tokio::time::Instant,
+    cut: impl Future<Output = ()>,
+) -> Waited {
+    tokio::pin!(cut);
+    loop {
+        tokio::select! {
+            s = group.wait() => return Waited::Exited(s),
+            l = rx.recv(), if *lines_open => match l {
+                Some((w, b)) => take(w, b),
+                None => *lines_open = false,
+            },
+            _ = tokio::time::sleep_until(until) => return Waited::Late,
+            _ = &mut cut => return Waited::Cut,
+        }
+    }
+}
+
+/// The one wait loop of every runner that runs an attempt as a local
+/// process group (the `local` runner's shell, the `ssh` runner's client):
+/// reads the group's output into `take` until the leader exits, the
+/// `deadline` passes or the run is cancelled, and makes sure nothing of the
+/// group outlives the attempt.
+///
+/// - The leader exits by itself: whatever it left in its group is killed.
+/// - Timeout or a first Ctrl-C: `stop(group, TERM)`, up to `grace` for the
+///   leader to exit (cut short by a second Ctrl-C), then
+///   `stop(group, KILL)`. A hard cancel skips the TERM.
+/// - Still there [`KILL_MARGIN`] after that: the local group gets SIGKILL
+///   and is waited for.
+///
+/// `stop` is how the runner delivers TERM and KILL: to the local group
+/// (`Group::signal`) or, for a remote task, down the wire to the remote
+/// group. Output still in the pipes afterwards is read for up to half a
+/// second (a process that escaped the group and holds them is given up on).
+pub async fn supervise(
+    group: &mut Group,
+    mut take: impl FnMut(Stream, Vec<u8>),
+    deadline: tokio::time::Instant,
+    cancel: watch::Receiver<Cancel>,
+    grace: Duration,
+    mut stop: impl FnMut(&Group, Signal),
+) -> Supervised {
+    let mut rx = pump(group.child());
+    let mut lines_open = true;
+    let mut end = Supervised::default();
+    let first = wait_pumping(group, &mut rx, &mut lines_open, &mut take, deadline, any_cancel(cancel.clone())).await;
+    let exited = match first {
+        Waited::Exited(s) => Some(s),
+        Waited::Late => {
+            end.timed_out = true;
+            None
+        }
+        Waited::Cut => {
+            end.cancelled = true;
+            None
+        }
+    };
+    end.status = match exited {
+        Some(s) => s,
+        None => {
+            let mut status = None;
+            if *cancel.borrow() != Cancel::Hard {
+                stop(group, Signal::TERM);
+                let until = tokio::time::Instant::now() + grace;
+                let cut = hard_cancel(cancel.clone());
+                if let Waited::Exited(s) = wait_pumping(group, &mut rx, &mut lines_open, &mut take, until, cut).await {
+                    status = Some(s);
+                }
+            }
+            if status.is_none() {
+                stop(group, Signal::KILL);
+                let until = tokio::time::Instant::now() + KILL_MARGIN;
+                let never = std::future::pending();
+                if let Waited::Exited(s) = wait_pumping(group, &mut rx, &mut lines_open, &mut take, until, never).await
+                {
+                    status = Some(s);
+                }
+            }
+            match status {
+                Some(s) => s,
+                None => {
+                    group.signal(Signal::KILL);
+                    group.wait().await
+                }
+            }
+        }
+    };
+    // Whatever the leader left in its group does not outlive it.
+    group.kill_rest();
+    let drain_until = tokio::time::Instant::now() + Duration::from_millis(500);
+    while lines_open {
+        match tokio::time::timeout_at(drain_until, rx.recv()).await {
+            Ok(Some((w, b))) => take(w, b),
+            _ => lines_open = false,
+        }
+    }
+    end
 }

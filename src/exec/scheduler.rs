@@ -2,7 +2,9 @@
 //! as tokio tasks and report back over a channel. A task starts when every
 //! in-run blocker succeeded and a slot is free on three counts — `--jobs`
 //! overall, its pool's `max_parallel`, and its checkout (one task per
-//! checkout unless the action runs each task in its own worktree). A task
+//! checkout unless the action runs each task in its own worktree). The
+//! `--jobs` and pool slots are given back when a task's command succeeded,
+//! the checkout when the task is done (HEAD read, todo released). A task
 //! whose blocker failed or was skipped is skipped, naming the blocker;
 //! independent work goes on unless `--fail-fast`.
 //!
@@ -21,7 +23,7 @@ use super::{Event, RunOptions, Selection, Task, TaskKind, TaskStatus, claim, pla
 use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::Kind;
-use crate::store::Store;
+use crate::store::{Durability, Store};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -163,11 +165,34 @@ fn merge_options(old: &RunOptions, new: RunOptions) -> RunOptions {
 }
 
 enum Msg {
-    Claimed { i: usize, from: String },
-    AttemptStarted { i: usize, attempt: u32 },
-    Attempt { i: usize, rec: AttemptRecord },
-    Head { i: usize, before: bool, head: Option<String> },
-    Done { i: usize, status: TaskStatus, reason: Option<String>, tail: Option<String>, todo_to: Option<String> },
+    /// Task i's command succeeded (its slot is free; the task is not done).
+    Exited {
+        i: usize,
+    },
+    Claimed {
+        i: usize,
+        from: String,
+    },
+    AttemptStarted {
+        i: usize,
+        attempt: u32,
+    },
+    Attempt {
+        i: usize,
+        rec: AttemptRecord,
+    },
+    Head {
+        i: usize,
+        before: bool,
+        head: Option<String>,
+    },
+    Done {
+        i: usize,
+        status: TaskStatus,
+        reason: Option<String>,
+        tail: Option<String>,
+        todo_to: Option<String>,
+    },
 }
 
 fn now() -> String {
@@ -203,6 +228,14 @@ impl Heads {
         // HEAD names a commit: no peeling (which would read the object).
         repo.head().ok()?.id().map(|id| id.to_string())
     }
+}
+
+/// Whether todo `id` is completed now.
+fn todo_completed(store: &Store, id: &str) -> bool {
+    matches!(
+        store.load_one(Kind::Todo, id),
+        Ok(Some(r)) if matches!(&r.entity, crate::model::Entity::Todo(t) if t.status.known() == Some(crate::model::TodoStatus::Completed))
+    )
 }
 
 fn task_record(t: &Task, log: Option<String>) -> TaskRecord {
@@ -304,8 +337,19 @@ pub async fn run(
         // stay in the record as they were.
         for o in &old.tasks {
             if !rec.tasks.iter().any(|t| t.key == o.key) {
-                rec.tasks.push(o.clone());
+                let mut o = o.clone();
+                // Completed by the dead run after its record was last
+                // written: the todo file says so.
+                if !o.status.is_final() && o.kind == TaskKind::Todo && todo_completed(&store, &o.key) {
+                    o.status = TaskStatus::Skipped;
+                    o.skip = Some(record::SkipCause::DoneElsewhere);
+                    o.reason = Some("completed before the resume (its todo says so)".into());
+                    if let Some(c) = &mut o.todo_status {
+                        c.to = "completed".into();
+                    }
+                }
                 status.push(o.status);
+                rec.tasks.push(o);
             }
         }
     }
@@ -347,29 +391,39 @@ pub async fn run(
         }
     }
     rec.recount();
-    record::write(&path, &rec, true)?;
+    record::write(&path, &rec, Durability::Synced)?;
 
     let jobs = p.options.jobs.unwrap_or(cfg.jobs).max(1);
     let backoff = p.options.backoff.unwrap_or(cfg.backoff);
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (tasks[i].wave, i));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // Tasks holding a slot, and tasks started and not done.
     let mut running = 0usize;
+    let mut in_flight = 0usize;
     let mut pool_running: HashMap<String, usize> = HashMap::new();
+    // Whether task i still holds its `--jobs` and pool slot: given back
+    // when its command succeeded (`Msg::Exited`), so the next task starts
+    // while this one's bookkeeping (HEAD, the todo's release) goes on; the
+    // checkout stays busy until the task is done.
+    let mut holds_slot: Vec<bool> = vec![false; n];
     let mut busy: HashSet<PathBuf> = HashSet::new();
     let mut stopping: Option<String> = None;
     let mut cancelled = false;
     let mut dirty = false;
     let mut last_write = Instant::now();
-    // A finished task is written before anything it unblocks starts (a
-    // resume must not run it again); other changes are coalesced, written
-    // at most every FLUSH.
+    // A task that succeeded is written before anything it unblocks starts
+    // (a resume must not run it again) — unless it completed its todo: the
+    // todo file, written durably before the task reported back, already
+    // keeps a resume from planning it. Other changes are coalesced, written
+    // at most every FLUSH, so the dispatcher does not serialise the whole
+    // record once or twice per task.
     let mut finished = false;
     const FLUSH: Duration = Duration::from_millis(50);
     loop {
         if finished {
             rec.recount();
-            record::write(&path, &rec, false)?;
+            record::write(&path, &rec, Durability::Unsynced)?;
             (finished, dirty, last_write) = (false, false, Instant::now());
         }
         // Skips propagate along in-run edges.
@@ -448,6 +502,8 @@ pub async fn run(
                 }
                 *pool_running.entry(r.pool.clone()).or_default() += 1;
                 running += 1;
+                holds_slot[i] = true;
+                in_flight += 1;
                 status[i] = TaskStatus::Running;
                 rec.tasks[i].status = TaskStatus::Running;
                 dirty = true;
@@ -475,11 +531,11 @@ pub async fn run(
         }
         if dirty && last_write.elapsed() >= FLUSH {
             rec.recount();
-            record::write(&path, &rec, false)?;
+            record::write(&path, &rec, Durability::Unsynced)?;
             dirty = false;
             last_write = Instant::now();
         }
-        if running == 0 && !status.iter().take(n).any(|s| *s == TaskStatus::Pending) {
+        if in_flight == 0 && !status.iter().take(n).any(|s| *s == TaskStatus::Pending) {
             break;
         }
         let flush_at = tokio::time::Instant::from_std(last_write + FLUSH);
@@ -488,6 +544,13 @@ pub async fn run(
                 let Some(m) = m else { break };
                 dirty = true;
                 match m {
+                    Msg::Exited { i } => {
+                        if std::mem::take(&mut holds_slot[i]) {
+                            running -= 1;
+                            let pool = &tasks[i].resolved.as_ref().expect("ran").pool;
+                            if let Some(c) = pool_running.get_mut(pool) { *c -= 1; }
+                        }
+                    }
                     Msg::Claimed { i, from } => {
                         rec.tasks[i].todo_status = Some(StatusChange { from, to: "in_progress".into() });
                     }
@@ -502,10 +565,14 @@ pub async fn run(
                         if before && rec.tasks[i].head_before.is_none() { rec.tasks[i].head_before = head } else if !before { rec.tasks[i].head_after = head }
                     }
                     Msg::Done { i, status: st, reason, tail, todo_to } => {
-                        finished = true;
+                        let completed_todo = tasks[i].kind == TaskKind::Todo && todo_to.as_deref() == Some("completed");
+                        finished |= st == TaskStatus::Succeeded && !completed_todo;
                         let r = tasks[i].resolved.as_ref().expect("ran");
-                        running -= 1;
-                        if let Some(c) = pool_running.get_mut(&r.pool) { *c -= 1; }
+                        if std::mem::take(&mut holds_slot[i]) {
+                            running -= 1;
+                            if let Some(c) = pool_running.get_mut(&r.pool) { *c -= 1; }
+                        }
+                        in_flight -= 1;
                         if let Some(d) = &tasks[i].dir && !r.worktree { busy.remove(d); }
                         status[i] = st;
                         let tr = &mut rec.tasks[i];
@@ -553,7 +620,7 @@ pub async fn run(
     };
     rec.finished = Some(now());
     rec.recount();
-    record::write(&path, &rec, true)?;
+    record::write(&path, &rec, Durability::Synced)?;
     Ok(rec)
 }
 
@@ -712,10 +779,17 @@ async fn run_task(cx: TaskCtx) {
             _ = c.wait_for(|v| *v != Cancel::None) => { last.cancelled = true; break; }
         }
     }
+    let ok = last.success();
+    // The command succeeded: its slot can take the next task while this one
+    // removes its worktree, reads HEAD and releases its todo. (A failure
+    // keeps the slot until it is reported, so `--fail-fast` starts nothing
+    // after it.)
+    if ok {
+        let _ = cx.msgs.send(Msg::Exited { i });
+    }
     if let Some(wt) = worktree {
         let _ = crate::gitcmd::Git::new(&dir).output(&["worktree", "remove", "--force", &wt.to_string_lossy()]);
     }
-    let ok = last.success();
     let (after, to) = finish(&cx, held, ok, if cx.resolved.agent { hours } else { 0.0 }).await;
     let _ = cx.msgs.send(Msg::Head { i, before: false, head: after });
     let tail: Vec<String> = tail.into_iter().collect();

@@ -17,7 +17,7 @@ use crate::ecosystem::Registry;
 use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{Loaded, Record, Store, StoreLock, WriteMode, natural_key};
+use crate::store::{Durability, Loaded, Record, Store, StoreLock, WriteMode, natural_key};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -304,18 +304,21 @@ pub fn update_with(
 /// [`update_with`] for a change that looks nothing up (a status, hours):
 /// the same lock, re-read, checks and minimal write, without preparing
 /// reference lookups (which read the ecosystem file). Pool execution sets
-/// todos' statuses through it, twice per task.
+/// todos' statuses through it, twice per task; `durability` says whether
+/// the write is fsync'd (a claim's `in_progress` need not be: after a power
+/// loss the todo simply has the status a recovery would restore).
 pub fn update_plain(
     store: &Store,
     kind: Kind,
     id: &str,
+    durability: Durability,
     change: impl FnOnce(&mut Entity) -> Result<()>,
 ) -> Result<Outcome> {
     let lock = write_lock(store)?;
     let record = find(store, kind, id)?;
     let mut entity = record.entity.clone();
     change(&mut entity)?;
-    write_changed(store, &lock, &record, entity)
+    write_changed_as(store, &lock, &record, entity, durability)
 }
 
 /// Removes milestone `id` from its plan. While others reference it (todos'
@@ -368,7 +371,17 @@ pub fn plan_of_milestone(store: &Store, id: &str) -> Result<String> {
 }
 
 /// Writes (the store stamps `updated`), unless nothing changed.
-fn write_changed(store: &Store, lock: &StoreLock, record: &Record, mut entity: Entity) -> Result<Outcome> {
+fn write_changed(store: &Store, lock: &StoreLock, record: &Record, entity: Entity) -> Result<Outcome> {
+    write_changed_as(store, lock, record, entity, Durability::Synced)
+}
+
+fn write_changed_as(
+    store: &Store,
+    lock: &StoreLock,
+    record: &Record,
+    mut entity: Entity,
+    durability: Durability,
+) -> Result<Outcome> {
     if entity.to_mapping() == record.entity.to_mapping() {
         return Ok(Outcome {
             entity,
@@ -382,7 +395,7 @@ fn write_changed(store: &Store, lock: &StoreLock, record: &Record, mut entity: E
     if adds_blocking_edge(&record.entity, &entity) {
         check_cycles(store, &entity)?;
     }
-    let mode = store.write_update(lock, record, &mut entity)?;
+    let mode = store.write_update_as(lock, record, &mut entity, durability)?;
     Ok(Outcome { entity, path: record.origin.path().to_path_buf(), mode, warnings: Vec::new() })
 }
 

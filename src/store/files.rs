@@ -12,7 +12,10 @@
 //! Temp files of the atomic write (`.coord-XXXXXX.tmp`) that a killed writer
 //! left behind are recognised by that exact pattern and, once older than
 //! [`STALE_AFTER`], reported and removed by the next write in their
-//! directory (a live writer renames its temp file within milliseconds).
+//! directory (a live writer renames its temp file within milliseconds) —
+//! the first write of a process there, then at most once every
+//! [`SWEEP_EVERY`] (a run writing a todo twice per task does not list the
+//! directory each time).
 
 use crate::error::{Error, Result};
 use std::fs::Metadata;
@@ -171,6 +174,30 @@ pub fn stale_temps(dir: &Path) -> Vec<(PathBuf, Duration)> {
         .collect();
     out.sort();
     out
+}
+
+/// How often one process looks for stale temp files in one directory.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// [`remove_stale_temps`] on a process's first write in `dir`, then at
+/// most once every [`SWEEP_EVERY`]; a file becomes stale only after
+/// [`STALE_AFTER`], so sweeping more often finds nothing more.
+pub fn sweep_stale_temps(dir: &Path) {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::Instant;
+    static LAST: OnceLock<Mutex<HashMap<PathBuf, Instant>>> = OnceLock::new();
+    let now = Instant::now();
+    {
+        let mut last = LAST.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        match last.get(dir) {
+            Some(t) if now.duration_since(*t) < SWEEP_EVERY => return,
+            _ => {
+                last.insert(dir.to_path_buf(), now);
+            }
+        }
+    }
+    remove_stale_temps(dir);
 }
 
 /// Removes the stale temp files in `dir` (best effort: a failure leaves the

@@ -42,7 +42,7 @@ pub use load::Snapshot;
 pub use lock::{LockWait, StoreLock, on_lock_wait};
 pub use parse::{ParseError, parse_document, parse_mapping};
 pub use root::Root;
-pub use write::{WriteMode, atomic_write, atomic_write_unsynced, canonical_text};
+pub use write::{Durability, WriteMode, atomic_write, atomic_write_unsynced, canonical_text};
 
 /// The coordination store of one root.
 #[derive(Debug, Clone)]

@@ -99,6 +99,17 @@ impl Store {
     ///
     /// A change stamps `new`'s `updated` with today's date before writing.
     pub(crate) fn write_update(&self, lock: &StoreLock, record: &Record, new: &mut Entity) -> Result<WriteMode> {
+        self.write_update_as(lock, record, new, Durability::Synced)
+    }
+
+    /// [`Store::write_update`] with the choice of [`Durability`].
+    pub(crate) fn write_update_as(
+        &self,
+        lock: &StoreLock,
+        record: &Record,
+        new: &mut Entity,
+        durability: Durability,
+    ) -> Result<WriteMode> {
         self.check_lock(lock)?;
         if record.is_broken() {
             return Err(Error::Broken {
@@ -166,7 +177,7 @@ impl Store {
         }
         let reason = match patched {
             Ok(candidate) if verify(&candidate) => {
-                atomic_write(path, candidate.as_bytes())?;
+                replace(path, candidate.as_bytes(), durability)?;
                 return Ok(WriteMode::Minimal);
             }
             Ok(_) => "the edited file does not read back as the intended change".to_string(),
@@ -189,7 +200,7 @@ impl Store {
         if !verify(&fallback) {
             return Err(Error::Unverified { path: self.rel(path), id: id.to_string() });
         }
-        atomic_write(path, fallback.as_bytes())?;
+        replace(path, fallback.as_bytes(), durability)?;
         Ok(WriteMode::Canonical)
     }
 
@@ -306,7 +317,20 @@ pub fn canonical_text(map: &Mapping) -> Result<String> {
 /// are older than [`files::STALE_AFTER`] — left by writers that were killed —
 /// are removed.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    replace(path, bytes, true)
+    replace(path, bytes, Durability::Synced)
+}
+
+/// Whether a write waits for the data to reach the disk (fsync) before the
+/// rename. Either way readers see the old or the new file, never a mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync'd: after a power loss the file holds the new version.
+    Synced,
+    /// Not fsync'd: after a power loss the file may hold the version
+    /// before. For a change that recovery undoes anyway (a todo's
+    /// `in_progress` while a run works on it) or whose last version is
+    /// written durably (a run record while its run goes on).
+    Unsynced,
 }
 
 /// [`atomic_write`] without the fsync: still all-or-nothing for readers
@@ -314,10 +338,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// version. For files rewritten many times a second whose last version is
 /// written durably (a run record while its run goes on).
 pub fn atomic_write_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    replace(path, bytes, false)
+    replace(path, bytes, Durability::Unsynced)
 }
 
-fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+fn replace(path: &Path, bytes: &[u8], durability: Durability) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(files::TEMP_PREFIX)
@@ -326,7 +350,7 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    if durable {
+    if durability == Durability::Synced {
         tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
     }
     #[cfg(unix)]
@@ -336,7 +360,7 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode));
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    files::remove_stale_temps(dir);
+    files::sweep_stale_temps(dir);
     Ok(())
 }
 

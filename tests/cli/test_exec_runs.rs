@@ -176,3 +176,40 @@ fn the_readme_walkthrough_sweep_fail_log_fix_rerun() {
         assert_eq!(status_of(&env, t), "completed");
     }
 }
+
+#[test]
+fn a_todo_completed_but_not_recorded_by_a_dead_run_counts_as_done_on_resume() {
+    // The record of a run is not rewritten after every completed todo (the
+    // todo file is the witness): a run killed in between leaves the todo
+    // completed and its task `running` in the record.
+    let (env, marks) = setup("echo $COORD_TODO_ID >> {m}/ran; [ $COORD_TODO_ID = TODO-001 ] || [ -e {m}/go ]");
+    todo(&env, "TODO-001", "a", "");
+    todo(&env, "TODO-002", "b", "");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002"]).ok();
+    env.coord(&["execute", "TODO-001", "TODO-002", "--jobs", "1"]).fails(1);
+    assert_eq!(status_of(&env, "TODO-001"), "completed");
+    let id = only_run(&env);
+    // As a process killed before its record caught up leaves it.
+    let rel = format!("coordination/runs/{id}.yaml");
+    let mut rec: serde_yaml::Value = serde_yaml::from_str(&env.read(&rel)).unwrap();
+    rec["status"] = "running".into();
+    rec["finished"] = serde_yaml::Value::Null;
+    rec["pid"] = 999_999_999u64.into();
+    for t in rec["tasks"].as_sequence_mut().unwrap() {
+        if t["key"] == "TODO-001" {
+            t["status"] = "running".into();
+        }
+    }
+    env.write(&rel, &serde_yaml::to_string(&rec).unwrap());
+    assert_eq!(env.coord(&["show-run", &id, "--format", "json"]).json()["status"], "interrupted");
+    std::fs::write(marks.join("go"), "").unwrap();
+    env.coord(&["execute", "--resume", &id]).ok();
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    assert_eq!(rec["status"], "succeeded", "{rec}");
+    let t1 = rec["tasks"].as_array().unwrap().iter().find(|t| t["key"] == "TODO-001").unwrap();
+    assert_eq!(t1["status"], "skipped", "{t1}");
+    assert_eq!(t1["reason"], "completed before the resume (its todo says so)", "{t1}");
+    assert_eq!(ran(&marks), ["TODO-001", "TODO-002", "TODO-002"], "TODO-001 is not run again");
+    assert_eq!(status_of(&env, "TODO-002"), "completed");
+}

@@ -154,7 +154,7 @@ async fn render_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty:
                 }
             }
         } else {
-            let line = match e {
+            let mut line = match e {
                 Event::Started { run_id, total, record } => {
                     format!("{run_id}: {total} tasks (record {})", record.display())
                 }
@@ -168,7 +168,9 @@ async fn render_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty:
                 }
                 Event::Stopping { reason } => format!("stopping: {reason}"),
             };
-            let _ = writeln!(err, "{line}");
+            // One write per line (stderr is unbuffered): a whole line, one syscall.
+            line.push('\n');
+            let _ = err.write_all(line.as_bytes());
         }
     }
     if let Some(b) = bar {

@@ -35,21 +35,18 @@
 
 pub mod settings;
 
-use super::runner::{Attempt, AttemptEnd, BoxFuture, LineSink, Outcome, Output, Runner, Stream, hard_cancel, pump};
+use super::runner::{Attempt, AttemptEnd, BoxFuture, LineSink, Outcome, Output, Runner, Stream, supervise};
 use super::scheduler::Cancel;
 use crate::process_group::{Group, Input};
+use rustix::process::Signal;
 use settings::{Host, SshSettings, sh_quote};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 
 /// The remote side of an attempt (comment lines are not sent).
 pub const WRAPPER: &str = include_str!("wrapper.sh");
-
-/// How long the local client may outlive the remote grace period before
-/// it is killed.
-const MARGIN: Duration = Duration::from_secs(5);
 
 /// Member selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,7 +236,7 @@ impl Ssh {
         a: &Attempt,
         out: &mut Output,
         deadline: tokio::time::Instant,
-        mut cancel: watch::Receiver<Cancel>,
+        cancel: watch::Receiver<Cancel>,
     ) -> Try {
         let host = &self.hosts[i];
         let token = format!("{:016x}", fastrand::u64(..));
@@ -271,13 +268,12 @@ impl Ssh {
                 }
             });
         }
-        let mut rx = pump(group.child());
         let started_tag = format!("git-coord-ssh {token} started ");
         let exit_tag = format!("git-coord-ssh {token} exit ");
         let mut started = false;
         let mut reported: Option<i32> = None;
         let mut last_err = String::new();
-        let mut take = |which: Stream, b: Vec<u8>, out: &mut Output| {
+        let take = |which: Stream, b: Vec<u8>| {
             if which == Stream::Stderr {
                 let text = String::from_utf8_lossy(&b);
                 let text = text.trim_end_matches(['\n', '\r']);
@@ -295,77 +291,16 @@ impl Ssh {
             }
             out.take(&b);
         };
-        let mut end = AttemptEnd::default();
-        let mut lines_open = true;
-        let status = loop {
-            tokio::select! {
-                s = group.wait() => break s,
-                l = rx.recv(), if lines_open => match l {
-                    Some((w, b)) => take(w, b, out),
-                    None => lines_open = false,
-                },
-                _ = tokio::time::sleep_until(deadline) => { end.timed_out = true; break None; }
-                c = cancel.changed() => {
-                    if c.is_err() || *cancel.borrow() != Cancel::None {
-                        end.cancelled = true;
-                        break None;
-                    }
-                }
-            }
+        // TERM and KILL go to the remote group as `term`/`kill` lines; the
+        // shared loop kills the local client if it has not come back
+        // `runner::KILL_MARGIN` after `kill`.
+        let stop = |_: &Group, sig: Signal| {
+            let _ = ctl.send(if sig == Signal::KILL { b"kill\n".as_slice() } else { b"term\n".as_slice() });
         };
-        let status = match status {
-            Some(s) => {
-                group.kill_rest();
-                Some(s)
-            }
-            None => {
-                // The remote group gets `term`, the grace period (cut short
-                // by a hard cancel), then `kill`; the client gets a margin
-                // to bring back the remote status, then its local group is
-                // killed.
-                let mut s = None;
-                let hard = *cancel.borrow() == Cancel::Hard;
-                for (line, wait) in [(b"term\n".as_slice(), a.grace), (b"kill\n".as_slice(), MARGIN)] {
-                    if hard && line == b"term\n" {
-                        continue;
-                    }
-                    let _ = ctl.send(line);
-                    let until = tokio::time::Instant::now() + wait;
-                    let hard_cut = hard_cancel(cancel.clone());
-                    tokio::pin!(hard_cut);
-                    let soft = line == b"term\n";
-                    s = loop {
-                        tokio::select! {
-                            s = group.wait() => break s,
-                            l = rx.recv(), if lines_open => match l {
-                                Some((w, b)) => take(w, b, out),
-                                None => lines_open = false,
-                            },
-                            _ = tokio::time::sleep_until(until) => break None,
-                            _ = &mut hard_cut, if soft => break None,
-                        }
-                    };
-                    if s.is_some() {
-                        break;
-                    }
-                }
-                drop(ctl);
-                match s {
-                    Some(s) => {
-                        group.kill_rest();
-                        Some(s)
-                    }
-                    None => group.terminate(Duration::ZERO, std::future::ready(())).await,
-                }
-            }
-        };
-        let drain_until = tokio::time::Instant::now() + Duration::from_millis(500);
-        while lines_open {
-            match tokio::time::timeout_at(drain_until, rx.recv()).await {
-                Ok(Some((w, b))) => take(w, b, out),
-                _ => lines_open = false,
-            }
-        }
+        let done = supervise(&mut group, take, deadline, cancel, a.grace, stop).await;
+        drop(ctl);
+        let status = done.status;
+        let mut end = AttemptEnd { timed_out: done.timed_out, cancelled: done.cancelled, ..Default::default() };
         use std::os::unix::process::ExitStatusExt;
         let code = status.and_then(|s| s.code());
         if !started && !end.timed_out && !end.cancelled {
