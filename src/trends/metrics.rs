@@ -24,8 +24,12 @@ pub(super) struct TodoView<'a> {
 }
 
 impl TodoView<'_> {
-    fn estimate(&self) -> f64 {
-        self.todo.and_then(|t| t.estimated_hours).filter(|h| h.is_finite() && *h > 0.0).unwrap_or(0.0)
+    /// Its estimated hours at `t` (0 when none or not positive).
+    fn estimate_at(&self, t: Secs) -> f64 {
+        self.life
+            .estimate_at(t, self.todo.map(|t| t.estimated_hours))
+            .filter(|h| h.is_finite() && *h > 0.0)
+            .unwrap_or(0.0)
     }
     pub(super) fn plan(&self) -> Option<&str> {
         self.todo.and_then(|t| t.plan_id.as_deref()).or(self.life.plan.as_deref())
@@ -266,12 +270,12 @@ fn blocked(todos: &[TodoView], since: Secs, now: Secs) -> Blocked {
     let mut total = 0;
     for v in todos {
         let mut spans = v.life.spans(now, |s| s == "blocked");
-        // Time with an open blocker: this todo open while a todo it is
-        // blocked by (as the data says now) was open.
+        // Time with an open blocker: this todo open while a todo was in its
+        // `blocked_by` (as it was then) and open.
         let mine = open_spans(&v.life, now);
-        for b in v.todo.map(|t| t.blocked_by.as_slice()).unwrap_or_default() {
+        for (b, linked) in v.life.blocker_spans(v.todo.map(|t| t.blocked_by.as_slice()), now) {
             if let Some(bv) = by_id.get(b.as_str()) {
-                spans.extend(life::intersect(&mine, &open_spans(&bv.life, now)));
+                spans.extend(life::intersect(&life::intersect(&mine, &linked), &open_spans(&bv.life, now)));
             }
         }
         let secs = life::measure(&life::intersect(&life::merge(spans), &window));
@@ -320,14 +324,15 @@ fn burndowns(todos: &[TodoView], data: &Loaded, bks: &[(Secs, Secs)], o: &Option
             continue;
         }
         let mine: Vec<&TodoView> = todos.iter().filter(|v| v.plan() == Some(p.id.as_str())).collect();
-        let total: f64 = mine.iter().filter(|v| v.life.status_at(now) != Some("cancelled")).map(|v| v.estimate()).sum();
+        let total: f64 =
+            mine.iter().filter(|v| v.life.status_at(now) != Some("cancelled")).map(|v| v.estimate_at(now)).sum();
         if total <= 0.0 {
             continue;
         }
         let remaining_at = |t: Secs| -> f64 {
             mine.iter()
                 .filter(|v| v.life.status_at(t).is_some_and(|s| !CLOSED.contains(&s)))
-                .map(|v| v.estimate())
+                .map(|v| v.estimate_at(t))
                 .sum()
         };
         let start = mine.iter().map(|v| v.life.created).min().unwrap_or(since);
@@ -344,7 +349,7 @@ fn burndowns(todos: &[TodoView], data: &Loaded, bks: &[(Secs, Secs)], o: &Option
             .map(|&(s, e)| BurnPoint { label: label(s, o.by), remaining: round2(remaining_at(e - 1)), ideal: ideal(e) })
             .collect();
         let burned: f64 =
-            mine.iter().filter_map(|v| v.completed_at(now).filter(|c| *c >= since).map(|_| v.estimate())).sum();
+            mine.iter().filter_map(|v| v.completed_at(now).filter(|c| *c >= since).map(|c| v.estimate_at(c))).sum();
         let from = since.max(start);
         let elapsed = (now - from).max(86_400) as f64 / 86_400.0;
         let rate = burned / elapsed;

@@ -173,3 +173,52 @@ fn mcp_get_trends_returns_the_cli_numbers() {
     assert_eq!(mcp, trends(&env, &["--alerts", "--by", "day"]));
     assert_eq!(mcp["buckets"].as_array().unwrap().len(), 28);
 }
+
+/// A plan whose estimate and blocker change mid-window: TODO-002 is
+/// estimated 8 h, re-estimated to 12 (Mar 9) and to 6 (Mar 16), completed
+/// Mar 23; TODO-003 (4 h, open throughout) is blocked by TODO-002 from Mar 9
+/// to Mar 16, then by TODO-004 (completed Mar 20).
+fn changing_fixture() -> TestEnv {
+    let mut env = TestEnv::with_ecosystem();
+    env.set_env("GIT_COORD_NOW", NOW);
+    let c = |args: &[&str]| {
+        env.coord(args).ok();
+    };
+    c(&["create-plan", "--title", "Q1", "--target", "2026-03-27"]);
+    c(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "8"]);
+    c(&["create-todo", "--task", "Docs", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "4"]);
+    c(&["create-todo", "--task", "Cache", "--repo", "oneiric", "--estimate", "2"]);
+    env.commit_all_at("plan", "2026-03-02T09:00:00+00:00");
+    c(&["update-todo", "TODO-002", "--estimate", "12"]);
+    c(&["update-todo", "TODO-003", "--blocked-by", "TODO-002"]);
+    env.commit_all_at("bigger; docs wait for CI", "2026-03-09T09:00:00+00:00");
+    c(&["update-todo", "TODO-002", "--estimate", "6"]);
+    c(&["update-todo", "TODO-003", "--unblock", "TODO-002", "--blocked-by", "TODO-004"]);
+    env.commit_all_at("smaller; docs wait for the cache", "2026-03-16T09:00:00+00:00");
+    c(&["complete-todo", "TODO-004"]);
+    env.commit_all_at("cache", "2026-03-20T09:00:00+00:00");
+    c(&["complete-todo", "TODO-002"]);
+    env.commit_all_at("CI", "2026-03-23T09:00:00+00:00");
+    env
+}
+
+#[test]
+fn trends_replay_estimates_and_blocked_by_links() {
+    let env = changing_fixture();
+    let t = trends(&env, &["--metric", "burndown", "--metric", "blocked"]);
+    let b = &t["burndown"][0];
+    // Remaining at each week's end uses the estimate TODO-002 had then:
+    // Mar 8: 8 + 4; Mar 15: 12 + 4; Mar 22: 6 + 4; now: TODO-002 done, 4.
+    let remaining: Vec<f64> =
+        b["points"].as_array().unwrap().iter().map(|p| p["remaining"].as_f64().unwrap()).collect();
+    assert_eq!(remaining, vec![12.0, 16.0, 10.0, 4.0], "{b:#}");
+    // Total and remaining now: current estimates (6 + 4, then 4).
+    assert_eq!((b["total_hours"].as_f64(), b["remaining_hours"].as_f64()), (Some(10.0), Some(4.0)));
+    // Burned: the 6 h TODO-002 had when completed, over 27.375 days.
+    assert_eq!(b["rate_per_day"], 0.22);
+    // TODO-003 was blocked by open TODO-002 Mar 9–16 (7 days) and by open
+    // TODO-004 Mar 16–20 (4 days): 11, not the 18 days of a blocker read
+    // from today's data back to its creation.
+    assert_eq!(t["blocked"]["total_days"], 11.0, "{:#}", t["blocked"]);
+    assert_eq!(t["blocked"]["todos"][0]["id"], "TODO-003");
+}
