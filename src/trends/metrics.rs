@@ -17,6 +17,9 @@ use std::collections::HashMap;
 
 pub(super) const CLOSED: [&str; 2] = ["completed", "cancelled"];
 
+/// The statuses in which an issue is closed.
+pub(super) const ISSUE_CLOSED: [&str; 2] = ["resolved", "closed"];
+
 /// A todo as the filters see it: its life and its current record.
 pub(super) struct TodoView<'a> {
     pub(super) life: Life,
@@ -192,6 +195,7 @@ pub fn compute(events: &[Event], data: &Loaded, runs: &[RunRecord], o: &Options)
         dependencies: o.wants(Metric::Dependencies).then(|| dependencies(events, data, o)),
         estimates: o.wants(Metric::Estimates).then(|| estimates(&completed_in_window)),
         execution: o.wants(Metric::Execution).then(|| execution(runs, o)).flatten(),
+        issues: o.wants(Metric::Issues).then(|| issues(events, data, &todos, &bks, o)),
         alerts: None,
     };
     if o.alerts {
@@ -412,6 +416,97 @@ fn dependencies(events: &[Event], data: &Loaded, o: &Options) -> Vec<DepHealth> 
         });
     }
     out
+}
+
+/// Issue flow: lives of the issues the filters select (`--repo`: its
+/// current repos, else its last event's; `--assignee`: its current assignee,
+/// else its last assigned one; `--plan`: the issues the selected todos name
+/// in `issue_id`).
+fn issues(events: &[Event], data: &Loaded, todos: &[TodoView], bks: &[(Secs, Secs)], o: &Options) -> Issues {
+    let (since, now) = (o.since, o.now);
+    let mut lives = life::lives(events, "issue");
+    for i in data.issues() {
+        let status = i.status.as_str().to_string();
+        let l = lives.entry(i.id.clone()).or_insert_with(|| Life {
+            kind: "issue".into(),
+            id: i.id.clone(),
+            created: i.created.as_ref().and_then(date_secs).unwrap_or(since),
+            initial: Some(status.clone()),
+            ..Life::default()
+        });
+        if l.initial.is_none() && l.changes.is_empty() {
+            l.initial = Some(status);
+        }
+    }
+    let current: HashMap<&str, &crate::model::Issue> = data.issues().map(|i| (i.id.as_str(), i)).collect();
+    let of_plan: Option<Vec<&str>> =
+        o.plan.as_ref().map(|_| todos.iter().filter_map(|v| v.todo.and_then(|t| t.issue_id.as_deref())).collect());
+    let mut selected: Vec<Life> = lives
+        .into_values()
+        .filter(|l| {
+            let current = current.get(l.id.as_str()).copied();
+            let repo_ok = o.repo.as_ref().is_none_or(|r| current.map_or(&l.repos, |i| &i.repos).contains(r));
+            let who_ok = o
+                .assignee
+                .as_ref()
+                .is_none_or(|a| current.and_then(|i| i.assignee.as_ref()).or(l.assignee.as_ref()) == Some(a));
+            let plan_ok = of_plan.as_ref().is_none_or(|ids| ids.contains(&l.id.as_str()));
+            repo_ok && who_ok && plan_ok
+        })
+        .collect();
+    selected.sort_by(|a, b| a.id.cmp(&b.id));
+    let closed = |s: &str| ISSUE_CLOSED.contains(&s);
+    let buckets = bks
+        .iter()
+        .map(|&(s, e)| {
+            let in_b = |t: Secs| t >= s && t < e;
+            let mut b = IssueBucket {
+                label: label(s, o.by),
+                start: rfc3339(s),
+                end: rfc3339(e),
+                created: 0,
+                closed: 0,
+                cumulative_created: 0,
+                cumulative_closed: 0,
+                open: 0,
+            };
+            for l in &selected {
+                b.created += usize::from(in_b(l.created));
+                b.closed += l
+                    .changes
+                    .iter()
+                    .filter(|(at, old, new)| in_b(*at) && closed(new) && !old.as_deref().is_some_and(closed))
+                    .count();
+                if let Some(st) = l.status_at(e - 1) {
+                    b.cumulative_created += 1;
+                    b.cumulative_closed += usize::from(closed(st));
+                }
+            }
+            b.open = b.cumulative_created - b.cumulative_closed;
+            b
+        })
+        .collect();
+    let lead_time = percentiles(
+        selected
+            .iter()
+            .filter(|l| l.status_at(now).is_some_and(closed))
+            .filter_map(|l| {
+                let c = l
+                    .changes
+                    .iter()
+                    .rev()
+                    .find(|(at, old, new)| *at <= now && closed(new) && !old.as_deref().is_some_and(closed))?
+                    .0;
+                (c >= since).then_some(c - l.created)
+            })
+            .collect(),
+    );
+    Issues {
+        count: selected.len(),
+        open_now: selected.iter().filter(|l| l.status_at(now).is_some_and(|s| !closed(s))).count(),
+        buckets,
+        lead_time,
+    }
 }
 
 fn estimates(done: &[(&TodoView, Secs)]) -> Estimates {
