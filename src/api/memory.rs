@@ -8,7 +8,7 @@ use super::types::Since;
 use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::history::log::entity_filter;
-use crate::memory::outbox::{self, Pushed, Status};
+use crate::memory::outbox::{self, Status};
 use crate::memory::{Event, Memory, Query, Updated, derive, sinks};
 use crate::store::Store;
 use schemars::JsonSchema;
@@ -120,12 +120,7 @@ impl RebuildEvents {
 pub struct MemoryPush {}
 
 /// What a push did.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PushOutput {
-    pub updated: Updated,
-    #[serde(flatten)]
-    pub pushed: Pushed,
-}
+pub type PushOutput = outbox::Delivery;
 
 impl Operation for MemoryPush {
     const COMMAND: &'static str = "events push";
@@ -145,11 +140,7 @@ impl MemoryPush {
         if !store.settings.memory_enabled {
             return Err(Refusal::MemoryOff { key: store.settings.key("memory_enabled").to_string() }.into());
         }
-        let mut mem = open(store)?;
-        let updated = derive::update_with(store, &mut mem, false, progress)?;
-        let mut sinks = sinks::configured(store)?;
-        let pushed = outbox::push(store, &mem, &mut sinks)?;
-        Ok(PushOutput { updated, pushed })
+        outbox::update_and_push(store, progress)
     }
 }
 

@@ -13,8 +13,9 @@ use serde::Deserialize;
 
 /// Trends from the coordination event log: throughput, created vs closed
 /// (cumulative flow), lead and cycle time (p50/p85/p95), blocked time, WIP
-/// and its age, per-plan burn-down, dependency health, estimate accuracy
-/// and execution success; with `alerts`, rule-based warnings. Definitions:
+/// and its age, per-plan burn-down, dependency health, estimate accuracy,
+/// execution success and issue flow (created, closed, open, lead time);
+/// with `alerts`, rule-based warnings. Definitions:
 /// docs/MEMORY.md.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -141,7 +142,7 @@ impl GetTrends {
         let options = self.options(store, now)?;
         let mut mem = Memory::open(store, "trends")?;
         derive::update_with(store, &mut mem, false, progress)?;
-        let q = Query { types: vec!["todo".into(), "dependency".into()], ..Query::default() };
+        let q = Query { types: vec!["todo".into(), "dependency".into(), "issue".into()], ..Query::default() };
         let events = derive::query(&mem, &q)?;
         let data = store.load(&Kind::ALL)?;
         // A plan gone from the data still has a history; one never seen is a mistake.
@@ -161,7 +162,7 @@ impl GetTrends {
 impl Operation for GetTrends {
     const COMMAND: &'static str = "trends";
     const TOOL: &'static str = "coord_get_trends";
-    const SUMMARY: &'static str = "Trends from the coordination event log: throughput, cumulative flow, lead/cycle time percentiles, blocked time, WIP, per-plan burn-down, dependency health, estimate accuracy, execution success; optional rule-based alerts.";
+    const SUMMARY: &'static str = "Trends from the coordination event log: throughput, cumulative flow, lead/cycle time percentiles, blocked time, WIP, per-plan burn-down, dependency health, estimate accuracy, execution success, issue flow and lead time; optional rule-based alerts.";
     const WRITES: bool = false;
     type Output = Trends;
 

@@ -15,6 +15,12 @@
 //! timer or cron reports what changed since its last run. A dependency seen
 //! for the first time is compared with its stored `status`.
 //!
+//! With `memory_enabled`, each round also brings the coordination event log
+//! up to HEAD and pushes the outbox ([`crate::memory::outbox::update_and_push`],
+//! the same pass as `events push`); deliveries and failed deliveries are
+//! reported as [`WatchEvent::Memory`]. A service that fails or does not
+//! answer only leaves its events pending (backing off): the loop goes on.
+//!
 //! A stop (the caller's future: SIGINT, SIGTERM) ends the loop between
 //! rounds at once, and in the middle of a round's checks by abandoning them
 //! (commands' process groups are killed, see [`super::command`]); writes
@@ -76,6 +82,8 @@ pub enum WatchEvent {
     Updated { at: String, written: super::Written },
     /// An issue written (`raise_issues`).
     Issue { at: String, change: IssueChange },
+    /// Events delivered, or a delivery that failed (memory on).
+    Memory { at: String, delivery: crate::memory::outbox::Delivery },
     /// Something this round could not do; the loop goes on. Each distinct
     /// warning is reported once, until it goes away.
     Warning(String),
@@ -156,6 +164,12 @@ pub async fn watch(
             }
             warnings.push(e.to_string());
         }
+        // Memory: never cut short, never an error of the round.
+        match memory_round(dir).await {
+            Ok(Some(delivery)) if delivery.is_news() => on_event(WatchEvent::Memory { at: now(), delivery }),
+            Ok(_) => {}
+            Err(e) => warnings.push(format!("events: {e}")),
+        }
         // A warning is news once; it is said again only after it went away.
         let current: BTreeSet<String> = warnings.into_iter().collect();
         for w in current.difference(&seen_warnings) {
@@ -171,6 +185,20 @@ pub async fn watch(
             () = tokio::time::sleep(opts.interval) => {}
         }
     }
+}
+
+/// With memory on, derives new events and pushes the outbox (on a blocking
+/// thread: the sinks drive their own runtimes); `None` with memory off.
+async fn memory_round(dir: &Path) -> Result<Option<crate::memory::outbox::Delivery>> {
+    let dir = dir.to_path_buf();
+    let pass = tokio::task::spawn_blocking(move || {
+        let store = Store::open(&dir)?;
+        if !store.settings.memory_enabled {
+            return Ok(None);
+        }
+        crate::memory::outbox::update_and_push(&store, &crate::progress::NoProgress).map(Some)
+    });
+    pass.await.map_err(|e| Error::system("deliver events", e))?
 }
 
 /// Fetches (if asked) and checks; cancellable.

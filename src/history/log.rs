@@ -130,19 +130,28 @@ pub fn log_with(store: &Store, opts: &LogOptions, progress: &dyn crate::progress
         filter: &filter,
         shallow: &shallow,
         author: opts.author.iter().map(|a| a.to_lowercase()).collect(),
+        progress,
+        oldest_first: oldest_first(&repo, &todo)?,
     };
     let threads = rayon::current_num_threads().max(1);
-    let batch = RUN * threads * 2;
+    // A run starts with cold object caches, and a tree version not cached
+    // costs its whole delta chain (up to 50 deltas in a packed repository),
+    // while the next tree in a run is usually one delta away from the last:
+    // without `--limit` the history is cut into a few long runs per thread.
+    let run = match opts.limit {
+        Some(_) => RUN,
+        None => todo.len().div_ceil(threads * RUNS_PER_THREAD).max(RUN),
+    };
+    let batch = run * threads * RUNS_PER_THREAD;
     progress.start(todo.len() as u64, "reading history");
     for commits in todo.chunks(batch) {
         let runs: Vec<Result<(Vec<LogEntry>, Vec<String>)>> =
-            commits.par_chunks(RUN).map(|run| compare_run(&cx, run)).collect();
+            commits.par_chunks(run).map(|run| compare_run(&cx, run)).collect();
         for r in runs {
             let (entries, warnings) = r?;
             out.warnings.extend(warnings);
             out.commits.extend(entries);
         }
-        progress.inc(commits.len() as u64);
         if opts.limit.is_some_and(|l| out.commits.len() >= l) {
             break;
         }
@@ -154,8 +163,13 @@ pub fn log_with(store: &Store, opts: &LogOptions, progress: &dyn crate::progress
     Ok(out)
 }
 
-/// Commits compared in one run on one thread.
+/// Commits compared in one run on one thread (with `--limit`: the walk
+/// stops after the batch that reaches it).
 const RUN: usize = 48;
+
+/// Runs per thread in a batch (without `--limit`, one batch: the whole
+/// history; more than one run per thread balances the load).
+const RUNS_PER_THREAD: usize = 2;
 
 /// What every run needs.
 struct Cx<'a> {
@@ -164,6 +178,26 @@ struct Cx<'a> {
     filter: &'a Filter,
     shallow: &'a [ObjectId],
     author: Vec<String>,
+    /// Told of each commit compared.
+    progress: &'a dyn crate::progress::Progress,
+    /// Compare each run's commits oldest first (see [`oldest_first`]).
+    oldest_first: bool,
+}
+
+/// Whether to read history oldest first. Reading a tree not cached costs
+/// its whole delta chain (up to 50 deltas, each a full copy of the tree),
+/// but only one delta when its base was just read; whether bases are the
+/// older or the newer versions depends on how the pack was made (git
+/// fast-import and a repack reusing its deltas: older; a fresh `gc`:
+/// usually newer). The trees of the newest and the oldest commit say which:
+/// the side stored behind fewer deltas is read first.
+fn oldest_first(repo: &GitRepo, todo: &[(ObjectId, Option<ObjectId>)]) -> Result<bool> {
+    let (Some(newest), Some(oldest)) = (todo.first(), todo.last()) else { return Ok(false) };
+    let depth = |id: ObjectId| -> Result<u32> {
+        let st = repo.state(&Side::Commit(id))?;
+        Ok(st.kind_trees.values().map(|t| repo.delta_depth(*t)).sum())
+    };
+    Ok(depth(newest.0)? > depth(oldest.0)?)
 }
 
 /// Compares each commit of a run with its first parent, on this thread's
@@ -172,9 +206,14 @@ fn compare_run(cx: &Cx<'_>, run: &[(ObjectId, Option<ObjectId>)]) -> Result<(Vec
     let repo = GitRepo::open(cx.store, "log")?;
     let mut differ = Differ::new(&repo);
     let mut out = Vec::new();
-    // The parent's state is kept: in a linear history it is the next commit's.
+    // In a linear history the state just read is needed next: newest first,
+    // a commit's parent is the next commit; oldest first, the commit is the
+    // next one's parent.
     let mut cached: Option<(ObjectId, State)> = None;
-    for &(id, parent) in run {
+    let order: Box<dyn Iterator<Item = &(ObjectId, Option<ObjectId>)>> =
+        if cx.oldest_first { Box::new(run.iter().rev()) } else { Box::new(run.iter()) };
+    for &(id, parent) in order {
+        cx.progress.inc(1);
         let commit = repo.commit_info(id)?;
         if cx.opts.since.is_some_and(|s| commit.seconds < s) {
             continue;
@@ -183,25 +222,34 @@ fn compare_run(cx: &Cx<'_>, run: &[(ObjectId, Option<ObjectId>)]) -> Result<(Vec
         if !cx.author.is_empty() && !cx.author.iter().any(|a| name.contains(a) || email.contains(a)) {
             continue;
         }
-        let state = match cached.take() {
-            Some((cid, st)) if cid == id => st,
-            _ => repo.state(&Side::Commit(id))?,
+        let mut take = |want: ObjectId| -> Result<State> {
+            match cached.take() {
+                Some((cid, st)) if cid == want => Ok(st),
+                other => {
+                    cached = other;
+                    repo.state(&Side::Commit(want))
+                }
+            }
         };
+        let state = take(id)?;
         let boundary = cx.shallow.contains(&id);
         let parent_state = match parent {
             _ if boundary => None,
-            Some(p) => Some((p, repo.state(&Side::Commit(p))?)),
+            Some(p) => Some((p, take(p)?)),
             None => Some((id, State::default())),
         };
         let changes = match &parent_state {
             Some((_, ps)) => differ.changes(ps, &state, cx.filter)?,
             None => Vec::new(),
         };
-        cached = parent_state.filter(|(p, _)| Some(*p) == parent);
+        cached = if cx.oldest_first { Some((id, state)) } else { parent_state.filter(|(p, _)| Some(*p) == parent) };
         if changes.is_empty() && !boundary {
             continue;
         }
         out.push(LogEntry { commit, shallow_boundary: boundary, changes });
+    }
+    if cx.oldest_first {
+        out.reverse();
     }
     Ok((out, std::mem::take(&mut differ.warnings)))
 }

@@ -371,6 +371,15 @@ impl GitRepo {
         st.worktree
     }
 
+    /// How many deltas a packed object is stored behind (0 when loose,
+    /// stored whole or unknown).
+    pub fn delta_depth(&self, oid: ObjectId) -> u32 {
+        match self.repo.find_header(oid) {
+            Ok(gix::odb::find::Header::Packed(h)) => h.num_deltas,
+            _ => 0,
+        }
+    }
+
     /// The root tree of a commit state (None for the working tree or empty).
     pub fn root_tree(st: &State) -> Option<ObjectId> {
         st.root_tree

@@ -11,7 +11,7 @@
 //! re-sends the one event in flight, under the same idempotency key.
 
 use super::db;
-use super::derive::Memory;
+use super::derive::{Memory, Updated};
 use super::sinks::Sink;
 use crate::error::Result;
 use crate::store::Store;
@@ -34,6 +34,9 @@ pub struct SinkPass {
     /// Why the pass stopped before the end of the queue, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// Whether it stopped because a delivery failed (the service refused or
+    /// did not answer), rather than at an unpublished or backing-off event.
+    pub failed: bool,
 }
 
 /// What `events push` did.
@@ -43,6 +46,33 @@ pub struct Pushed {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_ref: Option<String>,
     pub sinks: Vec<SinkPass>,
+}
+
+/// What bringing the event log up to HEAD and pushing the outbox did.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Delivery {
+    pub updated: Updated,
+    #[serde(flatten)]
+    pub pushed: Pushed,
+}
+
+impl Delivery {
+    /// Whether anything was delivered or a delivery failed: what a watcher
+    /// reports (an unpublished or backing-off queue is no news).
+    pub fn is_news(&self) -> bool {
+        self.pushed.sinks.iter().any(|s| s.delivered > 0 || s.dead > 0 || s.failed)
+    }
+}
+
+/// Brings the event log up to HEAD (reporting the commits read) and runs
+/// one delivery pass over the configured sinks: `events push`, and each
+/// `watch` round with memory on. The caller checks `memory_enabled`.
+pub fn update_and_push(store: &Store, progress: &dyn crate::progress::Progress) -> Result<Delivery> {
+    let mut mem = Memory::open(store, "events push")?;
+    let updated = super::derive::update_with(store, &mut mem, false, progress)?;
+    let mut sinks = super::sinks::configured(store)?;
+    let pushed = push(store, &mem, &mut sinks)?;
+    Ok(Delivery { updated, pushed })
 }
 
 /// The ref events must be reachable from: the setting, else the upstream of
@@ -80,7 +110,7 @@ pub fn push(store: &Store, mem: &Memory, sinks: &mut [Box<dyn Sink>]) -> Result<
     let mut out = Pushed { delivery_ref: dref.clone(), sinks: Vec::new() };
     for sink in sinks.iter_mut() {
         let name = sink.name();
-        let mut pass = SinkPass { sink: name.to_string(), delivered: 0, dead: 0, stopped: None };
+        let mut pass = SinkPass { sink: name.to_string(), delivered: 0, dead: 0, stopped: None, failed: false };
         loop {
             let row: Option<(i64, String, String, String, u32, i64)> = mem
                 .conn
@@ -131,6 +161,7 @@ pub fn push(store: &Store, mem: &Memory, sinks: &mut [Box<dyn Sink>]) -> Result<
                     pass.dead += usize::from(dead);
                     // The circuit opens: no more requests to this sink in this pass.
                     pass.stopped = Some(format!("{name}: {msg}"));
+                    pass.failed = true;
                     break;
                 }
             }

@@ -17,6 +17,9 @@ use std::collections::HashMap;
 
 pub(super) const CLOSED: [&str; 2] = ["completed", "cancelled"];
 
+/// The statuses in which an issue is closed.
+pub(super) const ISSUE_CLOSED: [&str; 2] = ["resolved", "closed"];
+
 /// A todo as the filters see it: its life and its current record.
 pub(super) struct TodoView<'a> {
     pub(super) life: Life,
@@ -24,8 +27,12 @@ pub(super) struct TodoView<'a> {
 }
 
 impl TodoView<'_> {
-    fn estimate(&self) -> f64 {
-        self.todo.and_then(|t| t.estimated_hours).filter(|h| h.is_finite() && *h > 0.0).unwrap_or(0.0)
+    /// Its estimated hours at `t` (0 when none or not positive).
+    fn estimate_at(&self, t: Secs) -> f64 {
+        self.life
+            .estimate_at(t, self.todo.map(|t| t.estimated_hours))
+            .filter(|h| h.is_finite() && *h > 0.0)
+            .unwrap_or(0.0)
     }
     pub(super) fn plan(&self) -> Option<&str> {
         self.todo.and_then(|t| t.plan_id.as_deref()).or(self.life.plan.as_deref())
@@ -188,6 +195,7 @@ pub fn compute(events: &[Event], data: &Loaded, runs: &[RunRecord], o: &Options)
         dependencies: o.wants(Metric::Dependencies).then(|| dependencies(events, data, o)),
         estimates: o.wants(Metric::Estimates).then(|| estimates(&completed_in_window)),
         execution: o.wants(Metric::Execution).then(|| execution(runs, o)).flatten(),
+        issues: o.wants(Metric::Issues).then(|| issues(events, data, &todos, &bks, o)),
         alerts: None,
     };
     if o.alerts {
@@ -266,12 +274,12 @@ fn blocked(todos: &[TodoView], since: Secs, now: Secs) -> Blocked {
     let mut total = 0;
     for v in todos {
         let mut spans = v.life.spans(now, |s| s == "blocked");
-        // Time with an open blocker: this todo open while a todo it is
-        // blocked by (as the data says now) was open.
+        // Time with an open blocker: this todo open while a todo was in its
+        // `blocked_by` (as it was then) and open.
         let mine = open_spans(&v.life, now);
-        for b in v.todo.map(|t| t.blocked_by.as_slice()).unwrap_or_default() {
+        for (b, linked) in v.life.blocker_spans(v.todo.map(|t| t.blocked_by.as_slice()), now) {
             if let Some(bv) = by_id.get(b.as_str()) {
-                spans.extend(life::intersect(&mine, &open_spans(&bv.life, now)));
+                spans.extend(life::intersect(&life::intersect(&mine, &linked), &open_spans(&bv.life, now)));
             }
         }
         let secs = life::measure(&life::intersect(&life::merge(spans), &window));
@@ -320,14 +328,15 @@ fn burndowns(todos: &[TodoView], data: &Loaded, bks: &[(Secs, Secs)], o: &Option
             continue;
         }
         let mine: Vec<&TodoView> = todos.iter().filter(|v| v.plan() == Some(p.id.as_str())).collect();
-        let total: f64 = mine.iter().filter(|v| v.life.status_at(now) != Some("cancelled")).map(|v| v.estimate()).sum();
+        let total: f64 =
+            mine.iter().filter(|v| v.life.status_at(now) != Some("cancelled")).map(|v| v.estimate_at(now)).sum();
         if total <= 0.0 {
             continue;
         }
         let remaining_at = |t: Secs| -> f64 {
             mine.iter()
                 .filter(|v| v.life.status_at(t).is_some_and(|s| !CLOSED.contains(&s)))
-                .map(|v| v.estimate())
+                .map(|v| v.estimate_at(t))
                 .sum()
         };
         let start = mine.iter().map(|v| v.life.created).min().unwrap_or(since);
@@ -344,7 +353,7 @@ fn burndowns(todos: &[TodoView], data: &Loaded, bks: &[(Secs, Secs)], o: &Option
             .map(|&(s, e)| BurnPoint { label: label(s, o.by), remaining: round2(remaining_at(e - 1)), ideal: ideal(e) })
             .collect();
         let burned: f64 =
-            mine.iter().filter_map(|v| v.completed_at(now).filter(|c| *c >= since).map(|_| v.estimate())).sum();
+            mine.iter().filter_map(|v| v.completed_at(now).filter(|c| *c >= since).map(|c| v.estimate_at(c))).sum();
         let from = since.max(start);
         let elapsed = (now - from).max(86_400) as f64 / 86_400.0;
         let rate = burned / elapsed;
@@ -407,6 +416,97 @@ fn dependencies(events: &[Event], data: &Loaded, o: &Options) -> Vec<DepHealth> 
         });
     }
     out
+}
+
+/// Issue flow: lives of the issues the filters select (`--repo`: its
+/// current repos, else its last event's; `--assignee`: its current assignee,
+/// else its last assigned one; `--plan`: the issues the selected todos name
+/// in `issue_id`).
+fn issues(events: &[Event], data: &Loaded, todos: &[TodoView], bks: &[(Secs, Secs)], o: &Options) -> Issues {
+    let (since, now) = (o.since, o.now);
+    let mut lives = life::lives(events, "issue");
+    for i in data.issues() {
+        let status = i.status.as_str().to_string();
+        let l = lives.entry(i.id.clone()).or_insert_with(|| Life {
+            kind: "issue".into(),
+            id: i.id.clone(),
+            created: i.created.as_ref().and_then(date_secs).unwrap_or(since),
+            initial: Some(status.clone()),
+            ..Life::default()
+        });
+        if l.initial.is_none() && l.changes.is_empty() {
+            l.initial = Some(status);
+        }
+    }
+    let current: HashMap<&str, &crate::model::Issue> = data.issues().map(|i| (i.id.as_str(), i)).collect();
+    let of_plan: Option<Vec<&str>> =
+        o.plan.as_ref().map(|_| todos.iter().filter_map(|v| v.todo.and_then(|t| t.issue_id.as_deref())).collect());
+    let mut selected: Vec<Life> = lives
+        .into_values()
+        .filter(|l| {
+            let current = current.get(l.id.as_str()).copied();
+            let repo_ok = o.repo.as_ref().is_none_or(|r| current.map_or(&l.repos, |i| &i.repos).contains(r));
+            let who_ok = o
+                .assignee
+                .as_ref()
+                .is_none_or(|a| current.and_then(|i| i.assignee.as_ref()).or(l.assignee.as_ref()) == Some(a));
+            let plan_ok = of_plan.as_ref().is_none_or(|ids| ids.contains(&l.id.as_str()));
+            repo_ok && who_ok && plan_ok
+        })
+        .collect();
+    selected.sort_by(|a, b| a.id.cmp(&b.id));
+    let closed = |s: &str| ISSUE_CLOSED.contains(&s);
+    let buckets = bks
+        .iter()
+        .map(|&(s, e)| {
+            let in_b = |t: Secs| t >= s && t < e;
+            let mut b = IssueBucket {
+                label: label(s, o.by),
+                start: rfc3339(s),
+                end: rfc3339(e),
+                created: 0,
+                closed: 0,
+                cumulative_created: 0,
+                cumulative_closed: 0,
+                open: 0,
+            };
+            for l in &selected {
+                b.created += usize::from(in_b(l.created));
+                b.closed += l
+                    .changes
+                    .iter()
+                    .filter(|(at, old, new)| in_b(*at) && closed(new) && !old.as_deref().is_some_and(closed))
+                    .count();
+                if let Some(st) = l.status_at(e - 1) {
+                    b.cumulative_created += 1;
+                    b.cumulative_closed += usize::from(closed(st));
+                }
+            }
+            b.open = b.cumulative_created - b.cumulative_closed;
+            b
+        })
+        .collect();
+    let lead_time = percentiles(
+        selected
+            .iter()
+            .filter(|l| l.status_at(now).is_some_and(closed))
+            .filter_map(|l| {
+                let c = l
+                    .changes
+                    .iter()
+                    .rev()
+                    .find(|(at, old, new)| *at <= now && closed(new) && !old.as_deref().is_some_and(closed))?
+                    .0;
+                (c >= since).then_some(c - l.created)
+            })
+            .collect(),
+    );
+    Issues {
+        count: selected.len(),
+        open_now: selected.iter().filter(|l| l.status_at(now).is_some_and(|s| !closed(s))).count(),
+        buckets,
+        lead_time,
+    }
 }
 
 fn estimates(done: &[(&TodoView, Secs)]) -> Estimates {

@@ -1,7 +1,7 @@
 //! Trends: numbers over time computed from the coordination event log
 //! ([`crate::memory`]) and the current data — throughput, cumulative flow,
 //! lead and cycle time, blocked time, WIP, per-plan burn-down, dependency
-//! health, estimate accuracy and execution success — plus rule-based
+//! health, estimate accuracy, execution success and issue flow — plus rule-based
 //! alerts, and their pictures (terminal sparklines, Mermaid, SVG, PNG).
 //!
 //! Everything here is pure: [`compute`] takes the events, the loaded data,
@@ -54,11 +54,13 @@ pub enum Metric {
     Estimates,
     /// Execution run success rate.
     Execution,
+    /// Issues created and closed per bucket, open issues, issue lead time.
+    Issues,
 }
 
 impl Metric {
     /// Every metric.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 10] = [
         Metric::Throughput,
         Metric::Flow,
         Metric::LeadTime,
@@ -68,6 +70,7 @@ impl Metric {
         Metric::Dependencies,
         Metric::Estimates,
         Metric::Execution,
+        Metric::Issues,
     ];
 }
 
@@ -264,6 +267,39 @@ pub struct Execution {
     pub success_rate: Option<f64>,
 }
 
+/// Issue flow in one bucket.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IssueBucket {
+    /// The bucket's label, start and end (as in [`Bucket`]).
+    pub label: String,
+    pub start: String,
+    pub end: String,
+    /// Issues created in the bucket.
+    pub created: usize,
+    /// Issues closed in the bucket (status changes to `resolved` or `closed`
+    /// from anything else).
+    pub closed: usize,
+    /// Issues existing at the bucket's end.
+    pub cumulative_created: usize,
+    /// Of those, `resolved` or `closed` then.
+    pub cumulative_closed: usize,
+    /// Of those, open then (the difference).
+    pub open: usize,
+}
+
+/// Issue flow over the window.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Issues {
+    /// Issues the filters select (ever seen in history or present now).
+    pub count: usize,
+    /// Issues open now.
+    pub open_now: usize,
+    pub buckets: Vec<IssueBucket>,
+    /// Creation to closing, for issues closed now whose last closing is in
+    /// the window.
+    pub lead_time: Percentiles,
+}
+
 /// A rule that fired.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Alert {
@@ -298,6 +334,8 @@ pub struct Trends {
     pub estimates: Option<Estimates>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution: Option<Execution>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issues: Option<Issues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<Vec<Alert>>,
 }

@@ -1,6 +1,7 @@
 //! Text pictures of [`Trends`]: the terminal table with sparklines and
 //! bars, CSV (one row per bucket) and Mermaid (`xychart-beta` for
-//! throughput, flow and burn-down; `gantt` for plans and their todos).
+//! throughput, flow, issue flow and burn-down; `gantt` for plans and their
+//! todos).
 //! Each returns a string; the CLI writes it.
 
 use super::*;
@@ -159,6 +160,20 @@ pub fn table(t: &Trends) -> String {
             num(x.success_rate)
         );
     }
+    if let Some(i) = &t.issues {
+        let _ = writeln!(s, "\nissues: {}, open now {}", i.count, i.open_now);
+        if !i.buckets.is_empty() {
+            let _ = writeln!(s, "{:<12} {:>7} {:>6} {:>6}", "bucket", "created", "closed", "open");
+            for b in &i.buckets {
+                let _ = writeln!(s, "{:<12} {:>7} {:>6} {:>6}", b.label, b.created, b.closed, b.open);
+            }
+            let open: Vec<f64> = i.buckets.iter().map(|b| b.open as f64).collect();
+            let _ = writeln!(s, "open        {}", sparkline(&open));
+        }
+        let p = &i.lead_time;
+        let _ =
+            writeln!(s, "issue lead  n={} p50 {} d, p85 {} d, p95 {} d", p.count, num(p.p50), num(p.p85), num(p.p95));
+    }
     if let Some(a) = &t.alerts {
         let _ = writeln!(s, "\nalerts: {}", a.len());
         for x in a {
@@ -168,25 +183,39 @@ pub fn table(t: &Trends) -> String {
     s
 }
 
-/// One CSV row per bucket.
+/// One CSV row per bucket: the todo columns (throughput, flow) and, when
+/// issue flow is computed, the issue columns after them.
 pub fn csv(t: &Trends) -> String {
-    let mut s =
-        String::from("bucket,start,end,throughput,created,closed,cumulative_created,cumulative_closed,wip,blocked\n");
-    for b in &t.buckets {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{},{}",
-            b.label,
-            b.start,
-            b.end,
-            b.throughput,
-            b.created,
-            b.closed,
-            b.cumulative_created,
-            b.cumulative_closed,
-            b.wip,
-            b.blocked
-        );
+    let issues = t.issues.as_ref().map(|i| i.buckets.as_slice()).unwrap_or_default();
+    let todos = !t.buckets.is_empty();
+    let mut s = String::from("bucket,start,end");
+    if todos {
+        s.push_str(",throughput,created,closed,cumulative_created,cumulative_closed,wip,blocked");
+    }
+    if !issues.is_empty() {
+        s.push_str(",issues_created,issues_closed,issues_cumulative_created,issues_cumulative_closed,issues_open");
+    }
+    s.push('\n');
+    for n in 0..t.buckets.len().max(issues.len()) {
+        let (b, i) = (t.buckets.get(n), issues.get(n));
+        let (label, start, end) = match (b, i) {
+            (Some(b), _) => (&b.label, &b.start, &b.end),
+            (None, Some(i)) => (&i.label, &i.start, &i.end),
+            (None, None) => break,
+        };
+        let _ = write!(s, "{label},{start},{end}");
+        if let Some(b) = b {
+            let _ = write!(
+                s,
+                ",{},{},{},{},{},{},{}",
+                b.throughput, b.created, b.closed, b.cumulative_created, b.cumulative_closed, b.wip, b.blocked
+            );
+        }
+        if let Some(i) = i {
+            let _ =
+                write!(s, ",{},{},{},{},{}", i.created, i.closed, i.cumulative_created, i.cumulative_closed, i.open);
+        }
+        s.push('\n');
     }
     s
 }
@@ -213,6 +242,18 @@ pub fn mermaid(t: &Trends, gantt: &str) -> String {
         let _ = writeln!(s, "    bar [{}]", list(t.buckets.iter().map(|b| b.throughput.to_string())));
         let _ = writeln!(s, "    line [{}]", list(t.buckets.iter().map(|b| b.cumulative_created.to_string())));
         let _ = writeln!(s, "    line [{}]\n```", list(t.buckets.iter().map(|b| b.cumulative_closed.to_string())));
+    }
+    if let Some(i) = t.issues.as_ref().filter(|i| i.buckets.iter().any(|b| b.created + b.closed > 0)) {
+        let labels = list(i.buckets.iter().map(|b| format!("\"{}\"", b.label)));
+        let max = i.buckets.iter().map(|b| b.cumulative_created.max(b.created)).max().unwrap_or(0).max(1);
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "```mermaid\nxychart-beta\n    title \"Issues: created per bucket and cumulative flow\"");
+        let _ = writeln!(s, "    x-axis [{labels}]\n    y-axis \"issues\" 0 --> {max}");
+        let _ = writeln!(s, "    bar [{}]", list(i.buckets.iter().map(|b| b.created.to_string())));
+        let _ = writeln!(s, "    line [{}]", list(i.buckets.iter().map(|b| b.cumulative_created.to_string())));
+        let _ = writeln!(s, "    line [{}]\n```", list(i.buckets.iter().map(|b| b.cumulative_closed.to_string())));
     }
     for p in t.burndown.iter().flatten() {
         let labels = list(p.points.iter().map(|x| format!("\"{}\"", x.label)));

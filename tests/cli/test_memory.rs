@@ -191,14 +191,14 @@ impl Hook {
     pub(crate) fn keys(&self) -> Vec<String> {
         self.got.lock().unwrap().iter().map(|g| g.0.clone()).collect()
     }
-    fn set(&self, s: u16) {
+    pub(crate) fn set(&self, s: u16) {
         *self.status.lock().unwrap() = s;
     }
 }
 
 /// `history()` with memory on, delivering to a webhook on `port`, published
 /// to a bare remote (the upstream).
-fn webhook_env(port: u16, extra: &str) -> (TestEnv, tempfile::TempDir) {
+pub(crate) fn webhook_env(port: u16, extra: &str) -> (TestEnv, tempfile::TempDir) {
     let env = history();
     env.write(
         "settings/coord.yaml",
@@ -212,11 +212,11 @@ fn webhook_env(port: u16, extra: &str) -> (TestEnv, tempfile::TempDir) {
     (env, remote)
 }
 
-fn all_ids(env: &TestEnv) -> Vec<String> {
+pub(crate) fn all_ids(env: &TestEnv) -> Vec<String> {
     events(env, &[])["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
 }
 
-fn status(env: &TestEnv) -> Value {
+pub(crate) fn status(env: &TestEnv) -> Value {
     env.coord(&["events", "status", "--format", "json"]).json()["sinks"][0].clone()
 }
 

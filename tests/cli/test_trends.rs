@@ -173,3 +173,143 @@ fn mcp_get_trends_returns_the_cli_numbers() {
     assert_eq!(mcp, trends(&env, &["--alerts", "--by", "day"]));
     assert_eq!(mcp["buckets"].as_array().unwrap().len(), 28);
 }
+
+/// A plan whose estimate and blocker change mid-window: TODO-002 is
+/// estimated 8 h, re-estimated to 12 (Mar 9) and to 6 (Mar 16), completed
+/// Mar 23; TODO-003 (4 h, open throughout) is blocked by TODO-002 from Mar 9
+/// to Mar 16, then by TODO-004 (completed Mar 20).
+fn changing_fixture() -> TestEnv {
+    let mut env = TestEnv::with_ecosystem();
+    env.set_env("GIT_COORD_NOW", NOW);
+    let c = |args: &[&str]| {
+        env.coord(args).ok();
+    };
+    c(&["create-plan", "--title", "Q1", "--target", "2026-03-27"]);
+    c(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "8"]);
+    c(&["create-todo", "--task", "Docs", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "4"]);
+    c(&["create-todo", "--task", "Cache", "--repo", "oneiric", "--estimate", "2"]);
+    env.commit_all_at("plan", "2026-03-02T09:00:00+00:00");
+    c(&["update-todo", "TODO-002", "--estimate", "12"]);
+    c(&["update-todo", "TODO-003", "--blocked-by", "TODO-002"]);
+    env.commit_all_at("bigger; docs wait for CI", "2026-03-09T09:00:00+00:00");
+    c(&["update-todo", "TODO-002", "--estimate", "6"]);
+    c(&["update-todo", "TODO-003", "--unblock", "TODO-002", "--blocked-by", "TODO-004"]);
+    env.commit_all_at("smaller; docs wait for the cache", "2026-03-16T09:00:00+00:00");
+    c(&["complete-todo", "TODO-004"]);
+    env.commit_all_at("cache", "2026-03-20T09:00:00+00:00");
+    c(&["complete-todo", "TODO-002"]);
+    env.commit_all_at("CI", "2026-03-23T09:00:00+00:00");
+    env
+}
+
+#[test]
+fn trends_replay_estimates_and_blocked_by_links() {
+    let env = changing_fixture();
+    let t = trends(&env, &["--metric", "burndown", "--metric", "blocked"]);
+    let b = &t["burndown"][0];
+    // Remaining at each week's end uses the estimate TODO-002 had then:
+    // Mar 8: 8 + 4; Mar 15: 12 + 4; Mar 22: 6 + 4; now: TODO-002 done, 4.
+    let remaining: Vec<f64> =
+        b["points"].as_array().unwrap().iter().map(|p| p["remaining"].as_f64().unwrap()).collect();
+    assert_eq!(remaining, vec![12.0, 16.0, 10.0, 4.0], "{b:#}");
+    // Total and remaining now: current estimates (6 + 4, then 4).
+    assert_eq!((b["total_hours"].as_f64(), b["remaining_hours"].as_f64()), (Some(10.0), Some(4.0)));
+    // Burned: the 6 h TODO-002 had when completed, over 27.375 days.
+    assert_eq!(b["rate_per_day"], 0.22);
+    // TODO-003 was blocked by open TODO-002 Mar 9–16 (7 days) and by open
+    // TODO-004 Mar 16–20 (4 days): 11, not the 18 days of a blocker read
+    // from today's data back to its creation.
+    assert_eq!(t["blocked"]["total_days"], 11.0, "{:#}", t["blocked"]);
+    assert_eq!(t["blocked"]["todos"][0]["id"], "TODO-003");
+}
+
+/// Besides the legacy ISSUE-001 (open, in mahavishnu, created before the
+/// window), three issues over March 2026: ISSUE-002 created Mar 2, resolved Mar 16,
+/// closed Mar 20; ISSUE-003 created Mar 9, resolved Mar 12, reopened Mar 17;
+/// ISSUE-004 (another repository) created Mar 16, closed Mar 23.
+fn issue_fixture() -> TestEnv {
+    let mut env = TestEnv::with_ecosystem();
+    env.set_env("GIT_COORD_NOW", NOW);
+    let c = |args: &[&str]| {
+        env.coord(args).ok();
+    };
+    c(&["create-issue", "--title", "Flaky CI", "--repos", "mahavishnu"]);
+    env.commit_all_at("flaky", "2026-03-02T09:00:00+00:00");
+    c(&["create-issue", "--title", "Slow docs", "--repos", "mahavishnu"]);
+    env.commit_all_at("slow", "2026-03-09T09:00:00+00:00");
+    c(&["update-issue", "ISSUE-003", "--status", "resolved"]);
+    env.commit_all_at("docs fixed", "2026-03-12T09:00:00+00:00");
+    c(&["update-issue", "ISSUE-002", "--status", "resolved"]);
+    c(&["create-issue", "--title", "Cache misses", "--repos", "oneiric"]);
+    env.commit_all_at("CI fixed; cache", "2026-03-16T09:00:00+00:00");
+    c(&["update-issue", "ISSUE-003", "--status", "in_progress"]);
+    env.commit_all_at("docs slow again", "2026-03-17T09:00:00+00:00");
+    c(&["update-issue", "ISSUE-002", "--status", "closed"]);
+    env.commit_all_at("CI closed", "2026-03-20T09:00:00+00:00");
+    c(&["update-issue", "ISSUE-004", "--status", "closed"]);
+    env.commit_all_at("cache closed", "2026-03-23T09:00:00+00:00");
+    env
+}
+
+#[test]
+fn trends_measure_issue_flow_and_lead_time() {
+    let env = issue_fixture();
+    let t = trends(&env, &["--metric", "issues"]);
+    let i = &t["issues"];
+    let rows: Vec<Vec<Value>> = i["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            ["label", "created", "closed", "cumulative_created", "cumulative_closed", "open"]
+                .iter()
+                .map(|k| b[*k].clone())
+                .collect()
+        })
+        .collect();
+    // Resolved → closed is not a second closing; a reopened issue counts open.
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!("2026-03-02"), json!(1), json!(0), json!(2), json!(0), json!(2)],
+            vec![json!("2026-03-09"), json!(1), json!(1), json!(3), json!(1), json!(2)],
+            vec![json!("2026-03-16"), json!(1), json!(1), json!(4), json!(1), json!(3)],
+            vec![json!("2026-03-23"), json!(0), json!(1), json!(4), json!(2), json!(2)],
+        ],
+        "{i:#}"
+    );
+    assert_eq!((i["count"].as_u64(), i["open_now"].as_u64()), (Some(4), Some(2)));
+    // Lead: ISSUE-002 14 days (its closing is the change to resolved),
+    // ISSUE-004 7 days; ISSUE-003 and ISSUE-001 are open now.
+    assert_eq!(i["lead_time"], json!({"count": 2, "p50": 7.0, "p85": 14.0, "p95": 14.0}));
+    assert!(t.get("buckets").is_none() && t.get("burndown").is_none(), "{t:#}");
+    // One repository.
+    let oneiric = trends(&env, &["--metric", "issues", "--repo", "oneiric"]);
+    assert_eq!(oneiric["issues"]["count"], 1);
+    assert_eq!(oneiric["issues"]["lead_time"]["p50"], 7.0);
+    // CSV: the issue columns; Mermaid: the issue flow chart; table: the lead.
+    let csv = env.coord(&["trends", "--since", "2026-03-02", "--metric", "issues", "--format", "csv"]).ok().to_string();
+    assert_eq!(
+        csv.lines().take(2).collect::<Vec<_>>(),
+        vec![
+            "bucket,start,end,issues_created,issues_closed,issues_cumulative_created,issues_cumulative_closed,issues_open",
+            "2026-03-02,2026-03-02T00:00:00Z,2026-03-09T00:00:00Z,1,0,2,0,2",
+        ]
+    );
+    let all = env.coord(&["trends", "--since", "2026-03-02", "--format", "csv"]).ok().to_string();
+    // The legacy TODO-001 (done) is the one todo; the issue columns follow.
+    assert_eq!(
+        all.lines().nth(4).unwrap(),
+        "2026-03-23,2026-03-23T00:00:00Z,2026-03-29T09:00:00Z,0,0,0,1,1,0,0,0,1,4,2,2",
+        "{all}"
+    );
+    let mermaid =
+        env.coord(&["trends", "--since", "2026-03-02", "--metric", "issues", "--format", "mermaid"]).ok().to_string();
+    assert!(mermaid.starts_with("```mermaid\nxychart-beta\n    title \"Issues: "), "{mermaid}");
+    assert!(mermaid.contains("    bar [1, 1, 1, 0]\n    line [2, 3, 4, 4]\n    line [0, 1, 1, 2]\n"), "{mermaid}");
+    let table = env.coord(&["trends", "--since", "2026-03-02", "--metric", "issues"]).ok().to_string();
+    assert!(
+        table.contains("issues: 4, open now 2") && table.contains("issue lead  n=2 p50 7 d, p85 14 d, p95 14 d"),
+        "{table}"
+    );
+}

@@ -278,3 +278,63 @@ fn watch_reports_only_transitions_across_rounds_and_stops_on_sigterm() {
     assert_eq!(next_line(&err, "stop line"), "stopped");
     assert!(count.load(Ordering::SeqCst) >= start + 9, "rounds ran in between");
 }
+
+#[test]
+fn watch_once_delivers_events_and_reports_only_deliveries_and_failures() {
+    use crate::test_memory::{Hook, all_ids, status, webhook_env};
+    let hook = Hook::start(500);
+    let (env, _remote) = webhook_env(hook.port, "");
+    let ids = all_ids(&env);
+    // The service fails: watch still succeeds, says so, and the events wait.
+    let run = env.coord(&["watch", "--once", "--offline"]);
+    let out = run.ok();
+    assert!(out.starts_with("2026-03-01T12:00:00Z events: webhook delivered 0, failed: webhook: "), "{out}");
+    assert!(out.contains("HTTP 500"), "{out}");
+    assert_eq!(hook.keys(), vec![ids[0].clone()]);
+    assert_eq!(status(&env)["pending"], ids.len());
+    // Backing off is no news: nothing said, no request.
+    assert_eq!(env.coord(&["watch", "--once", "--offline"]).ok(), "");
+    assert_eq!(hook.keys().len(), 1);
+    // The service recovers: the next round delivers everything, in order.
+    hook.set(200);
+    env.coord(&["events", "retry"]).ok();
+    assert_eq!(
+        env.coord(&["watch", "--once", "--offline"]).ok(),
+        format!("2026-03-01T12:00:00Z events: webhook delivered {}\n", ids.len())
+    );
+    assert_eq!(hook.keys()[1..], ids[..]);
+    // A new commit is derived by the round but waits until published.
+    env.coord(&["update-todo", "TODO-002", "--assignee", "kim"]).ok();
+    env.commit_all_at("reassign", "2026-03-07T09:00:00+00:00");
+    assert_eq!(env.coord(&["watch", "--once", "--offline"]).ok(), "");
+    assert_eq!(status(&env)["pending"], 1);
+    env.git(&["push", "-q"]).ok();
+    assert_eq!(env.coord(&["watch", "--once", "--offline"]).ok(), "2026-03-01T12:00:00Z events: webhook delivered 1\n");
+    assert_eq!(hook.keys().len(), ids.len() + 2);
+}
+
+#[test]
+fn watch_goes_on_while_the_memory_service_fails_and_delivers_once_it_answers() {
+    use crate::test_memory::{Hook, all_ids, webhook_env};
+    let hook = Hook::start(503);
+    // No backoff: every round tries again (and fails again) until it answers.
+    let (env, _remote) = webhook_env(hook.port, "  backoff_seconds: 0\n  max_attempts: 1000\n");
+    let ids = all_ids(&env);
+    let mut child = env.coord_spawn(&["watch", "--interval", "1s", "--offline"]);
+    let out = lines_of(child.stdout.take().expect("stdout"));
+    let _err = lines_of(child.stderr.take().expect("stderr"));
+    for round in 0..3 {
+        let l = next_line(&out, "a failed delivery");
+        assert!(l.contains("events: webhook delivered 0, failed: ") && l.contains("HTTP 503"), "round {round}: {l}");
+    }
+    hook.set(200);
+    let mut l = next_line(&out, "the delivery");
+    while l.contains("failed") {
+        l = next_line(&out, "the delivery");
+    }
+    assert_eq!(l, format!("2026-03-01T12:00:00Z events: webhook delivered {}", ids.len()));
+    assert_eq!(terminate(&mut child), 0, "a clean stop exits 0");
+    let keys = hook.keys();
+    assert_eq!(keys[keys.len() - ids.len()..], ids[..]);
+    assert!(keys[..keys.len() - ids.len()].iter().all(|k| k == &ids[0]), "only the first event was retried");
+}

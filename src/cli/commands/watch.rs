@@ -1,5 +1,6 @@
 //! `watch`: the dependency checks every interval, printing only changes of
-//! verdict (and the statuses and issues written), until SIGINT or SIGTERM —
+//! verdict (and the statuses and issues written, and events delivered or
+//! failing to be when memory is on), until SIGINT or SIGTERM —
 //! or one round with `--once`. The loop is [`crate::deps::watch`]; this
 //! prints its events and turns the signals into its stop.
 
@@ -16,7 +17,8 @@ use std::time::Duration;
 /// verdict (satisfied → unsatisfied and back), each with a timestamp.
 /// Verdicts are remembered between runs (in the git directory), so
 /// `--once` under a timer or cron prints what changed since its last run.
-/// Stops cleanly (exit 0) on SIGINT or SIGTERM.
+/// Stops cleanly (exit 0) on SIGINT or SIGTERM. With `memory_enabled`,
+/// each round also delivers coordination events, as `events push` does.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// Time between rounds: `30s`, `5m`, `2h`, or a plain number of minutes
@@ -51,6 +53,25 @@ fn line(e: &WatchEvent) -> Option<String> {
             Some(format!("{at} updated {}: {} → {}", written.id, written.from, written.to))
         }
         WatchEvent::Issue { at, change } => Some(format!("{at} {}", super::check_deps::issue_line(change))),
+        WatchEvent::Memory { at, delivery } => {
+            let sinks: Vec<String> = delivery
+                .pushed
+                .sinks
+                .iter()
+                .filter(|s| s.delivered > 0 || s.dead > 0 || s.failed)
+                .map(|s| {
+                    let mut l = format!("{} delivered {}", s.sink, s.delivered);
+                    if s.dead > 0 {
+                        l.push_str(&format!(", {} now dead", s.dead));
+                    }
+                    if let (true, Some(why)) = (s.failed, &s.stopped) {
+                        l.push_str(&format!(", failed: {}", display::shown(why)));
+                    }
+                    l
+                })
+                .collect();
+            Some(format!("{at} events: {}", sinks.join("; ")))
+        }
         WatchEvent::Warning(_) => None,
     }
 }
