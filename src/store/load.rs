@@ -226,7 +226,7 @@ impl Store {
                     recs.push(r);
                 }
             }
-            recs.sort_by(|a, b| crate::model::id::natural_cmp(a.entity.id(), b.entity.id()));
+            let recs = sort_natural(recs);
             tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
             for r in &recs {
                 loaded.problems.extend(r.problems.iter().cloned());
@@ -623,4 +623,18 @@ fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start
         if legacy { text.get().item_field(start_line, &fp.field) } else { text.get().field(start_line, &fp.field) };
     let p = if severity_error { Problem::error(code, fp.message) } else { Problem::warning(code, fp.message) };
     p.at(rel, line.or(Some(start_line))).on(id).field(fp.field)
+}
+
+/// Records in natural ID order (stable). Records are large, so an order of
+/// indices is sorted and the records moved once, rather than moved by the
+/// sort itself; data already in order (often) is returned as it is.
+fn sort_natural(recs: Vec<Record>) -> Vec<Record> {
+    use crate::model::id::natural_cmp;
+    if recs.is_sorted_by(|a, b| natural_cmp(a.entity.id(), b.entity.id()).is_le()) {
+        return recs;
+    }
+    let mut order: Vec<usize> = (0..recs.len()).collect();
+    order.sort_by(|&a, &b| natural_cmp(recs[a].entity.id(), recs[b].entity.id()));
+    let mut slots: Vec<Option<Record>> = recs.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
