@@ -121,26 +121,24 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
                 if *e.weight() == EdgeKind::Blocks
                     && let Some(&t) = local.get(&e.target())
                     && cg.g[e.target()].kind == NodeKind::Todo
+                    && pairs.insert((l, t))
                 {
-                    if pairs.insert((l, t)) {
-                        sub.add_edge(l, t, ());
-                    }
+                    sub.add_edge(l, t, ());
                 }
             }
             for b in cg.active_blockers(n) {
                 if matches!(cg.g[b].kind, NodeKind::Milestone | NodeKind::Plan)
                     && let Some(&lb) = local.get(&b)
+                    && pairs.insert((lb, l))
                 {
-                    if pairs.insert((lb, l)) {
-                        sub.add_edge(lb, l, ());
-                    }
+                    sub.add_edge(lb, l, ());
                 }
             }
             for c in cg.containers(n) {
-                if let Some(&lc) = local.get(&c) {
-                    if pairs.insert((l, lc)) {
-                        sub.add_edge(l, lc, ());
-                    }
+                if let Some(&lc) = local.get(&c)
+                    && pairs.insert((l, lc))
+                {
+                    sub.add_edge(l, lc, ());
                 }
             }
         }

@@ -460,9 +460,8 @@ impl Store {
         if let (Some(ix), Some(wanted)) = (view, only_status) {
             scan.skipped = paths
                 .iter()
-                .filter_map(|(name, p)| {
-                    ix.skippable(name, wanted).then(|| (ix.id(name).unwrap_or_default().to_string(), p.clone()))
-                })
+                .filter(|(name, _)| ix.skippable(name, wanted))
+                .map(|(name, p)| (ix.id(name).unwrap_or_default().to_string(), p.clone()))
                 .collect();
         }
         tracing::debug!(kind = kind.dir_name(), "records built");
@@ -629,12 +628,15 @@ fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start
 /// indices is sorted and the records moved once, rather than moved by the
 /// sort itself; data already in order (often) is returned as it is.
 fn sort_natural(recs: Vec<Record>) -> Vec<Record> {
-    use crate::model::id::natural_cmp;
-    if recs.is_sorted_by(|a, b| natural_cmp(a.entity.id(), b.entity.id()).is_le()) {
+    use crate::model::id::natural_parts;
+    // Each ID parsed once; ties keep load order (the index breaks them).
+    let mut order: Vec<((&str, u64, &str), usize)> =
+        recs.iter().enumerate().map(|(i, r)| (natural_parts(r.entity.id()), i)).collect();
+    if order.is_sorted() {
         return recs;
     }
-    let mut order: Vec<usize> = (0..recs.len()).collect();
-    order.sort_by(|&a, &b| natural_cmp(recs[a].entity.id(), recs[b].entity.id()));
+    order.sort_unstable();
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
     let mut slots: Vec<Option<Record>> = recs.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
