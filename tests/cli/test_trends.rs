@@ -10,18 +10,27 @@ use serde_json::{Value, json};
 /// "Now" for these tests: Sunday 2026-03-29 09:00 UTC.
 const NOW: &str = "2026-03-29T09:00:00+00:00";
 
+/// What both fixtures start from, not yet committed: PLAN-001 (target
+/// Mar 27) with TODO-002 "Port CI" (8 h) and TODO-003 "Docs" (4 h), and
+/// TODO-004 "Cache" (2 h, no plan), with the clock pinned to [`NOW`].
+fn plan_with_three_todos() -> TestEnv {
+    let mut env = TestEnv::with_ecosystem();
+    env.set_env("GIT_COORD_NOW", NOW);
+    env.coord(&["create-plan", "--title", "Q1", "--target", "2026-03-27"]).ok();
+    env.coord(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "8"])
+        .ok();
+    env.coord(&["create-todo", "--task", "Docs", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "4"]).ok();
+    env.coord(&["create-todo", "--task", "Cache", "--repo", "oneiric", "--estimate", "2"]).ok();
+    env
+}
+
 /// A plan with three estimated todos, one todo outside it, and a
 /// dependency that flips four times, over four weeks of March 2026.
 fn fixture() -> TestEnv {
-    let mut env = TestEnv::with_ecosystem();
-    env.set_env("GIT_COORD_NOW", NOW);
+    let env = plan_with_three_todos();
     let c = |args: &[&str]| {
         env.coord(args).ok();
     };
-    c(&["create-plan", "--title", "Q1", "--target", "2026-03-27"]);
-    c(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "8"]);
-    c(&["create-todo", "--task", "Docs", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "4"]);
-    c(&["create-todo", "--task", "Cache", "--repo", "oneiric", "--estimate", "2"]);
     c(&["create-dep", "--consumer", "mahavishnu", "--provider", "oneiric", "--status", "unsatisfied"]);
     env.commit_all_at("plan", "2026-03-02T09:00:00+00:00");
     c(&["update-todo", "TODO-002", "--status", "in_progress", "--assignee", "les"]);
@@ -179,15 +188,10 @@ fn mcp_get_trends_returns_the_cli_numbers() {
 /// Mar 23; TODO-003 (4 h, open throughout) is blocked by TODO-002 from Mar 9
 /// to Mar 16, then by TODO-004 (completed Mar 20).
 fn changing_fixture() -> TestEnv {
-    let mut env = TestEnv::with_ecosystem();
-    env.set_env("GIT_COORD_NOW", NOW);
+    let env = plan_with_three_todos();
     let c = |args: &[&str]| {
         env.coord(args).ok();
     };
-    c(&["create-plan", "--title", "Q1", "--target", "2026-03-27"]);
-    c(&["create-todo", "--task", "Port CI", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "8"]);
-    c(&["create-todo", "--task", "Docs", "--repo", "mahavishnu", "--plan", "PLAN-001", "--estimate", "4"]);
-    c(&["create-todo", "--task", "Cache", "--repo", "oneiric", "--estimate", "2"]);
     env.commit_all_at("plan", "2026-03-02T09:00:00+00:00");
     c(&["update-todo", "TODO-002", "--estimate", "12"]);
     c(&["update-todo", "TODO-003", "--blocked-by", "TODO-002"]);
