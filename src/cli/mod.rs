@@ -103,6 +103,9 @@ pub enum Command {
     Trust(trust::TrustArgs),
     /// Check dependencies every interval; print only changes of verdict.
     Watch(watch::WatchArgs),
+    /// Start, stop or ask about the file-system monitor that keeps the
+    /// index fast on very large roots (opt-in, Linux).
+    Fsmonitor(fsmonitor::FsmonitorArgs),
     /// Gate a member repository in its CI (exit 1 with the reasons).
     Gate(gate::GateArgs),
     /// Execute todos through their approved commands, in dependency order.
@@ -239,6 +242,7 @@ fn dispatch(cx: &Context, cmd: &Command) -> CmdResult {
         Command::CheckDeps(a) => check_deps::run(cx, a),
         Command::Trust(a) => trust::run(cx, a),
         Command::Watch(a) => watch::run(cx, a),
+        Command::Fsmonitor(a) => fsmonitor::run(cx, a),
         Command::Gate(a) => gate::run(cx, a),
         Command::Execute(a) => exec::execute(cx, a),
         Command::Sweep(a) => exec::sweep(cx, a),

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
@@ -27,7 +27,12 @@ pub const SCHEMA_KEY: &str = "idx_schema_version";
 /// the parsed mapping as JSON, the columns queries filter on, the graph row
 /// `g` of [`super::graph`] and, for a file with problems, its problems);
 /// `fts_entities` is the full-text table over the same rows (rowid = the
-/// file row's id).
+/// file row's id); `idx_monitor` holds per root and kind the write epoch of
+/// its rows and the file-system monitor's token they agree with
+/// ([`super::monitor`]); `idx_skipped` the names in an entity directory
+/// that are no entity (unreadable, or not a regular file) with their
+/// problems, so a refresh from the monitor's answer reports them as a full
+/// scan does.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idx_files (
     rid INTEGER PRIMARY KEY,
@@ -53,6 +58,20 @@ CREATE TABLE IF NOT EXISTS idx_files (
 );
 CREATE INDEX IF NOT EXISTS idx_files_id ON idx_files (root, kind, id);
 CREATE INDEX IF NOT EXISTS idx_files_status ON idx_files (root, kind, status);
+CREATE TABLE IF NOT EXISTS idx_monitor (
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    token TEXT,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (root, kind)
+);
+CREATE TABLE IF NOT EXISTS idx_skipped (
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    PRIMARY KEY (root, kind, name)
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_entities USING fts5 (
     id, title, body, labels,
     tokenize = 'unicode61 remove_diacritics 2'

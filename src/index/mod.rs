@@ -21,12 +21,13 @@
 
 pub mod db;
 pub mod graph;
+pub mod monitor;
 pub mod progress;
 pub mod search;
 pub mod text;
 
 use crate::model::{Entity, Kind};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 use serde_yaml::Mapping;
 use std::path::Path;
@@ -98,6 +99,9 @@ pub enum Columns {
     /// The graph rows, and the mapping only where there is none (a load
     /// for the graph reports, [`graph`]).
     Graph,
+    /// No file rows at all (a refresh from the monitor's answer, which
+    /// touches only the rows of the files it names).
+    None,
 }
 
 /// A file read afresh, to be (re)indexed on [`KindIndex::save`].
@@ -116,12 +120,40 @@ pub struct Rows {
     /// IDs held by more than one row (never left undecoded: which file
     /// wins is decided by reading them).
     shared_ids: std::collections::HashSet<String>,
+    /// When the file-system monitor vouched for the rows: the file names it
+    /// reported changed since they last agreed with the files. Every other
+    /// row is current without looking at its file.
+    changed: Option<rustc_hash::FxHashSet<String>>,
 }
 
 impl Rows {
     /// True when the row of `name` can stand for the file with `stamp`.
     pub fn is_current(&self, name: &str, stamp: &Stamp) -> bool {
-        self.rows.get(name).is_some_and(|r| r.stamp == *stamp && stamp.mtime_ns + RACY_NS < r.indexed_ns)
+        self.rows.get(name).is_some_and(|r| match &self.changed {
+            // The monitor saw the file change: whatever its stamp says (an
+            // edit in place may keep size, inode and time), read it again.
+            Some(changed) if changed.contains(name) => false,
+            Some(_) => r.stamp == *stamp,
+            None => r.stamp == *stamp && stamp.mtime_ns + RACY_NS < r.indexed_ns,
+        })
+    }
+
+    /// True when the monitor vouches that the file of `name` has not
+    /// changed since its row agreed with it.
+    fn vouched(&self, name: &str) -> bool {
+        self.changed.as_ref().is_some_and(|c| !c.contains(name))
+    }
+
+    /// The stamp of `name` as its row has it, when the monitor vouches for
+    /// the row (then the file need not be looked at).
+    pub fn vouched_stamp(&self, name: &str) -> Option<Stamp> {
+        if self.vouched(name) { self.rows.get(name).map(|r| r.stamp) } else { None }
+    }
+
+    /// True when the monitor vouched for the rows and reported no change:
+    /// the index agrees with the files of the kind as they are.
+    pub fn unchanged(&self) -> bool {
+        self.changed.as_ref().is_some_and(|c| c.is_empty())
     }
 
     /// The indexed mapping of `name` if its row is current (see
@@ -180,6 +212,19 @@ pub struct KindIndex {
     started_ns: i64,
     rows: Rows,
     fresh: Vec<Fresh>,
+    /// The write epoch of the rows as read (see [`KindIndex::save`]).
+    epoch: i64,
+    /// The monitor token the rows as read agree with, if any.
+    token: Option<String>,
+    /// The monitor's answer for this scan: its token is stored with the
+    /// rows when nothing else wrote them meanwhile.
+    answer: Option<monitor::Answer>,
+    /// Names whose rows go (a refresh from the monitor's answer).
+    removed: Vec<String>,
+    /// The skipped names (no entity) and their encoded problems, as read.
+    skipped: FxHashMap<String, String>,
+    /// The skipped names as they are now, when that changed.
+    skipped_now: Option<FxHashMap<String, String>>,
 }
 
 impl KindIndex {
@@ -211,9 +256,83 @@ impl KindIndex {
                 return None;
             }
         };
+        let (rows, epoch, token, skipped) = rows;
         let mut seen = std::collections::HashSet::new();
         let shared_ids = rows.values().filter(|r| !seen.insert(r.id.as_str())).map(|r| r.id.clone()).collect();
-        Some(KindIndex { conn, root, kind, started_ns, rows: Rows { rows, shared_ids }, fresh: Vec::new() })
+        Some(KindIndex {
+            conn,
+            root,
+            kind,
+            started_ns,
+            rows: Rows { rows, shared_ids, changed: None },
+            fresh: Vec::new(),
+            epoch,
+            token,
+            answer: None,
+            removed: Vec::new(),
+            skipped,
+            skipped_now: None,
+        })
+    }
+
+    /// Drops the row of `name` and its skipped entry, if any (the file
+    /// changed: what it is now is put or skipped afresh).
+    pub fn forget(&mut self, name: &str) {
+        self.removed.push(name.to_string());
+        if self.skipped_now.as_ref().unwrap_or(&self.skipped).contains_key(name) {
+            self.skipped_now.get_or_insert_with(|| self.skipped.clone()).remove(name);
+        }
+    }
+
+    /// Records `name` as skipped (no entity) with its problems.
+    pub fn skip(&mut self, name: &str, problems: &[crate::problem::Problem]) {
+        let encoded = graph::encode_problems(problems).unwrap_or_default();
+        self.skipped_now.get_or_insert_with(|| self.skipped.clone()).insert(name.to_string(), encoded);
+    }
+
+    /// Replaces the skipped names by `all` (a full scan saw every name).
+    pub fn set_skipped(&mut self, all: Vec<(String, Vec<crate::problem::Problem>)>) {
+        let now: FxHashMap<String, String> = all
+            .into_iter()
+            .map(|(name, problems)| (name, graph::encode_problems(&problems).unwrap_or_default()))
+            .collect();
+        if now != self.skipped {
+            self.skipped_now = Some(now);
+        }
+    }
+
+    /// The problems of the skipped names, as they are now, in name order.
+    pub fn skipped_problems(&self) -> Vec<crate::problem::Problem> {
+        let map = self.skipped_now.as_ref().unwrap_or(&self.skipped);
+        let mut names: Vec<&String> = map.keys().collect();
+        names.sort_unstable();
+        names.into_iter().flat_map(|n| graph::decode_problems(&map[n]).unwrap_or_default()).collect()
+    }
+
+    /// Writes the changes of a refresh from the monitor's answer (the rows
+    /// put and forgotten, the skipped names) with its token; see
+    /// [`KindIndex::save`].
+    pub fn save_changes(mut self, git_dir: &Path) -> bool {
+        let removed = std::mem::take(&mut self.removed);
+        let removed: Vec<&String> = removed.iter().collect();
+        self.commit(&removed, git_dir)
+    }
+
+    /// The monitor token the rows agree with, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Takes the monitor's answer for this scan (asked with [`Self::token`]
+    /// before any file was looked at): with `Changed`, every row whose file
+    /// is not named is current as it stands.
+    pub fn apply(&mut self, answer: monitor::Answer) {
+        if let monitor::Answer::Changed { names, .. } = &answer {
+            let prefix = format!("{}/", self.kind.dir_name());
+            self.rows.changed =
+                Some(names.iter().filter_map(|n| n.strip_prefix(&prefix)).map(str::to_string).collect());
+        }
+        self.answer = Some(answer);
     }
 
     /// The rows, for the threads that read the files.
@@ -251,15 +370,28 @@ impl KindIndex {
     /// one transaction. Failures leave the index as it was (a damaged file
     /// is removed) and return false: a load does not need the index, a
     /// query on it then runs elsewhere.
+    ///
+    /// Every write of rows moves the kind's epoch on. The monitor's token
+    /// of this scan is stored with the rows only when the epoch is still
+    /// the one read with them (no other process wrote rows in between,
+    /// whose view could be older than this token); otherwise no token is
+    /// stored and the next scan with the monitor validates every file.
     pub fn save(self, live: &[String], git_dir: &Path) -> bool {
-        let stale: Vec<&String> = {
+        let stale: Vec<String> = {
             let keep: std::collections::HashSet<&String> = live.iter().collect();
-            self.rows.rows.keys().filter(|k| !keep.contains(k)).collect()
+            self.rows.rows.keys().filter(|k| !keep.contains(k)).cloned().collect()
         };
-        if self.fresh.is_empty() && stale.is_empty() {
+        let stale: Vec<&String> = stale.iter().collect();
+        self.commit(&stale, git_dir)
+    }
+
+    fn commit(self, stale: &[&String], git_dir: &Path) -> bool {
+        let new_token = self.answer.as_ref().map(|a| a.token());
+        if self.fresh.is_empty() && stale.is_empty() && self.skipped_now.is_none() && new_token == self.token.as_deref()
+        {
             return true;
         }
-        match self.write(&stale) {
+        match self.write(stale) {
             Ok(()) => true,
             Err(e) => {
                 tracing::debug!(error = %e, "index not updated");
@@ -297,6 +429,29 @@ impl KindIndex {
             for f in &self.fresh {
                 remove(&f.name)?;
             }
+            let epoch: i64 = tx
+                .query_row(
+                    "SELECT epoch FROM idx_monitor WHERE root = ?1 AND kind = ?2",
+                    params![self.root, kind],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            if let Some(now) = &self.skipped_now {
+                tx.execute("DELETE FROM idx_skipped WHERE root = ?1 AND kind = ?2", params![self.root, kind])?;
+                let mut ins =
+                    tx.prepare_cached("INSERT INTO idx_skipped (root, kind, name, problems) VALUES (?1, ?2, ?3, ?4)")?;
+                for (name, problems) in now {
+                    ins.execute(params![self.root, kind, name, problems])?;
+                }
+            }
+            let rows_written = !self.fresh.is_empty() || !stale.is_empty() || self.skipped_now.is_some();
+            let token = self.answer.as_ref().map(|a| a.token()).filter(|_| epoch == self.epoch);
+            tx.execute(
+                "INSERT INTO idx_monitor (root, kind, token, epoch) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (root, kind) DO UPDATE SET token = excluded.token, epoch = excluded.epoch",
+                params![self.root, kind, token, if rows_written { epoch + 1 } else { epoch }],
+            )?;
             let mut ins = tx.prepare_cached(
                 "INSERT INTO idx_files (root, kind, name, size, mtime_ns, ino, indexed_ns, id, map, status, \
                  priority, assignee, title, repos, labels, clean, g, problems) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
@@ -344,7 +499,32 @@ impl KindIndex {
     }
 }
 
-fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<FxHashMap<String, Row>> {
+/// The rows of one kind with the write epoch and monitor token they go
+/// with, and the skipped names, read in one transaction (one consistent
+/// snapshot).
+type Read = (FxHashMap<String, Row>, i64, Option<String>, FxHashMap<String, String>);
+
+fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<Read> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Deferred)?;
+    let (epoch, token) = tx
+        .query_row(
+            "SELECT epoch, token FROM idx_monitor WHERE root = ?1 AND kind = ?2",
+            params![root, kind.dir_name()],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, None));
+    let rows = if columns == Columns::None { FxHashMap::default() } else { file_rows(&tx, root, kind, columns)? };
+    let skipped = {
+        let mut st = tx.prepare_cached("SELECT name, problems FROM idx_skipped WHERE root = ?1 AND kind = ?2")?;
+        st.query_map(params![root, kind.dir_name()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    tx.commit()?;
+    Ok((rows, epoch, token, skipped))
+}
+
+fn file_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<FxHashMap<String, Row>> {
     let sql = match columns {
         Columns::Maps => {
             "SELECT name, size, mtime_ns, ino, indexed_ns, clean, map, id, status, NULL, NULL FROM idx_files WHERE root = \
@@ -354,7 +534,7 @@ fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rus
             "SELECT name, size, mtime_ns, ino, indexed_ns, clean, CASE WHEN g IS NULL THEN map END, id, status, g, \
              problems FROM idx_files WHERE root = ?1 AND kind = ?2"
         }
-        Columns::Stamps => {
+        Columns::Stamps | Columns::None => {
             "SELECT name, size, mtime_ns, ino, indexed_ns, clean, NULL, id, status, NULL, NULL FROM idx_files WHERE \
              root = ?1 AND kind = ?2"
         }

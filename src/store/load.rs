@@ -248,16 +248,24 @@ impl Store {
         let done: Vec<Option<Vec<Problem>>> = kinds
             .par_iter()
             .map(|&kind| {
+                if let Some(problems) = self.refresh_from_monitor(kind) {
+                    return Some(problems);
+                }
                 let mut problems = Vec::new();
                 let mut scan = Scan::default();
                 let read = self.file_records(kind, &mut problems, &mut scan);
                 (read.is_ok() && scan.indexed).then_some(problems)
             })
             .collect();
-        done.into_iter().try_fold(Vec::new(), |mut all, p| {
+        let mut all = done.into_iter().try_fold(Vec::new(), |mut all, p| {
             all.extend(p?);
             Some(all)
-        })
+        })?;
+        // The same answer whether the monitor answered or every file was
+        // looked at: no temp-file warnings, in file order.
+        all.retain(|p| p.code != "temp");
+        all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        Some(all)
     }
 
     /// Loads one entity quickly: its file if present, else a full load of
@@ -346,11 +354,27 @@ impl Store {
             }
             return Ok(Vec::new());
         }
+        // The index and the monitor's answer come before any file is looked
+        // at: a change after the answer is the next answer's.
+        let mut index = open_index(match (decode, graph) {
+            (false, _) => crate::index::Columns::Stamps,
+            (true, false) => crate::index::Columns::Maps,
+            (true, true) => crate::index::Columns::Graph,
+        });
+        if let (Some(ix), Some(g), Some(prefix)) = (index.as_mut(), &git_dir, self.root.prefix_in_repo()) {
+            let paths = crate::index::monitor::Paths::of(g, &prefix);
+            if let Some(answer) = crate::index::monitor::query(&paths, ix.token()) {
+                tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
+                ix.apply(answer);
+            }
+        }
         // Only regular files are entities; everything else is reported, and
         // never followed or opened (see `files`).
         let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         // (file name, path): the name is what the index is keyed by.
         let mut paths: Vec<(String, PathBuf)> = Vec::new();
+        // Names that are no regular file, with their problem.
+        let mut not_files: Vec<(String, Vec<Problem>)> = Vec::new();
         let now = std::time::SystemTime::now();
         for entry in rd {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
@@ -370,31 +394,27 @@ impl Store {
                 }
                 continue;
             }
-            let what = match std::fs::symlink_metadata(&path).map(|m| files::entry_type(&m)) {
-                Ok(files::EntryType::Other(what)) => what,
-                _ => continue,
-            };
-            let hint = if ft.is_dir() {
-                "entities are files directly in this directory; nothing inside it is read"
-            } else {
-                "skipped: git-coord never follows links or opens special files in coordination/"
-            };
-            problems.push(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(&path), None));
+            if let Some(p) = self.file_type_problem(&path) {
+                not_files.push((name.into_owned(), vec![p.clone()]));
+                problems.push(p);
+            }
         }
         // By name: the same order as sorting the paths (one directory), without
         // comparing path components.
         paths.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         tracing::debug!(kind = kind.dir_name(), files = paths.len(), "listed");
-        let mut index = open_index(match (decode, graph) {
-            (false, _) => crate::index::Columns::Stamps,
-            (true, false) => crate::index::Columns::Maps,
-            (true, true) => crate::index::Columns::Graph,
-        });
+        // A row the monitor vouches for needs no look at its file.
         let stamps: Vec<Option<crate::index::Stamp>> = match &index {
-            Some(_) => paths
-                .par_iter()
-                .map(|(_, p)| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
-                .collect(),
+            Some(ix) => {
+                let rows = ix.rows();
+                paths
+                    .par_iter()
+                    .map(|(name, p)| {
+                        rows.vouched_stamp(name)
+                            .or_else(|| std::fs::symlink_metadata(p).ok().and_then(|m| crate::index::Stamp::of(&m)))
+                    })
+                    .collect()
+            }
             None => vec![None; paths.len()],
         };
         tracing::debug!(kind = kind.dir_name(), index = index.is_some(), "rows read, files stamped");
@@ -467,7 +487,10 @@ impl Store {
         tracing::debug!(kind = kind.dir_name(), "records built");
         let mut out = Vec::with_capacity(results.len());
         let mut live = Vec::new();
-        for (rec, probs, fresh, kept) in results {
+        for ((name, _), (rec, probs, fresh, kept)) in paths.iter().zip(results) {
+            if rec.is_none() && !probs.is_empty() && index.is_some() {
+                not_files.push((name.clone(), probs.clone()));
+            }
             problems.extend(probs);
             if let (Some(ix), Some((name, st, map)), Some(r)) = (index.as_mut(), fresh, rec.as_ref())
                 && ix.put(name.clone(), st, map, r.entity.clone(), &r.problems)
@@ -477,10 +500,79 @@ impl Store {
             live.extend(kept);
             out.extend(rec);
         }
-        if let (Some(ix), Some(g)) = (index, &git_dir) {
+        if let (Some(mut ix), Some(g)) = (index, &git_dir) {
+            ix.set_skipped(not_files);
             scan.indexed = ix.save(&live, g);
         }
         Ok(out)
+    }
+
+    /// The problem of a name in an entity directory that is no regular
+    /// file (a directory, a link, a special file); `None` when it is one
+    /// (or is gone).
+    fn file_type_problem(&self, path: &Path) -> Option<Problem> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        let files::EntryType::Other(what) = files::entry_type(&meta) else { return None };
+        let hint = if meta.is_dir() {
+            "entities are files directly in this directory; nothing inside it is read"
+        } else {
+            "skipped: git-coord never follows links or opens special files in coordination/"
+        };
+        Some(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(path), None))
+    }
+
+    /// Brings the index of `kind` up to date from the file-system
+    /// monitor's answer alone: only the files it names are looked at.
+    /// `None` when there is no monitor, it cannot vouch (a full answer),
+    /// or anything is unexpected — the caller then scans every file.
+    /// Returns the problems of the names that are no entity, as a full
+    /// scan reports them.
+    fn refresh_from_monitor(&self, kind: Kind) -> Option<Vec<Problem>> {
+        use crate::index::{KindIndex, Stamp, monitor};
+        let (git_dir, prefix) = (self.root.git_dir()?, self.root.prefix_in_repo()?);
+        let dir = self.kind_dir(kind);
+        if !files::check_dir(&dir).ok()? {
+            return None;
+        }
+        let mut ix = KindIndex::open(&git_dir, &prefix, kind, crate::index::Columns::None)?;
+        let answer = monitor::query(&monitor::Paths::of(&git_dir, &prefix), ix.token())?;
+        let monitor::Answer::Changed { names, .. } = &answer else { return None };
+        let own = format!("{}/", kind.dir_name());
+        let names: Vec<&str> = names.iter().filter_map(|n| n.strip_prefix(&own)).collect();
+        for name in names {
+            let path = dir.join(name);
+            ix.forget(name);
+            // Temp files are no entities, and their warnings are not part
+            // of a refresh's answer.
+            if files::is_temp_name(name) {
+                continue;
+            }
+            let meta = match std::fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(_) => return None,
+            };
+            if !meta.is_file() {
+                if let Some(p) = self.file_type_problem(&path) {
+                    ix.skip(name, &[p]);
+                }
+                continue;
+            }
+            if !matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+                continue;
+            }
+            match self.read_file_record(kind, &path) {
+                (Some(rec), _, Some(map)) => {
+                    let stamp = Stamp::of(&meta)?;
+                    ix.put(name.to_string(), stamp, map, rec.entity, &rec.problems);
+                }
+                (None, probs, _) if !probs.is_empty() => ix.skip(name, &probs),
+                _ => {}
+            }
+        }
+        let problems = ix.skipped_problems();
+        ix.apply(answer);
+        ix.save_changes(&git_dir).then_some(problems)
     }
 
     fn snapshot_records(&self, snapshot: &Snapshot, kind: Kind, problems: &mut Vec<Problem>) -> Vec<Record> {

@@ -14,6 +14,7 @@ mod test_exec;
 mod test_exec_pools;
 mod test_exec_runs;
 mod test_formats_filters;
+mod test_fsmonitor;
 mod test_gate;
 mod test_graph;
 mod test_graph_edges;

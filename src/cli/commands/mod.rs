@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod entity;
 pub mod events;
 pub mod exec;
+pub mod fsmonitor;
 pub mod gate;
 pub mod hook;
 pub mod init;
