@@ -117,8 +117,12 @@ pub(crate) fn show(store: &Store, kind: Kind, id: &Id, at: Option<&str>) -> Resu
 /// The computed relations of an entity, with its last change from history
 /// when the root is in a git repository with commits (else none).
 fn relations(store: &Store, id: &str) -> Result<Option<crate::graph::relations::Relations>> {
-    // Slim entities from the index: relations read no free text.
-    let loaded = store.load_for_graph(&Kind::ALL)?;
+    // Slim entities from the index: relations read no free text; only the
+    // entity's surroundings when the index can tell them.
+    let loaded = match store.load_neighbourhood(id)? {
+        Some(around) => around,
+        None => store.load_for_graph(&Kind::ALL)?,
+    };
     let Some(mut r) = crate::graph::CoordGraph::build(&loaded).relations(id) else { return Ok(None) };
     if store.root.worktree.is_some() {
         let opts = crate::history::LogOptions { id: Some(id.to_string()), limit: Some(1), ..Default::default() };

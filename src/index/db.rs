@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
@@ -29,7 +29,9 @@ pub const SCHEMA_KEY: &str = "idx_schema_version";
 /// `fts_entities` is the full-text table over the same rows (rowid = the
 /// file row's id); `idx_monitor` holds per root and kind the write epoch of
 /// its rows and the file-system monitor's token they agree with
-/// ([`super::monitor`]); `idx_skipped` the names in an entity directory
+/// ([`super::monitor`]); `idx_refs` every ID a file mentions (its
+/// references, and a plan's milestones) for the neighbourhood of one entity
+/// ([`super::neighbours`]); `idx_skipped` the names in an entity directory
 /// that are no entity (unreadable, or not a regular file) with their
 /// problems, so a refresh from the monitor's answer reports them as a full
 /// scan does.
@@ -65,6 +67,12 @@ CREATE TABLE IF NOT EXISTS idx_monitor (
     epoch INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (root, kind)
 );
+CREATE TABLE IF NOT EXISTS idx_refs (
+    rid INTEGER NOT NULL,
+    target TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_refs_target ON idx_refs (target);
+CREATE INDEX IF NOT EXISTS idx_refs_rid ON idx_refs (rid);
 CREATE TABLE IF NOT EXISTS idx_skipped (
     root TEXT NOT NULL,
     kind TEXT NOT NULL,

@@ -22,6 +22,7 @@
 pub mod db;
 pub mod graph;
 pub mod monitor;
+pub mod neighbours;
 pub mod progress;
 pub mod search;
 pub mod text;
@@ -415,11 +416,13 @@ impl KindIndex {
                 tx.prepare_cached("SELECT rid FROM idx_files WHERE root = ?1 AND kind = ?2 AND name = ?3")?;
             let mut del = tx.prepare_cached("DELETE FROM idx_files WHERE rid = ?1")?;
             let mut del_fts = tx.prepare_cached("DELETE FROM fts_entities WHERE rowid = ?1")?;
+            let mut del_refs = tx.prepare_cached("DELETE FROM idx_refs WHERE rid = ?1")?;
             let mut remove = |name: &str| -> rusqlite::Result<()> {
                 let rid: Option<i64> = find.query_row(params![self.root, kind, name], |r| r.get(0)).ok();
                 if let Some(rid) = rid {
                     del.execute([rid])?;
                     del_fts.execute([rid])?;
+                    del_refs.execute([rid])?;
                 }
                 Ok(())
             };
@@ -460,6 +463,7 @@ impl KindIndex {
             let mut ins_fts = tx.prepare_cached(
                 "INSERT INTO fts_entities (rowid, id, title, body, labels) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
+            let mut ins_ref = tx.prepare_cached("INSERT INTO idx_refs (rid, target) VALUES (?1, ?2)")?;
             for f in &self.fresh {
                 let Ok(json) = serde_json::to_string(&f.map) else { continue };
                 let cols = text::Columns::of(&f.entity);
@@ -488,6 +492,9 @@ impl KindIndex {
                 ])?;
                 let rid = tx.last_insert_rowid();
                 ins_fts.execute(params![rid, f.entity.id(), cols.title, cols.body, cols.labels])?;
+                for target in neighbours::mentions(&f.entity) {
+                    ins_ref.execute(params![rid, target])?;
+                }
             }
         }
         tx.commit()

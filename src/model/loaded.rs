@@ -107,6 +107,13 @@ impl Loaded {
         Some(r)
     }
 
+    /// Takes every record of a kind out.
+    pub fn take_all(&mut self, kind: Kind) -> Vec<Record> {
+        let recs = self.records.remove(&kind).unwrap_or_default();
+        self.reindex(kind);
+        recs
+    }
+
     /// Adds a record (after the others of its kind), replacing none: take
     /// the old version out first.
     pub fn put(&mut self, record: Record) {

@@ -719,7 +719,7 @@ fn field_problem(fp: FieldProblem, id: &str, rel: &Path, text: &Lines<'_>, start
 /// Records in natural ID order (stable). Records are large, so an order of
 /// indices is sorted and the records moved once, rather than moved by the
 /// sort itself; data already in order (often) is returned as it is.
-fn sort_natural(recs: Vec<Record>) -> Vec<Record> {
+pub(super) fn sort_natural(recs: Vec<Record>) -> Vec<Record> {
     use crate::model::id::natural_parts;
     // Each ID parsed once; ties keep load order (the index breaks them).
     let mut order: Vec<((&str, u64, &str), usize)> =

@@ -13,7 +13,8 @@
 //! its modules: `load` (loading, through the index), `legacy` (the legacy
 //! section), `parse` (text to mapping, limits), [`lines`] (line numbers),
 //! `write` (writes, atomic write, temp files), [`ids`] (ID allocation,
-//! natural order) and `lock` (the write lock).
+//! natural order), `neighbourhood` (one entity's surroundings from the
+//! index, for `show-*`) and `lock` (the write lock).
 
 pub mod edit;
 pub mod files;
@@ -22,6 +23,7 @@ mod legacy;
 pub mod lines;
 mod load;
 mod lock;
+mod neighbourhood;
 mod parse;
 pub mod root;
 pub mod scan;

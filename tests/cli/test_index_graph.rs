@@ -112,3 +112,133 @@ fn lint_and_reports_answer_as_without_the_index_after_edits() {
     let lint = lint_json(&env);
     assert!(lint.contains("unknown reference `TODO-002`"), "the reference to the deleted todo dangles: {lint}");
 }
+
+/// Plans, milestones and todos with every kind of relation `show-*`
+/// computes: inherited blockers (a todo in a milestone that depends on
+/// another plan's milestone; a plan that depends on a plan), blockers
+/// declared on either side, finished blockers, an issue's todos and plans,
+/// and links to the legacy section's items (ISSUE-001, TODO-001).
+fn relations_fixture(env: &TestEnv) {
+    let files = [
+        (
+            "issues/ISSUE-010",
+            "id: ISSUE-010\ntitle: Outage\nstatus: pending\npriority: high\nrepos: [oneiric]\nblocking: [TODO-023]\n",
+        ),
+        (
+            "issues/ISSUE-011",
+            "id: ISSUE-011\ntitle: Done bug\nstatus: resolved\npriority: low\nrepos: [oneiric]\ndependencies: [ISSUE-010]\n",
+        ),
+        (
+            "plans/PLAN-010",
+            "id: PLAN-010\ntitle: First\nstatus: active\nrepos: [oneiric]\nissue_ids: [ISSUE-010]\nmilestones:\n- id: MILESTONE-010\n  name: Base\n  status: pending\n- id: MILESTONE-011\n  name: Done part\n  status: completed\n",
+        ),
+        (
+            "plans/PLAN-011",
+            "id: PLAN-011\ntitle: Second\nstatus: active\nrepos: [oneiric]\ndepends_on: [PLAN-010]\nmilestones:\n- id: MILESTONE-012\n  name: Later\n  status: pending\n  dependencies: [MILESTONE-010]\n",
+        ),
+        (
+            "todos/TODO-020",
+            "id: TODO-020\ntask: Base work\nrepo: oneiric\nstatus: pending\nplan_id: PLAN-010\nmilestone_id: MILESTONE-010\nissue_id: ISSUE-010\n",
+        ),
+        (
+            "todos/TODO-021",
+            "id: TODO-021\ntask: Later work\nrepo: oneiric\nstatus: pending\nmilestone_id: MILESTONE-012\nblocked_by: [TODO-020, TODO-001]\n",
+        ),
+        (
+            "todos/TODO-022",
+            "id: TODO-022\ntask: Second plan work\nrepo: oneiric\nstatus: in_progress\nplan_id: PLAN-011\nissue_id: ISSUE-010\n",
+        ),
+        (
+            "todos/TODO-023",
+            "id: TODO-023\ntask: Waits on the issue\nrepo: oneiric\nstatus: pending\nblocking: [TODO-024]\n",
+        ),
+        (
+            "todos/TODO-024",
+            "id: TODO-024\ntask: Tail\nrepo: oneiric\nstatus: completed\nmilestone_id: MILESTONE-011\nissue_id: ISSUE-001\n",
+        ),
+    ];
+    for (path, text) in files {
+        env.write(&format!("coordination/{path}.yaml"), text);
+    }
+}
+
+/// `show` of every entity: the neighbourhood the index gives equals the
+/// whole graph's answer, with the index fresh, served, and with a twin ID
+/// (where the index steps back and everything is loaded).
+#[test]
+fn show_relations_from_the_neighbourhood_equal_the_whole_graph() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    relations_fixture(&env);
+    env.commit_all("relations");
+    age_all(&env);
+    let ids = [
+        "ISSUE-002",
+        "ISSUE-003",
+        "ISSUE-010",
+        "ISSUE-011",
+        "PLAN-001",
+        "PLAN-010",
+        "PLAN-011",
+        "TODO-002",
+        "TODO-003",
+        "TODO-020",
+        "TODO-021",
+        "TODO-022",
+        "TODO-023",
+        "TODO-024",
+        "DEP-001",
+        "ISSUE-001",
+        "TODO-001",
+    ];
+    let shows = |no_index: bool| -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                let mut cmd = env.coord_command(&["show", id, "--format", "json"]);
+                if no_index {
+                    cmd.env("GIT_COORD_NO_CACHE", "1");
+                }
+                let out = cmd.output().unwrap();
+                format!("{id}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+            })
+            .collect()
+    };
+    let plain = shows(true);
+    assert!(plain[9].contains("MILESTONE-010") && plain[10].contains("blocked"), "the fixture inherits: {}", plain[10]);
+    for pass in ["building", "served", "served again"] {
+        for (a, b) in plain.iter().zip(shows(false)) {
+            assert_eq!(*a, b, "{pass}: the neighbourhood changed an answer");
+        }
+    }
+    // Served from the rows: a planted title in a neighbour's graph row
+    // shows, and only the neighbourhood was loaded.
+    assert_eq!(plant_graph(&env, "Base work", "From the neighbourhood"), 1);
+    let out = env
+        .coord_command(&["show", "TODO-021", "--format", "json"])
+        .env("GIT_COORD_LOG", "git_coord::store=debug")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("From the neighbourhood"));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log.lines().find(|l| l.contains("neighbourhood")).unwrap_or_else(|| panic!("not loaded around: {log}"));
+    assert!(!line.contains("files=25"), "fewer files than all: {line}");
+    // A file overriding a legacy item (the file wins, also when it is not
+    // near the entity shown).
+    env.write(
+        "coordination/issues/ISSUE-001.yaml",
+        "id: ISSUE-001\ntitle: Overrides legacy\nstatus: resolved\npriority: low\nrepos: [oneiric]\n",
+    );
+    age_all(&env);
+    let plain = shows(true);
+    assert!(plain.iter().any(|s| s.contains("Overrides legacy")));
+    for (a, b) in plain.iter().zip(shows(false)) {
+        assert_eq!(*a, b, "with an override: the neighbourhood changed an answer");
+    }
+    // A twin: two files hold TODO-020; the whole load decides, as without the index.
+    env.write("coordination/todos/TODO-020.yml", "id: TODO-020\ntask: Twin\nrepo: oneiric\nstatus: completed\n");
+    age_all(&env);
+    let plain = shows(true);
+    for (a, b) in plain.iter().zip(shows(false)) {
+        assert_eq!(*a, b, "with a twin: the neighbourhood changed an answer");
+    }
+}
