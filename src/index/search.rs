@@ -139,20 +139,21 @@ pub fn run(
     repo_ok: &dyn Fn(&[String]) -> bool,
 ) -> rusqlite::Result<Vec<Hit>> {
     let fts = q.fts();
-    let mut sql = String::from("SELECT f.id, f.kind, f.name, f.title, f.status, f.repos, ");
+    // Ranked first without snippets (a snippet is costly, and a common word
+    // matches tens of thousands of rows); snippets only for the hits kept.
+    let mut sql = String::from("SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, ");
     let mut args: Vec<Sql> = Vec::new();
     match &fts {
         Some(expr) => {
             // Columns: id, title, body, labels. The title weighs most.
-            sql.push_str(&format!(
-                "snippet(fts_entities, -1, '{MARK_START}', '{MARK_END}', '…', 12), \
-                 -bm25(fts_entities, 5.0, 10.0, 1.0, 3.0) AS score \
+            sql.push_str(
+                "-bm25(fts_entities, 5.0, 10.0, 1.0, 3.0) AS score \
                  FROM fts_entities JOIN idx_files f ON f.rid = fts_entities.rowid \
-                 WHERE fts_entities MATCH ? AND f.root = ?"
-            ));
+                 WHERE fts_entities MATCH ? AND f.root = ?",
+            );
             args.push(Sql::Text(expr.clone()));
         }
-        None => sql.push_str("'', 0.0 AS score FROM idx_files f WHERE f.root = ?"),
+        None => sql.push_str("0.0 AS score FROM idx_files f WHERE f.root = ?"),
     }
     args.push(Sql::Text(root.to_string()));
     let mut any_of = |sql: &mut String, column: &str, values: Vec<String>| {
@@ -176,27 +177,44 @@ pub fn run(
         args.extend(q.any_label.iter().map(|l| Sql::Text(l.clone())));
     }
     sql.push_str(" ORDER BY score DESC, f.kind, f.id");
+    // The repository filter runs here (names resolve through the registry),
+    // so SQL can cut the ranking short only without one.
+    let by_repo = !q.repo.is_empty() || !q.any_repo.is_empty();
+    if !by_repo {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
     let mut st = conn.prepare(&sql)?;
     let rows = st.query_map(params_from_iter(args), |r| {
         Ok((
-            r.get::<_, String>(0)?,
+            r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
             r.get::<_, String>(6)?,
             r.get::<_, f64>(7)?,
         ))
     })?;
+    let mut snippet_of = match &fts {
+        Some(_) => Some(conn.prepare(&format!(
+            "SELECT snippet(fts_entities, -1, '{MARK_START}', '{MARK_END}', '…', 12) FROM fts_entities \
+             WHERE fts_entities MATCH ?1 AND rowid = ?2"
+        ))?),
+        None => None,
+    };
     let mut hits = Vec::new();
     for row in rows {
-        let (id, kind, name, title, status, repos, snippet, score) = row?;
+        let (rid, id, kind, name, title, status, repos, score) = row?;
         let repos: Vec<String> = repos.lines().map(str::to_string).filter(|s| !s.is_empty()).collect();
-        if (!q.repo.is_empty() || !q.any_repo.is_empty()) && !repo_ok(&repos) {
+        if by_repo && !repo_ok(&repos) {
             continue;
         }
         let Some(kind) = Kind::from_dir_name(&kind) else { continue };
+        let snippet = match (&mut snippet_of, &fts) {
+            (Some(st), Some(expr)) => st.query_row(rusqlite::params![expr, rid], |r| r.get::<_, String>(0))?,
+            _ => String::new(),
+        };
         let snippet = if snippet.is_empty() { title.clone() } else { snippet };
         hits.push(Hit { id, kind, name, title, status, repos, snippet, score });
         if hits.len() >= limit {

@@ -146,11 +146,15 @@ impl Store {
             }
         }
         // Kinds are read in parallel: each kind's index rows are read on one
-        // thread, so overlapping the kinds beats the per-file parallelism alone.
-        type KindFiles = (Result<Vec<Record>>, Vec<Problem>, Vec<(String, PathBuf)>);
-        let files: Vec<KindFiles> = kinds
-            .par_iter()
-            .map(|&kind| {
+        // thread, so overlapping the kinds beats the per-file parallelism
+        // alone; each kind is also finished (twins, legacy items, order) on
+        // its thread.
+        type KindFiles = (Result<Vec<Record>>, Vec<Problem>);
+        let work: Vec<(Kind, Vec<Record>)> =
+            kinds.iter().map(|&k| (k, legacy.remove(&k).unwrap_or_default())).collect();
+        let files: Vec<KindFiles> = work
+            .into_par_iter()
+            .map(|(kind, legacy_recs)| {
                 let mut problems = Vec::new();
                 let mut scan = Scan { decode: true, only_status, graph, ..Scan::default() };
                 let recs = match snapshot {
@@ -158,82 +162,100 @@ impl Store {
                     None => self.file_records(kind, &mut problems, &mut scan),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
-                (recs, problems, scan.skipped)
+                let recs = recs.map(|recs| self.finish_kind(kind, recs, scan.skipped, legacy_recs, &mut problems));
+                (recs, problems)
             })
             .collect();
-        for (&kind, (recs, problems, skipped)) in kinds.iter().zip(files) {
+        for (&kind, (recs, problems)) in kinds.iter().zip(files) {
             loaded.problems.extend(problems);
-            let recs = recs?;
-            // Undecoded files still hold their IDs (a legacy item with one
-            // is overridden, exactly as when they are read). The first file
-            // (in name order) holding an ID wins; IDs are borrowed, not
-            // copied, to find the others.
-            let duplicate_of: Vec<Option<PathBuf>> = {
-                let mut first: rustc_hash::FxHashMap<&str, &Path> =
-                    skipped.iter().map(|(id, p)| (id.as_str(), p.as_path())).collect();
-                recs.iter()
-                    .map(|r| match first.entry(r.entity.id()) {
-                        std::collections::hash_map::Entry::Occupied(e) => Some(e.get().to_path_buf()),
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert(r.origin.path());
-                            None
-                        }
-                    })
-                    .collect()
-            };
-            let mut kept = Vec::with_capacity(recs.len());
-            for (r, dup) in recs.into_iter().zip(duplicate_of) {
-                match dup {
-                    None => kept.push(r),
-                    Some(first) => {
-                        let id = r.entity.id().to_string();
-                        loaded.problems.extend(r.problems.iter().cloned());
-                        loaded.problems.push(
-                            Problem::error(
-                                "duplicate",
-                                format!("duplicate ID: also defined in {}", self.rel(&first).display()),
-                            )
-                            .at(self.rel(r.origin.path()), Some(1))
-                            .on(&id),
-                        );
-                    }
-                }
-            }
-            let mut recs = kept;
-            let legacy_recs = legacy.remove(&kind).unwrap_or_default();
-            if !legacy_recs.is_empty() {
-                let mut seen: HashMap<String, PathBuf> = skipped.into_iter().collect();
-                for r in &recs {
-                    seen.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
-                }
-                for r in legacy_recs {
-                    let id = r.entity.id().to_string();
-                    if let Some(file) = seen.get(&id) {
-                        loaded.problems.push(
-                            Problem::warning(
-                                "override",
-                                format!(
-                                    "defined both in {} and in the legacy section of {}; the file wins",
-                                    self.rel(file).display(),
-                                    self.rel(r.origin.path()).display()
-                                ),
-                            )
-                            .on(&id),
-                        );
-                        continue;
-                    }
-                    seen.insert(id, r.origin.path().to_path_buf());
-                    recs.push(r);
-                }
-            }
-            let recs = sort_natural(recs);
-            tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
-            for r in &recs {
-                loaded.problems.extend(r.problems.iter().cloned());
-            }
-            loaded.set_records(kind, recs);
+            loaded.set_records(kind, recs?);
         }
         Ok(loaded)
+    }
+
+    /// Finishes one kind's records: a twin (a second file holding an ID)
+    /// is dropped with a problem, legacy items a file overrides are
+    /// dropped with a warning, the rest joins, and everything comes in
+    /// natural ID order; the records' own problems are added to `problems`.
+    fn finish_kind(
+        &self,
+        kind: Kind,
+        recs: Vec<Record>,
+        skipped: Vec<(String, PathBuf)>,
+        legacy_recs: Vec<Record>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Record> {
+        // Undecoded files still hold their IDs (a legacy item with one
+        // is overridden, exactly as when they are read). The first file
+        // (in name order) holding an ID wins; IDs are borrowed, not
+        // copied, to find the others.
+        let duplicate_of: Vec<Option<PathBuf>> = {
+            let mut first: rustc_hash::FxHashMap<&str, &Path> =
+                skipped.iter().map(|(id, p)| (id.as_str(), p.as_path())).collect();
+            recs.iter()
+                .map(|r| match first.entry(r.entity.id()) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(e.get().to_path_buf()),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(r.origin.path());
+                        None
+                    }
+                })
+                .collect()
+        };
+        let mut kept = Vec::with_capacity(recs.len());
+        for (r, dup) in recs.into_iter().zip(duplicate_of) {
+            match dup {
+                None => kept.push(r),
+                Some(first) => {
+                    let id = r.entity.id().to_string();
+                    problems.extend(r.problems.iter().cloned());
+                    problems.push(
+                        Problem::error(
+                            "duplicate",
+                            format!("duplicate ID: also defined in {}", self.rel(&first).display()),
+                        )
+                        .at(self.rel(r.origin.path()), Some(1))
+                        .on(&id),
+                    );
+                }
+            }
+        }
+        let mut recs = kept;
+        if !legacy_recs.is_empty() {
+            // Only the legacy items' IDs are looked up: no copy of every
+            // file's ID and path.
+            let wanted: rustc_hash::FxHashSet<String> = legacy_recs.iter().map(|r| r.entity.id().to_string()).collect();
+            let mut seen: HashMap<String, PathBuf> =
+                skipped.into_iter().filter(|(id, _)| wanted.contains(id)).collect();
+            for r in recs.iter().filter(|r| wanted.contains(r.entity.id())) {
+                seen.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
+            }
+            for r in legacy_recs {
+                let id = r.entity.id().to_string();
+                if let Some(file) = seen.get(&id) {
+                    problems.push(
+                        Problem::warning(
+                            "override",
+                            format!(
+                                "defined both in {} and in the legacy section of {}; the file wins",
+                                self.rel(file).display(),
+                                self.rel(r.origin.path()).display()
+                            ),
+                        )
+                        .on(&id),
+                    );
+                    continue;
+                }
+                seen.insert(id, r.origin.path().to_path_buf());
+                recs.push(r);
+            }
+        }
+        let recs = sort_natural(recs);
+        tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
+        for r in &recs {
+            problems.extend(r.problems.iter().cloned());
+        }
+        recs
     }
 
     /// Brings the index of `kinds` up to date with the files (re-reading
