@@ -314,7 +314,9 @@ pub fn main() -> ExitCode {
     };
     render::init_color(&dir);
     let cx = Context { dir };
-    match dispatch(&cx, &cli.command) {
+    let result = dispatch(&cx, &cli.command);
+    render::settle_color();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(e.report()),
     }

@@ -23,30 +23,58 @@ pub enum Format {
 /// The output stream (strips colour when not a terminal or `NO_COLOR` is
 /// set, or as git's `color.ui` says: see [`init_color`]).
 pub fn out() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+    settle_color();
     anstream::AutoStream::auto(std::io::stdout().lock())
 }
+
+/// The error stream, coloured by the same choice as [`out`].
+pub fn err() -> anstream::Stderr {
+    settle_color();
+    anstream::stderr()
+}
+
+/// The colour choice being worked out (asking git takes a process start,
+/// so it runs beside the command's own work until the first output).
+static PENDING: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
 
 /// Sets the colour choice for every stream once, at start-up, the way git
 /// users expect: `NO_COLOR` (set and not empty) turns colour off; otherwise
 /// git's `color.ui` decides (`never`/`false` off, `always` on even through
 /// a pipe, `auto`/`true`/unset: on a terminal only). `CLICOLOR_FORCE` and
-/// friends keep their meaning under `auto`.
+/// friends keep their meaning under `auto`. Git is asked in the
+/// background; [`out`] and [`err`] wait for the answer ([`settle_color`]).
 pub fn init_color(dir: &std::path::Path) {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let choice = if no_color {
-        anstream::ColorChoice::Never
-    } else {
-        let ui = crate::gitcmd::Git::new(dir)
+    if no_color {
+        anstream::ColorChoice::Never.write_global();
+        return;
+    }
+    let dir = dir.to_path_buf();
+    let ask = move || {
+        let ui = crate::gitcmd::Git::new(&dir)
             .run(&["config", "--get", "color.ui"])
             .map(|s| s.trim().to_ascii_lowercase())
             .unwrap_or_default();
-        match ui.as_str() {
+        let choice = match ui.as_str() {
             "never" | "false" | "no" | "off" | "0" => anstream::ColorChoice::Never,
             "always" => anstream::ColorChoice::Always,
             _ => anstream::ColorChoice::Auto,
-        }
+        };
+        choice.write_global();
     };
-    choice.write_global();
+    match std::thread::Builder::new().name("color".into()).spawn(ask) {
+        Ok(h) => *PENDING.lock().unwrap_or_else(|p| p.into_inner()) = Some(h),
+        Err(_) => anstream::ColorChoice::Auto.write_global(),
+    }
+}
+
+/// Waits until the colour choice of [`init_color`] is made (before any
+/// coloured output).
+pub fn settle_color() {
+    let pending = PENDING.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(h) = pending {
+        let _ = h.join();
+    }
 }
 
 /// Bold header style.
@@ -289,7 +317,7 @@ pub fn problems(w: &mut dyn Write, list: &[Problem]) -> std::io::Result<()> {
 /// Prints load warnings (not errors) to stderr, so list commands still say
 /// when something was skipped.
 pub fn warn_load_problems(list: &[Problem]) {
-    let mut err = anstream::stderr();
+    let mut err = err();
     for w in crate::api::entities::load_warnings(list) {
         let _ = writeln!(err, "warning: {w}");
     }

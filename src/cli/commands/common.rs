@@ -61,7 +61,7 @@ pub fn flag_of(cmd: &clap::Command, field: &str) -> String {
 /// Prints an operation's warnings to stderr (control characters escaped:
 /// they can quote data from a pull request).
 pub fn warn(warnings: &[String]) {
-    let mut err = anstream::stderr();
+    let mut err = crate::cli::render::err();
     for w in warnings {
         let _ = writeln!(err, "warning: {}", crate::display::escape_controls(w));
     }

@@ -133,7 +133,7 @@ fn pre_push(store: &crate::store::Store, remote: Option<&str>) -> CmdResult {
     };
     let checks = hooks::pre_push(store, &remote, &refs)?;
     let block_known = store.settings.hook_block_on == crate::settings::BlockOn::Unsatisfied;
-    let mut e = anstream::stderr();
+    let mut e = crate::cli::render::err();
     if !block_known {
         for c in &checks {
             for u in &c.review.known_unsatisfied {

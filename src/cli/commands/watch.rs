@@ -119,7 +119,10 @@ pub fn run(cx: &Context, a: &WatchArgs) -> CmdResult {
         if !a.once {
             eprintln!("watching dependencies every {} ({from}); SIGINT or SIGTERM stops", human(interval));
         }
-        let mut out = anstream::stdout();
+        let mut out = {
+            crate::cli::render::settle_color();
+            anstream::stdout()
+        };
         watch::watch(&cx.dir, &opts, stop, |e| match line(&e) {
             Some(l) => {
                 let _ = writeln!(out, "{l}");
