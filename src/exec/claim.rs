@@ -113,6 +113,9 @@ pub fn claim(
     todo: &str,
     previous_hint: Option<&str>,
 ) -> Result<std::result::Result<Claim, NotClaimed>> {
+    // The todo is written later (in_progress, the release): a store whose
+    // writes are off refuses the claim now, before the task runs.
+    ops::ensure_enabled(store)?;
     let claims = dir.join("git-coord").join("claims");
     let path = claims.join(format!("{todo}.lock"));
     let open = || File::options().create(true).truncate(false).write(true).open(&path);

@@ -18,7 +18,9 @@
 //!   a command line);
 //! - each whole line of output goes to the `line` callback *and* is appended
 //!   to the attempt's log (`Attempt::log`), after `Attempt::header`, ending
-//!   with a `--- ok` / `--- <reason>` line;
+//!   with a `--- ok` / `--- <reason>` line — the local and ssh runners
+//!   create the log at the first line or at a failure ([`Output`]), so a
+//!   silent success leaves none;
 //! - the attempt ends by `Attempt::timeout` or a [`Cancel`] on the watch:
 //!   `Soft` → terminate (grace, then kill), `Hard` → kill at once; nothing
 //!   the attempt started outlives it (for remote runners: on the remote
