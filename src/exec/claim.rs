@@ -11,9 +11,9 @@
 //! ([`Shower::show`]), then `completed` (or the status it had before, on
 //! failure or cancellation). A task that ends sooner is written once: its
 //! todo goes from its status straight to `completed`, and a quick failure
-//! leaves the todo file untouched. Nobody could have acted on an
-//! `in_progress` that lasted less than that, and every todo write creates
-//! a file (the atomic replace), which is most of what a quick task costs.
+//! leaves the todo file untouched. A status shown for less than that tells
+//! a reader next to nothing, while every todo write creates a file (the
+//! atomic replace), which is most of what a quick task costs.
 //! The claim itself — what keeps two runs apart — is the lock, taken
 //! before the task starts either way.
 
