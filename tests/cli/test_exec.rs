@@ -626,3 +626,27 @@ fn the_prompt_file_is_written_when_the_action_uses_it() {
     let copied = std::fs::read_to_string(marks.join("TODO-004.prompt")).unwrap();
     assert!(copied.starts_with("TODO-004: task TODO-004"), "{copied}");
 }
+
+/// With coordination data read-only (`enabled: false`), a todo cannot be
+/// claimed: its task is not started (the todo is written only later, so
+/// the refusal comes before the command runs, not after).
+#[test]
+fn read_only_data_refuses_the_claim_before_the_task_runs() {
+    let (env, marks) = setup("");
+    let m = marks.display();
+    todo(&env, "TODO-001", "a", "");
+    env.write("settings/coord.yaml", &format!("pool_execution_enabled: true\nactions:\n  test: \"touch {m}/ran\"\n"));
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    env.write(
+        "settings/coord.yaml",
+        &format!("enabled: false\npool_execution_enabled: true\nactions:\n  test: \"touch {m}/ran\"\n"),
+    );
+    env.commit_all("read-only");
+    let r = env.coord(&["execute", "TODO-001"]);
+    r.fails(1);
+    assert!(r.stdout.contains("TODO-001 not started: cannot claim"), "{}", r.stdout);
+    assert!(r.stdout.contains("read-only"), "{}", r.stdout);
+    assert!(!marks.join("ran").exists(), "the command ran");
+    assert_eq!(status_of(&env, "TODO-001"), "pending");
+}
