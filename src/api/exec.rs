@@ -658,8 +658,20 @@ impl Operation for RunLog {
         // the record names: a record is data another clone may have written.
         let common = crate::exec::claim::common_dir(store).ok_or(Error::NeedsRepo("run-log"))?;
         let path = record::log_dir(&common, &rec.id).join(format!("{}.log", record::log_name(&t.key)));
+        // A task whose one attempt succeeded without output leaves no file:
+        // the record says all the file would have said. (A task with
+        // output, or a failed attempt, has a file; if that is gone, the
+        // tail below is all there is.)
+        let one = if t.attempts.len() == 1 && t.log_tail.is_none() { t.attempts.first() } else { None };
+        let silent = one.filter(|a| a.exit_code == Some(0) && a.error.is_none()).and_then(|a| {
+            let command = t.command.as_deref()?;
+            Some(crate::exec::runner::silent_log(&t.key, a.number, &a.started, command))
+        });
         let (log, complete, warnings) = match std::fs::read(&path) {
             Ok(bytes) => (String::from_utf8_lossy(&bytes).into_owned(), true, Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && silent.is_some() => {
+                (silent.unwrap_or_default(), true, Vec::new())
+            }
             Err(e) => (
                 t.log_tail.clone().unwrap_or_default(),
                 false,

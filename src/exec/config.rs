@@ -31,6 +31,9 @@ pub struct Action {
     /// Run each task in its own git worktree (so one checkout can run
     /// several tasks at once).
     pub worktree: bool,
+    /// Whether a local task gets its prompt in a file (`COORD_PROMPT_FILE`);
+    /// unset: for agent actions only (and any command naming the variable).
+    pub prompt_file: Option<bool>,
 }
 
 impl Action {
@@ -44,6 +47,7 @@ impl Action {
             completes: true,
             agent: name == "agent",
             worktree: false,
+            prompt_file: None,
         }
     }
 }
@@ -262,11 +266,12 @@ impl ExecConfig {
                                 "completes" => a.completes = cx.bool(&key, v)?,
                                 "agent" => a.agent = cx.bool(&key, v)?,
                                 "worktree" => a.worktree = cx.bool(&key, v)?,
+                                "prompt_file" => a.prompt_file = Some(cx.bool(&key, v)?),
                                 "description" => {}
                                 _ => {
                                     return Err(cx.err(
                                         &key,
-                                        "unknown key (command, pool, timeout, retries, completes, agent, worktree, description)",
+                                        "unknown key (command, pool, timeout, retries, completes, agent, worktree, prompt_file, description)",
                                     ));
                                 }
                             }

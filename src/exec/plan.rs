@@ -67,6 +67,10 @@ pub struct Resolved {
     pub completes: bool,
     pub agent: bool,
     pub worktree: bool,
+    /// Whether a local task's prompt is written to a file for it
+    /// (`COORD_PROMPT_FILE`): the action's `prompt_file`, by default for
+    /// agent actions, and whenever the command names the variable.
+    pub prompt_file: bool,
     /// What decided the command (`--command`, `TODO-001 run.command`,
     /// `routing rule agents → action agent`, …).
     pub decided_by: String,
@@ -228,6 +232,7 @@ fn resolve(
     explain.push(format!("pool: {pool} (from {pool_from})"));
     let timeout = opts.timeout.or(spec.timeout).or(action.timeout).unwrap_or(cfg.timeout);
     let retries = opts.retries.or(spec.retries).or(action.retries).unwrap_or(cfg.retries);
+    let prompt_file = action.prompt_file.unwrap_or(action.agent) || command.contains("COORD_PROMPT_FILE");
     Ok(Resolved {
         action: action_name,
         command,
@@ -237,6 +242,7 @@ fn resolve(
         completes: action.completes && opts.command.is_none() && todo.is_some(),
         agent: action.agent,
         worktree: action.worktree,
+        prompt_file,
         decided_by,
         explain,
     })

@@ -18,7 +18,9 @@
 //!   a command line);
 //! - each whole line of output goes to the `line` callback *and* is appended
 //!   to the attempt's log (`Attempt::log`), after `Attempt::header`, ending
-//!   with a `--- ok` / `--- <reason>` line;
+//!   with a `--- ok` / `--- <reason>` line — the local and ssh runners
+//!   create the log at the first line or at a failure ([`Output`]), so a
+//!   silent success leaves none;
 //! - the attempt ends by `Attempt::timeout` or a [`Cancel`] on the watch:
 //!   `Soft` → terminate (grace, then kill), `Hard` → kill at once; nothing
 //!   the attempt started outlives it (for remote runners: on the remote
@@ -59,8 +61,9 @@ pub struct Attempt {
     pub env: Vec<(String, String)>,
     /// The task text, written to the process's stdin.
     pub stdin: String,
-    /// The prompt file on this machine (already written; `COORD_PROMPT_FILE`).
-    pub prompt_file: PathBuf,
+    /// The prompt file on this machine (already written; `COORD_PROMPT_FILE`),
+    /// when the task has one.
+    pub prompt_file: Option<PathBuf>,
     pub timeout: Duration,
     /// Between SIGTERM and SIGKILL.
     pub grace: Duration,
@@ -182,19 +185,55 @@ pub fn for_pool(pool: &Pool) -> std::result::Result<Arc<dyn Runner>, RunnerError
 
 /// Where an attempt's output goes: the log file, the tail and the line
 /// callback (shared by the runners that read a child's pipes).
+///
+/// The log is created at the attempt's first line of output, or at its end
+/// when it did not succeed: an attempt that succeeded without a word leaves
+/// no file (each file is an inode, and creating inodes is most of what a
+/// run of quick tasks costs). `run-log` shows such an attempt from the
+/// record as the file would have had it ([`silent_log`]). Once a task has a
+/// log, every later attempt appends to it from its header on.
 pub struct Output {
-    log: Option<std::fs::File>,
+    log: Log,
     pub tail: VecDeque<String>,
     line: LineSink,
 }
 
-impl Output {
-    /// Opens (appends to) the attempt's log and writes its header.
-    pub fn open(attempt: &Attempt, line: LineSink) -> Output {
+/// The log file of an attempt, opened when first needed.
+enum Log {
+    /// Not created yet: the path and the header it starts with.
+    Pending(PathBuf, String),
+    Open(std::fs::File),
+    /// Could not be opened (output still reaches the tail and the callback).
+    Failed,
+}
+
+impl Log {
+    fn file(&mut self) -> Option<&mut std::fs::File> {
         use std::io::Write;
-        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&attempt.log).ok();
-        if let Some(l) = log.as_mut() {
-            let _ = writeln!(l, "{}", attempt.header);
+        if let Log::Pending(path, header) = self {
+            let opened = std::fs::OpenOptions::new().create(true).append(true).open(&*path);
+            *self = match opened {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "{header}");
+                    Log::Open(f)
+                }
+                Err(_) => Log::Failed,
+            };
+        }
+        match self {
+            Log::Open(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+impl Output {
+    /// The attempt's log (appended to), with its header; created at once
+    /// when the task already has a log, else when first needed.
+    pub fn open(attempt: &Attempt, line: LineSink) -> Output {
+        let mut log = Log::Pending(attempt.log.clone(), attempt.header.clone());
+        if std::fs::symlink_metadata(&attempt.log).is_ok() {
+            log.file();
         }
         Output { log, tail: VecDeque::new(), line }
     }
@@ -202,7 +241,7 @@ impl Output {
     /// One line of output (with or without its newline).
     pub fn take(&mut self, bytes: &[u8]) {
         use std::io::Write;
-        if let Some(l) = self.log.as_mut() {
+        if let Some(l) = self.log.file() {
             let _ = l.write_all(bytes);
             if !bytes.ends_with(b"\n") {
                 let _ = l.write_all(b"\n");
@@ -216,13 +255,28 @@ impl Output {
         (self.line)(text);
     }
 
-    /// Ends the attempt's log with `--- ok` or `--- <reason>`.
+    /// Ends the attempt's log with `--- ok` or `--- <reason>` (a silent
+    /// success that created no log writes nothing).
     pub fn finish(&mut self, end: &AttemptEnd) {
         use std::io::Write;
-        if let Some(l) = self.log.as_mut() {
+        if end.success() && matches!(self.log, Log::Pending(..)) {
+            return;
+        }
+        if let Some(l) = self.log.file() {
             let _ = writeln!(l, "--- {}", if end.success() { "ok".to_string() } else { end.reason() });
         }
     }
+}
+
+/// The first line of an attempt's log.
+pub fn log_header(key: &str, attempt: u32, started: &str, command: &str) -> String {
+    format!("=== {key} attempt {attempt} at {started}: {command}")
+}
+
+/// What the log of a task whose attempt succeeded without output would
+/// hold, had it been written: its header and `--- ok`.
+pub fn silent_log(key: &str, attempt: u32, started: &str, command: &str) -> String {
+    format!("{}\n--- ok\n", log_header(key, attempt, started, command))
 }
 
 /// Which pipe a line came from.

@@ -419,7 +419,7 @@ pub async fn run(
     // at most every FLUSH, so the dispatcher does not serialise the whole
     // record once or twice per task.
     let mut finished = false;
-    const FLUSH: Duration = Duration::from_millis(50);
+    const FLUSH: Duration = Duration::from_millis(200);
     loop {
         if finished {
             rec.recount();
@@ -516,7 +516,12 @@ pub async fn run(
                     resolved: r.clone(),
                     dir,
                     log: log_of(t),
-                    prompt_file: logs.join(format!("{}.prompt", record::log_name(&t.key))),
+                    // Only a local process reads a prompt file here (an ssh
+                    // host gets its own, a pool service the text), and only
+                    // when its action asks for one: each file is an inode.
+                    prompt_file: (r.prompt_file
+                        && cfg.pools.get(&r.pool).is_some_and(|p| p.runner == super::config::RunnerKind::Local))
+                    .then(|| logs.join(format!("{}.prompt", record::log_name(&t.key)))),
                     grace: cfg.grace,
                     backoff,
                     previous: previous.get(&t.key).cloned(),
@@ -633,7 +638,7 @@ struct TaskCtx {
     resolved: plan::Resolved,
     dir: PathBuf,
     log: PathBuf,
-    prompt_file: PathBuf,
+    prompt_file: Option<PathBuf>,
     grace: Duration,
     backoff: Duration,
     previous: Option<String>,
@@ -642,6 +647,17 @@ struct TaskCtx {
     cancel: watch::Receiver<Cancel>,
     runner: Arc<dyn Runner>,
     heads: Arc<Heads>,
+}
+
+/// Aborts a spawned task when dropped (a deferred write no longer wanted;
+/// one already under way finishes, and the claim orders it before the
+/// release).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Exponential backoff with jitter: between half and all of `base · 2^(n-1)`.
@@ -655,8 +671,8 @@ async fn run_task(cx: TaskCtx) {
     let done = |status: TaskStatus, reason: Option<String>, tail: Option<String>, todo_to: Option<String>| {
         let _ = cx.msgs.send(Msg::Done { i, status, reason, tail, todo_to });
     };
-    // Claim the todo (and set it in_progress) through the one write path,
-    // read the checkout's HEAD and write the prompt file: one trip to the
+    // Claim the todo (its lock; its status is read), read the checkout's
+    // HEAD and write the prompt file (when it has one): one trip to the
     // blocking pool.
     let mut held = None;
     let dir = cx.dir.clone();
@@ -669,7 +685,9 @@ async fn run_task(cx: TaskCtx) {
         if !matches!(claimed, None | Some(Ok(Ok(_)))) {
             return (claimed, None);
         }
-        let _ = std::fs::write(&prompt_file, prompt);
+        if let Some(f) = &prompt_file {
+            let _ = std::fs::write(f, prompt);
+        }
         (claimed, heads.of(&d2))
     })
     .await;
@@ -694,6 +712,15 @@ async fn run_task(cx: TaskCtx) {
         }
     };
     let _ = cx.msgs.send(Msg::Head { i, before: true, head: before });
+    // The todo shows `in_progress` once the task has run for a moment
+    // (`claim::SHOW_AFTER`); a quick task's todo is written once, at the end.
+    let show = held.as_ref().map(|c| {
+        let (shower, store) = (c.shower(), cx.store.clone());
+        AbortOnDrop(tokio::spawn(async move {
+            tokio::time::sleep(claim::SHOW_AFTER).await;
+            let _ = tokio::task::spawn_blocking(move || shower.show(&store)).await;
+        }))
+    });
     // A worktree of its own, when the action asks for one.
     let mut worktree = None;
     let mut run_dir = dir.clone();
@@ -726,7 +753,7 @@ async fn run_task(cx: TaskCtx) {
         ("COORD_MILESTONE_ID".into(), t.milestone_id.clone().unwrap_or_default()),
         ("COORD_ACTION".into(), cx.resolved.action.clone()),
         ("COORD_TASK".into(), t.title.clone()),
-        ("COORD_PROMPT_FILE".into(), cx.prompt_file.display().to_string()),
+        ("COORD_PROMPT_FILE".into(), cx.prompt_file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()),
     ];
     let mut job = Attempt {
         key: t.key.clone(),
@@ -755,7 +782,7 @@ async fn run_task(cx: TaskCtx) {
         env.push(("COORD_ATTEMPT".into(), attempt.to_string()));
         job.env = env.clone();
         let started = now();
-        job.header = format!("=== {} attempt {attempt} at {started}: {}", t.key, job.command);
+        job.header = runner::log_header(&t.key, attempt, &started, &job.command);
         let (events, idx, repo) = (cx.events.clone(), i, t.repo.clone());
         let line = Box::new(move |line| {
             let _ = events.send(Event::Output { index: idx, repo: repo.clone(), line });
@@ -790,6 +817,7 @@ async fn run_task(cx: TaskCtx) {
     if let Some(wt) = worktree {
         let _ = crate::gitcmd::Git::new(&dir).output(&["worktree", "remove", "--force", &wt.to_string_lossy()]);
     }
+    drop(show);
     let (after, to) = finish(&cx, held, ok, if cx.resolved.agent { hours } else { 0.0 }).await;
     let _ = cx.msgs.send(Msg::Head { i, before: false, head: after });
     let tail: Vec<String> = tail.into_iter().collect();

@@ -98,6 +98,19 @@ impl TestEnv {
         v["status"].as_str().unwrap().to_string()
     }
 
+    /// The todo's status once it is `want`, or what it is after 10 s (a
+    /// run sets a todo `in_progress` a moment after its task started).
+    pub fn wait_todo_status(&self, id: &str, want: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let now = self.todo_status(id);
+            if now == want || std::time::Instant::now() > deadline {
+                return now;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// An empty git repository with one empty commit on `main`.
     pub fn new() -> TestEnv {
         let tmp = tempfile::tempdir().expect("tempdir");

@@ -247,7 +247,7 @@ fn ctrl_c_cancels_restores_and_kills() {
     env.coord(&["trust", "--exec", "TODO-001", "TODO-002"]).ok();
     let child = env.coord_spawn(&["execute", "TODO-001", "TODO-002"]);
     wait_for(&marks.join("pid"));
-    assert_eq!(status_of(&env, "TODO-001"), "in_progress");
+    assert_eq!(env.wait_todo_status("TODO-001", "in_progress"), "in_progress");
     signal(child.id(), rustix::process::Signal::INT);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stdout));
@@ -550,4 +550,103 @@ fn cycles_are_refused_before_anything_starts() {
     assert!(!env.exists("coordination/runs"));
     let _ = marks;
     let _: Option<Value> = None;
+}
+
+/// A task that ends within moments is written once: its todo goes from
+/// pending straight to completed, and a quick failure leaves the todo file
+/// as it was (the same file, not rewritten). A task that succeeds without
+/// output leaves no log file; `run-log` shows it from the record.
+#[test]
+fn a_quick_task_writes_its_todo_once_and_a_quick_failure_not_at_all() {
+    let (env, _marks) = setup("actions:\n  test: \"[ $COORD_TODO_ID != TODO-002 ]\"\n");
+    todo(&env, "TODO-001", "a", "");
+    todo(&env, "TODO-002", "b", "");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002"]).ok();
+    use std::os::unix::fs::MetadataExt;
+    let file = env.root.join("coordination/todos/TODO-002.yaml");
+    let (ino, text) = (std::fs::metadata(&file).unwrap().ino(), env.read("coordination/todos/TODO-002.yaml"));
+    env.coord(&["execute", "TODO-001", "TODO-002"]).fails(1);
+    assert_eq!(std::fs::metadata(&file).unwrap().ino(), ino, "the failed todo's file was rewritten");
+    assert_eq!(env.read("coordination/todos/TODO-002.yaml"), text);
+    assert_eq!(status_of(&env, "TODO-001"), "completed");
+    let id = run_id(&env);
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    let task = |k: &str| rec["tasks"].as_array().unwrap().iter().find(|t| t["key"] == k).unwrap().clone();
+    assert_eq!(task("TODO-001")["todo_status"], serde_json::json!({"from": "pending", "to": "completed"}));
+    assert_eq!(task("TODO-002")["todo_status"], serde_json::json!({"from": "pending", "to": "pending"}));
+    // Logs: none for the silent success, the failure's from its file.
+    let logs = env.root.join(".git/git-coord/runs").join(&id);
+    assert!(!logs.join("TODO-001.log").exists());
+    let started = task("TODO-001")["attempts"][0]["started"].as_str().unwrap().to_string();
+    let log = env.coord(&["run-log", &id, "TODO-001", "--format", "json"]).json();
+    assert_eq!(
+        log["log"],
+        format!("=== TODO-001 attempt 1 at {started}: [ $COORD_TODO_ID != TODO-002 ]\n--- ok\n"),
+        "{log}"
+    );
+    assert_eq!(log["complete"], true);
+    let failed = std::fs::read_to_string(logs.join("TODO-002.log")).unwrap();
+    assert!(failed.starts_with("=== TODO-002 attempt 1 at ") && failed.ends_with("--- exit 1\n"), "{failed}");
+    // No prompt files: the action does not ask for them.
+    let names: Vec<String> =
+        std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.ends_with(".prompt")), "{names:?}");
+}
+
+/// The prompt file (`COORD_PROMPT_FILE`) is written for agent actions,
+/// actions with `prompt_file: true` and commands naming the variable; other
+/// local tasks get the variable empty (the text is on their stdin).
+#[test]
+fn the_prompt_file_is_written_when_the_action_uses_it() {
+    let (env, marks) = setup("");
+    let m = marks.display();
+    env.write(
+        "settings/coord.yaml",
+        &format!(
+            "pool_execution_enabled: true\nactions:\n  test: \"env > {m}/$COORD_TODO_ID.env\"\n  check: {{command: \"env > {m}/$COORD_TODO_ID.env\", prompt_file: true}}\n  agent: {{command: \"env > {m}/$COORD_TODO_ID.env\"}}\n  named: \"cp \\\"$COORD_PROMPT_FILE\\\" {m}/$COORD_TODO_ID.prompt\"\n"
+        ),
+    );
+    todo(&env, "TODO-001", "a", "");
+    todo(&env, "TODO-002", "b", "run: {action: check}\n");
+    todo(&env, "TODO-003", "c", "run: {action: agent}\n");
+    todo(&env, "TODO-004", "a", "run: {action: named}\n");
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001", "TODO-002", "TODO-003", "TODO-004"]).ok();
+    env.coord(&["execute", "TODO-001", "TODO-002", "TODO-003", "TODO-004"]).ok();
+    let var = |id: &str| {
+        let env = std::fs::read_to_string(marks.join(format!("{id}.env"))).unwrap();
+        env.lines().find_map(|l| l.strip_prefix("COORD_PROMPT_FILE=")).map(str::to_string).unwrap()
+    };
+    assert_eq!(var("TODO-001"), "");
+    for id in ["TODO-002", "TODO-003"] {
+        let text = std::fs::read_to_string(var(id)).unwrap();
+        assert!(text.starts_with(&format!("{id}: task {id}")), "{id}: {text}");
+    }
+    let copied = std::fs::read_to_string(marks.join("TODO-004.prompt")).unwrap();
+    assert!(copied.starts_with("TODO-004: task TODO-004"), "{copied}");
+}
+
+/// With coordination data read-only (`enabled: false`), a todo cannot be
+/// claimed: its task is not started (the todo is written only later, so
+/// the refusal comes before the command runs, not after).
+#[test]
+fn read_only_data_refuses_the_claim_before_the_task_runs() {
+    let (env, marks) = setup("");
+    let m = marks.display();
+    todo(&env, "TODO-001", "a", "");
+    env.write("settings/coord.yaml", &format!("pool_execution_enabled: true\nactions:\n  test: \"touch {m}/ran\"\n"));
+    env.commit_all("todos");
+    env.coord(&["trust", "--exec", "TODO-001"]).ok();
+    env.write(
+        "settings/coord.yaml",
+        &format!("enabled: false\npool_execution_enabled: true\nactions:\n  test: \"touch {m}/ran\"\n"),
+    );
+    env.commit_all("read-only");
+    let r = env.coord(&["execute", "TODO-001"]);
+    r.fails(1);
+    assert!(r.stdout.contains("TODO-001 not started: cannot claim"), "{}", r.stdout);
+    assert!(r.stdout.contains("read-only"), "{}", r.stdout);
+    assert!(!marks.join("ran").exists(), "the command ran");
+    assert_eq!(status_of(&env, "TODO-001"), "pending");
 }

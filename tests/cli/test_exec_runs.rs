@@ -66,6 +66,7 @@ fn a_killed_run_shows_interrupted_and_resumes_in_its_own_record() {
     std::fs::write(marks.join("hold"), "").unwrap();
     let mut child = env.coord_spawn(&["execute", "TODO-001", "TODO-002"]);
     wait_for(&marks.join("holding"));
+    assert_eq!(env.wait_todo_status("TODO-002", "in_progress"), "in_progress");
     // The run's process dies without a chance to clean up; its task's
     // process group is left behind (ended here, as a machine reboot would).
     let pid = |n: u32| rustix::process::Pid::from_raw(n as i32).unwrap();
@@ -78,6 +79,8 @@ fn a_killed_run_shows_interrupted_and_resumes_in_its_own_record() {
     assert_eq!(rec["status"], "interrupted", "{rec}");
     assert!(env.coord(&["runs"]).ok().contains("interrupted"));
     assert_eq!(status_of(&env, "TODO-001"), "completed");
+    // Set `in_progress` a moment after it started (checked before the kill
+    // above, so it is the dead run's write).
     assert_eq!(status_of(&env, "TODO-002"), "in_progress");
     // Resumed: the same record; what succeeded is not run again, the todo
     // the dead run left in progress is taken back and finished.
@@ -212,4 +215,57 @@ fn a_todo_completed_but_not_recorded_by_a_dead_run_counts_as_done_on_resume() {
     assert_eq!(t1["reason"], "completed before the resume (its todo says so)", "{t1}");
     assert_eq!(ran(&marks), ["TODO-001", "TODO-002", "TODO-002"], "TODO-001 is not run again");
     assert_eq!(status_of(&env, "TODO-002"), "completed");
+}
+
+/// A sweep of quick tasks killed (kill -9) at an arbitrary point, then
+/// resumed: every todo ends completed; a todo that was completed when the
+/// run died is not run again, and each one that was not runs once more at
+/// most (the task in flight at the kill may have run without being
+/// recorded). Quick tasks' todos are written once, at the end, so the
+/// dead run leaves them pending or completed, never half-claimed.
+#[test]
+fn a_sweep_killed_mid_way_resumes_without_running_finished_work_again() {
+    let (env, marks) = setup("echo $COORD_TODO_ID >> {m}/ran");
+    let ids: Vec<String> = (1..=60).map(|i| format!("TODO-{i:03}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        todo(&env, id, if i % 2 == 0 { "a" } else { "b" }, "labels: [crash]\n");
+    }
+    env.commit_all("todos");
+    let mut trust = vec!["trust", "--exec"];
+    trust.extend(ids.iter().map(String::as_str));
+    env.coord(&trust).ok();
+    let mut child = env.coord_spawn(&["sweep", "--label", "crash", "--jobs", "2"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ran(&marks).len() < 10 {
+        assert!(Instant::now() < deadline, "the sweep never got going");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL).unwrap();
+    child.wait().unwrap();
+    let id = only_run(&env);
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    assert_eq!(rec["status"], "interrupted", "{rec}");
+    let done_before: Vec<&String> = ids.iter().filter(|t| status_of(&env, t) == "completed").collect();
+    assert!(done_before.len() < ids.len(), "the kill came after the end");
+    for t in &ids {
+        let s = status_of(&env, t);
+        assert!(["completed", "pending", "in_progress"].contains(&s.as_str()), "{t}: {s}");
+    }
+    let before = ran(&marks).len();
+    env.coord(&["sweep", "--resume", &id]).ok();
+    let rec = env.coord(&["show-run", &id, "--format", "json"]).json();
+    assert_eq!(rec["status"], "succeeded", "{rec}");
+    let all = ran(&marks);
+    let after = &all[before..];
+    for t in &ids {
+        assert_eq!(status_of(&env, t), "completed", "{t}");
+        assert!(all.contains(t), "{t} never ran");
+        let again = after.iter().filter(|r| *r == t).count();
+        if done_before.contains(&t) {
+            assert_eq!(again, 0, "{t} was completed before the resume and ran again");
+        } else {
+            assert_eq!(again, 1, "{t} was not completed before the resume: it runs once more");
+        }
+    }
 }
