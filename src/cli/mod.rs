@@ -103,8 +103,7 @@ pub enum Command {
     Trust(trust::TrustArgs),
     /// Check dependencies every interval; print only changes of verdict.
     Watch(watch::WatchArgs),
-    /// Start, stop or ask about the file-system monitor that keeps the
-    /// index fast on very large roots (opt-in, Linux).
+    /// Start, stop or ask about the index's file-system monitor.
     Fsmonitor(fsmonitor::FsmonitorArgs),
     /// Gate a member repository in its CI (exit 1 with the reasons).
     Gate(gate::GateArgs),

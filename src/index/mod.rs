@@ -387,8 +387,13 @@ impl KindIndex {
     }
 
     fn commit(self, stale: &[&String], git_dir: &Path) -> bool {
+        // Without an answer and without a write, the stored token still
+        // holds (the rows did not change): nothing to write.
         let new_token = self.answer.as_ref().map(|a| a.token());
-        if self.fresh.is_empty() && stale.is_empty() && self.skipped_now.is_none() && new_token == self.token.as_deref()
+        if self.fresh.is_empty()
+            && stale.is_empty()
+            && self.skipped_now.is_none()
+            && new_token.is_none_or(|t| Some(t) == self.token.as_deref())
         {
             return true;
         }

@@ -18,6 +18,7 @@ const NO_FORMAT: &[(&str, &str)] = &[
     ("watch", "a stream: one line per change of verdict, as it happens"),
     ("edit", "interactive: opens the entity in your editor"),
     ("completions", "writes a shell's completion script"),
+    ("fsmonitor", "controls a daemon; `fsmonitor status --format json|yaml` for scripts"),
 ];
 
 fn commands(env: &TestEnv) -> Vec<String> {

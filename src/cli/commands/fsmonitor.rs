@@ -34,9 +34,8 @@ pub enum FsmonitorAction {
     Stop,
     /// Whether a monitor runs, and what it watches.
     Status {
-        /// `table` or `json`.
-        #[arg(long, default_value = "table")]
-        format: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: render::Format,
     },
     /// Run the monitor in the foreground (what `start` runs).
     Run {
@@ -97,9 +96,11 @@ pub fn run(cx: &Context, a: &FsmonitorArgs) -> CmdResult {
         }
         FsmonitorAction::Status { format } => {
             let st = monitor::status(&paths)?;
-            if format == "json" {
-                let v = serde_json::json!({ "running": st.is_some(), "monitor": st });
+            let v = serde_json::json!({ "running": st.is_some(), "monitor": st });
+            if *format == render::Format::Json {
                 writeln!(w, "{}", serde_json::to_string_pretty(&v).map_err(|e| Error::system("encode JSON", e))?)?;
+            } else if *format == render::Format::Yaml {
+                write!(w, "{}", serde_yaml::to_string(&v).map_err(|e| Error::system("encode YAML", e))?)?;
             } else {
                 match st {
                     Some(st) => writeln!(
