@@ -628,7 +628,7 @@ const PARITY: &[(&str, Parity)] = {
         ("completions", No("prints a shell completion script")),
         ("mcp", No("the server itself")),
         ("watch", No("a long-running loop for a terminal or a timer; an agent calls coord_check_dependencies")),
-        ("fsmonitor", No("starts a local daemon that only makes the index faster; every tool answers the same with or without it")),
+        ("fsmonitor", No("a local daemon that only makes the index faster; tools answer the same")),
         ("gate", Tool("coord_gate")),
     ]
 };

@@ -327,24 +327,27 @@ impl Watcher {
         loop {
             // One `read` fills the buffer; handle every event in it.
             let mut events: Vec<(i32, ReadFlags, Option<String>)> = Vec::new();
-            let mut reader = inotify::Reader::new(&self.fd, &mut buf);
-            loop {
-                match reader.next() {
-                    Ok(ev) => {
-                        events.push((ev.wd(), ev.events(), ev.file_name().map(|n| n.to_string_lossy().into_owned())))
+            {
+                let mut reader = inotify::Reader::new(&self.fd, &mut buf);
+                loop {
+                    match reader.next() {
+                        Ok(ev) => events.push((
+                            ev.wd(),
+                            ev.events(),
+                            ev.file_name().map(|n| n.to_string_lossy().into_owned()),
+                        )),
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(_) => {
+                            lock(shared).stopping = true;
+                            waker.wake();
+                            return;
+                        }
                     }
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(_) => {
-                        lock(shared).stopping = true;
-                        waker.wake();
-                        return;
+                    if reader.is_buffer_empty() {
+                        break;
                     }
-                }
-                if reader.is_buffer_empty() {
-                    break;
                 }
             }
-            drop(reader);
             let mut rewatch = false;
             {
                 let mut st = lock(shared);
