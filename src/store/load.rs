@@ -411,7 +411,7 @@ impl Store {
                     }
                     continue;
                 }
-                if matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+                if is_entity_file(&path) {
                     paths.push((name.into_owned(), path));
                 }
                 continue;
@@ -580,7 +580,7 @@ impl Store {
                 }
                 continue;
             }
-            if !matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+            if !is_entity_file(&path) {
                 continue;
             }
             match self.read_file_record(kind, &path) {
@@ -674,6 +674,11 @@ impl Store {
         rec.problems = problems;
         (Some(rec), Vec::new(), Some(raw))
     }
+}
+
+/// True for the names an entity may have (`*.yaml`, `*.yml`).
+fn is_entity_file(path: &Path) -> bool {
+    matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
 }
 
 /// A problem for a file that could not be read at all, named `rel`.

@@ -25,29 +25,35 @@ impl Store {
         let (Some(git_dir), Some(prefix)) = (self.root.git_dir(), self.root.prefix_in_repo()) else {
             return Ok(None);
         };
-        let mut loaded = self.load(&[])?;
+        // The registry and the legacy section's items, read as a load reads
+        // them (a load without any entity file).
+        let path = self.ecosystem_path();
+        let text = match path.exists() {
+            false => None,
+            true => match files::read_text_following(&path, self.settings.limits.max_file_bytes) {
+                Ok(t) => Some(t),
+                Err(_) => return Ok(None),
+            },
+        };
+        let mut loaded =
+            self.load_snapshot(&super::Snapshot { ecosystem: text, files: Default::default() }, &Kind::ALL)?;
         let Some(_) = self.refresh_index(&Kind::ALL) else { return Ok(None) };
         let Ok(conn) = crate::index::db::open(&git_dir) else { return Ok(None) };
         let root = crate::index::root_key(&prefix);
-        // The legacy section's items, as a load without files reads them,
-        // less those a file overrides (the file wins, wherever it is).
+        // Legacy items less those a file overrides (the file wins, wherever
+        // it is).
         let mut legacy: Vec<Record> = Vec::new();
-        if self.has_legacy_items() {
-            let text = files::read_text_following(&self.ecosystem_path(), self.settings.limits.max_file_bytes)?;
-            let snapshot = super::Snapshot { ecosystem: Some(text), files: Default::default() };
-            let mut only = self.load_snapshot(&snapshot, &Kind::ALL)?;
-            for kind in Kind::ALL {
-                for r in only.take_all(kind) {
-                    let held: rusqlite::Result<i64> = conn.query_row(
-                        "SELECT count(*) FROM idx_files WHERE root = ?1 AND kind = ?2 AND id = ?3",
-                        rusqlite::params![root, kind.dir_name(), r.entity.id()],
-                        |row| row.get(0),
-                    );
-                    match held {
-                        Ok(0) => legacy.push(r),
-                        Ok(_) => {}
-                        Err(_) => return Ok(None),
-                    }
+        for kind in Kind::ALL {
+            for r in loaded.take_all(kind) {
+                let held: rusqlite::Result<i64> = conn.query_row(
+                    "SELECT count(*) FROM idx_files WHERE root = ?1 AND kind = ?2 AND id = ?3",
+                    rusqlite::params![root, kind.dir_name(), r.entity.id()],
+                    |row| row.get(0),
+                );
+                match held {
+                    Ok(0) => legacy.push(r),
+                    Ok(_) => {}
+                    Err(_) => return Ok(None),
                 }
             }
         }
@@ -82,23 +88,5 @@ impl Store {
             loaded.set_records(kind, sort_natural(by_kind.remove(&kind).unwrap_or_default()));
         }
         Ok(Some(loaded))
-    }
-
-    /// True when `settings/ecosystem.yaml` has a `coordination:` section
-    /// with any item (or cannot be read: then nothing is assumed).
-    fn has_legacy_items(&self) -> bool {
-        let path = self.ecosystem_path();
-        if !path.exists() {
-            return false;
-        }
-        let Ok(text) = files::read_text_following(&path, self.settings.limits.max_file_bytes) else { return true };
-        let Ok(doc) = self.parse(&text) else { return true };
-        match doc.get("coordination") {
-            None | Some(serde_yaml::Value::Null) => false,
-            Some(serde_yaml::Value::Mapping(m)) => m
-                .values()
-                .any(|v| !matches!(v, serde_yaml::Value::Null) && v.as_sequence().is_none_or(|s| !s.is_empty())),
-            Some(_) => true,
-        }
     }
 }
