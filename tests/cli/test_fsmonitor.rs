@@ -7,7 +7,7 @@
 //! writer that did not ask the monitor all fall back to checking every file.
 
 use crate::env::TestEnv;
-use crate::test_index::{age_all, compare, corpus, index_file, set_mtime};
+use crate::test_index::{age_all, compare, corpus, index_file, plant, set_mtime, titles_in};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -38,13 +38,7 @@ impl Drop for Monitor<'_> {
 }
 
 fn titles(env: &TestEnv) -> Vec<String> {
-    env.coord(&["list-issues", "--all", "--format", "json"])
-        .items()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["title"].as_str().unwrap().to_string())
-        .collect()
+    titles_in(env, &env.root)
 }
 
 /// What the monitor answered a load of issues (from the debug log).
@@ -64,11 +58,6 @@ fn answer_of(env: &TestEnv, extra_env: &[(&str, &str)]) -> String {
     } else {
         "none".into()
     }
-}
-
-fn plant(index: &Path, from: &str, to: &str) -> usize {
-    let conn = rusqlite::Connection::open(index).unwrap();
-    conn.execute("UPDATE idx_files SET map = replace(map, ?1, ?2) WHERE instr(map, ?1) > 0", [from, to]).unwrap()
 }
 
 fn issue(id: &str, title: &str, status: &str) -> String {

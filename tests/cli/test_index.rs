@@ -161,7 +161,7 @@ pub(crate) fn age_all(env: &TestEnv) {
     }
 }
 
-fn titles_in(env: &TestEnv, dir: &Path) -> Vec<String> {
+pub(crate) fn titles_in(env: &TestEnv, dir: &Path) -> Vec<String> {
     env.coord_in(dir, &["list-issues", "--all", "--format", "json"])
         .items()
         .as_array()
@@ -173,7 +173,7 @@ fn titles_in(env: &TestEnv, dir: &Path) -> Vec<String> {
 
 /// Rewrites a title inside the index, so a test can tell whether a row was
 /// served (the files never say "From the index").
-fn plant(index: &Path, from: &str, to: &str) -> usize {
+pub(crate) fn plant(index: &Path, from: &str, to: &str) -> usize {
     let conn = rusqlite::Connection::open(index).unwrap();
     conn.execute("UPDATE idx_files SET map = replace(map, ?1, ?2) WHERE instr(map, ?1) > 0", [from, to]).unwrap()
 }
