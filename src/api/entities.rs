@@ -117,29 +117,34 @@ pub(crate) fn show(store: &Store, kind: Kind, id: &Id, at: Option<&str>) -> Resu
 /// The computed relations of an entity, with its last change from history
 /// when the root is in a git repository with commits (else none).
 fn relations(store: &Store, id: &str) -> Result<Option<crate::graph::relations::Relations>> {
-    // Slim entities from the index: relations read no free text; only the
-    // entity's surroundings when the index can tell them.
-    let loaded = match store.load_neighbourhood(id)? {
-        Some(around) => around,
-        None => store.load_for_graph(&Kind::ALL)?,
-    };
-    let Some(mut r) = crate::graph::CoordGraph::build(&loaded).relations(id) else { return Ok(None) };
-    if store.root.worktree.is_some() {
-        let opts = crate::history::LogOptions { id: Some(id.to_string()), limit: Some(1), ..Default::default() };
-        // No history (no commits yet, a shallow or odd repository) is not
-        // an error for `show`: the relation is just absent.
-        if let Ok(log) = crate::history::log(store, &opts)
-            && let Some(c) = log.commits.into_iter().next()
-        {
-            r.last_change = Some(crate::graph::relations::LastChange {
-                commit: c.commit.short,
-                author: c.commit.author,
-                date: c.commit.date,
-                summary: c.commit.summary,
-            });
-        }
-    }
-    Ok(Some(r))
+    // The last change is looked up in history on its own thread while the
+    // relations are computed: the two read different things.
+    std::thread::scope(|s| {
+        let last = store.root.worktree.is_some().then(|| s.spawn(|| last_change(store, id)));
+        // Slim entities from the index: relations read no free text; only
+        // the entity's surroundings when the index can tell them.
+        let loaded = match store.load_neighbourhood(id)? {
+            Some(around) => around,
+            None => store.load_for_graph(&Kind::ALL)?,
+        };
+        let Some(mut r) = crate::graph::CoordGraph::build(&loaded).relations(id) else { return Ok(None) };
+        r.last_change = last.and_then(|h| h.join().ok().flatten());
+        Ok(Some(r))
+    })
+}
+
+/// The last commit that changed entity `id`, if history has one. No history
+/// (no commits yet, a shallow or odd repository) is not an error for
+/// `show`: the relation is just absent.
+fn last_change(store: &Store, id: &str) -> Option<crate::graph::relations::LastChange> {
+    let opts = crate::history::LogOptions { id: Some(id.to_string()), limit: Some(1), ..Default::default() };
+    let c = crate::history::log(store, &opts).ok()?.commits.into_iter().next()?;
+    Some(crate::graph::relations::LastChange {
+        commit: c.commit.short,
+        author: c.commit.author,
+        date: c.commit.date,
+        summary: c.commit.summary,
+    })
 }
 
 pub(super) fn delete(store: &Store, kind: Kind, id: &Id, force: bool) -> Result<Deleted> {

@@ -314,6 +314,9 @@ pub fn main() -> ExitCode {
     render::init_color(&dir);
     let cx = Context { dir };
     let result = dispatch(&cx, &cli.command);
+    // The index connections the command pooled: closing the last one
+    // checkpoints the WAL and removes its companions.
+    crate::index::db::close_pooled();
     render::settle_color();
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,18 +12,31 @@
 //! Every connection runs in WAL mode with a 5 s busy timeout, so readers
 //! never wait for a writer and two processes indexing at once queue instead
 //! of failing.
+//!
+//! Connections are pooled per process ([`Conn`]): a command that reads four
+//! kinds, a neighbourhood and an ID cache opens the file once per thread
+//! instead of once per step, and the WAL companions are not removed and
+//! created again between steps (the last connection to close checkpoints
+//! and removes them). A pooled connection is handed out again only while the
+//! file it opened is still the file at the path (same device and inode) and
+//! it holds no open transaction; [`close_pooled`] closes them all.
 
 use rusqlite::{Connection, OpenFlags, params};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
-/// The index's tables. `idx_files` holds one row per entity file (its stamp,
+/// The index's tables. The columns of `idx_files` are ordered small first
+/// and the parsed mapping last: SQLite reads a row's columns in order, and
+/// a column after a large one (spilled to overflow pages) costs reading
+/// those pages, so stamps and graph rows are read without the mappings.
+/// `idx_files` holds one row per entity file (its stamp,
 /// the parsed mapping as JSON, the columns queries filter on, the graph row
 /// `g` of [`super::graph`] and, for a file with problems, its problems);
 /// `fts_entities` is the full-text table over the same rows (rowid = the
@@ -34,7 +47,8 @@ pub const SCHEMA_KEY: &str = "idx_schema_version";
 /// ([`super::neighbours`]); `idx_skipped` the names in an entity directory
 /// that are no entity (unreadable, or not a regular file) with their
 /// problems, so a refresh from the monitor's answer reports them as a full
-/// scan does.
+/// scan does; `idx_memo` results derived from immutable git objects
+/// ([`super::memo`]).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idx_files (
     rid INTEGER PRIMARY KEY,
@@ -46,16 +60,16 @@ CREATE TABLE IF NOT EXISTS idx_files (
     ino INTEGER NOT NULL,
     indexed_ns INTEGER NOT NULL,
     id TEXT NOT NULL,
-    map TEXT NOT NULL,
     status TEXT,
     priority TEXT,
     assignee TEXT,
-    title TEXT NOT NULL,
-    repos TEXT NOT NULL,
-    labels TEXT NOT NULL,
     clean INTEGER NOT NULL DEFAULT 1,
     g TEXT,
     problems TEXT,
+    title TEXT NOT NULL,
+    repos TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    map TEXT NOT NULL,
     UNIQUE (root, kind, name)
 );
 CREATE INDEX IF NOT EXISTS idx_files_id ON idx_files (root, kind, id);
@@ -80,6 +94,11 @@ CREATE TABLE IF NOT EXISTS idx_skipped (
     problems TEXT NOT NULL,
     PRIMARY KEY (root, kind, name)
 );
+CREATE TABLE IF NOT EXISTS idx_memo (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    added_ns INTEGER NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_entities USING fts5 (
     id, title, body, labels,
     tokenize = 'unicode61 remove_diacritics 2'
@@ -95,20 +114,132 @@ pub fn path(git_dir: &Path) -> PathBuf {
 /// a 5 s busy timeout and the index's tables at [`SCHEMA_VERSION`]. A file
 /// that is not a readable database is replaced; index tables of another
 /// version are dropped and recreated (other tables are left alone).
-pub fn open(git_dir: &Path) -> rusqlite::Result<Connection> {
+///
+/// The connection comes from the process's pool when one to the same file
+/// is free, and goes back to it when dropped (see [`Conn`]).
+pub fn open(git_dir: &Path) -> rusqlite::Result<Conn> {
     let file = path(git_dir);
+    if let Some(conn) = take_pooled(&file) {
+        return Ok(conn);
+    }
     if let Some(dir) = file.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    match open_checked(&file) {
-        Ok(c) => Ok(c),
+    let conn = match open_checked(&file) {
+        Ok(c) => c,
         Err(e) if is_corruption(&e) => {
             tracing::debug!(error = %e, "index file unreadable; replacing it");
             remove_files(&file);
-            open_checked(&file)
+            open_checked(&file)?
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    // The identity of the file this connection opened (taken after the
+    // open, which created it if needed).
+    let identity = file_identity(&file);
+    Ok(Conn { conn: Some(conn), file, identity })
+}
+
+/// A connection to the index file, returned to the process's pool when
+/// dropped (unless it still holds a transaction, or was discarded).
+pub struct Conn {
+    conn: Option<Connection>,
+    file: PathBuf,
+    /// (device, inode) of the file when opened.
+    identity: Option<(u64, u64)>,
+}
+
+impl Conn {
+    /// Closes the connection instead of pooling it (the file is to be
+    /// removed, or the connection is in a state nobody should inherit).
+    pub fn discard(mut self) {
+        self.conn.take();
     }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a live connection")
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("a live connection")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && conn.is_autocommit()
+            && self.identity.is_some()
+        {
+            let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < MAX_POOLED {
+                pool.push(Pooled { file: std::mem::take(&mut self.file), identity: self.identity, conn });
+            }
+        }
+    }
+}
+
+/// At most this many idle connections are kept (one per thread that used
+/// the index at once is enough).
+const MAX_POOLED: usize = 8;
+
+struct Pooled {
+    file: PathBuf,
+    identity: Option<(u64, u64)>,
+    conn: Connection,
+}
+
+static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
+
+fn file_identity(file: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(file).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(file).ok().map(|_| (0, 0))
+    }
+}
+
+/// A pooled connection to `file`, if one is free and the file at the path
+/// is still the one it opened (else the stale connections are closed).
+fn take_pooled(file: &Path) -> Option<Conn> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if !pool.iter().any(|p| p.file == file) {
+        return None;
+    }
+    let now = file_identity(file);
+    // Connections to a file that was removed or replaced are closed.
+    pool.retain(|p| p.file != file || (now.is_some() && p.identity == now));
+    let at = pool.iter().rposition(|p| p.file == file)?;
+    let p = pool.swap_remove(at);
+    Some(Conn { conn: Some(p.conn), file: p.file, identity: p.identity })
+}
+
+/// Closes every pooled connection (the last one to close checkpoints the
+/// WAL and removes its companions). A command calls it when it is done.
+pub fn close_pooled() {
+    let drained: Vec<Pooled> = std::mem::take(&mut *POOL.lock().unwrap_or_else(|e| e.into_inner()));
+    drop(drained);
+}
+
+/// Closes the pooled connections to `file` (it is about to be removed).
+fn forget_pooled(file: &Path) {
+    let drained: Vec<Pooled> = {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let (gone, kept): (Vec<Pooled>, Vec<Pooled>) =
+            std::mem::take(&mut *pool).into_iter().partition(|p| p.file == file);
+        *pool = kept;
+        gone
+    };
+    drop(drained);
 }
 
 /// True for the errors that mean the file itself is damaged (as opposed to
@@ -119,6 +250,7 @@ pub fn is_corruption(e: &rusqlite::Error) -> bool {
 
 /// Removes the database and its WAL companions (only after corruption).
 pub fn remove_files(file: &Path) {
+    forget_pooled(file);
     for suffix in ["", "-wal", "-shm"] {
         let mut p = file.as_os_str().to_owned();
         p.push(suffix);

@@ -21,6 +21,7 @@
 
 pub mod db;
 pub mod graph;
+pub mod memo;
 pub mod monitor;
 pub mod neighbours;
 pub mod progress;
@@ -69,7 +70,7 @@ pub fn root_key(prefix: &str) -> String {
     if prefix.is_empty() { "/".to_string() } else { prefix.to_string() }
 }
 
-fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
 
@@ -204,7 +205,7 @@ impl Rows {
 
 /// The index rows of one kind of one root, for one load.
 pub struct KindIndex {
-    conn: Connection,
+    conn: db::Conn,
     root: String,
     kind: Kind,
     /// When this scan started: the write time of the rows it adds. Taken
@@ -251,7 +252,7 @@ impl KindIndex {
             Err(e) => {
                 tracing::debug!(error = %e, "index unreadable; reading every file");
                 if db::is_corruption(&e) {
-                    drop(conn);
+                    conn.discard();
                     db::remove_files(&db::path(git_dir));
                 }
                 return None;
@@ -378,6 +379,15 @@ impl KindIndex {
     /// whose view could be older than this token); otherwise no token is
     /// stored and the next scan with the monitor validates every file.
     pub fn save(self, live: &[String], git_dir: &Path) -> bool {
+        // The monitor vouched that no file of the kind changed and nothing
+        // was read afresh: every row is live and the token stands.
+        if self.rows.unchanged()
+            && self.fresh.is_empty()
+            && self.skipped_now.is_none()
+            && self.answer.as_ref().is_some_and(|a| Some(a.token()) == self.token.as_deref())
+        {
+            return true;
+        }
         let stale: Vec<String> = {
             let keep: std::collections::HashSet<&String> = live.iter().collect();
             self.rows.rows.keys().filter(|k| !keep.contains(k)).cloned().collect()

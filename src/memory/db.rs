@@ -10,7 +10,6 @@
 //! background push and a foreground command share it).
 
 use crate::error::{Error, Result};
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 /// The schema version of the memory tables.
@@ -29,7 +28,7 @@ pub fn err(path: &Path, e: rusqlite::Error) -> Error {
 
 /// Opens the database as the index does ([`crate::index::db::open`]: WAL,
 /// the busy timeout, a damaged file replaced) and adds the memory tables.
-pub fn open(git_dir: &Path) -> Result<Connection> {
+pub fn open(git_dir: &Path) -> Result<crate::index::db::Conn> {
     let file = path(git_dir);
     let conn = crate::index::db::open(git_dir).map_err(|e| err(&file, e))?;
     conn.execute_batch(SCHEMA).map_err(|e| err(&file, e))?;

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::history::{GitRepo, LogOptions};
 use crate::progress::{Finish, NoProgress, Progress};
 use crate::store::Store;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -37,7 +37,7 @@ pub struct Updated {
 /// The memory database of a store's repository, and the repository.
 pub struct Memory {
     pub repo: GitRepo,
-    pub conn: Connection,
+    pub conn: crate::index::db::Conn,
     pub db_path: PathBuf,
 }
 

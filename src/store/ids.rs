@@ -3,6 +3,10 @@
 //! branch (read with gix, nothing checked out). Never `count + 1`, so IDs
 //! created on other branches are not reused.
 //!
+//! What one branch's directory tree (or legacy blob) holds is computed once
+//! per object ID and kept in the index's memo ([`crate::index::memo`]): git
+//! objects never change, so a branch that did not move costs one lookup.
+//!
 //! Numbers above [`MAX_ID_NUMBER`] are not counted — one such mention on any
 //! branch would otherwise make every later allocation overflow — but they
 //! are returned, with where they were seen, so the caller can warn.
@@ -22,7 +26,7 @@ use std::collections::HashSet;
 const MAX_IGNORED: usize = 10;
 
 /// The highest number in use, and the out-of-range IDs that were ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Highest {
     /// The highest number at most [`MAX_ID_NUMBER`].
     pub max: u64,
@@ -82,12 +86,16 @@ fn join(prefix: &str, rest: &str) -> String {
 }
 
 /// The highest number used by `id_prefix` on any branch of the repository.
-pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) -> Result<Highest> {
+/// `git_dir` holds the memo of per-object results (none: computed every time).
+pub fn highest_on_branches(
+    worktree: &std::path::Path,
+    git_dir: Option<&std::path::Path>,
+    scan: &BranchScan<'_>,
+) -> Result<Highest> {
     let repo = gix::open(worktree).map_err(Error::git)?;
     let re = id_regex(scan.id_prefix);
     let mut best = Highest::default();
-    let mut seen_trees = HashSet::new();
-    let mut seen_blobs = HashSet::new();
+    let mut seen = HashSet::new();
     let refs = repo.references().map_err(Error::git)?;
     let mut tips = Vec::new();
     for r in refs.local_branches().map_err(Error::git)?.chain(refs.remote_branches().map_err(Error::git)?) {
@@ -99,37 +107,67 @@ pub fn highest_on_branches(worktree: &std::path::Path, scan: &BranchScan<'_>) ->
     }
     let dir_path = join(scan.prefix, &format!("coordination/{}", scan.dir));
     let eco_path = join(scan.prefix, "settings/ecosystem.yaml");
+    // What one object holds, from the memo or computed (and kept); places
+    // name the path only, the branch is added per use.
+    let per_object = |oid: gix::ObjectId, path: &str, what: &str, compute: &dyn Fn() -> Option<Highest>| {
+        let key = format!("ids1|{oid}|{}|{what}|{path}", scan.id_prefix);
+        if let Some(h) =
+            git_dir.and_then(|g| crate::index::memo::get(g, &key)).and_then(|v| serde_json::from_str(&v).ok())
+        {
+            return Some(h);
+        }
+        let h = compute()?;
+        if let (Some(g), Ok(v)) = (git_dir, serde_json::to_string(&h)) {
+            crate::index::memo::put(g, &key, &v);
+        }
+        Some(h)
+    };
+    let on_branch = |h: Highest, branch: &str| Highest {
+        max: h.max,
+        ignored: h.ignored.into_iter().map(|i| i.replacen(" (", &format!(" (branch {branch}, "), 1)).collect(),
+    };
     for (branch, tip) in tips {
         let Ok(commit) = repo.find_commit(tip) else {
             continue;
         };
         let Ok(tree) = commit.tree() else { continue };
         if let Ok(Some(entry)) = tree.lookup_entry_by_path(&dir_path)
-            && seen_trees.insert(entry.object_id())
-            && let Ok(obj) = entry.object()
+            && seen.insert(entry.object_id())
         {
-            let sub = obj.into_tree();
-            if let Ok(decoded) = sub.decode() {
+            let what = if scan.scan_contents { "tree+text" } else { "tree" };
+            let found = per_object(entry.object_id(), &dir_path, what, &|| {
+                let sub = entry.object().ok()?.into_tree();
+                let decoded = sub.decode().ok()?;
+                let mut h = Highest::default();
+                let mut seen_blobs = HashSet::new();
                 for e in &decoded.entries {
                     let name = e.filename.to_string();
                     let stem = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")).unwrap_or(&name);
-                    best.see_name(scan.id_prefix, stem, || format!("branch {branch}, {dir_path}/{name}"));
+                    h.see_name(scan.id_prefix, stem, || format!("{dir_path}/{name}"));
                     if scan.scan_contents
                         && seen_blobs.insert(e.oid.to_owned())
                         && let Ok(blob) = repo.find_object(e.oid)
                     {
-                        let place = format!("branch {branch}, {dir_path}/{name}");
-                        best.merge(max_in_text(&re, scan.id_prefix, &String::from_utf8_lossy(&blob.data), &place));
+                        let place = format!("{dir_path}/{name}");
+                        h.merge(max_in_text(&re, scan.id_prefix, &String::from_utf8_lossy(&blob.data), &place));
                     }
                 }
+                Some(h)
+            });
+            if let Some(h) = found {
+                best.merge(on_branch(h, &branch));
             }
         }
         if let Ok(Some(entry)) = tree.lookup_entry_by_path(&eco_path)
-            && seen_blobs.insert(entry.object_id())
-            && let Ok(blob) = entry.object()
+            && seen.insert(entry.object_id())
         {
-            let place = format!("branch {branch}, {eco_path}");
-            best.merge(max_in_text(&re, scan.id_prefix, &String::from_utf8_lossy(&blob.data), &place));
+            let found = per_object(entry.object_id(), &eco_path, "text", &|| {
+                let blob = entry.object().ok()?;
+                Some(max_in_text(&re, scan.id_prefix, &String::from_utf8_lossy(&blob.data), &eco_path))
+            });
+            if let Some(h) = found {
+                best.merge(on_branch(h, &branch));
+            }
         }
     }
     Ok(best)
@@ -197,7 +235,8 @@ impl Store {
         let (Some(wt), Some(prefix)) = (&self.root.worktree, self.root.prefix_in_repo()) else {
             return Ok(Highest::default());
         };
-        highest_on_branches(wt, &BranchScan { prefix: &prefix, dir, id_prefix, scan_contents })
+        let git_dir = self.root.git_dir();
+        highest_on_branches(wt, git_dir.as_deref(), &BranchScan { prefix: &prefix, dir, id_prefix, scan_contents })
     }
 }
 

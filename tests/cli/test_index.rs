@@ -473,3 +473,92 @@ fn monorepo_subfolder_roots_have_their_own_rows() {
         .unwrap();
     assert_eq!(roots, ["services/a", "services/b"]);
 }
+
+/// The ID of a created entity, from `create-issue`'s JSON.
+fn created(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn ids_on_branches_are_remembered_per_tree_and_follow_a_branch_that_moves() {
+    let env = TestEnv::with_ecosystem();
+    env.git(&["checkout", "-q", "-b", "feature"]).ok();
+    env.write("coordination/issues/ISSUE-010.yaml", &issue("ISSUE-010", "On a branch", "pending", ""));
+    env.commit_all("an issue on a branch");
+    env.git(&["checkout", "-q", "main"]).ok();
+    let create = |title: &str, no_cache: bool| {
+        let mut cmd = env.coord_command(&["create-issue", "--title", title, "--repos", "oneiric", "--format", "json"]);
+        if no_cache {
+            cmd.env("GIT_COORD_NO_CACHE", "1");
+        }
+        created(&cmd.output().unwrap())
+    };
+    assert_eq!(create("First", false), "ISSUE-011", "the branch's number counts");
+    // What the branch's directory tree holds is kept under its object ID.
+    let tree = env.git(&["rev-parse", "feature:coordination/issues"]).ok().trim().to_string();
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let key = format!("ids1|{tree}|ISSUE|tree|coordination/issues");
+    let kept: String = conn.query_row("SELECT value FROM idx_memo WHERE key = ?1", [&key], |r| r.get(0)).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&kept).unwrap()["max"], 10, "{kept}");
+    // Proof that the kept result is what allocation reads (the tree is not
+    // inflated again): a planted number is obeyed, except with the index off.
+    conn.execute("UPDATE idx_memo SET value = '{\"max\":40,\"ignored\":[]}' WHERE key = ?1", [&key]).unwrap();
+    drop(conn);
+    assert_eq!(create("Without the index", true), "ISSUE-012", "GIT_COORD_NO_CACHE reads the trees");
+    assert_eq!(create("From the memo", false), "ISSUE-041");
+    // The branch moves: its new tree is another object, read afresh.
+    env.git(&["checkout", "-q", "feature"]).ok();
+    env.write("coordination/issues/ISSUE-060.yaml", &issue("ISSUE-060", "Later on the branch", "pending", ""));
+    env.commit_all("a later issue on the branch");
+    env.git(&["checkout", "-q", "main"]).ok();
+    assert_eq!(create("After the branch moved", false), "ISSUE-061");
+    // A damaged memo value is no answer: the tree is read again.
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    assert!(conn.execute("UPDATE idx_memo SET value = 'not json'", []).unwrap() > 0);
+    drop(conn);
+    assert_eq!(create("Damaged memo", false), "ISSUE-062");
+}
+
+#[test]
+fn a_long_running_server_survives_its_index_file_being_removed() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    let mut c = crate::test_mcp::Client::start(&env);
+    let hits = |c: &mut crate::test_mcp::Client, n: u64, q: &str| {
+        let out = c.tool(n, "coord_search", serde_json::json!({ "query": q }));
+        out["items"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(hits(&mut c, 2, "gateway"), ["ISSUE-002"]);
+    let listed = c.tool(3, "coord_list_issues", serde_json::json!({"status": ["pending"]}));
+    assert_eq!(listed["count"], 2, "{listed}");
+    // Another tool removes the index (and its WAL) while the server keeps
+    // its connections, then edits a file: the server's answers follow the
+    // files and the index file comes back.
+    crate::test_index::remove_index(&env);
+    env.write(
+        "coordination/issues/ISSUE-002.yaml",
+        &issue("ISSUE-002", "Login timeout on the proxy", "pending", "labels: [bug, auth]\n"),
+    );
+    assert_eq!(hits(&mut c, 4, "proxy"), ["ISSUE-002"]);
+    assert!(hits(&mut c, 5, "gateway").is_empty());
+    let listed = c.tool(6, "coord_list_issues", serde_json::json!({"status": ["pending"]}));
+    let titles: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Legacy issue", "Login timeout on the proxy"], "{listed}");
+    assert!(index_file(&env).is_file(), "the index is rebuilt in a new file");
+    // Replaced by something that is no database: still the files' answer.
+    crate::test_index::remove_index(&env);
+    std::fs::write(index_file(&env), b"garbage, not SQLite").unwrap();
+    assert_eq!(hits(&mut c, 7, "proxy"), ["ISSUE-002"]);
+}
+
+/// Removes the index file and its WAL companions.
+pub(crate) fn remove_index(env: &TestEnv) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = index_file(env).into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
