@@ -137,14 +137,8 @@ fn relations(store: &Store, id: &str) -> Result<Option<crate::graph::relations::
 /// (no commits yet, a shallow or odd repository) is not an error for
 /// `show`: the relation is just absent.
 fn last_change(store: &Store, id: &str) -> Option<crate::graph::relations::LastChange> {
-    let opts = crate::history::LogOptions { id: Some(id.to_string()), limit: Some(1), ..Default::default() };
-    let c = crate::history::log(store, &opts).ok()?.commits.into_iter().next()?;
-    Some(crate::graph::relations::LastChange {
-        commit: c.commit.short,
-        author: c.commit.author,
-        date: c.commit.date,
-        summary: c.commit.summary,
-    })
+    let c = crate::history::log::last_change(store, id).ok()??;
+    Some(crate::graph::relations::LastChange { commit: c.short, author: c.author, date: c.date, summary: c.summary })
 }
 
 pub(super) fn delete(store: &Store, kind: Kind, id: &Id, force: bool) -> Result<Deleted> {

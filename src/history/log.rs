@@ -86,6 +86,36 @@ pub fn log(store: &Store, opts: &LogOptions) -> Result<Log> {
     log_with(store, opts, &crate::progress::NoProgress)
 }
 
+/// The last commit reachable from HEAD that changed entity `id` (what
+/// `show` gives as its last change): [`log`] with a limit of one. The
+/// answer is kept in the index's memo ([`crate::index::memo`]) under HEAD's
+/// commit ID, the root and the entity: the history below a commit never
+/// changes, so a HEAD that did not move costs one lookup. Not kept in a
+/// shallow repository, whose boundary a fetch can move.
+pub fn last_change(store: &Store, id: &str) -> Result<Option<CommitInfo>> {
+    let repo = GitRepo::open(store, "show")?;
+    let Some(head) = repo.head()? else { return Ok(None) };
+    let (_, canon) = entity_filter(store, id)?;
+    let memo = match store.root.git_dir() {
+        Some(g) if repo.shallow_boundary().is_empty() => Some(g),
+        _ => None,
+    };
+    let key = format!("last1|{head}|{}|{canon}", store.root.prefix_in_repo().unwrap_or_default());
+    if let Some(hit) = memo
+        .as_deref()
+        .and_then(|g| crate::index::memo::get(g, &key))
+        .and_then(|v| serde_json::from_str::<Option<CommitInfo>>(&v).ok())
+    {
+        return Ok(hit);
+    }
+    let opts = LogOptions { id: Some(id.to_string()), limit: Some(1), ..Default::default() };
+    let found = log(store, &opts)?.commits.into_iter().next().map(|e| e.commit);
+    if let (Some(g), Ok(v)) = (memo.as_deref(), serde_json::to_string(&found)) {
+        crate::index::memo::put(g, &key, &v);
+    }
+    Ok(found)
+}
+
 /// [`log`], reporting one step per commit compared (the commits of the
 /// range are counted first; `--limit` ends it early).
 pub fn log_with(store: &Store, opts: &LogOptions, progress: &dyn crate::progress::Progress) -> Result<Log> {

@@ -52,7 +52,7 @@ pub struct State {
 }
 
 /// A commit, as `log` shows it.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CommitInfo {
     /// Full ID.
     pub id: String,

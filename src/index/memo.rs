@@ -2,7 +2,9 @@
 //! (`idx_memo`): a tree or blob never changes under its ID, so such a
 //! result never goes stale and needs no validation. ID allocation keeps here
 //! the highest number each branch's entity directory holds, so a new ID does
-//! not inflate and decode a 25,000-entry tree per branch every time.
+//! not inflate and decode a 25,000-entry tree per branch every time; `show`
+//! keeps an entity's last change under HEAD's commit ID (the history below
+//! a commit never changes).
 //!
 //! A key names the object and everything else the result depends on; the
 //! value is the caller's (JSON) text. Best effort like the rest of the

@@ -562,3 +562,42 @@ pub(crate) fn remove_index(env: &TestEnv) {
         let _ = std::fs::remove_file(p);
     }
 }
+
+#[test]
+fn shows_last_change_is_remembered_per_head_and_follows_new_commits() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    let last = |no_cache: bool| {
+        let mut cmd = env.coord_command(&["show-issue", "ISSUE-002", "--format", "json"]);
+        if no_cache {
+            cmd.env("GIT_COORD_NO_CACHE", "1");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["relations"]["last_change"]["summary"].as_str().unwrap_or("(none)").to_string()
+    };
+    assert_eq!(last(false), "corpus");
+    // Kept under HEAD's commit: a planted answer is obeyed (proof the walk
+    // is not repeated), except with the index off.
+    let head = env.git(&["rev-parse", "HEAD"]).ok().trim().to_string();
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let planted = conn
+        .execute(
+            "UPDATE idx_memo SET value = replace(value, '\"corpus\"', '\"planted\"') WHERE key = ?1",
+            [format!("last1|{head}||ISSUE-002")],
+        )
+        .unwrap();
+    assert_eq!(planted, 1);
+    drop(conn);
+    assert_eq!(last(false), "planted");
+    assert_eq!(last(true), "corpus");
+    // A new commit moves HEAD: the history is walked again.
+    env.write("coordination/issues/ISSUE-002.yaml", &issue("ISSUE-002", "Retitled", "pending", ""));
+    env.commit_all("retitle");
+    assert_eq!(last(false), "retitle");
+    // A commit that does not touch the entity: still the older change.
+    env.write("coordination/issues/ISSUE-004.yaml", &issue("ISSUE-004", "Other", "resolved", ""));
+    env.commit_all("another entity");
+    assert_eq!(last(false), "retitle");
+}
