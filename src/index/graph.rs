@@ -174,69 +174,178 @@ fn vocab<T: Vocab>(s: &str) -> Lenient<T> {
     Lenient::from_text(s)
 }
 
+fn issue_row(i: &Issue) -> IssueRow {
+    IssueRow {
+        t: i.title.clone(),
+        s: i.status.as_str().to_string(),
+        p: i.priority.as_str().to_string(),
+        sev: i.severity.clone(),
+        r: i.repos.clone(),
+        c: date_out(&i.created),
+        u: date_out(&i.updated),
+        tg: date_out(&i.target),
+        dep: i.dependencies.clone(),
+        bl: i.blocking.clone(),
+        a: i.assignee.clone(),
+    }
+}
+
+fn plan_row(p: &Plan) -> PlanRow {
+    PlanRow {
+        t: p.title.clone(),
+        s: p.status.as_str().to_string(),
+        r: p.repos.clone(),
+        c: date_out(&p.created),
+        u: date_out(&p.updated),
+        tg: date_out(&p.target),
+        iss: p.issue_ids.clone(),
+        dep: p.depends_on.clone(),
+        ms: p
+            .milestones
+            .iter()
+            .map(|m| MilestoneRow {
+                id: m.id.clone(),
+                n: m.name.clone(),
+                due: date_out(&m.due),
+                s: m.status.as_str().to_string(),
+                dep: m.dependencies.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn todo_row(t: &Todo) -> TodoRow {
+    TodoRow {
+        t: t.task.clone(),
+        r: t.repo.clone(),
+        s: t.status.as_str().to_string(),
+        p: t.priority.as_str().to_string(),
+        c: date_out(&t.created),
+        u: date_out(&t.updated),
+        est: t.estimated_hours,
+        act: t.actual_hours,
+        bb: t.blocked_by.clone(),
+        bl: t.blocking.clone(),
+        a: t.assignee.clone(),
+        i: t.issue_id.clone(),
+        pl: t.plan_id.clone(),
+        m: t.milestone_id.clone(),
+    }
+}
+
+fn dep_row(d: &Dependency) -> DepRow {
+    DepRow {
+        co: d.consumer.clone(),
+        pr: d.provider.clone(),
+        ty: d.dep_type.as_str().to_string(),
+        vc: d.version_constraint.clone(),
+        s: d.status.as_str().to_string(),
+        c: date_out(&d.created),
+        u: date_out(&d.updated),
+    }
+}
+
+fn issue_of(id: String, r: IssueRow) -> Entity {
+    Entity::Issue(Issue {
+        id,
+        title: r.t,
+        description: None,
+        status: vocab(&r.s),
+        priority: vocab(&r.p),
+        severity: r.sev,
+        repos: r.r,
+        created: date_in(r.c),
+        updated: date_in(r.u),
+        target: date_in(r.tg),
+        dependencies: r.dep,
+        blocking: r.bl,
+        assignee: r.a,
+        labels: Vec::new(),
+        metadata: Mapping::new(),
+        extra: Mapping::new(),
+    })
+}
+
+fn plan_of(id: String, r: PlanRow) -> Entity {
+    Entity::Plan(Plan {
+        id,
+        title: r.t,
+        description: None,
+        status: vocab(&r.s),
+        repos: r.r,
+        created: date_in(r.c),
+        updated: date_in(r.u),
+        target: date_in(r.tg),
+        issue_ids: r.iss,
+        depends_on: r.dep,
+        milestones: r
+            .ms
+            .into_iter()
+            .map(|m| Milestone {
+                id: m.id,
+                name: m.n,
+                description: None,
+                due: date_in(m.due),
+                status: vocab(&m.s),
+                dependencies: m.dep,
+                completion_criteria: Vec::new(),
+                criteria_checks: Vec::new(),
+                deliverables: Vec::new(),
+                extra: Mapping::new(),
+            })
+            .collect(),
+        extra: Mapping::new(),
+    })
+}
+
+fn todo_of(id: String, r: TodoRow) -> Entity {
+    Entity::Todo(Todo {
+        id,
+        task: r.t,
+        description: None,
+        repo: r.r,
+        status: vocab(&r.s),
+        priority: vocab(&r.p),
+        created: date_in(r.c),
+        updated: date_in(r.u),
+        estimated_hours: r.est,
+        actual_hours: r.act,
+        blocked_by: r.bb,
+        blocking: r.bl,
+        assignee: r.a,
+        labels: Vec::new(),
+        acceptance_criteria: Vec::new(),
+        issue_id: r.i,
+        plan_id: r.pl,
+        milestone_id: r.m,
+        extra: Mapping::new(),
+    })
+}
+
+fn dep_of(id: String, r: DepRow) -> Entity {
+    Entity::Dependency(Dependency {
+        id,
+        consumer: r.co,
+        provider: r.pr,
+        dep_type: vocab(&r.ty),
+        version_constraint: r.vc,
+        status: vocab(&r.s),
+        created: date_in(r.c),
+        updated: date_in(r.u),
+        notes: None,
+        validation: None,
+        extra: Mapping::new(),
+    })
+}
+
 /// The graph row of an entity, or `None` when it would not give back
 /// exactly [`slim`] of it (then the row's `g` stays NULL).
 pub fn encode(e: &Entity) -> Option<String> {
     let json = match e {
-        Entity::Issue(i) => serde_json::to_string(&IssueRow {
-            t: i.title.clone(),
-            s: i.status.as_str().to_string(),
-            p: i.priority.as_str().to_string(),
-            sev: i.severity.clone(),
-            r: i.repos.clone(),
-            c: date_out(&i.created),
-            u: date_out(&i.updated),
-            tg: date_out(&i.target),
-            dep: i.dependencies.clone(),
-            bl: i.blocking.clone(),
-            a: i.assignee.clone(),
-        }),
-        Entity::Plan(p) => serde_json::to_string(&PlanRow {
-            t: p.title.clone(),
-            s: p.status.as_str().to_string(),
-            r: p.repos.clone(),
-            c: date_out(&p.created),
-            u: date_out(&p.updated),
-            tg: date_out(&p.target),
-            iss: p.issue_ids.clone(),
-            dep: p.depends_on.clone(),
-            ms: p
-                .milestones
-                .iter()
-                .map(|m| MilestoneRow {
-                    id: m.id.clone(),
-                    n: m.name.clone(),
-                    due: date_out(&m.due),
-                    s: m.status.as_str().to_string(),
-                    dep: m.dependencies.clone(),
-                })
-                .collect(),
-        }),
-        Entity::Todo(t) => serde_json::to_string(&TodoRow {
-            t: t.task.clone(),
-            r: t.repo.clone(),
-            s: t.status.as_str().to_string(),
-            p: t.priority.as_str().to_string(),
-            c: date_out(&t.created),
-            u: date_out(&t.updated),
-            est: t.estimated_hours,
-            act: t.actual_hours,
-            bb: t.blocked_by.clone(),
-            bl: t.blocking.clone(),
-            a: t.assignee.clone(),
-            i: t.issue_id.clone(),
-            pl: t.plan_id.clone(),
-            m: t.milestone_id.clone(),
-        }),
-        Entity::Dependency(d) => serde_json::to_string(&DepRow {
-            co: d.consumer.clone(),
-            pr: d.provider.clone(),
-            ty: d.dep_type.as_str().to_string(),
-            vc: d.version_constraint.clone(),
-            s: d.status.as_str().to_string(),
-            c: date_out(&d.created),
-            u: date_out(&d.updated),
-        }),
+        Entity::Issue(i) => serde_json::to_string(&issue_row(i)),
+        Entity::Plan(p) => serde_json::to_string(&plan_row(p)),
+        Entity::Todo(t) => serde_json::to_string(&todo_row(t)),
+        Entity::Dependency(d) => serde_json::to_string(&dep_row(d)),
     }
     .ok()?;
     let back = decode(e.kind(), e.id().to_string(), &json)?;
@@ -246,100 +355,66 @@ pub fn encode(e: &Entity) -> Option<String> {
 /// The slim entity of a graph row (`None` when the row does not decode).
 pub fn decode(kind: Kind, id: String, json: &str) -> Option<Entity> {
     Some(match kind {
-        Kind::Issue => {
-            let r: IssueRow = serde_json::from_str(json).ok()?;
-            Entity::Issue(Issue {
-                id,
-                title: r.t,
-                description: None,
-                status: vocab(&r.s),
-                priority: vocab(&r.p),
-                severity: r.sev,
-                repos: r.r,
-                created: date_in(r.c),
-                updated: date_in(r.u),
-                target: date_in(r.tg),
-                dependencies: r.dep,
-                blocking: r.bl,
-                assignee: r.a,
-                labels: Vec::new(),
-                metadata: Mapping::new(),
-                extra: Mapping::new(),
-            })
-        }
-        Kind::Plan => {
-            let r: PlanRow = serde_json::from_str(json).ok()?;
-            Entity::Plan(Plan {
-                id,
-                title: r.t,
-                description: None,
-                status: vocab(&r.s),
-                repos: r.r,
-                created: date_in(r.c),
-                updated: date_in(r.u),
-                target: date_in(r.tg),
-                issue_ids: r.iss,
-                depends_on: r.dep,
-                milestones: r
-                    .ms
-                    .into_iter()
-                    .map(|m| Milestone {
-                        id: m.id,
-                        name: m.n,
-                        description: None,
-                        due: date_in(m.due),
-                        status: vocab(&m.s),
-                        dependencies: m.dep,
-                        completion_criteria: Vec::new(),
-                        criteria_checks: Vec::new(),
-                        deliverables: Vec::new(),
-                        extra: Mapping::new(),
-                    })
-                    .collect(),
-                extra: Mapping::new(),
-            })
-        }
-        Kind::Todo => {
-            let r: TodoRow = serde_json::from_str(json).ok()?;
-            Entity::Todo(Todo {
-                id,
-                task: r.t,
-                description: None,
-                repo: r.r,
-                status: vocab(&r.s),
-                priority: vocab(&r.p),
-                created: date_in(r.c),
-                updated: date_in(r.u),
-                estimated_hours: r.est,
-                actual_hours: r.act,
-                blocked_by: r.bb,
-                blocking: r.bl,
-                assignee: r.a,
-                labels: Vec::new(),
-                acceptance_criteria: Vec::new(),
-                issue_id: r.i,
-                plan_id: r.pl,
-                milestone_id: r.m,
-                extra: Mapping::new(),
-            })
-        }
-        Kind::Dependency => {
-            let r: DepRow = serde_json::from_str(json).ok()?;
-            Entity::Dependency(Dependency {
-                id,
-                consumer: r.co,
-                provider: r.pr,
-                dep_type: vocab(&r.ty),
-                version_constraint: r.vc,
-                status: vocab(&r.s),
-                created: date_in(r.c),
-                updated: date_in(r.u),
-                notes: None,
-                validation: None,
-                extra: Mapping::new(),
-            })
-        }
+        Kind::Issue => issue_of(id, serde_json::from_str(json).ok()?),
+        Kind::Plan => plan_of(id, serde_json::from_str(json).ok()?),
+        Kind::Todo => todo_of(id, serde_json::from_str(json).ok()?),
+        Kind::Dependency => dep_of(id, serde_json::from_str(json).ok()?),
     })
+}
+
+/// One file of a kind's image ([`encode_image`]): its name, the entity's
+/// ID, its graph row and its problems.
+#[derive(Serialize, Deserialize)]
+struct ImageFile<R> {
+    n: String,
+    i: String,
+    g: R,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    p: Vec<StoredProblem>,
+}
+
+/// One file of a kind as an image holds it: its name, its slim entity
+/// ([`slim`]) and its problems.
+pub type ImageEntry = (String, Entity, Vec<crate::problem::Problem>);
+
+/// The image of one kind's files: every file's graph row, ID, name and
+/// problems in one document, decoded in one pass (no per-row parse, no row
+/// reads). `None` when an entity's graph row would not give back [`slim`]
+/// of it (the entity is not checked again here: `entities` come from graph
+/// rows or passed [`encode`]).
+pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Problem])]) -> Option<String> {
+    fn doc<R: Serialize>(
+        files: &[(&str, &Entity, &[crate::problem::Problem])],
+        row: impl Fn(&Entity) -> Option<R>,
+    ) -> Option<String> {
+        let rows: Option<Vec<ImageFile<R>>> = files
+            .iter()
+            .map(|(name, e, problems)| {
+                Some(ImageFile { n: name.to_string(), i: e.id().to_string(), g: row(e)?, p: stored(problems) })
+            })
+            .collect();
+        serde_json::to_string(&rows?).ok()
+    }
+    match kind {
+        Kind::Issue => doc(files, |e| if let Entity::Issue(i) = e { Some(issue_row(i)) } else { None }),
+        Kind::Plan => doc(files, |e| if let Entity::Plan(p) = e { Some(plan_row(p)) } else { None }),
+        Kind::Todo => doc(files, |e| if let Entity::Todo(t) = e { Some(todo_row(t)) } else { None }),
+        Kind::Dependency => doc(files, |e| if let Entity::Dependency(d) = e { Some(dep_row(d)) } else { None }),
+    }
+}
+
+/// The files of an image (`None` when it does not decode).
+pub fn decode_image(kind: Kind, text: &str) -> Option<Vec<ImageEntry>> {
+    fn files<R: serde::de::DeserializeOwned>(text: &str, of: fn(String, R) -> Entity) -> Option<Vec<ImageEntry>> {
+        let rows: Vec<ImageFile<R>> = serde_json::from_str(text).ok()?;
+        Some(rows.into_iter().map(|f| (f.n, of(f.i, f.g), f.p.into_iter().map(problem_of).collect())).collect())
+    }
+    match kind {
+        Kind::Issue => files(text, issue_of),
+        Kind::Plan => files(text, plan_of),
+        Kind::Todo => files(text, todo_of),
+        Kind::Dependency => files(text, dep_of),
+    }
 }
 
 /// One stored problem of a file (the problems of a file with problems are
@@ -363,9 +438,8 @@ struct StoredProblem {
     m: String,
 }
 
-/// The problems of a file as stored.
-pub fn encode_problems(problems: &[crate::problem::Problem]) -> Option<String> {
-    let rows: Vec<StoredProblem> = problems
+fn stored(problems: &[crate::problem::Problem]) -> Vec<StoredProblem> {
+    problems
         .iter()
         .map(|p| StoredProblem {
             s: if p.is_error() { 'e' } else { 'w' },
@@ -377,28 +451,30 @@ pub fn encode_problems(problems: &[crate::problem::Problem]) -> Option<String> {
             v: p.value.clone(),
             m: p.message.clone(),
         })
-        .collect();
-    serde_json::to_string(&rows).ok()
+        .collect()
+}
+
+fn problem_of(r: StoredProblem) -> crate::problem::Problem {
+    use crate::problem::Problem;
+    let code = intern(&r.c);
+    let mut p = if r.s == 'e' { Problem::error(code, r.m) } else { Problem::warning(code, r.m) };
+    p.file = r.f;
+    p.line = r.l;
+    p.id = r.i;
+    p.field = r.fd;
+    p.value = r.v;
+    p
+}
+
+/// The problems of a file as stored.
+pub fn encode_problems(problems: &[crate::problem::Problem]) -> Option<String> {
+    serde_json::to_string(&stored(problems)).ok()
 }
 
 /// Stored problems back (`None` when they do not decode).
 pub fn decode_problems(json: &str) -> Option<Vec<crate::problem::Problem>> {
-    use crate::problem::Problem;
     let rows: Vec<StoredProblem> = serde_json::from_str(json).ok()?;
-    Some(
-        rows.into_iter()
-            .map(|r| {
-                let code = intern(&r.c);
-                let mut p = if r.s == 'e' { Problem::error(code, r.m) } else { Problem::warning(code, r.m) };
-                p.file = r.f;
-                p.line = r.l;
-                p.id = r.i;
-                p.field = r.fd;
-                p.value = r.v;
-                p
-            })
-            .collect(),
-    )
+    Some(rows.into_iter().map(problem_of).collect())
 }
 
 /// Problem codes are static strings; the few distinct codes read back are

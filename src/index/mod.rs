@@ -227,6 +227,13 @@ pub struct KindIndex {
     skipped: FxHashMap<String, String>,
     /// The skipped names as they are now, when that changed.
     skipped_now: Option<FxHashMap<String, String>>,
+    /// The write epoch the kind's image was made at and the monitor token
+    /// it agrees with, if it has one.
+    image_at: Option<(i64, String)>,
+    /// A new image to write with the rows ([`KindIndex::set_image`]).
+    image: Option<String>,
+    /// The newer token the image agrees with (it was served).
+    image_token: Option<String>,
 }
 
 impl KindIndex {
@@ -258,7 +265,7 @@ impl KindIndex {
                 return None;
             }
         };
-        let (rows, epoch, token, skipped) = rows;
+        let (rows, epoch, token, skipped, image_at) = rows;
         let mut seen = std::collections::HashSet::new();
         let shared_ids = rows.values().filter(|r| !seen.insert(r.id.as_str())).map(|r| r.id.clone()).collect();
         Some(KindIndex {
@@ -274,6 +281,9 @@ impl KindIndex {
             removed: Vec::new(),
             skipped,
             skipped_now: None,
+            image_at,
+            image: None,
+            image_token: None,
         })
     }
 
@@ -337,6 +347,54 @@ impl KindIndex {
         self.answer = Some(answer);
     }
 
+    /// The monitor token the kind's image agrees with, when it was made
+    /// from the rows as they stand (same write epoch): the token to ask the
+    /// monitor with before the image may stand for the files.
+    pub fn image_token(&self) -> Option<&str> {
+        self.image_at.as_ref().filter(|(epoch, _)| *epoch == self.epoch).map(|(_, t)| t.as_str())
+    }
+
+    /// The files of the kind from its image, given the monitor's answer to
+    /// [`Self::image_token`]: when it names no file of the kind (and the
+    /// kind has no name that is not an entity, whose problems an image does
+    /// not hold), each file's name, slim entity and problems, in natural ID
+    /// order. The answer's token is then stored with the rows and the image
+    /// on [`KindIndex::save_changes`].
+    pub fn image(&mut self, answer: monitor::Answer) -> Option<Vec<graph::ImageEntry>> {
+        let monitor::Answer::Changed { names, token } = &answer else { return None };
+        let prefix = format!("{}/", self.kind.dir_name());
+        if names.iter().any(|n| n.starts_with(&prefix)) || !self.skipped.is_empty() || self.image_token().is_none() {
+            return None;
+        }
+        let text: String = self
+            .conn
+            .query_row(
+                "SELECT data FROM idx_image WHERE root = ?1 AND kind = ?2 AND epoch = ?3",
+                params![self.root, self.kind.dir_name(), self.epoch],
+                |r| r.get(0),
+            )
+            .ok()?;
+        let files = graph::decode_image(self.kind, &text)?;
+        self.image_token = Some(token.clone());
+        self.rows.changed = Some(Default::default());
+        self.answer = Some(answer);
+        Some(files)
+    }
+
+    /// True when the monitor answered this scan: an image made from it can
+    /// be vouched for later.
+    pub fn answered(&self) -> bool {
+        self.answer.is_some()
+    }
+
+    /// An image of the kind's files to write with the rows on
+    /// [`KindIndex::save`], with the epoch the rows then have and this
+    /// scan's monitor token (not written when another process wrote rows
+    /// meanwhile, or without an answer).
+    pub fn set_image(&mut self, image: String) {
+        self.image = Some(image);
+    }
+
     /// The rows, for the threads that read the files.
     pub fn rows(&self) -> &Rows {
         &self.rows
@@ -384,6 +442,8 @@ impl KindIndex {
         if self.rows.unchanged()
             && self.fresh.is_empty()
             && self.skipped_now.is_none()
+            && self.image.is_none()
+            && self.image_token.is_none()
             && self.answer.as_ref().is_some_and(|a| Some(a.token()) == self.token.as_deref())
         {
             return true;
@@ -403,6 +463,8 @@ impl KindIndex {
         if self.fresh.is_empty()
             && stale.is_empty()
             && self.skipped_now.is_none()
+            && self.image.is_none()
+            && self.image_token.as_deref().is_none_or(|t| Some(t) == self.image_at.as_ref().map(|(_, it)| it.as_str()))
             && new_token.is_none_or(|t| Some(t) == self.token.as_deref())
         {
             return true;
@@ -470,6 +532,23 @@ impl KindIndex {
                  ON CONFLICT (root, kind) DO UPDATE SET token = excluded.token, epoch = excluded.epoch",
                 params![self.root, kind, token, if rows_written { epoch + 1 } else { epoch }],
             )?;
+            // The image describes the rows as this scan leaves them, and the
+            // files as of this scan's token: only when no other process wrote
+            // rows since they were read.
+            if let (Some(image), Some(token)) = (&self.image, &token) {
+                tx.execute(
+                    "INSERT INTO idx_image (root, kind, epoch, token, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (root, kind) DO UPDATE SET epoch = excluded.epoch, token = excluded.token, \
+                     data = excluded.data",
+                    params![self.root, kind, if rows_written { epoch + 1 } else { epoch }, token, image],
+                )?;
+            } else if let (Some(newer), Some(_)) = (&self.image_token, &token) {
+                // A served image agrees with the newer token too.
+                tx.execute(
+                    "UPDATE idx_image SET token = ?3 WHERE root = ?1 AND kind = ?2 AND epoch = ?4",
+                    params![self.root, kind, newer, epoch],
+                )?;
+            }
             let mut ins = tx.prepare_cached(
                 "INSERT INTO idx_files (root, kind, name, size, mtime_ns, ino, indexed_ns, id, map, status, \
                  priority, assignee, title, repos, labels, clean, g, problems) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
@@ -524,7 +603,7 @@ impl KindIndex {
 /// The rows of one kind with the write epoch and monitor token they go
 /// with, and the skipped names, read in one transaction (one consistent
 /// snapshot).
-type Read = (FxHashMap<String, Row>, i64, Option<String>, FxHashMap<String, String>);
+type Read = (FxHashMap<String, Row>, i64, Option<String>, FxHashMap<String, String>, Option<(i64, String)>);
 
 fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<Read> {
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Deferred)?;
@@ -542,8 +621,15 @@ fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rus
         st.query_map(params![root, kind.dir_name()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
             .collect::<rusqlite::Result<_>>()?
     };
+    let image = tx
+        .query_row(
+            "SELECT epoch, token FROM idx_image WHERE root = ?1 AND kind = ?2",
+            params![root, kind.dir_name()],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()?;
     tx.commit()?;
-    Ok((rows, epoch, token, skipped))
+    Ok((rows, epoch, token, skipped, image))
 }
 
 fn file_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<FxHashMap<String, Row>> {

@@ -353,9 +353,10 @@ impl Store {
         let graph = scan.graph;
         /// What reading one file gives: its record, its problems, and a fresh
         /// parse to index (file name, stamp, mapping).
-        /// The last item names the file when its index row is current and stays.
+        /// The fourth item names the file when its index row is current and
+        /// stays; the last is true when the record came from its graph row.
         type FileOutcome =
-            (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>);
+            (Option<Record>, Vec<Problem>, Option<(String, crate::index::Stamp, Mapping)>, Option<String>, bool);
         let dir = self.kind_dir(kind);
         let git_dir = self.root.git_dir();
         let open_index = |columns| match (&git_dir, self.root.prefix_in_repo()) {
@@ -375,6 +376,26 @@ impl Store {
                 scan.indexed = ix.save(&[], g);
             }
             return Ok(Vec::new());
+        }
+        // A graph load of a kind the monitor vouches for: its image, with no
+        // row read, no file listed or looked at.
+        let whole_kind = decode && graph && scan.only_status.is_none();
+        if whole_kind
+            && let (Some(mut ix), Some(g), Some(prefix)) =
+                (open_index(crate::index::Columns::None), &git_dir, self.root.prefix_in_repo())
+            && let Some(token) = ix.image_token()
+            && let Some(answer) =
+                crate::index::monitor::query(&crate::index::monitor::Paths::of(g, &prefix), Some(token))
+        {
+            if let Some(files) = ix.image(answer) {
+                tracing::debug!(kind = kind.dir_name(), files = files.len(), "from the image");
+                let out = files
+                    .into_iter()
+                    .map(|(name, entity, problems)| Record { entity, origin: Origin::File(dir.join(name)), problems })
+                    .collect();
+                scan.indexed = ix.save_changes(g);
+                return Ok(out);
+            }
         }
         // The index and the monitor's answer come before any file is looked
         // at: a change after the answer is the next answer's.
@@ -398,6 +419,9 @@ impl Store {
         // Names that are no regular file, with their problem.
         let mut not_files: Vec<(String, Vec<Problem>)> = Vec::new();
         let now = std::time::SystemTime::now();
+        // A temp file may turn stale later without any event: no image is
+        // made while one is there.
+        let mut saw_temp = false;
         for entry in rd {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let path = entry.path();
@@ -406,6 +430,7 @@ impl Store {
             let Ok(ft) = entry.file_type() else { continue };
             if ft.is_file() {
                 if files::is_temp_name(&name) {
+                    saw_temp = true;
                     if let Some(age) = entry.metadata().ok().and_then(|m| files::stale_age(&m, now)) {
                         problems.push(self.stale_temp_problem(&path, age));
                     }
@@ -462,11 +487,11 @@ impl Store {
                     && ix.is_current(&name, st)
                 {
                     if !decode || only_status.is_some_and(|wanted| ix.skippable(&name, wanted)) {
-                        return (None, Vec::new(), None, Some(name));
+                        return (None, Vec::new(), None, Some(name), false);
                     }
                     if graph && let Some((entity, problems)) = ix.graph(kind, &name, st) {
                         let rec = Record { entity, origin: Origin::File(path.clone()), problems };
-                        return (Some(rec), Vec::new(), None, Some(name));
+                        return (Some(rec), Vec::new(), None, Some(name), true);
                     }
                     if let Some(map) = ix.get(&name, st) {
                         let id = map.get("id").and_then(scalar_text).unwrap_or_default();
@@ -480,13 +505,13 @@ impl Store {
                             1,
                         );
                         if rec.problems.is_empty() {
-                            return (Some(rec), Vec::new(), None, Some(name));
+                            return (Some(rec), Vec::new(), None, Some(name), false);
                         }
                     }
                     // A current row of a file with problems: read for its
                     // line numbers, the row stays as it is.
                     let (rec, probs, _) = self.read_file_record(kind, path);
-                    return (rec, probs, None, Some(name));
+                    return (rec, probs, None, Some(name), false);
                 }
                 let (rec, probs, parsed) = self.read_file_record(kind, path);
                 if view.is_some() {
@@ -496,7 +521,7 @@ impl Store {
                     (Some(_), Some(map), Some(st)) => Some((name, *st, map)),
                     _ => None,
                 };
-                (rec, probs, fresh, None)
+                (rec, probs, fresh, None, false)
             })
             .collect();
         if let (Some(ix), Some(wanted)) = (view, only_status) {
@@ -508,8 +533,11 @@ impl Store {
         }
         tracing::debug!(kind = kind.dir_name(), "records built");
         let mut out = Vec::with_capacity(results.len());
+        // Per record: its file name, and whether it came from a graph row
+        // (else its row must be checked before an image may hold it).
+        let mut out_names: Vec<(&str, bool)> = Vec::with_capacity(results.len());
         let mut live = Vec::new();
-        for ((name, _), (rec, probs, fresh, kept)) in paths.iter().zip(results) {
+        for ((name, _), (rec, probs, fresh, kept, from_row)) in paths.iter().zip(results) {
             if rec.is_none() && !probs.is_empty() && index.is_some() {
                 not_files.push((name.clone(), probs.clone()));
             }
@@ -519,10 +547,18 @@ impl Store {
             {
                 live.push(name);
             }
+            if rec.is_some() {
+                out_names.push((name, from_row));
+            }
             live.extend(kept);
             out.extend(rec);
         }
         if let (Some(mut ix), Some(g)) = (index, &git_dir) {
+            if whole_kind && !saw_temp && not_files.is_empty() && ix.answered() {
+                if let Some(image) = image_of(kind, &out, &out_names) {
+                    ix.set_image(image);
+                }
+            }
             ix.set_skipped(not_files);
             scan.indexed = ix.save(&live, g);
         }
@@ -674,6 +710,32 @@ impl Store {
         rec.problems = problems;
         (Some(rec), Vec::new(), Some(raw))
     }
+}
+
+/// At most this many records read afresh (not from a graph row) may go
+/// into an image; a load that read more (a first build) leaves the image to
+/// the next one rather than checking every row twice.
+const IMAGE_MAX_FRESH: usize = 1000;
+
+/// The image ([`crate::index::graph::encode_image`]) of one kind's records
+/// (`names`: each record's file name and whether it came from a graph row),
+/// in natural ID order; `None` when an ID is held twice (which file wins is
+/// decided by reading them), a record's graph row would not give back its
+/// slim entity, or too many records were read afresh.
+fn image_of(kind: Kind, recs: &[Record], names: &[(&str, bool)]) -> Option<String> {
+    if names.iter().filter(|(_, from_row)| !from_row).count() > IMAGE_MAX_FRESH {
+        return None;
+    }
+    let mut ids = rustc_hash::FxHashSet::default();
+    let mut files = Vec::with_capacity(recs.len());
+    for (r, (name, from_row)) in recs.iter().zip(names) {
+        if !ids.insert(r.entity.id()) || (!from_row && crate::index::graph::encode(&r.entity).is_none()) {
+            return None;
+        }
+        files.push((*name, &r.entity, r.problems.as_slice()));
+    }
+    files.sort_by(|a, b| crate::model::id::natural_parts(a.1.id()).cmp(&crate::model::id::natural_parts(b.1.id())));
+    crate::index::graph::encode_image(kind, &files)
 }
 
 /// True for the names an entity may have (`*.yaml`, `*.yml`).

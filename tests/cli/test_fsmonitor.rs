@@ -275,3 +275,58 @@ fn monitors_of_two_roots_in_one_repository_are_separate() {
     compare(&env, &a, "root a after b changed", false);
     compare(&env, &b, "root b after it changed", false);
 }
+
+/// The titles `ready` lists (a graph report), as JSON.
+fn ready_tasks(env: &TestEnv) -> Vec<String> {
+    let v = env.coord(&["ready", "--format", "json"]).json();
+    let items = v["items"].as_array().or_else(|| v.as_array()).cloned().unwrap_or_default();
+    items.iter().filter_map(|i| i["task"].as_str().or_else(|| i["title"].as_str()).map(str::to_string)).collect()
+}
+
+/// Rewrites a text inside the kinds' images (a test can then tell whether
+/// an image was served).
+fn plant_image(env: &TestEnv, from: &str, to: &str) -> usize {
+    let conn = rusqlite::Connection::open(index_file(env)).unwrap();
+    conn.execute("UPDATE idx_image SET data = replace(data, ?1, ?2) WHERE instr(data, ?1) > 0", [from, to]).unwrap()
+}
+
+#[test]
+fn graph_reports_load_a_vouched_kind_from_its_image_and_never_a_stale_one() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    let _m = Monitor::start(&env, &env.root);
+    // The first load under the monitor checks every file and stores the
+    // token with the rows; the next makes the image.
+    assert_eq!(ready_tasks(&env), ["Fix the timeout handler"]);
+    assert_eq!(ready_tasks(&env), ["Fix the timeout handler"]);
+    assert_eq!(plant_image(&env, "Fix the timeout handler", "From the image"), 1, "the todos have an image");
+    assert_eq!(ready_tasks(&env), ["From the image"], "a vouched kind is read from its image");
+    let mut plain = env.coord_command(&["ready", "--format", "json"]);
+    plain.env("GIT_COORD_NO_FSMONITOR", "1");
+    let plain = String::from_utf8_lossy(&plain.output().unwrap().stdout).to_string();
+    assert!(!plain.contains("From the image"), "without the monitor no image is used: {plain}");
+    // A change the monitor reports: the kind is read from its rows and
+    // files, and a new image is made from them.
+    env.write(
+        "coordination/todos/TODO-002.yaml",
+        "id: TODO-002\ntask: Fix the handler again\nrepo: oneiric\nstatus: pending\npriority: high\n",
+    );
+    assert_eq!(ready_tasks(&env), ["Fix the handler again"]);
+    assert_eq!(plant_image(&env, "From the image", "x"), 0, "the planted image was replaced");
+    compare(&env, &env.root, "after an image", true);
+    // A temp file (an interrupted write) turns stale without any event: an
+    // image never stands for a kind with one (the monitor names it since
+    // the image's token), and none is made while it is there.
+    assert_eq!(ready_tasks(&env), ["Fix the handler again"]);
+    assert_eq!(plant_image(&env, "Fix the handler again", "Planted again"), 1);
+    assert_eq!(ready_tasks(&env), ["Planted again"], "the image is served again");
+    env.write("coordination/todos/.coord-AbC123.tmp", "partial");
+    assert_eq!(ready_tasks(&env), ["Fix the handler again"], "a temp file appeared: not the image");
+    assert_eq!(ready_tasks(&env), ["Fix the handler again"], "and no image is made beside it");
+    compare(&env, &env.root, "a temp file beside an image", true);
+    // Broken YAML in a kind: its problems are no image's, the files are read.
+    std::fs::remove_file(env.root.join("coordination/todos/.coord-AbC123.tmp")).unwrap();
+    env.write("coordination/todos/TODO-009.yaml", "id: TODO-009\ntask: [unclosed\n");
+    env.coord(&["lint"]).fails(1);
+    compare(&env, &env.root, "broken YAML beside an image", true);
+}
