@@ -386,16 +386,15 @@ impl Store {
             && let Some(token) = ix.image_token()
             && let Some(answer) =
                 crate::index::monitor::query(&crate::index::monitor::Paths::of(g, &prefix), Some(token))
+            && let Some(files) = ix.image(answer)
         {
-            if let Some(files) = ix.image(answer) {
-                tracing::debug!(kind = kind.dir_name(), files = files.len(), "from the image");
-                let out = files
-                    .into_iter()
-                    .map(|(name, entity, problems)| Record { entity, origin: Origin::File(dir.join(name)), problems })
-                    .collect();
-                scan.indexed = ix.save_changes(g);
-                return Ok(out);
-            }
+            tracing::debug!(kind = kind.dir_name(), files = files.len(), "from the image");
+            let out = files
+                .into_iter()
+                .map(|(name, entity, problems)| Record { entity, origin: Origin::File(dir.join(name)), problems })
+                .collect();
+            scan.indexed = ix.save_changes(g);
+            return Ok(out);
         }
         // The index and the monitor's answer come before any file is looked
         // at: a change after the answer is the next answer's.
@@ -554,10 +553,13 @@ impl Store {
             out.extend(rec);
         }
         if let (Some(mut ix), Some(g)) = (index, &git_dir) {
-            if whole_kind && !saw_temp && not_files.is_empty() && ix.answered() {
-                if let Some(image) = image_of(kind, &out, &out_names) {
-                    ix.set_image(image);
-                }
+            if whole_kind
+                && !saw_temp
+                && not_files.is_empty()
+                && ix.answered()
+                && let Some(image) = image_of(kind, &out, &out_names)
+            {
+                ix.set_image(image);
             }
             ix.set_skipped(not_files);
             scan.indexed = ix.save(&live, g);
