@@ -28,7 +28,7 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
@@ -48,9 +48,11 @@ pub const SCHEMA_KEY: &str = "idx_schema_version";
 /// that are no entity (unreadable, or not a regular file) with their
 /// problems, so a refresh from the monitor's answer reports them as a full
 /// scan does; `idx_memo` results derived from immutable git objects
-/// ([`super::memo`]); `idx_image` per root and kind one document of every
-/// file's graph row ([`super::graph::encode_image`]), the write epoch of
-/// the rows it was made from and the monitor token it agrees with.
+/// ([`super::memo`]); `idx_image_data` per root and kind one document of
+/// every file's graph row ([`super::graph::encode_image`]) and `idx_image`
+/// the write epoch of the rows it was made from and the monitor token it
+/// agrees with (apart, so moving the token on does not rewrite the
+/// document).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idx_files (
     rid INTEGER PRIMARY KEY,
@@ -101,6 +103,11 @@ CREATE TABLE IF NOT EXISTS idx_image (
     kind TEXT NOT NULL,
     epoch INTEGER NOT NULL,
     token TEXT NOT NULL,
+    PRIMARY KEY (root, kind)
+);
+CREATE TABLE IF NOT EXISTS idx_image_data (
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (root, kind)
 );

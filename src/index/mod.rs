@@ -369,8 +369,8 @@ impl KindIndex {
         let text: String = self
             .conn
             .query_row(
-                "SELECT data FROM idx_image WHERE root = ?1 AND kind = ?2 AND epoch = ?3",
-                params![self.root, self.kind.dir_name(), self.epoch],
+                "SELECT data FROM idx_image_data WHERE root = ?1 AND kind = ?2",
+                params![self.root, self.kind.dir_name()],
                 |r| r.get(0),
             )
             .ok()?;
@@ -537,10 +537,14 @@ impl KindIndex {
             // rows since they were read.
             if let (Some(image), Some(token)) = (&self.image, &token) {
                 tx.execute(
-                    "INSERT INTO idx_image (root, kind, epoch, token, data) VALUES (?1, ?2, ?3, ?4, ?5) \
-                     ON CONFLICT (root, kind) DO UPDATE SET epoch = excluded.epoch, token = excluded.token, \
-                     data = excluded.data",
-                    params![self.root, kind, if rows_written { epoch + 1 } else { epoch }, token, image],
+                    "INSERT INTO idx_image (root, kind, epoch, token) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (root, kind) DO UPDATE SET epoch = excluded.epoch, token = excluded.token",
+                    params![self.root, kind, if rows_written { epoch + 1 } else { epoch }, token],
+                )?;
+                tx.execute(
+                    "INSERT INTO idx_image_data (root, kind, data) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (root, kind) DO UPDATE SET data = excluded.data",
+                    params![self.root, kind, image],
                 )?;
             } else if let (Some(newer), Some(_)) = (&self.image_token, &token) {
                 // A served image agrees with the newer token too.

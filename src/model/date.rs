@@ -61,6 +61,12 @@ impl CoordDate {
     /// Parses every form the loader accepts.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
+        // The common form, `YYYY-MM-DD`, without chrono's format parser
+        // (a report parses two dates per entity, 100,000s of them); an
+        // impossible day falls through to the same parser as before.
+        if let Some(d) = plain_day(s) {
+            return Some(Self::Date(d));
+        }
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             return Some(Self::Date(d));
         }
@@ -163,9 +169,50 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// `YYYY-MM-DD` exactly (ten ASCII characters), as a valid calendar day.
+fn plain_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plain_day_path_agrees_with_the_format_parser() {
+        for s in [
+            "2026-03-01",
+            "2024-02-29",
+            "2026-02-29",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "0000-01-01",
+            "9999-12-31",
+            "2026-1-01",
+            "2026-01-1x",
+            "+026-01-01",
+            "2026/01/01",
+            "20260-01-01",
+        ] {
+            let shaped = s.len() == 10 && s.bytes().enumerate().all(|(i, c)| (c == b'-') == (i == 4 || i == 7));
+            let shaped = shaped && s.bytes().filter(|c| c.is_ascii_digit()).count() == 8;
+            if shaped {
+                assert_eq!(plain_day(s), NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(), "{s}");
+            } else {
+                assert_eq!(plain_day(s), None, "{s}");
+            }
+        }
+        assert_eq!(plain_day("2026-02-30"), None);
+        assert_eq!(CoordDate::parse("2026-02-30"), None, "an impossible day is no date either way");
+    }
 
     #[test]
     fn accepts_every_documented_form() {

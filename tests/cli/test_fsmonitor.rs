@@ -287,7 +287,8 @@ fn ready_tasks(env: &TestEnv) -> Vec<String> {
 /// an image was served).
 fn plant_image(env: &TestEnv, from: &str, to: &str) -> usize {
     let conn = rusqlite::Connection::open(index_file(env)).unwrap();
-    conn.execute("UPDATE idx_image SET data = replace(data, ?1, ?2) WHERE instr(data, ?1) > 0", [from, to]).unwrap()
+    conn.execute("UPDATE idx_image_data SET data = replace(data, ?1, ?2) WHERE instr(data, ?1) > 0", [from, to])
+        .unwrap()
 }
 
 #[test]
