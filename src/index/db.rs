@@ -28,7 +28,7 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS idx_image (
 CREATE TABLE IF NOT EXISTS idx_image_data (
     root TEXT NOT NULL,
     kind TEXT NOT NULL,
-    data TEXT NOT NULL,
+    data BLOB NOT NULL,
     PRIMARY KEY (root, kind)
 );
 CREATE TABLE IF NOT EXISTS idx_memo (

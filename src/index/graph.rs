@@ -64,25 +64,29 @@ pub fn slim(e: &Entity) -> Entity {
 /// An optional date as written (`None` = absent).
 type D = Option<String>;
 
+// The rows below serialize every field (no `skip_serializing_if`): the
+// kinds' images ([`encode_image`]) are positional (postcard), where a field
+// left out would shift the rest.
+
 #[derive(Serialize, Deserialize)]
 struct IssueRow {
     t: String,
     s: String,
     p: String,
     sev: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     r: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     c: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     u: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     tg: D,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     dep: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     bl: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     a: Option<String>,
 }
 
@@ -90,10 +94,10 @@ struct IssueRow {
 struct MilestoneRow {
     id: String,
     n: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     due: D,
     s: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     dep: Vec<String>,
 }
 
@@ -101,19 +105,19 @@ struct MilestoneRow {
 struct PlanRow {
     t: String,
     s: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     r: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     c: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     u: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     tg: D,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     iss: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     dep: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     ms: Vec<MilestoneRow>,
 }
 
@@ -123,25 +127,25 @@ struct TodoRow {
     r: String,
     s: String,
     p: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     c: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     u: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     est: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     act: Option<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     bb: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     bl: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     a: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     i: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pl: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     m: Option<String>,
 }
 
@@ -150,12 +154,12 @@ struct DepRow {
     co: String,
     pr: String,
     ty: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     vc: Option<String>,
     s: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     c: D,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     u: D,
 }
 
@@ -362,6 +366,10 @@ pub fn decode(kind: Kind, id: String, json: &str) -> Option<Entity> {
     })
 }
 
+/// The layout of an image's document, written first: a document of
+/// another layout does not decode (then the kind's rows are read).
+const IMAGE_FORMAT: u32 = 1;
+
 /// One file of a kind's image ([`encode_image`]): its name, the entity's
 /// ID, its graph row and its problems.
 #[derive(Serialize, Deserialize)]
@@ -369,7 +377,7 @@ struct ImageFile<R> {
     n: String,
     i: String,
     g: R,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     p: Vec<StoredProblem>,
 }
 
@@ -378,22 +386,22 @@ struct ImageFile<R> {
 pub type ImageEntry = (String, Entity, Vec<crate::problem::Problem>);
 
 /// The image of one kind's files: every file's graph row, ID, name and
-/// problems in one document, decoded in one pass (no per-row parse, no row
-/// reads). `None` when an entity's graph row would not give back [`slim`]
+/// problems in one postcard document, decoded in one pass (no per-row
+/// parse, no row reads, no field names). `None` when an entity's graph row would not give back [`slim`]
 /// of it (the entity is not checked again here: `entities` come from graph
 /// rows or passed [`encode`]).
-pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Problem])]) -> Option<String> {
+pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Problem])]) -> Option<Vec<u8>> {
     fn doc<R: Serialize>(
         files: &[(&str, &Entity, &[crate::problem::Problem])],
         row: impl Fn(&Entity) -> Option<R>,
-    ) -> Option<String> {
+    ) -> Option<Vec<u8>> {
         let rows: Option<Vec<ImageFile<R>>> = files
             .iter()
             .map(|(name, e, problems)| {
                 Some(ImageFile { n: name.to_string(), i: e.id().to_string(), g: row(e)?, p: stored(problems) })
             })
             .collect();
-        serde_json::to_string(&rows?).ok()
+        postcard::to_allocvec(&(IMAGE_FORMAT, rows?)).ok()
     }
     match kind {
         Kind::Issue => doc(files, |e| if let Entity::Issue(i) = e { Some(issue_row(i)) } else { None }),
@@ -404,16 +412,19 @@ pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Probl
 }
 
 /// The files of an image (`None` when it does not decode).
-pub fn decode_image(kind: Kind, text: &str) -> Option<Vec<ImageEntry>> {
-    fn files<R: serde::de::DeserializeOwned>(text: &str, of: fn(String, R) -> Entity) -> Option<Vec<ImageEntry>> {
-        let rows: Vec<ImageFile<R>> = serde_json::from_str(text).ok()?;
+pub fn decode_image(kind: Kind, bytes: &[u8]) -> Option<Vec<ImageEntry>> {
+    fn files<R: serde::de::DeserializeOwned>(bytes: &[u8], of: fn(String, R) -> Entity) -> Option<Vec<ImageEntry>> {
+        let (format, rows): (u32, Vec<ImageFile<R>>) = postcard::from_bytes(bytes).ok()?;
+        if format != IMAGE_FORMAT {
+            return None;
+        }
         Some(rows.into_iter().map(|f| (f.n, of(f.i, f.g), f.p.into_iter().map(problem_of).collect())).collect())
     }
     match kind {
-        Kind::Issue => files(text, issue_of),
-        Kind::Plan => files(text, plan_of),
-        Kind::Todo => files(text, todo_of),
-        Kind::Dependency => files(text, dep_of),
+        Kind::Issue => files(bytes, issue_of),
+        Kind::Plan => files(bytes, plan_of),
+        Kind::Todo => files(bytes, todo_of),
+        Kind::Dependency => files(bytes, dep_of),
     }
 }
 
@@ -425,15 +436,15 @@ struct StoredProblem {
     /// `e`rror or `w`arning.
     s: char,
     c: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     f: Option<std::path::PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     l: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     i: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     fd: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     v: Option<String>,
     m: String,
 }

@@ -231,7 +231,7 @@ pub struct KindIndex {
     /// it agrees with, if it has one.
     image_at: Option<(i64, String)>,
     /// A new image to write with the rows ([`KindIndex::set_image`]).
-    image: Option<String>,
+    image: Option<Vec<u8>>,
     /// The newer token the image agrees with (it was served).
     image_token: Option<String>,
 }
@@ -366,7 +366,7 @@ impl KindIndex {
         if names.iter().any(|n| n.starts_with(&prefix)) || !self.skipped.is_empty() || self.image_token().is_none() {
             return None;
         }
-        let text: String = self
+        let bytes: Vec<u8> = self
             .conn
             .query_row(
                 "SELECT data FROM idx_image_data WHERE root = ?1 AND kind = ?2",
@@ -374,7 +374,7 @@ impl KindIndex {
                 |r| r.get(0),
             )
             .ok()?;
-        let files = graph::decode_image(self.kind, &text)?;
+        let files = graph::decode_image(self.kind, &bytes)?;
         self.image_token = Some(token.clone());
         self.rows.changed = Some(Default::default());
         self.answer = Some(answer);
@@ -391,7 +391,7 @@ impl KindIndex {
     /// [`KindIndex::save`], with the epoch the rows then have and this
     /// scan's monitor token (not written when another process wrote rows
     /// meanwhile, or without an answer).
-    pub fn set_image(&mut self, image: String) {
+    pub fn set_image(&mut self, image: Vec<u8>) {
         self.image = Some(image);
     }
 

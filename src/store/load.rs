@@ -724,7 +724,7 @@ const IMAGE_MAX_FRESH: usize = 1000;
 /// in natural ID order; `None` when an ID is held twice (which file wins is
 /// decided by reading them), a record's graph row would not give back its
 /// slim entity, or too many records were read afresh.
-fn image_of(kind: Kind, recs: &[Record], names: &[(&str, bool)]) -> Option<String> {
+fn image_of(kind: Kind, recs: &[Record], names: &[(&str, bool)]) -> Option<Vec<u8>> {
     if names.iter().filter(|(_, from_row)| !from_row).count() > IMAGE_MAX_FRESH {
         return None;
     }

@@ -283,12 +283,27 @@ fn ready_tasks(env: &TestEnv) -> Vec<String> {
     items.iter().filter_map(|i| i["task"].as_str().or_else(|| i["title"].as_str()).map(str::to_string)).collect()
 }
 
-/// Rewrites a text inside the kinds' images (a test can then tell whether
-/// an image was served).
+/// Rewrites a text inside the kinds' images with one of the same length
+/// (the documents are binary, lengths prefixed), so a test can tell whether
+/// an image was served. Returns how many images held it.
 fn plant_image(env: &TestEnv, from: &str, to: &str) -> usize {
+    assert_eq!(from.len(), to.len(), "a planted text keeps its length");
     let conn = rusqlite::Connection::open(index_file(env)).unwrap();
-    conn.execute("UPDATE idx_image_data SET data = replace(data, ?1, ?2) WHERE instr(data, ?1) > 0", [from, to])
+    let images: Vec<(String, Vec<u8>)> = conn
+        .prepare("SELECT kind, data FROM idx_image_data")
         .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut planted = 0;
+    for (kind, mut data) in images {
+        let Some(at) = data.windows(from.len()).position(|w| w == from.as_bytes()) else { continue };
+        data[at..at + from.len()].copy_from_slice(to.as_bytes());
+        conn.execute("UPDATE idx_image_data SET data = ?1 WHERE kind = ?2", rusqlite::params![data, kind]).unwrap();
+        planted += 1;
+    }
+    planted
 }
 
 #[test]
@@ -300,8 +315,8 @@ fn graph_reports_load_a_vouched_kind_from_its_image_and_never_a_stale_one() {
     // token with the rows; the next makes the image.
     assert_eq!(ready_tasks(&env), ["Fix the timeout handler"]);
     assert_eq!(ready_tasks(&env), ["Fix the timeout handler"]);
-    assert_eq!(plant_image(&env, "Fix the timeout handler", "From the image"), 1, "the todos have an image");
-    assert_eq!(ready_tasks(&env), ["From the image"], "a vouched kind is read from its image");
+    assert_eq!(plant_image(&env, "Fix the timeout handler", "From the image, planted"), 1);
+    assert_eq!(ready_tasks(&env), ["From the image, planted"], "a vouched kind is read from its image");
     let mut plain = env.coord_command(&["ready", "--format", "json"]);
     plain.env("GIT_COORD_NO_FSMONITOR", "1");
     let plain = String::from_utf8_lossy(&plain.output().unwrap().stdout).to_string();
@@ -313,14 +328,14 @@ fn graph_reports_load_a_vouched_kind_from_its_image_and_never_a_stale_one() {
         "id: TODO-002\ntask: Fix the handler again\nrepo: oneiric\nstatus: pending\npriority: high\n",
     );
     assert_eq!(ready_tasks(&env), ["Fix the handler again"]);
-    assert_eq!(plant_image(&env, "From the image", "x"), 0, "the planted image was replaced");
+    assert_eq!(plant_image(&env, "From the image", "From the IMAGE"), 0, "the planted image was replaced");
     compare(&env, &env.root, "after an image", true);
     // A temp file (an interrupted write) turns stale without any event: an
     // image never stands for a kind with one (the monitor names it since
     // the image's token), and none is made while it is there.
     assert_eq!(ready_tasks(&env), ["Fix the handler again"]);
-    assert_eq!(plant_image(&env, "Fix the handler again", "Planted again"), 1);
-    assert_eq!(ready_tasks(&env), ["Planted again"], "the image is served again");
+    assert_eq!(plant_image(&env, "Fix the handler again", "Planted handler again"), 1);
+    assert_eq!(ready_tasks(&env), ["Planted handler again"], "the image is served again");
     env.write("coordination/todos/.coord-AbC123.tmp", "partial");
     assert_eq!(ready_tasks(&env), ["Fix the handler again"], "a temp file appeared: not the image");
     assert_eq!(ready_tasks(&env), ["Fix the handler again"], "and no image is made beside it");
