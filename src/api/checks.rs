@@ -51,7 +51,7 @@ impl Operation for Lint {
 
     fn run(&self, store: &Store) -> Result<LintReport> {
         // Slim entities from the index: the checks read no free text.
-        let loaded = store.load_for_graph(&Kind::ALL)?;
+        let loaded = super::reports::DropLater::new(store.load_for_graph(&Kind::ALL)?);
         let mut problems = crate::lint::lint(&loaded, &crate::store::Locator::default());
         for p in &mut problems {
             if let Some(f) = &p.file {

@@ -16,11 +16,42 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Loads `kinds`, with the load warnings.
-fn load(store: &Store, kinds: &[Kind]) -> Result<(Loaded, Vec<String>)> {
+fn load(store: &Store, kinds: &[Kind]) -> Result<(DropLater<Loaded>, Vec<String>)> {
     // Slim entities from the index: no report reads the free text.
     let loaded = store.load_for_graph(kinds)?;
     let warnings = super::entities::load_warnings(&loaded.problems);
-    Ok((loaded, warnings))
+    Ok((DropLater::new(loaded), warnings))
+}
+
+/// A value freed on another thread once its owner is done with it: a
+/// report over 100,000 entities answers without waiting for hundreds of
+/// thousands of strings to be freed (a command line that exits meanwhile
+/// leaves that to the system; a server frees them beside its next request).
+pub(crate) struct DropLater<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> DropLater<T> {
+    pub(crate) fn new(value: T) -> Self {
+        DropLater(Some(value))
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for DropLater<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("a value until dropped")
+    }
+}
+
+impl<T: Send + 'static> Drop for DropLater<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.0.take()
+            && let Err(e) = std::thread::Builder::new().name("free".into()).spawn(move || drop(value))
+        {
+            // No thread to be had: the value was moved into the closure
+            // that failed to start, and is freed with it, here.
+            tracing::debug!(error = %e, "freeing in place");
+        }
+    }
 }
 
 /// The canonical name of the repository `name` given in `field`.

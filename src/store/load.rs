@@ -202,25 +202,30 @@ impl Store {
                 })
                 .collect()
         };
-        let mut kept = Vec::with_capacity(recs.len());
-        for (r, dup) in recs.into_iter().zip(duplicate_of) {
-            match dup {
-                None => kept.push(r),
-                Some(first) => {
-                    let id = r.entity.id().to_string();
-                    problems.extend(r.problems.iter().cloned());
-                    problems.push(
-                        Problem::error(
-                            "duplicate",
-                            format!("duplicate ID: also defined in {}", self.rel(&first).display()),
-                        )
-                        .at(self.rel(r.origin.path()), Some(1))
-                        .on(&id),
-                    );
+        // Without a twin (the usual case) the records stay where they are.
+        let mut recs = if duplicate_of.iter().all(Option::is_none) {
+            recs
+        } else {
+            let mut kept = Vec::with_capacity(recs.len());
+            for (r, dup) in recs.into_iter().zip(duplicate_of) {
+                match dup {
+                    None => kept.push(r),
+                    Some(first) => {
+                        let id = r.entity.id().to_string();
+                        problems.extend(r.problems.iter().cloned());
+                        problems.push(
+                            Problem::error(
+                                "duplicate",
+                                format!("duplicate ID: also defined in {}", self.rel(&first).display()),
+                            )
+                            .at(self.rel(r.origin.path()), Some(1))
+                            .on(&id),
+                        );
+                    }
                 }
             }
-        }
-        let mut recs = kept;
+            kept
+        };
         if !legacy_recs.is_empty() {
             // Only the legacy items' IDs are looked up: no copy of every
             // file's ID and path.
