@@ -346,3 +346,44 @@ fn graph_reports_load_a_vouched_kind_from_its_image_and_never_a_stale_one() {
     env.coord(&["lint"]).fails(1);
     compare(&env, &env.root, "broken YAML beside an image", true);
 }
+
+#[test]
+fn concurrent_graph_loads_writing_images_agree_with_the_files() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    let _m = Monitor::start(&env, &env.root);
+    let plain = || {
+        let out = env.coord_command(&["ready", "--format", "json"]).env("GIT_COORD_NO_CACHE", "1").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    for round in 0..4 {
+        // Another tool edits a todo between rounds; four reports race to
+        // read the kinds and write their images.
+        env.write(
+            "coordination/todos/TODO-002.yaml",
+            &format!("id: TODO-002\ntask: Round {round}\nrepo: oneiric\nstatus: pending\npriority: high\n"),
+        );
+        let want = plain();
+        assert!(want.contains(&format!("Round {round}")), "{want}");
+        let runs: Vec<std::process::Child> = (0..4)
+            .map(|_| {
+                env.coord_command(&["ready", "--format", "json"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for run in runs {
+            let out = run.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(String::from_utf8_lossy(&out.stdout), want, "round {round}: a racing report differs");
+        }
+        // And what they left behind serves the next one.
+        assert_eq!(
+            String::from_utf8_lossy(&env.coord_command(&["ready", "--format", "json"]).output().unwrap().stdout),
+            want,
+            "round {round}: after the race"
+        );
+    }
+}
