@@ -87,7 +87,8 @@ pub enum EdgeKind {
 pub struct CoordGraph<'a> {
     pub loaded: &'a Loaded,
     pub g: DiGraph<Node, EdgeKind>,
-    index: FxHashMap<String, NodeIndex>,
+    /// By ID (borrowed from the loaded entities) and by repository key.
+    index: FxHashMap<std::borrow::Cow<'a, str>, NodeIndex>,
     /// Per milestone or plan, the milestones and plans that block it
     /// (finished or not): what its todos inherit ([`blockers`]). Kept here
     /// because a plan with thousands of todos has thousands of incoming
@@ -169,7 +170,7 @@ impl<'a> CoordGraph<'a> {
         for d in loaded.dependencies() {
             let consumer = cg.repo_node(&d.consumer);
             let provider = cg.repo_node(&d.provider);
-            let dep = cg.index[&d.id];
+            let dep = cg.index[d.id.as_str()];
             cg.link(&mut pairs, consumer, dep, EdgeKind::DependsOn);
             cg.link(&mut pairs, dep, provider, EdgeKind::DependsOn);
         }
@@ -184,22 +185,22 @@ impl<'a> CoordGraph<'a> {
         cg
     }
 
-    fn add(&mut self, kind: NodeKind, id: &str, finished: bool) -> NodeIndex {
+    fn add(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
         if let Some(&n) = self.index.get(id) {
             return n;
         }
         let n = self.g.add_node(Node { kind, id: id.to_string(), finished });
-        self.index.insert(id.to_string(), n);
+        self.index.insert(std::borrow::Cow::Borrowed(id), n);
         n
     }
 
     fn add_repo(&mut self, name: &str) -> NodeIndex {
         let key = repo_key(name);
-        if let Some(&n) = self.index.get(&key) {
+        if let Some(&n) = self.index.get(key.as_str()) {
             return n;
         }
         let n = self.g.add_node(Node { kind: NodeKind::Repo, id: name.to_string(), finished: false });
-        self.index.insert(key, n);
+        self.index.insert(std::borrow::Cow::Owned(key), n);
         n
     }
 
@@ -233,7 +234,7 @@ impl<'a> CoordGraph<'a> {
 
     /// The node of a repository (canonical name).
     pub fn repo(&self, name: &str) -> Option<NodeIndex> {
-        self.index.get(&repo_key(self.loaded.registry.canonical(name))).copied()
+        self.index.get(repo_key(self.loaded.registry.canonical(name)).as_str()).copied()
     }
 
     /// A chain from `n` up through active blockers to a root cause (the

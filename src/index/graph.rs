@@ -64,15 +64,21 @@ pub fn slim(e: &Entity) -> Entity {
 /// An optional date as written (`None` = absent).
 type D = Option<String>;
 
+/// A vocabulary word (a status, a priority, a type): borrowed from the
+/// document where it can be, since it is parsed and dropped at once.
+type W<'a> = std::borrow::Cow<'a, str>;
+
 // The rows below serialize every field (no `skip_serializing_if`): the
 // kinds' images ([`encode_image`]) are positional (postcard), where a field
 // left out would shift the rest.
 
 #[derive(Serialize, Deserialize)]
-struct IssueRow {
+struct IssueRow<'a> {
     t: String,
-    s: String,
-    p: String,
+    #[serde(borrow)]
+    s: W<'a>,
+    #[serde(borrow)]
+    p: W<'a>,
     sev: String,
     #[serde(default)]
     r: Vec<String>,
@@ -91,20 +97,22 @@ struct IssueRow {
 }
 
 #[derive(Serialize, Deserialize)]
-struct MilestoneRow {
+struct MilestoneRow<'a> {
     id: String,
     n: String,
     #[serde(default)]
     due: D,
-    s: String,
+    #[serde(borrow)]
+    s: W<'a>,
     #[serde(default)]
     dep: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct PlanRow {
+struct PlanRow<'a> {
     t: String,
-    s: String,
+    #[serde(borrow)]
+    s: W<'a>,
     #[serde(default)]
     r: Vec<String>,
     #[serde(default)]
@@ -117,16 +125,18 @@ struct PlanRow {
     iss: Vec<String>,
     #[serde(default)]
     dep: Vec<String>,
-    #[serde(default)]
-    ms: Vec<MilestoneRow>,
+    #[serde(default, borrow)]
+    ms: Vec<MilestoneRow<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct TodoRow {
+struct TodoRow<'a> {
     t: String,
     r: String,
-    s: String,
-    p: String,
+    #[serde(borrow)]
+    s: W<'a>,
+    #[serde(borrow)]
+    p: W<'a>,
     #[serde(default)]
     c: D,
     #[serde(default)]
@@ -150,13 +160,15 @@ struct TodoRow {
 }
 
 #[derive(Serialize, Deserialize)]
-struct DepRow {
+struct DepRow<'a> {
     co: String,
     pr: String,
-    ty: String,
+    #[serde(borrow)]
+    ty: W<'a>,
     #[serde(default)]
     vc: Option<String>,
-    s: String,
+    #[serde(borrow)]
+    s: W<'a>,
     #[serde(default)]
     c: D,
     #[serde(default)]
@@ -178,11 +190,11 @@ fn vocab<T: Vocab>(s: &str) -> Lenient<T> {
     Lenient::from_text(s)
 }
 
-fn issue_row(i: &Issue) -> IssueRow {
+fn issue_row(i: &Issue) -> IssueRow<'_> {
     IssueRow {
         t: i.title.clone(),
-        s: i.status.as_str().to_string(),
-        p: i.priority.as_str().to_string(),
+        s: W::Borrowed(i.status.as_str()),
+        p: W::Borrowed(i.priority.as_str()),
         sev: i.severity.clone(),
         r: i.repos.clone(),
         c: date_out(&i.created),
@@ -194,10 +206,10 @@ fn issue_row(i: &Issue) -> IssueRow {
     }
 }
 
-fn plan_row(p: &Plan) -> PlanRow {
+fn plan_row(p: &Plan) -> PlanRow<'_> {
     PlanRow {
         t: p.title.clone(),
-        s: p.status.as_str().to_string(),
+        s: W::Borrowed(p.status.as_str()),
         r: p.repos.clone(),
         c: date_out(&p.created),
         u: date_out(&p.updated),
@@ -211,19 +223,19 @@ fn plan_row(p: &Plan) -> PlanRow {
                 id: m.id.clone(),
                 n: m.name.clone(),
                 due: date_out(&m.due),
-                s: m.status.as_str().to_string(),
+                s: W::Borrowed(m.status.as_str()),
                 dep: m.dependencies.clone(),
             })
             .collect(),
     }
 }
 
-fn todo_row(t: &Todo) -> TodoRow {
+fn todo_row(t: &Todo) -> TodoRow<'_> {
     TodoRow {
         t: t.task.clone(),
         r: t.repo.clone(),
-        s: t.status.as_str().to_string(),
-        p: t.priority.as_str().to_string(),
+        s: W::Borrowed(t.status.as_str()),
+        p: W::Borrowed(t.priority.as_str()),
         c: date_out(&t.created),
         u: date_out(&t.updated),
         est: t.estimated_hours,
@@ -237,19 +249,19 @@ fn todo_row(t: &Todo) -> TodoRow {
     }
 }
 
-fn dep_row(d: &Dependency) -> DepRow {
+fn dep_row(d: &Dependency) -> DepRow<'_> {
     DepRow {
         co: d.consumer.clone(),
         pr: d.provider.clone(),
-        ty: d.dep_type.as_str().to_string(),
+        ty: W::Borrowed(d.dep_type.as_str()),
         vc: d.version_constraint.clone(),
-        s: d.status.as_str().to_string(),
+        s: W::Borrowed(d.status.as_str()),
         c: date_out(&d.created),
         u: date_out(&d.updated),
     }
 }
 
-fn issue_of(id: String, r: IssueRow) -> Entity {
+fn issue_of(id: String, r: IssueRow<'_>) -> Entity {
     Entity::Issue(Issue {
         id,
         title: r.t,
@@ -270,7 +282,7 @@ fn issue_of(id: String, r: IssueRow) -> Entity {
     })
 }
 
-fn plan_of(id: String, r: PlanRow) -> Entity {
+fn plan_of(id: String, r: PlanRow<'_>) -> Entity {
     Entity::Plan(Plan {
         id,
         title: r.t,
@@ -302,7 +314,7 @@ fn plan_of(id: String, r: PlanRow) -> Entity {
     })
 }
 
-fn todo_of(id: String, r: TodoRow) -> Entity {
+fn todo_of(id: String, r: TodoRow<'_>) -> Entity {
     Entity::Todo(Todo {
         id,
         task: r.t,
@@ -326,7 +338,7 @@ fn todo_of(id: String, r: TodoRow) -> Entity {
     })
 }
 
-fn dep_of(id: String, r: DepRow) -> Entity {
+fn dep_of(id: String, r: DepRow<'_>) -> Entity {
     Entity::Dependency(Dependency {
         id,
         consumer: r.co,
@@ -387,13 +399,13 @@ pub type ImageEntry = (String, Entity, Vec<crate::problem::Problem>);
 
 /// The image of one kind's files: every file's graph row, ID, name and
 /// problems in one postcard document, decoded in one pass (no per-row
-/// parse, no row reads, no field names). `None` when an entity's graph row would not give back [`slim`]
-/// of it (the entity is not checked again here: `entities` come from graph
-/// rows or passed [`encode`]).
+/// parse, no row reads, no field names). The entities are not checked
+/// here: they come from graph rows or passed [`encode`], so their rows
+/// give back their slim entities.
 pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Problem])]) -> Option<Vec<u8>> {
-    fn doc<R: Serialize>(
-        files: &[(&str, &Entity, &[crate::problem::Problem])],
-        row: impl Fn(&Entity) -> Option<R>,
+    fn doc<'e, R: Serialize>(
+        files: &[(&str, &'e Entity, &[crate::problem::Problem])],
+        row: impl Fn(&'e Entity) -> Option<R>,
     ) -> Option<Vec<u8>> {
         let rows: Option<Vec<ImageFile<R>>> = files
             .iter()
@@ -413,7 +425,7 @@ pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Probl
 
 /// The files of an image (`None` when it does not decode).
 pub fn decode_image(kind: Kind, bytes: &[u8]) -> Option<Vec<ImageEntry>> {
-    fn files<R: serde::de::DeserializeOwned>(bytes: &[u8], of: fn(String, R) -> Entity) -> Option<Vec<ImageEntry>> {
+    fn files<'b, R: Deserialize<'b>>(bytes: &'b [u8], of: fn(String, R) -> Entity) -> Option<Vec<ImageEntry>> {
         let (format, rows): (u32, Vec<ImageFile<R>>) = postcard::from_bytes(bytes).ok()?;
         if format != IMAGE_FORMAT {
             return None;
