@@ -35,6 +35,10 @@ use serde_yaml::Mapping;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// At most this many changed files of a kind are read again to patch its
+/// image; more, and the kind is checked file by file as without one.
+pub const IMAGE_MAX_CHANGED: usize = 64;
+
 /// Files modified less than this long before their row was written are not
 /// trusted (git's racy-timestamp rule, with a margin for coarse clocks).
 pub const RACY_NS: i64 = 2_000_000_000;
@@ -355,15 +359,19 @@ impl KindIndex {
     }
 
     /// The files of the kind from its image, given the monitor's answer to
-    /// [`Self::image_token`]: when it names no file of the kind (and the
-    /// kind has no name that is not an entity, whose problems an image does
-    /// not hold), each file's name, slim entity and problems, in natural ID
-    /// order. The answer's token is then stored with the rows and the image
-    /// on [`KindIndex::save_changes`].
-    pub fn image(&mut self, answer: monitor::Answer) -> Option<Vec<graph::ImageEntry>> {
+    /// [`Self::image_token`]: each file's name, slim entity and problems, in
+    /// natural ID order, and the names of the kind's files the monitor
+    /// reports changed since (at most [`IMAGE_MAX_CHANGED`]; the caller
+    /// reads those again and puts or forgets their rows). `None` when the
+    /// image cannot serve: another daemon's answer, more changed names, or a
+    /// name in the kind that is no entity (whose problems an image does not
+    /// hold). The answer's token is stored with the rows and the image on
+    /// [`KindIndex::save_changes`].
+    pub fn image(&mut self, answer: monitor::Answer) -> Option<(Vec<graph::ImageEntry>, Vec<String>)> {
         let monitor::Answer::Changed { names, token } = &answer else { return None };
         let prefix = format!("{}/", self.kind.dir_name());
-        if names.iter().any(|n| n.starts_with(&prefix)) || !self.skipped.is_empty() || self.image_token().is_none() {
+        let changed: Vec<String> = names.iter().filter_map(|n| n.strip_prefix(&prefix)).map(str::to_string).collect();
+        if changed.len() > IMAGE_MAX_CHANGED || !self.skipped.is_empty() || self.image_token().is_none() {
             return None;
         }
         let bytes: Vec<u8> = self
@@ -376,9 +384,9 @@ impl KindIndex {
             .ok()?;
         let files = graph::decode_image(self.kind, &bytes)?;
         self.image_token = Some(token.clone());
-        self.rows.changed = Some(Default::default());
+        self.rows.changed = Some(changed.iter().cloned().collect());
         self.answer = Some(answer);
-        Some(files)
+        Some((files, changed))
     }
 
     /// True when the monitor answered this scan: an image made from it can

@@ -391,13 +391,10 @@ impl Store {
             && let Some(token) = ix.image_token()
             && let Some(answer) =
                 crate::index::monitor::query(&crate::index::monitor::Paths::of(g, &prefix), Some(token))
-            && let Some(files) = ix.image(answer)
+            && let Some((files, changed)) = ix.image(answer)
+            && let Some(out) = self.patch_image(kind, &dir, &mut ix, files, &changed)
         {
-            tracing::debug!(kind = kind.dir_name(), files = files.len(), "from the image");
-            let out = files
-                .into_iter()
-                .map(|(name, entity, problems)| Record { entity, origin: Origin::File(dir.join(name)), problems })
-                .collect();
+            tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
             scan.indexed = ix.save_changes(g);
             return Ok(out);
         }
@@ -570,6 +567,66 @@ impl Store {
             scan.indexed = ix.save(&live, g);
         }
         Ok(out)
+    }
+
+    /// The records of a kind from its image, with the files the monitor
+    /// named (`changed`) read again: their rows are put or forgotten in `ix`,
+    /// and a new image is set to be written with them. `None` (the kind is
+    /// then checked file by file) when a named file is no regular entity
+    /// file, does not read cleanly, is a temp file still there (it may turn
+    /// stale), or holds an ID another file holds (which one wins is decided
+    /// in name order, by the full scan).
+    fn patch_image(
+        &self,
+        kind: Kind,
+        dir: &Path,
+        ix: &mut crate::index::KindIndex,
+        files: Vec<crate::index::graph::ImageEntry>,
+        changed: &[String],
+    ) -> Option<Vec<Record>> {
+        let record = |name: &str, entity, problems| Record { entity, origin: Origin::File(dir.join(name)), problems };
+        if changed.is_empty() {
+            return Some(files.into_iter().map(|(name, e, p)| record(&name, e, p)).collect());
+        }
+        let gone: std::collections::HashSet<&str> = changed.iter().map(String::as_str).collect();
+        let mut out = Vec::with_capacity(files.len() + changed.len());
+        // Each record's file name, and whether it came from the image (a
+        // graph row).
+        let mut names: Vec<(String, bool)> = Vec::with_capacity(files.len() + changed.len());
+        for (name, e, p) in files {
+            if !gone.contains(name.as_str()) {
+                out.push(record(&name, e, p));
+                names.push((name, true));
+            }
+        }
+        for name in changed {
+            let path = dir.join(name);
+            ix.forget(name);
+            let meta = match std::fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(_) => return None,
+            };
+            if files::is_temp_name(name) || !meta.is_file() {
+                return None;
+            }
+            if !is_entity_file(&path) {
+                continue;
+            }
+            let (Some(rec), probs, Some(map)) = self.read_file_record(kind, &path) else { return None };
+            if !probs.is_empty() {
+                return None;
+            }
+            let stamp = crate::index::Stamp::of(&meta)?;
+            ix.put(name.clone(), stamp, map, rec.entity.clone(), &rec.problems);
+            out.push(rec);
+            names.push((name.clone(), false));
+        }
+        let refs: Vec<(&str, bool)> = names.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+        // A twin makes no image; here it makes no answer either.
+        let image = image_of(kind, &out, &refs)?;
+        ix.set_image(image);
+        Some(out)
     }
 
     /// The problem of a name in an entity directory that is no regular

@@ -330,15 +330,37 @@ fn graph_reports_load_a_vouched_kind_from_its_image_and_never_a_stale_one() {
     assert_eq!(ready_tasks(&env), ["Fix the handler again"]);
     assert_eq!(plant_image(&env, "From the image", "From the IMAGE"), 0, "the planted image was replaced");
     compare(&env, &env.root, "after an image", true);
+    // A few changed files patch the image: only they are read again (a
+    // planted text in another file's entry survives), and the answers are
+    // the files'.
+    assert_eq!(plant_image(&env, "Write the schema", "Write the SCHEMA"), 1);
+    env.write(
+        "coordination/todos/TODO-002.yaml",
+        "id: TODO-002\ntask: Patched in\nrepo: oneiric\nstatus: pending\npriority: high\n",
+    );
+    let mut cmd = env.coord_command(&["ready", "--format", "json"]);
+    cmd.env("GIT_COORD_LOG", "git_coord::store::load=debug");
+    let out = cmd.output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("from the image kind=\"todos\" files=2 changed=1"), "{log}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Patched in"));
+    assert_eq!(plant_image(&env, "Write the SCHEMA", "Write the schema"), 1, "the other entry was kept, not re-read");
+    compare(&env, &env.root, "after a patched image", true);
+    // A new file and a removed one patch it too.
+    env.write("coordination/todos/TODO-004.yaml", "id: TODO-004\ntask: New one\nrepo: oneiric\nstatus: pending\n");
+    assert!(ready_tasks(&env).contains(&"New one".to_string()));
+    std::fs::remove_file(env.root.join("coordination/todos/TODO-004.yaml")).unwrap();
+    assert!(!ready_tasks(&env).contains(&"New one".to_string()));
+    compare(&env, &env.root, "after a file came and went", true);
     // A temp file (an interrupted write) turns stale without any event: an
     // image never stands for a kind with one (the monitor names it since
     // the image's token), and none is made while it is there.
-    assert_eq!(ready_tasks(&env), ["Fix the handler again"]);
-    assert_eq!(plant_image(&env, "Fix the handler again", "Planted handler again"), 1);
-    assert_eq!(ready_tasks(&env), ["Planted handler again"], "the image is served again");
+    assert_eq!(ready_tasks(&env), ["Patched in"]);
+    assert_eq!(plant_image(&env, "Patched in", "Planted in"), 1);
+    assert_eq!(ready_tasks(&env), ["Planted in"], "the image is served again");
     env.write("coordination/todos/.coord-AbC123.tmp", "partial");
-    assert_eq!(ready_tasks(&env), ["Fix the handler again"], "a temp file appeared: not the image");
-    assert_eq!(ready_tasks(&env), ["Fix the handler again"], "and no image is made beside it");
+    assert_eq!(ready_tasks(&env), ["Patched in"], "a temp file appeared: not the image");
+    assert_eq!(ready_tasks(&env), ["Patched in"], "and no image is made beside it");
     compare(&env, &env.root, "a temp file beside an image", true);
     // Broken YAML in a kind: its problems are no image's, the files are read.
     std::fs::remove_file(env.root.join("coordination/todos/.coord-AbC123.tmp")).unwrap();
