@@ -371,14 +371,18 @@ impl KindIndex {
         let monitor::Answer::Changed { names, token } = &answer else { return None };
         let prefix = format!("{}/", self.kind.dir_name());
         let changed: Vec<String> = names.iter().filter_map(|n| n.strip_prefix(&prefix)).map(str::to_string).collect();
-        if changed.len() > IMAGE_MAX_CHANGED || !self.skipped.is_empty() || self.image_token().is_none() {
+        if changed.len() > IMAGE_MAX_CHANGED || !self.skipped.is_empty() {
             return None;
         }
+        // The document read must be the one the epoch and token checked
+        // belong to (another process may have written a new image since):
+        // both are written in one transaction and read here together.
         let bytes: Vec<u8> = self
             .conn
             .query_row(
-                "SELECT data FROM idx_image_data WHERE root = ?1 AND kind = ?2",
-                params![self.root, self.kind.dir_name()],
+                "SELECT d.data FROM idx_image_data d JOIN idx_image i USING (root, kind) \
+                 WHERE d.root = ?1 AND d.kind = ?2 AND i.epoch = ?3 AND i.token = ?4",
+                params![self.root, self.kind.dir_name(), self.epoch, self.image_token()?],
                 |r| r.get(0),
             )
             .ok()?;
