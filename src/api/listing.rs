@@ -51,7 +51,20 @@ pub fn finished(e: &Entity) -> bool {
         Entity::Issue(i) => !i.is_open(),
         Entity::Todo(t) => !t.is_open(),
         Entity::Dependency(d) => !d.is_open(),
-        Entity::Plan(p) => matches!(p.status.known(), Some(PlanStatus::Completed | PlanStatus::Cancelled)),
+        Entity::Plan(p) => p.status.known().is_some_and(PlanStatus::is_finished),
+    }
+}
+
+/// The canonical statuses of `kind` that [`finished`] hides.
+pub fn finished_statuses(kind: Kind) -> Vec<&'static str> {
+    fn of<T: Vocab>(done: fn(T) -> bool) -> Vec<&'static str> {
+        T::all().into_iter().filter(|s| done(*s)).map(|s| s.as_str()).collect()
+    }
+    match kind {
+        Kind::Issue => of(IssueStatus::is_finished),
+        Kind::Plan => of(PlanStatus::is_finished),
+        Kind::Todo => of(TodoStatus::is_finished),
+        Kind::Dependency => of(DepStatus::is_finished),
     }
 }
 

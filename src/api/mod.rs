@@ -30,6 +30,7 @@ pub mod notes;
 pub mod plans;
 pub mod registry;
 pub mod reports;
+pub(crate) use reports::DropLater;
 pub mod search;
 pub mod sync;
 pub mod todos;

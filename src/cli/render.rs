@@ -27,6 +27,13 @@ pub fn out() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
     anstream::AutoStream::auto(std::io::stdout().lock())
 }
 
+/// The output stream for a machine format (JSON, YAML): written as is,
+/// with nothing to strip (both escape every control character), so a large
+/// answer is not scanned for colour codes byte by byte.
+pub fn out_data() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+    anstream::AutoStream::new(std::io::stdout().lock(), anstream::ColorChoice::AlwaysAnsi)
+}
+
 /// The error stream, coloured by the same choice as [`out`].
 pub fn err() -> anstream::Stderr {
     settle_color();
@@ -160,6 +167,18 @@ pub fn json(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
     let mut buf = serde_json::to_vec_pretty(v).map_err(std::io::Error::other)?;
     buf.push(b'\n');
     w.write_all(&buf)
+}
+
+/// [`json`] of a value whose serialisation cannot fail (JSON values,
+/// strings, numbers: nothing with a map key JSON cannot hold), written as
+/// it is made instead of rendered whole first: a list of tens of thousands
+/// of entities needs no second copy of itself in memory.
+pub fn json_streamed(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    // An I/O error keeps its kind (a closed pipe is no failure).
+    serde_json::to_writer_pretty(&mut w, v).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 /// YAML of any serialisable value (rendered whole before anything is written).

@@ -133,7 +133,7 @@ impl<'a> CoordGraph<'a> {
             cg.add(NodeKind::Issue, &i.id, !i.is_open());
         }
         for p in loaded.plans() {
-            let done = matches!(p.status.known(), Some(PlanStatus::Completed | PlanStatus::Cancelled));
+            let done = p.status.known().is_some_and(PlanStatus::is_finished);
             cg.add(NodeKind::Plan, &p.id, done);
             for m in &p.milestones {
                 cg.add(NodeKind::Milestone, &m.id, m.status.known().is_some_and(MilestoneStatus::is_finished));

@@ -257,7 +257,7 @@ fn plan_roadmap(
             None => (Vec::new(), 0.0, None),
         };
     let projected_finish = plan_finish.map(|h| project(today, h, hpd));
-    let plan_done = matches!(p.status.known(), Some(PlanStatus::Completed | PlanStatus::Cancelled));
+    let plan_done = p.status.known().is_some_and(PlanStatus::is_finished);
     let target = p.target_date().map(|d| d.date());
     let late = !plan_done
         && target.is_some_and(|t| projected_finish.is_some_and(|f| f > t) || (t < today && !open_members.is_empty()));

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
@@ -37,7 +37,8 @@ pub const SCHEMA_KEY: &str = "idx_schema_version";
 /// a column after a large one (spilled to overflow pages) costs reading
 /// those pages, so stamps and graph rows are read without the mappings.
 /// `idx_files` holds one row per entity file (its stamp,
-/// the parsed mapping as JSON, the columns queries filter on, the graph row
+/// the parsed mapping as JSON, the entity as the list operations give it
+/// (`j`, JSON; see [`super::listing`]), the columns queries filter on, the graph row
 /// `g` of [`super::graph`] and, for a file with problems, its problems);
 /// `fts_entities` is the full-text table over the same rows (rowid = the
 /// file row's id); `idx_monitor` holds per root and kind the write epoch of
@@ -73,11 +74,13 @@ CREATE TABLE IF NOT EXISTS idx_files (
     title TEXT NOT NULL,
     repos TEXT NOT NULL,
     labels TEXT NOT NULL,
+    j TEXT,
     map TEXT NOT NULL,
     UNIQUE (root, kind, name)
 );
 CREATE INDEX IF NOT EXISTS idx_files_id ON idx_files (root, kind, id);
 CREATE INDEX IF NOT EXISTS idx_files_status ON idx_files (root, kind, status);
+CREATE INDEX IF NOT EXISTS idx_files_odd ON idx_files (root, kind) WHERE clean = 0 OR j IS NULL;
 CREATE TABLE IF NOT EXISTS idx_monitor (
     root TEXT NOT NULL,
     kind TEXT NOT NULL,

@@ -21,6 +21,7 @@
 
 pub mod db;
 pub mod graph;
+pub mod listing;
 pub mod memo;
 pub mod monitor;
 pub mod neighbours;
@@ -567,8 +568,8 @@ impl KindIndex {
             }
             let mut ins = tx.prepare_cached(
                 "INSERT INTO idx_files (root, kind, name, size, mtime_ns, ino, indexed_ns, id, map, status, \
-                 priority, assignee, title, repos, labels, clean, g, problems) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
-                 ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 priority, assignee, title, repos, labels, clean, g, problems, j) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+                 ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )?;
             let mut ins_fts = tx.prepare_cached(
                 "INSERT INTO fts_entities (rowid, id, title, body, labels) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -580,6 +581,7 @@ impl KindIndex {
                 let clean = f.problems.is_empty();
                 let g = graph::encode(&f.entity);
                 let problems = if clean { None } else { graph::encode_problems(&f.problems) };
+                let listed = listing::encode(&f.entity);
                 ins.execute(params![
                     self.root,
                     kind,
@@ -599,6 +601,7 @@ impl KindIndex {
                     clean,
                     g,
                     problems,
+                    listed,
                 ])?;
                 let rid = tx.last_insert_rowid();
                 ins_fts.execute(params![rid, f.entity.id(), cols.title, cols.body, cols.labels])?;

@@ -83,6 +83,13 @@ vocab!(
     |f| match status_alias(f) { "pending" => "draft", "in_progress" => "active", "paused" | "hold" => "on_hold", other => other }
 );
 
+impl PlanStatus {
+    /// Completed and cancelled plans are finished (lists hide them).
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Completed | Self::Cancelled)
+    }
+}
+
 vocab!(
     /// Status of a milestone.
     MilestoneStatus, "milestone status",
@@ -117,6 +124,13 @@ vocab!(
     { Satisfied = "satisfied", Unsatisfied = "unsatisfied", Unknown = "unknown", Deprecated = "deprecated" },
     |f| match f { "ok" | "met" => "satisfied", "broken" | "failed" | "unmet" => "unsatisfied", "pending" => "unknown", other => other }
 );
+
+impl DepStatus {
+    /// Satisfied and deprecated dependencies need nothing more.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Satisfied | Self::Deprecated)
+    }
+}
 
 vocab!(
     /// Kind of an inter-repository dependency.

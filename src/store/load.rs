@@ -104,33 +104,7 @@ impl Store {
         graph: bool,
     ) -> Result<Loaded> {
         tracing::debug!(?kinds, "load");
-        let mut loaded = Loaded::default();
-        loaded.kinds = kinds.to_vec();
-        loaded.problems.extend(self.settings_warnings.iter().cloned());
-        let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
-        let eco = match snapshot {
-            None => self.read_ecosystem().unwrap_or_else(|e| {
-                loaded.problems.push(read_problem(&e, &self.rel(&self.ecosystem_path())));
-                None
-            }),
-            Some(s) => s.ecosystem.clone().map(|text| EcosystemDoc { path: self.ecosystem_path(), text, doc: None }),
-        };
-        if let Some(mut eco) = eco {
-            let rel = self.rel(&eco.path);
-            match self.parse(&eco.text) {
-                Ok(doc) => eco.doc = Some(doc),
-                Err(e) => loaded.problems.push(Problem::error(e.code(), e.message()).at(&rel, e.line())),
-            }
-            if let Some(doc) = &eco.doc {
-                let (registry, problems) = Registry::from_document(doc, &rel);
-                loaded.registry = registry;
-                loaded.problems.extend(problems);
-                for &kind in kinds {
-                    let recs = self.legacy_records(doc, &eco, kind, &loaded.registry, &mut loaded.problems);
-                    legacy.insert(kind, recs);
-                }
-            }
-        }
+        let (mut loaded, mut legacy) = self.load_base(kinds, snapshot);
         // A `coordination/` that is a link (or a file) is never followed.
         let coord_ok = snapshot.is_some()
             || match files::check_dir(&self.coord_dir()) {
@@ -171,6 +145,44 @@ impl Store {
             loaded.set_records(kind, recs?);
         }
         Ok(loaded)
+    }
+
+    /// What every load starts from: the settings' warnings, the registry and
+    /// the problems of `settings/ecosystem.yaml` (of the work tree, or of
+    /// `snapshot`), and the legacy section's records of each of `kinds`.
+    pub(super) fn load_base(
+        &self,
+        kinds: &[Kind],
+        snapshot: Option<&Snapshot>,
+    ) -> (Loaded, HashMap<Kind, Vec<Record>>) {
+        let mut loaded = Loaded::default();
+        loaded.kinds = kinds.to_vec();
+        loaded.problems.extend(self.settings_warnings.iter().cloned());
+        let mut legacy: HashMap<Kind, Vec<Record>> = HashMap::new();
+        let eco = match snapshot {
+            None => self.read_ecosystem().unwrap_or_else(|e| {
+                loaded.problems.push(read_problem(&e, &self.rel(&self.ecosystem_path())));
+                None
+            }),
+            Some(s) => s.ecosystem.clone().map(|text| EcosystemDoc { path: self.ecosystem_path(), text, doc: None }),
+        };
+        if let Some(mut eco) = eco {
+            let rel = self.rel(&eco.path);
+            match self.parse(&eco.text) {
+                Ok(doc) => eco.doc = Some(doc),
+                Err(e) => loaded.problems.push(Problem::error(e.code(), e.message()).at(&rel, e.line())),
+            }
+            if let Some(doc) = &eco.doc {
+                let (registry, problems) = Registry::from_document(doc, &rel);
+                loaded.registry = registry;
+                loaded.problems.extend(problems);
+                for &kind in kinds {
+                    let recs = self.legacy_records(doc, &eco, kind, &loaded.registry, &mut loaded.problems);
+                    legacy.insert(kind, recs);
+                }
+            }
+        }
+        (loaded, legacy)
     }
 
     /// Finishes one kind's records: a twin (a second file holding an ID)
@@ -230,30 +242,13 @@ impl Store {
             // Only the legacy items' IDs are looked up: no copy of every
             // file's ID and path.
             let wanted: rustc_hash::FxHashSet<String> = legacy_recs.iter().map(|r| r.entity.id().to_string()).collect();
-            let mut seen: HashMap<String, PathBuf> =
+            let mut files: HashMap<String, PathBuf> =
                 skipped.into_iter().filter(|(id, _)| wanted.contains(id)).collect();
             for r in recs.iter().filter(|r| wanted.contains(r.entity.id())) {
-                seen.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
+                files.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
             }
-            for r in legacy_recs {
-                let id = r.entity.id().to_string();
-                if let Some(file) = seen.get(&id) {
-                    problems.push(
-                        Problem::warning(
-                            "override",
-                            format!(
-                                "defined both in {} and in the legacy section of {}; the file wins",
-                                self.rel(file).display(),
-                                self.rel(r.origin.path()).display()
-                            ),
-                        )
-                        .on(&id),
-                    );
-                    continue;
-                }
-                seen.insert(id, r.origin.path().to_path_buf());
-                recs.push(r);
-            }
+            let kept = self.merge_legacy(legacy_recs, |id| files.get(id).cloned(), problems);
+            recs.extend(kept);
         }
         let recs = sort_natural(recs);
         tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
@@ -261,6 +256,39 @@ impl Store {
             problems.extend(r.problems.iter().cloned());
         }
         recs
+    }
+
+    /// The legacy records of a kind that join its files' records: an item
+    /// whose ID a file holds (`file_of`) or an earlier item holds is dropped
+    /// with a warning (the file, or the first, wins).
+    pub(super) fn merge_legacy(
+        &self,
+        legacy_recs: Vec<Record>,
+        file_of: impl Fn(&str) -> Option<PathBuf>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Record> {
+        let mut seen: HashMap<String, PathBuf> = HashMap::new();
+        let mut kept = Vec::with_capacity(legacy_recs.len());
+        for r in legacy_recs {
+            let id = r.entity.id().to_string();
+            if let Some(file) = file_of(&id).or_else(|| seen.get(&id).cloned()) {
+                problems.push(
+                    Problem::warning(
+                        "override",
+                        format!(
+                            "defined both in {} and in the legacy section of {}; the file wins",
+                            self.rel(&file).display(),
+                            self.rel(r.origin.path()).display()
+                        ),
+                    )
+                    .on(&id),
+                );
+                continue;
+            }
+            seen.insert(id, r.origin.path().to_path_buf());
+            kept.push(r);
+        }
+        kept
     }
 
     /// Brings the index of `kinds` up to date with the files (re-reading
@@ -658,6 +686,7 @@ impl Store {
         }
         let mut ix = KindIndex::open(&git_dir, &prefix, kind, crate::index::Columns::None)?;
         let answer = monitor::query(&monitor::Paths::of(&git_dir, &prefix), ix.token())?;
+        tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
         let monitor::Answer::Changed { names, .. } = &answer else { return None };
         let own = format!("{}/", kind.dir_name());
         let names: Vec<&str> = names.iter().filter_map(|n| n.strip_prefix(&own)).collect();

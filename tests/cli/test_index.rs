@@ -69,6 +69,12 @@ const COMMANDS: &[&[&str]] = &[
     &["list-dependencies", "--status", "unsatisfied", "--format", "json"],
     &["list-todos", "--format", "json"],
     &["list-dependencies", "--format", "json"],
+    &["list-issues", "--all", "--sort", "-priority", "--limit", "2", "--format", "json"],
+    &["list-issues", "--status", "pending", "--sort", "title", "--format", "json"],
+    &["list-todos", "--priority", "high", "--format", "json"],
+    &["list-todos", "--plan", "PLAN-001", "--format", "json"],
+    &["list-dependencies", "--consumer", "oneiric", "--format", "json"],
+    &["list-issues"],
     &["show-issue", "ISSUE-002", "--format", "json"],
     &["show-todo", "TODO-003", "--format", "json"],
     &["ready", "--format", "json"],
@@ -175,7 +181,11 @@ pub(crate) fn titles_in(env: &TestEnv, dir: &Path) -> Vec<String> {
 /// served (the files never say "From the index").
 pub(crate) fn plant(index: &Path, from: &str, to: &str) -> usize {
     let conn = rusqlite::Connection::open(index).unwrap();
-    conn.execute("UPDATE idx_files SET map = replace(map, ?1, ?2) WHERE instr(map, ?1) > 0", [from, to]).unwrap()
+    conn.execute(
+        "UPDATE idx_files SET map = replace(map, ?1, ?2), j = replace(j, ?1, ?2) WHERE instr(map, ?1) > 0",
+        [from, to],
+    )
+    .unwrap()
 }
 
 #[test]
@@ -222,6 +232,71 @@ fn the_index_serves_current_rows_and_never_a_changed_file() {
     let t = titles_in(&env, &env.root);
     assert!(t.contains(&"Routing docs v2".to_string()) && !t.contains(&"From the index".to_string()), "{t:?}");
     same_answers(&env, "after an in-place edit");
+}
+
+/// Runs a list with the debug log: (stdout, whether the index answered it).
+fn list_logged(env: &TestEnv, args: &[&str]) -> (String, bool) {
+    let out = env.coord_command(args).env("GIT_COORD_LOG", "debug").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = String::from_utf8_lossy(&out.stderr);
+    (String::from_utf8_lossy(&out.stdout).into_owned(), log.contains("listed from the index"))
+}
+
+#[test]
+fn a_plain_list_is_one_query_on_the_index_and_anything_else_reads_the_files() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    let pending = ["list-issues", "--status", "pending", "--format", "json"];
+    env.coord(&pending).ok();
+    let (out, from_index) = list_logged(&env, &pending);
+    assert!(from_index, "a status filter is answered by the index");
+    // The legacy section's item joins, in ID order, as a load gives it.
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&out).unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["ISSUE-001", "ISSUE-002"]);
+    // The rows' JSON is what is served: a planted title shows…
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let planted = conn
+        .execute("UPDATE idx_files SET j = replace(j, 'Login timeout', 'Planted title') WHERE id = 'ISSUE-002'", [])
+        .unwrap();
+    assert_eq!(planted, 1);
+    assert!(list_logged(&env, &pending).0.contains("Planted title on the gateway"));
+    // …never in a list the index does not answer (a label filter)…
+    let (out, from_index) = list_logged(&env, &["list-issues", "--label", "bug", "--format", "json"]);
+    assert!(!from_index && out.contains("Login timeout on the gateway"), "{out}");
+    // …and never once the file changed (an editor writing in place).
+    let p = env.root.join("coordination/issues/ISSUE-002.yaml");
+    std::fs::write(&p, issue("ISSUE-002", "Login timeout, edited", "pending", "")).unwrap();
+    set_mtime(&p, hour_ago() + Duration::from_secs(5));
+    let (out, from_index) = list_logged(&env, &pending);
+    assert!(from_index && out.contains("Login timeout, edited") && !out.contains("Planted"), "{out}");
+    // A file that does not read, or reads with a problem, is the files'
+    // to report, with its line: the list reads them, and answers as
+    // without the index.
+    for (name, text) in [
+        ("ISSUE-008.yaml", "id: ISSUE-008\ntitle: [unclosed\n"),
+        ("ISSUE-009.yaml", "id: ISSUE-009\ntitle: Odd priority\nstatus: pending\npriority: whenever\n"),
+    ] {
+        env.write(&format!("coordination/issues/{name}"), text);
+        age_all(&env);
+        let (out, from_index) = list_logged(&env, &pending);
+        assert!(!from_index, "{name}: {out}");
+        same_answers(&env, name);
+        std::fs::remove_file(env.root.join("coordination/issues").join(name)).unwrap();
+    }
+    // A file overriding the legacy item: the same warning, the file wins.
+    env.write("coordination/issues/ISSUE-001.yaml", &issue("ISSUE-001", "Overrides legacy", "pending", ""));
+    age_all(&env);
+    let (out, from_index) = list_logged(&env, &pending);
+    assert!(from_index && out.contains("Overrides legacy") && !out.contains("Legacy issue"), "{out}");
+    same_answers(&env, "an override, answered by the index");
+    let warned = env.coord(&pending);
+    assert!(warned.stderr.contains("defined both in"), "{}", warned.stderr);
 }
 
 #[test]

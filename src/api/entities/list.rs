@@ -27,21 +27,36 @@ fn repo_filter(loaded: &Loaded, field: &str, names: &[String], errs: &mut crate:
     }
 }
 
+/// A kind's own filter (a todo's plan, a dependency's sides).
+type Keep<'a> = dyn Fn(&Entity, &Loaded) -> bool + 'a;
+
 /// Loads `kind`, checks the repository filters, keeps what `keep` and the
 /// list options accept (open items unless `all`; `@me` resolved), sorts and
 /// truncates ([`super::listing`]).
+///
+/// `keep` is `None` when the kind's own filters are all empty: then, with
+/// only status and priority filters, the index answers
+/// ([`Store::list_from_index`]) without an entity built.
 fn list(
     store: &Store,
     kind: Kind,
     mut filters: crate::query::Filters,
     repo_fields: &[(&str, &Vec<String>)],
     opts: crate::api::listing::ListOptions<'_>,
-    keep: impl Fn(&Entity, &Loaded) -> bool,
+    keep: Option<&Keep>,
 ) -> Result<Listed> {
     opts.check()?;
     // The assignee filter is applied here, where `@me` can stand for
     // several identities.
     let who = crate::api::listing::assignees(store, "assignee", &std::mem::take(&mut filters.assignee))?;
+    if keep.is_none()
+        && who.is_none()
+        && filters.repo.is_empty()
+        && filters.label.is_empty()
+        && let Some(listed) = list_from_index(store, kind, &filters, opts)?
+    {
+        return Ok(listed);
+    }
     // With a status filter, the index leaves the other statuses undecoded.
     let loaded = match filters.status.is_empty() {
         true => store.load(&[kind])?,
@@ -58,13 +73,55 @@ fn list(
         if filters.matches(e, &loaded)?
             && who.as_deref().is_none_or(|w| crate::api::listing::assigned_to(e, w))
             && opts.shows(e)
-            && keep(e, &loaded)
+            && keep.is_none_or(|keep| keep(e, &loaded))
         {
             items.push(entity_json(e)?);
         }
     }
     opts.finish(&mut items);
     Ok(Listed { count: items.len(), items, warnings: load_warnings(&loaded.problems) })
+}
+
+/// [`list`] answered from the index: only status and priority filters (and
+/// the list options); `None` when the index does not answer.
+fn list_from_index(
+    store: &Store,
+    kind: Kind,
+    filters: &crate::query::Filters,
+    opts: crate::api::listing::ListOptions<'_>,
+) -> Result<Option<Listed>> {
+    use crate::index::listing::Statuses;
+    let finished = crate::api::listing::finished_statuses(kind);
+    let statuses = match (filters.status.is_empty(), opts.all) {
+        (false, _) => Statuses::Only(&filters.status),
+        (true, true) => Statuses::Any,
+        (true, false) => Statuses::Not(&finished),
+    };
+    let Some((loaded, found)) = store.list_from_index(kind, statuses, &filters.priority) else { return Ok(None) };
+    // Parsed on every core, in order. Each item: `Some(value)` listed,
+    // `None` filtered out; a row that does not parse (never expected: the
+    // index wrote it) is `Err(None)`, and then the files answer.
+    use rayon::prelude::*;
+    let parsed: Vec<std::result::Result<Option<serde_json::Value>, Option<crate::error::Error>>> = found
+        .into_par_iter()
+        .map(|item| match item {
+            crate::store::IndexListed::Row(row) => serde_json::from_str(&row.json).map(Some).map_err(|_| None),
+            crate::store::IndexListed::Legacy(rec) => {
+                let shown = filters.matches(&rec.entity, &loaded).map_err(Some)? && opts.shows(&rec.entity);
+                if shown { entity_json(&rec.entity).map(Some).map_err(Some) } else { Ok(None) }
+            }
+        })
+        .collect();
+    let mut items = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        match p {
+            Ok(v) => items.extend(v),
+            Err(Some(e)) => return Err(e),
+            Err(None) => return Ok(None),
+        }
+    }
+    opts.finish(&mut items);
+    Ok(Some(Listed { count: items.len(), items, warnings: load_warnings(&loaded.problems) }))
 }
 
 /// The list options of a request.
@@ -123,7 +180,7 @@ impl Operation for ListIssues {
             assignee: self.people.assignee.clone(),
             label: self.people.label.clone(),
         };
-        list(store, Kind::Issue, filters, &[("repo", &self.repo)], list_options!(self), |_, _| true)
+        list(store, Kind::Issue, filters, &[("repo", &self.repo)], list_options!(self), None)
     }
 }
 
@@ -154,7 +211,7 @@ impl Operation for ListPlans {
     fn run(&self, store: &Store) -> Result<Listed> {
         let filters =
             crate::query::Filters { status: words(&self.status), repo: self.repo.clone(), ..Default::default() };
-        list(store, Kind::Plan, filters, &[("repo", &self.repo)], list_options!(self), |_, _| true)
+        list(store, Kind::Plan, filters, &[("repo", &self.repo)], list_options!(self), None)
     }
 }
 
@@ -217,11 +274,13 @@ impl Operation for ListTodos {
             label: self.people.label.clone(),
         };
         let (plan_prefix, issue_prefix) = (store.prefix(Kind::Plan), store.prefix(Kind::Issue));
-        list(store, Kind::Todo, filters, &[("repo", &self.repo)], list_options!(self), |e, _| {
+        let keep = |e: &Entity, _: &Loaded| {
             let Entity::Todo(t) = e else { return false };
             (self.plan.is_empty() || self.plan.iter().any(|p| same_id(t.plan_id.as_deref(), p, plan_prefix)))
                 && (self.issue.is_empty() || self.issue.iter().any(|i| same_id(t.issue_id.as_deref(), i, issue_prefix)))
-        })
+        };
+        let plain = self.plan.is_empty() && self.issue.is_empty();
+        list(store, Kind::Todo, filters, &[("repo", &self.repo)], list_options!(self), (!plain).then_some(&keep))
     }
 }
 
@@ -262,12 +321,14 @@ impl Operation for ListDependencies {
         let filters =
             crate::query::Filters { status: words(&self.status), repo: self.repo.clone(), ..Default::default() };
         let sides = [("repo", &self.repo), ("consumer", &self.consumer), ("provider", &self.provider)];
-        list(store, Kind::Dependency, filters, &sides, list_options!(self), |e, loaded| {
+        let keep = |e: &Entity, loaded: &Loaded| {
             let Entity::Dependency(d) = e else { return false };
             let reg = &loaded.registry;
             let side_ok =
                 |want: &[String], have: &str| want.is_empty() || want.iter().any(|w| reg.same(have, reg.canonical(w)));
             side_ok(&self.consumer, &d.consumer) && side_ok(&self.provider, &d.provider)
-        })
+        };
+        let plain = self.consumer.is_empty() && self.provider.is_empty();
+        list(store, Kind::Dependency, filters, &sides, list_options!(self), (!plain).then_some(&keep))
     }
 }

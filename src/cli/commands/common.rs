@@ -88,14 +88,14 @@ pub fn written(
 /// Prints a list: a table for people, the [`Listed`] value for `json`/`yaml`.
 pub fn listed(kind: Kind, l: &Listed, format: Format) -> CmdResult {
     warn(&l.warnings);
-    let mut out = render::out();
     match format {
         Format::Table => {
             let entities = l.items.iter().map(|v| render::entity_of(kind, v)).collect::<Result<Vec<_>, _>>()?;
-            render::entities(&mut out, kind, &entities.iter().collect::<Vec<_>>(), format)?
+            render::entities(&mut render::out(), kind, &entities.iter().collect::<Vec<_>>(), format)?
         }
-        Format::Json => render::json(&mut out, l)?,
-        Format::Yaml => render::yaml(&mut out, l)?,
+        // Entities as JSON values and strings: nothing can fail midway.
+        Format::Json => render::json_streamed(&mut render::out_data(), l)?,
+        Format::Yaml => render::yaml(&mut render::out_data(), l)?,
     }
     Ok(())
 }
@@ -185,7 +185,8 @@ pub struct OpArgs<R: clap::Args> {
 
 /// `list-*`: runs the list operation, prints the result.
 pub fn list<R: Operation<Output = Listed> + clap::Args>(cx: &Context, kind: Kind, a: &OpArgs<R>) -> CmdResult {
-    let l = run_op::<R, R>(&cx.store()?, &a.req)?;
+    // Tens of thousands of values are freed beside the exit, not before it.
+    let l = crate::api::DropLater::new(run_op::<R, R>(&cx.store()?, &a.req)?);
     listed(kind, &l, a.out.format)
 }
 

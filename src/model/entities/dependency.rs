@@ -131,6 +131,6 @@ impl Dependency {
 
     /// Satisfied (or deprecated) dependencies no longer block.
     pub fn is_open(&self) -> bool {
-        !matches!(self.status.known(), Some(DepStatus::Satisfied) | Some(DepStatus::Deprecated))
+        !self.status.known().is_some_and(DepStatus::is_finished)
     }
 }
