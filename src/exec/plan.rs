@@ -357,10 +357,10 @@ pub fn build(
                 if let Some(n) = cg.node(id) {
                     for b in cg.active_blockers(n) {
                         let node = &cg.g[b];
-                        if node.kind == NodeKind::Todo && ids.contains(&node.id) {
-                            edges.push((node.id.clone(), t.id.clone()));
+                        if node.kind == NodeKind::Todo && ids.iter().any(|i| i == node.id) {
+                            edges.push((node.id.to_string(), t.id.clone()));
                         } else {
-                            task.external_blockers.push(node.id.clone());
+                            task.external_blockers.push(node.id.to_string());
                         }
                     }
                 }
@@ -449,12 +449,12 @@ fn select_todos(store: &Store, loaded: &Loaded, cg: &CoordGraph<'_>, sel: &Selec
                     for b in cg.active_blockers(n) {
                         let node = &cg.g[b];
                         if node.kind == NodeKind::Todo
-                            && !out.contains(&node.id)
-                            && let Some(t) = todo_of(loaded, &node.id)
+                            && !out.iter().any(|o| o == node.id)
+                            && let Some(t) = todo_of(loaded, node.id)
                             && runnable(t, false)
                         {
-                            out.push(node.id.clone());
-                            stack.push(node.id.clone());
+                            out.push(node.id.to_string());
+                            stack.push(node.id.to_string());
                         }
                     }
                 }

@@ -138,7 +138,7 @@ impl CoordGraph<'_> {
 pub fn blockers_of(loaded: &Loaded, id: &str) -> Vec<String> {
     let cg = CoordGraph::build(loaded);
     match cg.node(id) {
-        Some(n) => cg.active_blockers(n).into_iter().map(|b| cg.g[b].id.clone()).collect(),
+        Some(n) => cg.active_blockers(n).into_iter().map(|b| cg.g[b].id.to_string()).collect(),
         None => Vec::new(),
     }
 }

@@ -18,7 +18,7 @@ impl CoordGraph<'_> {
             .g
             .edge_references()
             .filter(|e| *e.weight() == EdgeKind::Blocks)
-            .map(|e| (self.g[e.source()].id.as_str(), self.g[e.target()].id.as_str()));
+            .map(|e| (self.g[e.source()].id, self.g[e.target()].id));
         find_cycles(edges)
     }
 }

@@ -184,11 +184,11 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             Some(Entity::Plan(p)) => (p.title.clone(), p.status.as_str().to_string()),
             _ => match loaded.milestone(&node.id) {
                 Some((_, m)) => (m.name.clone(), m.status.as_str().to_string()),
-                None => (node.id.clone(), String::new()),
+                None => (node.id.to_string(), String::new()),
             },
         };
         GraphNode {
-            id: node.id.clone(),
+            id: node.id.to_string(),
             kind: node.kind,
             label,
             status: Some(status),
@@ -211,8 +211,8 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             nodes.entry(crate::model::id::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
         }
         edges.push(GraphEdge {
-            from: ia.clone(),
-            to: ib.clone(),
+            from: ia.to_string(),
+            to: ib.to_string(),
             label: "blocks".into(),
             active: !cg.g[a].finished,
             status: None,
@@ -235,8 +235,8 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
                     nodes.entry(crate::store::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
                 }
                 edges.push(GraphEdge {
-                    from: ib.clone(),
-                    to: it.clone(),
+                    from: ib.to_string(),
+                    to: it.to_string(),
                     label: format!("blocks via {}", cg.g[c].id),
                     active: !cg.g[b].finished,
                     status: None,

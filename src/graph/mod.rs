@@ -60,11 +60,12 @@ pub enum NodeKind {
     Repo,
 }
 
-/// A node: kind, ID (repo name for repos) and whether it is finished.
+/// A node: kind, ID (repo name for repos; borrowed from the loaded
+/// entities and registry) and whether it is finished.
 #[derive(Debug, Clone)]
-pub struct Node {
+pub struct Node<'a> {
     pub kind: NodeKind,
-    pub id: String,
+    pub id: &'a str,
     /// Finished entities no longer block (resolved/closed issues,
     /// completed/cancelled todos and milestones, satisfied/deprecated deps).
     pub finished: bool,
@@ -86,7 +87,7 @@ pub enum EdgeKind {
 /// The graph and an ID index.
 pub struct CoordGraph<'a> {
     pub loaded: &'a Loaded,
-    pub g: DiGraph<Node, EdgeKind>,
+    pub g: DiGraph<Node<'a>, EdgeKind>,
     /// By ID (borrowed from the loaded entities) and by repository key.
     index: FxHashMap<std::borrow::Cow<'a, str>, NodeIndex>,
     /// Per milestone or plan, the milestones and plans that block it
@@ -119,16 +120,22 @@ fn repo_key(name: &str) -> String {
 impl<'a> CoordGraph<'a> {
     /// Builds the graph over everything loaded.
     pub fn build(loaded: &'a Loaded) -> CoordGraph<'a> {
+        // Sized once: no table grows (and rehashes) while 100,000 nodes go in.
+        let nodes = loaded.issues().count()
+            + loaded.plans().map(|p| 1 + p.milestones.len()).sum::<usize>()
+            + loaded.todos().count()
+            + loaded.dependencies().count()
+            + loaded.registry.repos.len();
         let mut cg = CoordGraph {
             loaded,
-            g: DiGraph::new(),
-            index: FxHashMap::default(),
+            g: DiGraph::with_capacity(nodes, nodes + nodes / 2),
+            index: FxHashMap::with_capacity_and_hasher(nodes, Default::default()),
             container_blockers: FxHashMap::default(),
         };
         // At most one edge per ordered pair, the last kind given winning (what
         // petgraph's `update_edge` does, without its scan of the source's
         // edges: a repository consumes thousands of dependencies).
-        let mut pairs = Pairs::default();
+        let mut pairs = Pairs::with_capacity_and_hasher(nodes + nodes / 2, Default::default());
         for i in loaded.issues() {
             cg.add(NodeKind::Issue, &i.id, !i.is_open());
         }
@@ -189,24 +196,24 @@ impl<'a> CoordGraph<'a> {
         if let Some(&n) = self.index.get(id) {
             return n;
         }
-        let n = self.g.add_node(Node { kind, id: id.to_string(), finished });
+        let n = self.g.add_node(Node { kind, id, finished });
         self.index.insert(std::borrow::Cow::Borrowed(id), n);
         n
     }
 
-    fn add_repo(&mut self, name: &str) -> NodeIndex {
+    fn add_repo(&mut self, name: &'a str) -> NodeIndex {
         let key = repo_key(name);
         if let Some(&n) = self.index.get(key.as_str()) {
             return n;
         }
-        let n = self.g.add_node(Node { kind: NodeKind::Repo, id: name.to_string(), finished: false });
+        let n = self.g.add_node(Node { kind: NodeKind::Repo, id: name, finished: false });
         self.index.insert(std::borrow::Cow::Owned(key), n);
         n
     }
 
-    fn repo_node(&mut self, name: &str) -> NodeIndex {
-        let canonical = self.loaded.registry.canonical(name).to_string();
-        self.add_repo(&canonical)
+    fn repo_node(&mut self, name: &'a str) -> NodeIndex {
+        let canonical = self.loaded.registry.canonical(name);
+        self.add_repo(canonical)
     }
 
     /// Adds `from → to` once (declared on either side counts once).
@@ -240,7 +247,7 @@ impl<'a> CoordGraph<'a> {
     /// A chain from `n` up through active blockers to a root cause (the
     /// first blocker in ID order at each step; stops on a cycle).
     pub fn chain_to_root(&self, n: NodeIndex, first: &mut FirstBlockers) -> Vec<String> {
-        let mut chain = vec![self.g[n].id.clone()];
+        let mut chain = vec![self.g[n].id.to_string()];
         let mut seen = rustc_hash::FxHashSet::default();
         seen.insert(n);
         let mut cur = n;
@@ -248,7 +255,7 @@ impl<'a> CoordGraph<'a> {
             if !seen.insert(next) {
                 break;
             }
-            chain.push(self.g[next].id.clone());
+            chain.push(self.g[next].id.to_string());
             cur = next;
         }
         chain

@@ -312,7 +312,7 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
             waiting
                 .entry((p, num, rest))
                 .or_insert_with(|| Waiting {
-                    id: node.id.clone(),
+                    id: node.id.to_string(),
                     kind: node.kind,
                     title: entity_title(cg.loaded, &node.id),
                     repos: their.clone(),

@@ -87,12 +87,12 @@ impl CoordGraph<'_> {
             },
         };
         Related {
-            id: node.id.clone(),
+            id: node.id.to_string(),
             kind: node.kind,
             title,
             status,
             open: !node.finished,
-            via: via.map(|v| self.g[v].id.clone()),
+            via: via.map(|v| self.g[v].id.to_string()),
         }
     }
 
@@ -156,7 +156,7 @@ impl CoordGraph<'_> {
                     .containers(n)
                     .into_iter()
                     .filter(|c| self.g[*c].kind == NodeKind::Plan)
-                    .map(|c| self.g[c].id.clone())
+                    .map(|c| self.g[c].id.to_string())
                     .collect();
             }
             Some(Entity::Issue(_)) => {

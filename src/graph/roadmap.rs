@@ -180,7 +180,7 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
             cyclic.insert(n);
             continue;
         }
-        let own = todos.get(cg.g[n].id.as_str()).map_or(0.0, |t| remaining(t));
+        let own = todos.get(cg.g[n].id).map_or(0.0, |t| remaining(t));
         dist.insert(n, (best.0 + own, best.1));
     }
     Chains { dist, cyclic }
@@ -243,11 +243,11 @@ fn plan_roadmap(
     let (critical_path, critical_path_hours, plan_finish) =
         match (note.is_none()).then(|| longest(&open_nodes)).flatten() {
             Some((end, h)) => {
-                let mut path = vec![cg.g[end].id.clone()];
+                let mut path = vec![cg.g[end].id.to_string()];
                 let mut cur = end;
                 while let Some(prev) = ch.dist[&cur].1 {
                     if cg.g[prev].kind == NodeKind::Todo {
-                        path.push(cg.g[prev].id.clone());
+                        path.push(cg.g[prev].id.to_string());
                     }
                     cur = prev;
                 }

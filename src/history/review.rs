@@ -329,7 +329,7 @@ pub fn newly_blocked(before: &Loaded, after: &Loaded) -> Vec<NewlyBlocked> {
         }
         let was = gb.node(&t.id).is_some_and(|m| gb.is_blocked(m));
         if !was {
-            let blockers = ga.active_blockers(n).into_iter().map(|b| ga.g[b].id.clone()).collect();
+            let blockers = ga.active_blockers(n).into_iter().map(|b| ga.g[b].id.to_string()).collect();
             out.push(NewlyBlocked { id: t.id.clone(), task: t.task.clone(), blockers });
         }
     }

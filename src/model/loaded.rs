@@ -5,8 +5,49 @@
 use super::{Entity, Kind};
 use crate::ecosystem::Registry;
 use crate::problem::Problem;
+use hashbrown::HashTable;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// The hash of an ID in the lookup tables.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
+/// The ID of milestone `j` of the plan at position `i` of `plans`.
+fn milestone_id(plans: &[Record], (i, j): (usize, usize)) -> &str {
+    match &plans[i].entity {
+        Entity::Plan(p) => &p.milestones[j].id,
+        _ => "",
+    }
+}
+
+/// Puts position `i` of `recs` into `table` (a later record with the same
+/// ID replaces an earlier one).
+fn index_one(table: &mut HashTable<usize>, recs: &[Record], i: usize) {
+    let id = recs[i].entity.id();
+    match table.entry(id_hash(id), |&j| recs[j].entity.id() == id, |&j| id_hash(recs[j].entity.id())) {
+        hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = i,
+        hashbrown::hash_table::Entry::Vacant(v) => {
+            v.insert(i);
+        }
+    }
+}
+
+/// Puts the milestones of the plan at position `i` into `table` (the first
+/// plan holding a milestone ID wins, as a scan would).
+fn index_milestones(table: &mut HashTable<(usize, usize)>, plans: &[Record], i: usize) {
+    let Entity::Plan(p) = &plans[i].entity else { return };
+    for (j, m) in p.milestones.iter().enumerate() {
+        let id = m.id.as_str();
+        if let hashbrown::hash_table::Entry::Vacant(v) =
+            table.entry(id_hash(id), |&at| milestone_id(plans, at) == id, |&at| id_hash(milestone_id(plans, at)))
+        {
+            v.insert((i, j));
+        }
+    }
+}
 
 /// Where an entity was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +89,13 @@ impl Record {
 pub struct Loaded {
     pub registry: Registry,
     records: HashMap<Kind, Vec<Record>>,
-    index: HashMap<Kind, rustc_hash::FxHashMap<String, usize>>,
+    /// Per kind, ID → position among its records. The keys are the
+    /// records' own IDs (a table of positions), never copies.
+    index: HashMap<Kind, HashTable<usize>>,
     /// Milestone ID → (index of its plan among the plans, index in the
     /// plan's milestones): lookups by milestone are constant time (a report
     /// asks one per todo).
-    milestones: rustc_hash::FxHashMap<String, (usize, usize)>,
+    milestones: HashTable<(usize, usize)>,
     /// Load problems: unreadable files, field problems, duplicates, overrides.
     pub problems: Vec<Problem>,
     /// Kinds that were loaded.
@@ -70,21 +113,15 @@ impl Loaded {
     /// Rebuilds the lookups of one kind from its records.
     fn reindex(&mut self, kind: Kind) {
         let recs = self.records.get(&kind).map(Vec::as_slice).unwrap_or(&[]);
-        let map = self.index.entry(kind).or_default();
-        map.clear();
-        map.reserve(recs.len());
-        for (i, r) in recs.iter().enumerate() {
-            map.insert(r.entity.id().to_string(), i);
+        let mut table = HashTable::with_capacity(recs.len());
+        for i in 0..recs.len() {
+            index_one(&mut table, recs, i);
         }
+        self.index.insert(kind, table);
         if kind == Kind::Plan {
             self.milestones.clear();
-            for (i, r) in recs.iter().enumerate() {
-                if let Entity::Plan(p) = &r.entity {
-                    for (j, m) in p.milestones.iter().enumerate() {
-                        // The first plan holding an ID wins, as a scan would.
-                        self.milestones.entry(m.id.clone()).or_insert((i, j));
-                    }
-                }
+            for i in 0..recs.len() {
+                index_milestones(&mut self.milestones, recs, i);
             }
         }
     }
@@ -96,12 +133,14 @@ impl Loaded {
 
     /// Looks up a record.
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Record> {
-        self.index.get(&kind)?.get(id).map(|&i| &self.records[&kind][i])
+        let recs = self.records.get(&kind)?;
+        self.index.get(&kind)?.find(id_hash(id), |&i| recs[i].entity.id() == id).map(|&i| &recs[i])
     }
 
     /// Takes a record out (the index of that kind is rebuilt).
     pub fn take(&mut self, kind: Kind, id: &str) -> Option<Record> {
-        let i = *self.index.get(&kind)?.get(id)?;
+        let recs = self.records.get(&kind)?;
+        let i = *self.index.get(&kind)?.find(id_hash(id), |&i| recs[i].entity.id() == id)?;
         let r = self.records.get_mut(&kind)?.remove(i);
         self.reindex(kind);
         Some(r)
@@ -120,13 +159,11 @@ impl Loaded {
         let kind = record.entity.kind();
         let recs = self.records.entry(kind).or_default();
         let i = recs.len();
-        self.index.entry(kind).or_default().insert(record.entity.id().to_string(), i);
-        if let Entity::Plan(p) = &record.entity {
-            for (j, m) in p.milestones.iter().enumerate() {
-                self.milestones.entry(m.id.clone()).or_insert((i, j));
-            }
-        }
         recs.push(record);
+        index_one(self.index.entry(kind).or_default(), recs, i);
+        if kind == Kind::Plan {
+            index_milestones(&mut self.milestones, recs, i);
+        }
     }
 
     /// Finds an ID of any loaded kind.
@@ -165,8 +202,9 @@ impl Loaded {
 
     /// A milestone by ID, with its plan.
     pub fn milestone(&self, id: &str) -> Option<(&crate::model::Plan, &crate::model::Milestone)> {
-        let &(i, j) = self.milestones.get(id)?;
-        match &self.records(Kind::Plan).get(i)?.entity {
+        let plans = self.records(Kind::Plan);
+        let &(i, j) = self.milestones.find(id_hash(id), |&at| milestone_id(plans, at) == id)?;
+        match &plans.get(i)?.entity {
             Entity::Plan(p) => Some((p, p.milestones.get(j)?)),
             _ => None,
         }
