@@ -101,7 +101,7 @@ impl CoordGraph<'_> {
     /// The active blockers of `n`, in ID order.
     pub fn active_blockers(&self, n: NodeIndex) -> Vec<NodeIndex> {
         let mut v: Vec<NodeIndex> = self.blockers_iter(n).filter(|b| *b != n).collect();
-        v.sort_by_cached_key(|x| natural_key(&self.g[*x].id));
+        v.sort_by_cached_key(|x| natural_key(self.g[*x].id));
         v.dedup();
         v
     }
@@ -127,7 +127,7 @@ impl CoordGraph<'_> {
             }
         }
         v.retain(|x| *x != n);
-        v.sort_by_cached_key(|x| natural_key(&self.g[*x].id));
+        v.sort_by_cached_key(|x| natural_key(self.g[*x].id));
         v.dedup();
         v
     }

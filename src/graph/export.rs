@@ -178,11 +178,11 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
     let mut edges = Vec::new();
     let node_of = |n: petgraph::graph::NodeIndex| {
         let node = &cg.g[n];
-        let (label, status) = match loaded.find_any(&node.id).map(|r| &r.entity) {
+        let (label, status) = match loaded.find_any(node.id).map(|r| &r.entity) {
             Some(Entity::Issue(i)) => (i.title.clone(), i.status.as_str().to_string()),
             Some(Entity::Todo(t)) => (t.task.clone(), t.status.as_str().to_string()),
             Some(Entity::Plan(p)) => (p.title.clone(), p.status.as_str().to_string()),
-            _ => match loaded.milestone(&node.id) {
+            _ => match loaded.milestone(node.id) {
                 Some((_, m)) => (m.name.clone(), m.status.as_str().to_string()),
                 None => (node.id.to_string(), String::new()),
             },
@@ -208,7 +208,7 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
             continue;
         }
         for n in [a, b] {
-            nodes.entry(crate::model::id::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
+            nodes.entry(crate::model::id::natural_key(cg.g[n].id)).or_insert_with(|| node_of(n));
         }
         edges.push(GraphEdge {
             from: ia.to_string(),
@@ -232,7 +232,7 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
                     continue;
                 }
                 for n in [b, t] {
-                    nodes.entry(crate::store::natural_key(&cg.g[n].id)).or_insert_with(|| node_of(n));
+                    nodes.entry(crate::store::natural_key(cg.g[n].id)).or_insert_with(|| node_of(n));
                 }
                 edges.push(GraphEdge {
                     from: ib.to_string(),
@@ -248,9 +248,9 @@ fn entity_graph(cg: &CoordGraph<'_>, q: &DepGraphQuery) -> ExportedGraph {
         for n in cg.g.node_indices() {
             let node = &cg.g[n];
             if matches!(node.kind, NodeKind::Issue | NodeKind::Todo | NodeKind::Milestone | NodeKind::Plan)
-                && keep(&node.id)
+                && keep(node.id)
             {
-                nodes.entry(crate::model::id::natural_key(&node.id)).or_insert_with(|| node_of(n));
+                nodes.entry(crate::model::id::natural_key(node.id)).or_insert_with(|| node_of(n));
             }
         }
     }

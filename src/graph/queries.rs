@@ -303,18 +303,18 @@ pub fn blocked_by(cg: &CoordGraph<'_>, repo: &str) -> BlockedByReport {
                 continue;
             }
             let their: Vec<String> =
-                entity_repos(cg.loaded, &node.id).iter().map(|r| reg.canonical(r).to_string()).collect();
+                entity_repos(cg.loaded, node.id).iter().map(|r| reg.canonical(r).to_string()).collect();
             if names_repo(reg, &their, repo) {
                 continue; // waiting inside the same repository
             }
             repos.extend(their.iter().cloned());
-            let (p, num, rest) = natural_key(&node.id);
+            let (p, num, rest) = natural_key(node.id);
             waiting
                 .entry((p, num, rest))
                 .or_insert_with(|| Waiting {
                     id: node.id.to_string(),
                     kind: node.kind,
-                    title: entity_title(cg.loaded, &node.id),
+                    title: entity_title(cg.loaded, node.id),
                     repos: their.clone(),
                     waits_on: Vec::new(),
                 })

@@ -76,12 +76,12 @@ pub struct Relations {
 impl CoordGraph<'_> {
     fn related(&self, n: NodeIndex, via: Option<NodeIndex>) -> Related {
         let node = &self.g[n];
-        let (title, status) = match self.loaded.find_any(&node.id).map(|r| &r.entity) {
+        let (title, status) = match self.loaded.find_any(node.id).map(|r| &r.entity) {
             Some(Entity::Issue(i)) => (i.title.clone(), i.status.as_str().to_string()),
             Some(Entity::Todo(t)) => (t.task.clone(), t.status.as_str().to_string()),
             Some(Entity::Plan(p)) => (p.title.clone(), p.status.as_str().to_string()),
             Some(e @ Entity::Dependency(d)) => (e.title(), d.status.as_str().to_string()),
-            None => match self.loaded.milestone(&node.id) {
+            None => match self.loaded.milestone(node.id) {
                 Some((_, m)) => (m.name.clone(), m.status.as_str().to_string()),
                 None => (String::new(), String::new()),
             },

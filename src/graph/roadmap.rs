@@ -169,7 +169,7 @@ fn chains(cg: &CoordGraph<'_>, todos: &HashMap<&str, &Todo>) -> Chains {
                 Some(b) => {
                     d > best.0
                         || (d == best.0
-                            && crate::model::id::natural_key(&cg.g[un].id) < crate::model::id::natural_key(&cg.g[b].id))
+                            && crate::model::id::natural_key(cg.g[un].id) < crate::model::id::natural_key(cg.g[b].id))
                 }
             };
             if better {
@@ -236,7 +236,7 @@ fn plan_roadmap(
     let longest = |ns: &[NodeIndex]| -> Option<(NodeIndex, f64)> {
         ns.iter().filter_map(|n| ch.dist.get(n).map(|d| (*n, d.0))).max_by(|a, b| {
             a.1.total_cmp(&b.1).then_with(|| {
-                crate::model::id::natural_key(&cg.g[b.0].id).cmp(&crate::model::id::natural_key(&cg.g[a.0].id))
+                crate::model::id::natural_key(cg.g[b.0].id).cmp(&crate::model::id::natural_key(cg.g[a.0].id))
             })
         })
     };
