@@ -31,6 +31,7 @@ pub mod plans;
 pub mod registry;
 pub mod reports;
 pub(crate) use reports::DropLater;
+pub use reports::leave_to_exit;
 pub mod search;
 pub mod sync;
 pub mod todos;

@@ -42,8 +42,24 @@ impl<T: Send + 'static> std::ops::Deref for DropLater<T> {
     }
 }
 
+/// Set by a front end that answers one request and exits (see
+/// [`leave_to_exit`]).
+static LEAVE_TO_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells [`DropLater`] that this process answers one request and exits:
+/// values it would free are left to the exit, which returns the whole heap
+/// at once (freeing them one by one would contend with the output for the
+/// allocator). Never for a process that serves many requests.
+pub fn leave_to_exit() {
+    LEAVE_TO_EXIT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl<T: Send + 'static> Drop for DropLater<T> {
     fn drop(&mut self) {
+        if LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
+            std::mem::forget(self.0.take());
+            return;
+        }
         if let Some(value) = self.0.take()
             && let Err(e) = std::thread::Builder::new().name("free".into()).spawn(move || drop(value))
         {

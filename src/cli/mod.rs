@@ -313,6 +313,27 @@ pub fn main() -> ExitCode {
     };
     render::init_color(&dir);
     let cx = Context { dir };
+    // A read that answers once and exits leaves its loaded entities to the
+    // exit; a server, a watcher, the monitor and a run free as they go.
+    if matches!(
+        cli.command,
+        Command::ListIssues(_)
+            | Command::ListPlans(_)
+            | Command::ListTodos(_)
+            | Command::ListDeps(_)
+            | Command::Ready(_)
+            | Command::Blocking(_)
+            | Command::BlockedBy(_)
+            | Command::Status(_)
+            | Command::Roadmap(_)
+            | Command::Workload(_)
+            | Command::DepGraph(_)
+            | Command::ValidateRepo(_)
+            | Command::Validate(_)
+            | Command::Lint(_)
+    ) {
+        crate::api::leave_to_exit();
+    }
     let result = dispatch(&cx, &cli.command);
     // The index connections the command pooled: closing the last one
     // checkpoints the WAL and removes its companions.

@@ -157,21 +157,46 @@ impl<'a> CoordGraph<'a> {
         }
         // Edges, from the one map of references (`Entity::references`).
         // Unknown targets are skipped here (lint reports them).
+        // The holder of a run of references is looked up once (one side of
+        // every edge), the references gathered in one reused buffer.
+        let mut refs = Vec::new();
         for kind in [Kind::Issue, Kind::Plan, Kind::Todo] {
             for rec in loaded.records(kind) {
-                for r in rec.entity.references() {
-                    if let Some((from, to)) = r.blocking_edge() {
-                        cg.edge(&mut pairs, from, to, EdgeKind::Blocks);
-                    } else if let Some((part, whole)) = r.part_of_edge() {
-                        cg.edge(&mut pairs, part, whole, EdgeKind::PartOf);
+                refs.clear();
+                rec.entity.references_into(&mut refs);
+                let mut held: Option<(&str, Option<NodeIndex>)> = None;
+                for r in &refs {
+                    let holder = match held {
+                        Some((h, n)) if std::ptr::eq(h, r.holder) => n,
+                        _ => {
+                            let n = cg.node(r.holder);
+                            held = Some((r.holder, n));
+                            n
+                        }
+                    };
+                    let node = |id: &str| if std::ptr::eq(id, r.holder) { holder } else { cg.node(id) };
+                    let edge = match (r.blocking_edge(), r.part_of_edge()) {
+                        (Some((from, to)), _) => Some((node(from), node(to), EdgeKind::Blocks)),
+                        (None, Some((part, whole))) => Some((node(part), node(whole), EdgeKind::PartOf)),
+                        (None, None) => None,
+                    };
+                    if let Some((Some(a), Some(b), kind)) = edge
+                        && a != b
+                    {
+                        cg.link(&mut pairs, a, b, kind);
                     }
                 }
             }
         }
         // A milestone is part of its plan (structure, not a field).
         for p in loaded.plans() {
+            let Some(plan) = cg.node(&p.id) else { continue };
             for m in &p.milestones {
-                cg.edge(&mut pairs, &m.id, &p.id, EdgeKind::PartOf);
+                if let Some(milestone) = cg.node(&m.id)
+                    && milestone != plan
+                {
+                    cg.link(&mut pairs, milestone, plan, EdgeKind::PartOf);
+                }
             }
         }
         for d in loaded.dependencies() {
@@ -216,15 +241,7 @@ impl<'a> CoordGraph<'a> {
         self.add_repo(canonical)
     }
 
-    /// Adds `from → to` once (declared on either side counts once).
-    fn edge(&mut self, pairs: &mut Pairs, from: &str, to: &str, kind: EdgeKind) {
-        if let (Some(&a), Some(&b)) = (self.index.get(from), self.index.get(to))
-            && a != b
-        {
-            self.link(pairs, a, b, kind);
-        }
-    }
-
+    /// Adds `a → b` once (declared on either side counts once).
     fn link(&mut self, pairs: &mut Pairs, a: NodeIndex, b: NodeIndex, kind: EdgeKind) {
         match pairs.entry((a, b)) {
             std::collections::hash_map::Entry::Occupied(e) => self.g[*e.get()] = kind,

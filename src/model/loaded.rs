@@ -84,6 +84,33 @@ impl Record {
     }
 }
 
+/// One kind's records with their lookups by ID (and, for plans, by
+/// milestone ID), ready to join a [`Loaded`].
+pub struct Indexed {
+    kind: Kind,
+    records: Vec<Record>,
+    index: HashTable<usize>,
+    milestones: Option<HashTable<(usize, usize)>>,
+}
+
+impl Indexed {
+    /// Indexes `records` of `kind` (in the order they will keep).
+    pub fn new(kind: Kind, records: Vec<Record>) -> Indexed {
+        let mut index = HashTable::with_capacity(records.len());
+        for i in 0..records.len() {
+            index_one(&mut index, &records, i);
+        }
+        let milestones = (kind == Kind::Plan).then(|| {
+            let mut m = HashTable::new();
+            for i in 0..records.len() {
+                index_milestones(&mut m, &records, i);
+            }
+            m
+        });
+        Indexed { kind, records, index, milestones }
+    }
+}
+
 /// Everything loaded for a command.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -106,24 +133,24 @@ impl Loaded {
     /// Sets the records of one kind (replacing any), indexed by ID. The
     /// store calls it once per loaded kind, records in natural ID order.
     pub fn set_records(&mut self, kind: Kind, records: Vec<Record>) {
+        self.set_indexed(Indexed::new(kind, records));
+    }
+
+    /// Sets the records of one kind with their lookups, built beforehand
+    /// ([`Indexed::new`], on the thread that loaded them).
+    pub fn set_indexed(&mut self, indexed: Indexed) {
+        let Indexed { kind, records, index, milestones } = indexed;
         self.records.insert(kind, records);
-        self.reindex(kind);
+        self.index.insert(kind, index);
+        if let Some(m) = milestones {
+            self.milestones = m;
+        }
     }
 
     /// Rebuilds the lookups of one kind from its records.
     fn reindex(&mut self, kind: Kind) {
-        let recs = self.records.get(&kind).map(Vec::as_slice).unwrap_or(&[]);
-        let mut table = HashTable::with_capacity(recs.len());
-        for i in 0..recs.len() {
-            index_one(&mut table, recs, i);
-        }
-        self.index.insert(kind, table);
-        if kind == Kind::Plan {
-            self.milestones.clear();
-            for i in 0..recs.len() {
-                index_milestones(&mut self.milestones, recs, i);
-            }
-        }
+        let recs = self.records.remove(&kind).unwrap_or_default();
+        self.set_indexed(Indexed::new(kind, recs));
     }
 
     /// The records of one kind, in natural ID order.

@@ -71,6 +71,15 @@ pub fn entry_type(meta: &Metadata) -> EntryType {
     EntryType::Other("not a regular file")
 }
 
+/// The path of the file `name` in `dir`, made with one allocation (what
+/// `dir.join(name)` makes with two, for each of 100,000 records).
+pub fn file_in(dir: &Path, name: &str) -> PathBuf {
+    let mut p = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    p.push(dir);
+    p.push(name);
+    p
+}
+
 /// Refuses a path that is not a real directory (a link to one included).
 pub fn check_dir(path: &Path) -> Result<bool> {
     match std::fs::symlink_metadata(path) {

@@ -53,6 +53,9 @@ struct Scan<'a> {
     /// Decode current rows from their graph rows (slim entities, see
     /// [`crate::index::graph`]).
     graph: bool,
+    /// Set when the records came in natural ID order (an image no change
+    /// was patched into): nothing to sort.
+    sorted: bool,
 }
 
 impl Store {
@@ -122,8 +125,8 @@ impl Store {
         // Kinds are read in parallel: each kind's index rows are read on one
         // thread, so overlapping the kinds beats the per-file parallelism
         // alone; each kind is also finished (twins, legacy items, order) on
-        // its thread.
-        type KindFiles = (Result<Vec<Record>>, Vec<Problem>);
+        // its thread, and indexed by ID there.
+        type KindFiles = (Result<crate::model::loaded::Indexed>, Vec<Problem>);
         let work: Vec<(Kind, Vec<Record>)> =
             kinds.iter().map(|&k| (k, legacy.remove(&k).unwrap_or_default())).collect();
         let files: Vec<KindFiles> = work
@@ -136,13 +139,17 @@ impl Store {
                     None => self.file_records(kind, &mut problems, &mut scan),
                     Some(s) => Ok(self.snapshot_records(s, kind, &mut problems)),
                 };
-                let recs = recs.map(|recs| self.finish_kind(kind, recs, scan.skipped, legacy_recs, &mut problems));
+                let sorted = scan.sorted && legacy_recs.is_empty();
+                let recs = recs.map(|recs| {
+                    let recs = self.finish_kind(kind, recs, scan.skipped, legacy_recs, sorted, &mut problems);
+                    crate::model::loaded::Indexed::new(kind, recs)
+                });
                 (recs, problems)
             })
             .collect();
-        for (&kind, (recs, problems)) in kinds.iter().zip(files) {
+        for (recs, problems) in files {
             loaded.problems.extend(problems);
-            loaded.set_records(kind, recs?);
+            loaded.set_indexed(recs?);
         }
         Ok(loaded)
     }
@@ -195,6 +202,7 @@ impl Store {
         recs: Vec<Record>,
         skipped: Vec<(String, PathBuf)>,
         legacy_recs: Vec<Record>,
+        sorted: bool,
         problems: &mut Vec<Problem>,
     ) -> Vec<Record> {
         // Undecoded files still hold their IDs (a legacy item with one
@@ -250,7 +258,7 @@ impl Store {
             let kept = self.merge_legacy(legacy_recs, |id| files.get(id).cloned(), problems);
             recs.extend(kept);
         }
-        let recs = sort_natural(recs);
+        let recs = if sorted { recs } else { sort_natural(recs) };
         tracing::debug!(kind = kind.dir_name(), count = recs.len(), "loaded");
         for r in &recs {
             problems.extend(r.problems.iter().cloned());
@@ -423,6 +431,8 @@ impl Store {
             && let Some(out) = self.patch_image(kind, &dir, &mut ix, files, &changed)
         {
             tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
+            // An image holds its files in natural ID order.
+            scan.sorted = changed.is_empty();
             scan.indexed = ix.save_changes(g);
             return Ok(out);
         }
@@ -612,7 +622,8 @@ impl Store {
         files: Vec<crate::index::graph::ImageEntry>,
         changed: &[String],
     ) -> Option<Vec<Record>> {
-        let record = |name: &str, entity, problems| Record { entity, origin: Origin::File(dir.join(name)), problems };
+        let record =
+            |name: &str, entity, problems| Record { entity, origin: Origin::File(files::file_in(dir, name)), problems };
         if changed.is_empty() {
             return Some(files.into_iter().map(|(name, e, p)| record(&name, e, p)).collect());
         }
