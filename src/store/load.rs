@@ -256,6 +256,9 @@ impl Store {
                 files.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
             }
             let kept = self.merge_legacy(legacy_recs, |id| files.get(id).cloned(), problems);
+            // Exactly: doubling 25,000 records for one legacy item would
+            // hold 14 MB for nothing.
+            recs.reserve_exact(kept.len());
             recs.extend(kept);
         }
         let recs = if sorted { recs } else { sort_natural(recs) };
@@ -922,6 +925,55 @@ pub(super) fn sort_natural(recs: Vec<Record>) -> Vec<Record> {
     }
     order.sort_unstable();
     let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
-    let mut slots: Vec<Option<Record>> = recs.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    // The record at position `order[k]` goes to `k`: applied in place, one
+    // cycle at a time, so the records are never held twice.
+    let mut recs = recs;
+    let mut done = vec![false; recs.len()];
+    for start in 0..recs.len() {
+        let mut at = start;
+        while !done[at] {
+            done[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            recs.swap(at, from);
+            at = from;
+        }
+    }
+    recs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> Record {
+        let map: Mapping = serde_yaml::from_str(&format!("id: {id}\ntitle: t\n")).unwrap();
+        let entity = Entity::read(Kind::Issue, id.to_string(), map).0;
+        Record { entity, origin: Origin::File(PathBuf::from(format!("{id}.yaml"))), problems: Vec::new() }
+    }
+
+    #[test]
+    fn natural_order_is_applied_in_place_for_any_permutation() {
+        // Every permutation of five IDs, and ties keeping load order.
+        let ids = ["ISSUE-1", "ISSUE-2", "ISSUE-10", "ISSUE-11", "ISSUE-100"];
+        let mut perm: Vec<usize> = (0..ids.len()).collect();
+        let mut seen = 0;
+        loop {
+            let recs: Vec<Record> = perm.iter().map(|&i| record(ids[i])).collect();
+            let got: Vec<String> = sort_natural(recs).iter().map(|r| r.entity.id().to_string()).collect();
+            assert_eq!(got, ids, "from {perm:?}");
+            seen += 1;
+            // The next permutation in lexicographic order.
+            let Some(i) = (0..perm.len() - 1).rev().find(|&i| perm[i] < perm[i + 1]) else { break };
+            let j = (i + 1..perm.len()).rev().find(|&j| perm[j] > perm[i]).unwrap();
+            perm.swap(i, j);
+            perm[i + 1..].reverse();
+        }
+        assert_eq!(seen, 120);
+        let recs = vec![record("ISSUE-01"), record("ISSUE-2"), record("ISSUE-001")];
+        let got: Vec<String> = sort_natural(recs).iter().map(|r| r.origin.path().display().to_string()).collect();
+        assert_eq!(got, ["ISSUE-01.yaml", "ISSUE-001.yaml", "ISSUE-2.yaml"], "ties keep load order");
+    }
 }
