@@ -423,20 +423,69 @@ pub fn encode_image(kind: Kind, files: &[(&str, &Entity, &[crate::problem::Probl
     }
 }
 
-/// The files of an image (`None` when it does not decode).
-pub fn decode_image(kind: Kind, bytes: &[u8]) -> Option<Vec<ImageEntry>> {
-    fn files<'b, R: Deserialize<'b>>(bytes: &'b [u8], of: fn(String, R) -> Entity) -> Option<Vec<ImageEntry>> {
-        let (format, rows): (u32, Vec<ImageFile<R>>) = postcard::from_bytes(bytes).ok()?;
-        if format != IMAGE_FORMAT {
-            return None;
+/// The files of an image (`None` when it does not decode). Each file is
+/// turned into its entry as it is read: no vector of rows is held beside
+/// the entries (nor grown and copied on the way).
+pub fn decode_image<T>(kind: Kind, bytes: &[u8], entry: &dyn Fn(ImageEntry) -> T) -> Option<Vec<T>> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, SeqAccess, Visitor};
+    use std::marker::PhantomData;
+    /// The files, each made an entry by `of`. A damaged length cannot ask
+    /// for more room than the document could describe (a file takes at
+    /// least four bytes).
+    struct Files<'x, R, T> {
+        of: fn(String, R) -> Entity,
+        entry: &'x dyn Fn(ImageEntry) -> T,
+        most: usize,
+        rows: PhantomData<R>,
+    }
+    impl<'de, R: Deserialize<'de>, T> Visitor<'de> for Files<'_, R, T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("the files of an image")
         }
-        Some(rows.into_iter().map(|f| (f.n, of(f.i, f.g), f.p.into_iter().map(problem_of).collect())).collect())
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.most));
+            while let Some(f) = seq.next_element::<ImageFile<R>>()? {
+                out.push((self.entry)((f.n, (self.of)(f.i, f.g), f.p.into_iter().map(problem_of).collect())));
+            }
+            Ok(out)
+        }
+    }
+    impl<'de, R: Deserialize<'de>, T> DeserializeSeed<'de> for Files<'_, R, T> {
+        type Value = Vec<T>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    /// The document: the format number, then the files.
+    struct Doc<'x, R, T>(Files<'x, R, T>);
+    impl<'de, R: Deserialize<'de>, T> Visitor<'de> for Doc<'_, R, T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an image")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let format: u32 = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+            if format != IMAGE_FORMAT {
+                return Err(A::Error::custom("an image of another format"));
+            }
+            seq.next_element_seed(self.0)?.ok_or_else(|| A::Error::custom("no files"))
+        }
+    }
+    fn files<'b, R: Deserialize<'b>, T>(
+        bytes: &'b [u8],
+        of: fn(String, R) -> Entity,
+        entry: &dyn Fn(ImageEntry) -> T,
+    ) -> Option<Vec<T>> {
+        let mut de = postcard::Deserializer::from_bytes(bytes);
+        let files = Files { of, entry, most: bytes.len() / 4, rows: PhantomData };
+        (&mut de).deserialize_tuple(2, Doc(files)).ok()
     }
     match kind {
-        Kind::Issue => files(bytes, issue_of),
-        Kind::Plan => files(bytes, plan_of),
-        Kind::Todo => files(bytes, todo_of),
-        Kind::Dependency => files(bytes, dep_of),
+        Kind::Issue => files(bytes, issue_of, entry),
+        Kind::Plan => files(bytes, plan_of, entry),
+        Kind::Todo => files(bytes, todo_of, entry),
+        Kind::Dependency => files(bytes, dep_of, entry),
     }
 }
 

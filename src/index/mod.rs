@@ -368,7 +368,11 @@ impl KindIndex {
     /// name in the kind that is no entity (whose problems an image does not
     /// hold). The answer's token is stored with the rows and the image on
     /// [`KindIndex::save_changes`].
-    pub fn image(&mut self, answer: monitor::Answer) -> Option<(Vec<graph::ImageEntry>, Vec<String>)> {
+    pub fn image<T>(
+        &mut self,
+        answer: monitor::Answer,
+        entry: &dyn Fn(graph::ImageEntry) -> T,
+    ) -> Option<(Vec<T>, Vec<String>)> {
         let monitor::Answer::Changed { names, token } = &answer else { return None };
         let prefix = format!("{}/", self.kind.dir_name());
         let changed: Vec<String> = names.iter().filter_map(|n| n.strip_prefix(&prefix)).map(str::to_string).collect();
@@ -377,17 +381,18 @@ impl KindIndex {
         }
         // The document read must be the one the epoch and token checked
         // belong to (another process may have written a new image since):
-        // both are written in one transaction and read here together.
-        let bytes: Vec<u8> = self
+        // both are written in one transaction and read here together. It
+        // is decoded where SQLite holds it, not copied first.
+        let kind = self.kind;
+        let files = self
             .conn
             .query_row(
                 "SELECT d.data FROM idx_image_data d JOIN idx_image i USING (root, kind) \
                  WHERE d.root = ?1 AND d.kind = ?2 AND i.epoch = ?3 AND i.token = ?4",
-                params![self.root, self.kind.dir_name(), self.epoch, self.image_token()?],
-                |r| r.get(0),
+                params![self.root, kind.dir_name(), self.epoch, self.image_token()?],
+                |r| Ok(graph::decode_image(kind, r.get_ref(0)?.as_blob()?, entry)),
             )
-            .ok()?;
-        let files = graph::decode_image(self.kind, &bytes)?;
+            .ok()??;
         self.image_token = Some(token.clone());
         self.rows.changed = Some(changed.iter().cloned().collect());
         self.answer = Some(answer);

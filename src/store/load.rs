@@ -430,7 +430,11 @@ impl Store {
             && let Some(token) = ix.image_token()
             && let Some(answer) =
                 crate::index::monitor::query(&crate::index::monitor::Paths::of(g, &prefix), Some(token))
-            && let Some((files, changed)) = ix.image(answer)
+            && let Some((files, changed)) = ix.image(answer, &|(name, entity, problems)| Record {
+                entity,
+                origin: Origin::File(files::file_in(&dir, &name)),
+                problems,
+            })
             && let Some(out) = self.patch_image(kind, &dir, &mut ix, files, &changed)
         {
             tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
@@ -622,22 +626,22 @@ impl Store {
         kind: Kind,
         dir: &Path,
         ix: &mut crate::index::KindIndex,
-        files: Vec<crate::index::graph::ImageEntry>,
+        files: Vec<Record>,
         changed: &[String],
     ) -> Option<Vec<Record>> {
-        let record =
-            |name: &str, entity, problems| Record { entity, origin: Origin::File(files::file_in(dir, name)), problems };
         if changed.is_empty() {
-            return Some(files.into_iter().map(|(name, e, p)| record(&name, e, p)).collect());
+            return Some(files);
         }
         let gone: std::collections::HashSet<&str> = changed.iter().map(String::as_str).collect();
+        let name_of = |r: &Record| r.origin.path().file_name().map(|n| n.to_string_lossy().into_owned());
         let mut out = Vec::with_capacity(files.len() + changed.len());
         // Each record's file name, and whether it came from the image (a
         // graph row).
         let mut names: Vec<(String, bool)> = Vec::with_capacity(files.len() + changed.len());
-        for (name, e, p) in files {
+        for r in files {
+            let name = name_of(&r)?;
             if !gone.contains(name.as_str()) {
-                out.push(record(&name, e, p));
+                out.push(r);
                 names.push((name, true));
             }
         }
