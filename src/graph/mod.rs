@@ -88,8 +88,9 @@ pub enum EdgeKind {
 pub struct CoordGraph<'a> {
     pub loaded: &'a Loaded,
     pub g: DiGraph<Node<'a>, EdgeKind>,
-    /// By ID (borrowed from the loaded entities) and by repository key.
-    index: FxHashMap<std::borrow::Cow<'a, str>, NodeIndex>,
+    /// By ID (entity nodes) and by name (repository nodes): a table of
+    /// nodes whose keys are the nodes' own (borrowed) IDs.
+    index: hashbrown::HashTable<NodeIndex>,
     /// Per milestone or plan, the milestones and plans that block it
     /// (finished or not): what its todos inherit ([`blockers`]). Kept here
     /// because a plan with thousands of todos has thousands of incoming
@@ -113,8 +114,10 @@ impl FirstBlockers {
 /// The edges made so far while building, by ordered pair.
 type Pairs = FxHashMap<(NodeIndex, NodeIndex), petgraph::graph::EdgeIndex>;
 
-fn repo_key(name: &str) -> String {
-    format!("repo:{name}")
+/// The hash of a node's key: entity IDs and repository names apart.
+fn key_hash(repo: bool, id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one((repo, id))
 }
 
 impl<'a> CoordGraph<'a> {
@@ -129,7 +132,7 @@ impl<'a> CoordGraph<'a> {
         let mut cg = CoordGraph {
             loaded,
             g: DiGraph::with_capacity(nodes, nodes + nodes / 2),
-            index: FxHashMap::with_capacity_and_hasher(nodes, Default::default()),
+            index: hashbrown::HashTable::with_capacity(nodes),
             container_blockers: FxHashMap::default(),
         };
         // At most one edge per ordered pair, the last kind given winning (what
@@ -202,7 +205,7 @@ impl<'a> CoordGraph<'a> {
         for d in loaded.dependencies() {
             let consumer = cg.repo_node(&d.consumer);
             let provider = cg.repo_node(&d.provider);
-            let dep = cg.index[d.id.as_str()];
+            let dep = cg.node(&d.id).expect("every dependency has a node");
             cg.link(&mut pairs, consumer, dep, EdgeKind::DependsOn);
             cg.link(&mut pairs, dep, provider, EdgeKind::DependsOn);
         }
@@ -217,23 +220,30 @@ impl<'a> CoordGraph<'a> {
         cg
     }
 
-    fn add(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
-        if let Some(&n) = self.index.get(id) {
+    /// The node of an entity ID (`repo` false) or a repository name.
+    fn find(&self, repo: bool, id: &str) -> Option<NodeIndex> {
+        let g = &self.g;
+        self.index.find(key_hash(repo, id), |&n| (g[n].kind == NodeKind::Repo) == repo && g[n].id == id).copied()
+    }
+
+    /// The node of `id`, added when new (the first node of an ID wins).
+    fn add_node(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
+        let repo = kind == NodeKind::Repo;
+        if let Some(n) = self.find(repo, id) {
             return n;
         }
         let n = self.g.add_node(Node { kind, id, finished });
-        self.index.insert(std::borrow::Cow::Borrowed(id), n);
+        let g = &self.g;
+        self.index.insert_unique(key_hash(repo, id), n, |&m| key_hash(g[m].kind == NodeKind::Repo, g[m].id));
         n
     }
 
+    fn add(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
+        self.add_node(kind, id, finished)
+    }
+
     fn add_repo(&mut self, name: &'a str) -> NodeIndex {
-        let key = repo_key(name);
-        if let Some(&n) = self.index.get(key.as_str()) {
-            return n;
-        }
-        let n = self.g.add_node(Node { kind: NodeKind::Repo, id: name, finished: false });
-        self.index.insert(std::borrow::Cow::Owned(key), n);
-        n
+        self.add_node(NodeKind::Repo, name, false)
     }
 
     fn repo_node(&mut self, name: &'a str) -> NodeIndex {
@@ -253,12 +263,12 @@ impl<'a> CoordGraph<'a> {
 
     /// The node of an entity ID.
     pub fn node(&self, id: &str) -> Option<NodeIndex> {
-        self.index.get(id).copied()
+        self.find(false, id)
     }
 
     /// The node of a repository (canonical name).
     pub fn repo(&self, name: &str) -> Option<NodeIndex> {
-        self.index.get(repo_key(self.loaded.registry.canonical(name)).as_str()).copied()
+        self.find(true, self.loaded.registry.canonical(name))
     }
 
     /// A chain from `n` up through active blockers to a root cause (the

@@ -19,7 +19,6 @@ use crate::model::date::CoordDate;
 use crate::model::vocab::{Lenient, Vocab};
 use crate::model::*;
 use serde::{Deserialize, Serialize};
-use serde_yaml::Mapping;
 
 /// The entity with the fields no graph report reads left empty.
 pub fn slim(e: &Entity) -> Entity {
@@ -27,13 +26,13 @@ pub fn slim(e: &Entity) -> Entity {
         Entity::Issue(i) => Entity::Issue(Issue {
             description: None,
             labels: Vec::new(),
-            metadata: Mapping::new(),
-            extra: Mapping::new(),
+            metadata: Extra::default(),
+            extra: Extra::default(),
             ..i.clone()
         }),
         Entity::Plan(p) => Entity::Plan(Plan {
             description: None,
-            extra: Mapping::new(),
+            extra: Extra::default(),
             milestones: p
                 .milestones
                 .iter()
@@ -42,7 +41,7 @@ pub fn slim(e: &Entity) -> Entity {
                     completion_criteria: Vec::new(),
                     criteria_checks: Vec::new(),
                     deliverables: Vec::new(),
-                    extra: Mapping::new(),
+                    extra: Extra::default(),
                     ..m.clone()
                 })
                 .collect(),
@@ -52,11 +51,11 @@ pub fn slim(e: &Entity) -> Entity {
             description: None,
             labels: Vec::new(),
             acceptance_criteria: Vec::new(),
-            extra: Mapping::new(),
+            extra: Extra::default(),
             ..t.clone()
         }),
         Entity::Dependency(d) => {
-            Entity::Dependency(Dependency { notes: None, validation: None, extra: Mapping::new(), ..d.clone() })
+            Entity::Dependency(Dependency { notes: None, validation: None, extra: Extra::default(), ..d.clone() })
         }
     }
 }
@@ -277,8 +276,8 @@ fn issue_of(id: String, r: IssueRow<'_>) -> Entity {
         blocking: r.bl,
         assignee: r.a,
         labels: Vec::new(),
-        metadata: Mapping::new(),
-        extra: Mapping::new(),
+        metadata: Extra::default(),
+        extra: Extra::default(),
     })
 }
 
@@ -307,10 +306,10 @@ fn plan_of(id: String, r: PlanRow<'_>) -> Entity {
                 completion_criteria: Vec::new(),
                 criteria_checks: Vec::new(),
                 deliverables: Vec::new(),
-                extra: Mapping::new(),
+                extra: Extra::default(),
             })
             .collect(),
-        extra: Mapping::new(),
+        extra: Extra::default(),
     })
 }
 
@@ -334,7 +333,7 @@ fn todo_of(id: String, r: TodoRow<'_>) -> Entity {
         issue_id: r.i,
         plan_id: r.pl,
         milestone_id: r.m,
-        extra: Mapping::new(),
+        extra: Extra::default(),
     })
 }
 
@@ -350,7 +349,7 @@ fn dep_of(id: String, r: DepRow<'_>) -> Entity {
         updated: date_in(r.u),
         notes: None,
         validation: None,
-        extra: Mapping::new(),
+        extra: Extra::default(),
     })
 }
 

@@ -97,9 +97,9 @@ pub struct Issue {
     pub blocking: Vec<String>,
     pub assignee: Option<String>,
     pub labels: Vec<String>,
-    pub metadata: Mapping,
+    pub metadata: crate::model::Extra,
     /// Keys this version does not know, kept in file order.
-    pub extra: Mapping,
+    pub extra: crate::model::Extra,
 }
 
 /// An atomic unit of work in one repository.
@@ -123,7 +123,7 @@ pub struct Todo {
     pub issue_id: Option<String>,
     pub plan_id: Option<String>,
     pub milestone_id: Option<String>,
-    pub extra: Mapping,
+    pub extra: crate::model::Extra,
 }
 
 /// Aliases accepted for `created`.
@@ -195,8 +195,8 @@ impl Issue {
             blocking,
             assignee,
             labels,
-            metadata,
-            extra,
+            metadata: metadata.into(),
+            extra: extra.into(),
         };
         (issue, problems)
     }
@@ -311,7 +311,7 @@ impl Todo {
             issue_id,
             plan_id,
             milestone_id,
-            extra,
+            extra: extra.into(),
         };
         (todo, problems)
     }

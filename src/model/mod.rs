@@ -2,6 +2,7 @@
 
 pub mod date;
 pub mod entities;
+pub mod extra;
 pub mod id;
 pub mod loaded;
 pub mod reader;
@@ -11,6 +12,7 @@ pub mod vocab;
 
 pub use date::{CoordDate, DatePrecision};
 pub use entities::{Dependency, Issue, Milestone, Plan, Todo, Validation};
+pub use extra::Extra;
 pub use loaded::{LineLookup, Loaded, Origin, Record};
 pub use reader::{FieldProblem, FieldProblemKind};
 pub use vocab::{DepStatus, DepType, IssueStatus, Lenient, MilestoneStatus, PlanStatus, Priority, TodoStatus, Vocab};

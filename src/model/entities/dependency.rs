@@ -14,7 +14,7 @@ pub struct Validation {
     pub expected_pattern: Option<String>,
     pub health_check: Option<String>,
     pub expected_status: Option<u16>,
-    pub extra: Mapping,
+    pub extra: crate::model::Extra,
 }
 
 /// A dependency of one repository (consumer) on another (provider).
@@ -30,7 +30,7 @@ pub struct Dependency {
     pub updated: Option<Lenient<CoordDate>>,
     pub notes: Option<String>,
     pub validation: Option<Validation>,
-    pub extra: Mapping,
+    pub extra: crate::model::Extra,
 }
 
 impl Validation {
@@ -49,7 +49,7 @@ impl Validation {
         };
         let (extra, problems) = v.finish();
         r.absorb(problems);
-        Validation { command, expected_pattern, health_check, expected_status, extra }
+        Validation { command, expected_pattern, health_check, expected_status, extra: extra.into() }
     }
 
     fn to_mapping(&self) -> Mapping {
@@ -102,7 +102,7 @@ impl Dependency {
                 updated,
                 notes,
                 validation,
-                extra,
+                extra: extra.into(),
             },
             problems,
         )

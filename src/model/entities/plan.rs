@@ -22,7 +22,7 @@ pub struct Plan {
     pub issue_ids: Vec<String>,
     pub depends_on: Vec<String>,
     pub milestones: Vec<Milestone>,
-    pub extra: Mapping,
+    pub extra: crate::model::Extra,
 }
 
 /// A milestone inside a plan. IDs are unique across all plans.
@@ -42,7 +42,7 @@ pub struct Milestone {
     /// `completion_criteria` list; written after the plain ones).
     pub criteria_checks: Vec<CriterionCheck>,
     pub deliverables: Vec<String>,
-    pub extra: Mapping,
+    pub extra: crate::model::Extra,
 }
 
 /// A completion criterion with a check `validate --plan` runs.
@@ -159,7 +159,7 @@ impl Milestone {
                 completion_criteria,
                 criteria_checks,
                 deliverables,
-                extra,
+                extra: extra.into(),
             },
             problems,
         )
@@ -245,7 +245,7 @@ impl Plan {
                 issue_ids,
                 depends_on,
                 milestones,
-                extra,
+                extra: extra.into(),
             },
             problems,
         )
