@@ -14,31 +14,30 @@ use std::collections::HashMap;
 
 /// Runs every check. Load problems come first; `lines` finds the line of a
 /// problem's field in its file (the store's `Locator`).
-pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
-    let mut problems = loaded.problems.clone();
+pub fn lint<'a>(loaded: &'a Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
+    let mut problems = Found { problems: loaded.problems.clone(), at: Vec::new() };
     let milestone_ids: HashMap<&str, &str> = {
         let mut m = HashMap::new();
         for p in loaded.plans() {
             for ms in &p.milestones {
                 if let Some(other) = m.insert(ms.id.as_str(), p.id.as_str()) {
                     let rec = loaded.get(Kind::Plan, &p.id);
-                    problems.push(at(
-                        lines,
+                    problems.push(
                         Problem::error("duplicate", format!("milestone ID `{}` is also used in {other}", ms.id))
                             .on(&p.id)
                             .field(format!("milestones[{}].id", ms.id)),
                         rec,
-                    ));
+                    );
                 }
             }
         }
         m
     };
     let registry = &loaded.registry;
-    let check_repo = |problems: &mut Vec<Problem>, rec: &Record, field: &str, name: &str| {
+    let check_repo = |problems: &mut Found<'a>, rec: &'a Record, field: &str, name: &str| {
         if !registry.is_empty() && !name.is_empty() && registry.find(name).is_none() {
             let msg = registry.resolve(name).err().map(|e| e.to_string()).unwrap_or_default();
-            problems.push(at(lines, Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec)));
+            problems.push(Problem::error("repo", msg).on(rec.entity.id()).field(field), Some(rec));
         }
     };
     for kind in Kind::ALL {
@@ -59,13 +58,12 @@ pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
                     check_repo(&mut problems, rec, "consumer", &d.consumer);
                     check_repo(&mut problems, rec, "provider", &d.provider);
                     if !d.consumer.is_empty() && registry.canonical(&d.consumer) == registry.canonical(&d.provider) {
-                        problems.push(at(
-                            lines,
+                        problems.push(
                             Problem::error("self-reference", "consumer and provider are the same repository")
                                 .on(&d.id)
                                 .field("provider"),
                             Some(rec),
-                        ));
+                        );
                     }
                 }
             }
@@ -77,11 +75,10 @@ pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
                     Target::Milestone => milestone_ids.contains_key(r.target),
                 });
                 if r.target == r.holder {
-                    problems.push(at(
-                        lines,
+                    problems.push(
                         Problem::error("self-reference", format!("{} references itself", r.holder)).on(id).field(field),
                         Some(rec),
-                    ));
+                    );
                 } else if !found {
                     let message = match r.targets {
                         [Target::Milestone] => format!("unknown milestone `{}`", r.target),
@@ -90,11 +87,7 @@ pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
                             format!("unknown reference `{}` (no {} with that ID)", r.target, what.join(" or "))
                         }
                     };
-                    problems.push(at(
-                        lines,
-                        Problem::error("reference", message).on(id).field(field).value(r.target),
-                        Some(rec),
-                    ));
+                    problems.push(Problem::error("reference", message).on(id).field(field).value(r.target), Some(rec));
                 }
             }
         }
@@ -103,19 +96,15 @@ pub fn lint(loaded: &Loaded, lines: &dyn LineLookup) -> Vec<Problem> {
         let rec = loaded
             .find_any(&cycle[0])
             .or_else(|| loaded.milestone(&cycle[0]).and_then(|(p, _)| loaded.get(Kind::Plan, &p.id)));
-        problems.push(at(
-            lines,
-            Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]),
-            rec,
-        ));
+        problems.push(Problem::error("cycle", format!("blocking cycle: {}", cycle.join(" → "))).on(&cycle[0]), rec);
     }
-    dependency_rules(loaded, lines, &mut problems);
-    problems
+    dependency_rules(loaded, &mut problems);
+    problems.finish(lines)
 }
 
 /// The rules a set of dependencies keeps ([`crate::deps::rules`]), the same
 /// ones `create-dep`/`update-dep` refuse to break.
-fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<Problem>) {
+fn dependency_rules<'a>(loaded: &'a Loaded, problems: &mut Found<'a>) {
     use crate::deps::rules;
     let reg = &loaded.registry;
     let deps: Vec<&Dependency> = loaded.dependencies().collect();
@@ -127,7 +116,7 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
         groups.entry((reg.canonical(&d.consumer), reg.canonical(&d.provider))).or_default().push(d);
     }
     for g in groups.values_mut() {
-        g.sort_by_cached_key(|d| crate::model::id::natural_key(&d.id));
+        g.sort_by(|a, b| crate::model::id::natural_parts(&a.id).cmp(&crate::model::id::natural_parts(&b.id)));
     }
     let duplicate_of = |d: &Dependency| -> Option<&Dependency> {
         if d.status.is(DepStatus::Deprecated) {
@@ -141,18 +130,16 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
         if let Some(c) = &d.version_constraint
             && let Err(e) = crate::deps::constraint::check_syntax(c)
         {
-            problems.push(at(
-                lines,
+            problems.push(
                 Problem::error("constraint", e.to_string()).on(&d.id).field("version_constraint").value(c.clone()),
                 rec,
-            ));
+            );
         }
         // Reported on the later one: the first is the one to keep.
         if let Some(o) = duplicate_of(d)
-            && crate::model::id::natural_key(&o.id) < crate::model::id::natural_key(&d.id)
+            && crate::model::id::natural_parts(&o.id) < crate::model::id::natural_parts(&d.id)
         {
-            problems.push(at(
-                lines,
+            problems.push(
                 Problem::error(
                     "duplicate-dependency",
                     format!(
@@ -165,13 +152,12 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
                 .on(&d.id)
                 .field("provider"),
                 rec,
-            ));
+            );
         }
     }
     for (repos, ids) in rules::repo_cycles(reg, &deps) {
         let rec = loaded.get(Kind::Dependency, &ids[0]);
-        problems.push(at(
-            lines,
+        problems.push(
             Problem::error(
                 "repo-cycle",
                 format!("repository cycle: {} (dependencies {})", repos.join(" ↔ "), ids.join(", ")),
@@ -179,16 +165,44 @@ fn dependency_rules(loaded: &Loaded, lines: &dyn LineLookup, problems: &mut Vec<
             .on(&ids[0])
             .field("provider"),
             rec,
-        ));
+        );
     }
 }
 
-fn at(lines: &dyn LineLookup, p: Problem, rec: Option<&Record>) -> Problem {
-    match rec {
-        Some(r) => {
-            let line = lines.line(&r.origin, r.entity.id(), p.field.as_deref().unwrap_or("id"));
-            Problem { file: Some(r.origin.path().to_path_buf()), line, ..p }
+/// The problems found so far, and which of them need the line of their
+/// field in their entity's file: found at the end, all at once (a run
+/// over 100,000 entities may report thousands, each in its own file).
+struct Found<'a> {
+    problems: Vec<Problem>,
+    /// (index in `problems`, the record whose file it is in)
+    at: Vec<(usize, &'a Record)>,
+}
+
+impl<'a> Found<'a> {
+    /// Adds a problem, in `rec`'s file when given (its line found later).
+    fn push(&mut self, p: Problem, rec: Option<&'a Record>) {
+        match rec {
+            Some(r) => {
+                self.at.push((self.problems.len(), r));
+                self.problems.push(Problem { file: Some(r.origin.path().to_path_buf()), ..p });
+            }
+            None => self.problems.push(p),
         }
-        None => p,
+    }
+
+    /// The problems, each in a file with the line of its field.
+    fn finish(mut self, lines: &dyn LineLookup) -> Vec<Problem> {
+        let found = {
+            let asks: Vec<(&Origin, &str, &str)> = self
+                .at
+                .iter()
+                .map(|&(i, r)| (&r.origin, r.entity.id(), self.problems[i].field.as_deref().unwrap_or("id")))
+                .collect();
+            lines.lines(&asks)
+        };
+        for (&(i, _), line) in self.at.iter().zip(found) {
+            self.problems[i].line = line;
+        }
+        self.problems
     }
 }

@@ -52,7 +52,9 @@ impl Operation for Lint {
     fn run(&self, store: &Store) -> Result<LintReport> {
         // Slim entities from the index: the checks read no free text.
         let loaded = super::reports::DropLater::new(store.load_for_graph(&Kind::ALL)?);
-        let mut problems = crate::lint::lint(&loaded, &crate::store::Locator::default());
+        // The files read for lines are freed beside the answer too.
+        let lines = super::reports::DropLater::new(crate::store::Locator::default());
+        let mut problems = crate::lint::lint(&loaded, &*lines);
         for p in &mut problems {
             if let Some(f) = &p.file {
                 p.file = Some(store.rel(f));

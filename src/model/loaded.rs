@@ -244,4 +244,10 @@ impl Loaded {
 pub trait LineLookup {
     /// The 1-based line of `field` of entity `id` read from `origin`.
     fn line(&self, origin: &Origin, id: &str, field: &str) -> Option<usize>;
+
+    /// [`LineLookup::line`] of each (origin, id, field), in order: an
+    /// implementation may read the files at once, on every core.
+    fn lines(&self, asks: &[(&Origin, &str, &str)]) -> Vec<Option<usize>> {
+        asks.iter().map(|(o, id, field)| self.line(o, id, field)).collect()
+    }
 }

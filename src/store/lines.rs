@@ -160,24 +160,28 @@ impl LineIndex {
 /// is read and indexed once (see [`lines`]).
 #[derive(Debug, Default)]
 pub struct Locator {
-    files: std::cell::RefCell<HashMap<PathBuf, Option<std::rc::Rc<LineIndex>>>>,
+    files: std::cell::RefCell<HashMap<PathBuf, Option<std::sync::Arc<LineIndex>>>>,
 }
 
 impl Locator {
+    /// The line index of the file `origin` names (`None` when it cannot be
+    /// read).
+    fn index_of(origin: &Origin) -> Option<std::sync::Arc<LineIndex>> {
+        let max = Limits::default().max_file_bytes.max(64 << 20);
+        let text = match origin {
+            Origin::File(p) => files::read_text(p, max).ok()?,
+            Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
+        };
+        Some(std::sync::Arc::new(LineIndex::new(&text)))
+    }
+
     /// The line of `field` of entity `id` in its file.
     pub fn locate(&self, origin: &Origin, id: &str, field: &str) -> Option<usize> {
         let index = self
             .files
             .borrow_mut()
             .entry(origin.path().to_path_buf())
-            .or_insert_with(|| {
-                let max = Limits::default().max_file_bytes.max(64 << 20);
-                let text = match origin {
-                    Origin::File(p) => files::read_text(p, max).ok()?,
-                    Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
-                };
-                Some(std::rc::Rc::new(LineIndex::new(&text)))
-            })
+            .or_insert_with(|| Self::index_of(origin))
             .clone()?;
         match origin {
             Origin::File(_) => index.field(1, field).or(Some(1)),
@@ -193,6 +197,101 @@ impl crate::model::LineLookup for Locator {
     fn line(&self, origin: &Origin, id: &str, field: &str) -> Option<usize> {
         self.locate(origin, id, field)
     }
+
+    /// The files not read yet are read at once, on every core (a lint of
+    /// 100,000 entities may point into thousands of them). A file asked
+    /// about a few fields is scanned for them; one asked about more is
+    /// indexed (and kept), so many problems in one large file stay linear.
+    fn lines(&self, asks: &[(&Origin, &str, &str)]) -> Vec<Option<usize>> {
+        use rayon::prelude::*;
+        /// More asks than this in one file: index it.
+        const SCAN_AT_MOST: usize = 4;
+        let mut out: Vec<Option<usize>> = vec![None; asks.len()];
+        // The asks of each file not read yet, in order of first ask.
+        let mut groups: Vec<(&Origin, Vec<usize>)> = Vec::new();
+        {
+            let cache = self.files.borrow();
+            let mut at: HashMap<&std::path::Path, usize> = HashMap::new();
+            for (i, (origin, _, _)) in asks.iter().enumerate() {
+                if cache.contains_key(origin.path()) {
+                    continue;
+                }
+                let g = *at.entry(origin.path()).or_insert_with(|| {
+                    groups.push((origin, Vec::new()));
+                    groups.len() - 1
+                });
+                groups[g].1.push(i);
+            }
+        }
+        type Answered = (Vec<(usize, Option<usize>)>, Option<(PathBuf, Option<std::sync::Arc<LineIndex>>)>);
+        let answered: Vec<Answered> = groups
+            .par_iter()
+            .map(|(origin, idx)| {
+                if matches!(origin, Origin::File(_)) && idx.len() <= SCAN_AT_MOST {
+                    let max = Limits::default().max_file_bytes.max(64 << 20);
+                    let text = match origin {
+                        Origin::File(p) => files::read_text(p, max).ok(),
+                        Origin::Legacy(_) => None,
+                    };
+                    let lines = idx
+                        .iter()
+                        .map(|&i| (i, text.as_deref().and_then(|t| scan_field(t, asks[i].2).or(Some(1)))))
+                        .collect();
+                    return (lines, None);
+                }
+                (Vec::new(), Some((origin.path().to_path_buf(), Self::index_of(origin))))
+            })
+            .collect();
+        let mut cache = self.files.borrow_mut();
+        for (lines, indexed) in answered {
+            for (i, line) in lines {
+                out[i] = line;
+            }
+            if let Some((path, index)) = indexed {
+                cache.insert(path, index);
+            }
+        }
+        drop(cache);
+        for (i, (origin, id, field)) in asks.iter().enumerate() {
+            if self.files.borrow().contains_key(origin.path()) {
+                out[i] = self.locate(origin, id, field);
+            }
+        }
+        out
+    }
+}
+
+/// The key of a line and what follows its colon (as [`LineIndex`] reads it).
+fn key_of(line: &str) -> Option<(&str, &str)> {
+    let t = content(line);
+    let colon = t.find(':')?;
+    let key = t[..colon].trim_end();
+    (!key.is_empty()).then_some((key, &t[colon + 1..]))
+}
+
+/// [`LineIndex::field`]`(1, field)` found by scanning `text` instead of
+/// indexing it: for a file asked about a few fields.
+fn scan_field(text: &str, field: &str) -> Option<usize> {
+    let mut start = 0;
+    let mut key = field;
+    if let Some(rest) = field.strip_prefix("milestones[")
+        && let Some(end) = rest.find(']')
+    {
+        let id = &rest[..end];
+        let id_line = text.lines().position(|l| {
+            key_of(l).is_some_and(|(k, v)| k == "id" && v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+        });
+        if let Some(l) = id_line {
+            start = l;
+        }
+        key = rest[end + 1..].trim_start_matches('.');
+    }
+    let root_key = key.split(['[', '.']).next().unwrap_or(key);
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .find(|(_, l)| key_of(l).is_some_and(|(k, _)| k == root_key))
+        .map(|(i, _)| i + 1)
 }
 
 /// The line of `field` of entity `id` in its file (reads the file; for one
@@ -224,6 +323,37 @@ pub(super) fn line_of_id(text: &str, id: &str, after: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scanning_for_a_field_agrees_with_the_index() {
+        let texts = [
+            "id: PLAN-001\ntitle: t\nmilestones:\n- id: M-1\n  due: x\n  name: a\n- id: 'M-2'\n  name: b\n  due: y\nrepos: [a]\n",
+            "id: DEP-1\nconsumer: a\n  provider : b\nprovider: c\n# provider: d\n- - status: s\n",
+            "",
+            "no keys at all\n:\n",
+        ];
+        let fields = [
+            "id",
+            "title",
+            "due",
+            "name",
+            "provider",
+            "status",
+            "repos",
+            "milestones[M-1].due",
+            "milestones[M-2].due",
+            "milestones[M-9].name",
+            "milestones[M-2]",
+            "repos[0]",
+            "missing",
+        ];
+        for text in texts {
+            let ix = LineIndex::new(text);
+            for field in fields {
+                assert_eq!(scan_field(text, field), ix.field(1, field), "{field} in {text:?}");
+            }
+        }
+    }
 
     #[test]
     fn keys_ids_and_milestone_fields() {
