@@ -128,6 +128,12 @@ pub struct Hit {
     pub score: f64,
 }
 
+/// A row that matched: (rid, id, kind, name, title, status, repos, score).
+type Matched = (i64, String, String, String, String, Option<String>, String, f64);
+
+/// How many of the best-ranked matches [`best_of_pool`] looks up.
+const POOL: usize = 1000;
+
 /// Runs `q` over the rows of `root`. `repo_ok` decides the repository
 /// filter (names resolve through the registry, which the index does not
 /// hold). Results are ranked best first; at most `limit`.
@@ -139,63 +145,40 @@ pub fn run(
     repo_ok: &dyn Fn(&[String]) -> bool,
 ) -> rusqlite::Result<Vec<Hit>> {
     let fts = q.fts();
-    // Ranked first without snippets (a snippet is costly, and a common word
-    // matches tens of thousands of rows); snippets only for the hits kept.
-    let mut sql = String::from("SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, ");
-    let mut args: Vec<Sql> = Vec::new();
-    match &fts {
-        Some(expr) => {
-            // Columns: id, title, body, labels. The title weighs most.
-            sql.push_str(
-                "-bm25(fts_entities, 5.0, 10.0, 1.0, 3.0) AS score \
-                 FROM fts_entities JOIN idx_files f ON f.rid = fts_entities.rowid \
-                 WHERE fts_entities MATCH ? AND f.root = ?",
-            );
-            args.push(Sql::Text(expr.clone()));
-        }
-        None => sql.push_str("0.0 AS score FROM idx_files f WHERE f.root = ?"),
-    }
-    args.push(Sql::Text(root.to_string()));
+    // The filters on the file rows, as SQL and its arguments.
+    let mut filters = String::new();
+    let mut filter_args: Vec<Sql> = Vec::new();
     let mut any_of = |sql: &mut String, column: &str, values: Vec<String>| {
         if values.is_empty() {
             return;
         }
         sql.push_str(&format!(" AND lower({column}) IN ({})", vec!["?"; values.len()].join(", ")));
-        args.extend(values.into_iter().map(|v| Sql::Text(v.to_lowercase())));
+        filter_args.extend(values.into_iter().map(|v| Sql::Text(v.to_lowercase())));
     };
-    any_of(&mut sql, "f.kind", q.kinds.iter().map(|k| k.dir_name().to_string()).collect());
-    any_of(&mut sql, "f.status", spellings(&q.status, true));
-    any_of(&mut sql, "f.priority", spellings(&q.priority, false));
-    any_of(&mut sql, "f.assignee", q.assignee.clone());
+    any_of(&mut filters, "f.kind", q.kinds.iter().map(|k| k.dir_name().to_string()).collect());
+    any_of(&mut filters, "f.status", spellings(&q.status, true));
+    any_of(&mut filters, "f.priority", spellings(&q.priority, false));
+    any_of(&mut filters, "f.assignee", q.assignee.clone());
     const HAS_LABEL: &str = "instr(char(10) || lower(f.labels) || char(10), char(10) || lower(?) || char(10)) > 0";
     for l in &q.label {
-        sql.push_str(&format!(" AND {HAS_LABEL}"));
-        args.push(Sql::Text(l.clone()));
+        filters.push_str(&format!(" AND {HAS_LABEL}"));
+        filter_args.push(Sql::Text(l.clone()));
     }
     if !q.any_label.is_empty() {
-        sql.push_str(&format!(" AND ({})", vec![HAS_LABEL; q.any_label.len()].join(" OR ")));
-        args.extend(q.any_label.iter().map(|l| Sql::Text(l.clone())));
+        filters.push_str(&format!(" AND ({})", vec![HAS_LABEL; q.any_label.len()].join(" OR ")));
+        filter_args.extend(q.any_label.iter().map(|l| Sql::Text(l.clone())));
     }
-    sql.push_str(" ORDER BY score DESC, f.kind, f.id");
-    // The repository filter runs here (names resolve through the registry),
-    // so SQL can cut the ranking short only without one.
+    // The repository filter runs here (names resolve through the registry).
     let by_repo = !q.repo.is_empty() || !q.any_repo.is_empty();
-    if !by_repo {
-        sql.push_str(&format!(" LIMIT {limit}"));
-    }
-    let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(params_from_iter(args), |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, f64>(7)?,
-        ))
-    })?;
+    let keep = |repos: &str| !by_repo || repo_ok(&repo_lines(repos));
+    let matched = match &fts {
+        Some(expr) => best_of_pool(conn, root, expr, &filters, &filter_args, limit, &keep, POOL)?,
+        None => None,
+    };
+    let matched = match matched {
+        Some(m) => m,
+        None => full_query(conn, root, fts.as_deref(), &filters, &filter_args, limit, &keep, by_repo)?,
+    };
     let mut snippet_of = match &fts {
         Some(_) => Some(conn.prepare(&format!(
             "SELECT snippet(fts_entities, -1, '{MARK_START}', '{MARK_END}', '…', 12) FROM fts_entities \
@@ -204,24 +187,137 @@ pub fn run(
         None => None,
     };
     let mut hits = Vec::new();
-    for row in rows {
-        let (rid, id, kind, name, title, status, repos, score) = row?;
-        let repos: Vec<String> = repos.lines().map(str::to_string).filter(|s| !s.is_empty()).collect();
-        if by_repo && !repo_ok(&repos) {
-            continue;
-        }
+    for (rid, id, kind, name, title, status, repos, score) in matched {
         let Some(kind) = Kind::from_dir_name(&kind) else { continue };
         let snippet = match (&mut snippet_of, &fts) {
             (Some(st), Some(expr)) => st.query_row(rusqlite::params![expr, rid], |r| r.get::<_, String>(0))?,
             _ => String::new(),
         };
         let snippet = if snippet.is_empty() { title.clone() } else { snippet };
-        hits.push(Hit { id, kind, name, title, status, repos, snippet, score });
-        if hits.len() >= limit {
+        hits.push(Hit { id, kind, name, title, status, repos: repo_lines(&repos), snippet, score });
+    }
+    Ok(hits)
+}
+
+/// The ranking of the text (columns id, title, body, labels; the title
+/// weighs most), higher is better.
+const SCORE: &str = "-bm25(fts_entities, 5.0, 10.0, 1.0, 3.0)";
+
+/// Every matching row ranked by score, then kind and ID, filtered; the
+/// first `limit`. (Without a repository filter SQL cuts the ranking short.)
+#[allow(clippy::too_many_arguments)]
+fn full_query(
+    conn: &Connection,
+    root: &str,
+    fts: Option<&str>,
+    filters: &str,
+    filter_args: &[Sql],
+    limit: usize,
+    keep: &dyn Fn(&str) -> bool,
+    by_repo: bool,
+) -> rusqlite::Result<Vec<Matched>> {
+    let mut sql = String::from("SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, ");
+    let mut args: Vec<Sql> = Vec::new();
+    match fts {
+        Some(expr) => {
+            sql.push_str(&format!(
+                "{SCORE} AS score FROM fts_entities JOIN idx_files f ON f.rid = fts_entities.rowid \
+                 WHERE fts_entities MATCH ? AND f.root = ?"
+            ));
+            args.push(Sql::Text(expr.to_string()));
+        }
+        None => sql.push_str("0.0 AS score FROM idx_files f WHERE f.root = ?"),
+    }
+    args.push(Sql::Text(root.to_string()));
+    sql.push_str(filters);
+    args.extend(filter_args.iter().cloned());
+    sql.push_str(" ORDER BY score DESC, f.kind, f.id");
+    if !by_repo {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map(params_from_iter(args), matched_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        if keep(&row.6) {
+            out.push(row);
+        }
+        if out.len() >= limit {
             break;
         }
     }
-    Ok(hits)
+    Ok(out)
+}
+
+/// A row's repositories (one per line).
+fn repo_lines(repos: &str) -> Vec<String> {
+    repos.lines().map(str::to_string).filter(|s| !s.is_empty()).collect()
+}
+
+fn matched_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Matched> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+/// The answer of the full query (rows ranked by score, then kind and ID,
+/// filtered, the first `limit`) found among the [`POOL`] best-ranked
+/// matches alone: the text is ranked without touching the file rows (a
+/// common word matches tens of thousands of them), then only the pool is
+/// looked up and filtered. `None` when the pool does not settle it: fewer
+/// than `limit` of it pass the filters while more matches exist, or a
+/// match outside it could tie with the last one kept.
+#[allow(clippy::too_many_arguments)]
+fn best_of_pool(
+    conn: &Connection,
+    root: &str,
+    expr: &str,
+    filters: &str,
+    filter_args: &[Sql],
+    limit: usize,
+    keep: &dyn Fn(&str) -> bool,
+    pool: usize,
+) -> rusqlite::Result<Option<Vec<Matched>>> {
+    let pool = pool.max(limit);
+    let mut ranked: Vec<(i64, f64)> = conn
+        .prepare(&format!(
+            "SELECT rowid, {SCORE} AS score FROM fts_entities WHERE fts_entities MATCH ?1 ORDER BY score DESC LIMIT ?2"
+        ))?
+        .query_map(rusqlite::params![expr, (pool + 1) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Every match outside the pool scores at most this.
+    let beyond = (ranked.len() > pool).then(|| ranked[pool].1);
+    ranked.truncate(pool);
+    if ranked.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let score: std::collections::HashMap<i64, f64> = ranked.iter().copied().collect();
+    let rids: Vec<String> = ranked.iter().map(|(rid, _)| rid.to_string()).collect();
+    let sql = format!(
+        "SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, 0.0 FROM idx_files f \
+         WHERE f.rid IN ({}) AND f.root = ?{filters}",
+        rids.join(", ")
+    );
+    let mut args = vec![Sql::Text(root.to_string())];
+    args.extend(filter_args.iter().cloned());
+    let mut kept: Vec<Matched> = Vec::new();
+    for row in conn.prepare(&sql)?.query_map(params_from_iter(args), matched_row)? {
+        let mut row = row?;
+        if keep(&row.6) {
+            row.7 = score[&row.0];
+            kept.push(row);
+        }
+    }
+    kept.sort_by(|a, b| b.7.total_cmp(&a.7).then_with(|| (&a.2, &a.1).cmp(&(&b.2, &b.1))));
+    let settled = match (beyond, kept.get(limit.saturating_sub(1))) {
+        (None, _) => true,
+        (Some(beyond), Some(last)) => beyond < last.7,
+        (Some(_), None) => false,
+    };
+    if !settled {
+        return Ok(None);
+    }
+    kept.truncate(limit);
+    Ok(Some(kept))
 }
 
 /// An index in memory over already loaded entities: what search runs on
@@ -256,4 +352,50 @@ pub fn in_memory<'a>(entities: impl Iterator<Item = (&'a Entity, String)>) -> ru
     }
     tx.commit()?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_gives_the_full_querys_answer_or_none() {
+        // Scores vary and tie (one to three "alpha"s per task); one todo in
+        // five is completed.
+        let todos: Vec<(Entity, String)> = (1..=60)
+            .map(|n| {
+                let id = format!("TODO-{n:03}");
+                let status = if n % 5 == 0 { "completed" } else { "pending" };
+                let text = format!(
+                    "id: {id}\ntask: {}task {n}\nrepo: r{}\nstatus: {status}\n",
+                    "alpha ".repeat(1 + n % 3),
+                    n % 4
+                );
+                let map: serde_yaml::Mapping = serde_yaml::from_str(&text).unwrap();
+                (Entity::read(Kind::Todo, id.clone(), map).0, format!("{id}.yaml"))
+            })
+            .collect();
+        let conn = in_memory(todos.iter().map(|(e, name)| (e, name.clone()))).unwrap();
+        let ids = |m: &[Matched]| m.iter().map(|r| (r.1.clone(), r.7)).collect::<Vec<_>>();
+        let completed = vec![Sql::Text("completed".into())];
+        let cases: [(&str, &str, &[Sql]); 3] =
+            [("\"alpha\"", "", &[]), ("\"alpha\"", " AND lower(f.status) IN (?)", &completed), ("\"task\"", "", &[])];
+        // Pools smaller than the matches that still settled the answer.
+        let mut short_settled = 0;
+        for (expr, filters, args) in cases {
+            for limit in [1, 3, 7, 20, 100] {
+                let full = full_query(&conn, "/", Some(expr), filters, args, limit, &|_| true, false).unwrap();
+                let mut settled = 0;
+                for pool in [1, 2, 5, 13, 40, 1000] {
+                    if let Some(p) = best_of_pool(&conn, "/", expr, filters, args, limit, &|_| true, pool).unwrap() {
+                        assert_eq!(ids(&p), ids(&full), "{expr}{filters} limit {limit} pool {pool}");
+                        settled += 1;
+                        short_settled += usize::from(pool < 40);
+                    }
+                }
+                assert!(settled >= 1, "a pool of every match settles: {expr}{filters} limit {limit}");
+            }
+        }
+        assert!(short_settled > 0, "some answer was settled by a pool short of the matches");
+    }
 }
