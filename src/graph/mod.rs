@@ -227,7 +227,7 @@ impl<'a> CoordGraph<'a> {
     }
 
     /// The node of `id`, added when new (the first node of an ID wins).
-    fn add_node(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
+    fn add(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
         let repo = kind == NodeKind::Repo;
         if let Some(n) = self.find(repo, id) {
             return n;
@@ -238,12 +238,8 @@ impl<'a> CoordGraph<'a> {
         n
     }
 
-    fn add(&mut self, kind: NodeKind, id: &'a str, finished: bool) -> NodeIndex {
-        self.add_node(kind, id, finished)
-    }
-
     fn add_repo(&mut self, name: &'a str) -> NodeIndex {
-        self.add_node(NodeKind::Repo, name, false)
+        self.add(NodeKind::Repo, name, false)
     }
 
     fn repo_node(&mut self, name: &'a str) -> NodeIndex {

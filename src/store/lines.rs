@@ -164,15 +164,19 @@ pub struct Locator {
 }
 
 impl Locator {
+    /// The text of the file `origin` names (`None` when it cannot be read).
+    fn text_of(origin: &Origin) -> Option<String> {
+        let max = Limits::default().max_file_bytes.max(64 << 20);
+        match origin {
+            Origin::File(p) => files::read_text(p, max).ok(),
+            Origin::Legacy(p) => files::read_text_following(p, max).ok(),
+        }
+    }
+
     /// The line index of the file `origin` names (`None` when it cannot be
     /// read).
     fn index_of(origin: &Origin) -> Option<std::sync::Arc<LineIndex>> {
-        let max = Limits::default().max_file_bytes.max(64 << 20);
-        let text = match origin {
-            Origin::File(p) => files::read_text(p, max).ok()?,
-            Origin::Legacy(p) => files::read_text_following(p, max).ok()?,
-        };
-        Some(std::sync::Arc::new(LineIndex::new(&text)))
+        Some(std::sync::Arc::new(LineIndex::new(&Self::text_of(origin)?)))
     }
 
     /// The line of `field` of entity `id` in its file.
@@ -228,11 +232,7 @@ impl crate::model::LineLookup for Locator {
             .par_iter()
             .map(|(origin, idx)| {
                 if matches!(origin, Origin::File(_)) && idx.len() <= SCAN_AT_MOST {
-                    let max = Limits::default().max_file_bytes.max(64 << 20);
-                    let text = match origin {
-                        Origin::File(p) => files::read_text(p, max).ok(),
-                        Origin::Legacy(_) => None,
-                    };
+                    let text = Self::text_of(origin);
                     let lines = idx
                         .iter()
                         .map(|&i| (i, text.as_deref().and_then(|t| scan_field(t, asks[i].2).or(Some(1)))))
