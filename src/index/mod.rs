@@ -505,27 +505,25 @@ impl KindIndex {
         // timeout) before anything is read, so a writer that committed in
         // between can never make the upgrade fail.
         let tx = db::immediate(&self.conn)?;
+        // Full-text rows deleted or written: many of them leave the
+        // full-text index in pieces, which it is merged back from after.
+        let mut text_writes = 0usize;
         {
             let kind = self.kind.dir_name();
-            let mut find =
-                tx.prepare_cached("SELECT rid FROM idx_files WHERE root = ?1 AND kind = ?2 AND name = ?3")?;
+            let mut find = tx.prepare_cached(
+                "SELECT rid, id, problems, map FROM idx_files WHERE root = ?1 AND kind = ?2 AND name = ?3",
+            )?;
             let mut del = tx.prepare_cached("DELETE FROM idx_files WHERE rid = ?1")?;
             let mut del_fts = tx.prepare_cached("DELETE FROM fts_entities WHERE rowid = ?1")?;
             let mut del_refs = tx.prepare_cached("DELETE FROM idx_refs WHERE rid = ?1")?;
-            let mut remove = |name: &str| -> rusqlite::Result<()> {
-                let rid: Option<i64> = find.query_row(params![self.root, kind, name], |r| r.get(0)).ok();
+            for name in stale {
+                let rid: Option<i64> = find.query_row(params![self.root, kind, name], |r| r.get(0)).optional()?;
                 if let Some(rid) = rid {
                     del.execute([rid])?;
                     del_fts.execute([rid])?;
                     del_refs.execute([rid])?;
+                    text_writes += 1;
                 }
-                Ok(())
-            };
-            for name in stale {
-                remove(name)?;
-            }
-            for f in &self.fresh {
-                remove(&f.name)?;
             }
             let epoch: i64 = tx
                 .query_row(
@@ -576,46 +574,118 @@ impl KindIndex {
                  priority, assignee, title, repos, labels, clean, g, problems, j) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
                  ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )?;
+            let mut restamp =
+                tx.prepare_cached("UPDATE idx_files SET size = ?2, mtime_ns = ?3, ino = ?4, indexed_ns = ?5 WHERE rid = ?1")?;
+            let mut update = tx.prepare_cached(
+                "UPDATE idx_files SET size = ?2, mtime_ns = ?3, ino = ?4, indexed_ns = ?5, id = ?6, map = ?7, \
+                 status = ?8, priority = ?9, assignee = ?10, title = ?11, repos = ?12, labels = ?13, clean = ?14, \
+                 g = ?15, problems = ?16, j = ?17 WHERE rid = ?1",
+            )?;
+            let mut old_text = tx.prepare_cached("SELECT id, title, body, labels FROM fts_entities WHERE rowid = ?1")?;
             let mut ins_fts = tx.prepare_cached(
                 "INSERT INTO fts_entities (rowid, id, title, body, labels) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             let mut ins_ref = tx.prepare_cached("INSERT INTO idx_refs (rid, target) VALUES (?1, ?2)")?;
             for f in &self.fresh {
                 let Ok(json) = serde_json::to_string(&f.map) else { continue };
-                let cols = text::Columns::of(&f.entity);
                 let clean = f.problems.is_empty();
-                let g = graph::encode(&f.entity);
                 let problems = if clean { None } else { graph::encode_problems(&f.problems) };
+                let id = f.entity.id();
+                let old: Option<(i64, String, Option<String>, String)> = find
+                    .query_row(params![self.root, kind, f.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()?;
+                // A file whose stamp moved but whose content reads the same
+                // (touched, checked out again): every derived column is a
+                // function of the ID, the mapping and the problems.
+                if let Some((rid, _, _, _)) = old.as_ref().filter(|o| o.1 == id && o.2 == problems && o.3 == json) {
+                    restamp.execute(params![rid, f.stamp.size, f.stamp.mtime_ns, f.stamp.ino, self.started_ns])?;
+                    continue;
+                }
+                let cols = text::Columns::of(&f.entity);
+                let g = graph::encode(&f.entity);
                 let listed = listing::encode(&f.entity);
-                ins.execute(params![
-                    self.root,
-                    kind,
-                    f.name,
-                    f.stamp.size,
-                    f.stamp.mtime_ns,
-                    f.stamp.ino,
-                    self.started_ns,
-                    f.entity.id(),
-                    json,
-                    cols.status,
-                    cols.priority,
-                    cols.assignee,
-                    cols.title,
-                    cols.repos,
-                    cols.labels,
-                    clean,
-                    g,
-                    problems,
-                    listed,
-                ])?;
-                let rid = tx.last_insert_rowid();
-                ins_fts.execute(params![rid, f.entity.id(), cols.title, cols.body, cols.labels])?;
+                let text = (id, cols.title.as_str(), cols.body.as_str(), cols.labels.as_str());
+                let rid = match &old {
+                    // A changed file keeps its row (and so its full-text
+                    // row's ID: new IDs for old documents are what leaves
+                    // the full-text index in pieces).
+                    Some((rid, ..)) => {
+                        update.execute(params![
+                            rid,
+                            f.stamp.size,
+                            f.stamp.mtime_ns,
+                            f.stamp.ino,
+                            self.started_ns,
+                            id,
+                            json,
+                            cols.status,
+                            cols.priority,
+                            cols.assignee,
+                            cols.title,
+                            cols.repos,
+                            cols.labels,
+                            clean,
+                            g,
+                            problems,
+                            listed,
+                        ])?;
+                        let same_text = old_text
+                            .query_row([rid], |r| {
+                                Ok((r.get_ref(0)?.as_str()? == text.0
+                                    && r.get_ref(1)?.as_str()? == text.1
+                                    && r.get_ref(2)?.as_str()? == text.2
+                                    && r.get_ref(3)?.as_str()? == text.3)
+                                    .then_some(()))
+                            })
+                            .optional()?
+                            .flatten()
+                            .is_some();
+                        del_refs.execute([rid])?;
+                        if !same_text {
+                            del_fts.execute([rid])?;
+                            ins_fts.execute(params![rid, text.0, text.1, text.2, text.3])?;
+                            text_writes += 1;
+                        }
+                        *rid
+                    }
+                    None => {
+                        ins.execute(params![
+                            self.root,
+                            kind,
+                            f.name,
+                            f.stamp.size,
+                            f.stamp.mtime_ns,
+                            f.stamp.ino,
+                            self.started_ns,
+                            id,
+                            json,
+                            cols.status,
+                            cols.priority,
+                            cols.assignee,
+                            cols.title,
+                            cols.repos,
+                            cols.labels,
+                            clean,
+                            g,
+                            problems,
+                            listed,
+                        ])?;
+                        let rid = tx.last_insert_rowid();
+                        ins_fts.execute(params![rid, text.0, text.1, text.2, text.3])?;
+                        text_writes += 1;
+                        rid
+                    }
+                };
                 for target in neighbours::mentions(&f.entity) {
                     ins_ref.execute(params![rid, target])?;
                 }
             }
         }
-        tx.commit()
+        tx.commit()?;
+        if text_writes >= db::TEXT_WRITES_TO_MERGE {
+            db::merge_text(&self.conn);
+        }
+        Ok(())
     }
 
     /// How many files were read afresh in this scan.

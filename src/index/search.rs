@@ -131,8 +131,11 @@ pub struct Hit {
 /// A row that matched: (rid, id, kind, name, title, status, repos, score).
 type Matched = (i64, String, String, String, String, Option<String>, String, f64);
 
-/// How many of the best-ranked matches [`best_of_pool`] looks up.
+/// How many of the best-ranked matches [`best_of_pool`] may look up.
 const POOL: usize = 1000;
+/// How many it looks up first (at least twice the limit): without filters
+/// the best few settle the answer.
+const FIRST_LOOKUPS: usize = 32;
 
 /// Runs `q` over the rows of `root`. `repo_ok` decides the repository
 /// filter (names resolve through the registry, which the index does not
@@ -172,7 +175,7 @@ pub fn run(
     let by_repo = !q.repo.is_empty() || !q.any_repo.is_empty();
     let keep = |repos: &str| !by_repo || repo_ok(&repo_lines(repos));
     let matched = match &fts {
-        Some(expr) => best_of_pool(conn, root, expr, &filters, &filter_args, limit, &keep, POOL)?,
+        Some(expr) => best_of_pool(conn, root, expr, &filters, &filter_args, limit, &keep, POOL, FIRST_LOOKUPS.max(2 * limit))?,
         None => None,
     };
     let matched = match matched {
@@ -260,12 +263,13 @@ fn matched_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Matched> {
 }
 
 /// The answer of the full query (rows ranked by score, then kind and ID,
-/// filtered, the first `limit`) found among the [`POOL`] best-ranked
-/// matches alone: the text is ranked without touching the file rows (a
-/// common word matches tens of thousands of them), then only the pool is
-/// looked up and filtered. `None` when the pool does not settle it: fewer
-/// than `limit` of it pass the filters while more matches exist, or a
-/// match outside it could tie with the last one kept.
+/// filtered, the first `limit`) found among the `pool` best-ranked matches
+/// alone: the text is ranked without touching the file rows (a common word
+/// matches tens of thousands of them), then the ranked matches are looked
+/// up and filtered in growing chunks (the first `first` of them, then four
+/// times as many, …) until the answer is settled. `None` when the pool does
+/// not settle it: fewer than `limit` of it pass the filters while more
+/// matches exist, or a match outside it could tie with the last one kept.
 #[allow(clippy::too_many_arguments)]
 fn best_of_pool(
     conn: &Connection,
@@ -276,48 +280,56 @@ fn best_of_pool(
     limit: usize,
     keep: &dyn Fn(&str) -> bool,
     pool: usize,
+    first: usize,
 ) -> rusqlite::Result<Option<Vec<Matched>>> {
     let pool = pool.max(limit);
-    let mut ranked: Vec<(i64, f64)> = conn
+    let ranked: Vec<(i64, f64)> = conn
         .prepare(&format!(
             "SELECT rowid, {SCORE} AS score FROM fts_entities WHERE fts_entities MATCH ?1 ORDER BY score DESC LIMIT ?2"
         ))?
         .query_map(rusqlite::params![expr, (pool + 1) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    // Every match outside the pool scores at most this.
-    let beyond = (ranked.len() > pool).then(|| ranked[pool].1);
-    ranked.truncate(pool);
-    if ranked.is_empty() {
-        return Ok(Some(Vec::new()));
-    }
-    let score: std::collections::HashMap<i64, f64> = ranked.iter().copied().collect();
-    let rids: Vec<String> = ranked.iter().map(|(rid, _)| rid.to_string()).collect();
-    let sql = format!(
-        "SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, 0.0 FROM idx_files f \
-         WHERE f.rid IN ({}) AND f.root = ?{filters}",
-        rids.join(", ")
-    );
-    let mut args = vec![Sql::Text(root.to_string())];
-    args.extend(filter_args.iter().cloned());
     let mut kept: Vec<Matched> = Vec::new();
-    for row in conn.prepare(&sql)?.query_map(params_from_iter(args), matched_row)? {
-        let mut row = row?;
-        if keep(&row.6) {
-            row.7 = score[&row.0];
-            kept.push(row);
+    let (mut looked, mut chunk) = (0, first.max(1));
+    loop {
+        let end = (looked + chunk).min(pool).min(ranked.len());
+        let part = &ranked[looked..end];
+        looked = end;
+        chunk = chunk.saturating_mul(4);
+        if !part.is_empty() {
+            let score: std::collections::HashMap<i64, f64> = part.iter().copied().collect();
+            let rids: Vec<String> = part.iter().map(|(rid, _)| rid.to_string()).collect();
+            let sql = format!(
+                "SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, 0.0 FROM idx_files f \
+                 WHERE f.rid IN ({}) AND f.root = ?{filters}",
+                rids.join(", ")
+            );
+            let mut args = vec![Sql::Text(root.to_string())];
+            args.extend(filter_args.iter().cloned());
+            for row in conn.prepare(&sql)?.query_map(params_from_iter(args), matched_row)? {
+                let mut row = row?;
+                if keep(&row.6) {
+                    row.7 = score[&row.0];
+                    kept.push(row);
+                }
+            }
+            kept.sort_by(|a, b| b.7.total_cmp(&a.7).then_with(|| (&a.2, &a.1).cmp(&(&b.2, &b.1))));
+        }
+        // Every match not looked up scores at most this.
+        let beyond = ranked.get(looked).map(|r| r.1);
+        let settled = match (beyond, kept.get(limit.saturating_sub(1))) {
+            (None, _) => true,
+            (Some(beyond), Some(last)) => beyond < last.7,
+            (Some(_), None) => false,
+        };
+        if settled {
+            kept.truncate(limit);
+            return Ok(Some(kept));
+        }
+        if looked >= pool {
+            return Ok(None);
         }
     }
-    kept.sort_by(|a, b| b.7.total_cmp(&a.7).then_with(|| (&a.2, &a.1).cmp(&(&b.2, &b.1))));
-    let settled = match (beyond, kept.get(limit.saturating_sub(1))) {
-        (None, _) => true,
-        (Some(beyond), Some(last)) => beyond < last.7,
-        (Some(_), None) => false,
-    };
-    if !settled {
-        return Ok(None);
-    }
-    kept.truncate(limit);
-    Ok(Some(kept))
 }
 
 /// An index in memory over already loaded entities: what search runs on
@@ -387,10 +399,13 @@ mod tests {
                 let full = full_query(&conn, "/", Some(expr), filters, args, limit, &|_| true, false).unwrap();
                 let mut settled = 0;
                 for pool in [1, 2, 5, 13, 40, 1000] {
-                    if let Some(p) = best_of_pool(&conn, "/", expr, filters, args, limit, &|_| true, pool).unwrap() {
-                        assert_eq!(ids(&p), ids(&full), "{expr}{filters} limit {limit} pool {pool}");
-                        settled += 1;
-                        short_settled += usize::from(pool < 40);
+                    for first in [1, 3, 32] {
+                        let p = best_of_pool(&conn, "/", expr, filters, args, limit, &|_| true, pool, first).unwrap();
+                        if let Some(p) = p {
+                            assert_eq!(ids(&p), ids(&full), "{expr}{filters} limit {limit} pool {pool} first {first}");
+                            settled += 1;
+                            short_settled += usize::from(pool < 40);
+                        }
                     }
                 }
                 assert!(settled >= 1, "a pool of every match settles: {expr}{filters} limit {limit}");
