@@ -22,10 +22,59 @@ pub struct Listed {
     /// How many matched.
     pub count: usize,
     /// Every matching entity, with every field (the field names of its file).
-    pub items: Vec<serde_json::Value>,
+    pub items: Vec<ListItem>,
     /// Files that could not be read and were skipped, and other load warnings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// One listed entity as JSON: made from the entity, or the JSON text the
+/// index keeps for it ([`crate::index::listing`]), which is parsed only
+/// when asked for ([`ListItem::value`]) and otherwise serialises as the
+/// value it holds, token by token as it is read: a list of thousands of
+/// entities is written without a tree built for each.
+#[derive(Debug, Clone)]
+pub enum ListItem {
+    Value(serde_json::Value),
+    Stored(Box<serde_json::value::RawValue>),
+}
+
+impl ListItem {
+    /// The entity as a JSON value (a stored text that does not parse, which
+    /// the index never writes, is `null`).
+    pub fn value(&self) -> std::borrow::Cow<'_, serde_json::Value> {
+        match self {
+            ListItem::Value(v) => std::borrow::Cow::Borrowed(v),
+            ListItem::Stored(raw) => std::borrow::Cow::Owned(serde_json::from_str(raw.get()).unwrap_or_default()),
+        }
+    }
+
+    /// [`ListItem::value`], owned.
+    pub fn into_value(self) -> serde_json::Value {
+        match self {
+            ListItem::Value(v) => v,
+            stored => stored.value().into_owned(),
+        }
+    }
+}
+
+impl Serialize for ListItem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            ListItem::Value(v) => v.serialize(s),
+            ListItem::Stored(raw) => serde_transcode::transcode(&mut serde_json::Deserializer::from_str(raw.get()), s),
+        }
+    }
+}
+
+impl JsonSchema for ListItem {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        serde_json::Value::schema_name()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        serde_json::Value::json_schema(g)
+    }
 }
 
 /// One entity, with every field.
@@ -305,5 +354,33 @@ impl Operation for Renumber {
             rewritten: done.rewritten,
             warnings: done.warnings.iter().map(|w| w.to_string()).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored text is written exactly as the value it holds, by every
+    /// serializer the front ends use (pretty and compact JSON, YAML, a JSON
+    /// value for the MCP server).
+    #[test]
+    fn a_stored_item_serialises_as_its_value() {
+        let texts = [
+            r#"{"id":"ISSUE-001","title":"Ünïcode \"quoted\" \\ tab\t","n":3,"neg":-4,"f":1.5,"big":18446744073709551615,"t":true,"z":null,"empty":[],"none":{},"nested":{"a":[1,{"b":[]}],"c":{}},"repos":["a","b"]}"#,
+            r#"{}"#,
+            r#"{"labels":[],"metadata":{"k":"v"}}"#,
+        ];
+        for text in texts {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let stored = || ListItem::Stored(serde_json::value::RawValue::from_string(text.to_string()).unwrap());
+            let (a, b) = (vec![ListItem::Value(value.clone())], vec![stored()]);
+            assert_eq!(serde_json::to_string_pretty(&b).unwrap(), serde_json::to_string_pretty(&a).unwrap());
+            assert_eq!(serde_json::to_string(&b).unwrap(), serde_json::to_string(&a).unwrap());
+            assert_eq!(serde_yaml::to_string(&b).unwrap(), serde_yaml::to_string(&a).unwrap());
+            assert_eq!(serde_json::to_value(&b).unwrap(), serde_json::to_value(&a).unwrap());
+            assert_eq!(*stored().value(), value);
+            assert_eq!(stored().into_value(), value);
+        }
     }
 }

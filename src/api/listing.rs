@@ -6,6 +6,7 @@
 //! `user.name`). It lives apart from the request types so the four list
 //! operations share one meaning of each option, in the CLI and in MCP.
 
+use crate::api::entities::ListItem;
 use crate::error::{Error, FieldError, Result};
 use crate::gitcmd::Git;
 use crate::model::*;
@@ -95,30 +96,37 @@ impl ListOptions<'_> {
     }
 
     /// Sorts (stably: ties keep file order) and truncates.
-    pub fn finish(&self, items: &mut Vec<Value>) {
+    pub fn finish(&self, items: &mut Vec<ListItem>) {
         if let Some(s) = self.sort {
-            let (field, desc) = match s.strip_prefix('-') {
-                Some(f) => (f, true),
-                None => (s, false),
-            };
-            items.sort_by(|a, b| {
-                let (x, y) = (a.get(field), b.get(field));
-                // Missing values go last in either direction.
-                match (present(x), present(y)) {
-                    (false, false) => Ordering::Equal,
-                    (false, true) => Ordering::Greater,
-                    (true, false) => Ordering::Less,
-                    (true, true) => {
-                        let o = compare(field, x.unwrap(), y.unwrap());
-                        if desc { o.reverse() } else { o }
-                    }
-                }
-            });
+            let mut values: Vec<Value> = std::mem::take(items).into_iter().map(ListItem::into_value).collect();
+            sort_values(s, &mut values);
+            *items = values.into_iter().map(ListItem::Value).collect();
         }
         if let Some(n) = self.limit {
             items.truncate(n);
         }
     }
+}
+
+/// Sorts by `sort` (a field, `-field` descending), stably.
+fn sort_values(sort: &str, items: &mut [Value]) {
+    let (field, desc) = match sort.strip_prefix('-') {
+        Some(f) => (f, true),
+        None => (sort, false),
+    };
+    items.sort_by(|a, b| {
+        let (x, y) = (a.get(field), b.get(field));
+        // Missing values go last in either direction.
+        match (present(x), present(y)) {
+            (false, false) => Ordering::Equal,
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (true, true) => {
+                let o = compare(field, x.unwrap(), y.unwrap());
+                if desc { o.reverse() } else { o }
+            }
+        }
+    });
 }
 
 fn present(v: Option<&Value>) -> bool {

@@ -174,11 +174,43 @@ pub fn json(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
 /// it is made instead of rendered whole first: a list of tens of thousands
 /// of entities needs no second copy of itself in memory.
 pub fn json_streamed(w: &mut dyn Write, v: &impl Serialize) -> std::io::Result<()> {
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
-    // An I/O error keeps its kind (a closed pipe is no failure).
-    serde_json::to_writer_pretty(&mut w, v).map_err(std::io::Error::from)?;
+    let mut w = Failing { inner: std::io::BufWriter::with_capacity(1 << 16, w), failed: None };
+    // An I/O error keeps its kind (a closed pipe is no failure), also when
+    // it reaches here inside another error (a stored list item is written
+    // through a transcoder, which wraps its serializer's errors).
+    if let Err(e) = serde_json::to_writer_pretty(&mut w, v) {
+        return Err(w.failed.take().unwrap_or_else(|| std::io::Error::from(e)));
+    }
     w.write_all(b"\n")?;
     w.flush()
+}
+
+/// A writer that keeps its first error.
+struct Failing<W> {
+    inner: W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Failing<W> {
+    fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        r.inspect_err(|e| {
+            if self.failed.is_none() {
+                self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+}
+
+impl<W: Write> Write for Failing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.keep(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.keep(r)
+    }
 }
 
 /// YAML of any serialisable value (rendered whole before anything is written).

@@ -510,9 +510,8 @@ impl KindIndex {
         let mut text_writes = 0usize;
         {
             let kind = self.kind.dir_name();
-            let mut find = tx.prepare_cached(
-                "SELECT rid, id, problems, map FROM idx_files WHERE root = ?1 AND kind = ?2 AND name = ?3",
-            )?;
+            let mut find =
+                tx.prepare_cached("SELECT rid FROM idx_files WHERE root = ?1 AND kind = ?2 AND name = ?3")?;
             let mut del = tx.prepare_cached("DELETE FROM idx_files WHERE rid = ?1")?;
             let mut del_fts = tx.prepare_cached("DELETE FROM fts_entities WHERE rowid = ?1")?;
             let mut del_refs = tx.prepare_cached("DELETE FROM idx_refs WHERE rid = ?1")?;
@@ -574,14 +573,24 @@ impl KindIndex {
                  priority, assignee, title, repos, labels, clean, g, problems, j) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
                  ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )?;
-            let mut restamp =
-                tx.prepare_cached("UPDATE idx_files SET size = ?2, mtime_ns = ?3, ino = ?4, indexed_ns = ?5 WHERE rid = ?1")?;
+            let mut restamp = tx.prepare_cached(
+                "UPDATE idx_files SET size = ?2, mtime_ns = ?3, ino = ?4, indexed_ns = ?5 WHERE rid = ?1",
+            )?;
             let mut update = tx.prepare_cached(
                 "UPDATE idx_files SET size = ?2, mtime_ns = ?3, ino = ?4, indexed_ns = ?5, id = ?6, map = ?7, \
                  status = ?8, priority = ?9, assignee = ?10, title = ?11, repos = ?12, labels = ?13, clean = ?14, \
                  g = ?15, problems = ?16, j = ?17 WHERE rid = ?1",
             )?;
-            let mut old_text = tx.prepare_cached("SELECT id, title, body, labels FROM fts_entities WHERE rowid = ?1")?;
+            // Whether a stored row, full-text row, holds these values.
+            let mut same_row = tx.prepare_cached(
+                "SELECT id IS ?2 AND map IS ?3 AND status IS ?4 AND priority IS ?5 AND assignee IS ?6 \
+                 AND title IS ?7 AND repos IS ?8 AND labels IS ?9 AND clean IS ?10 AND g IS ?11 \
+                 AND problems IS ?12 AND j IS ?13 FROM idx_files WHERE rid = ?1",
+            )?;
+            let mut same_text = tx.prepare_cached(
+                "SELECT id IS ?2 AND title IS ?3 AND body IS ?4 AND labels IS ?5 FROM fts_entities WHERE rowid = ?1",
+            )?;
+            let mut old_refs = tx.prepare_cached("SELECT target FROM idx_refs WHERE rid = ?1 ORDER BY rowid")?;
             let mut ins_fts = tx.prepare_cached(
                 "INSERT INTO fts_entities (rowid, id, title, body, labels) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
@@ -591,93 +600,71 @@ impl KindIndex {
                 let clean = f.problems.is_empty();
                 let problems = if clean { None } else { graph::encode_problems(&f.problems) };
                 let id = f.entity.id();
-                let old: Option<(i64, String, Option<String>, String)> = find
-                    .query_row(params![self.root, kind, f.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .optional()?;
-                // A file whose stamp moved but whose content reads the same
-                // (touched, checked out again): every derived column is a
-                // function of the ID, the mapping and the problems.
-                if let Some((rid, _, _, _)) = old.as_ref().filter(|o| o.1 == id && o.2 == problems && o.3 == json) {
-                    restamp.execute(params![rid, f.stamp.size, f.stamp.mtime_ns, f.stamp.ino, self.started_ns])?;
-                    continue;
-                }
                 let cols = text::Columns::of(&f.entity);
                 let g = graph::encode(&f.entity);
                 let listed = listing::encode(&f.entity);
-                let text = (id, cols.title.as_str(), cols.body.as_str(), cols.labels.as_str());
-                let rid = match &old {
-                    // A changed file keeps its row (and so its full-text
-                    // row's ID: new IDs for old documents are what leaves
-                    // the full-text index in pieces).
-                    Some((rid, ..)) => {
-                        update.execute(params![
-                            rid,
-                            f.stamp.size,
-                            f.stamp.mtime_ns,
-                            f.stamp.ino,
-                            self.started_ns,
-                            id,
-                            json,
-                            cols.status,
-                            cols.priority,
-                            cols.assignee,
-                            cols.title,
-                            cols.repos,
-                            cols.labels,
-                            clean,
-                            g,
-                            problems,
-                            listed,
-                        ])?;
-                        let same_text = old_text
-                            .query_row([rid], |r| {
-                                Ok((r.get_ref(0)?.as_str()? == text.0
-                                    && r.get_ref(1)?.as_str()? == text.1
-                                    && r.get_ref(2)?.as_str()? == text.2
-                                    && r.get_ref(3)?.as_str()? == text.3)
-                                    .then_some(()))
-                            })
-                            .optional()?
-                            .flatten()
-                            .is_some();
-                        del_refs.execute([rid])?;
-                        if !same_text {
-                            del_fts.execute([rid])?;
-                            ins_fts.execute(params![rid, text.0, text.1, text.2, text.3])?;
-                            text_writes += 1;
-                        }
-                        *rid
+                let mentions = neighbours::mentions(&f.entity);
+                let derived = params![
+                    id,
+                    json,
+                    cols.status,
+                    cols.priority,
+                    cols.assignee,
+                    cols.title,
+                    cols.repos,
+                    cols.labels,
+                    clean,
+                    g,
+                    problems,
+                    listed
+                ];
+                let stamp = params![f.stamp.size, f.stamp.mtime_ns, f.stamp.ino, self.started_ns];
+                let old: Option<i64> = find.query_row(params![self.root, kind, f.name], |r| r.get(0)).optional()?;
+                let Some(rid) = old else {
+                    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&self.root, &kind, &f.name];
+                    all.extend_from_slice(stamp);
+                    all.extend_from_slice(derived);
+                    ins.execute(all.as_slice())?;
+                    let rid = tx.last_insert_rowid();
+                    ins_fts.execute(params![rid, id, cols.title, cols.body, cols.labels])?;
+                    text_writes += 1;
+                    for target in &mentions {
+                        ins_ref.execute(params![rid, target])?;
                     }
-                    None => {
-                        ins.execute(params![
-                            self.root,
-                            kind,
-                            f.name,
-                            f.stamp.size,
-                            f.stamp.mtime_ns,
-                            f.stamp.ino,
-                            self.started_ns,
-                            id,
-                            json,
-                            cols.status,
-                            cols.priority,
-                            cols.assignee,
-                            cols.title,
-                            cols.repos,
-                            cols.labels,
-                            clean,
-                            g,
-                            problems,
-                            listed,
-                        ])?;
-                        let rid = tx.last_insert_rowid();
-                        ins_fts.execute(params![rid, text.0, text.1, text.2, text.3])?;
-                        text_writes += 1;
-                        rid
-                    }
+                    continue;
                 };
-                for target in neighbours::mentions(&f.entity) {
-                    ins_ref.execute(params![rid, target])?;
+                // A file read again keeps its row, and only what differs
+                // from what it gives now is written: a file touched or
+                // checked out again with the same content costs its stamp,
+                // and its full-text row keeps its ID (new IDs for old
+                // documents are what leaves the full-text index in pieces).
+                // Every stored value is compared, so one that is not what
+                // the file gives is mended whenever the file is read.
+                let mut args: Vec<&dyn rusqlite::ToSql> = vec![&rid];
+                args.extend_from_slice(derived);
+                let row_same = same_row.query_row(args.as_slice(), |r| r.get::<_, bool>(0)).optional()?;
+                let mut args: Vec<&dyn rusqlite::ToSql> = vec![&rid];
+                args.extend_from_slice(stamp);
+                if row_same == Some(true) {
+                    restamp.execute(args.as_slice())?;
+                } else {
+                    args.extend_from_slice(derived);
+                    update.execute(args.as_slice())?;
+                }
+                let text_same = same_text
+                    .query_row(params![rid, id, cols.title, cols.body, cols.labels], |r| r.get::<_, bool>(0))
+                    .optional()?;
+                if text_same != Some(true) {
+                    del_fts.execute([rid])?;
+                    ins_fts.execute(params![rid, id, cols.title, cols.body, cols.labels])?;
+                    text_writes += 1;
+                }
+                let stored: Vec<String> = old_refs.query_map([rid], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                if stored != mentions {
+                    del_refs.execute([rid])?;
+                    for target in &mentions {
+                        ins_ref.execute(params![rid, target])?;
+                    }
                 }
             }
         }

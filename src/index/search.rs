@@ -175,7 +175,9 @@ pub fn run(
     let by_repo = !q.repo.is_empty() || !q.any_repo.is_empty();
     let keep = |repos: &str| !by_repo || repo_ok(&repo_lines(repos));
     let matched = match &fts {
-        Some(expr) => best_of_pool(conn, root, expr, &filters, &filter_args, limit, &keep, POOL, FIRST_LOOKUPS.max(2 * limit))?,
+        Some(expr) => {
+            best_of_pool(conn, root, expr, &filters, &filter_args, limit, &keep, POOL, FIRST_LOOKUPS.max(2 * limit))?
+        }
         None => None,
     };
     let matched = match matched {

@@ -153,7 +153,7 @@ impl Summary for crate::gate::GateReport {
 
 impl Summary for Listed {
     fn summary(&self) -> String {
-        let ids: Vec<&str> = self.items.iter().filter_map(|i| i["id"].as_str()).collect();
+        let ids: Vec<String> = self.items.iter().filter_map(|i| i.value()["id"].as_str().map(str::to_string)).collect();
         format!("{} found: {}", self.count, ids.join(", "))
     }
 }

@@ -234,6 +234,116 @@ fn the_index_serves_current_rows_and_never_a_changed_file() {
     same_answers(&env, "after an in-place edit");
 }
 
+/// (name, row ID, full-text text) of every indexed file, and each file's
+/// references (name, target), in name order.
+type Stored = (Vec<(String, i64, String)>, Vec<(String, String)>);
+
+fn rows_and_text(env: &TestEnv) -> Stored {
+    let conn = rusqlite::Connection::open(index_file(env)).unwrap();
+    let rows = conn
+        .prepare(
+            "SELECT f.name, f.rid, t.id || '|' || t.title || '|' || t.body || '|' || t.labels \
+             FROM idx_files f JOIN fts_entities t ON t.rowid = f.rid ORDER BY f.kind, f.name",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let refs = conn
+        .prepare("SELECT f.name, r.target FROM idx_refs r JOIN idx_files f USING (rid) ORDER BY f.name, r.rowid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    (rows, refs)
+}
+
+#[test]
+fn a_file_read_again_keeps_its_rows_and_a_wrong_stored_value_is_mended() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    env.coord(&["search", "zzzz"]).ok();
+    let before = rows_and_text(&env);
+    assert!(before.0.len() >= 7 && !before.1.is_empty(), "{before:?}");
+    // Every file touched (a checkout that rewrote them unchanged): each is
+    // read again and keeps its row and full-text row.
+    for kind in ["issues", "plans", "todos", "dependencies"] {
+        for e in std::fs::read_dir(env.root.join("coordination").join(kind)).unwrap().flatten() {
+            set_mtime(&e.path(), hour_ago() + Duration::from_secs(60));
+        }
+    }
+    env.coord(&["search", "zzzz"]).ok();
+    assert_eq!(rows_and_text(&env), before, "unchanged content keeps every row");
+    // A changed file keeps its row ID; its text and references follow it.
+    env.write(
+        "coordination/todos/TODO-003.yaml",
+        "id: TODO-003\ntask: Write the new schema\nrepo: session-buddy\nstatus: pending\npriority: low\nblocked_by: [ISSUE-003]\n",
+    );
+    age_all(&env);
+    assert_eq!(search(&env, &["new schema"]), ["TODO-003"]);
+    let (rows, refs) = rows_and_text(&env);
+    let row = |rows: &[(String, i64, String)], name: &str| rows.iter().find(|r| r.0 == name).cloned().unwrap();
+    let (old, new) = (row(&before.0, "TODO-003.yaml"), row(&rows, "TODO-003.yaml"));
+    assert_eq!(old.1, new.1, "the row keeps its ID");
+    assert!(new.2.contains("Write the new schema"), "{new:?}");
+    assert!(refs.contains(&("TODO-003.yaml".into(), "ISSUE-003".into())), "{refs:?}");
+    assert!(!refs.contains(&("TODO-003.yaml".into(), "TODO-002".into())), "{refs:?}");
+    // Values that are not what a file gives (planted in the row, the
+    // full-text row and the references) are mended when it is read again.
+    assert_eq!(plant(&index_file(&env), "Routing docs", "From the index"), 1);
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let rid = row(&rows, "ISSUE-004.yaml").1;
+    conn.execute("UPDATE fts_entities SET title = 'planted words' WHERE rowid = ?1", [rid]).unwrap();
+    conn.execute("INSERT INTO idx_refs (rid, target) VALUES (?1, 'TODO-999')", [rid]).unwrap();
+    drop(conn);
+    assert!(titles_in(&env, &env.root).contains(&"From the index".to_string()), "the planted row was served");
+    set_mtime(&env.root.join("coordination/issues/ISSUE-004.yaml"), hour_ago() + Duration::from_secs(120));
+    assert!(!titles_in(&env, &env.root).contains(&"From the index".to_string()));
+    assert!(search(&env, &["planted"]).is_empty());
+    assert_eq!(search(&env, &["routing"]), ["ISSUE-004"]);
+    assert!(!rows_and_text(&env).1.iter().any(|r| r.1 == "TODO-999"), "the planted reference is gone");
+    same_answers(&env, "after mending");
+}
+
+#[test]
+fn a_large_rewrite_is_merged_and_search_still_agrees() {
+    let env = TestEnv::with_ecosystem();
+    let write_all = |word: &str| {
+        for n in 1..=1100 {
+            env.write(
+                &format!("coordination/todos/TODO-{n:04}.yaml"),
+                &format!("id: TODO-{n:04}\ntask: {word} task {n}\nrepo: oneiric\nstatus: pending\n"),
+            );
+        }
+        age_all(&env);
+    };
+    let logged = |args: &[&str]| {
+        let out = env.coord_command(args).env("GIT_COORD_LOG", "git_coord::index=debug").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    write_all("alpha");
+    let (_, log) = logged(&["search", "zzzz"]);
+    assert!(log.contains("full-text index merged"), "a build of 1,100 rows is merged: {log}");
+    // Every file's text changes: 1,100 full-text rows rewritten, merged after.
+    write_all("beta");
+    let (out, log) = logged(&["search", "beta", "--limit", "5", "--format", "json"]);
+    assert!(log.contains("full-text index merged"), "{log}");
+    let mut plain = env.coord_command(&["search", "beta", "--limit", "5", "--format", "json"]);
+    let plain = plain.env("GIT_COORD_NO_CACHE", "1").output().unwrap();
+    assert_eq!(out, String::from_utf8_lossy(&plain.stdout));
+    assert!(search(&env, &["alpha"]).is_empty());
+    // A few changed files are not worth a merge.
+    env.write("coordination/todos/TODO-0001.yaml", "id: TODO-0001\ntask: gamma\nrepo: oneiric\nstatus: pending\n");
+    age_all(&env);
+    let (_, log) = logged(&["search", "gamma"]);
+    assert!(!log.contains("full-text index merged"), "{log}");
+    assert_eq!(search(&env, &["gamma"]), ["TODO-0001"]);
+}
+
 /// Runs a list with the debug log: (stdout, whether the index answered it).
 fn list_logged(env: &TestEnv, args: &[&str]) -> (String, bool) {
     let out = env.coord_command(args).env("GIT_COORD_LOG", "debug").output().unwrap();

@@ -4,11 +4,11 @@
 //! the request is built — then the shared list options
 //! ([`crate::api::listing`]).
 
-use super::{Listed, load_warnings};
+use super::{ListItem, Listed, load_warnings};
 use crate::api::groups::{Listing, People};
 use crate::api::types::terms;
 use crate::api::{Operation, entity_json};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::id::{canonical_lookup, normalise_id};
 use crate::model::*;
 use crate::store::{Loaded, Store};
@@ -75,7 +75,7 @@ fn list(
             && opts.shows(e)
             && keep.is_none_or(|keep| keep(e, &loaded))
         {
-            items.push(entity_json(e)?);
+            items.push(ListItem::Value(entity_json(e)?));
         }
     }
     opts.finish(&mut items);
@@ -98,20 +98,28 @@ fn list_from_index(
         (true, false) => Statuses::Not(&finished),
     };
     let Some((loaded, found)) = store.list_from_index(kind, statuses, &filters.priority) else { return Ok(None) };
-    // Parsed on every core, in order. Each item: `Some(value)` listed,
-    // `None` filtered out; a row that does not parse (never expected: the
+    // Each item: `Some(item)` listed, `None` filtered out. A row's JSON is
+    // kept as stored (checked, not built into a tree) unless the list is
+    // sorted by a field; a row that does not parse (never expected: the
     // index wrote it) is `Err(None)`, and then the files answer.
-    use rayon::prelude::*;
-    let parsed: Vec<std::result::Result<Option<serde_json::Value>, Option<crate::error::Error>>> = found
-        .into_par_iter()
-        .map(|item| match item {
-            crate::store::IndexListed::Row(row) => serde_json::from_str(&row.json).map(Some).map_err(|_| None),
+    let sorted = opts.sort.is_some();
+    let item = |item: crate::store::IndexListed| -> std::result::Result<Option<ListItem>, Option<Error>> {
+        match item {
+            crate::store::IndexListed::Row(row) if sorted => {
+                serde_json::from_str(&row.json).map(|v| Some(ListItem::Value(v))).map_err(|_| None)
+            }
+            crate::store::IndexListed::Row(row) => {
+                serde_json::value::RawValue::from_string(row.json).map(|r| Some(ListItem::Stored(r))).map_err(|_| None)
+            }
             crate::store::IndexListed::Legacy(rec) => {
                 let shown = filters.matches(&rec.entity, &loaded).map_err(Some)? && opts.shows(&rec.entity);
-                if shown { entity_json(&rec.entity).map(Some).map_err(Some) } else { Ok(None) }
+                if shown { entity_json(&rec.entity).map(|v| Some(ListItem::Value(v))).map_err(Some) } else { Ok(None) }
             }
-        })
-        .collect();
+        }
+    };
+    // On every core, in order.
+    use rayon::prelude::*;
+    let parsed: Vec<_> = found.into_par_iter().map(item).collect();
     let mut items = Vec::with_capacity(parsed.len());
     for p in parsed {
         match p {

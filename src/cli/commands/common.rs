@@ -90,7 +90,8 @@ pub fn listed(kind: Kind, l: &Listed, format: Format) -> CmdResult {
     warn(&l.warnings);
     match format {
         Format::Table => {
-            let entities = l.items.iter().map(|v| render::entity_of(kind, v)).collect::<Result<Vec<_>, _>>()?;
+            let entities =
+                l.items.iter().map(|v| render::entity_of(kind, &v.value())).collect::<Result<Vec<_>, _>>()?;
             render::entities(&mut render::out(), kind, &entities.iter().collect::<Vec<_>>(), format)?
         }
         // Entities as JSON values and strings: nothing can fail midway.
