@@ -131,11 +131,11 @@ pub struct Hit {
 /// A row that matched: (rid, id, kind, name, title, status, repos, score).
 type Matched = (i64, String, String, String, String, Option<String>, String, f64);
 
-/// How many of the best-ranked matches [`best_of_pool`] may look up.
-const POOL: usize = 1000;
-/// How many it looks up first (at least twice the limit): without filters
-/// the best few settle the answer.
+/// How many ranked matches [`best_ranked`] looks up first (at least twice
+/// the limit): without filters the best few settle the answer.
 const FIRST_LOOKUPS: usize = 32;
+/// The most it looks up at once.
+const MAX_CHUNK: usize = 4096;
 
 /// Runs `q` over the rows of `root`. `repo_ok` decides the repository
 /// filter (names resolve through the registry, which the index does not
@@ -176,13 +176,9 @@ pub fn run(
     let keep = |repos: &str| !by_repo || repo_ok(&repo_lines(repos));
     let matched = match &fts {
         Some(expr) => {
-            best_of_pool(conn, root, expr, &filters, &filter_args, limit, &keep, POOL, FIRST_LOOKUPS.max(2 * limit))?
+            best_ranked(conn, root, expr, &filters, &filter_args, limit, &keep, FIRST_LOOKUPS.max(2 * limit))?
         }
-        None => None,
-    };
-    let matched = match matched {
-        Some(m) => m,
-        None => full_query(conn, root, fts.as_deref(), &filters, &filter_args, limit, &keep, by_repo)?,
+        None => full_query(conn, root, None, &filters, &filter_args, limit, &keep, by_repo)?,
     };
     let mut snippet_of = match &fts {
         Some(_) => Some(conn.prepare(&format!(
@@ -210,6 +206,8 @@ const SCORE: &str = "-bm25(fts_entities, 5.0, 10.0, 1.0, 3.0)";
 
 /// Every matching row ranked by score, then kind and ID, filtered; the
 /// first `limit`. (Without a repository filter SQL cuts the ranking short.)
+/// With text terms this joins every match to its row: [`best_ranked`]
+/// answers those, and is tested against this.
 #[allow(clippy::too_many_arguments)]
 fn full_query(
     conn: &Connection,
@@ -265,15 +263,17 @@ fn matched_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Matched> {
 }
 
 /// The answer of the full query (rows ranked by score, then kind and ID,
-/// filtered, the first `limit`) found among the `pool` best-ranked matches
-/// alone: the text is ranked without touching the file rows (a common word
-/// matches tens of thousands of them), then the ranked matches are looked
-/// up and filtered in growing chunks (the first `first` of them, then four
-/// times as many, …) until the answer is settled. `None` when the pool does
-/// not settle it: fewer than `limit` of it pass the filters while more
-/// matches exist, or a match outside it could tie with the last one kept.
+/// filtered, the first `limit`) found without joining every match to its
+/// row: a common word matches tens of thousands of entities. The text
+/// alone is ranked (SQLite sorts the scores once, then hands them out best
+/// first as they are read), and the ranked matches are looked up and
+/// filtered in growing chunks (the best `first`, then four times as many,
+/// up to [`MAX_CHUNK`]) until every match not yet looked up scores below
+/// the last one kept — so a run of equal scores at the edge is looked up
+/// whole, and which of them come first is decided by kind and ID as in the
+/// full query.
 #[allow(clippy::too_many_arguments)]
-fn best_of_pool(
+fn best_ranked(
     conn: &Connection,
     root: &str,
     expr: &str,
@@ -281,29 +281,33 @@ fn best_of_pool(
     filter_args: &[Sql],
     limit: usize,
     keep: &dyn Fn(&str) -> bool,
-    pool: usize,
     first: usize,
-) -> rusqlite::Result<Option<Vec<Matched>>> {
-    let pool = pool.max(limit);
-    let ranked: Vec<(i64, f64)> = conn
-        .prepare(&format!(
-            "SELECT rowid, {SCORE} AS score FROM fts_entities WHERE fts_entities MATCH ?1 ORDER BY score DESC LIMIT ?2"
-        ))?
-        .query_map(rusqlite::params![expr, (pool + 1) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+) -> rusqlite::Result<Vec<Matched>> {
+    let mut ranking = conn.prepare(&format!(
+        "SELECT rowid, {SCORE} AS score FROM fts_entities WHERE fts_entities MATCH ?1 ORDER BY score DESC"
+    ))?;
+    let mut ranked = ranking.query_map([expr], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))?;
+    let mut next = ranked.next().transpose()?;
     let mut kept: Vec<Matched> = Vec::new();
-    let (mut looked, mut chunk) = (0, first.max(1));
+    let (mut chunk, mut looked) = (first.max(1), 0);
     loop {
-        let end = (looked + chunk).min(pool).min(ranked.len());
-        let part = &ranked[looked..end];
-        looked = end;
-        chunk = chunk.saturating_mul(4);
+        let mut part: Vec<(i64, f64)> = Vec::with_capacity(chunk);
+        while part.len() < chunk
+            && let Some(r) = next.take()
+        {
+            part.push(r);
+            next = ranked.next().transpose()?;
+        }
+        chunk = (chunk * 4).min(MAX_CHUNK);
+        looked += part.len();
         if !part.is_empty() {
             let score: std::collections::HashMap<i64, f64> = part.iter().copied().collect();
             let rids: Vec<String> = part.iter().map(|(rid, _)| rid.to_string()).collect();
+            // Each row by its ID (`+f.root`: no index on the root may be
+            // chosen instead, which would read every row of the root).
             let sql = format!(
                 "SELECT f.rid, f.id, f.kind, f.name, f.title, f.status, f.repos, 0.0 FROM idx_files f \
-                 WHERE f.rid IN ({}) AND f.root = ?{filters}",
+                 WHERE f.rid IN ({}) AND +f.root = ?{filters}",
                 rids.join(", ")
             );
             let mut args = vec![Sql::Text(root.to_string())];
@@ -317,19 +321,16 @@ fn best_of_pool(
             }
             kept.sort_by(|a, b| b.7.total_cmp(&a.7).then_with(|| (&a.2, &a.1).cmp(&(&b.2, &b.1))));
         }
-        // Every match not looked up scores at most this.
-        let beyond = ranked.get(looked).map(|r| r.1);
-        let settled = match (beyond, kept.get(limit.saturating_sub(1))) {
+        // Every match not looked up scores at most the next one.
+        let settled = match (next, kept.get(limit.saturating_sub(1))) {
             (None, _) => true,
-            (Some(beyond), Some(last)) => beyond < last.7,
+            (Some((_, beyond)), Some(last)) => beyond < last.7,
             (Some(_), None) => false,
         };
         if settled {
+            tracing::debug!(looked, kept = kept.len(), "ranked matches looked up");
             kept.truncate(limit);
-            return Ok(Some(kept));
-        }
-        if looked >= pool {
-            return Ok(None);
+            return Ok(kept);
         }
     }
 }
@@ -373,7 +374,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pool_gives_the_full_querys_answer_or_none() {
+    fn the_ranked_chunks_give_the_full_querys_answer_and_stop_early() {
         // Scores vary and tie (one to three "alpha"s per task); one todo in
         // five is completed.
         let todos: Vec<(Entity, String)> = (1..=60)
@@ -394,25 +395,23 @@ mod tests {
         let completed = vec![Sql::Text("completed".into())];
         let cases: [(&str, &str, &[Sql]); 3] =
             [("\"alpha\"", "", &[]), ("\"alpha\"", " AND lower(f.status) IN (?)", &completed), ("\"task\"", "", &[])];
-        // Pools smaller than the matches that still settled the answer.
-        let mut short_settled = 0;
+        // Answers settled before every match was looked up.
+        let mut early = 0;
         for (expr, filters, args) in cases {
             for limit in [1, 3, 7, 20, 100] {
                 let full = full_query(&conn, "/", Some(expr), filters, args, limit, &|_| true, false).unwrap();
-                let mut settled = 0;
-                for pool in [1, 2, 5, 13, 40, 1000] {
-                    for first in [1, 3, 32] {
-                        let p = best_of_pool(&conn, "/", expr, filters, args, limit, &|_| true, pool, first).unwrap();
-                        if let Some(p) = p {
-                            assert_eq!(ids(&p), ids(&full), "{expr}{filters} limit {limit} pool {pool} first {first}");
-                            settled += 1;
-                            short_settled += usize::from(pool < 40);
-                        }
-                    }
+                for first in [1, 2, 3, 7, 32, 1000] {
+                    let looked = std::cell::Cell::new(0);
+                    let keep = |_: &str| {
+                        looked.set(looked.get() + 1);
+                        true
+                    };
+                    let got = best_ranked(&conn, "/", expr, filters, args, limit, &keep, first).unwrap();
+                    assert_eq!(ids(&got), ids(&full), "{expr}{filters} limit {limit} first {first}");
+                    early += usize::from(filters.is_empty() && looked.get() < 60);
                 }
-                assert!(settled >= 1, "a pool of every match settles: {expr}{filters} limit {limit}");
             }
         }
-        assert!(short_settled > 0, "some answer was settled by a pool short of the matches");
+        assert!(early > 0, "some answer was settled before every match was looked up");
     }
 }
