@@ -336,7 +336,7 @@ pub fn main() -> ExitCode {
     }
     let result = dispatch(&cx, &cli.command);
     // The index connections the command pooled: closing the last one
-    // checkpoints the WAL and removes its companions.
+    // checkpoints the WAL and empties it.
     crate::index::db::close_pooled();
     render::settle_color();
     match result {

@@ -344,6 +344,31 @@ fn a_large_rewrite_is_merged_and_search_still_agrees() {
     assert_eq!(search(&env, &["gamma"]), ["TODO-0001"]);
 }
 
+#[test]
+fn the_wal_companions_stay_emptied_between_commands() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    env.coord(&["create-issue", "--title", "Written through the WAL", "--repos", "oneiric"]).ok();
+    // A read indexes the new file.
+    env.coord(&["list-issues"]).ok();
+    let wal = PathBuf::from(format!("{}-wal", index_file(&env).display()));
+    let shm = PathBuf::from(format!("{}-shm", index_file(&env).display()));
+    // Kept for the next command (not created and removed by each), the
+    // WAL emptied into the database when the last connection closed.
+    assert!(shm.is_file(), "the shared-memory file stays");
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0, "the WAL is emptied");
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM idx_files WHERE title = 'Written through the WAL'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "the write reached the database");
+    drop(conn);
+    // Removed by another tool: the next command makes them again.
+    remove_index(&env);
+    assert!(titles_in(&env, &env.root).contains(&"Written through the WAL".to_string()));
+    assert!(wal.is_file() && shm.is_file());
+}
+
 /// Runs a list with the debug log: (stdout, whether the index answered it).
 fn list_logged(env: &TestEnv, args: &[&str]) -> (String, bool) {
     let out = env.coord_command(args).env("GIT_COORD_LOG", "debug").output().unwrap();
