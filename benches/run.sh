@@ -46,3 +46,5 @@ if [[ $what == graph || $what == all ]]; then
     done
     bench lint-cycles "$graph" "$bin lint >/dev/null || true"
 fi
+# The tables in docs/PERFORMANCE.md are written from these results.
+[[ ${NO_DOCS:-} == 1 ]] || python3 benches/run_table.py "$what"
