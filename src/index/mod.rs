@@ -596,7 +596,17 @@ impl KindIndex {
             )?;
             let mut ins_ref = tx.prepare_cached("INSERT INTO idx_refs (rid, target) VALUES (?1, ?2)")?;
             for f in &self.fresh {
-                let Ok(json) = serde_json::to_string(&f.map) else { continue };
+                let old: Option<i64> = find.query_row(params![self.root, kind, f.name], |r| r.get(0)).optional()?;
+                let Ok(json) = serde_json::to_string(&f.map) else {
+                    // No row may stand for a file it no longer describes.
+                    if let Some(rid) = old {
+                        del.execute([rid])?;
+                        del_fts.execute([rid])?;
+                        del_refs.execute([rid])?;
+                        text_writes += 1;
+                    }
+                    continue;
+                };
                 let clean = f.problems.is_empty();
                 let problems = if clean { None } else { graph::encode_problems(&f.problems) };
                 let id = f.entity.id();
@@ -619,7 +629,6 @@ impl KindIndex {
                     listed
                 ];
                 let stamp = params![f.stamp.size, f.stamp.mtime_ns, f.stamp.ino, self.started_ns];
-                let old: Option<i64> = find.query_row(params![self.root, kind, f.name], |r| r.get(0)).optional()?;
                 let Some(rid) = old else {
                     let mut all: Vec<&dyn rusqlite::ToSql> = vec![&self.root, &kind, &f.name];
                     all.extend_from_slice(stamp);
