@@ -428,8 +428,7 @@ impl Store {
             && let (Some(mut ix), Some(g), Some(prefix)) =
                 (open_index(crate::index::Columns::None), &git_dir, self.root.prefix_in_repo())
             && let Some(token) = ix.image_token()
-            && let Some(answer) =
-                crate::index::monitor::query(&crate::index::monitor::Paths::of(g, &prefix), Some(token))
+            && let Some(answer) = self.ask_monitor(g, &prefix, Some(token))
             && let Some((files, changed)) = ix.image(answer, &|(name, entity, problems)| Record {
                 entity,
                 origin: Origin::File(files::file_in(&dir, &name)),
@@ -450,12 +449,11 @@ impl Store {
             (true, false) => crate::index::Columns::Maps,
             (true, true) => crate::index::Columns::Graph,
         });
-        if let (Some(ix), Some(g), Some(prefix)) = (index.as_mut(), &git_dir, self.root.prefix_in_repo()) {
-            let paths = crate::index::monitor::Paths::of(g, &prefix);
-            if let Some(answer) = crate::index::monitor::query(&paths, ix.token()) {
-                tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
-                ix.apply(answer);
-            }
+        if let (Some(ix), Some(g), Some(prefix)) = (index.as_mut(), &git_dir, self.root.prefix_in_repo())
+            && let Some(answer) = self.ask_monitor(g, &prefix, ix.token())
+        {
+            tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
+            ix.apply(answer);
         }
         // Only regular files are entities; everything else is reported, and
         // never followed or opened (see `files`).
@@ -695,6 +693,19 @@ impl Store {
     /// or anything is unexpected — the caller then scans every file.
     /// Returns the problems of the names that are no entity, as a full
     /// scan reports them.
+    /// The monitor's answer since `token` for this root; with none running,
+    /// one is started for the next command when git's configuration asks
+    /// for it ([`crate::index::monitor::AUTO_START_KEY`]).
+    fn ask_monitor(&self, git_dir: &Path, prefix: &str, token: Option<&str>) -> Option<crate::index::monitor::Answer> {
+        use crate::index::monitor;
+        let paths = monitor::Paths::of(git_dir, prefix);
+        let answer = monitor::query(&paths, token);
+        if answer.is_none() {
+            monitor::start_if_wanted(&self.root.dir, git_dir, &paths);
+        }
+        answer
+    }
+
     fn refresh_from_monitor(&self, kind: Kind) -> Option<Vec<Problem>> {
         use crate::index::{KindIndex, Stamp, monitor};
         let (git_dir, prefix) = (self.root.git_dir()?, self.root.prefix_in_repo()?);
@@ -703,7 +714,7 @@ impl Store {
             return None;
         }
         let mut ix = KindIndex::open(&git_dir, &prefix, kind, crate::index::Columns::None)?;
-        let answer = monitor::query(&monitor::Paths::of(&git_dir, &prefix), ix.token())?;
+        let answer = self.ask_monitor(&git_dir, &prefix, ix.token())?;
         tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
         let monitor::Answer::Changed { names, .. } = &answer else { return None };
         let own = format!("{}/", kind.dir_name());

@@ -258,6 +258,44 @@ fn start_stop_status_idle_timeout_and_a_removed_root() {
 }
 
 #[test]
+fn git_config_makes_commands_start_the_monitor() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    let running = || env.coord(&["fsmonitor", "status", "--format", "json"]).json()["running"] == true;
+    let settle = || std::thread::sleep(Duration::from_millis(500));
+    // Not asked for: a command starts nothing.
+    env.coord(&["list-issues"]).ok();
+    settle();
+    assert!(!running(), "started without the configuration");
+    env.git(&["config", "coord.fsmonitor", "true"]).ok();
+    // Asked for, but switched off for the process: nothing either.
+    assert!(env.coord_command(&["list-issues"]).env("GIT_COORD_NO_FSMONITOR", "1").output().unwrap().status.success());
+    settle();
+    assert!(!running(), "started although switched off");
+    // A command that finds none starts one (and answers by itself), and
+    // the next command asks it; the answers are those of the files.
+    let before = titles(&env);
+    let guard = Monitor { env: &env, dir: env.root.clone() };
+    wait_until("a command started the monitor", || running());
+    let first = guard.pid();
+    env.coord(&["list-issues"]).ok();
+    assert_eq!(answer_of(&env, &[]), "changed");
+    assert_eq!(titles(&env), before);
+    // Stopped, it comes back with the next command while the
+    // configuration asks for it; unset, it stays stopped.
+    assert!(env.coord(&["fsmonitor", "stop"]).ok().contains("stopped"));
+    wait_until("the first monitor is gone", || gone(first));
+    env.coord(&["list-issues"]).ok();
+    wait_until("a command started it again", || running());
+    assert!(env.coord(&["fsmonitor", "stop"]).ok().contains("stopped"));
+    env.git(&["config", "--unset", "coord.fsmonitor"]).ok();
+    env.coord(&["list-issues"]).ok();
+    settle();
+    assert!(!running(), "started after the configuration was removed");
+}
+
+#[test]
 fn monitors_of_two_roots_in_one_repository_are_separate() {
     let env = TestEnv::new();
     for (dir, title) in [("services/a", "Alpha"), ("services/b", "Beta")] {

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 /// A file-system monitor for the index: a daemon watching the entity
 /// directories with inotify, so commands learn which files changed instead
 /// of checking every file (git's `core.fsmonitor` for git-coord's index).
-/// Opt-in; commands work the same without it, only slower on very large
-/// roots. Linux only.
+/// Opt-in: `fsmonitor start`, or `git config coord.fsmonitor true` for
+/// commands to start it when none runs. Commands work the same without it,
+/// only slower on very large roots. Linux only.
 #[derive(Debug, clap::Args)]
 pub struct FsmonitorArgs {
     #[command(subcommand)]
@@ -66,7 +67,7 @@ pub fn run(cx: &Context, a: &FsmonitorArgs) -> CmdResult {
                 writeln!(w, "the monitor is already running (pid {})", st.pid)?;
                 return Ok(());
             }
-            let pid = spawn(&store.root.dir, *idle_timeout)?;
+            let pid = monitor::spawn(&store.root.dir, *idle_timeout).map_err(|e| Error::io("git-coord", e))?;
             // Ready when it answers (it binds its socket after its watches).
             let deadline = Instant::now() + Duration::from_secs(5);
             loop {
@@ -117,34 +118,4 @@ pub fn run(cx: &Context, a: &FsmonitorArgs) -> CmdResult {
         }
     }
     Ok(())
-}
-
-/// Starts `git-coord fsmonitor run` for `root` in a session of its own
-/// (a terminal's hang-up does not reach it); returns its pid.
-fn spawn(root: &std::path::Path, idle: Duration) -> Result<u32, CommandError> {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().map_err(|e| Error::io("git-coord", e))?;
-    let mut cmd = std::process::Command::new(exe);
-    // Started in `/`, as daemons are: a working directory inside the root
-    // would keep it alive (its removal would never be reported).
-    cmd.current_dir("/")
-        .arg("-C")
-        .arg(root)
-        .args(["fsmonitor", "run", "--idle-timeout", &format!("{}s", idle.as_secs().max(1))])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    // SAFETY: setsid is a single system call (async-signal-safe) and
-    // touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            let _ = rustix::process::setsid();
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|e| Error::io("git-coord", e))?;
-    let pid = child.id();
-    // Reaped when it ends, so it never lingers as a zombie of this process.
-    std::thread::spawn(move || child.wait());
-    Ok(pid)
 }

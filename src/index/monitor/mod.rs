@@ -4,7 +4,9 @@
 //! every entity file to validate the index — what git's `core.fsmonitor`
 //! does for git's own index.
 //!
-//! It is opt-in (`git coord fsmonitor start`) and never changes an answer:
+//! It is opt-in (`git coord fsmonitor start`, or `git config
+//! coord.fsmonitor true` for commands to start it themselves,
+//! [`start_if_wanted`]) and never changes an answer:
 //! a command that cannot reach it, or gets any reply but a well-formed one,
 //! validates every file as without it ([`crate::index`]).
 //!
@@ -184,6 +186,93 @@ pub fn status(paths: &Paths) -> std::io::Result<Option<Status>> {
 /// Asks the root's monitor to stop; true when one was running and agreed.
 pub fn stop(paths: &Paths) -> bool {
     paths.socket.exists() && request(&paths.socket, "stop").is_ok_and(|l| l.first().is_some_and(|w| w == "bye"))
+}
+
+/// The git configuration key that starts the monitor by itself
+/// (`git config coord.fsmonitor true`, as git's `core.fsmonitor`): a command
+/// that finds no monitor for its root starts one in the background and
+/// validates every file itself this time; the next command asks the
+/// monitor. Read from git's configuration (the repository's, the user's,
+/// the system's), never from a tracked file.
+pub const AUTO_START_KEY: &str = "coord.fsmonitor";
+
+/// How long a monitor started by [`AUTO_START_KEY`] waits for a question
+/// before it stops (as `fsmonitor start`'s default).
+pub const AUTO_START_IDLE: Duration = Duration::from_secs(8 * 3600);
+
+/// Whether `git_dir`'s configuration asks for the monitor to be started by
+/// itself ([`AUTO_START_KEY`]).
+pub fn auto_start_wanted(git_dir: &Path) -> bool {
+    // Read once per process and repository (a command asks once per kind).
+    static READ: std::sync::Mutex<Option<(PathBuf, bool)>> = std::sync::Mutex::new(None);
+    let mut read = READ.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((dir, wanted)) = read.as_ref()
+        && dir == git_dir
+    {
+        return *wanted;
+    }
+    let wanted = gix::open(git_dir).ok().and_then(|r| r.config_snapshot().boolean(AUTO_START_KEY)).unwrap_or(false);
+    *read = Some((git_dir.to_path_buf(), wanted));
+    wanted
+}
+
+/// Starts the monitor of the coordination root `root` when none runs and
+/// the configuration asks for it ([`AUTO_START_KEY`]), at most once per
+/// process, without waiting for it; true when one was started.
+pub fn start_if_wanted(root: &Path, git_dir: &Path, paths: &Paths) -> bool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static TRIED: AtomicBool = AtomicBool::new(false);
+    if TRIED.load(Ordering::SeqCst)
+        || !paths.usable()
+        || disabled()
+        || !auto_start_wanted(git_dir)
+        || matches!(status(paths), Ok(Some(_)) | Err(_))
+        || TRIED.swap(true, Ordering::SeqCst)
+    {
+        return false;
+    }
+    match spawn(root, AUTO_START_IDLE) {
+        Ok(pid) => {
+            tracing::debug!(pid, "started the monitor ({AUTO_START_KEY})");
+            true
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "the monitor could not be started");
+            false
+        }
+    }
+}
+
+/// Starts `git-coord fsmonitor run` for the coordination root `root` in a
+/// session of its own (a terminal's hang-up does not reach it), its output
+/// discarded; returns its pid. A second daemon for a root exits at once
+/// (the first holds the lock).
+pub fn spawn(root: &Path, idle: Duration) -> std::io::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    // Started in `/`, as daemons are: a working directory inside the root
+    // would keep it alive (its removal would never be reported).
+    cmd.current_dir("/")
+        .arg("-C")
+        .arg(root)
+        .args(["fsmonitor", "run", "--idle-timeout", &format!("{}s", idle.as_secs().max(1))])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is a single system call (async-signal-safe) and
+    // touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            let _ = rustix::process::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    // Reaped when it ends, so it never lingers as a zombie of this process.
+    std::thread::spawn(move || child.wait());
+    Ok(pid)
 }
 
 #[cfg(test)]
