@@ -277,7 +277,7 @@ fn git_config_makes_commands_start_the_monitor() {
     // the next command asks it; the answers are those of the files.
     let before = titles(&env);
     let guard = Monitor { env: &env, dir: env.root.clone() };
-    wait_until("a command started the monitor", || running());
+    wait_until("a command started the monitor", &running);
     let first = guard.pid();
     env.coord(&["list-issues"]).ok();
     assert_eq!(answer_of(&env, &[]), "changed");
@@ -287,7 +287,7 @@ fn git_config_makes_commands_start_the_monitor() {
     assert!(env.coord(&["fsmonitor", "stop"]).ok().contains("stopped"));
     wait_until("the first monitor is gone", || gone(first));
     env.coord(&["list-issues"]).ok();
-    wait_until("a command started it again", || running());
+    wait_until("a command started it again", &running);
     assert!(env.coord(&["fsmonitor", "stop"]).ok().contains("stopped"));
     env.git(&["config", "--unset", "coord.fsmonitor"]).ok();
     env.coord(&["list-issues"]).ok();
