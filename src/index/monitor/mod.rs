@@ -250,6 +250,11 @@ pub fn start_if_wanted(root: &Path, git_dir: &Path, paths: &Paths) -> bool {
 pub fn spawn(root: &Path, idle: Duration) -> std::io::Result<u32> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe()?;
+    // Only this program runs the daemon: a process that merely links the
+    // library (a test harness) has no `fsmonitor run`.
+    if !exe.file_name().is_some_and(|n| n.to_string_lossy().starts_with("git-coord")) {
+        return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "not the git-coord program"));
+    }
     let mut cmd = std::process::Command::new(exe);
     // Started in `/`, as daemons are: a working directory inside the root
     // would keep it alive (its removal would never be reported).
