@@ -5,9 +5,12 @@ against Taskwarrior's `task status:pending export` on 25,000 (2,500) tasks
 measured in the same run. Writes the table between the markers in
 docs/PERFORMANCE.md itself, so no figure is copied by hand.
 
-Each run is spawned and reaped with wait4(), which gives the child's peak
-resident set (ru_maxrss) along with its exit status: a command that crashes
-or fails fails the benchmark instead of being timed.
+Each timed run is spawned and reaped with wait4(), which gives its exit
+status: a command that crashes or fails fails the benchmark instead of being
+timed. Peak memory comes from two more runs under GNU time (`/usr/bin/time
+-f %M`): a child's ru_maxrss counts the pages of the process it was forked
+from until it execs, so measured from this Python process every command
+would weigh at least as much as the benchmark itself.
 
     benches/index_bench.py BIN [--runs N] [--sizes 100000,10000] [--no-docs]
 """
@@ -72,6 +75,17 @@ def verdict(state, row, tw_median):
     return ""
 
 
+TIME = "/usr/bin/time"
+PEAK_RUNS = 2
+
+
+def peak_once(argv, cwd, env, ok=(0,)):
+    """Runs argv once under GNU time; returns its peak RSS in MiB."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as out:
+        run_once([TIME, "-q", "-f", "%M", "-o", out.name] + argv, cwd, env, ok)
+        return int(out.read().split()[-1]) / 1024.0
+
+
 def run_once(argv, cwd, env, ok=(0,)):
     """Runs argv once; returns (seconds, peak RSS in MiB). Raises on failure."""
     start = time.perf_counter()
@@ -95,9 +109,12 @@ def measure(name, argv, cwd, env, runs, prepare=None, warmup=1, ok=(0,)):
     for _ in range(runs):
         if prepare:
             prepare()
-        t, m = run_once(argv, cwd, env, ok)
+        t, _ = run_once(argv, cwd, env, ok)
         times.append(t)
-        mems.append(m)
+    for _ in range(PEAK_RUNS):
+        if prepare:
+            prepare()
+        mems.append(peak_once(argv, cwd, env, ok))
     row = {
         "name": name,
         "median": statistics.median(times) * 1000,
@@ -139,6 +156,8 @@ def main():
     task = shutil.which("task")
     if not task:
         raise Failed("taskwarrior (`task`) is not installed")
+    if not os.access(TIME, os.X_OK):
+        raise Failed(f"GNU time ({TIME}) is not installed")
     work = Path(tempfile.mkdtemp(prefix="git-coord-index-bench-"))
     env = dict(os.environ, GIT_COORD_NOW="2026-03-01", NO_COLOR="1")
     env.pop("GIT_COORD_NO_CACHE", None)
@@ -237,7 +256,7 @@ def main():
     except Exception:
         pass
     lines.append(f"Measured {now} by `benches/index.sh` on {platform.machine()}, {cpus} cores{mem}, release build; "
-                 f"whole-process times over {args.runs} runs (cold: {max(3, args.runs // 3)}), peak = largest resident set of any run; "
+                 f"whole-process times over {args.runs} runs (cold: {max(3, args.runs // 3)}), peak = largest resident set of {PEAK_RUNS} more runs under GNU time; "
                  f"load average {os.getloadavg()[0]:.1f} at the end (the machine was shared: timings include waiting for a core).")
     lines.append("")
     for size, tw_total, tw_pending, rows in sections:
