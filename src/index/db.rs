@@ -15,11 +15,12 @@
 //!
 //! Connections are pooled per process ([`Conn`]): a command that reads four
 //! kinds, a neighbourhood and an ID cache opens the file once per thread
-//! instead of once per step, and the WAL companions are not removed and
-//! created again between steps (the last connection to close checkpoints
-//! and empties the WAL; both files stay for the next process). A pooled connection is handed out again only while the
-//! file it opened is still the file at the path (same device and inode) and
-//! it holds no open transaction; [`close_pooled`] closes them all.
+//! instead of once per step. The WAL companions are never removed: the
+//! last connection to close checkpoints and empties the WAL, and both files
+//! stay for the next process. A pooled connection is handed out again only
+//! while the file it opened is still the file at the path (same device and
+//! inode) and it holds no open transaction; [`close_pooled`] closes them
+//! all.
 
 use rusqlite::{Connection, OpenFlags, params};
 use std::path::{Path, PathBuf};
