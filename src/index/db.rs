@@ -29,7 +29,7 @@ use std::time::Duration;
 
 /// The index's schema version, kept in `meta` under [`SCHEMA_KEY`]. A file
 /// written by another version has its index tables rebuilt.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 /// The `meta` key of the index's schema version.
 pub const SCHEMA_KEY: &str = "idx_schema_version";
 
@@ -58,8 +58,9 @@ pub const SCHEMA_KEY: &str = "idx_schema_version";
 /// ([`super::memo`]); `idx_image_data` per root and kind one document of
 /// every file's graph row ([`super::graph::encode_image`]) and `idx_image`
 /// the write epoch of the rows it was made from and the monitor token it
-/// agrees with (apart, so moving the token on does not rewrite the
-/// document).
+/// agrees with, if any (apart, so moving the token on does not rewrite the
+/// document); `idx_sheet` per root and kind the stamp of every file with a
+/// row as of a write epoch ([`super::sheet`]).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idx_files (
     rid INTEGER PRIMARY KEY,
@@ -111,7 +112,15 @@ CREATE TABLE IF NOT EXISTS idx_image (
     root TEXT NOT NULL,
     kind TEXT NOT NULL,
     epoch INTEGER NOT NULL,
-    token TEXT NOT NULL,
+    token TEXT,
+    PRIMARY KEY (root, kind)
+);
+CREATE TABLE IF NOT EXISTS idx_sheet (
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    taken_ns INTEGER NOT NULL,
+    data BLOB NOT NULL,
     PRIMARY KEY (root, kind)
 );
 CREATE TABLE IF NOT EXISTS idx_image_data (

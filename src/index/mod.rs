@@ -27,6 +27,7 @@ pub mod monitor;
 pub mod neighbours;
 pub mod progress;
 pub mod search;
+pub mod sheet;
 pub mod text;
 
 use crate::model::{Entity, Kind};
@@ -50,7 +51,7 @@ pub fn disabled() -> bool {
 }
 
 /// What identifies one version of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     pub mtime_ns: i64,
     pub size: i64,
@@ -157,6 +158,12 @@ impl Rows {
         if self.vouched(name) { self.rows.get(name).map(|r| r.stamp) } else { None }
     }
 
+    /// True when the monitor (or a sheet) vouches for the rows: files it
+    /// does not name were not looked at.
+    pub fn vouching(&self) -> bool {
+        self.changed.is_some()
+    }
+
     /// True when the monitor vouched for the rows and reported no change:
     /// the index agrees with the files of the kind as they are.
     pub fn unchanged(&self) -> bool {
@@ -234,11 +241,15 @@ pub struct KindIndex {
     skipped_now: Option<FxHashMap<String, String>>,
     /// The write epoch the kind's image was made at and the monitor token
     /// it agrees with, if it has one.
-    image_at: Option<(i64, String)>,
+    image_at: Option<(i64, Option<String>)>,
     /// A new image to write with the rows ([`KindIndex::set_image`]).
     image: Option<Vec<u8>>,
     /// The newer token the image agrees with (it was served).
     image_token: Option<String>,
+    /// Every file of the kind was looked at in this scan: the files whose
+    /// rows stand as read, with their stamps. With the files read afresh,
+    /// they make the sheet written with the rows ([`sheet`]).
+    kept_stamps: Option<Vec<(String, Stamp)>>,
 }
 
 impl KindIndex {
@@ -289,6 +300,7 @@ impl KindIndex {
             image_at,
             image: None,
             image_token: None,
+            kept_stamps: None,
         })
     }
 
@@ -296,6 +308,12 @@ impl KindIndex {
     /// changed: what it is now is put or skipped afresh).
     pub fn forget(&mut self, name: &str) {
         self.removed.push(name.to_string());
+        self.unskip(name);
+    }
+
+    /// Drops the skipped entry of `name`, if any (a name known to have no
+    /// row changed: what it is now is skipped afresh, or not).
+    pub fn unskip(&mut self, name: &str) {
         if self.skipped_now.as_ref().unwrap_or(&self.skipped).contains_key(name) {
             self.skipped_now.get_or_insert_with(|| self.skipped.clone()).remove(name);
         }
@@ -331,7 +349,10 @@ impl KindIndex {
     /// [`KindIndex::save`].
     pub fn save_changes(mut self, git_dir: &Path) -> bool {
         let removed = std::mem::take(&mut self.removed);
-        let removed: Vec<&String> = removed.iter().collect();
+        // A name read again keeps its row (and row ID): only what differs
+        // is written.
+        let fresh: std::collections::HashSet<&str> = self.fresh.iter().map(|f| f.name.as_str()).collect();
+        let removed: Vec<&String> = removed.iter().filter(|n| !fresh.contains(n.as_str())).collect();
         self.commit(&removed, git_dir)
     }
 
@@ -356,7 +377,7 @@ impl KindIndex {
     /// from the rows as they stand (same write epoch): the token to ask the
     /// monitor with before the image may stand for the files.
     pub fn image_token(&self) -> Option<&str> {
-        self.image_at.as_ref().filter(|(epoch, _)| *epoch == self.epoch).map(|(_, t)| t.as_str())
+        self.image_at.as_ref().filter(|(epoch, _)| *epoch == self.epoch).and_then(|(_, t)| t.as_deref())
     }
 
     /// The files of the kind from its image, given the monitor's answer to
@@ -376,6 +397,38 @@ impl KindIndex {
         let monitor::Answer::Changed { names, token } = &answer else { return None };
         let prefix = format!("{}/", self.kind.dir_name());
         let changed: Vec<String> = names.iter().filter_map(|n| n.strip_prefix(&prefix)).map(str::to_string).collect();
+        let files = self.image_files(&changed, Some(self.image_token()?.to_string()), entry)?;
+        self.image_token = Some(token.clone());
+        self.rows.changed = Some(changed.iter().cloned().collect());
+        self.answer = Some(answer);
+        Some((files, changed))
+    }
+
+    /// The files of the kind from its image, as [`Self::image`] gives them,
+    /// when the image was made from the rows as they stand and `changed`
+    /// are the names the kind's sheet ([`Self::sheet`], checked by the
+    /// caller against the files) reports changed.
+    pub fn image_by_sheet<T>(
+        &mut self,
+        changed: Vec<String>,
+        entry: &dyn Fn(graph::ImageEntry) -> T,
+    ) -> Option<(Vec<T>, Vec<String>)> {
+        if self.image_at.as_ref().is_none_or(|(epoch, _)| *epoch != self.epoch) {
+            return None;
+        }
+        let files = self.image_files(&changed, None, entry)?;
+        self.rows.changed = Some(changed.iter().cloned().collect());
+        Some((files, changed))
+    }
+
+    /// The image's files, when it can serve with `changed` names to read
+    /// again and (when vouched for by the monitor) agrees with `token`.
+    fn image_files<T>(
+        &self,
+        changed: &[String],
+        token: Option<String>,
+        entry: &dyn Fn(graph::ImageEntry) -> T,
+    ) -> Option<Vec<T>> {
         if changed.len() > IMAGE_MAX_CHANGED || !self.skipped.is_empty() {
             return None;
         }
@@ -384,19 +437,69 @@ impl KindIndex {
         // both are written in one transaction and read here together. It
         // is decoded where SQLite holds it, not copied first.
         let kind = self.kind;
-        let files = self
-            .conn
+        self.conn
             .query_row(
                 "SELECT d.data FROM idx_image_data d JOIN idx_image i USING (root, kind) \
-                 WHERE d.root = ?1 AND d.kind = ?2 AND i.epoch = ?3 AND i.token = ?4",
-                params![self.root, kind.dir_name(), self.epoch, self.image_token()?],
+                 WHERE d.root = ?1 AND d.kind = ?2 AND i.epoch = ?3 AND (?4 IS NULL OR i.token = ?4)",
+                params![self.root, kind.dir_name(), self.epoch, token],
                 |r| Ok(graph::decode_image(kind, r.get_ref(0)?.as_blob()?, entry)),
             )
-            .ok()??;
-        self.image_token = Some(token.clone());
-        self.rows.changed = Some(changed.iter().cloned().collect());
-        self.answer = Some(answer);
-        Some((files, changed))
+            .ok()?
+    }
+
+    /// Calls `f` with the kind's stored sheet, when it was written with the
+    /// rows as they stand (the same write epoch, still the kind's): the
+    /// stamps its files are checked against instead of every row's. The
+    /// sheet's names are borrowed from where SQLite holds it.
+    pub fn with_sheet<R>(&self, f: impl FnOnce(&sheet::Sheet<&str>) -> R) -> Option<R> {
+        self.sheet_query("s.data", |r| Ok(sheet::Sheet::decode(r.get_ref(0)?.as_blob()?).map(|s| f(&s)))).flatten()
+    }
+
+    /// True when the kind has a sheet written with the rows as they stand
+    /// (without reading it): whether looking at the files can pay off.
+    pub fn has_sheet(&self) -> bool {
+        self.sheet_query("1", |_| Ok(())).is_some()
+    }
+
+    fn sheet_query<R>(&self, what: &str, f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<R>) -> Option<R> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {what} FROM idx_sheet s JOIN idx_monitor m USING (root, kind) \
+                     WHERE s.root = ?1 AND s.kind = ?2 AND s.epoch = ?3 AND m.epoch = ?3"
+                ),
+                params![self.root, self.kind.dir_name(), self.epoch],
+                f,
+            )
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    /// Every file of the kind was looked at in this scan (none vouched for
+    /// by the monitor): `kept` are the files whose rows stand, with the
+    /// stamps they were looked at with. A sheet of them and of the files
+    /// read afresh is written with the rows, unless the stored one already
+    /// says the same.
+    pub fn keep_stamps(&mut self, kept: Vec<(String, Stamp)>) {
+        self.kept_stamps = Some(kept);
+    }
+
+    /// The sheet this scan leaves, when it looked at every file: the kept
+    /// files and the ones read afresh whose rows are written.
+    /// `dropped` are fresh files whose rows could not be written.
+    fn new_sheet(&self, dropped: &[&str]) -> Option<sheet::Sheet> {
+        let kept = self.kept_stamps.as_ref()?;
+        let fresh =
+            self.fresh.iter().filter(|f| !dropped.contains(&f.name.as_str())).map(|f| (f.name.clone(), f.stamp));
+        Some(sheet::Sheet::new(self.started_ns, kept.iter().cloned().chain(fresh).collect()))
+    }
+
+    /// True when the sheet this scan leaves would tell a later check
+    /// something the stored one does not.
+    fn sheet_news(&self) -> bool {
+        self.kept_stamps.is_some()
+            && self.new_sheet(&[]).is_none_or(|new| self.with_sheet(|stored| !stored.covers(&new)).unwrap_or(true))
     }
 
     /// True when the monitor answered this scan: an image made from it can
@@ -462,6 +565,7 @@ impl KindIndex {
             && self.skipped_now.is_none()
             && self.image.is_none()
             && self.image_token.is_none()
+            && self.kept_stamps.is_none()
             && self.answer.as_ref().is_some_and(|a| Some(a.token()) == self.token.as_deref())
         {
             return true;
@@ -474,7 +578,11 @@ impl KindIndex {
         self.commit(&stale, git_dir)
     }
 
-    fn commit(self, stale: &[&String], git_dir: &Path) -> bool {
+    fn commit(mut self, stale: &[&String], git_dir: &Path) -> bool {
+        // Skipped names put back as they were are no change.
+        if self.skipped_now.as_ref() == Some(&self.skipped) {
+            self.skipped_now = None;
+        }
         // Without an answer and without a write, the stored token still
         // holds (the rows did not change): nothing to write.
         let new_token = self.answer.as_ref().map(|a| a.token());
@@ -482,8 +590,12 @@ impl KindIndex {
             && stale.is_empty()
             && self.skipped_now.is_none()
             && self.image.is_none()
-            && self.image_token.as_deref().is_none_or(|t| Some(t) == self.image_at.as_ref().map(|(_, it)| it.as_str()))
+            && self
+                .image_token
+                .as_deref()
+                .is_none_or(|t| Some(t) == self.image_at.as_ref().and_then(|(_, it)| it.as_deref()))
             && new_token.is_none_or(|t| Some(t) == self.token.as_deref())
+            && !self.sheet_news()
         {
             return true;
         }
@@ -515,6 +627,7 @@ impl KindIndex {
             let mut del = tx.prepare_cached("DELETE FROM idx_files WHERE rid = ?1")?;
             let mut del_fts = tx.prepare_cached("DELETE FROM fts_entities WHERE rowid = ?1")?;
             let mut del_refs = tx.prepare_cached("DELETE FROM idx_refs WHERE rid = ?1")?;
+            let mut deleted = 0usize;
             for name in stale {
                 let rid: Option<i64> = find.query_row(params![self.root, kind, name], |r| r.get(0)).optional()?;
                 if let Some(rid) = rid {
@@ -522,6 +635,7 @@ impl KindIndex {
                     del_fts.execute([rid])?;
                     del_refs.execute([rid])?;
                     text_writes += 1;
+                    deleted += 1;
                 }
             }
             let epoch: i64 = tx
@@ -540,21 +654,33 @@ impl KindIndex {
                     ins.execute(params![self.root, kind, name, problems])?;
                 }
             }
-            let rows_written = !self.fresh.is_empty() || !stale.is_empty() || self.skipped_now.is_some();
-            let token = self.answer.as_ref().map(|a| a.token()).filter(|_| epoch == self.epoch);
+            let rows_written = !self.fresh.is_empty() || deleted > 0 || self.skipped_now.is_some();
+            // Whether the rows are still the ones this scan read (no other
+            // process wrote since): only then may a token, image or sheet
+            // made from them be stored.
+            let current = epoch == self.epoch;
+            let token = self.answer.as_ref().map(|a| a.token()).filter(|_| current);
+            // A sheet goes with every write of rows by a scan that looked at
+            // every file; without one, only when it says something new.
+            let write_sheet = current && self.kept_stamps.is_some() && (rows_written || self.sheet_news());
+            let new_epoch = if rows_written { epoch + 1 } else { epoch };
             tx.execute(
                 "INSERT INTO idx_monitor (root, kind, token, epoch) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (root, kind) DO UPDATE SET token = excluded.token, epoch = excluded.epoch",
-                params![self.root, kind, token, if rows_written { epoch + 1 } else { epoch }],
+                params![self.root, kind, token, new_epoch],
             )?;
             // The image describes the rows as this scan leaves them, and the
-            // files as of this scan's token: only when no other process wrote
-            // rows since they were read.
-            if let (Some(image), Some(token)) = (&self.image, &token) {
+            // files as of this scan's token or its sheet (written below, or
+            // the stored one, which says the same): only when no other
+            // process wrote rows since they were read.
+            if let Some(image) = &self.image
+                && current
+                && (token.is_some() || self.kept_stamps.is_some())
+            {
                 tx.execute(
                     "INSERT INTO idx_image (root, kind, epoch, token) VALUES (?1, ?2, ?3, ?4) \
                      ON CONFLICT (root, kind) DO UPDATE SET epoch = excluded.epoch, token = excluded.token",
-                    params![self.root, kind, if rows_written { epoch + 1 } else { epoch }, token],
+                    params![self.root, kind, new_epoch, token],
                 )?;
                 tx.execute(
                     "INSERT INTO idx_image_data (root, kind, data) VALUES (?1, ?2, ?3) \
@@ -595,9 +721,12 @@ impl KindIndex {
                 "INSERT INTO fts_entities (rowid, id, title, body, labels) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             let mut ins_ref = tx.prepare_cached("INSERT INTO idx_refs (rid, target) VALUES (?1, ?2)")?;
+            // Fresh files whose rows could not be written (not on the sheet).
+            let mut dropped: Vec<&str> = Vec::new();
             for f in &self.fresh {
                 let old: Option<i64> = find.query_row(params![self.root, kind, f.name], |r| r.get(0)).optional()?;
                 let Ok(json) = serde_json::to_string(&f.map) else {
+                    dropped.push(&f.name);
                     // No row may stand for a file it no longer describes.
                     if let Some(rid) = old {
                         del.execute([rid])?;
@@ -676,6 +805,14 @@ impl KindIndex {
                     }
                 }
             }
+            if write_sheet && let Some(data) = self.new_sheet(&dropped).and_then(|s| s.encode()) {
+                tx.execute(
+                    "INSERT INTO idx_sheet (root, kind, epoch, taken_ns, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (root, kind) DO UPDATE SET epoch = excluded.epoch, taken_ns = excluded.taken_ns, \
+                     data = excluded.data",
+                    params![self.root, kind, new_epoch, self.started_ns, data],
+                )?;
+            }
         }
         tx.commit()?;
         if text_writes >= db::TEXT_WRITES_TO_MERGE {
@@ -693,7 +830,7 @@ impl KindIndex {
 /// The rows of one kind with the write epoch and monitor token they go
 /// with, and the skipped names, read in one transaction (one consistent
 /// snapshot).
-type Read = (FxHashMap<String, Row>, i64, Option<String>, FxHashMap<String, String>, Option<(i64, String)>);
+type Read = (FxHashMap<String, Row>, i64, Option<String>, FxHashMap<String, String>, Option<(i64, Option<String>)>);
 
 fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rusqlite::Result<Read> {
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Deferred)?;
@@ -715,7 +852,7 @@ fn read_rows(conn: &Connection, root: &str, kind: Kind, columns: Columns) -> rus
         .query_row(
             "SELECT epoch, token FROM idx_image WHERE root = ?1 AND kind = ?2",
             params![root, kind.dir_name()],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
         )
         .optional()?;
     tx.commit()?;

@@ -8,6 +8,7 @@
 //! already modules of their own.
 
 use super::lines::line_of_key;
+use super::look;
 use super::{Loaded, Origin, Record, Store, files, lines};
 use crate::ecosystem::Registry;
 use crate::error::{Error, Result};
@@ -314,7 +315,7 @@ impl Store {
         let done: Vec<Option<Vec<Problem>>> = kinds
             .par_iter()
             .map(|&kind| {
-                if let Some(problems) = self.refresh_from_monitor(kind) {
+                if let Some(problems) = self.refresh_from_changes(kind) {
                     return Some(problems);
                 }
                 let mut problems = Vec::new();
@@ -421,26 +422,43 @@ impl Store {
             }
             return Ok(Vec::new());
         }
-        // A graph load of a kind the monitor vouches for: its image, with no
-        // row read, no file listed or looked at.
+        // A graph load of a kind the monitor or the kind's sheet vouches for:
+        // its image, with no row read and only the changed files read.
         let whole_kind = decode && graph && scan.only_status.is_none();
         if whole_kind
             && let (Some(mut ix), Some(g), Some(prefix)) =
                 (open_index(crate::index::Columns::None), &git_dir, self.root.prefix_in_repo())
-            && let Some(token) = ix.image_token()
-            && let Some(answer) = self.ask_monitor(g, &prefix, Some(token))
-            && let Some((files, changed)) = ix.image(answer, &|(name, entity, problems)| Record {
+        {
+            let entry = |(name, entity, problems): crate::index::graph::ImageEntry| Record {
                 entity,
                 origin: Origin::File(files::file_in(&dir, &name)),
                 problems,
-            })
-            && let Some(out) = self.patch_image(kind, &dir, &mut ix, files, &changed)
-        {
-            tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
-            // An image holds its files in natural ID order.
-            scan.sorted = changed.is_empty();
-            scan.indexed = ix.save_changes(g);
-            return Ok(out);
+            };
+            let answer = match ix.image_token() {
+                Some(token) => self.ask_monitor(g, &prefix, Some(token)),
+                // An image without a token is the sheet's; a running monitor
+                // is asked by the scan below, which makes one with a token.
+                None => self.ask_monitor(g, &prefix, ix.token()),
+            };
+            let served = match answer {
+                Some(answer) => ix.image(answer, &entry).map(|s| (s, None)),
+                None => self
+                    .sheet_changes(&dir, &ix)
+                    .filter(|a| !a.look.temps)
+                    .and_then(|a| ix.image_by_sheet(a.changed, &entry).map(|s| (s, Some(a.look)))),
+            };
+            if let Some(((files, changed), look)) = served
+                && let Some(out) = self.patch_image(kind, &dir, &mut ix, files, &changed)
+            {
+                tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
+                if let Some(look) = look {
+                    ix.keep_stamps(unchanged(look.files, &changed));
+                }
+                // An image holds its files in natural ID order.
+                scan.sorted = changed.is_empty();
+                scan.indexed = ix.save_changes(g);
+                return Ok(out);
+            }
         }
         // The index and the monitor's answer come before any file is looked
         // at: a change after the answer is the next answer's.
@@ -581,7 +599,16 @@ impl Store {
         // (else its row must be checked before an image may hold it).
         let mut out_names: Vec<(&str, bool)> = Vec::with_capacity(results.len());
         let mut live = Vec::new();
-        for ((name, _), (rec, probs, fresh, kept, from_row)) in paths.iter().zip(results) {
+        // The files whose rows stand, with their stamps, when every file
+        // was looked at (none vouched for by the monitor): for the sheet.
+        let mut kept_stamps = index
+            .as_ref()
+            .filter(|ix| !ix.rows().vouching() && stamps.iter().all(Option::is_some))
+            .map(|_| Vec::with_capacity(paths.len()));
+        for (((name, _), (rec, probs, fresh, kept, from_row)), stamp) in paths.iter().zip(results).zip(&stamps) {
+            if let (Some(ks), Some(_), Some(st)) = (kept_stamps.as_mut(), &kept, stamp) {
+                ks.push((name.clone(), *st));
+            }
             if rec.is_none() && !probs.is_empty() && index.is_some() {
                 not_files.push((name.clone(), probs.clone()));
             }
@@ -601,12 +628,15 @@ impl Store {
             if whole_kind
                 && !saw_temp
                 && not_files.is_empty()
-                && ix.answered()
+                && (ix.answered() || kept_stamps.is_some())
                 && let Some(image) = image_of(kind, &out, &out_names)
             {
                 ix.set_image(image);
             }
             ix.set_skipped(not_files);
+            if let Some(ks) = kept_stamps {
+                ix.keep_stamps(ks);
+            }
             scan.indexed = ix.save(&live, g);
         }
         Ok(out)
@@ -687,12 +717,6 @@ impl Store {
         Some(Problem::error("file-type", format!("is {what}; {hint}")).at(self.rel(path), None))
     }
 
-    /// Brings the index of `kind` up to date from the file-system
-    /// monitor's answer alone: only the files it names are looked at.
-    /// `None` when there is no monitor, it cannot vouch (a full answer),
-    /// or anything is unexpected — the caller then scans every file.
-    /// Returns the problems of the names that are no entity, as a full
-    /// scan reports them.
     /// The monitor's answer since `token` for this root; with none running,
     /// one is started for the next command when git's configuration asks
     /// for it ([`crate::index::monitor::AUTO_START_KEY`]).
@@ -706,7 +730,35 @@ impl Store {
         answer
     }
 
-    fn refresh_from_monitor(&self, kind: Kind) -> Option<Vec<Problem>> {
+    /// The names of a kind its stored sheet reports changed (and every
+    /// name that is no regular file), with the look at its directory they
+    /// come from. `None` when there is no current sheet, the directory
+    /// cannot be looked at, or more names changed than a sheet answers for.
+    fn sheet_changes(&self, dir: &Path, ix: &crate::index::KindIndex) -> Option<SheetAnswer> {
+        if !ix.has_sheet() {
+            return None;
+        }
+        let look = look::look(dir, |name| is_entity_file(Path::new(name)))?;
+        let (mut changed, with_rows) = ix.with_sheet(|sheet| {
+            let changed = sheet.changed(&look.files);
+            let with_rows = changed.iter().filter(|n| sheet.has(n)).cloned().collect();
+            (changed, with_rows)
+        })?;
+        if changed.len() + look.others.len() > crate::index::sheet::MAX_CHANGED {
+            return None;
+        }
+        changed.extend(look.others.iter().cloned());
+        Some(SheetAnswer { look, changed, with_rows })
+    }
+
+    /// Brings the index of `kind` up to date from the file-system
+    /// monitor's answer, or else from the kind's sheet: only the files
+    /// named changed are read. `None` when neither can vouch (no monitor
+    /// and no current sheet, a full answer, too many changes) or anything
+    /// is unexpected — the caller then scans every file. Returns the
+    /// problems of the names that are no entity, as a full scan reports
+    /// them.
+    fn refresh_from_changes(&self, kind: Kind) -> Option<Vec<Problem>> {
         use crate::index::{KindIndex, Stamp, monitor};
         let (git_dir, prefix) = (self.root.git_dir()?, self.root.prefix_in_repo()?);
         let dir = self.kind_dir(kind);
@@ -714,14 +766,30 @@ impl Store {
             return None;
         }
         let mut ix = KindIndex::open(&git_dir, &prefix, kind, crate::index::Columns::None)?;
-        let answer = self.ask_monitor(&git_dir, &prefix, ix.token())?;
-        tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
-        let monitor::Answer::Changed { names, .. } = &answer else { return None };
-        let own = format!("{}/", kind.dir_name());
-        let names: Vec<&str> = names.iter().filter_map(|n| n.strip_prefix(&own)).collect();
-        for name in names {
+        // The changed names, the monitor's answer they come from or else
+        // the files as looked at for the sheet, and the sheet's names
+        // (which have rows; no other name has one).
+        let (names, answer, looked): (Vec<String>, _, _) = match self.ask_monitor(&git_dir, &prefix, ix.token()) {
+            Some(answer) => {
+                tracing::debug!(kind = kind.dir_name(), ?answer, "monitor");
+                let monitor::Answer::Changed { names, .. } = &answer else { return None };
+                let own = format!("{}/", kind.dir_name());
+                let names = names.iter().filter_map(|n| n.strip_prefix(&own)).map(str::to_string).collect();
+                (names, Some(answer), None)
+            }
+            None => {
+                let a = self.sheet_changes(&dir, &ix)?;
+                tracing::debug!(kind = kind.dir_name(), changed = a.changed.len(), "sheet");
+                (a.changed, None, Some((a.look, a.with_rows)))
+            }
+        };
+        for name in &names {
             let path = dir.join(name);
-            ix.forget(name);
+            match &looked {
+                // Only a name on the sheet has a row to drop.
+                Some((_, with_rows)) if !with_rows.contains(name) => ix.unskip(name),
+                _ => ix.forget(name),
+            }
             // Temp files are no entities, and their warnings are not part
             // of a refresh's answer.
             if files::is_temp_name(name) {
@@ -751,7 +819,12 @@ impl Store {
             }
         }
         let problems = ix.skipped_problems();
-        ix.apply(answer);
+        if let Some((look, _)) = looked {
+            ix.keep_stamps(unchanged(look.files, &names));
+        }
+        if let Some(answer) = answer {
+            ix.apply(answer);
+        }
         ix.save_changes(&git_dir).then_some(problems)
     }
 
@@ -861,6 +934,22 @@ fn image_of(kind: Kind, recs: &[Record], names: &[(&str, bool)]) -> Option<Vec<u
 }
 
 /// True for the names an entity may have (`*.yaml`, `*.yml`).
+/// What a kind's sheet says of its directory as looked at now.
+struct SheetAnswer {
+    look: look::Look,
+    /// The names that changed since the sheet, in name order, then every
+    /// name that is no regular file.
+    changed: Vec<String>,
+    /// The changed names that have rows (the ones on the sheet).
+    with_rows: std::collections::HashSet<String>,
+}
+
+/// The files of `looked` not named in `changed`.
+fn unchanged(looked: Vec<(String, crate::index::Stamp)>, changed: &[String]) -> Vec<(String, crate::index::Stamp)> {
+    let changed: std::collections::HashSet<&str> = changed.iter().map(String::as_str).collect();
+    looked.into_iter().filter(|(name, _)| !changed.contains(name.as_str())).collect()
+}
+
 fn is_entity_file(path: &Path) -> bool {
     matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
 }

@@ -24,6 +24,7 @@ pub mod lines;
 mod listing;
 mod load;
 mod lock;
+mod look;
 mod neighbourhood;
 mod parse;
 pub mod root;

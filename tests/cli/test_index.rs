@@ -811,3 +811,94 @@ fn shows_last_change_is_remembered_per_head_and_follows_new_commits() {
     env.commit_all("another entity");
     assert_eq!(last(false), "retitle");
 }
+
+/// The kinds with a sheet of stamps current with their rows.
+fn sheets(env: &TestEnv) -> Vec<String> {
+    let conn = rusqlite::Connection::open(index_file(env)).unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT s.kind FROM idx_sheet s JOIN idx_monitor m USING (root, kind) WHERE s.epoch = m.epoch ORDER BY s.kind",
+        )
+        .unwrap();
+    st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// Runs a command with the store's debug log; returns its stdout and log.
+fn logged(env: &TestEnv, args: &[&str]) -> (String, String) {
+    let out = env.coord_command(args).env("GIT_COORD_LOG", "git_coord::store=debug").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Without the monitor, a kind is checked against its sheet: one document
+/// of its files' stamps, current with the rows. Every change is named and
+/// read again (an editor's in-place write, a new file, a directory where a
+/// file was expected, a racy file whose edit kept its stamp); nothing else
+/// is. A sheet another process's write left behind, or a damaged one, is
+/// never trusted.
+#[test]
+fn the_sheet_names_every_change_and_vouches_for_the_rest() {
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    env.coord(&["search", "zzzz"]).ok();
+    assert_eq!(sheets(&env), ["dependencies", "issues", "plans", "todos"], "a full scan leaves a sheet per kind");
+    // An unchanged file is vouched for by the sheet: its (planted) row is
+    // served without the file being read.
+    assert_eq!(plant(&index_file(&env), "Routing docs", "From the index"), 1);
+    let (_, log) = logged(&env, &["list-issues", "--all"]);
+    assert!(log.contains("sheet kind=\"issues\" changed=0"), "{log}");
+    assert!(titles_in(&env, &env.root).contains(&"From the index".to_string()));
+    // Changes: an edit in place, a new file, a directory named like an entity.
+    let p = env.root.join("coordination/issues/ISSUE-002.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replace("Login timeout", "Logout timeout");
+    std::fs::write(&p, text).unwrap();
+    set_mtime(&p, hour_ago() + Duration::from_secs(5));
+    env.write("coordination/issues/ISSUE-009.yaml", &issue("ISSUE-009", "Brand new", "pending", ""));
+    set_mtime(&env.root.join("coordination/issues/ISSUE-009.yaml"), hour_ago());
+    std::fs::create_dir(env.root.join("coordination/issues/ISSUE-010.yaml")).unwrap();
+    let (_, log) = logged(&env, &["list-issues", "--all"]);
+    assert!(log.contains("sheet kind=\"issues\" changed=3"), "the edit, the new file and the directory: {log}");
+    let titles = titles_in(&env, &env.root);
+    for t in ["Logout timeout on the gateway", "Brand new", "From the index"] {
+        assert!(titles.contains(&t.to_string()), "{t}: {titles:?}");
+    }
+    // The planted row goes once its file is touched; then every command
+    // answers as without the index (the directory reported the same way).
+    set_mtime(&env.root.join("coordination/issues/ISSUE-004.yaml"), hour_ago() + Duration::from_secs(9));
+    same_answers(&env, "changes named by the sheet");
+    std::fs::remove_dir(env.root.join("coordination/issues/ISSUE-010.yaml")).unwrap();
+    same_answers(&env, "the directory gone");
+
+    // A racy file: written in the tick its sheet was taken (here: dated in
+    // the future), then edited again keeping size, inode and time.
+    let racy = env.root.join("coordination/issues/ISSUE-009.yaml");
+    let future = SystemTime::now() + Duration::from_secs(30);
+    set_mtime(&racy, future);
+    env.coord(&["list-issues", "--all"]).ok();
+    let text = std::fs::read_to_string(&racy).unwrap().replace("Brand new", "Brand old");
+    std::fs::write(&racy, text).unwrap();
+    set_mtime(&racy, future);
+    assert!(titles_in(&env, &env.root).contains(&"Brand old".to_string()), "a racy entry is read again");
+    set_mtime(&racy, hour_ago());
+
+    // Another process wrote rows since the sheet: it is void, every row is
+    // checked, and a new sheet is written.
+    env.coord(&["list-issues"]).ok();
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    conn.execute("UPDATE idx_monitor SET epoch = epoch + 1 WHERE kind = 'issues'", []).unwrap();
+    drop(conn);
+    assert!(!sheets(&env).contains(&"issues".to_string()));
+    let (_, log) = logged(&env, &["list-issues", "--all"]);
+    assert!(!log.contains("sheet kind=\"issues\""), "{log}");
+    assert!(sheets(&env).contains(&"issues".to_string()), "a full scan writes a new sheet");
+    // A damaged sheet is ignored, and replaced.
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    conn.execute("UPDATE idx_sheet SET data = x'05ff00' WHERE kind = 'todos'", []).unwrap();
+    drop(conn);
+    let (_, log) = logged(&env, &["list-todos", "--all"]);
+    assert!(!log.contains("sheet kind=\"todos\""), "{log}");
+    let (_, log) = logged(&env, &["list-todos", "--all"]);
+    assert!(log.contains("sheet kind=\"todos\" changed=0"), "{log}");
+    same_answers(&env, "after a void and a damaged sheet");
+}

@@ -15,6 +15,32 @@ fn plant_graph(env: &TestEnv, from: &str, to: &str) -> usize {
     conn.execute("UPDATE idx_files SET g = replace(g, ?1, ?2) WHERE instr(g, ?1) > 0", [from, to]).unwrap()
 }
 
+/// Rewrites text inside the kinds' images (the same length: the image is a
+/// binary document), so a test can tell whether an image was served.
+fn plant_image(env: &TestEnv, from: &str, to: &str) -> usize {
+    assert_eq!(from.len(), to.len());
+    let conn = rusqlite::Connection::open(index_file(env)).unwrap();
+    let images: Vec<(String, String, Vec<u8>)> = conn
+        .prepare("SELECT root, kind, data FROM idx_image_data")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut planted = 0;
+    for (root, kind, mut data) in images {
+        let Some(at) = data.windows(from.len()).position(|w| w == from.as_bytes()) else { continue };
+        data[at..at + from.len()].copy_from_slice(to.as_bytes());
+        conn.execute(
+            "UPDATE idx_image_data SET data = ?3 WHERE root = ?1 AND kind = ?2",
+            rusqlite::params![root, kind, data],
+        )
+        .unwrap();
+        planted += 1;
+    }
+    planted
+}
+
 /// Lint's JSON (it exits 1: the data has errors).
 fn lint_json(env: &TestEnv) -> String {
     let run = env.coord(&["lint", "--format", "json"]);
@@ -32,6 +58,14 @@ fn reports_are_served_from_current_graph_rows_only() {
     corpus(&env);
     age_all(&env);
     env.coord(&["ready"]).ok();
+    // Served from the kind's image, checked against the sheet of stamps
+    // (no monitor runs here)...
+    assert_eq!(plant_image(&env, "Fix the timeout handler", "From the image document"), 1);
+    assert!(ready_text(&env).contains("From the image document"), "an aged, unchanged kind is served from its image");
+    // ... and without an image, from the graph rows.
+    let conn = rusqlite::Connection::open(index_file(&env)).unwrap();
+    conn.execute("DELETE FROM idx_image", []).unwrap();
+    drop(conn);
     assert_eq!(plant_graph(&env, "Fix the timeout handler", "From the graph row"), 1);
     assert!(ready_text(&env).contains("From the graph row"), "an aged, unchanged file is served from its row");
     // Listing reads the full mapping, never the graph row.
