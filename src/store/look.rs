@@ -29,6 +29,8 @@ pub struct Look {
 /// `None` when the directory cannot be read, a name is no UTF-8 (a scan
 /// then decides what it is), or a `stat` fails other than for a name
 /// removed meanwhile (which is then simply not there).
+// The `stat` fields' integer types differ between architectures.
+#[allow(clippy::useless_conversion)]
 pub fn look(dir: &Path, is_entity: fn(&str) -> bool) -> Option<Look> {
     use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
     let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
