@@ -158,14 +158,16 @@ mod tests {
 
     #[test]
     fn a_stored_sheet_round_trips_and_a_damaged_one_is_refused() {
-        let sheet = Sheet::new(5, vec![("x.yaml".into(), st(1, 2)), ("y.yaml".into(), st(3, 4))]);
+        let t = 100 * 1_000_000_000;
+        let sheet = Sheet::new(t, vec![("x.yaml".into(), st(1, 2)), ("y.yaml".into(), st(3, 4))]);
         let bytes = sheet.encode().unwrap();
         let read = Sheet::decode(&bytes).unwrap();
-        assert_eq!(read.taken_ns, 5);
+        assert_eq!(read.taken_ns, t);
         assert_eq!(read.files, [("x.yaml", st(1, 2)), ("y.yaml", st(3, 4))]);
-        assert!(read.covers(&Sheet::new(5, vec![("x.yaml".into(), st(1, 2)), ("y.yaml".into(), st(3, 4))])));
+        assert!(read.covers(&sheet));
+        assert!(!read.covers(&Sheet::new(t, vec![("x.yaml".into(), st(1, 2))])));
         assert!(Sheet::decode(&bytes[..bytes.len() - 1]).is_none());
-        let unsorted = Sheet { taken_ns: 5, files: vec![sheet.files[1].clone(), sheet.files[0].clone()] };
+        let unsorted = Sheet { taken_ns: t, files: vec![sheet.files[1].clone(), sheet.files[0].clone()] };
         assert!(Sheet::decode(&unsorted.encode().unwrap()).is_none());
     }
 }
