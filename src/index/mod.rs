@@ -250,6 +250,10 @@ pub struct KindIndex {
     /// rows stand as read, with their stamps. With the files read afresh,
     /// they make the sheet written with the rows ([`sheet`]).
     kept_stamps: Option<Vec<(String, Stamp)>>,
+    /// The directory's stamp for the sheet ([`sheet::Sheet::dir`]) and how
+    /// many entity files it holds: it goes on the sheet only when every
+    /// one of them is there.
+    dir_stamp: Option<(Stamp, usize)>,
 }
 
 impl KindIndex {
@@ -301,6 +305,7 @@ impl KindIndex {
             image: None,
             image_token: None,
             kept_stamps: None,
+            dir_stamp: None,
         })
     }
 
@@ -481,8 +486,13 @@ impl KindIndex {
     /// stamps they were looked at with. A sheet of them and of the files
     /// read afresh is written with the rows, unless the stored one already
     /// says the same.
-    pub fn keep_stamps(&mut self, kept: Vec<(String, Stamp)>) {
+    /// `dir` is the directory's stamp for the sheet, if it may have one
+    /// ([`sheet::Sheet::dir`]), with the number of entity files in it: the
+    /// stamp is kept only if each of them has a row on the sheet (a file
+    /// without one must be listed to be found again).
+    pub fn keep_stamps(&mut self, kept: Vec<(String, Stamp)>, dir: Option<(Stamp, usize)>) {
         self.kept_stamps = Some(kept);
+        self.dir_stamp = dir;
     }
 
     /// The sheet this scan leaves, when it looked at every file: the kept
@@ -492,7 +502,9 @@ impl KindIndex {
         let kept = self.kept_stamps.as_ref()?;
         let fresh =
             self.fresh.iter().filter(|f| !dropped.contains(&f.name.as_str())).map(|f| (f.name.clone(), f.stamp));
-        Some(sheet::Sheet::new(self.started_ns, kept.iter().cloned().chain(fresh).collect()))
+        let mut sheet = sheet::Sheet::new(self.started_ns, None, kept.iter().cloned().chain(fresh).collect());
+        sheet.dir = self.dir_stamp.filter(|(_, files)| *files == sheet.files.len()).map(|(d, _)| d);
+        Some(sheet)
     }
 
     /// True when the sheet this scan leaves would tell a later check

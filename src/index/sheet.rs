@@ -33,16 +33,21 @@ pub const MAX_CHANGED: usize = 512;
 pub struct Sheet<N = String> {
     /// When the files were looked at (before the first `stat`).
     pub taken_ns: i64,
+    /// The directory's stamp when it was listed, if it then held no name
+    /// a sheet leaves out but for files that are no entity (no temp file,
+    /// nothing that is no regular file): while it holds, the names are
+    /// these.
+    pub dir: Option<Stamp>,
     /// (file name, stamp), sorted by name, each name once.
     pub files: Vec<(N, Stamp)>,
 }
 
 impl Sheet {
     /// A sheet of `files` (in any order) looked at from `taken_ns` on.
-    pub fn new(taken_ns: i64, mut files: Vec<(String, Stamp)>) -> Sheet {
+    pub fn new(taken_ns: i64, dir: Option<Stamp>, mut files: Vec<(String, Stamp)>) -> Sheet {
         files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|a, b| a.0 == b.0);
-        Sheet { taken_ns, files }
+        Sheet { taken_ns, dir, files }
     }
 
     /// The stored form.
@@ -66,6 +71,13 @@ impl<N: AsRef<str>> Sheet<N> {
     /// sheet, can stand for the file.
     fn trusted(&self, stamp: &Stamp) -> bool {
         stamp.mtime_ns.saturating_add(RACY_NS) < self.taken_ns
+    }
+
+    /// The names on the sheet, when the directory's stamp is still `now`
+    /// and was not racy: no name was added, removed or renamed since.
+    pub fn names_if_dir(&self, now: &Stamp) -> Option<Vec<String>> {
+        (self.dir.as_ref() == Some(now) && self.trusted(now))
+            .then(|| self.files.iter().map(|(n, _)| n.as_ref().to_string()).collect())
     }
 
     /// True when `name` is on the sheet (has a row).
@@ -116,7 +128,8 @@ impl<N: AsRef<str>> Sheet<N> {
     /// of them is racy against this sheet: writing `other` in place of this
     /// one would change nothing a later check sees.
     pub fn covers(&self, other: &Sheet) -> bool {
-        self.files.len() == other.files.len()
+        self.dir == other.dir
+            && self.files.len() == other.files.len()
             && self.files.iter().zip(&other.files).all(|((a, sa), (b, sb))| a.as_ref() == b && sa == sb)
             && self.files.iter().all(|(_, s)| self.trusted(s))
     }
@@ -134,6 +147,7 @@ mod tests {
     fn changed_names_are_the_new_gone_restamped_and_racy_ones() {
         let sheet = Sheet::new(
             100 * 1_000_000_000,
+            None,
             vec![
                 ("b.yaml".into(), st(10, 5)),
                 ("a.yaml".into(), st(10, 5)),
@@ -150,7 +164,7 @@ mod tests {
         ];
         assert_eq!(sheet.changed(&now), ["b.yaml", "c.yaml", "d.yaml", "r.yaml"]);
         assert!(sheet.changed(&sheet.files).contains(&"r.yaml".to_string()), "racy even when equal");
-        let later = Sheet::new(200 * 1_000_000_000, sheet.files.clone());
+        let later = Sheet::new(200 * 1_000_000_000, None, sheet.files.clone());
         assert!(later.changed(&sheet.files).is_empty());
         assert!(later.covers(&sheet) && !sheet.covers(&later));
         assert!(sheet.has("c.yaml") && !sheet.has("d.yaml"));
@@ -159,15 +173,22 @@ mod tests {
     #[test]
     fn a_stored_sheet_round_trips_and_a_damaged_one_is_refused() {
         let t = 100 * 1_000_000_000;
-        let sheet = Sheet::new(t, vec![("x.yaml".into(), st(1, 2)), ("y.yaml".into(), st(3, 4))]);
+        let sheet = Sheet::new(t, Some(st(50, 4096)), vec![("x.yaml".into(), st(1, 2)), ("y.yaml".into(), st(3, 4))]);
         let bytes = sheet.encode().unwrap();
         let read = Sheet::decode(&bytes).unwrap();
         assert_eq!(read.taken_ns, t);
         assert_eq!(read.files, [("x.yaml", st(1, 2)), ("y.yaml", st(3, 4))]);
         assert!(read.covers(&sheet));
-        assert!(!read.covers(&Sheet::new(t, vec![("x.yaml".into(), st(1, 2))])));
+        assert!(!read.covers(&Sheet::new(t, Some(st(50, 4096)), vec![("x.yaml".into(), st(1, 2))])));
+        assert!(!read.covers(&Sheet::new(t, None, sheet.files.clone())));
+        // The directory's names stand for a listing only while its stamp
+        // holds and was not racy.
+        assert_eq!(read.names_if_dir(&st(50, 4096)), Some(vec!["x.yaml".to_string(), "y.yaml".to_string()]));
+        assert_eq!(read.names_if_dir(&st(51, 4096)), None);
+        let racy = Sheet::new(t, Some(st(99, 4096)), Vec::new());
+        assert_eq!(racy.names_if_dir(&st(99, 4096)), None);
         assert!(Sheet::decode(&bytes[..bytes.len() - 1]).is_none());
-        let unsorted = Sheet { taken_ns: t, files: vec![sheet.files[1].clone(), sheet.files[0].clone()] };
+        let unsorted = Sheet { taken_ns: t, dir: None, files: vec![sheet.files[1].clone(), sheet.files[0].clone()] };
         assert!(Sheet::decode(&unsorted.encode().unwrap()).is_none());
     }
 }

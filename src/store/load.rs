@@ -57,6 +57,9 @@ struct Scan<'a> {
     /// Set when the records came in natural ID order (an image no change
     /// was patched into): nothing to sort.
     sorted: bool,
+    /// Set when no two records hold one ID (they came from an image, which
+    /// is never made of twins): nothing to look for.
+    twin_free: bool,
 }
 
 impl Store {
@@ -142,7 +145,7 @@ impl Store {
                 };
                 let sorted = scan.sorted && legacy_recs.is_empty();
                 let recs = recs.map(|recs| {
-                    let recs = self.finish_kind(kind, recs, scan.skipped, legacy_recs, sorted, &mut problems);
+                    let recs = self.finish_kind(kind, recs, &scan, legacy_recs, sorted, &mut problems);
                     crate::model::loaded::Indexed::new(kind, recs)
                 });
                 (recs, problems)
@@ -201,16 +204,19 @@ impl Store {
         &self,
         kind: Kind,
         recs: Vec<Record>,
-        skipped: Vec<(String, PathBuf)>,
+        scan: &Scan<'_>,
         legacy_recs: Vec<Record>,
         sorted: bool,
         problems: &mut Vec<Problem>,
     ) -> Vec<Record> {
+        let skipped = &scan.skipped;
         // Undecoded files still hold their IDs (a legacy item with one
         // is overridden, exactly as when they are read). The first file
         // (in name order) holding an ID wins; IDs are borrowed, not
         // copied, to find the others.
-        let duplicate_of: Vec<Option<PathBuf>> = {
+        let duplicate_of: Vec<Option<PathBuf>> = if scan.twin_free && skipped.is_empty() {
+            Vec::new()
+        } else {
             let mut first: rustc_hash::FxHashMap<&str, &Path> =
                 skipped.iter().map(|(id, p)| (id.as_str(), p.as_path())).collect();
             recs.iter()
@@ -252,7 +258,7 @@ impl Store {
             // file's ID and path.
             let wanted: rustc_hash::FxHashSet<String> = legacy_recs.iter().map(|r| r.entity.id().to_string()).collect();
             let mut files: HashMap<String, PathBuf> =
-                skipped.into_iter().filter(|(id, _)| wanted.contains(id)).collect();
+                skipped.iter().filter(|(id, _)| wanted.contains(id)).cloned().collect();
             for r in recs.iter().filter(|r| wanted.contains(r.entity.id())) {
                 files.entry(r.entity.id().to_string()).or_insert_with(|| r.origin.path().to_path_buf());
             }
@@ -452,10 +458,12 @@ impl Store {
             {
                 tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
                 if let Some(look) = look {
-                    ix.keep_stamps(unchanged(look.files, &changed));
+                    let dir = look.plain_dir();
+                    ix.keep_stamps(unchanged(look.files, &changed), dir);
                 }
-                // An image holds its files in natural ID order.
+                // An image holds its files in natural ID order, and no twins.
                 scan.sorted = changed.is_empty();
+                scan.twin_free = true;
                 scan.indexed = ix.save_changes(g);
                 return Ok(out);
             }
@@ -475,6 +483,8 @@ impl Store {
         }
         // Only regular files are entities; everything else is reported, and
         // never followed or opened (see `files`).
+        // The directory's stamp before it is listed, for the sheet.
+        let dir_stamp = std::fs::symlink_metadata(&dir).ok().and_then(|m| crate::index::Stamp::of(&m));
         let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         // (file name, path): the name is what the index is keyed by.
         let mut paths: Vec<(String, PathBuf)> = Vec::new();
@@ -633,9 +643,10 @@ impl Store {
             {
                 ix.set_image(image);
             }
+            let plain = !saw_temp && not_files.is_empty();
             ix.set_skipped(not_files);
             if let Some(ks) = kept_stamps {
-                ix.keep_stamps(ks);
+                ix.keep_stamps(ks, dir_stamp.filter(|_| plain).map(|d| (d, paths.len())));
             }
             scan.indexed = ix.save(&live, g);
         }
@@ -738,12 +749,12 @@ impl Store {
         if !ix.has_sheet() {
             return None;
         }
-        let look = look::look(dir, |name| is_entity_file(Path::new(name)))?;
-        let (mut changed, with_rows) = ix.with_sheet(|sheet| {
+        let (look, mut changed, with_rows) = ix.with_sheet(|sheet| {
+            let look = look::look(dir, |name| is_entity_file(Path::new(name)), |now| sheet.names_if_dir(now))?;
             let changed = sheet.changed(&look.files);
             let with_rows = changed.iter().filter(|n| sheet.has(n)).cloned().collect();
-            (changed, with_rows)
-        })?;
+            Some((look, changed, with_rows))
+        })??;
         if changed.len() + look.others.len() > crate::index::sheet::MAX_CHANGED {
             return None;
         }
@@ -779,7 +790,7 @@ impl Store {
             }
             None => {
                 let a = self.sheet_changes(&dir, &ix)?;
-                tracing::debug!(kind = kind.dir_name(), changed = a.changed.len(), "sheet");
+                tracing::debug!(kind = kind.dir_name(), changed = a.changed.len(), listed = a.look.listed, "sheet");
                 (a.changed, None, Some((a.look, a.with_rows)))
             }
         };
@@ -820,7 +831,8 @@ impl Store {
         }
         let problems = ix.skipped_problems();
         if let Some((look, _)) = looked {
-            ix.keep_stamps(unchanged(look.files, &names));
+            let dir = look.plain_dir();
+            ix.keep_stamps(unchanged(look.files, &names), dir);
         }
         if let Some(answer) = answer {
             ix.apply(answer);

@@ -841,24 +841,38 @@ fn the_sheet_names_every_change_and_vouches_for_the_rest() {
     let env = TestEnv::with_ecosystem();
     corpus(&env);
     age_all(&env);
+    let issues = env.root.join("coordination/issues");
+    // A directory changed long ago: its names are the sheet's while its
+    // stamp holds.
+    let age_dir = || std::fs::File::open(&issues).unwrap().set_modified(hour_ago()).unwrap();
+    age_dir();
     env.coord(&["search", "zzzz"]).ok();
     assert_eq!(sheets(&env), ["dependencies", "issues", "plans", "todos"], "a full scan leaves a sheet per kind");
     // An unchanged file is vouched for by the sheet: its (planted) row is
-    // served without the file being read.
+    // served without the file being read, the directory not even listed.
     assert_eq!(plant(&index_file(&env), "Routing docs", "From the index"), 1);
     let (_, log) = logged(&env, &["list-issues", "--all"]);
-    assert!(log.contains("sheet kind=\"issues\" changed=0"), "{log}");
+    assert!(log.contains("sheet kind=\"issues\" changed=0 listed=false"), "{log}");
     assert!(titles_in(&env, &env.root).contains(&"From the index".to_string()));
-    // Changes: an edit in place, a new file, a directory named like an entity.
-    let p = env.root.join("coordination/issues/ISSUE-002.yaml");
+    // An edit in place leaves the directory's stamp: the file's own is
+    // what names it.
+    let p = issues.join("ISSUE-002.yaml");
     let text = std::fs::read_to_string(&p).unwrap().replace("Login timeout", "Logout timeout");
     std::fs::write(&p, text).unwrap();
     set_mtime(&p, hour_ago() + Duration::from_secs(5));
-    env.write("coordination/issues/ISSUE-009.yaml", &issue("ISSUE-009", "Brand new", "pending", ""));
-    set_mtime(&env.root.join("coordination/issues/ISSUE-009.yaml"), hour_ago());
-    std::fs::create_dir(env.root.join("coordination/issues/ISSUE-010.yaml")).unwrap();
     let (_, log) = logged(&env, &["list-issues", "--all"]);
-    assert!(log.contains("sheet kind=\"issues\" changed=3"), "the edit, the new file and the directory: {log}");
+    assert!(log.contains("sheet kind=\"issues\" changed=1 listed=false"), "{log}");
+    assert!(titles_in(&env, &env.root).contains(&"Logout timeout on the gateway".to_string()));
+    // A new file and a directory named like an entity move the directory's
+    // stamp: it is listed again.
+    env.write("coordination/issues/ISSUE-009.yaml", &issue("ISSUE-009", "Brand new", "pending", ""));
+    set_mtime(&issues.join("ISSUE-009.yaml"), hour_ago());
+    std::fs::create_dir(issues.join("ISSUE-010.yaml")).unwrap();
+    let (_, log) = logged(&env, &["list-issues", "--all"]);
+    assert!(log.contains("sheet kind=\"issues\" changed=2 listed=true"), "the new file and the directory: {log}");
+    age_dir();
+    let (_, log) = logged(&env, &["list-issues", "--all"]);
+    assert!(log.contains("sheet kind=\"issues\" changed=1 listed=true"), "a directory is always listed: {log}");
     let titles = titles_in(&env, &env.root);
     for t in ["Logout timeout on the gateway", "Brand new", "From the index"] {
         assert!(titles.contains(&t.to_string()), "{t}: {titles:?}");
