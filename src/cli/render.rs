@@ -34,6 +34,15 @@ pub fn out_data() -> anstream::AutoStream<std::io::StdoutLock<'static>> {
     anstream::AutoStream::new(std::io::stdout().lock(), anstream::ColorChoice::AlwaysAnsi)
 }
 
+/// The output stream for `format`: [`out_data`] for JSON and YAML, [`out`]
+/// for a table.
+pub fn out_for(format: Format) -> anstream::AutoStream<std::io::StdoutLock<'static>> {
+    match format {
+        Format::Table => out(),
+        Format::Json | Format::Yaml => out_data(),
+    }
+}
+
 /// The error stream, coloured by the same choice as [`out`].
 pub fn err() -> anstream::Stderr {
     settle_color();
@@ -144,10 +153,14 @@ pub fn table(w: &mut dyn Write, headers: &[&str], rows: Vec<Vec<Cell>>) -> std::
     for (i, col) in t.column_iter_mut().enumerate() {
         col.set_padding((0, if i == last { 0 } else { 2 }));
     }
+    // Written at once: a table of thousands of rows is not one system call
+    // per line.
+    let mut text = String::new();
     for line in t.lines() {
-        writeln!(w, "{}", line.trim_end())?;
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
-    Ok(())
+    w.write_all(text.as_bytes())
 }
 
 /// Writes `v` as JSON or YAML when `format` asks for data; `false` (nothing

@@ -37,7 +37,7 @@ pub fn run(cx: &Context, a: &CheckDepsArgs) -> CmdResult {
     for w in &out.warnings {
         eprintln!("warning: {}", display::escape_controls(w));
     }
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &out)?,
         Format::Yaml => render::yaml(&mut w, &out)?,

@@ -25,7 +25,7 @@ pub struct DoctorArgs {
 pub fn run(cx: &Context, a: &DoctorArgs) -> CmdResult {
     let r = common::run_op::<DoctorArgs, _>(&cx.store()?, &a.req)?;
     let (findings, left) = (&r.findings, r.left);
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &r)?,
         Format::Yaml => render::yaml(&mut w, &r)?,

@@ -284,7 +284,7 @@ pub fn runs(cx: &Context, a: &RunsArgs) -> CmdResult {
     let store = cx.store()?;
     let l = crate::cli::commands::common::run_op::<RunsArgs, api::Runs>(&store, &a.req)?;
     crate::cli::commands::common::warn(&l.warnings);
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &l)?,
         Format::Yaml => render::yaml(&mut w, &l)?,
@@ -313,7 +313,7 @@ pub struct ShowRunArgs {
 pub fn show_run(cx: &Context, a: &ShowRunArgs) -> CmdResult {
     let store = cx.store()?;
     let rec = record::load(&store, &a.req.run_id)?;
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &api::RunView::of(&rec))?,
         Format::Yaml => render::yaml(&mut w, &api::RunView::of(&rec))?,
@@ -358,7 +358,7 @@ pub struct RunLogArgs {
 pub fn run_log(cx: &Context, a: &RunLogArgs) -> CmdResult {
     let store = cx.store()?;
     let l = crate::cli::commands::common::run_op::<RunLogArgs, api::RunLog>(&store, &a.req)?;
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &l)?,
         Format::Yaml => render::yaml(&mut w, &l)?,

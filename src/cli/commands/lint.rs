@@ -20,7 +20,7 @@ pub struct LintArgs {
 /// `lint`
 pub fn run(cx: &Context, a: &LintArgs) -> CmdResult {
     let r = common::run_op::<LintArgs, _>(&cx.store()?, &a.req)?;
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &r)?,
         Format::Yaml => render::yaml(&mut w, &r)?,

@@ -48,7 +48,7 @@ pub fn run(cx: &Context, a: &LogArgs) -> CmdResult {
     for w in &log.warnings {
         eprintln!("warning: {w}");
     }
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => return Ok(render::json(&mut w, &log)?),
         Format::Yaml => return Ok(render::yaml(&mut w, &log)?),

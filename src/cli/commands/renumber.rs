@@ -11,7 +11,7 @@ use std::io::Write;
 /// `renumber ID [--to NEW]`
 pub fn run(cx: &Context, a: &OpArgs<Renumber>) -> CmdResult {
     let done = common::run_op::<Renumber, _>(&cx.store()?, &a.req)?;
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Table => {
             for p in &done.warnings {

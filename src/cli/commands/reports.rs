@@ -92,7 +92,10 @@ pub fn blocking(cx: &Context, a: &BlockingArgs) -> CmdResult {
     if let Some(r) = structured(a.out.format, &out) {
         return Ok(r?);
     }
-    print_blocking(&mut render::out(), &out.report)?;
+    let mut stdout = render::out();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
+    print_blocking(&mut w, &out.report)?;
+    w.flush()?;
     Ok(())
 }
 
@@ -147,7 +150,10 @@ pub fn blocked_by(cx: &Context, a: &BlockedByArgs) -> CmdResult {
     if let Some(r) = structured(a.out.format, &out) {
         return Ok(r?);
     }
-    print_blocked_by(&mut render::out(), &out.report)?;
+    let mut stdout = render::out();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
+    print_blocked_by(&mut w, &out.report)?;
+    w.flush()?;
     Ok(())
 }
 
@@ -194,7 +200,10 @@ pub struct StatusArgs {
 /// `status`
 pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
     let store = cx.store()?;
-    let mut w = render::out();
+    // Thousands of lines at 100,000 entities: written in a few system
+    // calls, not one per line; flushed (its errors reported) at the end.
+    let mut out = render::out();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
     match a.repo.as_ref().or(a.repo_pos.as_ref()) {
         Some(name) => {
             let out = common::run_op::<StatusArgs, _>(&store, &RepoStatus { repo: name.clone() })?;
@@ -299,6 +308,7 @@ pub fn status(cx: &Context, a: &StatusArgs) -> CmdResult {
             }
         }
     }
+    w.flush()?;
     Ok(())
 }
 
@@ -325,7 +335,9 @@ pub fn roadmap(cx: &Context, a: &RoadmapArgs) -> CmdResult {
         return Ok(res?);
     }
     let r = &out.report;
-    let mut w = render::out();
+    // Tens of thousands of lines at 100,000 entities (see `status`).
+    let mut stdout = render::out();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
     if r.plans.is_empty() {
         writeln!(w, "no active plans")?;
     }
@@ -368,6 +380,7 @@ pub fn roadmap(cx: &Context, a: &RoadmapArgs) -> CmdResult {
             )?;
         }
     }
+    w.flush()?;
     Ok(())
 }
 

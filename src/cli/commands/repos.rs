@@ -20,7 +20,7 @@ pub struct ListReposArgs {
 pub fn add(cx: &Context, a: &common::OpArgs<crate::api::registry::AddRepo>) -> CmdResult {
     let r = common::run_op::<crate::api::registry::AddRepo, _>(&cx.store()?, &a.req)?;
     common::warn(&r.warnings);
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &r)?,
         Format::Yaml => render::yaml(&mut w, &r)?,
@@ -33,7 +33,7 @@ pub fn add(cx: &Context, a: &common::OpArgs<crate::api::registry::AddRepo>) -> C
 pub fn run(cx: &Context, a: &ListReposArgs) -> CmdResult {
     let r = common::run_op::<ListReposArgs, _>(&cx.store()?, &a.req)?;
     common::warn(&r.warnings);
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &r)?,
         Format::Yaml => render::yaml(&mut w, &r)?,

@@ -58,7 +58,7 @@ pub fn run(cx: &Context, a: &SearchArgs) -> CmdResult {
     }
     let r = common::run_op::<SearchArgs, _>(&cx.store()?, &a.req)?;
     common::warn(&r.warnings);
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => render::json(&mut w, &r)?,
         Format::Yaml => render::yaml(&mut w, &r)?,

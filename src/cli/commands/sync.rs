@@ -32,7 +32,7 @@ pub fn run(cx: &Context, a: &SyncArgs) -> CmdResult {
     let store = cx.store()?;
     let r =
         a.req.run_with(&store, &crate::cli::progress::Bar::new()).map_err(super::common::op_error::<SyncArgs, Sync>)?;
-    let mut w = render::out();
+    let mut w = render::out_for(a.out.format);
     match a.out.format {
         Format::Json => return Ok(render::json(&mut w, &r)?),
         Format::Yaml => return Ok(render::yaml(&mut w, &r)?),
