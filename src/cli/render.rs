@@ -220,6 +220,13 @@ impl<W: Write> Write for Failing<W> {
         self.keep(r)
     }
 
+    // The serializer writes every token with `write_all`: straight to the
+    // buffer's own (a copy while it fits), not the generic retry loop.
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let r = self.inner.write_all(buf);
+        self.keep(r)
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         let r = self.inner.flush();
         self.keep(r)
