@@ -205,6 +205,7 @@ struct Failing<W> {
 }
 
 impl<W: Write> Failing<W> {
+    #[inline]
     fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
         r.inspect_err(|e| {
             if self.failed.is_none() {

@@ -411,7 +411,7 @@ impl KindIndex {
 
     /// The files of the kind from its image, as [`Self::image`] gives them,
     /// when the image was made from the rows as they stand and `changed`
-    /// are the names the kind's sheet ([`Self::sheet`], checked by the
+    /// are the names the kind's sheet ([`Self::with_sheet`], checked by the
     /// caller against the files) reports changed.
     pub fn image_by_sheet<T>(
         &mut self,

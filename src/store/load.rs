@@ -457,7 +457,8 @@ impl Store {
                 && let Some(out) = self.patch_image(kind, &dir, &mut ix, files, &changed)
             {
                 tracing::debug!(kind = kind.dir_name(), files = out.len(), changed = changed.len(), "from the image");
-                if let Some(look) = look {
+                // Nothing changed: the stored sheet still says it all.
+                if let Some(look) = look.filter(|_| !changed.is_empty()) {
                     let dir = look.plain_dir();
                     ix.keep_stamps(unchanged(look.files, &changed), dir);
                 }
@@ -830,7 +831,8 @@ impl Store {
             }
         }
         let problems = ix.skipped_problems();
-        if let Some((look, _)) = looked {
+        // Nothing changed: the stored sheet still says it all.
+        if let Some((look, _)) = looked.filter(|_| !names.is_empty()) {
             let dir = look.plain_dir();
             ix.keep_stamps(unchanged(look.files, &names), dir);
         }
