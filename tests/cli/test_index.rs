@@ -916,3 +916,23 @@ fn the_sheet_names_every_change_and_vouches_for_the_rest() {
     assert!(log.contains("sheet kind=\"todos\" changed=0"), "{log}");
     same_answers(&env, "after a void and a damaged sheet");
 }
+
+/// A name that is no UTF-8 in an entity directory: the sheet cannot vouch
+/// for the directory (the kind is scanned file by file), and every answer
+/// is the one without the index.
+#[test]
+fn a_name_that_is_no_utf8_is_scanned_as_without_the_index() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::with_ecosystem();
+    corpus(&env);
+    age_all(&env);
+    same_answers(&env, "before");
+    let odd = env.root.join("coordination/issues").join(std::ffi::OsStr::from_bytes(b"ISSUE-\xff.yaml"));
+    std::fs::write(&odd, issue("ISSUE-009", "Odd name", "pending", "")).unwrap();
+    set_mtime(&odd, hour_ago());
+    same_answers(&env, "a name that is no UTF-8");
+    let (_, log) = logged(&env, &["list-issues", "--all"]);
+    assert!(!log.contains("sheet kind=\"issues\""), "no sheet answers for the directory: {log}");
+    std::fs::remove_file(&odd).unwrap();
+    same_answers(&env, "the odd name gone");
+}
