@@ -23,19 +23,26 @@ pub struct TodoCounts {
 }
 
 impl TodoCounts {
-    fn add(&mut self, cg: &CoordGraph<'_>, t: &Todo) {
-        if t.is_open() && cg.node(&t.id).is_some_and(|n| cg.is_blocked(n)) {
+    /// Counts `t`; true when it is ready: pending, in the graph and with no
+    /// active blocker (its blockers are looked for once, here).
+    fn add(&mut self, cg: &CoordGraph<'_>, t: &Todo) -> bool {
+        let node = cg.node(&t.id);
+        if t.is_open() && node.is_some_and(|n| cg.is_blocked(n)) {
             self.blocked += 1;
-            return;
+            return false;
         }
         match t.status.known() {
-            Some(TodoStatus::Pending) => self.pending += 1,
+            Some(TodoStatus::Pending) => {
+                self.pending += 1;
+                return node.is_some();
+            }
             Some(TodoStatus::InProgress) => self.in_progress += 1,
             Some(TodoStatus::Blocked) => self.blocked += 1,
             Some(TodoStatus::Completed) => self.completed += 1,
             Some(TodoStatus::Cancelled) => self.cancelled += 1,
             None => self.other += 1,
         }
+        false
     }
 }
 
@@ -86,7 +93,7 @@ pub fn repo_status(cg: &CoordGraph<'_>, repo: &str) -> RepoStatus {
     let mut todos = TodoCounts::default();
     let mut open_todos = Vec::new();
     for t in cg.loaded.todos().filter(|t| reg.same(&t.repo, repo)) {
-        todos.add(cg, t);
+        let _ = todos.add(cg, t);
         if t.is_open() {
             open_todos.push(TodoRef::of(t, reg));
         }
@@ -152,7 +159,7 @@ pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
     let loaded = cg.loaded;
     let reg = &loaded.registry;
     let mut todos = TodoCounts::default();
-    loaded.todos().for_each(|t| todos.add(cg, t));
+    let ready_todos = loaded.todos().filter(|t| todos.add(cg, t)).count();
     let critical_blockers: Vec<IssueRef> = loaded
         .issues()
         .filter(|i| i.is_open() && matches!(i.priority.known(), Some(Priority::Critical | Priority::High)))
@@ -173,11 +180,6 @@ pub fn ecosystem_status(cg: &CoordGraph<'_>) -> EcosystemStatus {
     if errors > 0 {
         reasons.push(format!("{errors} data error(s) (run `git coord lint`)"));
     }
-    let ready_todos = loaded
-        .todos()
-        .filter(|t| t.status.is(TodoStatus::Pending))
-        .filter(|t| cg.node(&t.id).is_some_and(|n| !cg.is_blocked(n)))
-        .count();
     EcosystemStatus {
         health: if reasons.is_empty() { "healthy" } else { "degraded" },
         reasons,
