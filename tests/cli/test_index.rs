@@ -320,17 +320,12 @@ fn a_large_rewrite_is_merged_and_search_still_agrees() {
         }
         age_all(&env);
     };
-    let logged = |args: &[&str]| {
-        let out = env.coord_command(args).env("GIT_COORD_LOG", "git_coord::index=debug").output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-    };
     write_all("alpha");
-    let (_, log) = logged(&["search", "zzzz"]);
+    let (_, log) = logged(&env, &["search", "zzzz"]);
     assert!(log.contains("full-text index merged"), "a build of 1,100 rows is merged: {log}");
     // Every file's text changes: 1,100 full-text rows rewritten, merged after.
     write_all("beta");
-    let (out, log) = logged(&["search", "beta", "--limit", "5", "--format", "json"]);
+    let (out, log) = logged(&env, &["search", "beta", "--limit", "5", "--format", "json"]);
     assert!(log.contains("full-text index merged"), "{log}");
     let mut plain = env.coord_command(&["search", "beta", "--limit", "5", "--format", "json"]);
     let plain = plain.env("GIT_COORD_NO_CACHE", "1").output().unwrap();
@@ -339,7 +334,7 @@ fn a_large_rewrite_is_merged_and_search_still_agrees() {
     // A few changed files are not worth a merge.
     env.write("coordination/todos/TODO-0001.yaml", "id: TODO-0001\ntask: gamma\nrepo: oneiric\nstatus: pending\n");
     age_all(&env);
-    let (_, log) = logged(&["search", "gamma"]);
+    let (_, log) = logged(&env, &["search", "gamma"]);
     assert!(!log.contains("full-text index merged"), "{log}");
     assert_eq!(search(&env, &["gamma"]), ["TODO-0001"]);
 }
@@ -823,9 +818,11 @@ fn sheets(env: &TestEnv) -> Vec<String> {
     st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-/// Runs a command with the store's debug log; returns its stdout and log.
+/// Runs a command with the debug log of the store and the index; returns
+/// its stdout and log.
 fn logged(env: &TestEnv, args: &[&str]) -> (String, String) {
-    let out = env.coord_command(args).env("GIT_COORD_LOG", "git_coord::store=debug").output().unwrap();
+    let out =
+        env.coord_command(args).env("GIT_COORD_LOG", "git_coord::store=debug,git_coord::index=debug").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
